@@ -1,0 +1,36 @@
+"""mtsrnn: multi-time-step SRU and QRNN inference.
+
+SRU and QRNN multiply their weights only with the input, so T consecutive
+time steps can share one pass over the weights: one (T x n)(n x m) product
+per block, then a cheap elementwise recurrence (Sung & Park, arXiv
+1803.11389). This package runs the project's C kernels from NumPy.
+
+    import numpy as np, mtsrnn
+    model = mtsrnn.random_sru(256, 256, num_layers=2, seed=1)
+    state = model.initial_state()
+    h, state = model.forward(np.zeros((40, 256), np.float32), state=state, block=16)
+"""
+
+from . import reference
+from .model import (
+    Model,
+    State,
+    from_qrnn_state_dict,
+    from_sru_state_dict,
+    gemm_variants,
+    random_qrnn,
+    random_sru,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Model",
+    "State",
+    "from_qrnn_state_dict",
+    "from_sru_state_dict",
+    "gemm_variants",
+    "random_qrnn",
+    "random_sru",
+    "reference",
+]

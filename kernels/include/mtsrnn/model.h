@@ -1,0 +1,108 @@
+/* A model (a stack of SRU or QRNN layers) and the entry points that run it
+ * over a stream in blocks of T time steps.
+ *
+ * Memory is the caller's: the model borrows its weights, the state and the
+ * workspace are caller buffers sized by the *_size queries. Every entry point
+ * returns a status; preconditions are checked once per call, up front, and
+ * the loops that follow contain no checks.
+ *
+ * State layout (floats), layer by layer:
+ *   SRU:  c[D*d]                              (D*d floats per layer)
+ *   QRNN: c[H], then prev[w-1][n]: prev[k-1] = x_{t-k}, the layer input k
+ *         steps before the next frame (w - 1 frames, most recent first)
+ * All zeros is the state at the start of a sequence. The state carries across
+ * calls, so a stream can be fed in pieces of any length; the output does not
+ * depend on the block size nor on how the stream is split (unidirectional
+ * layers). A bidirectional layer needs its whole sequence in one call: the
+ * state then gives c_0 of both directions and receives the final c of each
+ * (the backward direction's at t = 0).
+ */
+#ifndef MTSRNN_MODEL_H
+#define MTSRNN_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mtsrnn/gemm.h"
+#include "mtsrnn/qrnn.h"
+#include "mtsrnn/sru.h"
+#include "mtsrnn/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Largest size of any one dimension; keeps every size product of a layer
+ * far from overflow checks' limits on 32-bit targets too. */
+#define MTS_MAX_DIM 0x1000000u
+#define MTS_MAX_LAYERS 64u
+
+typedef enum mts_cell {
+    MTS_CELL_SRU = 1,
+    MTS_CELL_QRNN = 2
+} mts_cell;
+
+typedef struct mts_model {
+    uint32_t cell;              /* mts_cell */
+    uint32_t num_layers;
+    const mts_sru_layer *sru;   /* [num_layers] when cell == MTS_CELL_SRU */
+    const mts_qrnn_layer *qrnn; /* [num_layers] when cell == MTS_CELL_QRNN */
+} mts_model;
+
+typedef struct mts_run_options {
+    size_t block;               /* T >= 1: time steps per pass over the weights */
+    mts_gemm_f32_fn gemm;       /* blocked product variant; NULL = the default */
+} mts_run_options;
+
+/* Element counts of each array of a layer (0 for an array the layer's
+ * options leave out), derived from its sizes and options alone, so that a
+ * loader or a binding can check the arrays it was given before pointing the
+ * descriptor at them. Fails when the sizes or options are invalid. */
+typedef struct mts_sru_array_sizes {
+    size_t weight, weight_proj, weight_c, bias, norm_weight, norm_bias;
+} mts_sru_array_sizes;
+mts_status mts_sru_layer_array_sizes(const mts_sru_layer *layer, mts_sru_array_sizes *sizes);
+
+typedef struct mts_qrnn_array_sizes {
+    size_t weight, bias;
+} mts_qrnn_array_sizes;
+mts_status mts_qrnn_layer_array_sizes(const mts_qrnn_layer *layer,
+                                      mts_qrnn_array_sizes *sizes);
+
+/* Validate a model once: sizes, options, non-NULL arrays, layer chaining
+ * (layer l+1's input size is layer l's output size, all layers have the same
+ * output size) and that every weight byte count fits in size_t. */
+mts_status mts_model_check(const mts_model *model);
+
+/* Input size of the first layer and output size of the last. */
+mts_status mts_model_io_sizes(const mts_model *model, size_t *input_size,
+                              size_t *output_size);
+
+/* Number of floats of the carried state (layout above). */
+mts_status mts_model_state_size(const mts_model *model, size_t *num_floats);
+
+/* Bytes of workspace for mts_model_forward with this block size and sequence
+ * length. seq_len only matters for models with a bidirectional layer and
+ * more than one layer (they need one sequence-long buffer); otherwise the
+ * size depends on the block alone. Includes 64 bytes of alignment slack, so
+ * any workspace pointer is accepted. */
+mts_status mts_model_workspace_size(const mts_model *model, size_t block,
+                                    size_t seq_len, size_t *num_bytes);
+
+/* Set the state to the start of a sequence (all zeros). */
+mts_status mts_model_reset_state(const mts_model *model, float *state,
+                                 size_t state_floats);
+
+/* Run seq_len frames x[seq_len][input_size] through the model, writing
+ * h[seq_len][output_size] and updating the state in place. seq_len may be 0.
+ * x must not overlap h; neither may overlap the state or the workspace. */
+mts_status mts_model_forward(const mts_model *model, const mts_run_options *options,
+                             float *state, size_t state_floats,
+                             const float *x, size_t seq_len, float *h,
+                             void *workspace, size_t workspace_bytes);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MTSRNN_MODEL_H */

@@ -1,0 +1,103 @@
+/* Portable register-blocked product:
+ *
+ *   Y[t][r] = sum_{i < depth} W[r][i] * X[t][i]
+ *
+ * A tile computes MTS_GEMM_TILE_ROWS outputs for MTS_GEMM_TILE_STEPS time
+ * steps at once: each weight loaded is used for every step of the tile and
+ * each input loaded for every row, so the weight stream is read once per
+ * block of T steps (the point of multi-time-step execution) and the loads
+ * per multiply-add fall from 2 to (rows + steps) / (rows * steps).
+ *
+ * Each (row, step) pair accumulates in MTS_GEMM_LANES independent partial
+ * sums (i = lane mod MTS_GEMM_LANES), which the compiler maps onto SIMD
+ * registers without needing -ffast-math; the lanes are then added in a fixed
+ * pairwise order. The summation order of an output therefore depends only on
+ * depth, never on where its row or step falls in a tile, so results are
+ * bit-identical for every block size T.
+ */
+#include "mtsrnn/gemm.h"
+
+#include "../compiler.h"
+
+#define MTS_GEMM_TILE_ROWS 4
+#define MTS_GEMM_TILE_STEPS 4
+#ifndef MTS_GEMM_LANES
+#if defined(__AVX512F__)
+#define MTS_GEMM_LANES 16
+#else
+#define MTS_GEMM_LANES 8
+#endif
+#endif
+
+/* One tile of `rows` x `steps` (both <= the tile maximum, passed as
+ * constants so each shape is specialised). */
+static MTS_ALWAYS_INLINE void gemm_tile(size_t rows, size_t steps, size_t depth,
+                                        const float *w, size_t w_stride,
+                                        const float *x, size_t x_stride,
+                                        float *y, size_t y_stride)
+{
+    float acc[MTS_GEMM_TILE_ROWS][MTS_GEMM_TILE_STEPS][MTS_GEMM_LANES];
+    for (size_t r = 0; r < rows; r++)
+        for (size_t t = 0; t < steps; t++)
+            for (size_t l = 0; l < MTS_GEMM_LANES; l++)
+                acc[r][t][l] = 0.0f;
+
+    size_t i = 0;
+    for (; i + MTS_GEMM_LANES <= depth; i += MTS_GEMM_LANES) {
+        for (size_t r = 0; r < rows; r++) {
+            const float *w_ri = w + r * w_stride + i;
+            for (size_t t = 0; t < steps; t++) {
+                const float *x_ti = x + t * x_stride + i;
+                for (size_t l = 0; l < MTS_GEMM_LANES; l++)
+                    acc[r][t][l] += w_ri[l] * x_ti[l];
+            }
+        }
+    }
+
+    for (size_t r = 0; r < rows; r++) {
+        for (size_t t = 0; t < steps; t++) {
+            /* Pairwise lane reduction in a fixed order. */
+            for (size_t half = MTS_GEMM_LANES / 2; half > 0; half /= 2)
+                for (size_t l = 0; l < half; l++)
+                    acc[r][t][l] += acc[r][t][l + half];
+            float sum = acc[r][t][0];
+            for (size_t k = i; k < depth; k++)
+                sum += w[r * w_stride + k] * x[t * x_stride + k];
+            y[t * y_stride + r] = sum;
+        }
+    }
+}
+
+/* All step tiles for one group of `rows` output rows. */
+static MTS_ALWAYS_INLINE void gemm_row_group(size_t rows, size_t depth, size_t steps,
+                                             const float *w, size_t w_stride,
+                                             const float *x, size_t x_stride,
+                                             float *y, size_t y_stride)
+{
+    size_t t = 0;
+    for (; t + MTS_GEMM_TILE_STEPS <= steps; t += MTS_GEMM_TILE_STEPS)
+        gemm_tile(rows, MTS_GEMM_TILE_STEPS, depth, w, w_stride,
+                  x + t * x_stride, x_stride, y + t * y_stride, y_stride);
+    if (t + 2 <= steps) {
+        gemm_tile(rows, 2, depth, w, w_stride,
+                  x + t * x_stride, x_stride, y + t * y_stride, y_stride);
+        t += 2;
+    }
+    if (t < steps)
+        gemm_tile(rows, 1, depth, w, w_stride,
+                  x + t * x_stride, x_stride, y + t * y_stride, y_stride);
+}
+
+void mts_gemm_f32_tiled(size_t rows, size_t depth, size_t steps,
+                        const float *w, size_t w_stride,
+                        const float *x, size_t x_stride,
+                        float *y, size_t y_stride)
+{
+    size_t r = 0;
+    for (; r + MTS_GEMM_TILE_ROWS <= rows; r += MTS_GEMM_TILE_ROWS)
+        gemm_row_group(MTS_GEMM_TILE_ROWS, depth, steps, w + r * w_stride, w_stride,
+                       x, x_stride, y + r, y_stride);
+    for (; r < rows; r++)
+        gemm_row_group(1, depth, steps, w + r * w_stride, w_stride,
+                       x, x_stride, y + r, y_stride);
+}

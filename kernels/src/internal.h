@@ -1,0 +1,96 @@
+/* Private helpers shared by the model drivers. */
+#ifndef MTSRNN_INTERNAL_H
+#define MTSRNN_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mtsrnn/model.h"
+
+#define MTS_MAX_WINDOW 64u
+/* Floats per 64-byte cache line: workspace buffers and row strides are
+ * multiples of it. */
+#define MTS_LINE_FLOATS 16u
+
+/* a * b into *out; 0 when it would overflow size_t. */
+static inline int mts_mul_ok(size_t a, size_t b, size_t *out)
+{
+    if (a != 0 && b > SIZE_MAX / a)
+        return 0;
+    *out = a * b;
+    return 1;
+}
+
+/* a + b into *out; 0 when it would overflow size_t. */
+static inline int mts_add_ok(size_t a, size_t b, size_t *out)
+{
+    if (b > SIZE_MAX - a)
+        return 0;
+    *out = a + b;
+    return 1;
+}
+
+/* Row stride (floats) for a time-major block of rows of n floats: whole
+ * cache lines, and an odd number of them. With a power-of-two row stride
+ * every row of a block maps to the same cache set and the T rows evict each
+ * other; an odd line count maps row t to a different set for every t below
+ * the number of sets. Requires n <= SIZE_MAX - 2 * MTS_LINE_FLOATS. */
+static inline size_t mts_padded_stride(size_t n)
+{
+    size_t lines = (n + MTS_LINE_FLOATS - 1) / MTS_LINE_FLOATS;
+    lines |= 1u;
+    return lines * MTS_LINE_FLOATS;
+}
+
+static inline size_t mts_min_size(size_t a, size_t b)
+{
+    return a < b ? a : b;
+}
+
+/* Number of weight blocks k of an SRU layer: u0, u1, u2 and, for a
+ * projected skip term, u3. */
+static inline size_t mts_sru_num_blocks(const mts_sru_layer *layer)
+{
+    return layer->skip == MTS_SKIP_PROJECTED ? 4u : 3u;
+}
+
+static inline size_t mts_sru_output_size(const mts_sru_layer *layer)
+{
+    return (size_t)layer->num_directions * layer->hidden_size;
+}
+
+/* Number of gate blocks G of a QRNN layer: Z, F, [I], [O]. */
+static inline size_t mts_qrnn_num_gates(const mts_qrnn_layer *layer)
+{
+    return 2u + layer->input_gate + layer->output_gate;
+}
+
+/* The per-call scratch, carved out of the caller's workspace. Each buffer
+ * holds `block` rows at the given stride (floats). */
+typedef struct mts_scratch {
+    float *input;           /* raw layer input rows (the skip term reads it) */
+    size_t input_stride;
+    float *normed;          /* layer-normalised input rows (pre-norm models) */
+    float *projected;       /* x W_proj rows (projected SRU models) */
+    size_t projected_stride;
+    float *product;         /* U = x W rows, the blocked product */
+    size_t product_stride;
+    float *sequence;        /* seq_len x output: bidirectional stacks only */
+} mts_scratch;
+
+void mts_sru_run(const mts_model *model, const mts_scratch *scratch, size_t block,
+                 mts_gemm_f32_fn gemm, float *state, const float *x, size_t seq_len,
+                 float *h);
+
+void mts_qrnn_run(const mts_model *model, const mts_scratch *scratch, size_t block,
+                  mts_gemm_f32_fn gemm, float *state, const float *x, size_t seq_len,
+                  float *h);
+
+/* x <- (x - mean(x)) / sqrt(var(x) + eps) * weight + bias over n floats
+ * (biased variance, as torch.nn.LayerNorm). */
+void mts_layer_norm_inplace(float *x, size_t n, const float *weight, const float *bias,
+                            float eps);
+
+void mts_copy_floats(float *dst, const float *src, size_t n);
+
+#endif /* MTSRNN_INTERNAL_H */

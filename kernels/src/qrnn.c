@@ -1,0 +1,121 @@
+/* QRNN sequence driver: per layer, blocks of T steps, each one blocked
+ * product over the window-concatenated inputs, then the sequential pooling.
+ *
+ *   U[t0:t0+T] = [x_t | x_{t-1} | ... | x_{t-w+1}] W^T   one pass over W
+ *   for t in the block:  z = tanh(u_z + b_z), gates = sigma(u_g + b_g)
+ *     f/fo:  f' = (1-p) f;  c = f' z + (1 - f') c
+ *     ifo:   c = p c + (1-p) (f c + i z)
+ *     h = o c  (or h = c without an output gate)
+ */
+#include "activation_inline.h"
+#include "compiler.h"
+#include "internal.h"
+
+/* One time step over the H units. u is the step's row of the product, with
+ * gate blocks Z, F, [I], [O] of H each; b the bias in the same order. */
+static MTS_ALWAYS_INLINE void qrnn_step(size_t hidden, float zoneout, const float *restrict u,
+                                        const float *restrict b, float *restrict c,
+                                        float *restrict h, int input_gate, int output_gate)
+{
+    const size_t H = hidden;
+    const size_t o_block = 2 + (size_t)input_gate;
+    const float keep = zoneout;
+    const float write = 1.0f - zoneout;
+    for (size_t j = 0; j < H; j++) {
+        const float z = mts_tanhf_inline(u[j] + b[j]);
+        const float f = mts_sigmoidf_inline(u[H + j] + b[H + j]);
+        float c_new;
+        if (input_gate) {
+            const float i = mts_sigmoidf_inline(u[2 * H + j] + b[2 * H + j]);
+            c_new = keep * c[j] + write * (f * c[j] + i * z);
+        } else {
+            const float f_eff = write * f;
+            c_new = f_eff * z + (1.0f - f_eff) * c[j];
+        }
+        c[j] = c_new;
+        if (output_gate)
+            h[j] = mts_sigmoidf_inline(u[o_block * H + j] + b[o_block * H + j]) * c_new;
+        else
+            h[j] = c_new;
+    }
+}
+
+typedef void (*qrnn_step_fn)(size_t hidden, float zoneout, const float *restrict u,
+                             const float *restrict b, float *restrict c, float *restrict h);
+
+#define MTS_QRNN_STEP(IG, OG)                                                              \
+    static void qrnn_step_##IG##_##OG(size_t hidden, float zoneout,                       \
+                                      const float *restrict u, const float *restrict b,   \
+                                      float *restrict c, float *restrict h)               \
+    {                                                                                     \
+        qrnn_step(hidden, zoneout, u, b, c, h, IG, OG);                                   \
+    }
+MTS_QRNN_STEP(0, 0) MTS_QRNN_STEP(0, 1) MTS_QRNN_STEP(1, 0) MTS_QRNN_STEP(1, 1)
+#undef MTS_QRNN_STEP
+
+/* Indexed [input_gate][output_gate]. */
+static const qrnn_step_fn qrnn_steps[2][2] = {
+    {qrnn_step_0_0, qrnn_step_0_1},
+    {qrnn_step_1_0, qrnn_step_1_1},
+};
+
+/* One layer over the whole call. `in` and `out` may be the same buffer: a
+ * block's inputs are copied to scratch (and the carried frames updated)
+ * before its outputs are written. */
+static void qrnn_layer(const mts_qrnn_layer *layer, const mts_scratch *scratch, size_t block,
+                       mts_gemm_f32_fn gemm, float *state, const float *in, float *out,
+                       size_t seq_len)
+{
+    const size_t n = layer->input_size;
+    const size_t H = layer->hidden_size;
+    const size_t w = layer->window;
+    const size_t depth = w * n;
+    const size_t rows = mts_qrnn_num_gates(layer) * H;
+    const qrnn_step_fn step = qrnn_steps[layer->input_gate][layer->output_gate];
+    float *c = state;
+    float *prev = state + H; /* prev[k-1] = x_{t0-k}, k = 1 .. w-1 */
+
+    for (size_t t0 = 0; t0 < seq_len; t0 += block) {
+        const size_t steps = mts_min_size(block, seq_len - t0);
+        /* Row t of the block: [x_{t0+t} | x_{t0+t-1} | ... | x_{t0+t-w+1}],
+         * frames before the block coming from the carried state. */
+        for (size_t t = 0; t < steps; t++) {
+            float *row = scratch->input + t * scratch->input_stride;
+            for (size_t lag = 0; lag < w; lag++) {
+                const float *frame =
+                    t >= lag ? in + (t0 + t - lag) * n : prev + (lag - t - 1) * n;
+                mts_copy_floats(row + lag * n, frame, n);
+            }
+        }
+        /* Carry the last w-1 frames: new prev[k-1] = x_{t0+steps-k}. Going
+         * from the oldest slot down, a slot is overwritten only after the
+         * slots that read it (k - 1 - steps < k - 1). */
+        for (size_t lag = w - 1; lag >= 1; lag--) {
+            const float *frame =
+                steps >= lag ? in + (t0 + steps - lag) * n : prev + (lag - 1 - steps) * n;
+            mts_copy_floats(prev + (lag - 1) * n, frame, n);
+        }
+
+        gemm(rows, depth, steps, layer->weight, depth, scratch->input, scratch->input_stride,
+             scratch->product, scratch->product_stride);
+
+        for (size_t t = 0; t < steps; t++)
+            step(H, layer->zoneout, scratch->product + t * scratch->product_stride,
+                 layer->bias, c, out + (t0 + t) * H);
+    }
+}
+
+void mts_qrnn_run(const mts_model *model, const mts_scratch *scratch, size_t block,
+                  mts_gemm_f32_fn gemm, float *state, const float *x, size_t seq_len,
+                  float *h)
+{
+    const float *in = x;
+    float *layer_state = state;
+    for (size_t l = 0; l < model->num_layers; l++) {
+        const mts_qrnn_layer *layer = &model->qrnn[l];
+        /* QRNN layers are causal, so every layer runs in place in h. */
+        qrnn_layer(layer, scratch, block, gemm, layer_state, in, h, seq_len);
+        in = h;
+        layer_state += layer->hidden_size + (size_t)(layer->window - 1) * layer->input_size;
+    }
+}

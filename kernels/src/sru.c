@@ -1,0 +1,176 @@
+/* SRU sequence driver: for each layer and direction, blocks of T steps, each
+ * one blocked product followed by the sequential elementwise scan.
+ *
+ *   U[t0:t0+T] = LN?(x[t0:t0+T]) (W_proj) W         one pass over the weights
+ *   for t in the block, in time order (reversed for the backward direction):
+ *     f = sigma(u1 + vf c + bf);  r = sigma(u2 + vr c + br)
+ *     c = (c - u0) f + u0;        h = (g(c) - s) r + s
+ */
+#include "activation_inline.h"
+#include "compiler.h"
+#include "internal.h"
+
+/* Constants of one direction pass over one layer. */
+typedef struct sru_pass {
+    size_t hidden;          /* d */
+    const float *vf, *vr;   /* NULL in the original form */
+    const float *bf, *br;
+    float scale_x;
+} sru_pass;
+
+/* One time step of one direction over its d units. u is the step's row of
+ * the product: u0 = u[0:d], u1 = u[d:2d], u2 = u[2d:3d], u3 = u[3d:4d]; x is
+ * the raw layer input at this direction's offset (read by the scaled skip
+ * term only). The flags are constants in each instantiation below, so every
+ * combination compiles to its own branch-free, vectorisable loop. */
+static MTS_ALWAYS_INLINE void sru_step(const sru_pass *pass, const float *restrict u,
+                                       const float *restrict x, float *restrict c,
+                                       float *restrict h, int has_v, int use_tanh,
+                                       int skip)
+{
+    const size_t d = pass->hidden;
+    const float *restrict vf = pass->vf;
+    const float *restrict vr = pass->vr;
+    const float *restrict bf = pass->bf;
+    const float *restrict br = pass->br;
+    const float scale_x = pass->scale_x;
+    for (size_t j = 0; j < d; j++) {
+        const float c_prev = c[j];
+        const float u0 = u[j];
+        float f_in = u[d + j] + bf[j];
+        float r_in = u[2 * d + j] + br[j];
+        if (has_v) {
+            f_in += vf[j] * c_prev;
+            r_in += vr[j] * c_prev;
+        }
+        const float f = mts_sigmoidf_inline(f_in);
+        const float r = mts_sigmoidf_inline(r_in);
+        const float c_new = (c_prev - u0) * f + u0;
+        const float g = use_tanh ? mts_tanhf_inline(c_new) : c_new;
+        float s = 0.0f;
+        if (skip == MTS_SKIP_SCALED_INPUT)
+            s = scale_x * x[j];
+        else if (skip == MTS_SKIP_PROJECTED)
+            s = u[3 * d + j];
+        c[j] = c_new;
+        h[j] = (g - s) * r + s;
+    }
+}
+
+typedef void (*sru_step_fn)(const sru_pass *pass, const float *restrict u,
+                            const float *restrict x, float *restrict c, float *restrict h);
+
+#define MTS_SRU_STEP(HAS_V, TANH, SKIP)                                                    \
+    static void sru_step_##HAS_V##_##TANH##_##SKIP(const sru_pass *pass,                  \
+                                                   const float *restrict u,               \
+                                                   const float *restrict x,               \
+                                                   float *restrict c, float *restrict h)  \
+    {                                                                                     \
+        sru_step(pass, u, x, c, h, HAS_V, TANH, SKIP);                                    \
+    }
+MTS_SRU_STEP(0, 0, 0) MTS_SRU_STEP(0, 0, 1) MTS_SRU_STEP(0, 0, 2)
+MTS_SRU_STEP(0, 1, 0) MTS_SRU_STEP(0, 1, 1) MTS_SRU_STEP(0, 1, 2)
+MTS_SRU_STEP(1, 0, 0) MTS_SRU_STEP(1, 0, 1) MTS_SRU_STEP(1, 0, 2)
+MTS_SRU_STEP(1, 1, 0) MTS_SRU_STEP(1, 1, 1) MTS_SRU_STEP(1, 1, 2)
+#undef MTS_SRU_STEP
+
+/* Indexed [has_v][use_tanh][skip]. */
+static const sru_step_fn sru_steps[2][2][3] = {
+    {{sru_step_0_0_0, sru_step_0_0_1, sru_step_0_0_2},
+     {sru_step_0_1_0, sru_step_0_1_1, sru_step_0_1_2}},
+    {{sru_step_1_0_0, sru_step_1_0_1, sru_step_1_0_2},
+     {sru_step_1_1_0, sru_step_1_1_1, sru_step_1_1_2}},
+};
+
+/* One direction of one layer over the whole call, block by block. `in` and
+ * `out` may be the same buffer (unidirectional stacks run in place): a
+ * block's input rows are copied to scratch before its outputs are written. */
+static void sru_direction(const mts_sru_layer *layer, size_t dir, const mts_scratch *scratch,
+                          size_t block, mts_gemm_f32_fn gemm, float *c_layer,
+                          const float *in, float *out, size_t seq_len)
+{
+    const size_t n = layer->input_size;
+    const size_t d = layer->hidden_size;
+    const size_t out_size = mts_sru_output_size(layer);
+    const size_t k = mts_sru_num_blocks(layer);
+    const size_t depth = layer->projection_size ? layer->projection_size : n;
+    const float *w_dir = layer->weight + dir * k * d * depth;
+    const int has_v = layer->weight_c != NULL;
+    const sru_pass pass = {
+        d,
+        has_v ? layer->weight_c + dir * d : NULL,
+        has_v ? layer->weight_c + out_size + dir * d : NULL,
+        layer->bias + dir * d,
+        layer->bias + out_size + dir * d,
+        layer->scale_x,
+    };
+    const sru_step_fn step =
+        sru_steps[has_v][layer->activation == MTS_ACTIVATION_TANH][layer->skip];
+    float *c = c_layer + dir * d;
+
+    for (size_t done = 0; done < seq_len; done += block) {
+        const size_t steps = mts_min_size(block, seq_len - done);
+        /* The backward direction takes its blocks from the end. */
+        const size_t t0 = dir == 0 ? done : seq_len - done - steps;
+
+        for (size_t t = 0; t < steps; t++)
+            mts_copy_floats(scratch->input + t * scratch->input_stride, in + (t0 + t) * n, n);
+        const float *src = scratch->input;
+        size_t src_stride = scratch->input_stride;
+        if (layer->norm == MTS_NORM_BEFORE) {
+            for (size_t t = 0; t < steps; t++) {
+                float *row = scratch->normed + t * src_stride;
+                mts_copy_floats(row, src + t * src_stride, n);
+                mts_layer_norm_inplace(row, n, layer->norm_weight, layer->norm_bias,
+                                       layer->norm_eps);
+            }
+            src = scratch->normed;
+        }
+        if (layer->projection_size) {
+            gemm(layer->projection_size, n, steps, layer->weight_proj, n, src, src_stride,
+                 scratch->projected, scratch->projected_stride);
+            src = scratch->projected;
+            src_stride = scratch->projected_stride;
+        }
+        gemm(k * d, depth, steps, w_dir, depth, src, src_stride, scratch->product,
+             scratch->product_stride);
+
+        for (size_t s = 0; s < steps; s++) {
+            const size_t t = dir == 0 ? s : steps - 1 - s;
+            step(&pass, scratch->product + t * scratch->product_stride,
+                 scratch->input + t * scratch->input_stride + dir * d, c,
+                 out + (t0 + t) * out_size + dir * d);
+        }
+    }
+}
+
+void mts_sru_run(const mts_model *model, const mts_scratch *scratch, size_t block,
+                 mts_gemm_f32_fn gemm, float *state, const float *x, size_t seq_len,
+                 float *h)
+{
+    int any_bidirectional = 0;
+    for (size_t l = 0; l < model->num_layers; l++)
+        any_bidirectional |= model->sru[l].num_directions == 2;
+
+    const float *in = x;
+    float *c = state;
+    for (size_t l = 0; l < model->num_layers; l++) {
+        const mts_sru_layer *layer = &model->sru[l];
+        const size_t out_size = mts_sru_output_size(layer);
+        /* Unidirectional stacks run every layer in place in h. A backward
+         * direction reads inputs that the forward one has already passed, so
+         * stacks with a bidirectional layer alternate between h and a
+         * sequence buffer, arranged so that the last layer writes h. */
+        float *out = h;
+        if (any_bidirectional && (model->num_layers - 1 - l) % 2 == 1)
+            out = scratch->sequence;
+        for (size_t dir = 0; dir < layer->num_directions; dir++)
+            sru_direction(layer, dir, scratch, block, gemm, c, in, out, seq_len);
+        if (layer->norm == MTS_NORM_AFTER)
+            for (size_t t = 0; t < seq_len; t++)
+                mts_layer_norm_inplace(out + t * out_size, out_size, layer->norm_weight,
+                                       layer->norm_bias, layer->norm_eps);
+        in = out;
+        c += out_size;
+    }
+}
