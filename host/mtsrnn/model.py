@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import operator
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -178,9 +179,10 @@ class Model:
             if len(prev_inputs) != self.num_layers:
                 raise ValueError(f"prev_inputs must hold {self.num_layers} arrays (one per "
                                  f"layer), got {len(prev_inputs)}")
-            for l, (layer, frames) in enumerate(zip(self._layout, prev_inputs)):
-                frames = self._check_float32(frames, f"prev_inputs[{l}]")
-                _expect_shape(frames, (layer.prev_frames, layer.prev_width), f"prev_inputs[{l}]")
+            for index, (layer, frames) in enumerate(zip(self._layout, prev_inputs)):
+                frames = self._check_float32(frames, f"prev_inputs[{index}]")
+                _expect_shape(frames, (layer.prev_frames, layer.prev_width),
+                              f"prev_inputs[{index}]")
                 size = layer.prev_frames * layer.prev_width
                 buffer[layer.prev_offset:layer.prev_offset + size] = frames.reshape(-1)
         return State(self._layout, buffer)
@@ -323,8 +325,8 @@ def from_sru_state_dict(state_dict: Mapping[str, Any], *, use_tanh: bool = False
             arrays.get("layer_norm.weight"), arrays.get("layer_norm.bias"),
         ))
     core = _core.sru_model(kernel_layers)
-    layout = tuple(_LayerState(l * core.output_size, core.output_size, 0, 0, 0)
-                   for l in range(len(kernel_layers)))
+    layout = tuple(_LayerState(i * core.output_size, core.output_size, 0, 0, 0)
+                   for i in range(len(kernel_layers)))
     config = dict(use_tanh=bool(use_tanh), bidirectional=bool(bidirectional),
                   has_skip_term=bool(has_skip_term), normalize_after=bool(normalize_after),
                   layer_norm_eps=float(layer_norm_eps))

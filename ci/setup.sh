@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Sets up a machine for mtsrnn: the system packages the build needs (Debian),
+# a virtual environment in .venv with the build and test packages, and the
+# mtsrnn package itself, built from this checkout. Safe to run again: each
+# step is skipped when already done. Source it (". ci/setup.sh") to keep the
+# environment activated.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+need_apt=()
+command -v gcc >/dev/null || need_apt+=(gcc)
+command -v nm >/dev/null || need_apt+=(binutils)
+command -v python3 >/dev/null || need_apt+=(python3)
+python3 -c 'import ensurepip, venv' 2>/dev/null || need_apt+=(python3-venv)
+python3 - <<'PY' 2>/dev/null || need_apt+=(python3-dev)
+import os, sysconfig, sys
+sys.exit(0 if os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")) else 1)
+PY
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "setup: installing ${need_apt[*]} with apt-get"
+  SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
+fi
+
+venv=${MTSRNN_VENV:-$root/.venv}
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+fi
+# shellcheck disable=SC1091
+. "$venv/bin/activate"
+python -m pip install -q --disable-pip-version-check \
+  "scikit-build-core>=0.10" "cmake>=3.20" ninja "numpy>=1.21" pytest hypothesis ruff
+# Build and install the package from this checkout (kernels + binding).
+python -m pip install -q --disable-pip-version-check --no-build-isolation "$root"
+echo "setup: $(python -c 'import mtsrnn, sys; print("mtsrnn", mtsrnn.__version__, "on Python", sys.version.split()[0])') in $venv"

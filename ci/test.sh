@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (.ci/run): setup, lint, the C tests
+# natively and under ASan+UBSan, then the Python tests against the installed
+# package. Exits non-zero on the first failure.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+# shellcheck disable=SC1091
+. ci/setup.sh
+jobs=$(nproc 2>/dev/null || echo 2)
+
+echo "== ruff"
+ruff check host tests
+
+echo "== C tests (Release, -march=native)"
+cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build/release -j "$jobs"
+ctest --test-dir build/release --output-on-failure -j "$jobs"
+
+echo "== C tests (ASan + UBSan)"
+cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMTSRNN_SANITIZE=ON \
+  -DMTSRNN_NATIVE=OFF >/dev/null
+cmake --build build/asan -j "$jobs"
+ctest --test-dir build/asan --output-on-failure -j "$jobs"
+
+echo "== Python tests"
+python -m pytest tests/python -q -p no:cacheprovider
