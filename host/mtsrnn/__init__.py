@@ -24,8 +24,18 @@ from .model import (
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name):  # TEMP until mtsfile.py lands: keep `import mtsrnn` working
+    if name in ("load", "ModelFileError"):
+        from . import mtsfile
+
+        return getattr(mtsfile, name)
+    raise AttributeError(f"module 'mtsrnn' has no attribute {name!r}")
+
 __all__ = [
     "Model",
+    "ModelFileError",
+    "load",
     "State",
     "from_qrnn_state_dict",
     "from_sru_state_dict",

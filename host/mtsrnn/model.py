@@ -142,6 +142,12 @@ class Model:
         return (f"Model({self.cell}, layers={self.num_layers}, input={self.input_size}, "
                 f"output={self.output_size}, {options})")
 
+    def save(self, path: Any) -> None:
+        """Write the model as an .mts file (docs/model-format.md)."""
+        from .mtsfile import save
+
+        save(self, path)
+
     def state_dict(self) -> dict[str, np.ndarray]:
         """The weights in the PyTorch layout they were given in (float32 copies)."""
         return {key: value.copy() for key, value in self._state_dict.items()}

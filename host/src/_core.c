@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "mtsrnn/activation.h"
+#include "mtsrnn/file.h"
 #include "mtsrnn/gemm.h"
 #include "mtsrnn/model.h"
 
@@ -60,6 +61,9 @@ static PyObject *status_error(mts_status status, const char *context)
                  (int)status);
     return NULL;
 }
+
+/* Raised for a model file the C loader rejects; .status is the mts_status. */
+static PyObject *ModelFileError;
 
 /* ---- Model ------------------------------------------------------------ */
 
@@ -393,6 +397,65 @@ static PyTypeObject CoreModelType = {
     .tp_getset = CoreModel_getset,
 };
 
+/* load_file(data, skip_crc=False) -> Model: the device loader (mts_file_load)
+ * run on an .mts image; the model uses the weights in place in `data`, whose
+ * buffer it holds. */
+static PyObject *core_load_file(PyObject *module, PyObject *args)
+{
+    (void)module;
+    PyObject *data_obj;
+    int skip_crc = 0;
+    if (!PyArg_ParseTuple(args, "O|p", &data_obj, &skip_crc))
+        return NULL;
+    CoreModel *self = PyObject_New(CoreModel, &CoreModelType);
+    if (self == NULL)
+        return NULL;
+    self->layers = NULL;
+    self->num_views = 0;
+    self->views = PyMem_Calloc(1, sizeof(Py_buffer));
+    if (self->views == NULL) {
+        Py_DECREF(self);
+        return PyErr_NoMemory();
+    }
+    if (PyObject_GetBuffer(data_obj, &self->views[0], PyBUF_C_CONTIGUOUS) != 0) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    self->num_views = 1;
+    const void *data = self->views[0].buf;
+    const size_t size = (size_t)self->views[0].len;
+    size_t bytes;
+    mts_status status = mts_file_descriptor_size(data, size, &bytes);
+    if (status == MTS_OK) {
+        self->layers = PyMem_Malloc(bytes);
+        if (self->layers == NULL) {
+            Py_DECREF(self);
+            return PyErr_NoMemory();
+        }
+        status = mts_file_load(data, size, skip_crc ? MTS_LOAD_SKIP_CRC : 0u, self->layers,
+                               bytes, &self->model);
+    }
+    if (status != MTS_OK) {
+        PyObject *error = Py_BuildValue("(si)", mts_status_str(status), (int)status);
+        if (error != NULL) {
+            PyErr_SetObject(ModelFileError, error);
+            Py_DECREF(error);
+        }
+        Py_DECREF(self);
+        return NULL;
+    }
+    return finish_model(self);
+}
+
+static PyObject *core_status_str(PyObject *module, PyObject *arg)
+{
+    (void)module;
+    const long code = PyLong_AsLong(arg);
+    if (code == -1 && PyErr_Occurred())
+        return NULL;
+    return PyUnicode_FromString(mts_status_str((mts_status)code));
+}
+
 /* ---- module functions ------------------------------------------------- */
 
 static PyObject *core_gemm_variants(PyObject *module, PyObject *unused)
@@ -459,6 +522,9 @@ static PyObject *core_vtanhf(PyObject *module, PyObject *args)
 }
 
 static PyMethodDef core_methods[] = {
+    {"load_file", core_load_file, METH_VARARGS,
+     "load_file(data, skip_crc=False) -> Model, validated by the C loader, weights in place"},
+    {"status_str", core_status_str, METH_O, "status_str(code) -> description"},
     {"sru_model", core_sru_model, METH_O, "sru_model(layers) -> Model"},
     {"qrnn_model", core_qrnn_model, METH_O, "qrnn_model(layers) -> Model"},
     {"gemm_variants", core_gemm_variants, METH_NOARGS,
@@ -481,7 +547,13 @@ PyMODINIT_FUNC PyInit__core(void)
     PyObject *module = PyModule_Create(&core_module);
     if (module == NULL)
         return NULL;
-    if (PyModule_AddIntConstant(module, "MAX_DIM", MTS_MAX_DIM) < 0 ||
+    ModelFileError = PyErr_NewExceptionWithDoc(
+        "mtsrnn._core.ModelFileError",
+        "A model file rejected by the C loader; args = (description, mts_status code).",
+        PyExc_ValueError, NULL);
+    if (ModelFileError == NULL || PyModule_AddObjectRef(module, "ModelFileError",
+                                                         ModelFileError) < 0 ||
+        PyModule_AddIntConstant(module, "MAX_DIM", MTS_MAX_DIM) < 0 ||
         PyModule_AddIntConstant(module, "MAX_LAYERS", MTS_MAX_LAYERS) < 0) {
         Py_DECREF(module);
         return NULL;

@@ -11,6 +11,16 @@ const char *mts_status_str(mts_status status)
     case MTS_ERR_WORKSPACE_TOO_SMALL: return "workspace too small";
     case MTS_ERR_BAD_STATE_SIZE: return "state buffer size does not match the model";
     case MTS_ERR_OVERLAP: return "input and output buffers overlap";
+    case MTS_ERR_MISALIGNED: return "buffer not aligned as required";
+    case MTS_ERR_FILE_TRUNCATED: return "model file truncated";
+    case MTS_ERR_FILE_MAGIC: return "not an .mts model file (bad magic)";
+    case MTS_ERR_FILE_VERSION: return "unsupported .mts major version";
+    case MTS_ERR_FILE_BYTE_ORDER: return "model file byte order is not little-endian";
+    case MTS_ERR_FILE_HEADER: return "model file header fields invalid";
+    case MTS_ERR_FILE_CRC: return "model file CRC-32 mismatch (corrupt file)";
+    case MTS_ERR_FILE_LAYER: return "model file layer record invalid";
+    case MTS_ERR_FILE_TENSOR: return "model file tensor record invalid or out of bounds";
+    case MTS_ERR_FILE_SHAPE: return "model file tensors contradict the layer configuration";
     }
     return "unknown status code";
 }

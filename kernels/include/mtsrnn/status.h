@@ -23,7 +23,21 @@ typedef enum mts_status {
     /* The caller's state buffer does not hold mts_model_state_size() floats. */
     MTS_ERR_BAD_STATE_SIZE = 6,
     /* Input and output buffers overlap. */
-    MTS_ERR_OVERLAP = 7
+    MTS_ERR_OVERLAP = 7,
+    /* A buffer is not aligned as required (model file: 4 bytes; descriptor
+     * storage: pointer size). */
+    MTS_ERR_MISALIGNED = 8,
+    /* Model file (.mts, docs/model-format.md) errors, in the order the
+     * loader checks them. */
+    MTS_ERR_FILE_TRUNCATED = 9,   /* shorter than its header or its file_size */
+    MTS_ERR_FILE_MAGIC = 10,      /* not an .mts file */
+    MTS_ERR_FILE_VERSION = 11,    /* another major format version */
+    MTS_ERR_FILE_BYTE_ORDER = 12, /* not little-endian, or a big-endian host */
+    MTS_ERR_FILE_HEADER = 13,     /* header fields out of range or inconsistent */
+    MTS_ERR_FILE_CRC = 14,        /* CRC-32 mismatch: the file is corrupt */
+    MTS_ERR_FILE_LAYER = 15,      /* a layer record has reserved bytes set */
+    MTS_ERR_FILE_TENSOR = 16,     /* a tensor record is malformed or out of bounds */
+    MTS_ERR_FILE_SHAPE = 17       /* tensors contradict the layer configuration */
 } mts_status;
 
 /* A short English description of a status code; never NULL. */
