@@ -31,6 +31,17 @@ fi
 . "$venv/bin/activate"
 python -m pip install -q --disable-pip-version-check \
   "scikit-build-core>=0.10" "cmake>=3.20" ninja "numpy>=1.21" pytest hypothesis ruff
+# The real PyTorch packages the import tests compare against (MTSRNN_WITH_TORCH=1,
+# set by ci/test.sh): torch pinned to the CPU build available on these machines
+# (any other version pulls a multi-GB CUDA build), sru without its
+# dependencies (it compiles a small C++ extension with ninja on first import).
+if [ "${MTSRNN_WITH_TORCH:-0}" = 1 ]; then
+  if ! python -c 'import importlib.util as u, sys
+sys.exit(0 if u.find_spec("torch") and u.find_spec("sru") else 1)'; then
+    python -m pip install -q --disable-pip-version-check torch==2.13.0 ninja
+    python -m pip install -q --disable-pip-version-check --no-deps sru==2.6.0
+  fi
+fi
 # Build and install the package from this checkout (kernels + binding).
 python -m pip install -q --disable-pip-version-check --no-build-isolation "$root"
 echo "setup: $(python -c 'import mtsrnn, sys; print("mtsrnn", mtsrnn.__version__, "on Python", sys.version.split()[0])') in $venv"

@@ -5,6 +5,9 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
+export MTSRNN_WITH_TORCH=1
+# sru compiles its C++ kernel on first import; keep it with the build.
+export TORCH_EXTENSIONS_DIR="$root/build/torch_extensions"
 # shellcheck disable=SC1091
 . ci/setup.sh
 jobs=$(nproc 2>/dev/null || echo 2)
@@ -22,6 +25,9 @@ cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMTSRNN_SAN
   -DMTSRNN_NATIVE=OFF >/dev/null
 cmake --build build/asan -j "$jobs"
 ctest --test-dir build/asan --output-on-failure -j "$jobs"
+
+echo "== Fuzzing the .mts loader (libFuzzer + ASan + UBSan, 60 s)"
+bash ci/fuzz.sh 60
 
 echo "== Python tests"
 python -m pytest tests/python -q -p no:cacheprovider

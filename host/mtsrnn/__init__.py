@@ -21,6 +21,7 @@ from .model import (
     random_qrnn,
     random_sru,
 )
+from .torch_import import from_torch
 
 __version__ = "0.1.0"
 
@@ -39,6 +40,7 @@ __all__ = [
     "State",
     "from_qrnn_state_dict",
     "from_sru_state_dict",
+    "from_torch",
     "gemm_variants",
     "random_qrnn",
     "random_sru",

@@ -177,7 +177,7 @@ class Model:
         if c is not None:
             c = self._check_float32(c, "c")
             _expect_shape(c, (self.num_layers, self.output_size), "c")
-            for layer, part in zip(self._layout, c):
+            for layer, part in zip(self._layout, c, strict=True):
                 buffer[layer.c_offset:layer.c_offset + layer.c_size] = part
         if prev_inputs is not None:
             if self.cell != "qrnn":
@@ -185,7 +185,7 @@ class Model:
             if len(prev_inputs) != self.num_layers:
                 raise ValueError(f"prev_inputs must hold {self.num_layers} arrays (one per "
                                  f"layer), got {len(prev_inputs)}")
-            for index, (layer, frames) in enumerate(zip(self._layout, prev_inputs)):
+            for index, (layer, frames) in enumerate(zip(self._layout, prev_inputs, strict=True)):
                 frames = self._check_float32(frames, f"prev_inputs[{index}]")
                 _expect_shape(frames, (layer.prev_frames, layer.prev_width),
                               f"prev_inputs[{index}]")
@@ -262,7 +262,7 @@ def from_sru_state_dict(state_dict: Mapping[str, Any], *, use_tanh: bool = False
     kept: dict[str, np.ndarray] = {}
     kernel_layers = []
     expected_input = None
-    for i, (params, prefix) in enumerate(zip(layers, prefixes)):
+    for i, (params, prefix) in enumerate(zip(layers, prefixes, strict=True)):
         unknown = set(params) - _SRU_LAYER_KEYS
         if unknown:
             raise ValueError(f"unexpected keys in SRU layer {i}: "
@@ -371,7 +371,7 @@ def random_sru(input_size: int, hidden_size: int, num_layers: int = 1, *, seed: 
         if not v1:
             state_dict[prefix + "weight_c"] = rng.uniform(-0.5, 0.5, 2 * out).astype(np.float32)
         bias = rng.uniform(-0.5, 0.5, 2 * out).astype(np.float32)
-        bias[:out] += np.float32(highway_bias) * 0.5
+        bias[out:] += np.float32(highway_bias)  # the reset gate, as sru initialises it
         state_dict[prefix + "bias"] = bias
         scale = np.sqrt(1 + np.exp(highway_bias) * 2) if rescale else 1.0
         state_dict[prefix + "scale_x"] = np.array([scale], dtype=np.float32)
