@@ -1,0 +1,259 @@
+"""Independent per-step NumPy float64 golden reference for SRU and QRNN.
+
+Written from shared/SPEC.md (sections 2 and 3) and nothing else: it reads the
+PyTorch state_dict layouts directly, never a kernel-friendly reordering, and
+imports nothing from mtsrnn, so it can be loaded standalone from its file path
+(``importlib.util.spec_from_file_location``). Every time step and every layer
+is a plain loop that reads like the equations; speed is not a goal.
+
+SRU (SPEC 2, ``sru`` 2.6.0 layout, per layer ``rnn_lst.{i}.``)::
+
+    U_t  = x'_t @ weight      x'_t = layer_norm(x_t) (pre-norm) then @ weight_proj
+    u0, u1, u2, u3 = U_t[(dir*d + j)*k + 0..3]
+    f_t  = sigma(u1 + vf*c_{t-1} + bf)
+    r_t  = sigma(u2 + vr*c_{t-1} + br)
+    c_t  = (c_{t-1} - u0)*f_t + u0
+    h_t  = (g(c_t) - s_t)*r_t + s_t       s_t = 0 | scale_x*x_t[dir*d + j] (k=3) | u3 (k=4)
+
+QRNN (SPEC 3 plus this project's ifo / general-window extension)::
+
+    y_t  = W [x_t ; x_{t-1} ; ... ; x_{t-window+1}] + b     row blocks Z, F, (I), (O)
+    z = tanh, f = i = o = sigma
+    "f"/"fo":  c_t = f'*z + (1-f')*c_{t-1},  f' = f*(1-zoneout)     (torchqrnn convention)
+    "ifo":     c_t = p*c_{t-1} + (1-p)*(f*c_{t-1} + i*z),  p = zoneout   (paper convention)
+    h_t = o*c_t with an output gate, else c_t
+"""
+
+import numpy as np
+
+__all__ = ["qrnn_forward", "sru_forward"]
+
+
+def _sigmoid(x):
+    # exp(-x) overflows to inf for very negative x, which correctly gives 0.
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-x))
+
+
+def _as_float64(value):
+    return np.asarray(value, dtype=np.float64)
+
+
+def _layer_norm(x, weight, bias, eps):
+    """torch.nn.LayerNorm over the last axis: biased variance, eps inside the sqrt."""
+    mean = x.mean()
+    variance = ((x - mean) ** 2).mean()
+    return (x - mean) / np.sqrt(variance + eps) * weight + bias
+
+
+# --------------------------------------------------------------------------- SRU
+
+
+def _sru_layers(state_dict):
+    """Split an SRU state_dict into a list of per-layer dicts (prefix removed).
+
+    Accepts the stacked ``SRU`` layout (``rnn_lst.{i}.name``) or a single
+    ``SRUCell`` dict (``name``).
+    """
+    prefixed = [key for key in state_dict if key.startswith("rnn_lst.")]
+    if not prefixed:
+        if "weight" not in state_dict:
+            raise ValueError("SRU state_dict has neither 'rnn_lst.{i}.weight' nor 'weight'")
+        return [{key: _as_float64(value) for key, value in state_dict.items()}]
+    layers = []
+    while f"rnn_lst.{len(layers)}.weight" in state_dict:
+        prefix = f"rnn_lst.{len(layers)}."
+        layers.append(
+            {
+                key[len(prefix):]: _as_float64(value)
+                for key, value in state_dict.items()
+                if key.startswith(prefix)
+            }
+        )
+    if not layers:
+        raise ValueError("SRU state_dict has no 'rnn_lst.0.weight'")
+    return layers
+
+
+def _sru_layer(params, x, c0, *, use_tanh, num_directions, has_skip_term, normalize_after,
+               layer_norm_eps):
+    """One SRU layer over the whole sequence x (L, n); returns h (L, out), c_final (out,)."""
+    length, input_size = x.shape
+    bias = params["bias"]
+    out = bias.shape[0] // 2
+    d = out // num_directions
+    if d * num_directions != out or 2 * out != bias.shape[0]:
+        raise ValueError(f"bias of length {bias.shape[0]} does not fit {num_directions} directions")
+    weight = params["weight"]
+    k = weight.shape[1] // out
+    if k not in (3, 4) or k * out != weight.shape[1]:
+        raise ValueError(f"weight has {weight.shape[1]} columns, expected out*3 or out*4 "
+                         f"with out={out}")
+    # The original form (v1) has no vector recurrence: weight_c absent means v = 0.
+    weight_c = params.get("weight_c", np.zeros(2 * out))
+    scale_x = float(params.get("scale_x", np.ones(1)).reshape(-1)[0])
+    weight_proj = params.get("weight_proj")
+    has_layer_norm = "layer_norm.weight" in params
+    if has_layer_norm:
+        ln_weight = params["layer_norm.weight"]
+        ln_bias = params.get("layer_norm.bias", np.zeros_like(ln_weight))
+    if has_skip_term and k == 3 and input_size != out:
+        raise ValueError(f"skip term with k=3 needs input size == out, got {input_size} != {out}")
+
+    def gate_input(t):
+        """The vector that multiplies `weight` at step t: pre-norm, then projection."""
+        xt = x[t]
+        if has_layer_norm and not normalize_after:
+            xt = _layer_norm(xt, ln_weight, ln_bias, layer_norm_eps)
+        if weight_proj is not None:
+            xt = xt @ weight_proj
+        return xt
+
+    # Views of the interleaved PyTorch layout: column (dir*d + j)*k + g -> [dir, j, g].
+    vf, vr = weight_c.reshape(2, num_directions, d)
+    bf, br = bias.reshape(2, num_directions, d)
+    h = np.zeros((length, out))
+    c_final = np.zeros(out)
+    for direction in range(num_directions):
+        units = slice(direction * d, (direction + 1) * d)
+        c = c0[units].copy()
+        # The backward direction runs t = L-1 .. 0; its final state is the one at t = 0.
+        time_steps = range(length) if direction == 0 else range(length - 1, -1, -1)
+        for t in time_steps:
+            u = (gate_input(t) @ weight).reshape(num_directions, d, k)[direction]
+            f = _sigmoid(u[:, 1] + vf[direction] * c + bf[direction])
+            r = _sigmoid(u[:, 2] + vr[direction] * c + br[direction])
+            c = (c - u[:, 0]) * f + u[:, 0]
+            g = np.tanh(c) if use_tanh else c
+            if not has_skip_term:
+                s = np.zeros(d)
+            elif k == 4:
+                s = u[:, 3]  # scale_x is already folded into the projected skip
+            else:
+                s = scale_x * x[t, units]  # the layer input before any pre-norm
+            h[t, units] = (g - s) * r + s
+        c_final[units] = c
+    if has_layer_norm and normalize_after:
+        for t in range(length):
+            h[t] = _layer_norm(h[t], ln_weight, ln_bias, layer_norm_eps)
+    return h, c_final
+
+
+def sru_forward(state_dict, x, c0=None, *, use_tanh=False, bidirectional=False,
+                has_skip_term=True, normalize_after=False, layer_norm_eps=1e-5):
+    """x (L, n) -> (h (L, out), c (num_layers, out)), float64.
+
+    state_dict: ``sru`` 2.6.0 layout (``rnn_lst.{i}.weight`` ...) or one cell's
+    dict without the prefix. c0: (num_layers, out) initial cell state of every
+    layer (both directions of a bidirectional layer), None for zeros.
+    """
+    layers = _sru_layers(state_dict)
+    num_directions = 2 if bidirectional else 1
+    out = layers[0]["bias"].shape[0] // 2
+    x = _as_float64(x)
+    if x.ndim != 2:
+        raise ValueError(f"x must be (L, n), got shape {x.shape}")
+    if c0 is None:
+        c0 = np.zeros((len(layers), out))
+    c0 = _as_float64(c0).reshape(len(layers), out)
+    layer_input = x
+    c_final = np.zeros((len(layers), out))
+    for i, params in enumerate(layers):
+        layer_input, c_final[i] = _sru_layer(
+            params, layer_input, c0[i], use_tanh=use_tanh, num_directions=num_directions,
+            has_skip_term=has_skip_term, normalize_after=normalize_after,
+            layer_norm_eps=layer_norm_eps)
+    return layer_input, c_final
+
+
+# -------------------------------------------------------------------------- QRNN
+
+
+def _qrnn_gate_count(pooling, output_gate):
+    if pooling not in ("f", "fo", "ifo"):
+        raise ValueError(f"pooling must be 'f', 'fo' or 'ifo', got {pooling!r}")
+    if pooling == "f" and output_gate:
+        raise ValueError("pooling 'f' has no output gate: use output_gate=False or pooling='fo'")
+    return 2 + (pooling == "ifo") + bool(output_gate)
+
+
+def _qrnn_layer(weight, bias, x, c0, prev, *, window, output_gate, zoneout, pooling):
+    """One QRNN layer; x (L, n), prev (window-1, n) with row k-1 = x_{t-k}.
+
+    Returns h (L, H), c_final (H,), new prev (window-1, n).
+    """
+    length, input_size = x.shape
+    gates = _qrnn_gate_count(pooling, output_gate)
+    hidden = bias.shape[0] // gates
+    if weight.shape != (gates * hidden, window * input_size) or bias.shape[0] != gates * hidden:
+        raise ValueError(f"linear.weight {weight.shape} / bias {bias.shape} do not fit "
+                         f"{gates} gates, window {window}, input size {input_size}")
+    # Chronological history: x_{-(window-1)}, ..., x_{-1}, x_0, ..., x_{L-1};
+    # x_{t-k} is history[t + window - 1 - k].
+    history = np.concatenate([prev[::-1], x], axis=0)
+    z_rows = slice(0, hidden)
+    f_rows = slice(hidden, 2 * hidden)
+    i_rows = slice(2 * hidden, 3 * hidden)
+    o_rows = slice((gates - 1) * hidden, gates * hidden)
+
+    h = np.zeros((length, hidden))
+    c = c0.copy()
+    for t in range(length):
+        # Columns of W: [x_t | x_{t-1} | ... | x_{t-window+1}], current input first.
+        source = np.concatenate([history[t + window - 1 - k] for k in range(window)])
+        y = weight @ source + bias
+        z = np.tanh(y[z_rows])
+        f = _sigmoid(y[f_rows])
+        if pooling == "ifo":
+            i = _sigmoid(y[i_rows])
+            c = zoneout * c + (1.0 - zoneout) * (f * c + i * z)
+        else:
+            # torchqrnn: f weighs the candidate; eval-time zoneout scales f.
+            f = f * (1.0 - zoneout)
+            c = f * z + (1.0 - f) * c
+        h[t] = _sigmoid(y[o_rows]) * c if output_gate else c
+    new_prev = np.array([history[length + window - 1 - k] for k in range(1, window)])
+    return h, c, new_prev.reshape(window - 1, input_size)
+
+
+def qrnn_forward(state_dict, x, c0=None, prev_inputs=None, *, window=1, output_gate=True,
+                 zoneout=0.0, pooling="fo"):
+    """x (L, n) -> (h (L, H), c (num_layers, H), prev_inputs), float64.
+
+    prev_inputs: list (one per layer) of arrays (window-1, n_layer), row k-1 =
+    x_{t-k} (most recent frame first); None means zeros. The returned
+    prev_inputs has the same layout and holds the last window-1 input frames of
+    every layer, ready to continue the stream.
+    """
+    if window < 1:
+        raise ValueError(f"window must be >= 1, got {window}")
+    _qrnn_gate_count(pooling, output_gate)
+    num_layers = 0
+    while f"layers.{num_layers}.linear.weight" in state_dict:
+        num_layers += 1
+    if num_layers == 0:
+        raise ValueError("QRNN state_dict has no 'layers.0.linear.weight'")
+    weights = [_as_float64(state_dict[f"layers.{i}.linear.weight"]) for i in range(num_layers)]
+    biases = [_as_float64(state_dict[f"layers.{i}.linear.bias"]) for i in range(num_layers)]
+    x = _as_float64(x)
+    if x.ndim != 2:
+        raise ValueError(f"x must be (L, n), got shape {x.shape}")
+    hidden = weights[0].shape[0] // _qrnn_gate_count(pooling, output_gate)
+    if c0 is None:
+        c0 = np.zeros((num_layers, hidden))
+    c0 = _as_float64(c0).reshape(num_layers, hidden)
+
+    layer_input = x
+    c_final = np.zeros((num_layers, hidden))
+    new_prev_inputs = []
+    for i in range(num_layers):
+        input_size = layer_input.shape[1]
+        if prev_inputs is None:
+            prev = np.zeros((window - 1, input_size))
+        else:
+            prev = _as_float64(prev_inputs[i]).reshape(window - 1, input_size)
+        layer_input, c_final[i], prev = _qrnn_layer(
+            weights[i], biases[i], layer_input, c0[i], prev, window=window,
+            output_gate=output_gate, zoneout=zoneout, pooling=pooling)
+        new_prev_inputs.append(prev)
+    return layer_input, c_final, new_prev_inputs
