@@ -12,6 +12,7 @@ per block, then a cheap elementwise recurrence (Sung & Park, arXiv
 """
 
 from . import reference
+from .mtsfile import ModelFileError, UnsupportedModelError, load
 from .model import (
     Model,
     State,
@@ -25,24 +26,3 @@ from .torch_import import from_torch
 
 __version__ = "0.1.0"
 
-
-def __getattr__(name):  # TEMP until mtsfile.py lands: keep `import mtsrnn` working
-    if name in ("load", "ModelFileError"):
-        from . import mtsfile
-
-        return getattr(mtsfile, name)
-    raise AttributeError(f"module 'mtsrnn' has no attribute {name!r}")
-
-__all__ = [
-    "Model",
-    "ModelFileError",
-    "load",
-    "State",
-    "from_qrnn_state_dict",
-    "from_sru_state_dict",
-    "from_torch",
-    "gemm_variants",
-    "random_qrnn",
-    "random_sru",
-    "reference",
-]

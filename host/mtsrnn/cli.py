@@ -66,6 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
     host.add_argument("--seed", type=int, default=0)
     host.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     host.set_defaults(run=_bench_host)
+
+    from .cli_model import add_commands
+
+    add_commands(commands)
     return parser
 
 

@@ -1,0 +1,327 @@
+"""Firmware export: a model as C source the kernels run directly.
+
+`export_c(model, out_dir, name)` writes `<name>.h` and `<name>.c`:
+
+- the weights as `static const float` arrays in the kernels' layout (the
+  layout of the .mts file), `const` so that a microcontroller keeps them in
+  flash, 16-byte aligned under GCC and Clang;
+- the layer descriptors (`mts_sru_layer` or `mts_qrnn_layer`) and an
+  `mts_model` named `<name>_model` to pass to `mts_model_forward`;
+- golden self-test vectors: `<name>_golden_input[STEPS][INPUT]`, a
+  deterministic input, and `<name>_golden_output[STEPS][OUTPUT]`, the output
+  of the float64 reference (`mtsrnn.reference`) from the zero state, rounded
+  to float32, with the largest absolute error a device should accept;
+- macros with the sizes a device needs: input and output sizes, state
+  floats, the block size T and the workspace bytes for it.
+
+Every float is written exactly, as a C99 hexadecimal literal (0x1.8p-3f), so
+the C arrays hold the very bits of the model. The code compiles as C99 with
+`-Wall -Wextra -Wdouble-promotion -Wfloat-conversion -Werror`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import mtsfile, reference
+from .model import Model, gemm_variants
+
+__all__ = ["c_float", "export_c", "golden_input", "golden_vectors"]
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_C_KEYWORDS = frozenset(
+    "auto break case char const continue default do double else enum extern float for goto "
+    "if inline int long register restrict return short signed sizeof static struct switch "
+    "typedef union unsigned void volatile while _Bool _Complex _Imaginary".split())
+_PER_LINE = 6
+
+
+def c_float(value: Any) -> str:
+    """An exact C99 float literal for a float32 value (hexadecimal, `f` suffix)."""
+    value = float(np.float32(value))
+    if math.isnan(value):
+        return "NAN"
+    if math.isinf(value):
+        return "INFINITY" if value > 0 else "(-INFINITY)"
+    if value == 0.0:
+        return "-0.0f" if math.copysign(1.0, value) < 0 else "0.0f"
+    text = value.hex()  # [-]0x1.<13 hex digits>p<exp>: exact for a double
+    mantissa, exponent = text.split("p")
+    if "." in mantissa:
+        mantissa = mantissa.rstrip("0").rstrip(".")
+    return f"{mantissa}p{exponent}f"
+
+
+def golden_input(steps: int, size: int) -> np.ndarray:
+    """A deterministic input in [-1, 1), the same on every machine: a 32-bit
+    linear congruential sequence whose top 24 bits are exact float32 values."""
+    values = np.empty(steps * size, dtype=np.float32)
+    state = 0x2545F491
+    for index in range(values.size):
+        state = (state * 1664525 + 1013904223) & 0xFFFFFFFF
+        values[index] = np.float32((state >> 8) / float(1 << 23) - 1.0)
+    return values.reshape(steps, size)
+
+
+def golden_vectors(model: Model, steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """The golden input and the float64 reference output (rounded to float32)
+    from the zero state."""
+    x = golden_input(steps, model.input_size)
+    config = model.config
+    if model.cell == "sru":
+        h, _c = reference.sru_forward(
+            model.state_dict(), x, use_tanh=config["use_tanh"],
+            bidirectional=config["bidirectional"], has_skip_term=config["has_skip_term"],
+            normalize_after=config["normalize_after"],
+            layer_norm_eps=config["layer_norm_eps"])
+    else:
+        h, _c, _prev = reference.qrnn_forward(
+            model.state_dict(), x, window=config["window"], output_gate=config["output_gate"],
+            zoneout=config["zoneout"], pooling=config["pooling"])
+    return x, np.asarray(h, dtype=np.float64).astype(np.float32)
+
+
+def _check_name(name: str) -> str:
+    if not isinstance(name, str) or not _IDENTIFIER.fullmatch(name):
+        raise ValueError(f"name must be a C identifier (letters, digits, _), got {name!r}")
+    if name in _C_KEYWORDS:
+        raise ValueError(f"name {name!r} is a C keyword")
+    if name.lower() == "mts" or name.lower().startswith("mts_"):
+        raise ValueError(f"name {name!r} would clash with the kernels' mts_ identifiers")
+    return name
+
+
+def _float_lines(values: Iterable[Any], indent: str) -> list[str]:
+    literals = [c_float(v) for v in values]
+    return [indent + ", ".join(literals[i:i + _PER_LINE]) + ","
+            for i in range(0, len(literals), _PER_LINE)]
+
+
+def _array(name: str, array: np.ndarray, align: str) -> list[str]:
+    flat = np.ascontiguousarray(array, dtype=np.float32).reshape(-1)
+    shape = " x ".join(str(d) for d in array.shape)
+    return [f"/* {shape} */",
+            f"static const float {name}[{flat.size}] {align} = {{",
+            *_float_lines(flat, "    "),
+            "};", ""]
+
+
+def _matrix(name: str, rows_macro: str, cols_macro: str, array: np.ndarray) -> list[str]:
+    lines = [f"const float {name}[{rows_macro}][{cols_macro}] = {{"]
+    for row in array:
+        lines.append("    {")
+        lines.extend(_float_lines(row, "        "))
+        lines.append("    },")
+    return lines + ["};", ""]
+
+
+_SRU_KINDS = {1: "weight", 2: "weight_proj", 3: "weight_c", 4: "bias", 5: "norm_weight",
+              6: "norm_bias"}
+_QRNN_KINDS = {1: "weight", 2: "bias"}
+
+
+def _sru_descriptor(fields: dict[str, Any], arrays: dict[str, str]) -> list[str]:
+    def ref(kind: str) -> str:
+        return arrays.get(kind, "NULL")
+
+    activation = ("MTS_ACTIVATION_IDENTITY", "MTS_ACTIVATION_TANH")[fields["activation"]]
+    skip = ("MTS_SKIP_NONE", "MTS_SKIP_SCALED_INPUT", "MTS_SKIP_PROJECTED")[fields["skip"]]
+    norm = ("MTS_NORM_NONE", "MTS_NORM_BEFORE", "MTS_NORM_AFTER")[fields["norm"]]
+    return [
+        "    {",
+        f"        .input_size = {fields['input_size']}u,",
+        f"        .hidden_size = {fields['hidden_size']}u,",
+        f"        .num_directions = {fields['num_directions']}u,",
+        f"        .projection_size = {fields['projection_size']}u,",
+        f"        .activation = {activation},",
+        f"        .skip = {skip},",
+        f"        .norm = {norm},",
+        f"        .scale_x = {c_float(fields['scale_x'])},",
+        f"        .norm_eps = {c_float(fields['norm_eps'])},",
+        f"        .weight = {ref('weight')},",
+        f"        .weight_proj = {ref('weight_proj')},",
+        f"        .weight_c = {ref('weight_c')},",
+        f"        .bias = {ref('bias')},",
+        f"        .norm_weight = {ref('norm_weight')},",
+        f"        .norm_bias = {ref('norm_bias')},",
+        "    },",
+    ]
+
+
+def _qrnn_descriptor(fields: dict[str, Any], arrays: dict[str, str]) -> list[str]:
+    return [
+        "    {",
+        f"        .input_size = {fields['input_size']}u,",
+        f"        .hidden_size = {fields['hidden_size']}u,",
+        f"        .window = {fields['window']}u,",
+        f"        .input_gate = {fields['input_gate']}u,",
+        f"        .output_gate = {fields['output_gate']}u,",
+        f"        .zoneout = {c_float(fields['zoneout'])},",
+        f"        .weight = {arrays['weight']},",
+        f"        .bias = {arrays['bias']},",
+        "    },",
+    ]
+
+
+def _check_host_error(model: Model, x: np.ndarray, golden: np.ndarray, block: int,
+                      tolerance: float) -> float:
+    """The largest error of the host kernels (every product variant) against
+    the golden output; it must be within the tolerance the device will use."""
+    worst = 0.0
+    for variant in gemm_variants():
+        h, _state = model.forward(x, block=block, gemm=variant)
+        error = float(np.max(np.abs(h.astype(np.float64) - golden.astype(np.float64)),
+                             initial=0.0))
+        if not error <= tolerance:  # also NaN
+            raise ValueError(
+                f"the host kernels ({variant} product) differ from the float64 "
+                f"reference by {error:.3g} on the golden input, more than the tolerance "
+                f"{tolerance:g}; pass a larger tolerance (the model may be ill-conditioned, "
+                "e.g. a layer norm over nearly equal values)")
+        worst = max(worst, error)
+    return worst
+
+
+def export_c(model_or_path: Model | str | os.PathLike[str], out_dir: str | os.PathLike[str],
+             name: str = "model", golden_steps: int = 8, block: int = 8,
+             tolerance: float = 1e-4) -> tuple[Path, Path]:
+    """Write `<name>.h` and `<name>.c` into out_dir (created if needed) for a
+    Model or an .mts file; returns their paths. `block` is the T the device
+    will run with (it sizes `<NAME>_WORKSPACE_BYTES`); `tolerance` is the max
+    abs error against the golden output the self-test accepts, checked here
+    against the host kernels first."""
+    name = _check_name(name)
+    if isinstance(model_or_path, Model):
+        model = model_or_path
+        source = "a mtsrnn.Model"
+    else:
+        model = mtsfile.load(model_or_path)
+        source = os.path.basename(os.fspath(model_or_path))
+    if isinstance(golden_steps, bool) or not isinstance(golden_steps, int) or golden_steps < 1:
+        raise ValueError(f"golden_steps must be an integer >= 1, got {golden_steps!r}")
+    if isinstance(block, bool) or not isinstance(block, int) or block < 1:
+        raise ValueError(f"block must be an integer >= 1, got {block!r}")
+    if not (isinstance(tolerance, (int, float)) and math.isfinite(tolerance)
+            and tolerance > 0):
+        raise ValueError(f"tolerance must be a finite number > 0, got {tolerance!r}")
+
+    layers = mtsfile.kernel_layers(model)
+    x, golden = golden_vectors(model, golden_steps)
+    host_error = _check_host_error(model, x, golden, block, tolerance)
+    workspace = model.workspace_bytes(block, golden_steps)
+    weight_bytes = sum(array.nbytes for _fields, tensors in layers
+                       for array in tensors.values())
+    upper = name.upper()
+    align = f"{upper}_ALIGNED"
+    kinds = _SRU_KINDS if model.cell == "sru" else _QRNN_KINDS
+    layer_type = "mts_sru_layer" if model.cell == "sru" else "mts_qrnn_layer"
+    options = ", ".join(f"{key}={value!r}" for key, value in model.config.items())
+    needs_math = not all(np.isfinite(array).all() for _f, t in layers for array in t.values())
+    guard = f"MTSRNN_EXPORT_{upper}_H"
+
+    header = [
+        f"/* {name}.h: generated by mtsrnn export-c from {source}; do not edit.",
+        f" * {model.cell.upper()}, {model.num_layers} layer(s), {options}.",
+        " *",
+        f" * Run it with mts_model_forward(&{name}_model, ...) (mtsrnn/model.h): the",
+        f" * state holds {upper}_STATE_FLOATS floats (zero it with mts_model_reset_state),",
+        f" * the workspace {upper}_WORKSPACE_BYTES bytes for T = {upper}_BLOCK time steps per",
+        " * pass over the weights. Self-test: run the golden input from the zero state",
+        " * in one call and compare with the golden output; every value must be within",
+        f" * {upper}_GOLDEN_TOLERANCE (max abs error). */",
+        f"#ifndef {guard}",
+        f"#define {guard}",
+        "",
+        "#include \"mtsrnn/model.h\"",
+        "",
+        "#ifdef __cplusplus",
+        "extern \"C\" {",
+        "#endif",
+        "",
+        f"#define {upper}_INPUT_SIZE {model.input_size}u",
+        f"#define {upper}_OUTPUT_SIZE {model.output_size}u",
+        f"#define {upper}_NUM_LAYERS {model.num_layers}u",
+        f"#define {upper}_STATE_FLOATS {model.state_floats}u",
+        f"#define {upper}_WEIGHT_BYTES {weight_bytes}u",
+        f"#define {upper}_BLOCK {block}u",
+        f"/* For T = {upper}_BLOCK (a stack with a bidirectional layer: for sequences",
+        f" * of up to {upper}_GOLDEN_STEPS frames; see mts_model_workspace_size). */",
+        f"#define {upper}_WORKSPACE_BYTES {workspace}u",
+        f"#define {upper}_GOLDEN_STEPS {golden_steps}u",
+        f"/* Max abs error the self-test accepts (the host kernels: {host_error:.3g}). */",
+        f"#define {upper}_GOLDEN_TOLERANCE {float(tolerance)!r}f",
+        "",
+        f"extern const mts_model {name}_model;",
+        f"extern const float {name}_golden_input[{upper}_GOLDEN_STEPS][{upper}_INPUT_SIZE];",
+        f"extern const float {name}_golden_output[{upper}_GOLDEN_STEPS][{upper}_OUTPUT_SIZE];",
+        "",
+        "#ifdef __cplusplus",
+        "}",
+        "#endif",
+        "",
+        f"#endif /* {guard} */",
+        "",
+    ]
+
+    body = [
+        f"/* {name}.c: generated by mtsrnn export-c from {source}; do not edit.",
+        " * Weights in the kernels' layout (docs/model-format.md), exact float32 values. */",
+        f"#include \"{name}.h\"",
+        "",
+        "#include <stddef.h>",
+    ]
+    if needs_math:
+        body.append("#include <math.h>")
+    body += [
+        "",
+        "#if defined(__GNUC__) || defined(__clang__)",
+        f"#define {align} __attribute__((aligned(16)))",
+        "#else",
+        f"#define {align}",
+        "#endif",
+        "",
+    ]
+    descriptors = []
+    for index, (fields, tensors) in enumerate(layers):
+        arrays = {}
+        for kind, array in sorted(tensors.items()):
+            array_name = f"{name}_l{index}_{kinds[kind]}"
+            arrays[kinds[kind]] = array_name
+            body.extend(_array(array_name, array, align))
+        if model.cell == "sru":
+            descriptors.extend(_sru_descriptor(fields, arrays))
+        else:
+            descriptors.extend(_qrnn_descriptor(fields, arrays))
+    cell_enum = "MTS_CELL_SRU" if model.cell == "sru" else "MTS_CELL_QRNN"
+    sru_ref, qrnn_ref = (f"{name}_layers", "NULL") if model.cell == "sru" else \
+        ("NULL", f"{name}_layers")
+    body += [
+        f"static const {layer_type} {name}_layers[{upper}_NUM_LAYERS] = {{",
+        *descriptors,
+        "};",
+        "",
+        f"const mts_model {name}_model = {{",
+        f"    .cell = {cell_enum},",
+        f"    .num_layers = {upper}_NUM_LAYERS,",
+        f"    .sru = {sru_ref},",
+        f"    .qrnn = {qrnn_ref},",
+        "};",
+        "",
+        *_matrix(f"{name}_golden_input", f"{upper}_GOLDEN_STEPS", f"{upper}_INPUT_SIZE", x),
+        *_matrix(f"{name}_golden_output", f"{upper}_GOLDEN_STEPS", f"{upper}_OUTPUT_SIZE",
+                 golden),
+    ]
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    h_path, c_path = out / f"{name}.h", out / f"{name}.c"
+    h_path.write_text("\n".join(header))
+    c_path.write_text("\n".join(body))
+    return h_path, c_path
