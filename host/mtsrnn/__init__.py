@@ -12,7 +12,6 @@ per block, then a cheap elementwise recurrence (Sung & Park, arXiv
 """
 
 from . import reference
-from .mtsfile import ModelFileError, UnsupportedModelError, load
 from .model import (
     Model,
     State,
@@ -22,7 +21,23 @@ from .model import (
     random_qrnn,
     random_sru,
 )
+from .mtsfile import ModelFileError, UnsupportedModelError, load
 from .torch_import import from_torch
 
 __version__ = "0.1.0"
 
+
+__all__ = [
+    "Model",
+    "ModelFileError",
+    "State",
+    "UnsupportedModelError",
+    "from_qrnn_state_dict",
+    "from_sru_state_dict",
+    "from_torch",
+    "gemm_variants",
+    "load",
+    "random_qrnn",
+    "random_sru",
+    "reference",
+]

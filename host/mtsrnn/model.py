@@ -60,6 +60,24 @@ def _check_size(value: Any, name: str, minimum: int = 1) -> int:
     return value
 
 
+def sru_weight_to_kernel(weight: np.ndarray, directions: int, hidden: int,
+                         k: int) -> np.ndarray:
+    """sru's (depth, out*k), column (dir*d + j)*k + g  ->  the kernels' row
+    (dir*k + g)*d + j, so each direction's product is one contiguous matrix
+    and each gate a contiguous vector in the scan."""
+    depth = weight.shape[0]
+    return np.ascontiguousarray(weight.reshape(depth, directions, hidden, k)
+                                .transpose(1, 3, 2, 0).reshape(directions * k * hidden, depth))
+
+
+def sru_weight_from_kernel(weight: np.ndarray, directions: int, hidden: int,
+                           k: int) -> np.ndarray:
+    """The inverse of sru_weight_to_kernel."""
+    depth = weight.shape[1]
+    return np.ascontiguousarray(weight.reshape(directions, k, hidden, depth)
+                                .transpose(3, 0, 2, 1).reshape(depth, directions * hidden * k))
+
+
 def _layer_dicts(state_dict: Mapping[str, Any], pattern: str, what: str) -> list[dict[str, Any]]:
     """Group `prefix.{i}.rest` keys into one dict per layer i = 0, 1, ..."""
     layers: dict[int, dict[str, Any]] = {}
@@ -314,10 +332,7 @@ def from_sru_state_dict(state_dict: Mapping[str, Any], *, use_tanh: bool = False
         for key, value in arrays.items():
             kept[prefix + key] = value
 
-        # Columns (dir*d + j)*k + g  ->  rows (dir*k + g)*d + j.
-        kernel_weight = np.ascontiguousarray(
-            weight.reshape(depth, directions, hidden, k).transpose(1, 3, 2, 0)
-            .reshape(directions * k * hidden, depth))
+        kernel_weight = sru_weight_to_kernel(weight, directions, hidden, k)
         skip = _SKIP_NONE if not has_skip_term else _SKIP_PROJECTED if k == 4 \
             else _SKIP_SCALED_INPUT
         norm = _NORM_NONE if not has_norm else _NORM_AFTER if normalize_after else _NORM_BEFORE

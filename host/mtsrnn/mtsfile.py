@@ -48,7 +48,13 @@ from typing import Any
 
 import numpy as np
 
-from .model import Model, from_qrnn_state_dict, from_sru_state_dict
+from .model import (
+    Model,
+    from_qrnn_state_dict,
+    from_sru_state_dict,
+    sru_weight_from_kernel,
+    sru_weight_to_kernel,
+)
 
 __all__ = [
     "ModelFile",
@@ -218,22 +224,6 @@ def crc32(data: bytes | bytearray | memoryview, file_size: int | None = None) ->
 
 # ---- writer ----------------------------------------------------------------
 
-def _sru_weight_to_kernel(weight: np.ndarray, directions: int, hidden: int,
-                          k: int) -> np.ndarray:
-    """sru (depth, out*k), column (dir*d + j)*k + g -> kernel row (dir*k + g)*d + j."""
-    depth = weight.shape[0]
-    return np.ascontiguousarray(weight.reshape(depth, directions, hidden, k)
-                                .transpose(1, 3, 2, 0).reshape(directions * k * hidden, depth))
-
-
-def _sru_weight_from_kernel(weight: np.ndarray, directions: int, hidden: int,
-                            k: int) -> np.ndarray:
-    """The inverse of _sru_weight_to_kernel."""
-    depth = weight.shape[1]
-    return np.ascontiguousarray(weight.reshape(directions, k, hidden, depth)
-                                .transpose(3, 0, 2, 1).reshape(depth, directions * hidden * k))
-
-
 def _f32(value: Any) -> np.ndarray:
     return np.ascontiguousarray(value, dtype=np.float32)
 
@@ -265,7 +255,7 @@ def _sru_kernel_layers(model: Model) -> list[tuple[dict[str, Any], dict[int, np.
             activation=1 if config["use_tanh"] else 0, skip=skip, norm=norm,
             scale_x=float(np.float32(scale_x.reshape(()) if scale_x is not None else 1.0)),
             norm_eps=float(np.float32(config["layer_norm_eps"])))
-        tensors = {KIND_WEIGHT: _sru_weight_to_kernel(weight, directions, hidden, k)}
+        tensors = {KIND_WEIGHT: sru_weight_to_kernel(weight, directions, hidden, k)}
         if proj is not None:
             tensors[SRU_KIND_WEIGHT_PROJ] = _f32(proj.T)
         if prefix + "weight_c" in state:
@@ -757,7 +747,7 @@ def _sru_model(contents: ModelFile) -> Model:
                 f"{out}: the file is valid for the kernels, but PyTorch's sru uses a projected "
                 "skip term (skip 2) exactly when the input and output sizes differ")
         prefix = f"rnn_lst.{index}."
-        state[prefix + "weight"] = _sru_weight_from_kernel(tensors[KIND_WEIGHT], directions,
+        state[prefix + "weight"] = sru_weight_from_kernel(tensors[KIND_WEIGHT], directions,
                                                            hidden, k)
         if SRU_KIND_WEIGHT_PROJ in tensors:
             state[prefix + "weight_proj"] = _f32(tensors[SRU_KIND_WEIGHT_PROJ].T)
