@@ -540,6 +540,40 @@ static struct PyModuleDef core_module = {
     NULL, NULL, NULL, NULL,
 };
 
+/* The activations' stated error bounds (mtsrnn/activation.h), keyed by the
+ * macro name without MTS_, so the Python tests check against the header. */
+static int add_activation_bounds(PyObject *module)
+{
+#define MTS_BOUND(name) {#name, MTS_##name}
+    static const struct {
+        const char *name;
+        double value;
+    } bounds[] = {
+        MTS_BOUND(EXPF_MAX_REL_ERR),      MTS_BOUND(EXPF_MAX_SUBNORMAL_ABS_ERR),
+        MTS_BOUND(EXPF_MAX_ULP_ERR),      MTS_BOUND(SIGMOIDF_MAX_REL_ERR),
+        MTS_BOUND(SIGMOIDF_MAX_SUBNORMAL_ABS_ERR), MTS_BOUND(SIGMOIDF_MAX_ABS_ERR),
+        MTS_BOUND(SIGMOIDF_MAX_ULP_ERR),  MTS_BOUND(TANHF_MAX_REL_ERR),
+        MTS_BOUND(TANHF_MAX_ABS_ERR),     MTS_BOUND(TANHF_MAX_ULP_ERR),
+        MTS_BOUND(RSQRTF_MAX_REL_ERR),    MTS_BOUND(RSQRTF_MAX_ULP_ERR),
+    };
+#undef MTS_BOUND
+    PyObject *dict = PyDict_New();
+    if (dict == NULL)
+        return -1;
+    for (size_t i = 0; i < sizeof bounds / sizeof bounds[0]; i++) {
+        PyObject *value = PyFloat_FromDouble(bounds[i].value);
+        if (value == NULL || PyDict_SetItemString(dict, bounds[i].name, value) < 0) {
+            Py_XDECREF(value);
+            Py_DECREF(dict);
+            return -1;
+        }
+        Py_DECREF(value);
+    }
+    const int status = PyModule_AddObjectRef(module, "ACTIVATION_BOUNDS", dict);
+    Py_DECREF(dict);
+    return status;
+}
+
 PyMODINIT_FUNC PyInit__core(void)
 {
     if (PyType_Ready(&CoreModelType) < 0)
@@ -553,6 +587,7 @@ PyMODINIT_FUNC PyInit__core(void)
         PyExc_ValueError, NULL);
     if (ModelFileError == NULL || PyModule_AddObjectRef(module, "ModelFileError",
                                                          ModelFileError) < 0 ||
+        add_activation_bounds(module) < 0 ||
         PyModule_AddIntConstant(module, "MAX_DIM", MTS_MAX_DIM) < 0 ||
         PyModule_AddIntConstant(module, "MAX_LAYERS", MTS_MAX_LAYERS) < 0) {
         Py_DECREF(module);
