@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run): setup, lint, the C tests
-# natively and under ASan+UBSan, then the Python tests against the installed
-# package. Exits non-zero on the first failure.
+# natively and under ASan+UBSan (with the device program and its protocol
+# tests), the Cortex-M firmware on QEMU boards, the model-file fuzzer, then
+# the Python tests against the installed package. Exits non-zero on the first
+# failure.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -13,18 +15,21 @@ export TORCH_EXTENSIONS_DIR="$root/build/torch_extensions"
 jobs=$(nproc 2>/dev/null || echo 2)
 
 echo "== ruff"
-ruff check host tests
+ruff check host tests firmware
 
 echo "== C tests (Release, -march=native)"
-cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DMTSRNN_FIRMWARE=ON >/dev/null
 cmake --build build/release -j "$jobs"
 ctest --test-dir build/release --output-on-failure -j "$jobs"
 
 echo "== C tests (ASan + UBSan)"
 cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMTSRNN_SANITIZE=ON \
-  -DMTSRNN_NATIVE=OFF >/dev/null
+  -DMTSRNN_NATIVE=OFF -DMTSRNN_FIRMWARE=ON >/dev/null
 cmake --build build/asan -j "$jobs"
 ctest --test-dir build/asan --output-on-failure -j "$jobs"
+
+echo "== Cortex-M firmware: build every board, boot the QEMU boards"
+bash ci/firmware.sh
 
 echo "== Fuzzing the .mts loader (libFuzzer + ASan + UBSan, 60 s)"
 bash ci/fuzz.sh 60

@@ -1,0 +1,74 @@
+#include "fw_main.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "counters.h"
+#include "fw_models.h"
+
+/* The device's buffers, for T <= MTS_FW_MAX_BLOCK and up to MTS_FW_MAX_STEPS
+ * frames per call (sizes generated with the models). The build reports
+ * sizeof(mts_fw_workspace) after linking. */
+static mts_device device;
+static float mts_fw_state[MTS_FW_STATE_FLOATS] __attribute__((aligned(16)));
+unsigned char mts_fw_workspace[MTS_FW_WORKSPACE_BYTES] __attribute__((aligned(64)));
+static float mts_fw_input[MTS_FW_INPUT_FLOATS] __attribute__((aligned(16)));
+static float mts_fw_output[MTS_FW_OUTPUT_FLOATS] __attribute__((aligned(16)));
+
+static mts_fw_ticks ticks_as;
+
+static void counters_start(void *ctx)
+{
+    (void)ctx;
+    mts_counters_start();
+}
+
+static uint32_t counters_stop(void *ctx, uint64_t values[MTS_NUM_COUNTERS])
+{
+    (void)ctx;
+    mts_counter_values v = mts_counters_stop();
+    uint32_t valid = 0;
+    if (v.cycles_valid) {
+        values[MTS_COUNTER_CYCLES] = v.cycles;
+        valid |= MTS_COUNTER_BIT(MTS_COUNTER_CYCLES);
+    }
+    if (ticks_as == MTS_FW_TICKS_INSTRUCTIONS && v.ticks_valid) {
+        values[MTS_COUNTER_INSTRUCTIONS] = mts_counters_ticks_to_ns(v.ticks);
+        valid |= MTS_COUNTER_BIT(MTS_COUNTER_INSTRUCTIONS);
+    }
+    return valid;
+}
+
+void mts_fw_run(mts_board *board, mts_fw_ticks ticks)
+{
+    ticks_as = ticks;
+    board->counters_available = 0;
+    if (mts_counters_cycles_available()) {
+        board->counters_available |= MTS_COUNTER_BIT(MTS_COUNTER_CYCLES);
+    }
+    if (ticks == MTS_FW_TICKS_INSTRUCTIONS) {
+        board->counters_available |= MTS_COUNTER_BIT(MTS_COUNTER_INSTRUCTIONS);
+    }
+    board->counters_start = counters_start;
+    board->counters_stop = counters_stop;
+
+    const mts_device_config config = {
+        .models = mts_fw_models,
+        .num_models = MTS_FW_NUM_MODELS,
+        .max_block = MTS_FW_MAX_BLOCK,
+        .max_steps = MTS_FW_MAX_STEPS,
+        .state = mts_fw_state,
+        .state_floats = MTS_FW_STATE_FLOATS,
+        .workspace = mts_fw_workspace,
+        .workspace_bytes = sizeof mts_fw_workspace,
+        .input = mts_fw_input,
+        .input_floats = MTS_FW_INPUT_FLOATS,
+        .output = mts_fw_output,
+        .output_floats = MTS_FW_OUTPUT_FLOATS,
+    };
+    /* On failure the device still runs and answers e-init <reason>. */
+    (void)mts_device_init(&device, board, &config);
+    for (;;) {
+        mts_device_run(&device);    /* returns only if read_byte gives -1 */
+    }
+}

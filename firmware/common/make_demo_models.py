@@ -1,0 +1,57 @@
+"""Write the firmware's built-in demo models: .mts files and their C export.
+
+    python make_demo_models.py OUT_DIR [--block T] [--golden-steps N]
+        [--models demo_sru,demo_qrnn]
+
+For each demo model: `mtsrnn.random_*(...).save(OUT_DIR/<name>.mts)`, then
+`python -m mtsrnn export-c OUT_DIR/<name>.mts -o OUT_DIR --name <name>`,
+which writes <name>.h and <name>.c. Deterministic (fixed seeds), so a
+rebuild writes the same files. The build (firmware/*/CMakeLists.txt) runs
+it; the tests (tests/device) rebuild the same models from the .mts files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+import mtsrnn
+
+# name -> a function making the model. Sizes are the protocol's demo sizes:
+# small enough for every board's RAM and flash.
+DEMO_MODELS = {
+    # SRU, 2 layers, hidden 64 (input 64: k = 3, scaled-input skip term).
+    "demo_sru": lambda: mtsrnn.random_sru(64, 64, num_layers=2, seed=1),
+    # QRNN, window 2 (a causal convolution over two frames), fo-pooling.
+    "demo_qrnn": lambda: mtsrnn.random_qrnn(64, 64, num_layers=2, window=2, seed=2),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out_dir", type=Path)
+    parser.add_argument("--block", type=int, default=32,
+                        help="the firmware's max_block (sizes <NAME>_WORKSPACE_BYTES)")
+    parser.add_argument("--golden-steps", type=int, default=16)
+    parser.add_argument("--models", default=",".join(DEMO_MODELS),
+                        help="comma-separated names out of " + ", ".join(DEMO_MODELS))
+    args = parser.parse_args(argv)
+    names = [name for name in args.models.split(",") if name]
+    unknown = [name for name in names if name not in DEMO_MODELS]
+    if unknown:
+        parser.error(f"unknown demo model(s) {unknown}; known: {list(DEMO_MODELS)}")
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        path = args.out_dir / f"{name}.mts"
+        DEMO_MODELS[name]().save(path)
+        subprocess.run([sys.executable, "-m", "mtsrnn", "export-c", str(path),
+                        "-o", str(args.out_dir), "--name", name,
+                        "--block", str(args.block), "--golden-steps", str(args.golden_steps)],
+                       check=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
