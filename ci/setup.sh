@@ -30,7 +30,8 @@ fi
 # shellcheck disable=SC1091
 . "$venv/bin/activate"
 python -m pip install -q --disable-pip-version-check \
-  "scikit-build-core>=0.10" "cmake>=3.20" ninja "numpy>=1.21" pytest hypothesis ruff
+  "scikit-build-core>=0.10" "cmake>=3.20" ninja "numpy>=1.21" pyserial matplotlib \
+  pytest hypothesis ruff
 # The real PyTorch packages the import tests compare against (MTSRNN_WITH_TORCH=1,
 # set by ci/test.sh): torch pinned to the CPU build available on these machines
 # (any other version pulls a multi-GB CUDA build), sru without its

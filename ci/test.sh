@@ -35,4 +35,7 @@ echo "== Fuzzing the .mts loader (libFuzzer + ASan + UBSan, 60 s)"
 bash ci/fuzz.sh 60
 
 echo "== Python tests"
+# The harness tests drive the real device program and the QEMU boards built above.
+export MTSRNN_DEVICE="$root/build/release/firmware/linux/mtsrnn-device"
+export MTSRNN_FIRMWARE_DIR="$root/build"
 python -m pytest tests/python -q -p no:cacheprovider

@@ -51,9 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
     host.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     host.set_defaults(run=_bench_host)
 
+    from .cli_device import add_commands as add_device_commands
     from .cli_model import add_commands
 
     add_commands(commands)
+    add_device_commands(commands, bench_targets=targets)
     return parser
 
 
