@@ -22,7 +22,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from .cli_model import _int_list, _positive
+from .cli_model import _int_list, _positive, one_line, report
 
 EXIT_FAILED = 1
 EXIT_USER_ERROR = 2
@@ -42,32 +42,25 @@ class Failed(Exception):
 
 
 def _guarded(command: str, run: Callable[[argparse.Namespace], int]):
+    """Run a command: user errors exit 2, device failures 1, Ctrl-C 130, each
+    with one line on stderr."""
     def wrapper(args: argparse.Namespace) -> int:
         try:
             from .harness import BoardError, HarnessError
         except ImportError as error:
-            print(f"mtsrnn {command}: error: {error}", file=sys.stderr)
-            return EXIT_USER_ERROR
-        status = EXIT_FAILED
+            return report(command, one_line(error), EXIT_USER_ERROR)
         try:
             return run(args)
         except KeyboardInterrupt:
             print(f"\nmtsrnn {command}: interrupted (the emulator, if any, was stopped)",
                   file=sys.stderr)
             return EXIT_INTERRUPTED
-        except (CommandError, BoardError) as error:
-            message, status = str(error), EXIT_USER_ERROR
+        except (CommandError, BoardError) as error:  # BoardError before HarnessError
+            return report(command, one_line(error), EXIT_USER_ERROR)
         except (Failed, HarnessError) as error:
-            message = str(error)
-        except OSError as error:
-            target = error.filename if error.filename is not None else ""
-            message = f"{target}: {error.strerror or error}" if target else str(error)
-            status = EXIT_USER_ERROR
-        except (ValueError, ImportError) as error:
-            message, status = str(error), EXIT_USER_ERROR
-        message = " ".join(message.split())
-        print(f"mtsrnn {command}: error: {message}", file=sys.stderr)
-        return status
+            return report(command, one_line(error), EXIT_FAILED)
+        except (OSError, ValueError, ImportError) as error:
+            return report(command, one_line(error), EXIT_USER_ERROR)
 
     return wrapper
 

@@ -67,6 +67,21 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def one_line(error: BaseException) -> str:
+    """An error as one line for a user: an OSError names its file."""
+    if isinstance(error, OSError):
+        target = error.filename if error.filename is not None else ""
+        message = f"{target}: {error.strerror or error}" if target else str(error)
+    else:
+        message = str(error)
+    return " ".join(message.split())
+
+
+def report(command: str, message: str, status: int) -> int:
+    print(f"mtsrnn {command}: error: {message}", file=sys.stderr)
+    return status
+
+
 def _guarded(command: str, run: Callable[[argparse.Namespace], int]):
     """Run a command; user errors become one line on stderr and exit status 2."""
     from .mtsfile import ModelFileError
@@ -74,18 +89,11 @@ def _guarded(command: str, run: Callable[[argparse.Namespace], int]):
     def wrapper(args: argparse.Namespace) -> int:
         try:
             return run(args)
-        except CommandError as error:
-            message = str(error)
         except ModelFileError as error:
-            message = f"{getattr(args, 'model', '')}: {error}"
-        except OSError as error:
-            target = error.filename if error.filename is not None else ""
-            message = f"{target}: {error.strerror or error}" if target else str(error)
-        except (ValueError, TypeError, ImportError) as error:
-            message = str(error)
-        message = " ".join(message.split())  # one line
-        print(f"mtsrnn {command}: error: {message}", file=sys.stderr)
-        return EXIT_USER_ERROR
+            return report(command, f"{getattr(args, 'model', '')}: {one_line(error)}",
+                          EXIT_USER_ERROR)
+        except (CommandError, OSError, ValueError, TypeError, ImportError) as error:
+            return report(command, one_line(error), EXIT_USER_ERROR)
 
     return wrapper
 
