@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import shutil
 import socket
@@ -526,9 +527,14 @@ def test_cli_bench_and_selftest_over_port(peer, tmp_path, capsys):
     cli_device.add_commands(commands, targets)
     with socket_peer(peer) as url:
         out_json = tmp_path / "bench.json"
+        out_png = tmp_path / "bench.png"
+        plot = ["--plot", str(out_png)] if importlib.util.find_spec("matplotlib") else []
         args = parser.parse_args(["bench", "device", "--port", url, "--block", "2,8",
-                                  "--steps", "8", "--json", str(out_json), "--no-progress"])
+                                  "--steps", "8", "--json", str(out_json), "--no-progress",
+                                  *plot])
         assert args.run(args) == 0
+        if plot:
+            assert out_png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         text = capsys.readouterr().out
         header = text.splitlines()[1]
         assert "instructions/step" in header and "cycles" not in header
