@@ -392,17 +392,25 @@ def start_qemu(board: Board, firmware: str | os.PathLike | None = None,
         device = Device(transport, timeout=timeout)
         session = Session(board, device, child, elf)
         if handshake:
-            try:
-                device.handshake(retries=max(1, int(boot_timeout / 0.5)))
-            except BaseException as error:
-                session.close()
-                if isinstance(error, HarnessError):
-                    detail = child.stderr_text()
-                    raise BoardError(f"{board.name} ({elf}) does not answer: {error}"
-                                     + (f"; QEMU says: {detail}" if detail else "")) from None
-                raise
+            _handshake_or_close(session, child, f"{board.name} ({elf})", "QEMU says",
+                                retries=max(1, int(boot_timeout / 0.5)))
         return session
     raise BoardError(f"cannot start QEMU for {board.name}: {last_error}")
+
+
+def _handshake_or_close(session: Session, child: _ChildProcess, what: str, says: str,
+                        retries: int) -> None:
+    """Handshake with a freshly started device; if it never answers, stop it
+    and raise a BoardError carrying what the process printed."""
+    try:
+        session.device.handshake(retries=retries)
+    except BaseException as error:
+        session.close()
+        if isinstance(error, HarnessError):
+            detail = child.stderr_text()
+            raise BoardError(f"{what} does not answer: {error}"
+                             + (f"; {says}: {detail}" if detail else "")) from None
+        raise
 
 
 def _connect_tcp(port: int, child: _ChildProcess, timeout: float) -> SerialTransport:
@@ -446,15 +454,7 @@ def start_host(program: str | os.PathLike | None = None, tcp: bool = False,
             child.close()
         raise
     if handshake:
-        try:
-            device.handshake()
-        except BaseException as error:
-            session.close()
-            if isinstance(error, HarnessError):
-                detail = child.stderr_text()
-                raise BoardError(f"{path} does not answer: {error}"
-                                 + (f"; it says: {detail}" if detail else "")) from None
-            raise
+        _handshake_or_close(session, child, str(path), "it says", retries=10)
     return session
 
 
