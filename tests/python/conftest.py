@@ -278,3 +278,25 @@ def sru_spec_id(spec):
         parts.append(f"p{spec['projection_size']}")
     parts.append(spec.get("form", "current"))
     return "-".join(parts)
+
+
+# --------------------------------------- configurations of mtsrnn's random models
+
+# Keyword arguments of mtsrnn.random_sru / random_qrnn covering their options;
+# shared by the golden test and the state-dict round trip.
+RANDOM_SRU_KWARGS = [
+    dict(input_size=5, hidden_size=7, num_layers=2),
+    dict(input_size=6, hidden_size=3, num_layers=2, bidirectional=True, layer_norm=True),
+    dict(input_size=13, hidden_size=13, projection_size=4, rescale=True, use_tanh=True),
+    dict(input_size=4, hidden_size=9, layer_norm=True, normalize_after=True, v1=True),
+    dict(input_size=3, hidden_size=5, has_skip_term=False, num_layers=3),
+]
+RANDOM_QRNN_KWARGS = [
+    dict(input_size=5, hidden_size=7, num_layers=2, window=2),
+    dict(input_size=3, hidden_size=4, window=3, pooling="ifo", zoneout=0.25),
+    dict(input_size=6, hidden_size=2, output_gate=False, pooling="f", num_layers=3),
+]
+
+
+def kwargs_id(kwargs):
+    return ",".join(f"{name}={value}" for name, value in kwargs.items())

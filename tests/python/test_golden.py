@@ -19,8 +19,11 @@ from conftest import (
     GOLDEN_ABS_TOL,
     LONG_LENGTH,
     QRNN_POOLINGS,
+    RANDOM_QRNN_KWARGS,
+    RANDOM_SRU_KWARGS,
     SIZES,
     assert_abs_close,
+    kwargs_id,
     lengths_for_block,
     make_qrnn_state_dict,
     make_sru_state_dict,
@@ -269,23 +272,6 @@ def test_qrnn_random_configuration(spec, seed):
 
 
 # --------------------------------------- mtsrnn's own random models, same check
-
-RANDOM_SRU_KWARGS = [
-    dict(input_size=5, hidden_size=7, num_layers=2),
-    dict(input_size=6, hidden_size=3, bidirectional=True, layer_norm=True),
-    dict(input_size=13, hidden_size=13, projection_size=4, rescale=True, use_tanh=True),
-    dict(input_size=4, hidden_size=9, layer_norm=True, normalize_after=True, v1=True),
-    dict(input_size=3, hidden_size=5, has_skip_term=False, num_layers=3),
-]
-RANDOM_QRNN_KWARGS = [
-    dict(input_size=5, hidden_size=7, num_layers=2, window=2),
-    dict(input_size=3, hidden_size=4, window=3, pooling="ifo", zoneout=0.25),
-    dict(input_size=6, hidden_size=2, output_gate=False, pooling="f", num_layers=3),
-]
-
-
-def kwargs_id(kwargs):
-    return ",".join(f"{name}={value}" for name, value in kwargs.items())
 
 
 @pytest.mark.parametrize("kwargs", RANDOM_SRU_KWARGS, ids=kwargs_id)

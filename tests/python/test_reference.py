@@ -14,6 +14,9 @@ import numpy as np
 import pytest
 from conftest import (
     QRNN_POOLINGS,
+    RANDOM_QRNN_KWARGS,
+    RANDOM_SRU_KWARGS,
+    kwargs_id,
     load_reference_standalone,
     make_qrnn_state_dict,
     make_sru_state_dict,
@@ -559,24 +562,6 @@ def test_qrnn_reference_streamed_in_pieces_equals_whole(spec, seed, cuts):
 # ------------------------------------- round trips through mtsrnn's own models
 
 
-def kwargs_id(kwargs):
-    return ",".join(f"{name}={value}" for name, value in kwargs.items())
-
-
-ROUND_TRIP_SRU = [
-    dict(input_size=5, hidden_size=7, num_layers=2),
-    dict(input_size=6, hidden_size=3, num_layers=2, bidirectional=True, layer_norm=True),
-    dict(input_size=13, hidden_size=13, projection_size=4, rescale=True, use_tanh=True),
-    dict(input_size=4, hidden_size=9, layer_norm=True, normalize_after=True, v1=True),
-    dict(input_size=3, hidden_size=5, has_skip_term=False, num_layers=3),
-]
-ROUND_TRIP_QRNN = [
-    dict(input_size=5, hidden_size=7, num_layers=2, window=2),
-    dict(input_size=3, hidden_size=4, window=3, pooling="ifo", zoneout=0.25),
-    dict(input_size=6, hidden_size=2, output_gate=False, pooling="f", num_layers=3),
-]
-
-
 def assert_same_outputs(model, clone, x, c0):
     for gemm in _mtsrnn().gemm_variants():
         h, state = model.forward(x, state=model.initial_state(c=c0), block=4, gemm=gemm)
@@ -594,7 +579,7 @@ def _mtsrnn():
     return mtsrnn
 
 
-@pytest.mark.parametrize("kwargs", ROUND_TRIP_SRU, ids=kwargs_id)
+@pytest.mark.parametrize("kwargs", RANDOM_SRU_KWARGS, ids=kwargs_id)
 def test_random_sru_state_dict_round_trip(kwargs):
     mtsrnn = _mtsrnn()
     model = mtsrnn.random_sru(seed=3, **kwargs)
@@ -609,7 +594,7 @@ def test_random_sru_state_dict_round_trip(kwargs):
     assert_same_outputs(model, clone, x, c0)
 
 
-@pytest.mark.parametrize("kwargs", ROUND_TRIP_QRNN, ids=kwargs_id)
+@pytest.mark.parametrize("kwargs", RANDOM_QRNN_KWARGS, ids=kwargs_id)
 def test_random_qrnn_state_dict_round_trip(kwargs):
     mtsrnn = _mtsrnn()
     model = mtsrnn.random_qrnn(seed=4, **kwargs)
