@@ -34,6 +34,9 @@ bash ci/firmware.sh
 echo "== Fuzzing the .mts loader (libFuzzer + ASan + UBSan, 60 s)"
 bash ci/fuzz.sh 60
 
+echo "== MicroPython module (test port, native-module compile check, fallback)"
+bash ci/micropython.sh
+
 echo "== Python tests"
 # The harness tests drive the real device program and the QEMU boards built above.
 export MTSRNN_DEVICE="$root/build/release/firmware/linux/mtsrnn-device"

@@ -1,0 +1,479 @@
+"""mtsrnn in pure MicroPython, for boards whose firmware cannot be rebuilt.
+
+The same API as the C module (firmware/micropython/modmtsrnn.c,
+docs/micropython.md), reading the same .mts files (docs/model-format.md):
+
+    m = mtsrnn.Model(buf, check_crc=True)   # bytes/bytearray/memoryview of an .mts file
+    s = m.stream(block=8, max_steps=0)
+    n = s.push(x, y)                        # array('f') in, caller's array('f') out
+    s.reset()
+
+Differences, by necessity: MicroPython cannot view a bytes object as float32
+without a copy, so Model copies the weights into array('f') objects (RAM
+equal to the file's weight bytes; the C module reads them in place). The
+arithmetic runs on MicroPython floats (float32 or float64, as the firmware
+was built) and is rounded to float32 wherever the kernels store a value.
+
+Hot loops carry @micropython.native (compile with mpy-cross -march=<arch>,
+or on the board); for a port without a native emitter, drop those lines
+(ci/micropython.sh builds and tests such a bytecode-only variant too).
+"""
+
+import array
+import math
+import struct
+
+import micropython
+
+implementation = "python"
+
+_MAGIC = b"\x89MTS\r\n\x1a\n"
+_HEADER = "<8sHHIIIIIIIIIII8s"  # u64 fields as two u32 (boards without long ints)
+_SRU_RECORD = "<IIIIBBBBffI"
+_QRNN_RECORD = "<IIIBBHf12s"
+_TENSOR_RECORD = "<IIIIIIIIIIII"
+_CELL_SRU = 1
+_CELL_QRNN = 2
+_MAX_DIM = 0x1000000
+_SKIP_SCALED, _SKIP_PROJECTED = 1, 2
+_NORM_BEFORE, _NORM_AFTER = 1, 2
+
+
+def _crc32_bitwise(data, end):
+    crc = 0xFFFFFFFF
+    for i in range(end):
+        crc ^= 0 if 48 <= i < 52 else data[i]  # the crc field counts as zero
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0xEDB88320 & -(crc & 1))
+    return crc ^ 0xFFFFFFFF
+
+
+def _crc32(data, end):
+    try:
+        from binascii import crc32
+    except ImportError:
+        return _crc32_bitwise(data, end)
+    view = memoryview(data)
+    crc = crc32(view[:48])
+    crc = crc32(b"\0\0\0\0", crc)
+    return crc32(view[52:end], crc)
+
+
+def _bad(message):
+    raise ValueError("not a valid .mts model: " + message)
+
+
+def _float32_count(buf, name):
+    """Element count of an array('f') (or a memoryview of one), else ValueError."""
+    try:
+        count = len(buf)
+        if count and not (isinstance(buf[0], float) and len(bytes(buf[:1])) == 4):
+            raise TypeError
+    except TypeError:
+        raise ValueError(name + " must be an array('f') of float32") from None
+    return count
+
+
+# ---- hot loops ---------------------------------------------------------------
+
+
+@micropython.native
+def _gemm(w, w_off, w_stride, rows, depth, x, x_off, x_stride, steps, out, accumulate):
+    # out[t*rows + r] (+)= sum_{i<depth} w[w_off + r*w_stride + i] * x[x_off + t*x_stride + i]
+    # Rows outer, steps inner: each weight row is read once per block of steps.
+    for r in range(rows):
+        wo = w_off + r * w_stride
+        for t in range(steps):
+            xo = x_off + t * x_stride
+            acc = out[t * rows + r] if accumulate else 0.0
+            for i in range(depth):
+                acc += w[wo + i] * x[xo + i]
+            out[t * rows + r] = acc
+
+
+@micropython.native
+def _sigmoid(a):
+    # exp of a large positive argument would overflow (MicroPython raises).
+    if a >= 0.0:
+        return 1.0 / (1.0 + math.exp(-a))
+    e = math.exp(a)
+    return e / (1.0 + e)
+
+
+@micropython.native
+def _tanh(a):
+    # From exp, as math.tanh is missing on ports built without special functions.
+    e = math.exp(-2.0 * a if a >= 0.0 else 2.0 * a)
+    t = (1.0 - e) / (1.0 + e)
+    return t if a >= 0.0 else -t
+
+
+@micropython.native
+def _layer_norm(x, x_off, stride, width, steps, out, out_off, weight, bias, eps):
+    # out_t = (x_t - mean) / sqrt(var + eps) * weight + bias, per row of width floats
+    for t in range(steps):
+        xo = x_off + t * stride
+        oo = out_off + t * stride
+        mean = 0.0
+        for i in range(width):
+            mean += x[xo + i]
+        mean /= width
+        var = 0.0
+        for i in range(width):
+            v = x[xo + i] - mean
+            var += v * v
+        scale = 1.0 / math.sqrt(var / width + eps)
+        for i in range(width):
+            out[oo + i] = (x[xo + i] - mean) * scale * weight[i] + bias[i]
+
+
+@micropython.native
+def _sru_scan(u, rows, steps, k, d, direction, c, c_off, wc, bias, out_width, use_tanh, skip,
+              scale_x, x, x_off, x_stride, h, h_off, h_stride):
+    # f = sigma(u1 + vf c + bf); r = sigma(u2 + vr c + br); c = (c - u0) f + u0;
+    # h = (g(c) - s) r + s, s = 0 | scale_x x_t[dir*d + j] | u3; backward direction reversed.
+    base = direction * k * d
+    unit0 = direction * d
+    for step in range(steps):
+        t = step if direction == 0 else steps - 1 - step
+        uo = t * rows + base
+        for j in range(d):
+            unit = unit0 + j
+            cp = c[c_off + unit]
+            u0 = u[uo + j]
+            a = u[uo + d + j] + bias[unit]
+            b = u[uo + 2 * d + j] + bias[out_width + unit]
+            if wc is not None:
+                a += wc[unit] * cp
+                b += wc[out_width + unit] * cp
+            f = _sigmoid(a)
+            r = _sigmoid(b)
+            cn = (cp - u0) * f + u0
+            c[c_off + unit] = cn
+            cn = c[c_off + unit]  # the state is float32, as in the kernels
+            g = _tanh(cn) if use_tanh else cn
+            if skip == 0:
+                s = 0.0
+            elif skip == 2:
+                s = u[uo + 3 * d + j]
+            else:
+                s = scale_x * x[x_off + t * x_stride + unit]
+            h[h_off + t * h_stride + unit] = (g - s) * r + s
+
+
+@micropython.native
+def _qrnn_scan(u, hidden, gates, steps, bias, c, c_off, input_gate, output_gate, zoneout,
+               h, h_off, h_stride):
+    # z = tanh, f/i/o = sigma of u + b; f/fo: f' = (1-p) f, c = f' z + (1-f') c;
+    # ifo: c = p c + (1-p)(f c + i z); h = o c or c.
+    rows = gates * hidden
+    keep = 1.0 - zoneout
+    for t in range(steps):
+        uo = t * rows
+        for j in range(hidden):
+            z = _tanh(u[uo + j] + bias[j])
+            f = _sigmoid(u[uo + hidden + j] + bias[hidden + j])
+            cp = c[c_off + j]
+            if input_gate:
+                i = _sigmoid(u[uo + 2 * hidden + j] + bias[2 * hidden + j])
+                cn = zoneout * cp + keep * (f * cp + i * z)
+            else:
+                f *= keep
+                cn = f * z + (1.0 - f) * cp
+            c[c_off + j] = cn
+            if output_gate:
+                o = _sigmoid(u[uo + (gates - 1) * hidden + j] + bias[(gates - 1) * hidden + j])
+                h[h_off + t * h_stride + j] = o * c[c_off + j]
+            else:
+                h[h_off + t * h_stride + j] = c[c_off + j]
+
+
+# ---- the model file ------------------------------------------------------------
+
+
+class _Layer:
+    pass
+
+
+def _read_tensors(data, size, header_end, count, num_layers, kinds):
+    tensors = [{} for _ in range(num_layers)]
+    for index in range(count):
+        rec = struct.unpack_from(_TENSOR_RECORD, data, header_end + 48 * index)
+        layer, kind, dtype, ndim = rec[0], rec[1], rec[2], rec[3]
+        if rec[5] or rec[7] or rec[9] or rec[11]:
+            _bad(f"tensor record {index} has a size beyond 32 bits")
+        dim0, dim1, offset, nbytes = rec[4], rec[6], rec[8], rec[10]
+        if layer >= num_layers or kind < 1 or kind > kinds or dtype != 1 or ndim not in (1, 2):
+            _bad(f"tensor record {index}: layer {layer}, kind {kind}, dtype {dtype}, "
+                 f"ndim {ndim} out of range")
+        if dim0 == 0 or dim1 == 0 or (ndim == 1 and dim1 != 1) or nbytes != dim0 * dim1 * 4:
+            _bad(f"tensor record {index}: shape ({dim0}, {dim1}) and {nbytes} bytes disagree")
+        if offset % 64 or offset < header_end + 48 * count or offset + nbytes > size:
+            _bad(f"tensor record {index}: data at {offset} (+{nbytes} bytes) is misplaced "
+                 "or past the file end")
+        if kind in tensors[layer]:
+            _bad(f"tensor record {index} repeats kind {kind} of layer {layer}")
+        tensors[layer][kind] = (offset, dim0 * dim1)
+    return tensors
+
+
+def _take(data, tensors, layer, kind, count, what, required=True):
+    """A copy of tensor (layer, kind) as array('f') after checking its size."""
+    entry = tensors[layer].pop(kind, None)
+    if entry is None:
+        if required:
+            _bad(f"layer {layer} lacks its {what} tensor")
+        return None
+    if not required:
+        _bad(f"layer {layer} has a {what} tensor its options do not use")
+    offset, found = entry
+    if found != count:
+        _bad(f"layer {layer} {what} has {found} floats, its options need {count}")
+    return array.array("f", bytes(data[offset:offset + 4 * count]))
+
+
+def _sru_layer(data, fields, tensors, index):
+    n, d, dirs, p, act, skip, norm, _res, scale_x, eps, _res2 = fields
+    if not (0 < n <= _MAX_DIM and 0 < d <= _MAX_DIM and dirs in (1, 2) and p <= _MAX_DIM
+            and act <= 1 and skip <= 2 and norm <= 2):
+        _bad(f"layer {index}: SRU record out of range")
+    if skip == _SKIP_SCALED and n != dirs * d:
+        _bad(f"layer {index}: a scaled-input skip needs input size {n} == {dirs * d}")
+    if norm and not eps > 0.0:
+        _bad(f"layer {index}: layer norm needs eps > 0")
+    layer = _Layer()
+    layer.n, layer.d, layer.dirs, layer.p, layer.use_tanh = n, d, dirs, p, act == 1
+    layer.skip, layer.norm, layer.scale_x, layer.eps = skip, norm, scale_x, eps
+    layer.k = 4 if skip == _SKIP_PROJECTED else 3
+    layer.out = dirs * d
+    layer.depth = p or n
+    layer.rows = dirs * layer.k * d
+    layer.weight = _take(data, tensors, index, 1, layer.rows * layer.depth, "weight")
+    layer.weight_proj = _take(data, tensors, index, 2, p * n, "weight_proj", p > 0)
+    layer.weight_c = None
+    if 3 in tensors[index]:
+        layer.weight_c = _take(data, tensors, index, 3, 2 * layer.out, "weight_c")
+    layer.bias = _take(data, tensors, index, 4, 2 * layer.out, "bias")
+    width = n if norm == _NORM_BEFORE else layer.out
+    layer.norm_weight = _take(data, tensors, index, 5, width, "norm_weight", norm != 0)
+    layer.norm_bias = _take(data, tensors, index, 6, width, "norm_bias", norm != 0)
+    layer.state = layer.out
+    layer.window = 1
+    return layer
+
+
+def _qrnn_layer(data, fields, tensors, index):
+    n, hidden, window, input_gate, output_gate, _res, zoneout, _res2 = fields
+    if not (0 < n <= _MAX_DIM and 0 < hidden <= _MAX_DIM and 1 <= window <= 64
+            and input_gate <= 1 and output_gate <= 1 and 0.0 <= zoneout <= 1.0):
+        _bad(f"layer {index}: QRNN record out of range")
+    layer = _Layer()
+    layer.n, layer.hidden, layer.window = n, hidden, window
+    layer.input_gate, layer.output_gate, layer.zoneout = input_gate, output_gate, zoneout
+    layer.gates = 2 + input_gate + output_gate
+    layer.out = hidden
+    layer.depth = window * n
+    layer.rows = layer.gates * hidden
+    layer.dirs = 1
+    layer.weight = _take(data, tensors, index, 1, layer.rows * layer.depth, "weight")
+    layer.bias = _take(data, tensors, index, 2, layer.rows, "bias")
+    layer.state = hidden + (window - 1) * n
+    return layer
+
+
+class Model:
+    """A model loaded from an .mts file (validated; ValueError says what is wrong)."""
+
+    def __init__(self, buf, check_crc=True):
+        try:
+            data = memoryview(buf)
+            size = len(data)
+        except TypeError:
+            raise ValueError("Model needs a bytes, bytearray or memoryview holding an .mts "
+                             "file") from None
+        if size < 64:
+            _bad(f"model file truncated ({size} bytes, the header alone is 64)")
+        head = struct.unpack_from(_HEADER, data, 0)
+        if head[0] != _MAGIC:
+            _bad("bad magic, not an .mts file")
+        if head[1] != 1:
+            _bad(f"major version {head[1]}, this reader knows 1")
+        if head[3] != 0x01020304:
+            _bad(f"byte order mark 0x{head[3]:08x}, expected 0x01020304")
+        cell, num_layers, num_tensors = head[5], head[6], head[7]
+        file_size = head[8]
+        if head[9]:
+            _bad("file_size beyond 32 bits")
+        if size < file_size:
+            _bad(f"model file truncated ({size} bytes, the header says {file_size})")
+        kinds = 6 if cell == _CELL_SRU else 2
+        if (head[4] != 64 or cell not in (_CELL_SRU, _CELL_QRNN) or not 1 <= num_layers <= 64
+                or not 1 <= num_tensors <= kinds * num_layers or head[10] != 64
+                or head[11] != 64 + 32 * num_layers or head[13] or head[14] != b"\0" * 8
+                or file_size < head[11] + 48 * num_tensors):
+            _bad("header fields invalid")
+        if check_crc and _crc32(data, file_size) != head[12]:
+            _bad("CRC-32 mismatch (corrupt file)")
+        tensors = _read_tensors(data, file_size, head[11], num_tensors, num_layers, kinds)
+        layers = []
+        for index in range(num_layers):
+            at = 64 + 32 * index
+            if cell == _CELL_SRU:
+                layers.append(_sru_layer(data, struct.unpack_from(_SRU_RECORD, data, at),
+                                         tensors, index))
+            else:
+                layers.append(_qrnn_layer(data, struct.unpack_from(_QRNN_RECORD, data, at),
+                                          tensors, index))
+            if tensors[index]:
+                _bad(f"layer {index} has tensors its options do not use")
+        for index in range(1, num_layers):
+            if layers[index].n != layers[index - 1].out:
+                _bad(f"layer {index} takes {layers[index].n} inputs, layer {index - 1} "
+                     f"gives {layers[index - 1].out}")
+        self._source = buf  # as the C module does (it reads the weights in place)
+        self._layers = layers
+        self._bidirectional = any(layer.dirs == 2 for layer in layers)
+        self.cell = "sru" if cell == _CELL_SRU else "qrnn"
+        self.num_layers = num_layers
+        self.input_size = layers[0].n
+        self.output_size = layers[-1].out
+        self.state_size = sum(layer.state for layer in layers)
+
+    def stream(self, block, max_steps=0):
+        return Stream(self, block, max_steps)
+
+
+class Stream:
+    """A stream through a model in blocks of `block` steps; the state carries
+    from one push to the next."""
+
+    def __init__(self, model, block, max_steps=0):
+        if not isinstance(block, int) or block < 1:
+            raise ValueError("block must be >= 1 (time steps per pass over the weights), "
+                             f"got {block!r}")
+        if not isinstance(max_steps, int) or max_steps < 0:
+            raise ValueError(f"max_steps must be >= 0 (0: no limit), got {max_steps!r}")
+        self._needs_max_steps = model._bidirectional and model.num_layers > 1
+        if self._needs_max_steps and max_steps == 0:
+            raise ValueError("this model has a bidirectional layer among several layers, so "
+                             "its workspace holds a whole sequence: give max_steps, the "
+                             "longest push")
+        self.model = model
+        self.block = block
+        self.max_steps = max_steps
+        self._state = array.array("f", bytes(4 * model.state_size))
+        self._capacity = 0
+        # A bidirectional layer needs its whole sequence at once; otherwise the
+        # stream advances one block at a time through all layers.
+        self._reserve(max(max_steps, block) if model._bidirectional else block)
+
+    def _reserve(self, steps):
+        """Scratch buffers for pieces of up to `steps` steps."""
+        if steps <= self._capacity:
+            return
+        layers = self.model._layers
+        widest = max(max(layer.n, layer.out) for layer in layers)
+        history = max((layer.window - 1 + steps) * layer.n for layer in layers)
+
+        def floats(count):
+            return array.array("f", bytes(4 * count))
+
+        self._io = (floats(steps * widest), floats(steps * widest))
+        self._normed = floats(steps * widest)
+        self._projected = floats(steps * max(getattr(layer, "p", 0) for layer in layers))
+        self._u = floats(steps * max(layer.rows for layer in layers))
+        self._history = floats(history)
+        self._capacity = steps
+
+    def reset(self):
+        state = self._state
+        for i in range(len(state)):
+            state[i] = 0.0
+
+    def push(self, x, y):
+        model = self.model
+        x_floats = _float32_count(x, "x")
+        y_floats = _float32_count(y, "y")
+        n, out = model.input_size, model.output_size
+        if x_floats % n:
+            raise ValueError(f"x holds {x_floats} floats, not a whole number of frames of "
+                             f"input_size {n}")
+        steps = x_floats // n
+        if y_floats != steps * out:
+            raise ValueError(f"y holds {y_floats} floats; it must hold steps * output_size = "
+                             f"{steps} * {out}")
+        if self._needs_max_steps and steps > self.max_steps:
+            raise ValueError(f"push of {steps} steps exceeds this stream's max_steps "
+                             f"{self.max_steps}")
+        piece = steps if model._bidirectional else self.block
+        self._reserve(piece)
+        t = 0
+        while t < steps:
+            length = min(piece, steps - t)
+            self._run(x, t * n, length, y, t * out)
+            t += length
+        return steps
+
+    def _run(self, x, x_off, steps, y, y_off):
+        """All layers over `steps` frames of x from x_off, into y from y_off."""
+        layers = self.model._layers
+        src, src_off = x, x_off
+        state_off = 0
+        for index, layer in enumerate(layers):
+            if index == len(layers) - 1:
+                dst, dst_off = y, y_off
+            else:
+                dst, dst_off = self._io[index % 2], 0
+            if self.model.cell == "sru":
+                self._sru(layer, src, src_off, steps, dst, dst_off, state_off)
+            else:
+                self._qrnn(layer, src, src_off, steps, dst, dst_off, state_off)
+            state_off += layer.state
+            src, src_off = dst, dst_off
+
+    def _sru(self, layer, x, x_off, steps, h, h_off, c_off):
+        n = layer.n
+        product_in, product_off = x, x_off
+        if layer.norm == _NORM_BEFORE:
+            _layer_norm(x, x_off, n, n, steps, self._normed, 0, layer.norm_weight,
+                        layer.norm_bias, layer.eps)
+            product_in, product_off = self._normed, 0
+        if layer.p:
+            _gemm(layer.weight_proj, 0, n, layer.p, n, product_in, product_off, n, steps,
+                  self._projected, False)
+            product_in, product_off = self._projected, 0
+        u = self._u
+        _gemm(layer.weight, 0, layer.depth, layer.rows, layer.depth, product_in, product_off,
+              layer.depth, steps, u, False)
+        for direction in range(layer.dirs):
+            _sru_scan(u, layer.rows, steps, layer.k, layer.d, direction, self._state, c_off,
+                      layer.weight_c, layer.bias, layer.out, layer.use_tanh, layer.skip,
+                      layer.scale_x, x, x_off, n, h, h_off, layer.out)
+        if layer.norm == _NORM_AFTER:
+            _layer_norm(h, h_off, layer.out, layer.out, steps, h, h_off, layer.norm_weight,
+                        layer.norm_bias, layer.eps)
+
+    def _qrnn(self, layer, x, x_off, steps, h, h_off, c_off):
+        n, window = layer.n, layer.window
+        state = self._state
+        prev_off = c_off + layer.hidden
+        # history: x_{-(w-1)} .. x_{-1} (from the state, where prev[k-1] = x_{-k}),
+        # then this piece's frames, so x_{t-k} is row t + w-1-k.
+        hist = self._history
+        for k in range(1, window):
+            row = (window - 1 - k) * n
+            for i in range(n):
+                hist[row + i] = state[prev_off + (k - 1) * n + i]
+        base = (window - 1) * n
+        for i in range(steps * n):
+            hist[base + i] = x[x_off + i]
+        u = self._u
+        for k in range(window):
+            _gemm(layer.weight, k * n, layer.depth, layer.rows, n, hist, (window - 1 - k) * n,
+                  n, steps, u, k > 0)
+        _qrnn_scan(u, layer.hidden, layer.gates, steps, layer.bias, state, c_off,
+                   layer.input_gate, layer.output_gate, layer.zoneout, h, h_off, layer.out)
+        for k in range(1, window):
+            row = (steps + window - 1 - k) * n
+            for i in range(n):
+                state[prev_off + (k - 1) * n + i] = hist[row + i]
