@@ -1,12 +1,15 @@
 /* mtsrnn-device: the device protocol (docs/protocol.md) on Linux, so that a
  * Cortex-A board (or this host) joins the same harness as the MCU firmware.
  *
- *   mtsrnn-device [--tcp PORT [--once] | --tty DEV [--baud N]]
+ *   mtsrnn-device [--tcp PORT [--bind ADDR] [--once] | --tty DEV [--baud N]]
  *                 [--model FILE.mts ...] [--max-block T] [--max-steps N]
  *
- * Transport: stdin/stdout (default), a TCP port on 127.0.0.1 (one client at
- * a time; PORT 0 picks a free one; the port is printed on stderr as
- * "mtsrnn-device: listening on 127.0.0.1:PORT"), or a serial tty in raw mode.
+ * Transport: stdin/stdout (default), a TCP port (one client at a time; PORT
+ * 0 picks a free one; printed on stderr as "mtsrnn-device: listening on
+ * ADDR:PORT") on 127.0.0.1, or on the IPv4 address given with --bind (e.g.
+ * 0.0.0.0 on a board that a host reaches as socket://BOARD:PORT; the
+ * protocol has no authentication, so only on a trusted network), or a
+ * serial tty in raw mode.
  * Models: the built-in demo models (generated at build time by
  * firmware/common/make_demo_models.py through `mtsrnn export-c`), then each
  * --model file, loaded with mts_file_load. Counters: ns (CLOCK_MONOTONIC),
@@ -288,8 +291,16 @@ static int open_tty(const char *path, unsigned long baud)
     return fd;
 }
 
-static int listen_tcp(unsigned long port)
+static int listen_tcp(unsigned long port, const char *bind_address)
 {
+    struct sockaddr_in address;
+    memset(&address, 0, sizeof address);
+    address.sin_family = AF_INET;
+    address.sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, bind_address, &address.sin_addr) != 1) {
+        die("--bind needs an IPv4 address such as 127.0.0.1 or 0.0.0.0", bind_address);
+        return -1;
+    }
     const int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0) {
         die("socket", strerror(errno));
@@ -297,19 +308,16 @@ static int listen_tcp(unsigned long port)
     }
     const int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in address;
-    memset(&address, 0, sizeof address);
-    address.sin_family = AF_INET;
-    address.sin_port = htons((uint16_t)port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (bind(fd, (struct sockaddr *)&address, sizeof address) != 0 || listen(fd, 1) != 0) {
-        die("cannot listen on 127.0.0.1", strerror(errno));
+        fprintf(stderr, "mtsrnn-device: cannot listen on %s: %s\n", bind_address,
+                strerror(errno));
         close(fd);
         return -1;
     }
     socklen_t length = sizeof address;
     getsockname(fd, (struct sockaddr *)&address, &length);
-    fprintf(stderr, "mtsrnn-device: listening on 127.0.0.1:%u\n", ntohs(address.sin_port));
+    fprintf(stderr, "mtsrnn-device: listening on %s:%u\n", bind_address,
+            ntohs(address.sin_port));
     fflush(stderr);
     return fd;
 }
@@ -339,17 +347,18 @@ static void release_owned(void)
 static void usage(FILE *to)
 {
     fprintf(to,
-            "usage: mtsrnn-device [--tcp PORT [--once] | --tty DEV [--baud N]]\n"
+            "usage: mtsrnn-device [--tcp PORT [--bind ADDR] [--once] | --tty DEV [--baud N]]\n"
             "                     [--model FILE.mts ...] [--max-block T] [--max-steps N]\n"
             "Speaks the mtsrnn device protocol (docs/protocol.md) over stdin/stdout,\n"
-            "a TCP port on 127.0.0.1 (0: any free port, printed on stderr) or a tty.\n"
-            "Defaults: --max-block %u --max-steps %u --baud 115200.\n",
+            "a TCP port (0: any free port, printed on stderr) or a tty.\n"
+            "Defaults: --bind 127.0.0.1 --max-block %u --max-steps %u --baud 115200.\n",
             DEFAULT_MAX_BLOCK, DEFAULT_MAX_STEPS);
 }
 
 int main(int argc, char **argv)
 {
     const char *tty = NULL;
+    const char *bind_address = "127.0.0.1";
     long tcp_port = -1;
     int once = 0;
     unsigned long baud = 115200, max_block = DEFAULT_MAX_BLOCK, max_steps = DEFAULT_MAX_STEPS;
@@ -367,6 +376,8 @@ int main(int argc, char **argv)
         } else if (strcmp(arg, "--tcp") == 0 && has_value && parse_count(argv[i + 1], 65535, &value)) {
             tcp_port = (long)value;
             i++;
+        } else if (strcmp(arg, "--bind") == 0 && has_value) {
+            bind_address = argv[++i];
         } else if (strcmp(arg, "--tty") == 0 && has_value) {
             tty = argv[++i];
         } else if (strcmp(arg, "--baud") == 0 && has_value && parse_count(argv[i + 1], 4000000, &baud)) {
@@ -388,6 +399,8 @@ int main(int argc, char **argv)
     }
     if (tty != NULL && tcp_port >= 0)
         return die("--tcp and --tty exclude each other", NULL);
+    if (tcp_port < 0 && strcmp(bind_address, "127.0.0.1") != 0)
+        return die("--bind applies to --tcp only", NULL);
 
     /* The models: the built-in demos, then the files. */
     atexit(release_owned);
@@ -465,7 +478,7 @@ int main(int argc, char **argv)
 
     signal(SIGPIPE, SIG_IGN); /* a vanished peer is a failed write, not a death */
     if (tcp_port >= 0) {
-        const int server = listen_tcp((unsigned long)tcp_port);
+        const int server = listen_tcp((unsigned long)tcp_port, bind_address);
         if (server < 0)
             return 2;
         for (;;) {
