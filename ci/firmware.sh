@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Builds the Cortex-M firmware for every board (mps2-an386 and nucleo-f446re
-# with the Cortex-M4F toolchain, mps3-an547 with the Cortex-M55 one), prints
-# each board's flash/RAM use and workspace, then boots each QEMU board through
-# the host harness: `mtsrnn selftest` (every built-in model must pass against
-# its golden vectors) and a short `mtsrnn bench device` whose instruction
-# counts are printed. The Nucleo image is only compiled: there is no board
-# here. Exits non-zero on any failure; the harness always stops QEMU.
+# with the Cortex-M4F toolchain, mps3-an547 with the Cortex-M55 one, and the
+# an547 once more without Helium: the scalar M55 build the Helium build is
+# compared with), each with the CMSIS-DSP per-step baseline built in as
+# kernel "cmsis-dsp-matvec" (the pinned sdist, fetched here if missing);
+# prints each board's flash/RAM use and workspace, then boots each QEMU board
+# through the host harness: `mtsrnn selftest` (every built-in model must pass
+# against its golden vectors with every kernel of the firmware) and a short
+# `mtsrnn bench device` printing instructions per step of every kernel side
+# by side. The Nucleo image is only compiled: there is no board here. Exits
+# non-zero on any failure; the harness always stops QEMU.
 #
-#   ci/firmware.sh                 # build dirs build/fw-m4f, build/fw-m55
+#   ci/firmware.sh                 # build dirs build/fw-m4f, build/fw-m55,
+#                                  # build/scalar/fw-m55
 #   FW_BUILD_ROOT=/tmp/fw ci/firmware.sh
 #   FW_CMAKE_ARGS="-DMTSRNN_FW_MODEL=my.mts" ci/firmware.sh
 set -euo pipefail
@@ -26,17 +31,23 @@ if [ -z "$py" ] || ! "$py" -c 'import mtsrnn' 2>/dev/null; then
 fi
 generator=()
 if command -v ninja >/dev/null 2>&1; then generator=(-G Ninja); fi
+# The CMSIS-DSP baseline's sources (cmake/cmsisdsp.cmake reads them there).
+bash ci/fetch-sdist.sh cmsisdsp 1.10.3 \
+  307d32298faa7c58db912851027fce35f886fec7eb1a27c4b309ce1a97f47519 >/dev/null
 
 echo "== firmware: build"
-for arch in m4f m55; do
-  dir="$build_root/fw-$arch"
+# The scalar M55 build lives one level deeper so that the harness, which
+# looks for <dir>/<board>/*.elf, never takes it for the Helium build.
+for build in m4f:fw-m4f: m55:fw-m55: m55:scalar/fw-m55:-DMTSRNN_FW_MVE=OFF; do
+  IFS=: read -r arch dir option <<<"$build"
   # shellcheck disable=SC2086
-  cmake -S firmware/boards -B "$dir" "${generator[@]}" -DMTSRNN_FW_ARCH=$arch \
-    -DMTSRNN_FW_PYTHON="$py" ${FW_CMAKE_ARGS:-} >/dev/null
-  cmake --build "$dir" -j "$jobs"
+  cmake -S firmware/boards -B "$build_root/$dir" "${generator[@]}" -DMTSRNN_FW_ARCH=$arch \
+    -DMTSRNN_FW_PYTHON="$py" -DMTSRNN_FW_CMSIS=ON $option ${FW_CMAKE_ARGS:-} >/dev/null
+  cmake --build "$build_root/$dir" -j "$jobs"
 done
 echo "== firmware: sizes"
 cat "$build_root"/fw-m4f/*/size.txt "$build_root"/fw-m55/*/size.txt
+echo "(scalar M55 build, no Helium) $(cat "$build_root"/scalar/fw-m55/mps3-an547/size.txt)"
 test -s "$build_root/fw-m4f/nucleo-f446re/mtsrnn-nucleo-f446re.elf"
 echo "(nucleo-f446re: compiled only, never run here: no board attached)"
 
@@ -45,9 +56,15 @@ export MTSRNN_FIRMWARE_DIR=$build_root
 fail=0
 for board in qemu-mps2-an386 qemu-mps3-an547; do
   timeout -s TERM 300 "$py" -m mtsrnn selftest --board "$board" || fail=1
-  timeout -s TERM 300 "$py" -m mtsrnn bench device --board "$board" --block 1,8,32 \
+  timeout -s TERM 300 "$py" -m mtsrnn bench device --board "$board" --block 1,4,16 \
     --no-progress || fail=1
 done
+echo "== firmware: the scalar M55 build (no Helium), the reference of the Helium build"
+scalar_elf=$build_root/scalar/fw-m55/mps3-an547/mtsrnn-mps3-an547.elf
+timeout -s TERM 300 "$py" -m mtsrnn selftest --board qemu-mps3-an547 \
+  --firmware "$scalar_elf" || fail=1
+timeout -s TERM 300 "$py" -m mtsrnn bench device --board qemu-mps3-an547 \
+  --firmware "$scalar_elf" --block 1,4,16 --no-progress || fail=1
 if [ "$fail" != 0 ]; then
   echo "firmware: FAILED" >&2
   exit 1

@@ -391,15 +391,16 @@ static uint64_t model_weight_bytes(const mts_model *model)
     return floats * sizeof(float);
 }
 
-/* Start the counters, run the selected model (or `model`) over `steps`
- * frames, stop them. Returns the kernel's status; *valid gets the mask of
- * counters read. */
-static mts_status timed_forward(mts_device *device, const mts_model *model, uint32_t block,
+/* Start the counters, run `model` with the blocked product `kernel` over
+ * `steps` frames, stop them. Returns the kernel's status; *valid gets the
+ * mask of counters read. */
+static mts_status timed_forward(mts_device *device, const mts_model *model,
+                                const mts_gemm_f32_variant *kernel, uint32_t block,
                                 const float *x, uint32_t steps, float *h,
                                 uint64_t values[MTS_NUM_COUNTERS], uint32_t *valid)
 {
     const mts_board *board = device->board;
-    const mts_run_options options = {block, NULL};
+    const mts_run_options options = {block, kernel->fn};
     const size_t state_floats = model_state_floats(model);
     for (unsigned i = 0; i < MTS_NUM_COUNTERS; i++)
         values[i] = 0;
@@ -422,6 +423,36 @@ static void out_counters(mts_device *device, const uint64_t values[MTS_NUM_COUNT
     for (unsigned i = 0; i < MTS_NUM_COUNTERS; i++)
         if (valid & MTS_COUNTER_BIT(i))
             out_key_u64(device, counter_names[i], values[i]);
+}
+
+static const mts_gemm_f32_variant *selected_kernel(const mts_device *device)
+{
+    return &device->kernels[device->selected_kernel];
+}
+
+/* The index of the product named `name`, or -1. */
+static int32_t find_kernel(const mts_device *device, word name)
+{
+    for (uint32_t k = 0; k < device->num_kernels; k++)
+        if (word_is(name, device->kernels[k].name))
+            return (int32_t)k;
+    return -1;
+}
+
+/* " index=<k> name=<name>" */
+static void out_kernel(mts_device *device, uint32_t k)
+{
+    out_key_u64(device, "index", k);
+    out_text(device, " name=");
+    out_text(device, device->kernels[k].name);
+}
+
+static void send_no_kernel(mts_device *device, word name)
+{
+    out_begin(device, "e-bad-args no kernel ");
+    out_shown_word(device, name);
+    out_text(device, " (`kernel` lists them)");
+    out_send(device);
 }
 
 static void send_kernel_error(mts_device *device, mts_status status)
@@ -510,6 +541,32 @@ static void command_reset(mts_device *device, size_t count)
     }
     reset_selected(device);
     send_line(device, "m-reset");
+}
+
+/* `kernel`: list the products; `kernel <name>`: select one. */
+static void command_kernel(mts_device *device, const word *words, size_t count)
+{
+    if (count > 2u) {
+        send_error(device, "bad-args", "kernel takes no argument or a kernel name");
+        return;
+    }
+    if (count == 2u) {
+        const int32_t k = find_kernel(device, words[1]);
+        if (k < 0) {
+            send_no_kernel(device, words[1]);
+            return;
+        }
+        device->selected_kernel = (uint32_t)k;
+    } else {
+        for (uint32_t k = 0; k < device->num_kernels; k++) {
+            out_begin(device, "m-kernel");
+            out_kernel(device, k);
+            out_send(device);
+        }
+    }
+    out_begin(device, "m-selected-kernel");
+    out_kernel(device, device->selected_kernel);
+    out_send(device);
 }
 
 typedef enum payload_result {
@@ -668,7 +725,8 @@ static int command_infer(mts_device *device, const word *words, size_t count)
     }
     uint64_t values[MTS_NUM_COUNTERS];
     uint32_t valid;
-    const mts_status status = timed_forward(device, model, block, device->config.input, steps,
+    const mts_status status = timed_forward(device, model, selected_kernel(device), block,
+                                            device->config.input, steps,
                                             device->config.output, values, &valid);
     if (status != MTS_OK) {
         send_kernel_error(device, status);
@@ -712,18 +770,34 @@ static int next_block(const mts_device *device, word *list, uint32_t *block)
 
 static void command_bench(mts_device *device, const word *words, size_t count)
 {
-    static const char usage[] = "bench needs <T1,T2,...> [steps=<n>], T in 1..max_block, "
-                                "n in 1..max_steps";
-    uint32_t steps = device->config.max_steps, block;
-    if (count < 2u || count > 3u) {
+    static const char usage[] = "bench needs <T1,T2,...> [steps=<n>] [kernel=<name>], T in "
+                                "1..max_block, n in 1..max_steps";
+    uint32_t steps = device->config.max_steps, block = 0;
+    const mts_gemm_f32_variant *kernel = selected_kernel(device);
+    int seen_steps = 0, seen_kernel = 0;
+    if (count < 2u || count > 4u) {
         send_error(device, "bad-args", usage);
         return;
     }
-    if (count == 3u) {
-        const word w = words[2];
-        if (w.length < 7u || memcmp(w.text, "steps=", 6) != 0 ||
-            !parse_u32(w.text + 6, w.length - 6u, &steps) || steps < 1u ||
-            steps > device->config.max_steps) {
+    for (size_t a = 2; a < count; a++) {
+        const word w = words[a];
+        if (!seen_steps && w.length >= 6u && memcmp(w.text, "steps=", 6) == 0) {
+            seen_steps = 1;
+            if (!parse_u32(w.text + 6, w.length - 6u, &steps) || steps < 1u ||
+                steps > device->config.max_steps) {
+                send_error(device, "bad-args", usage);
+                return;
+            }
+        } else if (!seen_kernel && w.length >= 7u && memcmp(w.text, "kernel=", 7) == 0) {
+            seen_kernel = 1;
+            const word name = {w.text + 7, w.length - 7u};
+            const int32_t k = find_kernel(device, name);
+            if (k < 0) {
+                send_no_kernel(device, name);
+                return;
+            }
+            kernel = &device->kernels[k];
+        } else {
             send_error(device, "bad-args", usage);
             return;
         }
@@ -745,8 +819,9 @@ static void command_bench(mts_device *device, const word *words, size_t count)
         uint64_t values[MTS_NUM_COUNTERS];
         uint32_t valid;
         reset_state(device, model);
-        const mts_status status = timed_forward(device, model, block, device->config.input,
-                                                steps, device->config.output, values, &valid);
+        const mts_status status = timed_forward(device, model, kernel, block,
+                                                device->config.input, steps,
+                                                device->config.output, values, &valid);
         if (status != MTS_OK) {
             send_kernel_error(device, status);
             break;
@@ -760,6 +835,45 @@ static void command_bench(mts_device *device, const word *words, size_t count)
     reset_state(device, model);
 }
 
+/* Run a model's golden input through `kernel` from the zero state, in
+ * pieces of up to max_steps frames (the state carried between) with
+ * T = max_block. Returns the kernel's status; *error gets the largest
+ * absolute difference from the golden output, *not_a_number whether any
+ * difference was NaN. */
+static mts_status golden_error(mts_device *device, const mts_device_model *entry,
+                               const mts_gemm_f32_variant *kernel, float *error,
+                               int *not_a_number)
+{
+    size_t input = 0, output = 0;
+    (void)mts_model_io_sizes(entry->model, &input, &output);
+    reset_state(device, entry->model);
+    mts_status status = MTS_OK;
+    for (uint32_t done = 0; done < entry->golden_steps && status == MTS_OK;) {
+        uint32_t steps = entry->golden_steps - done;
+        if (steps > device->config.max_steps)
+            steps = device->config.max_steps;
+        uint64_t values[MTS_NUM_COUNTERS];
+        uint32_t valid;
+        status = timed_forward(device, entry->model, kernel, device->config.max_block,
+                               entry->golden_input + (size_t)done * input, steps,
+                               device->config.output, values, &valid);
+        const float *expected = entry->golden_output + (size_t)done * output;
+        for (size_t i = 0; status == MTS_OK && i < (size_t)steps * output; i++) {
+            float diff = device->config.output[i] - expected[i];
+            if (diff < 0.0f)
+                diff = -diff;
+            if (diff != diff)
+                *not_a_number = 1;
+            else if (diff > *error)
+                *error = diff;
+        }
+        done += steps;
+    }
+    return status;
+}
+
+/* Per model, the golden vectors through every product offered: the largest
+ * error over all of them, and the product that gave it. */
 static void command_selftest(mts_device *device, size_t count)
 {
     if (count != 1u) {
@@ -778,33 +892,23 @@ static void command_selftest(mts_device *device, size_t count)
             out_send(device);
             continue;
         }
-        size_t input = 0, output = 0;
-        (void)mts_model_io_sizes(entry->model, &input, &output);
-        reset_state(device, entry->model);
         float error = 0.0f;
         int not_a_number = 0;
+        uint32_t worst = 0;
         mts_status status = MTS_OK;
-        /* In pieces of up to max_steps frames, the state carried between. */
-        for (uint32_t done = 0; done < entry->golden_steps && status == MTS_OK;) {
-            uint32_t steps = entry->golden_steps - done;
-            if (steps > device->config.max_steps)
-                steps = device->config.max_steps;
-            uint64_t values[MTS_NUM_COUNTERS];
-            uint32_t valid;
-            status = timed_forward(device, entry->model, device->config.max_block,
-                                   entry->golden_input + (size_t)done * input, steps,
-                                   device->config.output, values, &valid);
-            const float *expected = entry->golden_output + (size_t)done * output;
-            for (size_t i = 0; status == MTS_OK && i < (size_t)steps * output; i++) {
-                float diff = device->config.output[i] - expected[i];
-                if (diff < 0.0f)
-                    diff = -diff;
-                if (diff != diff)
-                    not_a_number = 1;
-                else if (diff > error)
-                    error = diff;
-            }
-            done += steps;
+        for (uint32_t k = 0; k < device->num_kernels && status == MTS_OK; k++) {
+            float kernel_error = 0.0f;
+            int kernel_nan = 0;
+            status = golden_error(device, entry, &device->kernels[k], &kernel_error,
+                                  &kernel_nan);
+            /* A NaN is worse than any number; the first NaN names the kernel. */
+            const int worse = kernel_nan ? !not_a_number
+                                         : !not_a_number && kernel_error > error;
+            if (worse)
+                worst = k;
+            if (kernel_error > error)
+                error = kernel_error;
+            not_a_number |= kernel_nan;
         }
         if (status != MTS_OK) {
             device->out_length = 0;
@@ -818,6 +922,9 @@ static void command_selftest(mts_device *device, size_t count)
             out_float(device, error);
         out_text(device, " tolerance=");
         out_float(device, entry->golden_tolerance);
+        out_key_u64(device, "kernels", device->num_kernels);
+        out_text(device, " worst_kernel=");
+        out_text(device, device->kernels[worst].name);
         out_text(device, !not_a_number && error <= entry->golden_tolerance ? " result=pass"
                                                                            : " result=fail");
         out_send(device);
@@ -853,6 +960,8 @@ static int handle_line(mts_device *device)
         command_model(device, words, count);
     else if (word_is(name, "reset"))
         command_reset(device, count);
+    else if (word_is(name, "kernel"))
+        command_kernel(device, words, count);
     else if (word_is(name, "infer"))
         result = command_infer(device, words, count);
     else if (word_is(name, "bench"))
@@ -922,6 +1031,9 @@ mts_status mts_device_init(mts_device *device, const mts_board *board,
     device->out_length = 0;
     device->init_model = 0;
     device->init_status = MTS_OK;
+    device->kernels = mts_gemm_f32_variants;
+    device->num_kernels = (uint32_t)mts_gemm_f32_variant_count;
+    device->selected_kernel = 0;
     if (board == NULL || config == NULL || board->write == NULL || board->read_byte == NULL)
         return MTS_ERR_NULL_POINTER; /* nothing to report through */
     device->config = *config;
@@ -940,4 +1052,24 @@ mts_status mts_device_init(mts_device *device, const mts_board *board,
     if (status == MTS_OK)
         reset_selected(device);
     return status;
+}
+
+mts_status mts_device_set_kernels(mts_device *device, const mts_gemm_f32_variant *kernels,
+                                  uint32_t num_kernels)
+{
+    if (device == NULL || kernels == NULL)
+        return MTS_ERR_NULL_POINTER;
+    if (num_kernels == 0u)
+        return MTS_ERR_BAD_SIZE;
+    for (uint32_t k = 0; k < num_kernels; k++) {
+        const char *name = kernels[k].name;
+        if (kernels[k].fn == NULL || name == NULL)
+            return MTS_ERR_NULL_POINTER;
+        if (name[0] == '\0' || strchr(name, ' ') != NULL)
+            return MTS_ERR_BAD_SIZE;
+    }
+    device->kernels = kernels;
+    device->num_kernels = num_kernels;
+    device->selected_kernel = 0;
+    return MTS_OK;
 }

@@ -36,6 +36,9 @@
  * all of them against every model and fails with MTS_ERR_WORKSPACE_TOO_SMALL
  * (workspace) or MTS_ERR_BAD_STATE_SIZE (state, input, output) otherwise.
  *
+ * Kernels: every model runs with the selected blocked product (`kernel`);
+ * `selftest` checks each model with every product offered.
+ *
  * State: the selected model's streaming state lives in `state` and carries
  * across `infer` commands. `bench` and `selftest` run in the same buffer, so
  * they leave the selected model's state reset to zeros (as after `reset`).
@@ -134,6 +137,11 @@ typedef struct mts_device_config {
 typedef struct mts_device {
     const mts_board *board;
     mts_device_config config;
+    /* The blocked products `kernel` offers (default: the kernels' variant
+     * table, mts_gemm_f32_variants) and the selected one (0 after init). */
+    const mts_gemm_f32_variant *kernels;
+    uint32_t num_kernels;
+    uint32_t selected_kernel;
     mts_status init_status;         /* MTS_OK after a successful init */
     uint32_t init_model;            /* the model that failed the init checks */
     uint32_t selected;              /* index of the selected model */
@@ -151,6 +159,15 @@ typedef struct mts_device {
  * what is wrong); device->init_model tells which model failed. */
 mts_status mts_device_init(mts_device *device, const mts_board *board,
                            const mts_device_config *config);
+
+/* Offer these products (e.g. the kernels' variant table plus a peer
+ * library's per-step product) to `kernel`, `bench ... kernel=` and
+ * `selftest` instead of mts_gemm_f32_variants; selects the first. Each
+ * must compute the product of mtsrnn/gemm.h. Borrowed: must outlive the
+ * device. Returns MTS_ERR_NULL_POINTER or MTS_ERR_BAD_SIZE (an empty list,
+ * or a name that is empty or contains a space), leaving the list as it was. */
+mts_status mts_device_set_kernels(mts_device *device, const mts_gemm_f32_variant *kernels,
+                                  uint32_t num_kernels);
 
 /* The protocol loop: sends `m-ready`, then reads and answers commands until
  * board->read_byte returns -1. Can be called again after it returned (e.g.

@@ -31,6 +31,14 @@ RUN_TOLERANCE = 1e-4  # max abs difference between device and host outputs
 
 EMULATION_NOTE = ("note: emulated device (QEMU): the counts are guest instructions "
                   "(-icount shift=0), not cycles; timings under emulation are not performance")
+EMULATED_LINUX_NOTE = ("note: emulated device (QEMU user mode): ns is the time of an emulator "
+                       "translating the guest code (about 10x slower than native, NEON no "
+                       "faster than scalar); timings under emulation are not performance")
+
+
+def emulation_note(board) -> str:
+    """What the counters of an emulated board are, and that they are not performance."""
+    return EMULATED_LINUX_NOTE if board.kind == "emulated-linux" else EMULATION_NOTE
 
 
 class CommandError(Exception):
@@ -72,7 +80,7 @@ def _open(args: argparse.Namespace, device_args: list[str] | None = None):
     model = getattr(args, "model", None)
     if args.port is None and model is not None:
         board = get_board(args.board)
-        if board.kind == "host":
+        if board.runs_linux_program:
             device_args = [*(device_args or []), "--model", model]  # it loads the file
         elif board.kind == "qemu" and args.firmware is None:
             if not os.path.exists(model):
@@ -87,6 +95,8 @@ def _open(args: argparse.Namespace, device_args: list[str] | None = None):
 def _where(session) -> str:
     if session.board.kind == "qemu":
         return f"{session.board.name} (QEMU, {session.firmware})"
+    if session.board.kind == "emulated-linux":
+        return f"{session.board.name} ({session.board.emulator}, {session.firmware})"
     return session.board.name
 
 
@@ -160,8 +170,11 @@ def _flash(args: argparse.Namespace) -> int:
         return 0
     with open_board(board.name, firmware=args.firmware, timeout=args.timeout) as session:
         info = session.device.identify()
+        kernels = _device_kernels(session.device, None)
         print(f"{_where(session)}: booted and answering")
         print("\n".join("  " + line for line in _describe(info)))
+        if kernels != [None]:
+            print(f"  kernels: {', '.join(kernels)} (the first is the default)")
     return 0
 
 
@@ -223,8 +236,10 @@ def _selftest(args: argparse.Namespace) -> int:
             verdict, failed = "FAIL", failed + 1
             if row["device_verdict"] == "pass":
                 verdict += " (the device said pass)"
-        print(f"  model {row['index']} {row['name']}: max abs error {row['max_abs_err']:.3g}, "
-              f"tolerance {row['tolerance']:.3g}: {verdict}")
+        over = (f" (largest over {row['kernels']} kernels, from {row['worst_kernel']})"
+                if row.get("kernels") and row.get("worst_kernel") else "")
+        print(f"  model {row['index']} {row['name']}: max abs error {row['max_abs_err']:.3g}"
+              f"{over}, tolerance {row['tolerance']:.3g}: {verdict}")
     passed = len(results) - failed - skipped
     if failed or not passed:
         raise Failed(f"self-test: {failed} failed, {passed} passed, {skipped} skipped")
@@ -305,7 +320,7 @@ def bench_rows(raw: list[dict[str, Any]], counters: list[str]) -> tuple[list, st
     return rows, primary
 
 
-def _plot(path: str, rows: list[dict[str, Any]], primary: str, title: str,
+def _plot(path: str, by_kernel: dict[str, list[dict[str, Any]]], primary: str, title: str,
           emulated: bool) -> None:
     try:
         import matplotlib
@@ -315,10 +330,13 @@ def _plot(path: str, rows: list[dict[str, Any]], primary: str, title: str,
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    blocks = [r["block"] for r in rows]
-    values = [r["per_step"].get(primary, math.nan) for r in rows]
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot(blocks, values, marker="o")
+    fig, ax = plt.subplots(figsize=(6 if len(by_kernel) == 1 else 7.5, 4))
+    blocks = [r["block"] for r in next(iter(by_kernel.values()))]
+    for name, rows in by_kernel.items():
+        values = [r["per_step"].get(primary, math.nan) for r in rows]
+        ax.plot(blocks, values, marker="o", label=name)
+    if len(by_kernel) > 1:
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # off the lines
     ax.set_xscale("log", base=2)
     ax.set_xticks(blocks)
     ax.set_xticklabels([str(b) for b in blocks])
@@ -327,12 +345,67 @@ def _plot(path: str, rows: list[dict[str, Any]], primary: str, title: str,
     if primary == "instructions":
         label += " (QEMU -icount; not cycles)"
     ax.set_ylabel(label)
-    ax.set_title(title + ("\nunder emulation: instruction counts, not performance"
-                          if emulated else ""), fontsize=9)
+    counts = "instruction counts, " if primary == "instructions" else ""
+    ax.set_title(title + (f"\nunder emulation: {counts}not performance" if emulated else ""),
+                 fontsize=9)
     ax.grid(True, which="both", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+BASELINE_KERNEL = "cmsis-dsp-matvec"  # the firmware's per-step CMSIS-DSP product
+
+
+def kernel_table(by_kernel: dict[str, list[dict[str, Any]]], primary: str) -> str:
+    """The primary counter per step for every kernel side by side, each with
+    its ratio to T = 1 of the same kernel and, when the CMSIS-DSP per-step
+    baseline was measured, to that baseline at the same T (lower is better)."""
+    baseline = by_kernel.get(BASELINE_KERNEL)
+    header = ["T", "steps"]
+    for name in by_kernel:
+        header += [name, "/T=1"] + (["/cmsis"] if baseline and name != BASELINE_KERNEL else [])
+    body = []
+    first = next(iter(by_kernel.values()))
+    for i, row in enumerate(first):
+        cells = [str(row["block"]), str(row["steps"])]
+        for name, rows in by_kernel.items():
+            value = rows[i]["per_step"].get(primary)
+            base = next((r["per_step"].get(primary) for r in rows if r["block"] == 1), None)
+            cells.append("-" if value is None else f"{value:,.1f}")
+            cells.append(f"{value / base:.3f}" if value and base else "-")
+            if baseline and name != BASELINE_KERNEL:
+                reference = baseline[i]["per_step"].get(primary)
+                cells.append(f"{value / reference:.3f}" if value and reference else "-")
+        body.append(cells)
+    widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
+    return "\n".join("  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+                     for r in [header, *body])
+
+
+def _device_kernels(device, wanted: list[str] | None) -> list[str | None]:
+    """The kernels to measure: `wanted`, or every kernel the device offers.
+    [None] (the device's own choice) for a device without the `kernel`
+    command, unless kernels were asked for."""
+    from .harness import DeviceError
+
+    try:
+        offered, _selected = device.kernels()
+    except DeviceError as error:
+        if error.code != "unknown-command":
+            raise
+        if wanted:
+            raise CommandError(f"{device.info.board_name} cannot choose kernels (its firmware "
+                               "has no `kernel` command): leave out --kernel") from None
+        return [None]
+    names = [k.name for k in offered]
+    if not wanted:
+        return list(names)
+    unknown = [name for name in wanted if name not in names]
+    if unknown:
+        raise CommandError(f"no kernel {', '.join(unknown)} on {device.info.board_name}; it "
+                           f"has: {', '.join(names)}")
+    return list(dict.fromkeys(wanted))
 
 
 def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -369,53 +442,77 @@ def _bench_device(args: argparse.Namespace) -> int:
         counters = info.available_counters
         if not counters:
             raise Failed(f"{info.board_name} has no counters to measure with")
-        emulated = session.board.kind == "qemu" or (
+        emulated = session.board.emulated or (
             "instructions" in counters and "cycles" not in counters)
         # Instruction counts under QEMU are deterministic: one run. Elsewhere
         # the median of several.
         repeat = args.repeat if args.repeat is not None else (1 if emulated else 5)
-        progress = _Progress(len(blocks) * repeat,
+        kernels = _device_kernels(device, args.kernel)
+        progress = _Progress(len(kernels) * len(blocks) * repeat,
                              enabled=None if not args.no_progress else False)
-        raw = []
+        raw_by_kernel: dict[str | None, list[dict[str, Any]]] = {}
         try:
             progress.show(f"T={blocks[0]}")
-            for block in blocks:
-                runs = []
-                for _ in range(repeat):
-                    runs += device.bench([block], steps=args.steps)
-                    progress.step(f"T={block}")
-                raw.append(_median_run(runs))
+            for kernel in kernels:
+                raw = raw_by_kernel.setdefault(kernel, [])
+                for block in blocks:
+                    runs = []
+                    for _ in range(repeat):
+                        runs += device.bench([block], steps=args.steps, kernel=kernel)
+                        progress.step(f"{kernel or ''} T={block}")
+                    raw.append(_median_run(runs))
         finally:
             progress.finish()
         where = _where(session)
-    rows, primary = bench_rows(raw, counters)
+    by_kernel = {name: bench_rows(raw, counters)[0] for name, raw in raw_by_kernel.items()}
+    rows, primary = bench_rows(raw_by_kernel[kernels[0]], counters)
     print(f"{where}: model {chosen.index} ({chosen.name}, {chosen.cell.upper()}, "
           f"{chosen.layers} layer(s), {chosen.weight_bytes} weight bytes)")
-    print(bench_table(rows, counters, primary or "?"))
+    if kernels == [None]:
+        print(bench_table(rows, counters, primary or "?"))
+    else:
+        label = COUNTER_LABELS.get(primary or "", f"{primary}/step")
+        print(f"{label} by kernel; /T=1: ratio to T = 1 of the same kernel"
+              + (f"; /cmsis: ratio to {BASELINE_KERNEL}, the CMSIS-DSP per-step baseline, "
+                 "at the same T" if BASELINE_KERNEL in by_kernel else "")
+              + " (lower is better)")
+        print(kernel_table(by_kernel, primary or counters[0]))
     if added_one:
-        print("(T = 1 added as the reference of the speed-up)")
+        print("(T = 1 added as the reference of the ratios)")
+    note = emulation_note(session.board)
     if emulated:
-        print(EMULATION_NOTE)
+        print(note)
     if args.json:
         document = {
             "board": info.board, "firmware": info.firmware, "where": where,
             "model": vars(chosen), "counters": counters, "primary_counter": primary,
             "emulated": emulated,
-            "note": EMULATION_NOTE.removeprefix("note: ") if emulated else "",
+            "note": note.removeprefix("note: ") if emulated else "",
+            # the first kernel measured (the device's default unless --kernel)
+            "kernel": kernels[0],
             "results": rows,
         }
+        if kernels != [None]:
+            document["kernels"] = {name: by_kernel[name] for name in kernels}
         with open(args.json, "w") as f:
             json.dump(document, f, indent=2)
             f.write("\n")
         print(f"wrote {args.json}")
     if args.plot:
-        _plot(args.plot, rows, primary or counters[0],
-              f"{chosen.name} on {info.board_name}", emulated)
+        _plot(args.plot, {name or "default": r for name, r in by_kernel.items()},
+              primary or counters[0], f"{chosen.name} on {info.board_name}", emulated)
         print(f"wrote {args.plot}")
     return 0
 
 
 # ---- parser ----------------------------------------------------------------
+
+def _name_list(text: str) -> list[str]:
+    names = text.split(",")
+    if not all(names):
+        raise argparse.ArgumentTypeError(f"expected comma-separated kernel names, got {text!r}")
+    return names
+
 
 def _target_arguments(parser: argparse.ArgumentParser, firmware_help: str) -> None:
     from .harness.boards import BOARDS, DEFAULT_BOARD
@@ -491,6 +588,9 @@ def add_commands(subparsers: Any, bench_targets: Any = None) -> None:
         bench.add_argument("--index", type=int, help="a built-in model by index")
         bench.add_argument("--block", type=_int_list, default=[1, 2, 4, 8, 16, 32],
                            help="comma-separated block sizes T (default 1,2,4,8,16,32)")
+        bench.add_argument("--kernel", type=_name_list, default=None, metavar="NAME[,NAME]",
+                           help="the device's blocked products to measure, side by side "
+                                "(default: every one it offers; `mtsrnn flash` lists them)")
         bench.add_argument("--steps", type=_positive, default=None,
                            help="time steps per measurement (default: the device's)")
         bench.add_argument("--repeat", type=_positive, default=None, metavar="N",

@@ -739,14 +739,14 @@ needs_qemu = [
 ]
 
 
-def _qemu_pids() -> set[int]:
-    """Running qemu-system-arm processes started by this process (other
+def _qemu_pids(emulator: str = "qemu-system-arm") -> set[int]:
+    """Running `emulator` processes started by this process (other
     programs on the machine may run their own)."""
     pids = set()
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             with contextlib.suppress(OSError, ValueError, IndexError):
-                if b"qemu-system-arm" not in (entry / "cmdline").read_bytes():
+                if emulator.encode() not in (entry / "cmdline").read_bytes():
                     continue
                 fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
                 if fields[0] != "Z" and int(fields[1]) == os.getpid():
@@ -809,6 +809,9 @@ def test_qemu_board_with_built_in_models(board, tmp_path):
         assert [m.name for m in dev.identify().models] == list(models)
         assert _check_against_host(dev, models) == len(models)
         assert all(r["passed"] for r in dev.selftest())
+        if BOARDS[board].arch in EXPECTED_KERNELS:
+            # sizes that are no multiple of the tiles: every kernel's tails
+            _check_every_kernel(dev, models)
 
 
 @needs_qemu[0]
@@ -865,20 +868,229 @@ def test_qemu_cleaned_up_on_error_and_interrupt():
             child.kill()
 
 
+CORTEX_M_BOARDS = [name for name in QEMU_BOARDS if BOARDS[name].arch in ("m4f", "m55")]
+# The blocked products each Cortex-M build must offer (the kernels' table for
+# the core, then the CMSIS-DSP baseline when the firmware was built with it).
+EXPECTED_KERNELS = {"m4f": "m4f", "m55": "helium"}
+
+
+def _golden(model, x):
+    """The independent float64 NumPy reference (mtsrnn.reference) for x
+    from the zero state."""
+    from mtsrnn import reference
+
+    config = model.config
+    if model.cell == "sru":
+        h, _c = reference.sru_forward(
+            model.state_dict(), x, use_tanh=config["use_tanh"],
+            bidirectional=config["bidirectional"], has_skip_term=config["has_skip_term"],
+            normalize_after=config["normalize_after"], layer_norm_eps=config["layer_norm_eps"])
+    else:
+        h, _c, _prev = reference.qrnn_forward(
+            model.state_dict(), x, window=config["window"], output_gate=config["output_gate"],
+            zoneout=config["zoneout"], pooling=config["pooling"])
+    return np.asarray(h, np.float64)
+
+
+def _check_every_kernel(dev: Device, twins: dict) -> list[str]:
+    """Each blocked product the device offers, selected with `kernel <name>`:
+    every model with a twin, streamed over several T, against the float64
+    reference; bench with kernel=; selftest ran them all. Returns the names."""
+    kernels, selected = dev.kernels()
+    names = [k.name for k in kernels]
+    assert selected.index == 0 and len(set(names)) == len(names), kernels
+    info = dev.identify()
+    rng = np.random.default_rng(17)
+    for kernel in names:
+        assert dev.select_kernel(kernel).name == kernel
+        assert dev.kernels()[1].name == kernel
+        for model in info.models:
+            twin = twins.get(model.name)
+            if twin is None:
+                continue
+            dev.select(model.index)
+            steps = min(info.max_steps, 21)
+            x = _frames(rng, steps, model.input)
+            expected = _golden(twin, x)
+            for block in (1, 3, 4, 16):
+                dev.reset()
+                cuts = [0, 5, steps]  # the state carried across two calls
+                h = np.concatenate([dev.infer(x[a:b], block=block)[0]
+                                    for a, b in zip(cuts, cuts[1:], strict=False)])
+                np.testing.assert_allclose(h, expected, atol=TOL, rtol=0,
+                                           err_msg=f"{kernel}: {model.name} T={block}")
+        rows = dev.bench([1, 4], steps=8, kernel=kernel)
+        assert [r["block"] for r in rows] == [1, 4]
+        assert all(r[c] >= 0 for r in rows for c in info.available_counters if c in r), rows
+    dev.select_kernel(names[0])
+    results = dev.selftest()
+    assert all(r["passed"] and r["kernels"] == len(names) and r["worst_kernel"] in names
+               for r in results), results
+    return names
+
+
+def _check_bad_kernel(dev: Device) -> None:
+    """An unknown kernel is an e-bad-args reply that changes nothing."""
+    before = dev.kernels()[1]
+    for command in ("kernel nosuch", "bench 1 kernel=nosuch", "bench 1 kernel=",
+                    "kernel m4f helium", "bench 1 kernel=helium kernel=m4f"):
+        with pytest.raises(DeviceError) as caught:
+            dev.command(command)
+        assert caught.value.code == "bad-args", command
+    with pytest.raises(DeviceError, match="no kernel nosuch"):
+        dev.select_kernel("nosuch")
+    with pytest.raises(ValueError):
+        dev.select_kernel("two words")
+    assert dev.kernels()[1] == before
+
+
+@pytest.mark.parametrize("board", CORTEX_M_BOARDS)
 @needs_qemu[0]
 @needs_qemu[1]
-def test_qemu_m4f_instructions_per_step_fall_with_block_size():
-    """The point of blocking, as a deterministic count: on the Cortex-M4F
-    (-icount: instructions, not time) each step costs fewer instructions as
-    T grows, for both built-in models. The M55's portable build stays flat
-    (its compiler-generated Helium code is the limit; a Helium kernel is
-    issue 6's), so it is measured in `mtsrnn bench device`, not asserted."""
-    _firmware("qemu-mps2-an386")
-    with open_board("qemu-mps2-an386") as session:
+def test_qemu_board_every_kernel_against_the_reference(board):
+    """The firmware's own variant (m4f on the Cortex-M4F, helium on the M55)
+    and every other product it offers, the CMSIS-DSP baseline included,
+    each selected and checked against the float64 reference on its core."""
+    elf = _firmware(board)
+    with open_board(board) as session:
         dev = session.device
-        for index in range(len(dev.identify().models)):
-            dev.select(index)
-            rows = dev.bench([1, 4, 16])
-            per_step = [row["instructions"] / row["steps"] for row in rows]
-            assert per_step[1] < per_step[0] and per_step[2] < per_step[1], (index, per_step)
-            assert per_step[2] <= 0.8 * per_step[0], (index, per_step)
+        twins = _host_models(dev, [elf.parents[1] / "models"])
+        assert len(twins) >= 2, f"no .mts twins under {elf.parents[1]}"
+        names = _check_every_kernel(dev, twins)
+        assert names[0] == EXPECTED_KERNELS[BOARDS[board].arch], names
+        assert "reference" in names
+        if (elf.parents[1] / "CMakeCache.txt").is_file() and "MTSRNN_FW_CMSIS:BOOL=ON" in (
+                elf.parents[1] / "CMakeCache.txt").read_text():
+            assert names[-1] == "cmsis-dsp-matvec", names
+        _check_bad_kernel(dev)
+
+
+@needs_device
+def test_device_program_every_kernel():
+    """mtsrnn-device offers the kernels' variant table through the same
+    commands (firmware/common/mts_device.c), each checked like the firmware's."""
+    with start_host(DEVICE_PROGRAM) as session:
+        dev = session.device
+        names = _check_every_kernel(dev, _host_models(dev, _device_dirs(DEVICE_PROGRAM)))
+        assert "reference" in names and "cmsis-dsp-matvec" not in names
+        _check_bad_kernel(dev)
+
+
+# ------------------------------------ (d) Cortex-A: mtsrnn-device under qemu user mode
+
+CORTEX_A_BOARDS = [name for name, board in BOARDS.items() if board.kind == "emulated-linux"]
+CORTEX_A_CORES = {"qemu-aarch64": "aarch64", "qemu-armv7": "armv7l"}
+
+
+def _cortex_a_program(board_name: str) -> Path:
+    """The board's cross-built mtsrnn-device (ci/aarch64.sh builds it; CI
+    always does, so there these tests never skip)."""
+    from mtsrnn.harness.boards import linux_program_candidates
+
+    board = BOARDS[board_name]
+    if shutil.which(board.emulator) is None:
+        pytest.skip(f"no {board.emulator} (qemu-user; ci/install-toolchains.sh)")
+    candidates = linux_program_candidates(board)
+    if not candidates:
+        pytest.skip(f"no cross-built mtsrnn-device for {board_name}: build "
+                    f"build/{board.linux_build} with ci/aarch64.sh")
+    return candidates[0]
+
+
+@pytest.mark.parametrize("board", CORTEX_A_BOARDS)
+def test_cortex_a_board_demo_models(board):
+    """What the Cortex-M boards go through (golden comparison over several T,
+    streaming, reset, selftest, bench, faults), with the cross-built program
+    under qemu user mode over TCP; the emulator is gone afterwards."""
+    program = _cortex_a_program(board)
+    emulator = BOARDS[board].emulator
+    before = _qemu_pids(emulator)
+    with open_board(board) as session:
+        pid = session.pid
+        assert pid in _qemu_pids(emulator)
+        dev = session.device
+        info = dev.identify()
+        assert (info.board_name, info.board["core"]) == ("linux", CORTEX_A_CORES[board])
+        assert info.counters.get("ns")
+        twins = _host_models(dev, _device_dirs(str(program)))
+        assert _check_against_host(dev, twins) >= 2, f"no .mts twins next to {program}"
+        _check_selftest_and_bench(dev)
+        _check_faults(dev)
+        kernels = _check_every_kernel(dev, twins)
+        if program.parts[-4].endswith("-neon"):  # build/<cpu>-neon/firmware/linux/...
+            assert kernels[0] == "neon", kernels
+        assert "reference" in kernels and "tiled" in kernels
+        _check_bad_kernel(dev)
+    assert pid not in _qemu_pids(emulator) and not _alive(pid)
+    assert _qemu_pids(emulator) <= before
+
+
+@pytest.mark.parametrize("board", CORTEX_A_BOARDS)
+def test_cortex_a_board_with_model_files(board, tmp_path):
+    """Several SRU and QRNN models loaded from .mts files by the emulated
+    program, each against the host."""
+    _cortex_a_program(board)
+    models = _test_models()
+    args = []
+    for path in _save_models(tmp_path, models):
+        args += ["--model", str(path)]
+    with open_board(board, device_args=args) as session:
+        dev = session.device
+        names = [m.name for m in dev.identify().models]
+        assert set(models) <= set(names), names
+        assert _check_against_host(dev, models) == len(models)
+
+
+def test_cortex_a_cli(tmp_path, capsys):
+    """mtsrnn selftest / run / bench on the qemu-aarch64 board, the bench
+    through the `mtsrnn bench --board` shorthand: the table says emulated
+    timings are not performance."""
+    from mtsrnn import cli
+
+    _cortex_a_program("qemu-aarch64")
+    assert cli.main(["selftest", "--board", "qemu-aarch64"]) == 0
+    assert "self-test passed" in capsys.readouterr().out
+    model = mtsrnn.random_qrnn(7, 9, num_layers=2, window=2, seed=21)
+    model_path = tmp_path / "q.mts"
+    mtsrnn.mtsfile.save(model, str(model_path))
+    x = _frames(np.random.default_rng(9), 30, 7)
+    np.save(tmp_path / "x.npy", x)
+    assert cli.main(["run", "--board", "qemu-aarch64", "--model", str(model_path),
+                     "--input", str(tmp_path / "x.npy"), "-o", str(tmp_path / "y.npy"),
+                     "--block", "4"]) == 0
+    np.testing.assert_allclose(np.load(tmp_path / "y.npy"), _golden(model, x), atol=TOL,
+                               rtol=0)
+    capsys.readouterr()
+    assert cli.main(["bench", "--board", "qemu-aarch64", "--block", "1,4", "--steps", "8",
+                     "--repeat", "1", "--no-progress"]) == 0
+    text = capsys.readouterr().out
+    assert "qemu-aarch64" in text and "ns/step" in text
+    assert "timings under emulation are not performance" in text
+
+
+def test_cortex_a_program_reached_by_port(capsys):
+    """A Cortex-A board as a user runs one: the program started by hand with
+    `--tcp 0 --bind 0.0.0.0 --once`, the host reaching it by URL through the
+    `mtsrnn bench --port` shorthand (the program reports only `ns`, so the
+    table is not marked emulated: it cannot know, as on real hardware)."""
+    from mtsrnn import cli
+
+    program = _cortex_a_program("qemu-aarch64")
+    process = subprocess.Popen([BOARDS["qemu-aarch64"].emulator, str(program), "--tcp", "0",
+                                "--bind", "0.0.0.0", "--once"],
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        banner = process.stderr.readline()
+        assert banner.startswith("mtsrnn-device: listening on 0.0.0.0:"), banner
+        port = int(banner.rsplit(":", 1)[1])
+        assert cli.main(["bench", "--port", f"socket://127.0.0.1:{port}", "--block", "1,2",
+                         "--steps", "4", "--repeat", "1", "--no-progress"]) == 0
+        assert "ns/step" in capsys.readouterr().out
+        assert process.wait(timeout=20) == 0  # --once: it ends with the connection
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        process.stderr.close()
+

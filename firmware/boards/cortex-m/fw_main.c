@@ -5,6 +5,9 @@
 
 #include "counters.h"
 #include "fw_models.h"
+#if MTS_FW_CMSIS_BASELINE
+#include "cmsis_baseline.h"
+#endif
 
 /* The device's buffers, for T <= MTS_FW_MAX_BLOCK and up to MTS_FW_MAX_STEPS
  * frames per call (sizes generated with the models). The build reports
@@ -16,6 +19,25 @@ static float mts_fw_input[MTS_FW_INPUT_FLOATS] __attribute__((aligned(16)));
 static float mts_fw_output[MTS_FW_OUTPUT_FLOATS] __attribute__((aligned(16)));
 
 static mts_fw_ticks ticks_as;
+
+/* The products `kernel` offers: the kernels' variant table (the default
+ * first), then the CMSIS-DSP per-step baseline when it is built in. */
+#define MTS_FW_MAX_KERNELS 8u
+static mts_gemm_f32_variant kernels[MTS_FW_MAX_KERNELS];
+
+static uint32_t list_kernels(void)
+{
+    uint32_t n = 0;
+    for (size_t k = 0; k < mts_gemm_f32_variant_count && n + 1u < MTS_FW_MAX_KERNELS; k++)
+        kernels[n++] = mts_gemm_f32_variants[k];
+#if MTS_FW_CMSIS_BASELINE
+    kernels[n].name = "cmsis-dsp-matvec";
+    kernels[n].summary = "CMSIS-DSP arm_mat_vec_mult_f32, one call per time step";
+    kernels[n].fn = mts_fw_cmsis_matvec;
+    n++;
+#endif
+    return n;
+}
 
 static void counters_start(void *ctx)
 {
@@ -68,6 +90,7 @@ void mts_fw_run(mts_board *board, mts_fw_ticks ticks)
     };
     /* On failure the device still runs and answers e-init <reason>. */
     (void)mts_device_init(&device, board, &config);
+    (void)mts_device_set_kernels(&device, kernels, list_kernels());
     for (;;) {
         mts_device_run(&device);    /* returns only if read_byte gives -1 */
     }

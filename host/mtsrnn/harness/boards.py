@@ -13,6 +13,10 @@
   on SIGTERM, and, on Linux, when this process dies (PR_SET_PDEATHSIG).
 - `host`: the Linux device program `mtsrnn-device` over a pipe (or over TCP
   with `tcp=True`).
+- `qemu-aarch64`, `qemu-armv7`: `mtsrnn-device` cross-built for Cortex-A
+  (ci/aarch64.sh: build/aarch64-neon, build/armv7-neon) run under QEMU user
+  mode, reached over TCP: a Cortex-A board on this machine. Its counter is
+  CLOCK_MONOTONIC time of an emulator: never performance.
 - real boards (`nucleo-f446re`): reached by `port=URL`, programmed by pyocd.
 """
 
@@ -64,19 +68,34 @@ class BoardError(HarnessError):
 @dataclass(frozen=True)
 class Board:
     name: str
-    kind: str  # "qemu", "host" or "real"
+    kind: str  # "qemu", "host", "emulated-linux" (mtsrnn-device under qemu user mode), "real"
     description: str
     machine: str = ""  # qemu -M
     firmware_board: str = ""  # the name under firmware/boards/ and in the build tree
     pyocd_target: str = ""  # real boards
     arch: str = ""  # the firmware toolchain (firmware/boards, MTSRNN_FW_ARCH)
+    emulator: str = ""  # emulated-linux: the qemu user-mode program
+    linux_build: str = ""  # emulated-linux: the build directory under build/ (ci/aarch64.sh)
+    elf_machine: int = 0  # emulated-linux: e_machine of the program (183 aarch64, 40 arm)
+    emulated: bool = False  # counters come from an emulator: not performance
+
+    @property
+    def runs_linux_program(self) -> bool:
+        """mtsrnn-device (natively or emulated), which loads .mts files itself."""
+        return self.kind in ("host", "emulated-linux")
 
 
 BOARDS: dict[str, Board] = {board.name: board for board in (
     Board("qemu-mps2-an386", "qemu", "Cortex-M4F on QEMU's MPS2 AN386 (default)",
-          machine="mps2-an386", firmware_board="mps2-an386", arch="m4f"),
+          machine="mps2-an386", firmware_board="mps2-an386", arch="m4f", emulated=True),
     Board("qemu-mps3-an547", "qemu", "Cortex-M55 (Helium) on QEMU's MPS3 AN547",
-          machine="mps3-an547", firmware_board="mps3-an547", arch="m55"),
+          machine="mps3-an547", firmware_board="mps3-an547", arch="m55", emulated=True),
+    Board("qemu-aarch64", "emulated-linux",
+          "Cortex-A (aarch64, NEON): mtsrnn-device under qemu-aarch64",
+          emulator="qemu-aarch64", linux_build="aarch64-neon", elf_machine=183, emulated=True),
+    Board("qemu-armv7", "emulated-linux",
+          "Cortex-A (armv7-a, NEON): mtsrnn-device under qemu-arm",
+          emulator="qemu-arm", linux_build="armv7-neon", elf_machine=40, emulated=True),
     Board("host", "host", "the Linux device program mtsrnn-device on this machine"),
     Board("nucleo-f446re", "real",
           "ST Nucleo-64 STM32F446RE (ST-LINK; not run here: no board attached)",
@@ -136,7 +155,8 @@ def build_firmware(board: Board, models: list[str | os.PathLike], *,
                    log=None) -> Path:
     """Build `board`'s firmware with the given .mts models built in (instead
     of the demo models), in build/fw-model/<board>-<hash of the models>
-    (reused when it exists). Needs the source tree and arm-none-eabi-gcc."""
+    (reused when it exists, rebuilt incrementally). Needs the source tree and
+    arm-none-eabi-gcc."""
     import hashlib
 
     if not board.arch:
@@ -158,8 +178,6 @@ def build_firmware(board: Board, models: list[str | os.PathLike], *,
     digest.update(f"{max_block}:{max_steps}".encode())
     build_dir = root / "build" / "fw-model" / f"{board.firmware_board}-{digest.hexdigest()[:12]}"
     elf = build_dir / board.firmware_board / f"mtsrnn-{board.firmware_board}.elf"
-    if elf.is_file():
-        return elf
     configure = ["cmake", "-S", str(root / "firmware" / "boards"), "-B", str(build_dir),
                  f"-DMTSRNN_FW_ARCH={board.arch}", f"-DMTSRNN_BOARDS={board.firmware_board}",
                  "-DMTSRNN_FW_MODEL=" + ";".join(map(str, paths)),
@@ -170,6 +188,9 @@ def build_firmware(board: Board, models: list[str | os.PathLike], *,
         configure.append(f"-DMTSRNN_FW_MAX_STEPS={max_steps}")
     if shutil.which("ninja"):
         configure[1:1] = ["-G", "Ninja"]
+    # An existing build tree is configured again (the models' paths may have
+    # moved) and rebuilt incrementally: quick when nothing changed, and never
+    # a stale image when the sources did.
     for argv in (configure, ["cmake", "--build", str(build_dir)]):
         if log is not None:
             log(" ".join(argv))
@@ -203,6 +224,59 @@ def find_device_program(program: str | os.PathLike | None = None) -> Path:
                     return Path(match)
     raise BoardError("the device program mtsrnn-device was not found: build it (CMake "
                      "target mtsrnn-device) and set MTSRNN_DEVICE=/path/to/mtsrnn-device")
+
+
+def _elf_machine(path: Path) -> int | None:
+    """e_machine of an ELF file (little-endian), None for anything else."""
+    try:
+        with open(path, "rb") as f:
+            header = f.read(20)
+    except OSError:
+        return None
+    if len(header) < 20 or header[:4] != b"\x7fELF" or header[5] != 1:
+        return None
+    return int.from_bytes(header[18:20], "little")
+
+
+def linux_program_candidates(board: Board) -> list[Path]:
+    """Where an emulated-linux board's cross-built mtsrnn-device may be:
+    $MTSRNN_FIRMWARE_DIR/<linux_build>/ (or the directory itself), then the
+    source tree's build/<linux_build>/ (ci/aarch64.sh), then other builds for
+    the same CPU (build/aarch64-*)."""
+    found: list[Path] = []
+    relative = Path("firmware") / "linux" / "mtsrnn-device"
+    prefix = board.linux_build.split("-")[0]
+    roots = []
+    if os.environ.get("MTSRNN_FIRMWARE_DIR"):
+        roots.append(Path(os.environ["MTSRNN_FIRMWARE_DIR"]))
+    roots += [root / "build" for root in repo_roots()]
+    for root in roots:
+        for path in (root / board.linux_build / relative, root / relative,
+                     *sorted(root.glob(f"{prefix}-*/{relative}"))):
+            if (path.is_file() and path not in found
+                    and _elf_machine(path) == board.elf_machine):
+                found.append(path)
+    return found
+
+
+def find_linux_program(board: Board, program: str | os.PathLike | None = None) -> Path:
+    """An emulated-linux board's cross-built mtsrnn-device: the argument or the
+    build tree; it must be an ELF file for the board's CPU."""
+    if program is not None:
+        path = Path(program)
+        if not path.is_file():
+            raise BoardError(f"device program {path}: no such file")
+        if _elf_machine(path) != board.elf_machine:
+            raise BoardError(f"{path} is not an ELF program for {board.name} (e_machine "
+                             f"{board.elf_machine}); build it with ci/aarch64.sh")
+        return path
+    candidates = linux_program_candidates(board)
+    if not candidates:
+        raise BoardError(
+            f"no cross-built mtsrnn-device for {board.name} found (looked under "
+            f"$MTSRNN_FIRMWARE_DIR and build/{board.linux_build}/firmware/linux); build it with "
+            "ci/aarch64.sh or pass --firmware PATH")
+    return candidates[0]
 
 
 # ---- emulator and child process cleanup -------------------------------------
@@ -431,20 +505,42 @@ def _connect_tcp(port: int, child: _ChildProcess, timeout: float) -> SerialTrans
 
 def start_host(program: str | os.PathLike | None = None, tcp: bool = False,
                args: list[str] | None = None, timeout: float = DEFAULT_TIMEOUT,
-               handshake: bool = True) -> Session:
-    """Start the Linux device program and talk to it over a pipe (or TCP)."""
-    path = find_device_program(program)
-    board = BOARDS["host"]
-    argv = [str(path), *(args or [])]
+               handshake: bool = True, board: Board | None = None) -> Session:
+    """Start the Linux device program and talk to it over a pipe (or TCP).
+    With an emulated-linux `board`, its cross-built program under the board's
+    qemu user-mode emulator."""
+    board = board or BOARDS["host"]
+    if board.kind == "emulated-linux":
+        path = find_linux_program(board, program)
+        emulator = shutil.which(board.emulator)
+        if emulator is None:
+            raise BoardError(f"{board.emulator} not found (apt-get install qemu-user, or "
+                             "ci/install-toolchains.sh)")
+        argv = [emulator, str(path), *(args or [])]
+        name = f"{board.emulator} mtsrnn-device"
+    elif board.kind == "host":
+        path = find_device_program(program)
+        argv = [str(path), *(args or [])]
+        name = "mtsrnn-device"
+    else:
+        raise BoardError(f"{board.name} does not run the Linux device program")
     child: _ChildProcess | None = None
     try:
         if tcp:
-            port = free_port()
-            child = _ChildProcess(argv + ["--tcp", str(port)], "mtsrnn-device",
-                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
-            transport = _connect_tcp(port, child, 10.0)
+            for attempt in range(3):  # a free port can be taken before the program binds it
+                port = free_port()
+                child = _ChildProcess(argv + ["--tcp", str(port)], name,
+                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+                try:
+                    transport = _connect_tcp(port, child, 20.0)
+                    break
+                except BoardError as error:
+                    child.close()
+                    child = None
+                    if "in use" not in str(error).lower() or attempt == 2:
+                        raise
         else:
-            child = _ChildProcess(argv, "mtsrnn-device", stdin=subprocess.PIPE,
+            child = _ChildProcess(argv, name, stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, bufsize=0)
             transport = PipeTransport(child.process, f"{path} (pipe)")
         device = Device(transport, timeout=timeout)
@@ -480,6 +576,9 @@ def open_board(name: str | None = None, *, port: str | None = None,
             session = start_qemu(board, firmware, timeout=timeout)
         elif board.kind == "host":
             session = start_host(firmware, args=device_args, timeout=timeout)
+        elif board.kind == "emulated-linux":
+            session = start_host(firmware, tcp=True, args=device_args, timeout=timeout,
+                                 board=board)
         else:
             raise BoardError(f"{board.name} is a real board: flash it (mtsrnn flash --board "
                              f"{board.name}), then give its serial port with --port URL")

@@ -109,6 +109,13 @@ def parse_line(text: str) -> Line:
     return Line("m", body, tag=tag, fields=fields)
 
 
+def _check_word(what: str, text: str) -> None:
+    """A word of a command: printable ASCII without spaces or '='."""
+    if not text or not all(33 <= ord(c) <= 126 and c != "=" for c in text):
+        raise ValueError(f"{what} must be printable ASCII without spaces or '=', got "
+                         f"{text!r}")
+
+
 def _show(text: str, limit: int = 80) -> str:
     shown = text if len(text) <= limit else text[:limit] + "..."
     return repr(shown)
@@ -134,6 +141,14 @@ class ModelInfo:
     output: int
     weight_bytes: int
     dtype: str
+
+
+@dataclass
+class KernelInfo:
+    """A blocked product the device offers (`kernel`)."""
+
+    index: int
+    name: str
 
 
 @dataclass
@@ -467,6 +482,33 @@ class Device:
         if self._info is not None:
             self._info.selected = int(index)
 
+    def kernels(self) -> tuple[list[KernelInfo], KernelInfo]:
+        """The device's blocked products and the selected one (`kernel`).
+        A device without the command (older firmware) raises DeviceError
+        with code unknown-command."""
+        lines = self.command("kernel")
+        listed = [KernelInfo(line.int("index"), line.fields.get("name", ""))
+                  for line in lines if line.kind == "m" and line.tag == "kernel"]
+        selected = [line for line in lines if line.kind == "m" and line.tag == "selected-kernel"]
+        if not listed or len(selected) != 1 or len(listed) + 1 != len(lines):
+            raise ProtocolError(f"'kernel': expected m-kernel lines and one "
+                                f"m-selected-kernel, got {[line.raw for line in lines]}")
+        chosen = KernelInfo(selected[0].int("index"), selected[0].fields.get("name", ""))
+        if chosen not in listed:
+            raise ProtocolError(f"'kernel': the selected kernel {chosen} is not listed")
+        return listed, chosen
+
+    def select_kernel(self, name: str) -> KernelInfo:
+        """Select the blocked product `name` for infer (and bench without
+        kernel=). DeviceError (bad-args) when the device has no such kernel."""
+        _check_word("kernel name", name)
+        lines = self.command(f"kernel {name}")
+        chosen = [line for line in lines if line.kind == "m" and line.tag == "selected-kernel"]
+        if len(chosen) != 1 or chosen[0].fields.get("name") != name:
+            raise ProtocolError(f"'kernel {name}': the reply does not confirm it: "
+                                f"{[line.raw for line in lines]}")
+        return KernelInfo(chosen[0].int("index"), name)
+
     def reset(self) -> None:
         lines = self.command("reset")
         if not any(line.kind == "m" and line.tag == "reset" for line in lines):
@@ -542,14 +584,18 @@ class Device:
         return np.concatenate(outputs), totals
 
     def bench(self, blocks: list[int], steps: int | None = None,
-              timeout: float | None = None) -> list[dict[str, Any]]:
+              timeout: float | None = None, kernel: str | None = None) -> list[dict[str, Any]]:
         """Per T: {'block', 'steps', counter name: total} from the device's
-        `bench` command (a zero state, a fixed input; the state is reset after)."""
+        `bench` command (a zero state, a fixed input; the state is reset after),
+        with the blocked product `kernel` (default: the selected one)."""
         if not blocks:
             raise ValueError("bench needs at least one block size")
         command = "bench " + ",".join(str(int(b)) for b in blocks)
         if steps is not None:
             command += f" steps={int(steps)}"
+        if kernel is not None:
+            _check_word("kernel name", kernel)
+            command += f" kernel={kernel}"
         lines = self.command(command, timeout=timeout if timeout is not None
                              else self.timeout * (1 + len(blocks)))
         results = []
@@ -568,7 +614,9 @@ class Device:
 
     def selftest(self, timeout: float | None = None) -> list[dict[str, Any]]:
         """Per built-in model: index, name, max_abs_err, tolerance, device_verdict,
-        passed (True, False, or None when the device skipped it)."""
+        passed (True, False, or None when the device skipped it), and from
+        devices that check every kernel: kernels (how many were run; the
+        error is the largest over them) and worst_kernel (which gave it)."""
         lines = self.command("selftest", timeout=timeout if timeout is not None
                              else self.timeout * 3)
         results = []
@@ -587,6 +635,9 @@ class Device:
             results.append({"index": line.int("index"), "name": line.fields.get("name", ""),
                             "max_abs_err": error, "tolerance": tolerance,
                             "device_verdict": verdict,
+                            "kernels": int(line.fields["kernels"]) if "kernels" in line.fields
+                            and line.fields["kernels"].isdigit() else None,
+                            "worst_kernel": line.fields.get("worst_kernel"),
                             # None: skipped (no golden vectors). A NaN error fails:
                             # the host does not take "pass" on trust.
                             "passed": None if verdict == "skip"
