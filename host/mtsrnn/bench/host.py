@@ -1,0 +1,293 @@
+"""`mtsrnn bench host`: per-step time of SRU and QRNN layers on this machine
+for each block size T, against the peers (peers.py) and the roofline
+(roofline.py), all in one process, single-threaded.
+
+Honesty rules: every implementation runs in this process on the same weights
+and input; BLAS is limited to one thread (threadpoolctl) and so is PyTorch;
+the rounds are interleaved (each round times every implementation and T once,
+in a rotating order, so drift of the machine hits all alike) and the median
+of the rounds is reported. These are wall-clock times: noisy on a shared
+machine, and never meaningful under emulation.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..model import gemm_variants
+from . import peers, roofline
+
+OPENBLAS_OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+DEFAULT_CELLS = ("sru", "qrnn")
+DEFAULT_HIDDEN = (256, 512, 1024, 2048)
+DEFAULT_BLOCKS = (1, 2, 4, 8, 16, 32, 64)
+ORDER = ("mtsrnn", "numpy", "cmsis-matvec", "sru-step", "sru-seq")
+
+
+@dataclass
+class Settings:
+    cells: list[str] = field(default_factory=lambda: list(DEFAULT_CELLS))
+    hidden: list[int] = field(default_factory=lambda: list(DEFAULT_HIDDEN))
+    blocks: list[int] = field(default_factory=lambda: list(DEFAULT_BLOCKS))
+    steps: int = 64             # time steps per measured call (>= the largest T)
+    rounds: int = 7
+    min_seconds: float = 0.05   # a measurement repeats its call to last at least this long
+    with_torch: bool = True
+    gemm: str | None = None     # kernel variant; None: the default (fastest built)
+    seed: int = 0
+    dram_bytes: int | None = None   # DRAM probe buffer; None: max(4 x last level, 256 MiB)
+    sgemm_size: int = 2048          # the peak-FLOP sgemm is size^3
+
+
+@dataclass
+class Case:
+    cell: str
+    hidden: int
+    weight_bytes: int
+    flops_per_step: int
+    bandwidth: float                                  # bytes/s at this weight size
+    seconds: dict[str, dict[int, float]] = field(default_factory=dict)  # name -> T -> s/step
+    notes: dict[str, str] = field(default_factory=dict)
+    missing: dict[str, str] = field(default_factory=dict)
+    bound: dict[int, float] = field(default_factory=dict)
+
+
+def cpu_model() -> str:
+    """The CPU's model name, family/model numbers and vector extensions (Linux
+    /proc/cpuinfo; elsewhere what platform knows)."""
+    fields: dict[str, str] = {}
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                fields.setdefault(key.strip(), value.strip())
+    except OSError:
+        return platform.processor() or platform.machine()
+    flags = set(fields.get("flags", "").split())
+    simd = [f for f in ("avx2", "fma", "avx512f") if f in flags]
+    name = fields.get("model name", platform.machine())
+    if "cpu family" in fields:
+        name += f" (family {fields['cpu family']}, model {fields.get('model', '?')})"
+    return name + (f", {' '.join(simd)}" if simd else "")
+
+
+def blas_info() -> list[dict[str, Any]]:
+    """threadpoolctl's view of the BLAS libraries loaded (kernel = architecture)."""
+    from threadpoolctl import threadpool_info
+
+    keys = ("user_api", "internal_api", "version", "architecture", "threading_layer",
+            "num_threads", "filepath")
+    return [{k: info.get(k) for k in keys} for info in threadpool_info()]
+
+
+def openblas_overrides() -> dict[str, str]:
+    return {name: os.environ[name] for name in OPENBLAS_OVERRIDES if name in os.environ}
+
+
+def measure(runners: list[peers.Runner], blocks: list[int], settings: Settings,
+            log=None) -> dict[str, dict[int, float]]:
+    """Median seconds per time step of each runner (each T for runners that
+    depend on it), over interleaved rounds."""
+    cases = [(r.name, block, r.run) for r in runners
+             for block in (blocks if r.per_block else blocks[:1])]
+    calls = {}
+    for name, block, run in cases:  # warm-up, and calls per measurement
+        start = time.perf_counter()
+        run(block)
+        once = time.perf_counter() - start
+        calls[name, block] = max(1, math.ceil(settings.min_seconds / max(once, 1e-9)))
+    samples: dict[tuple[str, int], list[float]] = {key: [] for key in calls}
+    for index in range(settings.rounds):
+        shift = index % len(cases)
+        for name, block, run in cases[shift:] + cases[:shift]:
+            count = calls[name, block]
+            start = time.perf_counter()
+            for _ in range(count):
+                run(block)
+            samples[name, block].append((time.perf_counter() - start) / count / settings.steps)
+        if log:
+            log(f"  round {index + 1}/{settings.rounds}")
+    result: dict[str, dict[int, float]] = {}
+    for (name, block), values in samples.items():
+        result.setdefault(name, {})[block] = statistics.median(values)
+    for r in runners:  # a T-independent peer has one time for every T
+        if not r.per_block:
+            value = result[r.name][blocks[0]]
+            result[r.name] = dict.fromkeys(blocks, value)
+    return result
+
+
+def run(settings: Settings, log=print) -> dict[str, Any]:
+    """The whole benchmark; returns the JSON-ready results."""
+    from threadpoolctl import threadpool_limits
+
+    blocks = sorted(set(settings.blocks))
+    if settings.steps < blocks[-1]:
+        raise ValueError(f"--steps ({settings.steps}) must be at least the largest block "
+                         f"size ({blocks[-1]})")
+    if settings.with_torch:
+        try:
+            import torch
+            torch.set_num_threads(1)
+        except ImportError:
+            pass
+    cases: list[Case] = []
+    with threadpool_limits(limits=1):
+        log("roofline: read bandwidth (4x last-level cache) and OpenBLAS sgemm peak ...")
+        last_level = roofline.last_level_cache_bytes()
+        dram = roofline.read_bandwidth(settings.dram_bytes or max(4 * last_level, 256 << 20))
+        sgemm = roofline.sgemm_peak(settings.sgemm_size)
+        for cell in settings.cells:
+            for hidden in settings.hidden:
+                log(f"{cell} hidden {hidden}: building the model and its peers ...")
+                model = peers.make_model(cell, hidden, seed=settings.seed)
+                x = np.random.default_rng(settings.seed + 1).standard_normal(
+                    (settings.steps, hidden)).astype(np.float32)
+                found, missing = peers.runners(model, x, with_torch=settings.with_torch,
+                                               gemm=settings.gemm)
+                case = Case(cell, hidden, model.weight_bytes, peers.flops_per_step(model),
+                            roofline.read_bandwidth(max(model.weight_bytes, 1 << 16)),
+                            notes={r.name: r.note for r in found}, missing=missing)
+                case.seconds = measure(found, blocks, settings, log=log)
+                cases.append(case)
+                del model, found
+        blas = blas_info()
+    best_rate = max(case.flops_per_step / s for case in cases
+                    for per_t in case.seconds.values() for s in per_t.values())
+    peak = max(sgemm, best_rate)
+    for case in cases:
+        case.bound = {t: roofline.bound_seconds(case.weight_bytes, case.flops_per_step, t,
+                                                case.bandwidth, peak) for t in blocks}
+    return {
+        "benchmark": "host",
+        "machine": {
+            "cpu": cpu_model(), "cpus": os.cpu_count(), "platform": platform.platform(),
+            "python": sys.version.split()[0], "numpy": np.__version__,
+            "blas": blas, "openblas_overrides_in_force": openblas_overrides(),
+            "last_level_cache_bytes": last_level,
+        },
+        "settings": {"cells": settings.cells, "hidden": settings.hidden, "blocks": blocks,
+                     "steps": settings.steps, "rounds": settings.rounds,
+                     "min_seconds": settings.min_seconds,
+                     "gemm": settings.gemm or gemm_variants()[0], "threads": 1},
+        "roofline": {"dram_read_bytes_per_s": dram, "sgemm_flop_per_s": sgemm,
+                     "best_measured_flop_per_s": best_rate, "peak_flop_per_s": peak},
+        "cases": [_case_json(case, blocks) for case in cases],
+    }
+
+
+def _case_json(case: Case, blocks: list[int]) -> dict[str, Any]:
+    names = [n for n in ORDER if n in case.seconds]
+    rows = []
+    for t in blocks:
+        seconds = {n: case.seconds[n][t] for n in names}
+        rows.append({
+            "block": t,
+            "seconds_per_step": seconds,
+            "bound_seconds_per_step": case.bound[t],
+            "ratio_to_bound": {n: s / case.bound[t] for n, s in seconds.items()},
+            # ratio[a][b] = time of a / time of b (> 1: a is slower)
+            "ratio": {a: {b: seconds[a] / seconds[b] for b in names if b != a} for a in names},
+        })
+    return {"cell": case.cell, "hidden": case.hidden, "input": case.hidden,
+            "weight_bytes": case.weight_bytes, "flops_per_step": case.flops_per_step,
+            "bandwidth_bytes_per_s": case.bandwidth, "implementations": case.notes,
+            "depends_on_block": {n: n in ("mtsrnn", "numpy") for n in names},
+            "missing": case.missing, "rows": rows}
+
+
+def format_report(data: dict[str, Any]) -> str:
+    m, roof = data["machine"], data["roofline"]
+    blas = ", ".join(f"{b['internal_api']} {b['version']} ({b['architecture']})"
+                     for b in m["blas"]) or "none found"
+    lines = [
+        f"machine: {m['cpu']}, {m['cpus']} CPUs, last-level cache "
+        f"{m['last_level_cache_bytes'] / 2**20:.0f} MiB; single thread",
+        f"BLAS: {blas}" + (f"; overrides in force: {m['openblas_overrides_in_force']}"
+                           if m["openblas_overrides_in_force"] else ""),
+        f"roofline: DRAM read {roof['dram_read_bytes_per_s'] / 1e9:.1f} GB/s; peak "
+        f"{roof['peak_flop_per_s'] / 1e9:.1f} GFLOP/s (OpenBLAS sgemm "
+        f"{roof['sgemm_flop_per_s'] / 1e9:.1f}, best measured here "
+        f"{roof['best_measured_flop_per_s'] / 1e9:.1f})",
+        f"mtsrnn kernel: {data['settings']['gemm']}; {data['settings']['steps']} steps per "
+        f"call, median of {data['settings']['rounds']} interleaved rounds",
+    ]
+    for case in data["cases"]:
+        names = list(case["rows"][0]["seconds_per_step"])
+        lines += [
+            "",
+            f"{case['cell'].upper()} input = hidden = {case['hidden']}: "
+            f"{case['weight_bytes'] / 2**20:.2f} MiB of weights, "
+            f"{case['flops_per_step'] / 1e6:.1f} MFLOP per step; read bandwidth at this size "
+            f"{case['bandwidth_bytes_per_s'] / 1e9:.1f} GB/s",
+            "  us per step (x the bound)",
+            "  " + f"{'T':>3} {'bound':>9}" + "".join(f" {n:>17}" for n in names),
+        ]
+        for row in case["rows"]:
+            cells = "".join(
+                f" {row['seconds_per_step'][n] * 1e6:>9.1f} ({row['ratio_to_bound'][n]:>4.2f}x)"
+                for n in names)
+            lines.append(f"  {row['block']:>3} {row['bound_seconds_per_step'] * 1e6:>9.1f}"
+                         + cells)
+        others = [n for n in names if n != "mtsrnn"]
+        if "mtsrnn" in names and others:
+            lines.append("  mtsrnn's speed-up over each peer (peer time / mtsrnn time)")
+            lines.append("  " + f"{'T':>3}" + "".join(f" {n:>13}" for n in others))
+            for row in case["rows"]:
+                lines.append("  " + f"{row['block']:>3}" + "".join(
+                    f" {row['ratio'][n]['mtsrnn']:>12.2f}x" for n in others))
+        for name, why in case["missing"].items():
+            lines.append(f"  {name}: {why}")
+    lines += ["", *target_report(data)]
+    return "\n".join(lines)
+
+
+def _row(case: dict[str, Any], block: int) -> dict[str, Any] | None:
+    return next((r for r in case["rows"] if r["block"] == block), None)
+
+
+def target_report(data: dict[str, Any]) -> list[str]:
+    """The targets of the host benchmark (docs/performance.md), each with the
+    measurement and whether it was met; cases not in the run are skipped."""
+    out = ["targets (single thread):"]
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "MISSED"
+
+    for case in data["cases"]:
+        name = f"{case['cell']} {case['hidden']}"
+        if case["hidden"] >= 2048:
+            row = _row(case, 1)
+            if row:
+                r = row["ratio_to_bound"]["mtsrnn"]
+                out.append(f"  {name}: T=1 within 1.25x of the bandwidth bound: {r:.3f}x "
+                           f"{verdict(r <= 1.25)}")
+            for row in case["rows"]:
+                if row["block"] >= 16:
+                    r = row["ratio_to_bound"]["mtsrnn"]
+                    out.append(f"  {name}: T={row['block']} within 1.5x of the compute bound: "
+                               f"{r:.3f}x {verdict(r <= 1.5)}")
+        row = _row(case, 16)
+        if case["hidden"] >= 1024 and row and "sru-step" in row["ratio"].get("mtsrnn", {}):
+            speedup = row["ratio"]["sru-step"]["mtsrnn"]
+            out.append(f"  {name}: T=16 at least 5x faster than sru one step at a time: "
+                       f"{speedup:.1f}x {verdict(speedup >= 5)}")
+        for row in case["rows"]:
+            if row["block"] <= 16 and "numpy" in row["ratio"].get("mtsrnn", {}):
+                r = row["ratio"]["mtsrnn"]["numpy"]
+                if r > 1:
+                    out.append(f"  {name}: T={row['block']} slower than NumPy blocked: "
+                               f"{r:.2f}x its time MISSED")
+    if len(out) == 1:
+        out.append("  (none in this run's grid)")
+    out.append("  (every T <= 16 not listed above is no slower than NumPy blocked)")
+    return out

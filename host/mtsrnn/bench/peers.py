@@ -1,0 +1,220 @@
+"""The implementations `mtsrnn bench host` compares, each as a runner that
+processes the same L-step input stream with the same weights:
+
+- ``mtsrnn``: the kernels' default (fastest built) blocked product at block T;
+- ``numpy``: NumPy/OpenBLAS blocked at the same T: per block one float32
+  product ``U = X_block @ W.T``, then the elementwise scan over the block's T
+  rows, vectorised over the hidden units (`NumpyBlocked`);
+- ``cmsis-matvec``: the per-step baseline: CMSIS-DSP's `arm_mat_vec_mult_f32`
+  once per time step, inside the kernels' own driver and scan (block 1), so
+  only the product differs from ``mtsrnn`` (host/src/_core.c);
+- ``sru-step`` / ``sru-seq``: PyPI `sru` (PyTorch) one step at a time with the
+  state carried (what a streaming user writes), and over the whole sequence.
+
+A runner's `run(block)` processes the whole input; `per_block` says whether
+its time depends on T.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import _core
+from ..model import Model, gemm_variants, random_qrnn, random_sru, sru_weight_to_kernel
+
+CELLS = ("sru", "qrnn")
+CMSIS_MAX_DIM = 65535  # arm_matrix_instance_f32 sizes are uint16_t
+
+
+def make_model(cell: str, hidden: int, seed: int = 0) -> Model:
+    """One layer with input size = hidden size, as the benchmarks use: SRU in
+    the sru 2.x defaults (3 weight blocks, scaled-input skip), QRNN with
+    fo-pooling, an output gate and window 1."""
+    if cell == "sru":
+        return random_sru(hidden, hidden, num_layers=1, seed=seed)
+    if cell == "qrnn":
+        return random_qrnn(hidden, hidden, num_layers=1, seed=seed)
+    raise ValueError(f"cell must be one of {CELLS}, got {cell!r}")
+
+
+def flops_per_step(model: Model) -> int:
+    """Multiply-adds x 2 of the blocked products per time step (SPEC section 4)."""
+    return 2 * sum(value.size for key, value in model.state_dict().items()
+                   if key.split(".")[-1] in ("weight", "weight_proj")
+                   and "layer_norm" not in key)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return np.reciprocal(np.float32(1.0) + np.exp(-x))
+
+
+class NumpyBlocked:
+    """NumPy float32 forward of a one-layer model made by `make_model`: per
+    block of T steps one OpenBLAS product, then the sequential scan with
+    NumPy vector operations over the hidden units. The state (c) carries
+    across calls, like the kernels'."""
+
+    def __init__(self, model: Model):
+        sd = model.state_dict()
+        cfg = model.config
+        self.cell = model.cell
+        if model.num_layers != 1:
+            raise ValueError(f"the NumPy peer runs one layer, got {model.num_layers}")
+        if model.cell == "sru":
+            unsupported = {"bidirectional": False, "normalize_after": False,
+                           "has_skip_term": True}
+            if any(cfg.get(key, value) != value for key, value in unsupported.items()) or (
+                    "rnn_lst.0.weight_proj" in sd or "rnn_lst.0.layer_norm.weight" in sd):
+                raise ValueError("the NumPy peer runs a plain unidirectional SRU layer "
+                                 f"(no projection or layer norm), got config {cfg}")
+            weight = sd["rnn_lst.0.weight"]
+            d = model.output_size
+            k = weight.shape[1] // d
+            if k != 3:
+                raise ValueError(f"the NumPy peer needs input size == hidden size (k = 3 "
+                                 f"weight blocks), got k = {k}")
+            self.w = sru_weight_to_kernel(weight, 1, d, k)  # (3d, n), output-major
+            vc = sd.get("rnn_lst.0.weight_c")
+            self.vf, self.vr = (vc[:d], vc[d:]) if vc is not None else (None, None)
+            bias = sd["rnn_lst.0.bias"]
+            self.bf, self.br = bias[:d], bias[d:]
+            self.scale_x = np.float32(sd["rnn_lst.0.scale_x"][0])
+            self.use_tanh = bool(cfg.get("use_tanh", False))
+            self.bias = None
+        else:
+            if (cfg.get("window", 1) != 1 or cfg.get("pooling", "fo") != "fo"
+                    or not cfg.get("output_gate", True) or cfg.get("zoneout", 0.0) != 0.0):
+                raise ValueError("the NumPy peer runs a QRNN with window 1, fo-pooling, an "
+                                 f"output gate and no zoneout, got config {cfg}")
+            self.w = sd["layers.0.linear.weight"]  # (3H, n), output-major
+            self.bias = sd["layers.0.linear.bias"]
+            d = model.output_size
+        self.hidden = d
+
+    def forward(self, x: np.ndarray, c: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
+        """x (L, n) float32, c (hidden,) -> h (L, hidden), new c."""
+        d = self.hidden
+        h = np.empty((x.shape[0], d), np.float32)
+        c = c.astype(np.float32, copy=True)
+        for t0 in range(0, x.shape[0], block):
+            xb = x[t0:t0 + block]
+            u = xb @ self.w.T  # the one product of the block
+            if self.cell == "sru":
+                u0, uf, ur = u[:, :d], u[:, d:2 * d] + self.bf, u[:, 2 * d:] + self.br
+                skip = self.scale_x * xb
+                for t in range(xb.shape[0]):
+                    f_in, r_in = uf[t], ur[t]
+                    if self.vf is not None:
+                        f_in, r_in = f_in + self.vf * c, r_in + self.vr * c
+                    f, r = _sigmoid(f_in), _sigmoid(r_in)
+                    c = (c - u0[t]) * f + u0[t]
+                    g = np.tanh(c) if self.use_tanh else c
+                    h[t0 + t] = (g - skip[t]) * r + skip[t]
+            else:
+                u += self.bias
+                z, f, o = np.tanh(u[:, :d]), _sigmoid(u[:, d:2 * d]), _sigmoid(u[:, 2 * d:])
+                for t in range(xb.shape[0]):
+                    c = f[t] * z[t] + (1 - f[t]) * c  # torchqrnn's gate convention
+                    h[t0 + t] = o[t] * c
+        return h, c
+
+
+def sru_module(model: Model):
+    """A `sru.SRU` (PyPI sru, PyTorch) holding this model's weights, in eval
+    mode; raises ImportError when torch or sru is not installed."""
+    import sru
+    import torch
+
+    rnn = sru.SRU(model.input_size, model.output_size, num_layers=1,
+                  use_tanh=bool(model.config.get("use_tanh", False))).eval()
+    rnn.load_state_dict({key: torch.from_numpy(value)
+                         for key, value in model.state_dict().items()})
+    return rnn
+
+
+def sru_step_by_step(rnn, x: np.ndarray) -> np.ndarray:
+    """h (L, hidden) from `sru` called once per time step with c carried."""
+    import torch
+
+    frames = torch.from_numpy(x).unsqueeze(1)  # (L, batch 1, n)
+    out = []
+    c = None
+    with torch.no_grad():
+        for t in range(frames.shape[0]):
+            h, c = rnn(frames[t:t + 1], c)
+            out.append(h)
+    return torch.cat(out).squeeze(1).numpy()
+
+
+def sru_whole_sequence(rnn, x: np.ndarray) -> np.ndarray:
+    import torch
+
+    with torch.no_grad():
+        h, _c = rnn(torch.from_numpy(x).unsqueeze(1))
+    return h.squeeze(1).numpy()
+
+
+def cmsis_available() -> bool:
+    return "cmsis-matvec" in [name for name, _summary in _core.host_gemm_variants()]
+
+
+def cmsis_matvec_forward(model: Model, x: np.ndarray) -> np.ndarray:
+    """h (L, out) with the kernels' driver and scan at block 1 and CMSIS-DSP's
+    arm_mat_vec_mult_f32 as the product (a fresh zero state)."""
+    if model.input_size * model.config.get("window", 1) > CMSIS_MAX_DIM:
+        raise ValueError(f"CMSIS-DSP matrices have at most {CMSIS_MAX_DIM} columns; this "
+                         f"model's product has {model.input_size} x window")
+    names = [name for name, _summary in _core.host_gemm_variants()]
+    index = len(gemm_variants()) + names.index("cmsis-matvec")
+    state = np.zeros(model.state_floats, np.float32)
+    h = np.empty((x.shape[0], model.output_size), np.float32)
+    model._core.forward(x, x.shape[0], state, h, 1, index)
+    return h
+
+
+@dataclass
+class Runner:
+    name: str
+    per_block: bool                 # whether the time depends on T
+    run: Callable[[int], object]    # run(block) processes the whole input
+    note: str = ""
+
+
+def runners(model: Model, x: np.ndarray, *, with_torch: bool = True,
+            gemm: str | None = None) -> tuple[list[Runner], dict[str, str]]:
+    """The runners available for this model and input, and, for each peer
+    left out, why."""
+    c0 = np.zeros(model.output_size, np.float32)
+    numpy_peer = NumpyBlocked(model)
+    kernel = gemm or gemm_variants()[0]
+    found = [
+        Runner("mtsrnn", True, lambda block: model.forward(x, block=block, gemm=gemm),
+               f"gemm variant '{kernel}'"),
+        Runner("numpy", True, lambda block: numpy_peer.forward(x, c0, block),
+               "float32 X_block @ W.T, then a NumPy scan"),
+    ]
+    missing: dict[str, str] = {}
+    if cmsis_available():
+        found.append(Runner("cmsis-matvec", False, lambda _block: cmsis_matvec_forward(model, x),
+                            "arm_mat_vec_mult_f32 per step, kernels' scan"))
+    else:
+        missing["cmsis-matvec"] = ("unavailable: mtsrnn was built without the cmsisdsp sdist "
+                                   "(ci/fetch-sdist.sh cmsisdsp ..., then reinstall)")
+    if model.cell != "sru":
+        missing["sru"] = "not applicable: sru implements SRU only"
+    elif not with_torch:
+        missing["sru"] = "left out (--no-torch)"
+    else:
+        try:
+            rnn = sru_module(model)
+        except ImportError as error:
+            missing["sru"] = f"unavailable: {error} (pip install torch==2.13.0 sru==2.6.0)"
+        else:
+            found.append(Runner("sru-step", False, lambda _block: sru_step_by_step(rnn, x),
+                                "sru.SRU one step per call, c carried"))
+            found.append(Runner("sru-seq", False, lambda _block: sru_whole_sequence(rnn, x),
+                                "sru.SRU over the whole sequence"))
+    return found, missing

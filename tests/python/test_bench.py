@@ -1,0 +1,241 @@
+"""The benchmark machinery (mtsrnn.bench): that every peer computes the same
+layer as the independent float64 reference, that the results hold every cell
+of the grid and consistent ratios and bounds, and that the cachegrind counts
+come out of the real valgrind. No assertion on any time."""
+
+import importlib
+import json
+import os
+import shutil
+import warnings
+from pathlib import Path
+
+import mtsrnn
+import numpy as np
+import pytest
+from mtsrnn import reference
+from mtsrnn.bench import dram, host, peers, roofline
+from mtsrnn.cli import main
+
+REPO = Path(__file__).resolve().parents[2]
+os.environ.setdefault("TORCH_EXTENSIONS_DIR", str(REPO / "build" / "torch_extensions"))
+TORCH_REQUIRED = bool(os.environ.get("CI")) or os.environ.get("MTSRNN_WITH_TORCH") == "1"
+TOL = 2e-5  # float32 peers against the float64 reference, unit-scale activations
+
+
+def reference_h(model, x):
+    if model.cell == "sru":
+        return reference.sru_forward(model.state_dict(), x, **model.config)[0]
+    return reference.qrnn_forward(model.state_dict(), x, **model.config)[0]
+
+
+@pytest.fixture(params=peers.CELLS)
+def small(request):
+    model = peers.make_model(request.param, 24, seed=3)
+    x = np.random.default_rng(4).standard_normal((11, 24)).astype(np.float32)
+    return model, x
+
+
+@pytest.mark.parametrize("block", [1, 3, 4, 16])
+def test_numpy_peer_matches_reference(small, block):
+    model, x = small
+    peer = peers.NumpyBlocked(model)
+    c0 = np.zeros(model.output_size, np.float32)
+    h, c = peer.forward(x, c0, block)
+    np.testing.assert_allclose(h, reference_h(model, x), atol=TOL, rtol=0)
+    # The state carries across calls like the kernels': two pieces equal one call.
+    h1, c1 = peer.forward(x[:5], c0, block)
+    h2, c2 = peer.forward(x[5:], c1, block)
+    np.testing.assert_allclose(np.vstack([h1, h2]), h, atol=TOL, rtol=0)
+    np.testing.assert_allclose(c2, c, atol=TOL, rtol=0)
+
+
+def test_numpy_peer_rejects_what_it_does_not_run():
+    with pytest.raises(ValueError, match="window 1"):
+        peers.NumpyBlocked(mtsrnn.random_qrnn(8, 8, window=2))
+    with pytest.raises(ValueError, match="one layer"):
+        peers.NumpyBlocked(mtsrnn.random_sru(8, 8, num_layers=2))
+    with pytest.raises(ValueError, match="k = 3"):
+        peers.NumpyBlocked(mtsrnn.random_sru(8, 6))
+
+
+@pytest.mark.skipif(not peers.cmsis_available(), reason="built without the cmsisdsp sdist")
+def test_cmsis_peer_matches_reference(small):
+    model, x = small
+    np.testing.assert_allclose(peers.cmsis_matvec_forward(model, x), reference_h(model, x),
+                               atol=TOL, rtol=0)
+
+
+def test_cmsis_peer_is_built_in_ci():
+    if TORCH_REQUIRED:  # ci/setup.sh fetches the sdist before installing mtsrnn
+        assert peers.cmsis_available()
+
+
+def _import_sru():
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # sru warns that it cannot build its CUDA kernel
+            importlib.import_module("torch")
+            return importlib.import_module("sru")
+    except Exception as error:
+        if TORCH_REQUIRED:
+            pytest.fail(f"torch and sru are required here: {error!r}", pytrace=False)
+        pytest.skip(f"torch or sru is not installed ({error})")
+
+
+def test_sru_peers_match_reference():
+    _import_sru()
+    model = peers.make_model("sru", 24, seed=3)
+    x = np.random.default_rng(4).standard_normal((11, 24)).astype(np.float32)
+    rnn = peers.sru_module(model)
+    expected = reference_h(model, x)
+    np.testing.assert_allclose(peers.sru_step_by_step(rnn, x), expected, atol=TOL, rtol=0)
+    np.testing.assert_allclose(peers.sru_whole_sequence(rnn, x), expected, atol=TOL, rtol=0)
+
+
+def test_mtsrnn_default_variant_is_first():
+    found, _missing = peers.runners(peers.make_model("sru", 8), np.zeros((4, 8), np.float32),
+                                    with_torch=False)
+    assert found[0].name == "mtsrnn" and mtsrnn.gemm_variants()[0] in found[0].note
+
+
+def test_avx512_prefetch_path_matches_reference_variant():
+    """The AVX-512 variant prefetches only for products of 32 MiB or more,
+    which no other test reaches: one such product against the plain loop."""
+    if "avx512" not in mtsrnn.gemm_variants():
+        pytest.skip("this build has no AVX-512 variant")
+    model = mtsrnn.random_qrnn(1024, 2752, seed=5)  # 8256 x 1024 floats: 33 MiB
+    x = np.random.default_rng(6).standard_normal((5, 1024)).astype(np.float32)
+    for block in (1, 5):
+        fast, _ = model.forward(x, block=block, gemm="avx512")
+        plain, _ = model.forward(x, block=block, gemm="reference")
+        np.testing.assert_allclose(fast, plain, atol=1e-5, rtol=0)
+    one, _ = model.forward(x, block=1, gemm="avx512")
+    assert np.array_equal(one, model.forward(x, block=5, gemm="avx512")[0])
+
+
+# ---------------------------------------------------------------- host grid
+
+@pytest.fixture(scope="module")
+def grid():
+    settings = host.Settings(cells=["sru", "qrnn"], hidden=[16, 40], blocks=[1, 2, 4],
+                             steps=8, rounds=2, min_seconds=0.0, with_torch=False,
+                             dram_bytes=1 << 20, sgemm_size=64)
+    return host.run(settings, log=lambda line: None)
+
+
+def test_grid_has_every_cell(grid):
+    assert [(c["cell"], c["hidden"]) for c in grid["cases"]] == [
+        ("sru", 16), ("sru", 40), ("qrnn", 16), ("qrnn", 40)]
+    for case in grid["cases"]:
+        assert [row["block"] for row in case["rows"]] == [1, 2, 4]
+        for row in case["rows"]:
+            assert {"mtsrnn", "numpy"} <= set(row["seconds_per_step"])
+            assert all(s > 0 for s in row["seconds_per_step"].values())
+        assert "sru" in case["missing"]
+    json.dumps(grid)  # JSON-ready
+
+
+def test_grid_ratios_and_bounds_are_consistent(grid):
+    roof = grid["roofline"]
+    assert roof["peak_flop_per_s"] >= max(roof["sgemm_flop_per_s"],
+                                          roof["best_measured_flop_per_s"])
+    for case in grid["cases"]:
+        fixed = [n for n, per_t in case["depends_on_block"].items() if not per_t]
+        for row in case["rows"]:
+            t, seconds, bound = row["block"], row["seconds_per_step"], row["bound_seconds_per_step"]
+            assert bound == pytest.approx(roofline.bound_seconds(
+                case["weight_bytes"], case["flops_per_step"], t,
+                case["bandwidth_bytes_per_s"], roof["peak_flop_per_s"]))
+            # The bound is a bound: no implementation beats the compute part of it.
+            assert min(seconds.values()) >= case["flops_per_step"] / roof["peak_flop_per_s"]
+            for a, s in seconds.items():
+                assert row["ratio_to_bound"][a] == pytest.approx(s / bound)
+                for b, ratio in row["ratio"][a].items():
+                    assert ratio == pytest.approx(s / seconds[b])
+                    assert ratio * row["ratio"][b][a] == pytest.approx(1.0)
+            for name in fixed:  # a T-independent peer has one time for all T
+                assert seconds[name] == case["rows"][0]["seconds_per_step"][name]
+
+
+def test_report_and_plot(grid, tmp_path):
+    text = host.format_report(grid)
+    assert "SRU input = hidden = 40" in text and "x the bound" in text
+    assert "targets" in text
+    pytest.importorskip("matplotlib")
+    from mtsrnn.bench.plot import plot_host
+
+    plot_host(grid, str(tmp_path / "host.png"))
+    assert (tmp_path / "host.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_target_report_flags_misses():
+    row = {"block": 1, "ratio_to_bound": {"mtsrnn": 1.3}, "ratio": {"mtsrnn": {"numpy": 1.1}}}
+    row16 = {"block": 16, "ratio_to_bound": {"mtsrnn": 1.2},
+             "ratio": {"mtsrnn": {"numpy": 0.5, "sru-step": 0.25},
+                       "sru-step": {"mtsrnn": 4.0}}}
+    lines = host.target_report({"cases": [{"cell": "sru", "hidden": 2048,
+                                           "rows": [row, row16]}]})
+    text = "\n".join(lines)
+    assert "T=1 within 1.25x of the bandwidth bound: 1.300x MISSED" in text
+    assert "T=16 within 1.5x of the compute bound: 1.200x met" in text
+    assert "4.0x MISSED" in text
+    assert "T=1 slower than NumPy blocked: 1.10x its time MISSED" in text
+
+
+def test_cli_bench_host_writes_json(tmp_path, capsys):
+    out = tmp_path / "host.json"
+    assert main(["bench", "host", "--cell", "qrnn", "--hidden", "8", "--block", "1,2",
+                 "--steps", "4", "--rounds", "1", "--no-torch", "--json", str(out)]) == 0
+    data = json.loads(out.read_text())
+    assert [r["block"] for r in data["cases"][0]["rows"]] == [1, 2]
+    assert "QRNN input = hidden = 8" in capsys.readouterr().out
+
+
+def test_cli_rejects_unknown_cell(capsys):
+    with pytest.raises(SystemExit):
+        main(["bench", "host", "--cell", "lstm"])
+    assert "expected a comma-separated list of sru, qrnn" in capsys.readouterr().err
+
+
+def test_bench_host_steps_must_cover_the_largest_block():
+    with pytest.raises(ValueError, match="at least the largest block"):
+        host.run(host.Settings(cells=["sru"], hidden=[8], blocks=[1, 16], steps=8),
+                 log=lambda line: None)
+
+
+# ---------------------------------------------------------------- dram
+
+def test_parse_cachegrind(tmp_path):
+    path = tmp_path / "cg.out"
+    path.write_text("desc: I1 cache: ...\ncmd: probe\nevents: Ir DLmr DLmw\n"
+                    "fn=main\n1 5 1 0\nsummary: 100 7 3\n")
+    assert dram.parse_cachegrind(path) == {"Ir": 100, "DLmr": 7, "DLmw": 3}
+    path.write_text("events: Ir\n")
+    with pytest.raises(ValueError, match="no events/summary"):
+        dram.parse_cachegrind(path)
+
+
+def test_dram_geometry_is_checked():
+    with pytest.raises(ValueError, match="size,associativity,line_size"):
+        dram.check_geometry("512k", "--ll")
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
+def test_dram_counts_fall_with_the_block_size(capsys):
+    """Real cachegrind on the installed probe: 768 KiB of SRU weights against a
+    512 KiB last level, so each pass over them misses; at T = 4 a pass serves
+    four steps. Deterministic counts, not times."""
+    results = dram.measure("sru", 256, [1, 4], min_steps=8)
+    by_block = {r.block: r for r in results}
+    weight_lines = 3 * 256 * 256 * 4 / 64
+    assert 0.9 * weight_lines <= by_block[1].ll_misses_per_step <= 1.2 * weight_lines
+    assert by_block[4].ll_vs_t1 < 0.3
+    assert by_block[4].instructions_per_step > 0
+    text = dram.format_table("sru", 256, dram.DEFAULT_D1, dram.DEFAULT_LL, results)
+    assert "LL misses/step" in text
+
+
+def test_cli_bench_dram_reports_a_missing_probe(capsys):
+    assert main(["bench", "dram", "--probe", "/nonexistent/probe", "--block", "1"]) == 1
+    assert "does not exist" in capsys.readouterr().err
