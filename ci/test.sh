@@ -22,9 +22,9 @@ cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DMTSRNN_FIRMWAR
 cmake --build build/release -j "$jobs"
 ctest --test-dir build/release --output-on-failure -j "$jobs"
 
-echo "== C tests (ASan + UBSan)"
+echo "== C tests (ASan + UBSan, -march=native so the AVX variants run sanitized too)"
 cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMTSRNN_SANITIZE=ON \
-  -DMTSRNN_NATIVE=OFF -DMTSRNN_FIRMWARE=ON >/dev/null
+  -DMTSRNN_NATIVE=ON -DMTSRNN_FIRMWARE=ON >/dev/null
 cmake --build build/asan -j "$jobs"
 ctest --test-dir build/asan --output-on-failure -j "$jobs"
 
@@ -33,6 +33,9 @@ bash ci/firmware.sh
 
 echo "== Fuzzing the .mts loader (libFuzzer + ASan + UBSan, 60 s)"
 bash ci/fuzz.sh 60
+
+echo "== Cortex-A: aarch64 NEON and plain C, armv7-a NEON, under qemu user mode"
+bash ci/aarch64.sh
 
 echo "== MicroPython module (test port, native-module compile check, fallback)"
 bash ci/micropython.sh

@@ -22,6 +22,7 @@ from .model import (
     random_sru,
 )
 from .mtsfile import ModelFileError, UnsupportedModelError, load
+from .quantize import quantize
 from .torch_import import from_torch
 
 __version__ = "0.1.0"
@@ -37,6 +38,7 @@ __all__ = [
     "from_torch",
     "gemm_variants",
     "load",
+    "quantize",
     "random_qrnn",
     "random_sru",
     "reference",

@@ -237,10 +237,15 @@ def _convert(args: argparse.Namespace) -> int:
     else:
         raise CommandError(f"{args.checkpoint}: expected a state dict or an SRU/QRNN module, "
                            f"got a {type(checkpoint).__name__}")
+    if args.quantize is not None:
+        from .quantize import quantize
+
+        model = quantize(model, args.quantize)
     mtsfile.save(model, args.output)
     size = os.path.getsize(args.output)
+    weights = f", weights {args.quantize}" if args.quantize else ""
     print(f"wrote {args.output}: {model.cell.upper()}, {model.num_layers} layer(s), input "
-          f"{model.input_size}, output {model.output_size}, {size} bytes")
+          f"{model.input_size}, output {model.output_size}{weights}, {size} bytes")
     return 0
 
 
@@ -284,6 +289,7 @@ def _inspect(args: argparse.Namespace) -> int:
                                                  strict=True)):
         names = mtsfile.KIND_NAMES[mtsfile.CELL_CODES[contents.cell]]
         shapes = ", ".join(f"{names[kind]} {'x'.join(map(str, array.shape))}"
+                           + (" int8" if str(array.dtype) == "int8" else "")
                            for kind, array in sorted(tensors.items()))
         extra = ""
         if contents.cell == "sru":
@@ -292,11 +298,16 @@ def _inspect(args: argparse.Namespace) -> int:
                 extra += f", norm_eps {layer['norm_eps']:g}"
             if mtsfile.SRU_KIND_WEIGHT_C not in tensors:
                 extra += ", original form (no weight_c)"
+        if layer.get("quant"):
+            extra += f", weights {mtsfile.QUANT_NAMES.get(layer['quant'], layer['quant'])}"
         lines.append(f"layer {index}: {mtsfile.describe_layer(contents.cell, layer)}{extra}")
         lines.append(f"  tensors: {shapes}")
+    quantized = any(layer.get("quant") for layer in contents.layers)
+    dtypes = ("int8 product weights, float32 scales and the rest"
+              if quantized else "float32")
     lines += [
         f"parameters: {contents.parameter_count}",
-        f"weight bytes: {weight_bytes} (float32, all tensors; streamed once per block of T "
+        f"weight bytes: {weight_bytes} ({dtypes}, all tensors; streamed once per block of T "
         "steps)",
         f"state: {core.state_floats} floats = {state_bytes} bytes",
     ]
@@ -365,6 +376,9 @@ def add_commands(subparsers: Any) -> None:
     qrnn.add_argument("--no-output-gate", action="store_true", help="h = c")
     qrnn.add_argument("--zoneout", type=_probability, metavar="P",
                       help="eval-time zoneout (default 0)")
+    convert.add_argument("--quantize", choices=("int8-w", "int8-wa"), default=None,
+                         help="int8 product weights with per-row scales; int8-wa also "
+                              "quantises each product's input per step (docs/quantization.md)")
     qrnn.add_argument("--pooling", choices=("f", "fo", "ifo"),
                       help="default fo; f implies --no-output-gate")
     convert.set_defaults(run=_guarded("convert", _convert))

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from . import _core
+from .quantize import SCHEME_CODES, check_scheme, quantize_rows
 
 _GEMM_VARIANTS = tuple(name for name, _summary in _core.gemm_variants())
 
@@ -145,9 +146,19 @@ class Model:
     or `random_qrnn`."""
 
     def __init__(self, cell: str, config: dict[str, Any], state_dict: dict[str, np.ndarray],
-                 core: Any, layout: tuple[_LayerState, ...], num_layers: int):
+                 core: Any, layout: tuple[_LayerState, ...], num_layers: int,
+                 quantization: str | None = None, quantized_bytes: int = 0,
+                 quantized_tensors: tuple[dict[str, np.ndarray], ...] = ()):
         self.cell = cell
         self.config = dict(config)
+        # None for float32 weights, else the scheme of mtsrnn.quantize
+        # (the state dict then holds the float weights it was made from).
+        self.quantization = quantization
+        self._quantized_bytes = quantized_bytes
+        # Per layer, the int8 arrays the kernels run on (kernel layout):
+        # weight_q, weight_scale and, for a projected SRU, weight_proj_q and
+        # weight_proj_scale. Empty for a float model.
+        self.quantized_tensors = quantized_tensors
         self._state_dict = state_dict
         self._core = core
         self._layout = layout
@@ -157,8 +168,9 @@ class Model:
 
     def __repr__(self) -> str:
         options = ", ".join(f"{k}={v!r}" for k, v in self.config.items())
+        quantized = f", quantization={self.quantization!r}" if self.quantization else ""
         return (f"Model({self.cell}, layers={self.num_layers}, input={self.input_size}, "
-                f"output={self.output_size}, {options})")
+                f"output={self.output_size}, {options}{quantized})")
 
     def save(self, path: Any) -> None:
         """Write the model as an .mts file (docs/model-format.md)."""
@@ -177,7 +189,10 @@ class Model:
 
     @property
     def weight_bytes(self) -> int:
-        """Bytes of float32 weights streamed per pass (one pass per block)."""
+        """Bytes of weights streamed per pass (one pass per block): float32, or
+        for a quantised model its int8 weights, their scales and the float32 rest."""
+        if self.quantization is not None:
+            return self._quantized_bytes
         return sum(value.nbytes for value in self._state_dict.values())
 
     def workspace_bytes(self, block: int, seq_len: int = 0) -> int:
@@ -253,6 +268,20 @@ class Model:
         return h, State(self._layout, buffer)
 
 
+def _given_int8(given: Mapping[str, np.ndarray], name: str, weight: np.ndarray,
+                layer: int) -> tuple[np.ndarray, np.ndarray]:
+    """Precomputed int8 rows of `weight` and their scales, checked."""
+    weight_q = np.ascontiguousarray(given[name + "_q"])
+    scale = np.ascontiguousarray(given[name + "_scale"])
+    if weight_q.dtype != np.int8 or weight_q.shape != weight.shape:
+        raise ValueError(f"layer {layer} {name}_q must be int8 of shape {weight.shape}, got "
+                         f"{weight_q.dtype} {weight_q.shape}")
+    if scale.dtype != np.float32 or scale.shape != (weight.shape[0],):
+        raise ValueError(f"layer {layer} {name}_scale must be float32 of shape "
+                         f"({weight.shape[0]},), got {scale.dtype} {scale.shape}")
+    return weight_q, scale
+
+
 # ---- SRU -------------------------------------------------------------------
 
 _SRU_LAYER_KEYS = {"weight", "weight_c", "bias", "scale_x", "weight_proj",
@@ -261,12 +290,21 @@ _SRU_LAYER_KEYS = {"weight", "weight_c", "bias", "scale_x", "weight_proj",
 
 def from_sru_state_dict(state_dict: Mapping[str, Any], *, use_tanh: bool = False,
                         bidirectional: bool = False, has_skip_term: bool = True,
-                        normalize_after: bool = False, layer_norm_eps: float = 1e-5) -> Model:
+                        normalize_after: bool = False, layer_norm_eps: float = 1e-5,
+                        quantization: str | None = None,
+                        quantized_tensors: Sequence[Mapping[str, np.ndarray]] | None = None
+                        ) -> Model:
     """A model from an `sru.SRU` (keys `rnn_lst.{i}.*`) or `sru.SRUCell` state dict.
 
     The options that the state dict does not record are given as arguments,
     as for the `sru.SRU` constructor. A missing `weight_c` means the original
-    form (vf = vr = 0); values may be NumPy arrays or torch tensors."""
+    form (vf = vr = 0); values may be NumPy arrays or torch tensors.
+    `quantization` ("int8-w" or "int8-wa", see mtsrnn.quantize) runs the
+    products with int8 weights made from the float ones, or with
+    `quantized_tensors` (per layer weight_q, weight_scale and with a
+    projection weight_proj_q, weight_proj_scale, kernel layout) when given."""
+    if quantization is not None:
+        check_scheme(quantization)
     if not isinstance(state_dict, Mapping):
         raise TypeError(f"state_dict must be a mapping, got {type(state_dict).__name__}")
     if not layer_norm_eps > 0:
@@ -279,6 +317,8 @@ def from_sru_state_dict(state_dict: Mapping[str, Any], *, use_tanh: bool = False
     directions = 2 if bidirectional else 1
     kept: dict[str, np.ndarray] = {}
     kernel_layers = []
+    quantized_bytes = 0
+    int8_tensors = []
     expected_input = None
     for i, (params, prefix) in enumerate(zip(layers, prefixes, strict=True)):
         unknown = set(params) - _SRU_LAYER_KEYS
@@ -333,6 +373,27 @@ def from_sru_state_dict(state_dict: Mapping[str, Any], *, use_tanh: bool = False
             kept[prefix + key] = value
 
         kernel_weight = sru_weight_to_kernel(weight, directions, hidden, k)
+        kernel_proj = np.ascontiguousarray(proj.T) if proj is not None else None
+        quantized = None
+        if quantization is not None:
+            if quantized_tensors is None:
+                weight_q, weight_scale = quantize_rows(kernel_weight)
+                proj_q, proj_scale = (quantize_rows(kernel_proj) if proj is not None
+                                      else (None, None))
+            else:
+                given = quantized_tensors[i]
+                weight_q, weight_scale = _given_int8(given, "weight", kernel_weight, i)
+                proj_q, proj_scale = (_given_int8(given, "weight_proj", kernel_proj, i)
+                                      if proj is not None else (None, None))
+            quantized = (SCHEME_CODES[quantization], weight_q, weight_scale, proj_q, proj_scale)
+            int8_tensors.append({
+                key: value for key, value in (
+                    ("weight_q", weight_q), ("weight_scale", weight_scale),
+                    ("weight_proj_q", proj_q), ("weight_proj_scale", proj_scale))
+                if value is not None})
+            quantized_bytes += sum(a.nbytes for a in quantized[1:] if a is not None) + sum(
+                value.nbytes for key, value in arrays.items() if key not in ("weight",
+                                                                             "weight_proj"))
         skip = _SKIP_NONE if not has_skip_term else _SKIP_PROJECTED if k == 4 \
             else _SKIP_SCALED_INPUT
         norm = _NORM_NONE if not has_norm else _NORM_AFTER if normalize_after else _NORM_BEFORE
@@ -340,18 +401,19 @@ def from_sru_state_dict(state_dict: Mapping[str, Any], *, use_tanh: bool = False
             n, hidden, directions, projection,
             _ACTIVATION_TANH if use_tanh else _ACTIVATION_IDENTITY, skip, norm,
             float(scale_x.reshape(())), float(layer_norm_eps),
-            kernel_weight,
-            np.ascontiguousarray(proj.T) if proj is not None else None,
+            None if quantized else kernel_weight,
+            None if quantized else kernel_proj,
             weight_c, bias,
             arrays.get("layer_norm.weight"), arrays.get("layer_norm.bias"),
-        ))
+        ) + ((quantized,) if quantized else ()))
     core = _core.sru_model(kernel_layers)
     layout = tuple(_LayerState(i * core.output_size, core.output_size, 0, 0, 0)
                    for i in range(len(kernel_layers)))
     config = dict(use_tanh=bool(use_tanh), bidirectional=bool(bidirectional),
                   has_skip_term=bool(has_skip_term), normalize_after=bool(normalize_after),
                   layer_norm_eps=float(layer_norm_eps))
-    return Model("sru", config, kept, core, layout, len(kernel_layers))
+    return Model("sru", config, kept, core, layout, len(kernel_layers), quantization,
+                 quantized_bytes, tuple(int8_tensors))
 
 
 def random_sru(input_size: int, hidden_size: int, num_layers: int = 1, *, seed: int = 0,
@@ -415,12 +477,19 @@ def _qrnn_gates(pooling: str, output_gate: bool) -> tuple[bool, int]:
 
 def from_qrnn_state_dict(state_dict: Mapping[str, Any], *, window: int = 1,
                          output_gate: bool = True, zoneout: float = 0.0,
-                         pooling: str = "fo") -> Model:
+                         pooling: str = "fo", quantization: str | None = None,
+                         quantized_tensors: Sequence[Mapping[str, np.ndarray]] | None = None
+                         ) -> Model:
     """A model from a torchqrnn-layout state dict (`layers.{l}.linear.weight`
     (G*H, window*n) and `.bias` (G*H,); row blocks Z, F, [I], [O]).
 
     pooling "fo" with output_gate=False is f-pooling (torchqrnn's
-    output_gate=False); "ifo" adds an input-gate block after F."""
+    output_gate=False); "ifo" adds an input-gate block after F. `quantization`
+    ("int8-w" or "int8-wa", see mtsrnn.quantize) runs the product with int8
+    weights made from the float ones, or with `quantized_tensors` (per layer
+    weight_q and weight_scale) when given."""
+    if quantization is not None:
+        check_scheme(quantization)
     if not isinstance(state_dict, Mapping):
         raise TypeError(f"state_dict must be a mapping, got {type(state_dict).__name__}")
     window = _check_size(window, "window")
@@ -434,6 +503,8 @@ def from_qrnn_state_dict(state_dict: Mapping[str, Any], *, window: int = 1,
     kernel_layers = []
     layout = []
     offset = 0
+    quantized_bytes = 0
+    int8_tensors = []
     expected_input = None
     hidden_first = None
     for i, params in enumerate(layers):
@@ -460,14 +531,24 @@ def from_qrnn_state_dict(state_dict: Mapping[str, Any], *, window: int = 1,
         expected_input = hidden_first = hidden
         kept[prefix + "weight"] = weight
         kept[prefix + "bias"] = bias
-        kernel_layers.append((n, hidden, window, int(input_gate), int(bool(output_gate)),
-                              float(zoneout), weight, bias))
+        if quantization is None:
+            kernel_layers.append((n, hidden, window, int(input_gate), int(bool(output_gate)),
+                                  float(zoneout), weight, bias))
+        else:
+            weight_q, weight_scale = (quantize_rows(weight) if quantized_tensors is None
+                                      else _given_int8(quantized_tensors[i], "weight", weight, i))
+            kernel_layers.append((n, hidden, window, int(input_gate), int(bool(output_gate)),
+                                  float(zoneout), None, bias,
+                                  (SCHEME_CODES[quantization], weight_q, weight_scale)))
+            quantized_bytes += weight_q.nbytes + weight_scale.nbytes + bias.nbytes
+            int8_tensors.append({"weight_q": weight_q, "weight_scale": weight_scale})
         layout.append(_LayerState(offset, hidden, offset + hidden, window - 1, n))
         offset += hidden + (window - 1) * n
     core = _core.qrnn_model(kernel_layers)
     config = dict(window=window, output_gate=bool(output_gate), zoneout=float(zoneout),
                   pooling=pooling)
-    return Model("qrnn", config, kept, core, tuple(layout), len(kernel_layers))
+    return Model("qrnn", config, kept, core, tuple(layout), len(kernel_layers), quantization,
+                 quantized_bytes, tuple(int8_tensors))
 
 
 def random_qrnn(input_size: int, hidden_size: int, num_layers: int = 1, *, seed: int = 0,

@@ -75,7 +75,7 @@ __all__ = [
 
 MAGIC = b"\x89MTS\r\n\x1a\n"
 VERSION_MAJOR = 1
-VERSION_MINOR = 0
+VERSION_MINOR = 1  # 1.1: int8 weights (written only for quantised models)
 BYTE_ORDER_MARK = 0x01020304
 HEADER_SIZE = 64
 LAYER_RECORD_SIZE = 32
@@ -83,6 +83,11 @@ TENSOR_RECORD_SIZE = 48
 DATA_ALIGNMENT = 64
 CRC_OFFSET = 48
 DTYPE_F32 = 1
+DTYPE_I8 = 2  # the products' weights of quantised layers only
+# Layer record `quant` (mts_quant): 0 float32, 1 int8-w, 2 int8-wa.
+QUANT_NAMES = {1: "int8-w", 2: "int8-wa"}
+QUANT_CODES = {name: code for code, name in QUANT_NAMES.items()}
+MAX_INT8_WA_DEPTH = 133144  # MTS_I8_MAX_DEPTH: int32 sums cannot overflow
 
 CELL_SRU, CELL_QRNN = 1, 2
 CELL_NAMES = {CELL_SRU: "sru", CELL_QRNN: "qrnn"}
@@ -93,10 +98,18 @@ KIND_WEIGHT = 1
 SRU_KIND_WEIGHT_PROJ, SRU_KIND_WEIGHT_C, SRU_KIND_BIAS = 2, 3, 4
 SRU_KIND_NORM_WEIGHT, SRU_KIND_NORM_BIAS = 5, 6
 QRNN_KIND_BIAS = 2
+SRU_KIND_WEIGHT_SCALE, SRU_KIND_WEIGHT_PROJ_SCALE = 7, 8
+QRNN_KIND_WEIGHT_SCALE = 3
 KIND_NAMES = {
     CELL_SRU: {1: "weight", 2: "weight_proj", 3: "weight_c", 4: "bias", 5: "norm_weight",
-               6: "norm_bias"},
-    CELL_QRNN: {1: "weight", 2: "bias"},
+               6: "norm_bias", 7: "weight_scale", 8: "weight_proj_scale"},
+    CELL_QRNN: {1: "weight", 2: "bias", 3: "weight_scale"},
+}
+# Kinds that may hold int8 (with the scale kind that goes with each).
+INT8_KINDS = {
+    CELL_SRU: {KIND_WEIGHT: SRU_KIND_WEIGHT_SCALE,
+               SRU_KIND_WEIGHT_PROJ: SRU_KIND_WEIGHT_PROJ_SCALE},
+    CELL_QRNN: {KIND_WEIGHT: QRNN_KIND_WEIGHT_SCALE},
 }
 
 # Limits of the kernels (kernels/include/mtsrnn/model.h, kernels/src/internal.h).
@@ -132,7 +145,7 @@ STATUS_NAMES = {code: name for name, code in STATUS_CODES.items()}
 # Little-endian records, no padding (sizes asserted below).
 _HEADER = struct.Struct("<8sHHIIIIIQIIII8s")
 _SRU_RECORD = struct.Struct("<IIIIBBBBffI")
-_QRNN_RECORD = struct.Struct("<IIIBBHf12s")
+_QRNN_RECORD = struct.Struct("<IIIBBBBf12s")
 _TENSOR_RECORD = struct.Struct("<IIIIQQQQ")
 assert _HEADER.size == HEADER_SIZE
 assert _SRU_RECORD.size == _QRNN_RECORD.size == LAYER_RECORD_SIZE
@@ -203,7 +216,7 @@ class ModelFile:
 
     @property
     def tensor_bytes(self) -> int:
-        return 4 * self.parameter_count
+        return sum(array.nbytes for layer in self.tensors for array in layer.values())
 
 
 def _layer_output(cell: str, layer: Mapping[str, Any]) -> int:
@@ -254,10 +267,18 @@ def _sru_kernel_layers(model: Model) -> list[tuple[dict[str, Any], dict[int, np.
             projection_size=proj.shape[1] if proj is not None else 0,
             activation=1 if config["use_tanh"] else 0, skip=skip, norm=norm,
             scale_x=float(np.float32(scale_x.reshape(()) if scale_x is not None else 1.0)),
-            norm_eps=float(np.float32(config["layer_norm_eps"])))
+            norm_eps=float(np.float32(config["layer_norm_eps"])),
+            quant=QUANT_CODES.get(model.quantization, 0))
         tensors = {KIND_WEIGHT: sru_weight_to_kernel(weight, directions, hidden, k)}
         if proj is not None:
             tensors[SRU_KIND_WEIGHT_PROJ] = _f32(proj.T)
+        if model.quantization is not None:
+            quantized = model.quantized_tensors[len(layers)]
+            tensors[KIND_WEIGHT] = quantized["weight_q"]
+            tensors[SRU_KIND_WEIGHT_SCALE] = quantized["weight_scale"]
+            if proj is not None:
+                tensors[SRU_KIND_WEIGHT_PROJ] = quantized["weight_proj_q"]
+                tensors[SRU_KIND_WEIGHT_PROJ_SCALE] = quantized["weight_proj_scale"]
         if prefix + "weight_c" in state:
             tensors[SRU_KIND_WEIGHT_C] = _f32(state[prefix + "weight_c"])
         tensors[SRU_KIND_BIAS] = _f32(bias)
@@ -280,15 +301,21 @@ def _qrnn_kernel_layers(model: Model) -> list[tuple[dict[str, Any], dict[int, np
             input_size=weight.shape[1] // config["window"], hidden_size=weight.shape[0] // gates,
             window=config["window"], input_gate=int(config["pooling"] == "ifo"),
             output_gate=int(bool(config["output_gate"])),
-            zoneout=float(np.float32(config["zoneout"])))
-        layers.append((fields, {KIND_WEIGHT: weight, QRNN_KIND_BIAS: bias}))
+            zoneout=float(np.float32(config["zoneout"])),
+            quant=QUANT_CODES.get(model.quantization, 0))
+        tensors = {KIND_WEIGHT: weight, QRNN_KIND_BIAS: bias}
+        if model.quantization is not None:
+            tensors[KIND_WEIGHT] = model.quantized_tensors[i]["weight_q"]
+            tensors[QRNN_KIND_WEIGHT_SCALE] = model.quantized_tensors[i]["weight_scale"]
+        layers.append((fields, tensors))
     return layers
 
 
 def kernel_layers(model: Model) -> list[tuple[dict[str, Any], dict[int, np.ndarray]]]:
     """The model's layers at kernel level: per layer the record's fields (as in
-    `ModelFile.layers`) and its tensors, kind -> float32 array in the kernel
-    layout (what the file stores and the C descriptors point to)."""
+    `ModelFile.layers`) and its tensors, kind -> array in the kernel layout
+    (what the file stores and the C descriptors point to): float32, and for a
+    quantised model int8 product weights plus their float32 scales."""
     if not isinstance(model, Model):
         raise TypeError(f"expected a mtsrnn.Model, got {type(model).__name__}")
     if model.cell == "sru":
@@ -300,11 +327,11 @@ def _pack_layer(cell: int, fields: Mapping[str, Any]) -> bytes:
     if cell == CELL_SRU:
         return _SRU_RECORD.pack(
             fields["input_size"], fields["hidden_size"], fields["num_directions"],
-            fields["projection_size"], fields["activation"], fields["skip"], fields["norm"], 0,
-            fields["scale_x"], fields["norm_eps"], 0)
+            fields["projection_size"], fields["activation"], fields["skip"], fields["norm"],
+            fields.get("quant", 0), fields["scale_x"], fields["norm_eps"], 0)
     return _QRNN_RECORD.pack(
         fields["input_size"], fields["hidden_size"], fields["window"], fields["input_gate"],
-        fields["output_gate"], 0, fields["zoneout"], bytes(12))
+        fields["output_gate"], fields.get("quant", 0), 0, fields["zoneout"], bytes(12))
 
 
 def _align(offset: int) -> int:
@@ -315,13 +342,17 @@ def encode(cell: str, layers: Sequence[tuple[Mapping[str, Any], Mapping[int, Any
     """The .mts image of kernel-level layers: (fields, {kind: array}) per layer,
     as `kernel_layers` returns them. Tensors are written layer by layer in
     increasing kind, each at the next multiple of 64 bytes; 1-D arrays get
-    ndim 1, 2-D arrays ndim 2. Nothing is validated here beyond the record
-    formats (a test can write an invalid file on purpose)."""
+    ndim 1, 2-D arrays ndim 2; int8 arrays dtype 2, all others float32. The
+    minor version is 1 when a layer is quantised, else 0 (a 1.0 file, byte
+    for byte what 1.0 writers wrote). Nothing is validated here beyond the
+    record formats (a test can write an invalid file on purpose)."""
     cell_code = CELL_CODES[cell]
     num_layers = len(layers)
-    entries = [(index, kind, np.ascontiguousarray(array, dtype="<f4"))
+    entries = [(index, kind, np.ascontiguousarray(
+                   array, dtype="i1" if np.asarray(array).dtype == np.int8 else "<f4"))
                for index, (_fields, tensors) in enumerate(layers)
                for kind, array in sorted(tensors.items())]
+    minor = 1 if any(fields.get("quant", 0) for fields, _tensors in layers) else 0
     tensor_table = HEADER_SIZE + LAYER_RECORD_SIZE * num_layers
     offset = tensor_table + TENSOR_RECORD_SIZE * len(entries)
     records = []
@@ -333,14 +364,15 @@ def encode(cell: str, layers: Sequence[tuple[Mapping[str, Any], Mapping[int, Any
         offset = _align(offset)
         dim0 = array.shape[0]
         dim1 = array.shape[1] if array.ndim == 2 else 1
-        records.append(_TENSOR_RECORD.pack(index, kind, DTYPE_F32, array.ndim, dim0, dim1,
+        dtype = DTYPE_I8 if array.dtype == np.int8 else DTYPE_F32
+        records.append(_TENSOR_RECORD.pack(index, kind, dtype, array.ndim, dim0, dim1,
                                            offset, array.nbytes))
         chunks.append((offset, array.tobytes()))
         offset += array.nbytes
     file_size = offset
     image = bytearray(file_size)
     image[0:HEADER_SIZE] = _HEADER.pack(
-        MAGIC, VERSION_MAJOR, VERSION_MINOR, BYTE_ORDER_MARK, HEADER_SIZE, cell_code,
+        MAGIC, VERSION_MAJOR, minor, BYTE_ORDER_MARK, HEADER_SIZE, cell_code,
         num_layers, len(entries), file_size, HEADER_SIZE, tensor_table, 0, 0, bytes(8))
     for index, (fields, _tensors) in enumerate(layers):
         start = HEADER_SIZE + LAYER_RECORD_SIZE * index
@@ -410,7 +442,7 @@ def _read_header(data: bytes) -> dict[str, int]:
         raise _fail("MTS_ERR_FILE_TRUNCATED",
                     f"the header says the file is {file_size} bytes, but the data is only "
                     f"{size} bytes long")
-    kinds = 6 if cell == CELL_SRU else 2
+    kinds = len(KIND_NAMES.get(cell, ()))
     expected_tensor_table = HEADER_SIZE + LAYER_RECORD_SIZE * num_layers
     problems = []
     if header_size != HEADER_SIZE:
@@ -447,23 +479,23 @@ def _read_header(data: bytes) -> dict[str, int]:
 def _read_layer(cell: int, data: bytes, offset: int, index: int) -> dict[str, Any]:
     """Check 8 for one layer record."""
     if cell == CELL_SRU:
-        (n, hidden, directions, projection, activation, skip, norm, reserved8, scale_x,
+        (n, hidden, directions, projection, activation, skip, norm, quant, scale_x,
          norm_eps, reserved32) = _SRU_RECORD.unpack_from(data, offset)
-        if reserved8 != 0 or reserved32 != 0:
+        if reserved32 != 0:
             raise _fail("MTS_ERR_FILE_LAYER",
-                        f"layer {index}: reserved bytes are set (byte 19 = {reserved8}, "
-                        f"bytes 28-31 = 0x{reserved32:08x}), expected zeros")
+                        f"layer {index}: reserved bytes are set (bytes 28-31 = "
+                        f"0x{reserved32:08x}), expected zeros")
         return dict(input_size=n, hidden_size=hidden, num_directions=directions,
                     projection_size=projection, activation=activation, skip=skip, norm=norm,
-                    scale_x=scale_x, norm_eps=norm_eps)
-    (n, hidden, window, input_gate, output_gate, reserved16, zoneout,
+                    scale_x=scale_x, norm_eps=norm_eps, quant=quant)
+    (n, hidden, window, input_gate, output_gate, quant, reserved8, zoneout,
      reserved12) = _QRNN_RECORD.unpack_from(data, offset)
-    if reserved16 != 0 or reserved12 != bytes(12):
+    if reserved8 != 0 or reserved12 != bytes(12):
         raise _fail("MTS_ERR_FILE_LAYER",
-                    f"layer {index}: reserved bytes are set (bytes 14-15 = 0x{reserved16:04x}, "
+                    f"layer {index}: reserved bytes are set (byte 15 = {reserved8}, "
                     f"bytes 20-31 = {reserved12.hex(' ')}), expected zeros")
     return dict(input_size=n, hidden_size=hidden, window=window, input_gate=input_gate,
-                output_gate=output_gate, zoneout=zoneout)
+                output_gate=output_gate, zoneout=zoneout, quant=quant)
 
 
 def _read_tensor(data: bytes, header: Mapping[str, int], index: int) -> dict[str, int]:
@@ -480,9 +512,12 @@ def _read_tensor(data: bytes, header: Mapping[str, int], index: int) -> dict[str
     if not 1 <= kind <= kinds:
         raise _fail("MTS_ERR_FILE_TENSOR", f"{where}: unknown kind {kind}, expected 1 to "
                     f"{kinds} in an {CELL_NAMES[cell].upper()} file")
-    if dtype != DTYPE_F32:
-        raise _fail("MTS_ERR_FILE_TENSOR", f"{where}: dtype {dtype}, expected {DTYPE_F32} "
-                    "(float32)")
+    int8_kinds = INT8_KINDS[cell]
+    if dtype != DTYPE_F32 and not (dtype == DTYPE_I8 and kind in int8_kinds):
+        allowed = (f"{DTYPE_F32} (float32) or {DTYPE_I8} (int8)" if kind in int8_kinds
+                   else f"{DTYPE_F32} (float32): only " + " and ".join(
+                       KIND_NAMES[cell][k] for k in int8_kinds) + " may be int8")
+        raise _fail("MTS_ERR_FILE_TENSOR", f"{where}: dtype {dtype}, expected {allowed}")
     if ndim not in (1, 2):
         raise _fail("MTS_ERR_FILE_TENSOR", f"{where}: ndim {ndim}, expected 1 or 2")
     if ndim == 1 and dim1 != 1:
@@ -491,10 +526,11 @@ def _read_tensor(data: bytes, header: Mapping[str, int], index: int) -> dict[str
     if dim0 == 0 or dim1 == 0:
         raise _fail("MTS_ERR_FILE_TENSOR", f"{where}: empty shape ({dim0}, {dim1}), expected "
                     "dimensions >= 1")
-    expected = dim0 * dim1 * 4  # exact: Python integers do not overflow
+    item = 1 if dtype == DTYPE_I8 else 4
+    expected = dim0 * dim1 * item  # exact: Python integers do not overflow
     if expected != nbytes:
         detail = ("the product overflows 64 bits" if expected > _UINT64_MAX
-                  else f"expected dim0 * dim1 * 4 = {expected}")
+                  else f"expected dim0 * dim1 * {item} = {expected}")
         raise _fail("MTS_ERR_FILE_TENSOR", f"{where}: nbytes is {nbytes} for shape "
                     f"({dim0}, {dim1}): {detail}")
     if offset % DATA_ALIGNMENT:
@@ -506,8 +542,8 @@ def _read_tensor(data: bytes, header: Mapping[str, int], index: int) -> dict[str
     if nbytes > header["file_size"] or offset > header["file_size"] - nbytes:
         raise _fail("MTS_ERR_FILE_TENSOR", f"{where}: data [{offset}, {offset} + {nbytes}) "
                     f"runs past the end of the file ({header['file_size']} bytes)")
-    return dict(layer=layer, kind=kind, ndim=ndim, dim0=dim0, dim1=dim1, offset=offset,
-                nbytes=nbytes)
+    return dict(layer=layer, kind=kind, dtype=dtype, ndim=ndim, dim0=dim0, dim1=dim1,
+                offset=offset, nbytes=nbytes)
 
 
 def _f32_text(value: float) -> str:
@@ -542,6 +578,7 @@ def _check_sru_config(layer: Mapping[str, Any], index: int) -> dict[str, int]:
     if layer["norm"] != 0 and not layer["norm_eps"] > 0:
         raise _fail("MTS_ERR_BAD_CONFIG", f"{where}: norm_eps is {_f32_text(layer['norm_eps'])}, "
                     "expected > 0 with layer norm")
+    _check_quant(layer, index, max(n, projection))
     k = 4 if layer["skip"] == 2 else 3
     depth = projection or n
     weight = k * out * depth
@@ -550,7 +587,19 @@ def _check_sru_config(layer: Mapping[str, Any], index: int) -> dict[str, int]:
         raise _fail("MTS_ERR_OVERFLOW", f"{where}: the weight byte counts overflow size_t")
     norm_size = n if layer["norm"] == 1 else out if layer["norm"] == 2 else 0
     return dict(weight=weight, weight_proj=weight_proj, weight_c=2 * out, bias=2 * out,
-                norm_weight=norm_size, norm_bias=norm_size, depth=depth)
+                norm_weight=norm_size, norm_bias=norm_size, depth=depth,
+                weight_rows=k * out, weight_proj_rows=projection)
+
+
+def _check_quant(layer: Mapping[str, Any], index: int, depth: int) -> None:
+    """The quant byte of a layer record: known, and int8-wa within the int32 depth."""
+    quant = layer.get("quant", 0)
+    if quant not in (0, *QUANT_NAMES):
+        raise _fail("MTS_ERR_BAD_CONFIG", f"layer {index}: quant is {quant}, expected 0 "
+                    "(float32), 1 (int8-w) or 2 (int8-wa)")
+    if quant == QUANT_CODES["int8-wa"] and depth > MAX_INT8_WA_DEPTH:
+        raise _fail("MTS_ERR_BAD_CONFIG", f"layer {index}: int8-wa with a product depth of "
+                    f"{depth}, more than {MAX_INT8_WA_DEPTH} (the int32 sums could overflow)")
 
 
 def _check_qrnn_config(layer: Mapping[str, Any], index: int) -> dict[str, int]:
@@ -568,11 +617,13 @@ def _check_qrnn_config(layer: Mapping[str, Any], index: int) -> dict[str, int]:
         raise _fail("MTS_ERR_BAD_CONFIG", f"{where}: input_gate {layer['input_gate']}, "
                     f"output_gate {layer['output_gate']}, zoneout {_f32_text(zoneout)}: "
                     "expected gates 0 or 1 and zoneout in [0, 1]")
+    _check_quant(layer, index, window * n)
     gates = 2 + layer["input_gate"] + layer["output_gate"]
     weight = gates * hidden * window * n
     if weight * 4 > _SIZE_MAX:
         raise _fail("MTS_ERR_OVERFLOW", f"{where}: the weight byte count overflows size_t")
-    return dict(weight=weight, bias=gates * hidden, depth=window * n)
+    return dict(weight=weight, bias=gates * hidden, depth=window * n,
+                weight_rows=gates * hidden)
 
 
 def _shape_text(record: Mapping[str, int] | None) -> str:
@@ -604,7 +655,23 @@ def _check_shapes(cell: int, layer: Mapping[str, Any], index: int,
         expected = {KIND_WEIGHT: (2, sizes["weight"] // depth, depth),
                     QRNN_KIND_BIAS: (1, sizes["bias"], 1)}
         optional = {}
+    quantized = layer.get("quant", 0) != 0
+    if quantized:
+        # Each int8 weight comes with its per-row scales.
+        scale_rows = {KIND_WEIGHT: sizes["weight_rows"],
+                      SRU_KIND_WEIGHT_PROJ: sizes.get("weight_proj_rows", 0)}
+        for kind, scale_kind in INT8_KINDS[cell].items():
+            if kind in expected:
+                expected[scale_kind] = (1, scale_rows[kind], 1)
     names = KIND_NAMES[cell]
+    for kind in INT8_KINDS[cell]:
+        record = found.get(kind)
+        if record is not None and (record["dtype"] == DTYPE_I8) != quantized:
+            raise _fail("MTS_ERR_FILE_SHAPE", f"layer {index} {names[kind]}: dtype "
+                        f"{record['dtype']}, expected "
+                        + (f"{DTYPE_I8} (int8): the layer is quantised "
+                           f"({QUANT_NAMES[layer['quant']]})" if quantized
+                           else f"{DTYPE_F32} (float32): the layer is not quantised"))
     for kind in sorted(set(expected) | set(optional) | set(found)):
         record = found.get(kind)
         want = expected.get(kind) or optional.get(kind)
@@ -670,10 +737,12 @@ def _parse(data: bytes) -> ModelFile:
         arrays = {}
         for kind, record in sorted(slot.items()):
             count = record["dim0"] * record["dim1"]
-            array = np.frombuffer(data, dtype="<f4", count=count, offset=record["offset"])
+            int8 = record["dtype"] == DTYPE_I8
+            array = np.frombuffer(data, dtype="i1" if int8 else "<f4", count=count,
+                                  offset=record["offset"])
             shape = (record["dim0"],) if record["ndim"] == 1 else (record["dim0"],
                                                                     record["dim1"])
-            arrays[kind] = array.astype(np.float32).reshape(shape)
+            arrays[kind] = array.astype(np.int8 if int8 else np.float32).reshape(shape)
         tensors.append(arrays)
     return ModelFile(cell=CELL_NAMES[cell], version=(header["major"], header["minor"]),
                      layers=layers, tensors=tensors, file_size=header["file_size"],
@@ -722,8 +791,32 @@ def _one_value(values: Sequence[Any], option: str) -> Any:
     return values[0]
 
 
+def _dequantized(tensors: Mapping[int, np.ndarray], kind: int, scale_kind: int) -> np.ndarray:
+    """float32 Wq * s of an int8 tensor (the float weights a quantised file implies)."""
+    return _f32(tensors[kind].astype(np.float32) * tensors[scale_kind][:, None])
+
+
+def _quantization(contents: ModelFile) -> tuple[str | None, list[dict[str, np.ndarray]] | None]:
+    """The scheme of a file's layers and their int8 tensors (None, None: float32)."""
+    quant = _one_value([layer.get("quant", 0) for layer in contents.layers], "quantisation")
+    if quant == 0:
+        return None, None
+    cell = CELL_CODES[contents.cell]
+    quantized = []
+    for tensors in contents.tensors:
+        arrays = {}
+        for kind, scale_kind in INT8_KINDS[cell].items():
+            if kind in tensors:
+                name = KIND_NAMES[cell][kind]
+                arrays[name + "_q"] = tensors[kind]
+                arrays[name + "_scale"] = tensors[scale_kind]
+        quantized.append(arrays)
+    return QUANT_NAMES[quant], quantized
+
+
 def _sru_model(contents: ModelFile) -> Model:
     layers = contents.layers
+    quantization, quantized_tensors = _quantization(contents)
     use_tanh = _one_value([layer["activation"] == 1 for layer in layers], "use_tanh")
     directions = _one_value([layer["num_directions"] for layer in layers], "num_directions")
     has_skip = _one_value([layer["skip"] != 0 for layer in layers], "has_skip_term")
@@ -747,6 +840,12 @@ def _sru_model(contents: ModelFile) -> Model:
                 f"{out}: the file is valid for the kernels, but PyTorch's sru uses a projected "
                 "skip term (skip 2) exactly when the input and output sizes differ")
         prefix = f"rnn_lst.{index}."
+        if quantization is not None:
+            tensors = dict(tensors)
+            tensors[KIND_WEIGHT] = _dequantized(tensors, KIND_WEIGHT, SRU_KIND_WEIGHT_SCALE)
+            if SRU_KIND_WEIGHT_PROJ in tensors:
+                tensors[SRU_KIND_WEIGHT_PROJ] = _dequantized(tensors, SRU_KIND_WEIGHT_PROJ,
+                                                             SRU_KIND_WEIGHT_PROJ_SCALE)
         state[prefix + "weight"] = sru_weight_from_kernel(tensors[KIND_WEIGHT], directions,
                                                            hidden, k)
         if SRU_KIND_WEIGHT_PROJ in tensors:
@@ -761,7 +860,9 @@ def _sru_model(contents: ModelFile) -> Model:
     try:
         return from_sru_state_dict(state, use_tanh=use_tanh, bidirectional=directions == 2,
                                    has_skip_term=has_skip, normalize_after=normalize_after,
-                                   layer_norm_eps=_decimal(layer_norm_eps))
+                                   layer_norm_eps=_decimal(layer_norm_eps),
+                                   quantization=quantization,
+                                   quantized_tensors=quantized_tensors)
     except (TypeError, ValueError) as error:
         raise UnsupportedModelError(f"the kernels accept the file, but a Model cannot be "
                                     f"built from it: {error}") from error
@@ -773,14 +874,19 @@ def _qrnn_model(contents: ModelFile) -> Model:
     input_gate = _one_value([layer["input_gate"] for layer in layers], "input_gate")
     output_gate = _one_value([layer["output_gate"] for layer in layers], "output_gate")
     zoneout = _one_value([layer["zoneout"] for layer in layers], "zoneout")
+    quantization, quantized_tensors = _quantization(contents)
     state = {}
     for index, tensors in enumerate(contents.tensors):
-        state[f"layers.{index}.linear.weight"] = tensors[KIND_WEIGHT]
+        state[f"layers.{index}.linear.weight"] = (
+            tensors[KIND_WEIGHT] if quantization is None
+            else _dequantized(tensors, KIND_WEIGHT, QRNN_KIND_WEIGHT_SCALE))
         state[f"layers.{index}.linear.bias"] = tensors[QRNN_KIND_BIAS]
     try:
         return from_qrnn_state_dict(state, window=window, output_gate=bool(output_gate),
                                     zoneout=_decimal(zoneout),
-                                    pooling="ifo" if input_gate else "fo")
+                                    pooling="ifo" if input_gate else "fo",
+                                    quantization=quantization,
+                                    quantized_tensors=quantized_tensors)
     except (TypeError, ValueError) as error:
         raise UnsupportedModelError(f"the kernels accept the file, but a Model cannot be "
                                     f"built from it: {error}") from error

@@ -22,11 +22,27 @@ QRNN (SPEC 3 plus this project's ifo / general-window extension)::
     "f"/"fo":  c_t = f'*z + (1-f')*c_{t-1},  f' = f*(1-zoneout)     (torchqrnn convention)
     "ifo":     c_t = p*c_{t-1} + (1-p)*(f*c_{t-1} + i*z),  p = zoneout   (paper convention)
     h_t = o*c_t with an output gate, else c_t
+
+Quantised products (docs/quantization.md), ``quantization="int8-w"`` or
+``"int8-wa"``: the products' weights (SRU ``weight``, ``weight_proj``; QRNN
+``linear.weight``) are quantised here per output, from the float weights::
+
+    s_r = float32(max_i |W[r][i]| / 127),  Wq[r][i] = clip(rint(W[r][i] / s_r), -127, 127)
+    int8-w:   y[r] = s_r * sum_i Wq[r][i] * x[i]                    (float64)
+    int8-wa:  x32 = float32(x); a = max|x32|; inv = float32(127 / a)
+              xq[i] = rint(clip(float32(x32[i] * inv), -127, 127))  (0 if a < 2^-96 or not finite)
+              acc[r] = sum_i Wq[r][i] * xq[i]                       (exact integers)
+              y[r] = float32(acc[r]) * float32(s_r * float32(a / 127))   (float32 steps)
+
+The rest of the cell stays float64.
 """
 
 import numpy as np
 
-__all__ = ["qrnn_forward", "sru_forward"]
+__all__ = ["QUANTIZATIONS", "qrnn_forward", "quantize_activation", "quantize_outputs",
+           "quantized_product", "sru_forward"]
+
+QUANTIZATIONS = ("int8-w", "int8-wa")
 
 
 def _sigmoid(x):
@@ -44,6 +60,57 @@ def _layer_norm(x, weight, bias, eps):
     mean = x.mean()
     variance = ((x - mean) ** 2).mean()
     return (x - mean) / np.sqrt(variance + eps) * weight + bias
+
+
+# ------------------------------------------------------------ quantised products
+
+# Below this absmax (2^-96) a product input quantises to zeros: 127 / a could overflow.
+_MIN_ABSMAX = 2.0 ** -96
+
+
+def quantize_outputs(weight):
+    """weight (outputs, inputs) -> (int8 (outputs, inputs), float32 scales (outputs,))."""
+    weight = _as_float64(weight)
+    scale = (np.abs(weight).max(axis=1) / 127.0).astype(np.float32)
+    quantized = np.zeros(weight.shape)
+    nonzero = scale > 0
+    quantized[nonzero] = np.rint(weight[nonzero] / scale[nonzero, None].astype(np.float64))
+    return np.clip(quantized, -127, 127).astype(np.int8), scale
+
+
+def quantize_activation(x):
+    """One product input x (depth,) -> (int8 xq (depth,), float32 a / 127), in float32."""
+    x32 = np.asarray(x, dtype=np.float32)
+    absmax = np.float32(np.abs(x32).max())
+    if not np.isfinite(absmax) or absmax < _MIN_ABSMAX:
+        return np.zeros(x32.shape, dtype=np.int8), np.float32(0)
+    inv = np.float32(127) / absmax
+    scaled = np.clip(x32 * inv, np.float32(-127), np.float32(127))
+    return np.rint(scaled).astype(np.int8), absmax / np.float32(127)
+
+
+def quantized_product(weight_q, scale, x, quantization):
+    """y = W x for one input vector with int8 weights (outputs, inputs)."""
+    if quantization == "int8-w":
+        return scale.astype(np.float64) * (weight_q.astype(np.float64) @ _as_float64(x))
+    xq, x_scale = quantize_activation(x)
+    # Integer sums, exact in float64 (|acc| <= 127 * 127 * depth < 2^53).
+    acc = (weight_q.astype(np.float64) @ xq.astype(np.float64)).astype(np.int64)
+    return (acc.astype(np.float32) * (scale * x_scale)).astype(np.float64)
+
+
+def _check_quantization(quantization):
+    if quantization is not None and quantization not in QUANTIZATIONS:
+        raise ValueError(f"quantization must be one of {QUANTIZATIONS} or None, "
+                         f"got {quantization!r}")
+
+
+def _product(weight_outputs, quantization):
+    """y = W x, W given as (outputs, inputs): float64, or quantised as asked."""
+    if quantization is None:
+        return lambda x: weight_outputs @ x
+    weight_q, scale = quantize_outputs(weight_outputs)
+    return lambda x: quantized_product(weight_q, scale, x, quantization)
 
 
 # --------------------------------------------------------------------------- SRU
@@ -76,7 +143,7 @@ def _sru_layers(state_dict):
 
 
 def _sru_layer(params, x, c0, *, use_tanh, num_directions, has_skip_term, normalize_after,
-               layer_norm_eps):
+               layer_norm_eps, quantization=None):
     """One SRU layer over the whole sequence x (L, n); returns h (L, out), c_final (out,)."""
     length, input_size = x.shape
     bias = params["bias"]
@@ -99,14 +166,17 @@ def _sru_layer(params, x, c0, *, use_tanh, num_directions, has_skip_term, normal
         ln_bias = params.get("layer_norm.bias", np.zeros_like(ln_weight))
     if has_skip_term and k == 3 and input_size != out:
         raise ValueError(f"skip term with k=3 needs input size == out, got {input_size} != {out}")
+    # Both are used as x @ W: their outputs are the columns.
+    weight_product = _product(weight.T, quantization)
+    proj_product = _product(weight_proj.T, quantization) if weight_proj is not None else None
 
     def gate_input(t):
         """The vector that multiplies `weight` at step t: pre-norm, then projection."""
         xt = x[t]
         if has_layer_norm and not normalize_after:
             xt = _layer_norm(xt, ln_weight, ln_bias, layer_norm_eps)
-        if weight_proj is not None:
-            xt = xt @ weight_proj
+        if proj_product is not None:
+            xt = proj_product(xt)
         return xt
 
     # Views of the interleaved PyTorch layout: column (dir*d + j)*k + g -> [dir, j, g].
@@ -120,7 +190,7 @@ def _sru_layer(params, x, c0, *, use_tanh, num_directions, has_skip_term, normal
         # The backward direction runs t = L-1 .. 0; its final state is the one at t = 0.
         time_steps = range(length) if direction == 0 else range(length - 1, -1, -1)
         for t in time_steps:
-            u = (gate_input(t) @ weight).reshape(num_directions, d, k)[direction]
+            u = weight_product(gate_input(t)).reshape(num_directions, d, k)[direction]
             f = _sigmoid(u[:, 1] + vf[direction] * c + bf[direction])
             r = _sigmoid(u[:, 2] + vr[direction] * c + br[direction])
             c = (c - u[:, 0]) * f + u[:, 0]
@@ -140,13 +210,18 @@ def _sru_layer(params, x, c0, *, use_tanh, num_directions, has_skip_term, normal
 
 
 def sru_forward(state_dict, x, c0=None, *, use_tanh=False, bidirectional=False,
-                has_skip_term=True, normalize_after=False, layer_norm_eps=1e-5):
+                has_skip_term=True, normalize_after=False, layer_norm_eps=1e-5,
+                quantization=None):
     """x (L, n) -> (h (L, out), c (num_layers, out)), float64.
+
+    quantization: None (float64 products), "int8-w" or "int8-wa" (the
+    float weights quantised as in the module docstring).
 
     state_dict: ``sru`` 2.6.0 layout (``rnn_lst.{i}.weight`` ...) or one cell's
     dict without the prefix. c0: (num_layers, out) initial cell state of every
     layer (both directions of a bidirectional layer), None for zeros.
     """
+    _check_quantization(quantization)
     layers = _sru_layers(state_dict)
     num_directions = 2 if bidirectional else 1
     out = layers[0]["bias"].shape[0] // 2
@@ -162,7 +237,7 @@ def sru_forward(state_dict, x, c0=None, *, use_tanh=False, bidirectional=False,
         layer_input, c_final[i] = _sru_layer(
             params, layer_input, c0[i], use_tanh=use_tanh, num_directions=num_directions,
             has_skip_term=has_skip_term, normalize_after=normalize_after,
-            layer_norm_eps=layer_norm_eps)
+            layer_norm_eps=layer_norm_eps, quantization=quantization)
     return layer_input, c_final
 
 
@@ -177,7 +252,8 @@ def _qrnn_gate_count(pooling, output_gate):
     return 2 + (pooling == "ifo") + bool(output_gate)
 
 
-def _qrnn_layer(weight, bias, x, c0, prev, *, window, output_gate, zoneout, pooling):
+def _qrnn_layer(weight, bias, x, c0, prev, *, window, output_gate, zoneout, pooling,
+                quantization=None):
     """One QRNN layer; x (L, n), prev (window-1, n) with row k-1 = x_{t-k}.
 
     Returns h (L, H), c_final (H,), new prev (window-1, n).
@@ -195,13 +271,14 @@ def _qrnn_layer(weight, bias, x, c0, prev, *, window, output_gate, zoneout, pool
     f_rows = slice(hidden, 2 * hidden)
     i_rows = slice(2 * hidden, 3 * hidden)
     o_rows = slice((gates - 1) * hidden, gates * hidden)
+    product = _product(weight, quantization)
 
     h = np.zeros((length, hidden))
     c = c0.copy()
     for t in range(length):
         # Columns of W: [x_t | x_{t-1} | ... | x_{t-window+1}], current input first.
         source = np.concatenate([history[t + window - 1 - k] for k in range(window)])
-        y = weight @ source + bias
+        y = product(source) + bias
         z = np.tanh(y[z_rows])
         f = _sigmoid(y[f_rows])
         if pooling == "ifo":
@@ -217,14 +294,16 @@ def _qrnn_layer(weight, bias, x, c0, prev, *, window, output_gate, zoneout, pool
 
 
 def qrnn_forward(state_dict, x, c0=None, prev_inputs=None, *, window=1, output_gate=True,
-                 zoneout=0.0, pooling="fo"):
+                 zoneout=0.0, pooling="fo", quantization=None):
     """x (L, n) -> (h (L, H), c (num_layers, H), prev_inputs), float64.
 
     prev_inputs: list (one per layer) of arrays (window-1, n_layer), row k-1 =
-    x_{t-k} (most recent frame first); None means zeros. The returned
+    x_{t-k} (most recent frame first); None means zeros. quantization: None,
+    "int8-w" or "int8-wa" (module docstring). The returned
     prev_inputs has the same layout and holds the last window-1 input frames of
     every layer, ready to continue the stream.
     """
+    _check_quantization(quantization)
     if window < 1:
         raise ValueError(f"window must be >= 1, got {window}")
     _qrnn_gate_count(pooling, output_gate)
@@ -254,6 +333,7 @@ def qrnn_forward(state_dict, x, c0=None, prev_inputs=None, *, window=1, output_g
             prev = _as_float64(prev_inputs[i]).reshape(window - 1, input_size)
         layer_input, c_final[i], prev = _qrnn_layer(
             weights[i], biases[i], layer_input, c0[i], prev, window=window,
-            output_gate=output_gate, zoneout=zoneout, pooling=pooling)
+            output_gate=output_gate, zoneout=zoneout, pooling=pooling,
+            quantization=quantization)
         new_prev_inputs.append(prev)
     return layer_input, c_final, new_prev_inputs

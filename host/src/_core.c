@@ -10,12 +10,20 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include <stdint.h>
 #include <string.h>
 
 #include "mtsrnn/activation.h"
 #include "mtsrnn/file.h"
 #include "mtsrnn/gemm.h"
 #include "mtsrnn/model.h"
+
+#ifdef MTSRNN_HAVE_CMSISDSP
+#include "arm_math.h"
+#endif
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 /* ---- buffers ---------------------------------------------------------- */
 
@@ -65,6 +73,54 @@ static PyObject *status_error(mts_status status, const char *context)
 /* Raised for a model file the C loader rejects; .status is the mts_status. */
 static PyObject *ModelFileError;
 
+/* ---- host-only product variants (benchmark peers) ---------------------- */
+
+#ifdef MTSRNN_HAVE_CMSISDSP
+/* The per-step baseline: CMSIS-DSP's matrix-vector product, one call per
+ * time step, Y[t] = W X[t]. Run through the model driver at block size 1 it
+ * gives the same scan, the same weights and the same data path as the
+ * blocked kernels; only the product differs. CMSIS matrices hold at most
+ * 65535 rows or columns (uint16_t), so taller products are cut into slabs
+ * (the kernels' weights are dense, w_stride == depth; a padded W is
+ * multiplied row by row) and depth must be at most 65535, which
+ * mtsrnn.bench.peers checks before it runs a model this way. */
+static void cmsis_matvec_product(size_t rows, size_t depth, size_t steps,
+                                 const float *w, size_t w_stride,
+                                 const float *x, size_t x_stride,
+                                 float *y, size_t y_stride)
+{
+    const size_t slab = w_stride == depth ? 65535u : 1u;
+    for (size_t t = 0; t < steps; t++) {
+        for (size_t r = 0; r < rows; r += slab) {
+            const size_t here = rows - r < slab ? rows - r : slab;
+            arm_matrix_instance_f32 matrix;
+            arm_mat_init_f32(&matrix, (uint16_t)here, (uint16_t)depth,
+                             (float32_t *)(w + r * w_stride));
+            arm_mat_vec_mult_f32(&matrix, x + t * x_stride, y + t * y_stride + r);
+        }
+    }
+}
+#endif
+
+/* Extra products the binding can run a model with, after the kernel table's
+ * (index mts_gemm_f32_variant_count + i). Not kernels: the benchmarks' peers. */
+static const mts_gemm_f32_variant host_gemm_variants[] = {
+#ifdef MTSRNN_HAVE_CMSISDSP
+    {"cmsis-matvec", "CMSIS-DSP arm_mat_vec_mult_f32, one call per time step",
+     cmsis_matvec_product},
+#endif
+    {NULL, NULL, NULL},
+};
+#define HOST_GEMM_VARIANT_COUNT (sizeof host_gemm_variants / sizeof host_gemm_variants[0] - 1)
+
+/* The product with the binding's index: kernel variants first, then host peers. */
+static mts_gemm_f32_fn gemm_by_index(size_t index)
+{
+    if (index < mts_gemm_f32_variant_count)
+        return mts_gemm_f32_variants[index].fn;
+    return host_gemm_variants[index - mts_gemm_f32_variant_count].fn;
+}
+
 /* ---- Model ------------------------------------------------------------ */
 
 typedef struct {
@@ -73,6 +129,8 @@ typedef struct {
     void *layers;           /* mts_sru_layer[] or mts_qrnn_layer[] (PyMem) */
     Py_buffer *views;       /* the weight buffers this model points into */
     size_t num_views;
+    void **copies;          /* 64-byte aligned copies of misaligned arrays (raw blocks) */
+    size_t num_copies;
     size_t input_size, output_size, state_floats;
 } CoreModel;
 
@@ -81,6 +139,9 @@ static void CoreModel_dealloc(CoreModel *self)
     for (size_t i = 0; i < self->num_views; i++)
         PyBuffer_Release(&self->views[i]);
     PyMem_Free(self->views);
+    for (size_t i = 0; i < self->num_copies; i++)
+        PyMem_RawFree(self->copies[i]);
+    PyMem_Free(self->copies);
     PyMem_Free(self->layers);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -106,8 +167,69 @@ static int hold_array(CoreModel *self, PyObject *obj, size_t count, const float 
     Py_buffer *view = &self->views[self->num_views];
     if (get_floats(obj, view, count, 0, name) != 0)
         return -1;
+    if ((uintptr_t)view->buf % 64u != 0) {
+        /* The kernels' vector loads of a weight row straddle cache lines
+         * unless the rows start on a 64-byte boundary: an AVX-512 product
+         * over weights at a 16-byte offset (what malloc, and so NumPy, gives
+         * large arrays) ran 1.5x slower (SRU hidden 2048, T = 16). So a
+         * misaligned array is copied into an aligned block the model owns. */
+        void *raw = PyMem_RawMalloc((size_t)view->len + 64u);
+        if (raw == NULL) {
+            PyBuffer_Release(view);
+            PyErr_NoMemory();
+            return -1;
+        }
+        float *aligned = (float *)(((uintptr_t)raw + 63u) & ~(uintptr_t)63u);
+        memcpy(aligned, view->buf, (size_t)view->len);
+        PyBuffer_Release(view);
+        self->copies[self->num_copies++] = raw;
+        *array = aligned;
+        return 0;
+    }
     self->num_views++;
     *array = (const float *)view->buf;
+    return 0;
+}
+
+/* Point *array at obj's int8 data (count items; None when count is 0).
+ * Held like the float arrays (the caller made it C-contiguous; int8 rows
+ * are read byte by byte, so no alignment copy is needed). */
+static int hold_int8(CoreModel *self, PyObject *obj, size_t count, const int8_t **array,
+                     const char *what, Py_ssize_t layer)
+{
+    char name[96];
+    PyOS_snprintf(name, sizeof name, "layer %zd %s", layer, what);
+    if (obj == Py_None) {
+        if (count == 0) {
+            *array = NULL;
+            return 0;
+        }
+        PyErr_Format(PyExc_ValueError, "%s is required (%zu int8 items)", name, count);
+        return -1;
+    }
+    if (count == 0) {
+        PyErr_Format(PyExc_ValueError, "%s must be None for this configuration", name);
+        return -1;
+    }
+    Py_buffer *view = &self->views[self->num_views];
+    if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) != 0) {
+        PyErr_Format(PyExc_ValueError, "%s must be a C-contiguous int8 buffer", name);
+        return -1;
+    }
+    if (view->itemsize != 1 || view->format == NULL || strcmp(view->format, "b") != 0) {
+        PyErr_Format(PyExc_TypeError, "%s must hold int8 items, got format '%s'", name,
+                     view->format ? view->format : "B");
+        PyBuffer_Release(view);
+        return -1;
+    }
+    if ((size_t)view->len != count) {
+        PyErr_Format(PyExc_ValueError, "%s must hold %zu int8 items, got %zd", name, count,
+                     view->len);
+        PyBuffer_Release(view);
+        return -1;
+    }
+    self->num_views++;
+    *array = (const int8_t *)view->buf;
     return 0;
 }
 
@@ -118,10 +240,13 @@ static CoreModel *new_model(Py_ssize_t num_layers, size_t layer_bytes, size_t vi
     CoreModel *self = PyObject_New(CoreModel, &CoreModelType);
     if (self == NULL)
         return NULL;
+    self->num_copies = 0;
+    self->copies = NULL;
     self->layers = PyMem_Calloc((size_t)num_layers, layer_bytes);
     self->views = PyMem_Calloc((size_t)num_layers * views_per_layer, sizeof(Py_buffer));
     self->num_views = 0;
-    if (self->layers == NULL || self->views == NULL) {
+    self->copies = PyMem_Calloc((size_t)num_layers * views_per_layer, sizeof(void *));
+    if (self->layers == NULL || self->views == NULL || self->copies == NULL) {
         Py_DECREF(self);
         return (CoreModel *)PyErr_NoMemory();
     }
@@ -168,15 +293,17 @@ static int check_layer_list(PyObject *layers)
 /* sru_model(layers): each layer a tuple
  *   (input_size, hidden_size, num_directions, projection_size, activation,
  *    skip, norm, scale_x, norm_eps, weight, weight_proj, weight_c, bias,
- *    norm_weight, norm_bias)
- * in the kernel layout of mtsrnn/sru.h (arrays: float32 buffers or None). */
+ *    norm_weight, norm_bias[, quantized])
+ * in the kernel layout of mtsrnn/sru.h (arrays: float32 buffers or None);
+ * quantized, for int8 layers: (quant, weight_q, weight_scale, weight_proj_q,
+ * weight_proj_scale), int8 / float32 buffers (docs/quantization.md). */
 static PyObject *core_sru_model(PyObject *module, PyObject *layers)
 {
     (void)module;
     if (check_layer_list(layers) != 0)
         return NULL;
     const Py_ssize_t num_layers = PyList_GET_SIZE(layers);
-    CoreModel *self = new_model(num_layers, sizeof(mts_sru_layer), 6);
+    CoreModel *self = new_model(num_layers, sizeof(mts_sru_layer), 10);
     if (self == NULL)
         return NULL;
     mts_sru_layer *sru = self->layers;
@@ -185,10 +312,11 @@ static PyObject *core_sru_model(PyObject *module, PyObject *layers)
         unsigned char act, skip, norm;
         float scale_x, eps;
         PyObject *weight, *weight_proj, *weight_c, *bias, *norm_weight, *norm_bias;
-        if (!PyArg_ParseTuple(PyList_GET_ITEM(layers, l), "nnnnbbbffOOOOOO;SRU layer tuple",
+        PyObject *quantized = Py_None;
+        if (!PyArg_ParseTuple(PyList_GET_ITEM(layers, l), "nnnnbbbffOOOOOO|O;SRU layer tuple",
                               &n, &d, &dirs, &proj, &act, &skip, &norm, &scale_x, &eps,
                               &weight, &weight_proj, &weight_c, &bias, &norm_weight,
-                              &norm_bias))
+                              &norm_bias, &quantized))
             goto fail;
         mts_sru_layer *layer = &sru[l];
         if (to_u32(n, &layer->input_size, "input_size", l) ||
@@ -209,10 +337,32 @@ static PyObject *core_sru_model(PyObject *module, PyObject *layers)
             status_error(status, context);
             goto fail;
         }
-        if (hold_array(self, weight, sizes.weight, &layer->weight, "weight", l, 0) ||
-            hold_array(self, weight_proj, sizes.weight_proj, &layer->weight_proj,
-                       "weight_proj", l, 0) ||
-            hold_array(self, weight_c, sizes.weight_c, &layer->weight_c, "weight_c", l, 1) ||
+        if (quantized != Py_None) {
+            unsigned char quant;
+            PyObject *weight_q, *weight_scale, *weight_proj_q, *weight_proj_scale;
+            if (!PyArg_ParseTuple(quantized, "bOOOO;SRU quantized tuple", &quant, &weight_q,
+                                  &weight_scale, &weight_proj_q, &weight_proj_scale))
+                goto fail;
+            if (quant != MTS_QUANT_INT8_W && quant != MTS_QUANT_INT8_WA) {
+                PyErr_Format(PyExc_ValueError, "layer %zd: quant must be %d (int8-w) or %d "
+                             "(int8-wa), got %d", l, MTS_QUANT_INT8_W, MTS_QUANT_INT8_WA, quant);
+                goto fail;
+            }
+            layer->quant = quant;
+            if (hold_int8(self, weight_q, sizes.weight, &layer->weight_q, "weight_q", l) ||
+                hold_array(self, weight_scale, sizes.weight_rows, &layer->weight_scale,
+                           "weight_scale", l, 0) ||
+                hold_int8(self, weight_proj_q, sizes.weight_proj, &layer->weight_proj_q,
+                          "weight_proj_q", l) ||
+                hold_array(self, weight_proj_scale, sizes.weight_proj_rows,
+                           &layer->weight_proj_scale, "weight_proj_scale", l, 0))
+                goto fail;
+        } else if (hold_array(self, weight, sizes.weight, &layer->weight, "weight", l, 0) ||
+                   hold_array(self, weight_proj, sizes.weight_proj, &layer->weight_proj,
+                              "weight_proj", l, 0)) {
+            goto fail;
+        }
+        if (hold_array(self, weight_c, sizes.weight_c, &layer->weight_c, "weight_c", l, 1) ||
             hold_array(self, bias, sizes.bias, &layer->bias, "bias", l, 0) ||
             hold_array(self, norm_weight, sizes.norm_weight, &layer->norm_weight,
                        "norm_weight", l, 0) ||
@@ -231,14 +381,15 @@ fail:
 
 /* qrnn_model(layers): each layer a tuple
  *   (input_size, hidden_size, window, input_gate, output_gate, zoneout,
- *    weight, bias)   in the layout of mtsrnn/qrnn.h. */
+ *    weight, bias[, quantized])   in the layout of mtsrnn/qrnn.h;
+ * quantized, for int8 layers: (quant, weight_q, weight_scale). */
 static PyObject *core_qrnn_model(PyObject *module, PyObject *layers)
 {
     (void)module;
     if (check_layer_list(layers) != 0)
         return NULL;
     const Py_ssize_t num_layers = PyList_GET_SIZE(layers);
-    CoreModel *self = new_model(num_layers, sizeof(mts_qrnn_layer), 2);
+    CoreModel *self = new_model(num_layers, sizeof(mts_qrnn_layer), 3);
     if (self == NULL)
         return NULL;
     mts_qrnn_layer *qrnn = self->layers;
@@ -246,10 +397,10 @@ static PyObject *core_qrnn_model(PyObject *module, PyObject *layers)
         Py_ssize_t n, hidden, window;
         unsigned char input_gate, output_gate;
         float zoneout;
-        PyObject *weight, *bias;
-        if (!PyArg_ParseTuple(PyList_GET_ITEM(layers, l), "nnnbbfOO;QRNN layer tuple", &n,
+        PyObject *weight, *bias, *quantized = Py_None;
+        if (!PyArg_ParseTuple(PyList_GET_ITEM(layers, l), "nnnbbfOO|O;QRNN layer tuple", &n,
                               &hidden, &window, &input_gate, &output_gate, &zoneout, &weight,
-                              &bias))
+                              &bias, &quantized))
             goto fail;
         mts_qrnn_layer *layer = &qrnn[l];
         if (to_u32(n, &layer->input_size, "input_size", l) ||
@@ -267,8 +418,26 @@ static PyObject *core_qrnn_model(PyObject *module, PyObject *layers)
             status_error(status, context);
             goto fail;
         }
-        if (hold_array(self, weight, sizes.weight, &layer->weight, "weight", l, 0) ||
-            hold_array(self, bias, sizes.bias, &layer->bias, "bias", l, 0))
+        if (quantized != Py_None) {
+            unsigned char quant;
+            PyObject *weight_q, *weight_scale;
+            if (!PyArg_ParseTuple(quantized, "bOO;QRNN quantized tuple", &quant, &weight_q,
+                                  &weight_scale))
+                goto fail;
+            if (quant != MTS_QUANT_INT8_W && quant != MTS_QUANT_INT8_WA) {
+                PyErr_Format(PyExc_ValueError, "layer %zd: quant must be %d (int8-w) or %d "
+                             "(int8-wa), got %d", l, MTS_QUANT_INT8_W, MTS_QUANT_INT8_WA, quant);
+                goto fail;
+            }
+            layer->quant = quant;
+            if (hold_int8(self, weight_q, sizes.weight, &layer->weight_q, "weight_q", l) ||
+                hold_array(self, weight_scale, sizes.weight_rows, &layer->weight_scale,
+                           "weight_scale", l, 0))
+                goto fail;
+        } else if (hold_array(self, weight, sizes.weight, &layer->weight, "weight", l, 0)) {
+            goto fail;
+        }
+        if (hold_array(self, bias, sizes.bias, &layer->bias, "bias", l, 0))
             goto fail;
     }
     self->model.cell = MTS_CELL_QRNN;
@@ -319,9 +488,10 @@ static PyObject *CoreModel_forward(CoreModel *self, PyObject *args)
         return NULL;
     if (block == 0)
         return PyErr_Format(PyExc_ValueError, "block must be >= 1, got 0");
-    if (gemm_index < 0 || (size_t)gemm_index >= mts_gemm_f32_variant_count)
+    if (gemm_index < 0 ||
+        (size_t)gemm_index >= mts_gemm_f32_variant_count + HOST_GEMM_VARIANT_COUNT)
         return PyErr_Format(PyExc_ValueError, "gemm variant index must be in [0, %zu), got %zd",
-                            mts_gemm_f32_variant_count, gemm_index);
+                            mts_gemm_f32_variant_count + HOST_GEMM_VARIANT_COUNT, gemm_index);
     if (seq_len > PY_SSIZE_T_MAX / sizeof(float) / self->input_size ||
         seq_len > PY_SSIZE_T_MAX / sizeof(float) / self->output_size)
         return PyErr_Format(PyExc_ValueError, "seq_len %zu is too large", seq_len);
@@ -347,7 +517,7 @@ static PyObject *CoreModel_forward(CoreModel *self, PyObject *args)
     if (workspace == NULL) {
         PyErr_Format(PyExc_MemoryError, "cannot allocate a %zu-byte workspace", workspace_bytes);
     } else {
-        const mts_run_options options = {block, mts_gemm_f32_variants[gemm_index].fn};
+        const mts_run_options options = {block, gemm_by_index((size_t)gemm_index)};
         Py_BEGIN_ALLOW_THREADS
         status = mts_model_forward(&self->model, &options, state_view.buf, self->state_floats,
                                    x_view.buf, seq_len, h_view.buf, workspace,
@@ -412,6 +582,8 @@ static PyObject *core_load_file(PyObject *module, PyObject *args)
         return NULL;
     self->layers = NULL;
     self->num_views = 0;
+    self->copies = NULL;
+    self->num_copies = 0;
     self->views = PyMem_Calloc(1, sizeof(Py_buffer));
     if (self->views == NULL) {
         Py_DECREF(self);
@@ -477,6 +649,95 @@ static PyObject *core_gemm_variants(PyObject *module, PyObject *unused)
     return names;
 }
 
+/* host_gemm_variants() -> ((name, summary), ...): the benchmark peers that
+ * forward() also runs, at indices after the kernel variants. */
+static PyObject *core_host_gemm_variants(PyObject *module, PyObject *unused)
+{
+    (void)module;
+    (void)unused;
+    PyObject *names = PyTuple_New((Py_ssize_t)HOST_GEMM_VARIANT_COUNT);
+    if (names == NULL)
+        return NULL;
+    for (size_t i = 0; i < HOST_GEMM_VARIANT_COUNT; i++) {
+        PyObject *entry = Py_BuildValue("(ss)", host_gemm_variants[i].name,
+                                        host_gemm_variants[i].summary);
+        if (entry == NULL) {
+            Py_DECREF(names);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(names, (Py_ssize_t)i, entry);
+    }
+    return names;
+}
+
+/* One pass of the read-bandwidth probe over `lines` 64-byte lines: integer
+ * sums (no float reassociation needed to vectorise), several independent
+ * accumulators, and a software prefetch 8 KiB ahead, so that the probe reads
+ * as fast as the blocked kernels' own loops can (explicit AVX-512 where the
+ * kernels use it, lane-wise C elsewhere). */
+static unsigned long long read_lines(const unsigned char *bytes, size_t lines)
+{
+    const size_t ahead = 8192u / 64u;
+#if defined(__AVX512F__)
+    __m512i acc0 = _mm512_setzero_si512(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+    size_t l = 0;
+    for (; l + 4u <= lines; l += 4u) {
+        if (l + ahead + 4u <= lines) {
+            _mm_prefetch((const char *)bytes + (l + ahead) * 64u, _MM_HINT_T1);
+            _mm_prefetch((const char *)bytes + (l + ahead + 2u) * 64u, _MM_HINT_T1);
+        }
+        acc0 = _mm512_add_epi64(acc0, _mm512_loadu_si512(bytes + l * 64u));
+        acc1 = _mm512_add_epi64(acc1, _mm512_loadu_si512(bytes + l * 64u + 64u));
+        acc2 = _mm512_add_epi64(acc2, _mm512_loadu_si512(bytes + l * 64u + 128u));
+        acc3 = _mm512_add_epi64(acc3, _mm512_loadu_si512(bytes + l * 64u + 192u));
+    }
+    for (; l < lines; l++)
+        acc0 = _mm512_add_epi64(acc0, _mm512_loadu_si512(bytes + l * 64u));
+    acc0 = _mm512_add_epi64(_mm512_add_epi64(acc0, acc1), _mm512_add_epi64(acc2, acc3));
+    return (unsigned long long)_mm512_reduce_add_epi64(acc0);
+#else
+    unsigned long long acc[8] = {0};
+    for (size_t l = 0; l < lines; l++) {
+#if defined(__GNUC__) || defined(__clang__)
+        if (l + ahead < lines)
+            __builtin_prefetch(bytes + (l + ahead) * 64u, 0, 2);
+#endif
+        unsigned long long words[8];
+        memcpy(words, bytes + l * 64u, sizeof words);
+        for (size_t k = 0; k < 8u; k++)
+            acc[k] += words[k];
+    }
+    unsigned long long sum = 0;
+    for (size_t k = 0; k < 8u; k++)
+        sum += acc[k];
+    return sum;
+#endif
+}
+
+/* read_words(buffer, passes) -> checksum: reads every whole 64-byte line of
+ * a buffer `passes` times (the roofline's read-bandwidth probe; the caller
+ * times it). */
+static PyObject *core_read_words(PyObject *module, PyObject *args)
+{
+    (void)module;
+    PyObject *obj;
+    Py_ssize_t passes;
+    Py_buffer view;
+    if (!PyArg_ParseTuple(args, "On", &obj, &passes))
+        return NULL;
+    if (passes < 1)
+        return PyErr_Format(PyExc_ValueError, "passes must be >= 1, got %zd", passes);
+    if (PyObject_GetBuffer(obj, &view, PyBUF_C_CONTIGUOUS) != 0)
+        return NULL;
+    unsigned long long sum = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t pass = 0; pass < passes; pass++)
+        sum += read_lines(view.buf, (size_t)view.len / 64u);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&view);
+    return PyLong_FromUnsignedLongLong(sum);
+}
+
 /* vexpf / vsigmoidf / vtanhf (x, out): the kernels' activations over arrays. */
 static PyObject *apply_activation(PyObject *args, void (*fn)(size_t, const float *, float *))
 {
@@ -521,7 +782,159 @@ static PyObject *core_vtanhf(PyObject *module, PyObject *args)
     return apply_activation(args, mts_vtanhf);
 }
 
+/* ---- int8 products, for tests against the NumPy integer reference ----- */
+
+/* A C-contiguous int8 buffer of exactly count items. */
+static int get_int8(PyObject *obj, Py_buffer *view, size_t count, int writable,
+                    const char *what)
+{
+    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(obj, view, flags) != 0) {
+        PyErr_Format(PyExc_ValueError, "%s must be a C-contiguous%s int8 buffer", what,
+                     writable ? " writable" : "");
+        return -1;
+    }
+    if (view->itemsize != 1 || view->format == NULL || strcmp(view->format, "b") != 0 ||
+        (size_t)view->len != count) {
+        PyErr_Format(PyExc_ValueError, "%s must hold %zu int8 items", what, count);
+        PyBuffer_Release(view);
+        return -1;
+    }
+    return 0;
+}
+
+static int check_i8_sizes(Py_ssize_t rows, Py_ssize_t depth, Py_ssize_t steps)
+{
+    if (rows < 1 || steps < 1 || depth < 1 || rows > (Py_ssize_t)MTS_MAX_DIM ||
+        steps > (Py_ssize_t)MTS_MAX_DIM || depth > (Py_ssize_t)MTS_I8_MAX_DEPTH) {
+        PyErr_Format(PyExc_ValueError, "rows and steps must be in [1, %u] and depth in "
+                     "[1, %u]", MTS_MAX_DIM, MTS_I8_MAX_DEPTH);
+        return -1;
+    }
+    return 0;
+}
+
+/* quantize_rows_i8(x, steps, depth, xq, x_scale): mts_quantize_rows_i8 on
+ * x (steps x depth float32) into xq (steps x depth int8) and x_scale. */
+static PyObject *core_quantize_rows_i8(PyObject *module, PyObject *args)
+{
+    (void)module;
+    PyObject *x_obj, *xq_obj, *scale_obj;
+    Py_ssize_t steps, depth;
+    if (!PyArg_ParseTuple(args, "OnnOO", &x_obj, &steps, &depth, &xq_obj, &scale_obj) ||
+        check_i8_sizes(1, depth, steps) != 0)
+        return NULL;
+    const size_t count = (size_t)steps * (size_t)depth;
+    Py_buffer x, xq, scale;
+    if (get_floats(x_obj, &x, count, 0, "x") != 0)
+        return NULL;
+    if (get_int8(xq_obj, &xq, count, 1, "xq") != 0) {
+        PyBuffer_Release(&x);
+        return NULL;
+    }
+    if (get_floats(scale_obj, &scale, (size_t)steps, 1, "x_scale") != 0) {
+        PyBuffer_Release(&x);
+        PyBuffer_Release(&xq);
+        return NULL;
+    }
+    mts_quantize_rows_i8((size_t)steps, (size_t)depth, x.buf, (size_t)depth, xq.buf,
+                         (size_t)depth, scale.buf);
+    PyBuffer_Release(&x);
+    PyBuffer_Release(&xq);
+    PyBuffer_Release(&scale);
+    Py_RETURN_NONE;
+}
+
+/* gemm_i8(scheme, index, rows, depth, steps, wq, w_scale, x, x_scale, y):
+ * variant `index` of mts_gemm_i8f32_variants (scheme 1: x float32, x_scale
+ * None) or mts_gemm_i8i8_variants (scheme 2: x int8, x_scale float32). */
+static PyObject *core_gemm_i8(PyObject *module, PyObject *args)
+{
+    (void)module;
+    int scheme;
+    Py_ssize_t index, rows, depth, steps;
+    PyObject *wq_obj, *ws_obj, *x_obj, *xs_obj, *y_obj;
+    if (!PyArg_ParseTuple(args, "innnnOOOOO", &scheme, &index, &rows, &depth, &steps, &wq_obj,
+                          &ws_obj, &x_obj, &xs_obj, &y_obj) ||
+        check_i8_sizes(rows, depth, steps) != 0)
+        return NULL;
+    const size_t count = scheme == MTS_QUANT_INT8_W ? mts_gemm_i8f32_variant_count
+                                                    : mts_gemm_i8i8_variant_count;
+    if ((scheme != MTS_QUANT_INT8_W && scheme != MTS_QUANT_INT8_WA) || index < 0 ||
+        (size_t)index >= count) {
+        PyErr_Format(PyExc_ValueError, "scheme must be 1 or 2 and index in [0, %zu)", count);
+        return NULL;
+    }
+    Py_buffer views[5];
+    int held = 0;
+    PyObject *result = NULL;
+    const size_t r = (size_t)rows, d = (size_t)depth, s = (size_t)steps;
+    if (get_int8(wq_obj, &views[held], r * d, 0, "wq") != 0)
+        goto done;
+    held++;
+    if (get_floats(ws_obj, &views[held], r, 0, "w_scale") != 0)
+        goto done;
+    held++;
+    if ((scheme == MTS_QUANT_INT8_W ? get_floats(x_obj, &views[held], s * d, 0, "x")
+                                    : get_int8(x_obj, &views[held], s * d, 0, "xq")) != 0)
+        goto done;
+    held++;
+    if (get_floats(y_obj, &views[held], s * r, 1, "y") != 0)
+        goto done;
+    held++;
+    if (scheme == MTS_QUANT_INT8_W) {
+        mts_gemm_i8f32_variants[index].fn(r, d, s, views[0].buf, d, views[1].buf,
+                                          views[2].buf, d, views[3].buf, r);
+    } else {
+        if (get_floats(xs_obj, &views[held], s, 0, "x_scale") != 0)
+            goto done;
+        held++;
+        mts_gemm_i8i8_variants[index].fn(r, d, s, views[0].buf, d, views[1].buf,
+                                         views[2].buf, d, views[4].buf, views[3].buf, r);
+    }
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    while (held > 0)
+        PyBuffer_Release(&views[--held]);
+    return result;
+}
+
+/* gemm_i8_variants() -> (int8-w names, int8-wa names), defaults first. */
+static PyObject *core_gemm_i8_variants(PyObject *module, PyObject *unused)
+{
+    (void)module;
+    (void)unused;
+    PyObject *w = PyTuple_New((Py_ssize_t)mts_gemm_i8f32_variant_count);
+    PyObject *wa = PyTuple_New((Py_ssize_t)mts_gemm_i8i8_variant_count);
+    if (w == NULL || wa == NULL)
+        goto fail;
+    for (size_t i = 0; i < mts_gemm_i8f32_variant_count; i++) {
+        PyObject *name = PyUnicode_FromString(mts_gemm_i8f32_variants[i].name);
+        if (name == NULL)
+            goto fail;
+        PyTuple_SET_ITEM(w, (Py_ssize_t)i, name);
+    }
+    for (size_t i = 0; i < mts_gemm_i8i8_variant_count; i++) {
+        PyObject *name = PyUnicode_FromString(mts_gemm_i8i8_variants[i].name);
+        if (name == NULL)
+            goto fail;
+        PyTuple_SET_ITEM(wa, (Py_ssize_t)i, name);
+    }
+    return Py_BuildValue("(NN)", w, wa);
+fail:
+    Py_XDECREF(w);
+    Py_XDECREF(wa);
+    return NULL;
+}
+
 static PyMethodDef core_methods[] = {
+    {"quantize_rows_i8", core_quantize_rows_i8, METH_VARARGS,
+     "quantize_rows_i8(x, steps, depth, xq, x_scale): per-step int8 quantisation"},
+    {"gemm_i8", core_gemm_i8, METH_VARARGS,
+     "gemm_i8(scheme, index, rows, depth, steps, wq, w_scale, x, x_scale, y): int8 product"},
+    {"gemm_i8_variants", core_gemm_i8_variants, METH_NOARGS,
+     "gemm_i8_variants() -> (int8-w names, int8-wa names), defaults first"},
     {"load_file", core_load_file, METH_VARARGS,
      "load_file(data, skip_crc=False) -> Model, validated by the C loader, weights in place"},
     {"status_str", core_status_str, METH_O, "status_str(code) -> description"},
@@ -529,6 +942,11 @@ static PyMethodDef core_methods[] = {
     {"qrnn_model", core_qrnn_model, METH_O, "qrnn_model(layers) -> Model"},
     {"gemm_variants", core_gemm_variants, METH_NOARGS,
      "gemm_variants() -> ((name, summary), ...), the default first"},
+    {"host_gemm_variants", core_host_gemm_variants, METH_NOARGS,
+     "host_gemm_variants() -> ((name, summary), ...): benchmark peers, indices after the "
+     "kernel variants"},
+    {"read_words", core_read_words, METH_VARARGS,
+     "read_words(buffer, passes) -> checksum: the read-bandwidth probe (caller times it)"},
     {"vexpf", core_vexpf, METH_VARARGS, "vexpf(x, out): out = exp(x), float32"},
     {"vsigmoidf", core_vsigmoidf, METH_VARARGS, "vsigmoidf(x, out): out = sigmoid(x)"},
     {"vtanhf", core_vtanhf, METH_VARARGS, "vtanhf(x, out): out = tanh(x)"},

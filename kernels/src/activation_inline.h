@@ -77,22 +77,36 @@ static inline float mts_sel_(int c, float a, float b)
  *   range for the magic add and the exponent-bit construction. Comparisons
  *   with NaN are false, so NaN passes the clamps and propagates through r.
  */
+/* The constants are macros so that the 4-lane versions (simd_f32x4.h) use the
+ * very same values. */
+#define MTS_EXP_HI 88.8f
+#define MTS_EXP_LO (-104.0f)
+#define MTS_EXP_MAGIC 12582912.0f              /* 1.5 * 2^23 */
+#define MTS_EXP_LOG2E 1.44269502163e+00f       /* 0x3fb8aa3b */
+#define MTS_EXP_LN2_HI 6.93145751953e-01f      /* 0x3f317200, 15 bits */
+#define MTS_EXP_LN2_LO 1.42860676533e-06f      /* 0x35bfbe8e */
+#define MTS_EXP_C2 4.999999404e-01f            /* 0x3efffffe */
+#define MTS_EXP_C3 1.666652113e-01f            /* 0x3e2aaa49 */
+#define MTS_EXP_C4 4.166826606e-02f            /* 0x3d2aac58 */
+#define MTS_EXP_C5 8.368677460e-03f            /* 0x3c091cc7 */
+#define MTS_EXP_C6 1.382073388e-03f            /* 0x3ab526b0 */
+
 static inline float mts_expf_inline(float x)
 {
-    const float magic = 12582912.0f;           /* 1.5 * 2^23 */
-    const float log2e = 1.44269502163e+00f;    /* 0x3fb8aa3b */
-    const float ln2_hi = 6.93145751953e-01f;   /* 0x3f317200, 15 bits */
-    const float ln2_lo = 1.42860676533e-06f;   /* 0x35bfbe8e */
-    const float c2 = 4.999999404e-01f;         /* 0x3efffffe */
-    const float c3 = 1.666652113e-01f;         /* 0x3e2aaa49 */
-    const float c4 = 4.166826606e-02f;         /* 0x3d2aac58 */
-    const float c5 = 8.368677460e-03f;         /* 0x3c091cc7 */
-    const float c6 = 1.382073388e-03f;         /* 0x3ab526b0 */
+    const float magic = MTS_EXP_MAGIC;
+    const float log2e = MTS_EXP_LOG2E;
+    const float ln2_hi = MTS_EXP_LN2_HI;
+    const float ln2_lo = MTS_EXP_LN2_LO;
+    const float c2 = MTS_EXP_C2;
+    const float c3 = MTS_EXP_C3;
+    const float c4 = MTS_EXP_C4;
+    const float c5 = MTS_EXP_C5;
+    const float c6 = MTS_EXP_C6;
     float t, kf, r, r2, q, p;
     uint32_t k, k1, k2;
 
-    x = mts_sel_(x > 88.8f, 88.8f, x);
-    x = mts_sel_(x < -104.0f, -104.0f, x);
+    x = mts_sel_(x > MTS_EXP_HI, MTS_EXP_HI, x);
+    x = mts_sel_(x < MTS_EXP_LO, MTS_EXP_LO, x);
 
     t = x * log2e + magic;
     kf = t - magic;                            /* k as a float, exact */
@@ -123,9 +137,11 @@ static inline float mts_expf_inline(float x)
  * Error: exp's, plus the roundings of 1 + E and of the division.
  * sigmoid(+inf) = 1 and sigmoid(-inf) = 0 exactly; NaN propagates.
  */
+#define MTS_SIGMOID_LO (-20.0f)
+
 static inline float mts_sigmoidf_inline(float x)
 {
-    int lo = x < -20.0f;
+    int lo = x < MTS_SIGMOID_LO;
     float e = mts_expf_inline(mts_sel_(lo, x, -x));
     float num = mts_sel_(lo, e, 1.0f);
     return num / (1.0f + e);
@@ -146,13 +162,20 @@ static inline float mts_sigmoidf_inline(float x)
  * tanh(-0) = -0 and tanh is exactly odd; NaN fails a < 0.625 and propagates
  * through e.
  */
+#define MTS_TANH_SMALL 0.625f
+#define MTS_TANH_T0 (-3.333328068e-01f)        /* 0xbeaaaa99 */
+#define MTS_TANH_T1 1.333140582e-01f           /* 0x3e08837b */
+#define MTS_TANH_T2 (-5.373651534e-02f)        /* 0xbd5c1ad2 */
+#define MTS_TANH_T3 2.062816732e-02f           /* 0x3ca8fc67 */
+#define MTS_TANH_T4 (-5.692296661e-03f)        /* 0xbbba8672 */
+
 static inline float mts_tanhf_inline(float x)
 {
-    const float t0 = -3.333328068e-01f;        /* 0xbeaaaa99 */
-    const float t1 = 1.333140582e-01f;         /* 0x3e08837b */
-    const float t2 = -5.373651534e-02f;        /* 0xbd5c1ad2 */
-    const float t3 = 2.062816732e-02f;         /* 0x3ca8fc67 */
-    const float t4 = -5.692296661e-03f;        /* 0xbbba8672 */
+    const float t0 = MTS_TANH_T0;
+    const float t1 = MTS_TANH_T1;
+    const float t2 = MTS_TANH_T2;
+    const float t3 = MTS_TANH_T3;
+    const float t4 = MTS_TANH_T4;
     uint32_t ux = mts_f2u_(x);
     uint32_t sign = ux & 0x80000000u;
     float a = mts_u2f_(ux & 0x7fffffffu);
@@ -160,7 +183,7 @@ static inline float mts_tanhf_inline(float x)
     float small = a + (a * s) * (t0 + s * (t1 + s * (t2 + s * (t3 + s * t4))));
     float e = mts_expf_inline(-2.0f * a);
     float big = (1.0f - e) / (1.0f + e);
-    float y = mts_sel_(a < 0.625f, small, big);
+    float y = mts_sel_(a < MTS_TANH_SMALL, small, big);
     return mts_u2f_(mts_f2u_(y) | sign);
 }
 

@@ -10,7 +10,8 @@
 #define MTS_FILE_CRC_OFFSET 48u
 #define MTS_FILE_BYTE_ORDER_MARK 0x01020304u
 #define MTS_FILE_DTYPE_F32 1u
-/* Tensor kinds: SRU 1..6, QRNN 1..2 (format table). */
+#define MTS_FILE_DTYPE_I8 2u    /* weight tensors of quantised layers only */
+/* Tensor kinds: SRU 1..8, QRNN 1..3 (format table). */
 #define MTS_KIND_WEIGHT 1u
 #define MTS_SRU_KIND_WEIGHT_PROJ 2u
 #define MTS_SRU_KIND_WEIGHT_C 3u
@@ -18,8 +19,11 @@
 #define MTS_SRU_KIND_NORM_WEIGHT 5u
 #define MTS_SRU_KIND_NORM_BIAS 6u
 #define MTS_QRNN_KIND_BIAS 2u
-#define MTS_SRU_KINDS 6u
-#define MTS_QRNN_KINDS 2u
+#define MTS_SRU_KIND_WEIGHT_SCALE 7u
+#define MTS_SRU_KIND_WEIGHT_PROJ_SCALE 8u
+#define MTS_QRNN_KIND_WEIGHT_SCALE 3u
+#define MTS_SRU_KINDS 8u
+#define MTS_QRNN_KINDS 3u
 
 static const uint8_t mts_file_magic[8] = {0x89, 0x4D, 0x54, 0x53, 0x0D, 0x0A, 0x1A, 0x0A};
 
@@ -159,9 +163,9 @@ mts_status mts_file_descriptor_size(const void *data, size_t size, size_t *num_b
 
 /* A validated tensor record. */
 typedef struct tensor_ref {
-    uint32_t ndim;
+    uint32_t ndim, dtype;
     uint64_t dim0, dim1;
-    const float *data;
+    const void *data;
 } tensor_ref;
 
 /* Check 9 for one record: bounds, alignment, products. */
@@ -178,21 +182,26 @@ static mts_status read_tensor(const uint8_t *base, const file_header *header,
     const uint64_t dim1 = read_u64(record + 24);
     const uint64_t offset = read_u64(record + 32);
     const uint64_t nbytes = read_u64(record + 40);
+    /* int8 only for the products' weights: kind 1, and SRU weight_proj. */
+    const int int8_kind =
+        *kind == MTS_KIND_WEIGHT || (header->cell == MTS_CELL_SRU && *kind == MTS_SRU_KIND_WEIGHT_PROJ);
     if (*layer >= header->num_layers || *kind < 1u || *kind > kinds ||
-        dtype != MTS_FILE_DTYPE_F32 || (ndim != 1u && ndim != 2u) ||
-        (ndim == 1u && dim1 != 1u) || dim0 == 0 || dim1 == 0)
+        (dtype != MTS_FILE_DTYPE_F32 && !(dtype == MTS_FILE_DTYPE_I8 && int8_kind)) ||
+        (ndim != 1u && ndim != 2u) || (ndim == 1u && dim1 != 1u) || dim0 == 0 || dim1 == 0)
         return MTS_ERR_FILE_TENSOR;
-    /* nbytes == dim0 * dim1 * 4, each product checked in 64 bits. */
-    if (dim1 > UINT64_MAX / dim0 || dim0 * dim1 > UINT64_MAX / sizeof(float) ||
-        dim0 * dim1 * sizeof(float) != nbytes)
+    /* nbytes == dim0 * dim1 * item size, each product checked in 64 bits. */
+    const uint64_t item = dtype == MTS_FILE_DTYPE_I8 ? 1u : sizeof(float);
+    if (dim1 > UINT64_MAX / dim0 || dim0 * dim1 > UINT64_MAX / item ||
+        dim0 * dim1 * item != nbytes)
         return MTS_ERR_FILE_TENSOR;
     if (offset % MTS_FILE_DATA_ALIGNMENT != 0 || offset < header->tables_end ||
         nbytes > header->file_size || offset > header->file_size - nbytes)
         return MTS_ERR_FILE_TENSOR;
     tensor->ndim = ndim;
+    tensor->dtype = dtype;
     tensor->dim0 = dim0;
     tensor->dim1 = dim1;
-    tensor->data = (const float *)(const void *)(base + (size_t)offset);
+    tensor->data = base + (size_t)offset;
     return MTS_OK;
 }
 
@@ -204,7 +213,7 @@ static int shape_is(const tensor_ref *t, uint32_t ndim, uint64_t dim0, uint64_t 
 
 static mts_status read_sru_layer(const uint8_t *record, mts_sru_layer *layer)
 {
-    if (record[19] != 0 || !all_zero(record + 28, 4))
+    if (!all_zero(record + 28, 4))
         return MTS_ERR_FILE_LAYER;
     mts_sru_layer parsed = {0};
     parsed.input_size = read_u32(record);
@@ -214,6 +223,7 @@ static mts_status read_sru_layer(const uint8_t *record, mts_sru_layer *layer)
     parsed.activation = record[16];
     parsed.skip = record[17];
     parsed.norm = record[18];
+    parsed.quant = record[19]; /* format 1.1; 0 (reserved) in 1.0 files */
     parsed.scale_x = read_f32(record + 20);
     parsed.norm_eps = read_f32(record + 24);
     *layer = parsed;
@@ -222,7 +232,7 @@ static mts_status read_sru_layer(const uint8_t *record, mts_sru_layer *layer)
 
 static mts_status read_qrnn_layer(const uint8_t *record, mts_qrnn_layer *layer)
 {
-    if (!all_zero(record + 14, 2) || !all_zero(record + 20, 12))
+    if (record[15] != 0 || !all_zero(record + 20, 12))
         return MTS_ERR_FILE_LAYER;
     mts_qrnn_layer parsed = {0};
     parsed.input_size = read_u32(record);
@@ -230,9 +240,20 @@ static mts_status read_qrnn_layer(const uint8_t *record, mts_qrnn_layer *layer)
     parsed.window = read_u32(record + 8);
     parsed.input_gate = record[12];
     parsed.output_gate = record[13];
+    parsed.quant = record[14]; /* format 1.1; 0 (reserved) in 1.0 files */
     parsed.zoneout = read_f32(record + 16);
     *layer = parsed;
     return MTS_OK;
+}
+
+/* A product's weight tensor and its scales, as the layer's quant asks:
+ * float32 without scales, or int8 with float32 scales of shape (rows). */
+static int weight_dtype_ok(const tensor_ref *weight, const tensor_ref *scale, uint8_t quant,
+                           uint64_t rows)
+{
+    if (quant == MTS_QUANT_NONE)
+        return weight->dtype == MTS_FILE_DTYPE_F32 && scale == NULL;
+    return weight->dtype == MTS_FILE_DTYPE_I8 && scale != NULL && shape_is(scale, 1, rows, 1);
 }
 
 /* Check 10 for an SRU layer: point each array at its tensor, after checking
@@ -251,6 +272,8 @@ static mts_status attach_sru(mts_sru_layer *layer, const tensor_ref *const *foun
     const tensor_ref *bias = found[MTS_SRU_KIND_BIAS];
     const tensor_ref *norm_weight = found[MTS_SRU_KIND_NORM_WEIGHT];
     const tensor_ref *norm_bias = found[MTS_SRU_KIND_NORM_BIAS];
+    const tensor_ref *weight_scale = found[MTS_SRU_KIND_WEIGHT_SCALE];
+    const tensor_ref *proj_scale = found[MTS_SRU_KIND_WEIGHT_PROJ_SCALE];
     if (weight == NULL || !shape_is(weight, 2, sizes.weight / depth, depth) ||
         bias == NULL || !shape_is(bias, 1, sizes.bias, 1) ||
         (weight_c != NULL && !shape_is(weight_c, 1, sizes.weight_c, 1)) ||
@@ -259,14 +282,25 @@ static mts_status attach_sru(mts_sru_layer *layer, const tensor_ref *const *foun
         (sizes.norm_weight == 0) != (norm_weight == NULL) ||
         (sizes.norm_bias == 0) != (norm_bias == NULL) ||
         (norm_weight != NULL && !shape_is(norm_weight, 1, sizes.norm_weight, 1)) ||
-        (norm_bias != NULL && !shape_is(norm_bias, 1, sizes.norm_bias, 1)))
+        (norm_bias != NULL && !shape_is(norm_bias, 1, sizes.norm_bias, 1)) ||
+        !weight_dtype_ok(weight, weight_scale, layer->quant, sizes.weight_rows) ||
+        (proj == NULL && proj_scale != NULL) ||
+        (proj != NULL &&
+         !weight_dtype_ok(proj, proj_scale, layer->quant, sizes.weight_proj_rows)))
         return MTS_ERR_FILE_SHAPE;
-    layer->weight = weight->data;
-    layer->weight_proj = proj ? proj->data : NULL;
-    layer->weight_c = weight_c ? weight_c->data : NULL;
-    layer->bias = bias->data;
-    layer->norm_weight = norm_weight ? norm_weight->data : NULL;
-    layer->norm_bias = norm_bias ? norm_bias->data : NULL;
+    if (layer->quant != MTS_QUANT_NONE) {
+        layer->weight_q = (const int8_t *)weight->data;
+        layer->weight_scale = (const float *)weight_scale->data;
+        layer->weight_proj_q = proj ? (const int8_t *)proj->data : NULL;
+        layer->weight_proj_scale = proj ? (const float *)proj_scale->data : NULL;
+    } else {
+        layer->weight = (const float *)weight->data;
+        layer->weight_proj = proj ? (const float *)proj->data : NULL;
+    }
+    layer->weight_c = weight_c ? (const float *)weight_c->data : NULL;
+    layer->bias = (const float *)bias->data;
+    layer->norm_weight = norm_weight ? (const float *)norm_weight->data : NULL;
+    layer->norm_bias = norm_bias ? (const float *)norm_bias->data : NULL;
     return MTS_OK;
 }
 
@@ -279,11 +313,18 @@ static mts_status attach_qrnn(mts_qrnn_layer *layer, const tensor_ref *const *fo
     const uint64_t depth = (uint64_t)layer->window * layer->input_size;
     const tensor_ref *weight = found[MTS_KIND_WEIGHT];
     const tensor_ref *bias = found[MTS_QRNN_KIND_BIAS];
+    const tensor_ref *weight_scale = found[MTS_QRNN_KIND_WEIGHT_SCALE];
     if (weight == NULL || !shape_is(weight, 2, sizes.weight / depth, depth) ||
-        bias == NULL || !shape_is(bias, 1, sizes.bias, 1))
+        bias == NULL || !shape_is(bias, 1, sizes.bias, 1) ||
+        !weight_dtype_ok(weight, weight_scale, layer->quant, sizes.weight_rows))
         return MTS_ERR_FILE_SHAPE;
-    layer->weight = weight->data;
-    layer->bias = bias->data;
+    if (layer->quant != MTS_QUANT_NONE) {
+        layer->weight_q = (const int8_t *)weight->data;
+        layer->weight_scale = (const float *)weight_scale->data;
+    } else {
+        layer->weight = (const float *)weight->data;
+    }
+    layer->bias = (const float *)bias->data;
     return MTS_OK;
 }
 

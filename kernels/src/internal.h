@@ -76,15 +76,42 @@ typedef struct mts_scratch {
     float *product;         /* U = x W rows, the blocked product */
     size_t product_stride;
     float *sequence;        /* seq_len x output: bidirectional stacks only */
+    /* int8-wa models: a product's input rows quantised per step. */
+    int8_t *quantized;      /* block rows of quantized_stride bytes */
+    size_t quantized_stride;
+    float *quantized_scale; /* [block]: a_t / 127 of each row */
 } mts_scratch;
 
+/* The product variants of one call, one per weight dtype. */
+typedef struct mts_products {
+    mts_gemm_f32_fn f32;
+    mts_gemm_i8f32_fn i8f32;
+    mts_gemm_i8i8_fn i8i8;
+} mts_products;
+
+/* One weight matrix of a layer, float32 or int8 (quant: mts_quant). */
+typedef struct mts_weights {
+    uint8_t quant;
+    const float *f32;
+    const int8_t *q;
+    const float *scale;     /* per row */
+} mts_weights;
+
+/* Y[t][r] = sum_i W[r][i] X[t][i] for the rows [row0, row0 + rows) of w,
+ * with the product of w's dtype (quantize_product.c): float32, int8-w, or
+ * int8-wa (X quantised per step into the scratch first). */
+void mts_blocked_product(const mts_products *products, const mts_scratch *scratch,
+                         const mts_weights *w, size_t row0, size_t rows, size_t depth,
+                         size_t steps, const float *x, size_t x_stride,
+                         float *y, size_t y_stride);
+
 void mts_sru_run(const mts_model *model, const mts_scratch *scratch, size_t block,
-                 mts_gemm_f32_fn gemm, float *state, const float *x, size_t seq_len,
-                 float *h);
+                 const mts_products *products, float *state, const float *x,
+                 size_t seq_len, float *h);
 
 void mts_qrnn_run(const mts_model *model, const mts_scratch *scratch, size_t block,
-                  mts_gemm_f32_fn gemm, float *state, const float *x, size_t seq_len,
-                  float *h);
+                  const mts_products *products, float *state, const float *x,
+                  size_t seq_len, float *h);
 
 /* x <- (x - mean(x)) / sqrt(var(x) + eps) * weight + bias over n floats
  * (biased variance, as torch.nn.LayerNorm). */

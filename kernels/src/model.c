@@ -22,6 +22,13 @@ static mts_status check_sru_config(const mts_sru_layer *layer)
         return MTS_ERR_BAD_CONFIG;
     if (layer->norm != MTS_NORM_NONE && !(layer->norm_eps > 0.0f))
         return MTS_ERR_BAD_CONFIG;
+    if (layer->quant > MTS_QUANT_INT8_WA)
+        return MTS_ERR_BAD_CONFIG;
+    /* int8-wa sums in int32: both product depths (n for the projection,
+     * p or n for W) must keep it from overflowing. */
+    if (layer->quant == MTS_QUANT_INT8_WA &&
+        (layer->input_size > MTS_I8_MAX_DEPTH || layer->projection_size > MTS_I8_MAX_DEPTH))
+        return MTS_ERR_BAD_CONFIG;
     return MTS_OK;
 }
 
@@ -49,6 +56,8 @@ mts_status mts_sru_layer_array_sizes(const mts_sru_layer *layer, mts_sru_array_s
                          : layer->norm == MTS_NORM_AFTER ? out_size
                                                          : 0u;
     counts.norm_bias = counts.norm_weight;
+    counts.weight_rows = mts_sru_num_blocks(layer) * out_size;
+    counts.weight_proj_rows = layer->projection_size;
     *sizes = counts;
     return MTS_OK;
 }
@@ -59,9 +68,15 @@ static mts_status check_sru_layer(const mts_sru_layer *layer)
     const mts_status status = mts_sru_layer_array_sizes(layer, &sizes);
     if (status != MTS_OK)
         return status;
-    /* weight_c may be NULL: the original form. */
-    if (layer->weight == NULL || layer->bias == NULL ||
-        (sizes.weight_proj && layer->weight_proj == NULL) ||
+    /* weight_c may be NULL: the original form. A quantised layer needs the
+     * int8 weights and their scales instead of the float weights. */
+    const int float_weights_missing =
+        layer->weight == NULL || (sizes.weight_proj && layer->weight_proj == NULL);
+    const int int8_weights_missing =
+        layer->weight_q == NULL || layer->weight_scale == NULL ||
+        (sizes.weight_proj && (layer->weight_proj_q == NULL || layer->weight_proj_scale == NULL));
+    if ((layer->quant == MTS_QUANT_NONE ? float_weights_missing : int8_weights_missing) ||
+        layer->bias == NULL ||
         (sizes.norm_weight && (layer->norm_weight == NULL || layer->norm_bias == NULL)))
         return MTS_ERR_NULL_POINTER;
     return MTS_OK;
@@ -76,7 +91,11 @@ mts_status mts_qrnn_layer_array_sizes(const mts_qrnn_layer *layer, mts_qrnn_arra
     if (layer->window < 1u || layer->window > MTS_MAX_WINDOW)
         return MTS_ERR_BAD_SIZE;
     if (layer->input_gate > 1u || layer->output_gate > 1u ||
-        !(layer->zoneout >= 0.0f && layer->zoneout <= 1.0f))
+        !(layer->zoneout >= 0.0f && layer->zoneout <= 1.0f) || layer->quant > MTS_QUANT_INT8_WA)
+        return MTS_ERR_BAD_CONFIG;
+    /* int8-wa sums w * n products in int32 (window <= 64, checked above). */
+    if (layer->quant == MTS_QUANT_INT8_WA &&
+        (size_t)layer->window * layer->input_size > MTS_I8_MAX_DEPTH)
         return MTS_ERR_BAD_CONFIG;
     mts_qrnn_array_sizes counts;
     size_t bytes;
@@ -85,6 +104,7 @@ mts_status mts_qrnn_layer_array_sizes(const mts_qrnn_layer *layer, mts_qrnn_arra
         !mts_mul_ok(counts.weight, sizeof(float), &bytes))
         return MTS_ERR_OVERFLOW;
     counts.bias = mts_qrnn_num_gates(layer) * layer->hidden_size;
+    counts.weight_rows = counts.bias;
     *sizes = counts;
     return MTS_OK;
 }
@@ -95,7 +115,10 @@ static mts_status check_qrnn_layer(const mts_qrnn_layer *layer)
     const mts_status status = mts_qrnn_layer_array_sizes(layer, &sizes);
     if (status != MTS_OK)
         return status;
-    if (layer->weight == NULL || layer->bias == NULL)
+    const int weights_missing = layer->quant == MTS_QUANT_NONE
+                                    ? layer->weight == NULL
+                                    : layer->weight_q == NULL || layer->weight_scale == NULL;
+    if (weights_missing || layer->bias == NULL)
         return MTS_ERR_NULL_POINTER;
     return MTS_OK;
 }
@@ -190,7 +213,9 @@ mts_status mts_model_state_size(const mts_model *model, size_t *num_floats)
  * of the workspace. A buffer that the model does not need has size 0. */
 typedef struct scratch_layout {
     size_t input_stride, projected_stride, product_stride;
+    size_t quantized_stride;                            /* bytes */
     size_t input, normed, projected, product, sequence; /* offsets (floats) */
+    size_t quantized, quantized_scale;                  /* offsets (floats) */
     size_t total;                                       /* floats */
 } scratch_layout;
 
@@ -209,11 +234,12 @@ static mts_status plan_scratch(const mts_model *model, size_t block, size_t seq_
                                scratch_layout *layout)
 {
     size_t max_input = 0, max_projected = 0, max_product = 0;
-    int any_norm_before = 0, any_bidirectional = 0;
+    int any_norm_before = 0, any_bidirectional = 0, any_int8_wa = 0;
     for (size_t l = 0; l < model->num_layers; l++) {
         size_t input, projected = 0, product;
         if (model->cell == MTS_CELL_SRU) {
             const mts_sru_layer *layer = &model->sru[l];
+            any_int8_wa |= layer->quant == MTS_QUANT_INT8_WA;
             input = layer->input_size;
             projected = layer->projection_size;
             product = mts_sru_num_blocks(layer) * layer->hidden_size;
@@ -221,6 +247,7 @@ static mts_status plan_scratch(const mts_model *model, size_t block, size_t seq_
             any_bidirectional |= layer->num_directions == 2u;
         } else {
             const mts_qrnn_layer *layer = &model->qrnn[l];
+            any_int8_wa |= layer->quant == MTS_QUANT_INT8_WA;
             input = (size_t)layer->window * layer->input_size; /* checked: no overflow */
             product = mts_qrnn_num_gates(layer) * layer->hidden_size;
         }
@@ -234,6 +261,10 @@ static mts_status plan_scratch(const mts_model *model, size_t block, size_t seq_
     plan.input_stride = mts_padded_stride(max_input);
     plan.projected_stride = max_projected ? mts_padded_stride(max_projected) : 0;
     plan.product_stride = mts_padded_stride(max_product);
+    /* int8 rows of every product input (the layer input or its projection),
+     * an odd number of cache lines each like the float rows. */
+    const size_t max_quantized = max_input > max_projected ? max_input : max_projected;
+    plan.quantized_stride = any_int8_wa ? mts_padded_stride((max_quantized + 3u) / 4u) * 4u : 0;
     size_t unused_output, output_size;
     layer_io(model, 0, &unused_output, &output_size);
     layer_io(model, model->num_layers - 1, &unused_output, &output_size);
@@ -243,7 +274,10 @@ static mts_status plan_scratch(const mts_model *model, size_t block, size_t seq_
         !append_buffer(&plan, any_norm_before ? block : 0, plan.input_stride, &plan.normed) ||
         !append_buffer(&plan, block, plan.projected_stride, &plan.projected) ||
         !append_buffer(&plan, block, plan.product_stride, &plan.product) ||
-        !append_buffer(&plan, sequence_rows, output_size, &plan.sequence))
+        !append_buffer(&plan, sequence_rows, output_size, &plan.sequence) ||
+        !append_buffer(&plan, block, plan.quantized_stride / 4u, &plan.quantized) ||
+        !append_buffer(&plan, any_int8_wa ? 1u : 0u, mts_padded_stride(block),
+                       &plan.quantized_scale))
         return MTS_ERR_OVERFLOW;
     *layout = plan;
     return MTS_OK;
@@ -355,11 +389,17 @@ mts_status mts_model_forward(const mts_model *model, const mts_run_options *opti
         base + layout.normed,   base + layout.projected,
         layout.projected_stride, base + layout.product,
         layout.product_stride,  base + layout.sequence,
+        (int8_t *)(base + layout.quantized), layout.quantized_stride,
+        base + layout.quantized_scale,
     };
-    const mts_gemm_f32_fn gemm = options->gemm ? options->gemm : mts_gemm_f32_variants[0].fn;
+    const mts_products products = {
+        options->gemm ? options->gemm : mts_gemm_f32_variants[0].fn,
+        mts_gemm_i8f32_variants[0].fn,
+        mts_gemm_i8i8_variants[0].fn,
+    };
     if (model->cell == MTS_CELL_SRU)
-        mts_sru_run(model, &scratch, options->block, gemm, state, x, seq_len, h);
+        mts_sru_run(model, &scratch, options->block, &products, state, x, seq_len, h);
     else
-        mts_qrnn_run(model, &scratch, options->block, gemm, state, x, seq_len, h);
+        mts_qrnn_run(model, &scratch, options->block, &products, state, x, seq_len, h);
     return MTS_OK;
 }

@@ -9,6 +9,7 @@
 #include "activation_inline.h"
 #include "compiler.h"
 #include "internal.h"
+#include "simd_f32x4.h"
 
 /* Constants of one direction pass over one layer. */
 typedef struct sru_pass {
@@ -22,7 +23,10 @@ typedef struct sru_pass {
  * the product: u0 = u[0:d], u1 = u[d:2d], u2 = u[2d:3d], u3 = u[3d:4d]; x is
  * the raw layer input at this direction's offset (read by the scaled skip
  * term only). The flags are constants in each instantiation below, so every
- * combination compiles to its own branch-free, vectorisable loop. */
+ * combination compiles to its own branch-free loop. With a 4-lane backend
+ * (simd_f32x4.h) a first loop takes four units at a time with the same
+ * operations, and the scalar loop only the last d mod 4 units; without one,
+ * the scalar loop takes all of them and the compiler vectorises it. */
 static MTS_ALWAYS_INLINE void sru_step(const sru_pass *pass, const float *restrict u,
                                        const float *restrict x, float *restrict c,
                                        float *restrict h, int has_v, int use_tanh,
@@ -34,7 +38,31 @@ static MTS_ALWAYS_INLINE void sru_step(const sru_pass *pass, const float *restri
     const float *restrict bf = pass->bf;
     const float *restrict br = pass->br;
     const float scale_x = pass->scale_x;
-    for (size_t j = 0; j < d; j++) {
+    size_t j = 0;
+#if MTS_F32X4
+    for (; j + 4 <= d; j += 4) {
+        const mts_f32x4 c_prev = mts_f32x4_load(c + j);
+        const mts_f32x4 u0 = mts_f32x4_load(u + j);
+        mts_f32x4 f_in = mts_f32x4_add(mts_f32x4_load(u + d + j), mts_f32x4_load(bf + j));
+        mts_f32x4 r_in = mts_f32x4_add(mts_f32x4_load(u + 2 * d + j), mts_f32x4_load(br + j));
+        if (has_v) {
+            f_in = mts_f32x4_add(f_in, mts_f32x4_mul(mts_f32x4_load(vf + j), c_prev));
+            r_in = mts_f32x4_add(r_in, mts_f32x4_mul(mts_f32x4_load(vr + j), c_prev));
+        }
+        const mts_f32x4 f = mts_sigmoidf_x4(f_in);
+        const mts_f32x4 r = mts_sigmoidf_x4(r_in);
+        const mts_f32x4 c_new = mts_f32x4_add(mts_f32x4_mul(mts_f32x4_sub(c_prev, u0), f), u0);
+        const mts_f32x4 g = use_tanh ? mts_tanhf_x4(c_new) : c_new;
+        mts_f32x4 s = mts_f32x4_dup(0.0f);
+        if (skip == MTS_SKIP_SCALED_INPUT)
+            s = mts_f32x4_mul(mts_f32x4_dup(scale_x), mts_f32x4_load(x + j));
+        else if (skip == MTS_SKIP_PROJECTED)
+            s = mts_f32x4_load(u + 3 * d + j);
+        mts_f32x4_store(c + j, c_new);
+        mts_f32x4_store(h + j, mts_f32x4_add(mts_f32x4_mul(mts_f32x4_sub(g, s), r), s));
+    }
+#endif
+    for (; j < d; j++) {
         const float c_prev = c[j];
         const float u0 = u[j];
         float f_in = u[d + j] + bf[j];
@@ -86,7 +114,7 @@ static const sru_step_fn sru_steps[2][2][3] = {
  * `out` may be the same buffer (unidirectional stacks run in place): a
  * block's input rows are copied to scratch before its outputs are written. */
 static void sru_direction(const mts_sru_layer *layer, size_t dir, const mts_scratch *scratch,
-                          size_t block, mts_gemm_f32_fn gemm, float *c_layer,
+                          size_t block, const mts_products *products, float *c_layer,
                           const float *in, float *out, size_t seq_len)
 {
     const size_t n = layer->input_size;
@@ -94,7 +122,10 @@ static void sru_direction(const mts_sru_layer *layer, size_t dir, const mts_scra
     const size_t out_size = mts_sru_output_size(layer);
     const size_t k = mts_sru_num_blocks(layer);
     const size_t depth = layer->projection_size ? layer->projection_size : n;
-    const float *w_dir = layer->weight + dir * k * d * depth;
+    const mts_weights weight = {layer->quant, layer->weight, layer->weight_q,
+                                layer->weight_scale};
+    const mts_weights weight_proj = {layer->quant, layer->weight_proj, layer->weight_proj_q,
+                                     layer->weight_proj_scale};
     const int has_v = layer->weight_c != NULL;
     const sru_pass pass = {
         d,
@@ -127,13 +158,15 @@ static void sru_direction(const mts_sru_layer *layer, size_t dir, const mts_scra
             src = scratch->normed;
         }
         if (layer->projection_size) {
-            gemm(layer->projection_size, n, steps, layer->weight_proj, n, src, src_stride,
-                 scratch->projected, scratch->projected_stride);
+            mts_blocked_product(products, scratch, &weight_proj, 0, layer->projection_size,
+                                n, steps, src, src_stride, scratch->projected,
+                                scratch->projected_stride);
             src = scratch->projected;
             src_stride = scratch->projected_stride;
         }
-        gemm(k * d, depth, steps, w_dir, depth, src, src_stride, scratch->product,
-             scratch->product_stride);
+        /* This direction's rows of W: dir * k * d onwards. */
+        mts_blocked_product(products, scratch, &weight, dir * k * d, k * d, depth, steps,
+                            src, src_stride, scratch->product, scratch->product_stride);
 
         for (size_t s = 0; s < steps; s++) {
             const size_t t = dir == 0 ? s : steps - 1 - s;
@@ -145,8 +178,8 @@ static void sru_direction(const mts_sru_layer *layer, size_t dir, const mts_scra
 }
 
 void mts_sru_run(const mts_model *model, const mts_scratch *scratch, size_t block,
-                 mts_gemm_f32_fn gemm, float *state, const float *x, size_t seq_len,
-                 float *h)
+                 const mts_products *products, float *state, const float *x,
+                 size_t seq_len, float *h)
 {
     int any_bidirectional = 0;
     for (size_t l = 0; l < model->num_layers; l++)
@@ -165,7 +198,7 @@ void mts_sru_run(const mts_model *model, const mts_scratch *scratch, size_t bloc
         if (any_bidirectional && (model->num_layers - 1 - l) % 2 == 1)
             out = scratch->sequence;
         for (size_t dir = 0; dir < layer->num_directions; dir++)
-            sru_direction(layer, dir, scratch, block, gemm, c, in, out, seq_len);
+            sru_direction(layer, dir, scratch, block, products, c, in, out, seq_len);
         if (layer->norm == MTS_NORM_AFTER)
             for (size_t t = 0; t < seq_len; t++)
                 mts_layer_norm_inplace(out + t * out_size, out_size, layer->norm_weight,

@@ -25,6 +25,11 @@ def main(out_dir: str) -> int:
                                                seed=9),
         "qrnn_f": mtsrnn.random_qrnn(2, 2, output_gate=False, pooling="f", seed=10),
     }
+    # Format 1.1: int8 weights with per-row scales (docs/quantization.md).
+    models["sru_proj_bidir_int8w"] = mtsrnn.quantize(
+        mtsrnn.random_sru(6, 3, bidirectional=True, projection_size=2, seed=11), "int8-w")
+    models["qrnn_w2_int8wa"] = mtsrnn.quantize(mtsrnn.random_qrnn(3, 4, window=2, seed=12),
+                                               "int8-wa")
     for name, model in models.items():
         model.save(out / f"{name}.mts")
     print(f"wrote {len(models)} seed files to {out}")

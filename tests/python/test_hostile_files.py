@@ -278,7 +278,7 @@ def header_cases():
                                   tensor_table_offset=(64 + 32 * 0xFFFFFFFF) % 2**32),
                             "MTS_ERR_FILE_HEADER"),
         "num_tensors_0": (patch(sru, "header", num_tensors=0), "MTS_ERR_FILE_HEADER"),
-        "num_tensors_over_6_per_layer": (patch(sru, "header", num_tensors=13),
+        "num_tensors_over_8_per_layer": (patch(sru, "header", num_tensors=17),
                                          "MTS_ERR_FILE_HEADER"),
         "num_tensors_huge": (patch(sru, "header", num_tensors=0xFFFFFFFF),
                              "MTS_ERR_FILE_HEADER"),
@@ -341,7 +341,11 @@ def layer_cases():
     nan = float("nan")
     cases = {
         # Reserved bytes (check 8).
-        "sru_reserved8": (patch(sru, "layer", 1, reserved8=1), "MTS_ERR_FILE_LAYER"),
+        # Byte 19 is the layer's quant (format 1.1): int8-w over float32 weights
+        # contradicts the tensors; 3 is no scheme.
+        "sru_quant_over_float_weights": (patch(sru, "layer", 1, reserved8=1),
+                                         "MTS_ERR_FILE_SHAPE"),
+        "sru_quant_3": (patch(sru, "layer", 1, reserved8=3), "MTS_ERR_BAD_CONFIG"),
         "qrnn_reserved16": (patch(qrnn, "layer", 0, reserved16=0x100), "MTS_ERR_FILE_LAYER"),
         # Sizes (BAD_SIZE), absurd ones included.
         "sru_input_0": (patch(sru, "layer", 0, input_size=0), "MTS_ERR_BAD_SIZE"),
@@ -465,8 +469,8 @@ def tensor_cases():
         "layer_index_u32_max": (patch(qrnn, "tensor", 0, layer=2**32 - 1),
                                 "MTS_ERR_FILE_TENSOR"),
         "kind_0": (patch(sru, "tensor", bias, kind=0), "MTS_ERR_FILE_TENSOR"),
-        "kind_7_sru": (patch(sru, "tensor", bias, kind=7), "MTS_ERR_FILE_TENSOR"),
-        "kind_3_qrnn": (patch(qrnn, "tensor", 1, kind=3), "MTS_ERR_FILE_TENSOR"),
+        "kind_9_sru": (patch(sru, "tensor", bias, kind=9), "MTS_ERR_FILE_TENSOR"),
+        "kind_4_qrnn": (patch(qrnn, "tensor", 1, kind=4), "MTS_ERR_FILE_TENSOR"),
         "dtype_0": (patch(sru, "tensor", bias, dtype=0), "MTS_ERR_FILE_TENSOR"),
         "dtype_2_quantised": (patch(qrnn, "tensor", 0, dtype=2), "MTS_ERR_FILE_TENSOR"),
         "ndim_0": (patch(sru, "tensor", bias, ndim=0), "MTS_ERR_FILE_TENSOR"),
@@ -664,10 +668,10 @@ def test_doc_magic_is_checked_before_file_size():
     _doc_says(data, "MTS_ERR_FILE_MAGIC")
 
 
-def test_doc_qrnn_num_tensors_bound_is_2_per_layer():
+def test_doc_qrnn_num_tensors_bound_is_3_per_layer():
     model = mtsrnn.random_qrnn(2, 2, seed=5)
     cell, layers, tensors = explode(mtsfile.to_bytes(model))
-    data = assemble(cell, layers, tensors + [tensors[1]])  # 3 records for 1 layer
+    data = assemble(cell, layers, tensors + [tensors[1]] * 2)  # 4 records for 1 layer
     _doc_says(data, "MTS_ERR_FILE_HEADER")
 
 

@@ -194,7 +194,7 @@ def test_qrnn_weight_is_stored_as_is():
     np.testing.assert_array_equal(contents.tensors[0][1],
                                   model.state_dict()["layers.0.linear.weight"])
     assert contents.layers[0] == dict(input_size=3, hidden_size=2, window=3, input_gate=1,
-                                      output_gate=1, zoneout=0.0)
+                                      output_gate=1, zoneout=0.0, quant=0)
 
 
 def test_sru_cell_state_dict():

@@ -23,7 +23,7 @@ extern "C" {
 #define MTS_FILE_LAYER_RECORD_SIZE 32u
 #define MTS_FILE_TENSOR_RECORD_SIZE 48u
 #define MTS_FILE_VERSION_MAJOR 1u
-#define MTS_FILE_VERSION_MINOR 0u
+#define MTS_FILE_VERSION_MINOR 1u
 #define MTS_FILE_DATA_ALIGNMENT 64u
 
 /* Flags of mts_file_load. */

@@ -20,6 +20,7 @@
 #define MTSRNN_GEMM_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -50,10 +51,131 @@ void mts_gemm_f32_tiled(size_t rows, size_t depth, size_t steps,
                         const float *x, size_t x_stride,
                         float *y, size_t y_stride);
 
+#if defined(__AVX512F__)
+/* AVX-512 intrinsics: 6 rows x 4 steps of zmm accumulators (8 x 1 for a
+ * single step), 16 lanes per output added in a fixed tree. */
+void mts_gemm_f32_avx512(size_t rows, size_t depth, size_t steps,
+                         const float *w, size_t w_stride,
+                         const float *x, size_t x_stride,
+                         float *y, size_t y_stride);
+#endif
+
+#if defined(__AVX2__) && defined(__FMA__)
+/* AVX2 + FMA intrinsics: 4 rows x 3 steps of ymm accumulators (8 x 1 for a
+ * single step), 8 lanes per output added in a fixed tree. */
+void mts_gemm_f32_avx2(size_t rows, size_t depth, size_t steps,
+                       const float *w, size_t w_stride,
+                       const float *x, size_t x_stride,
+                       float *y, size_t y_stride);
+#endif
+
+#if defined(__ARM_NEON)
+/* NEON intrinsics (aarch64, armv7-a): 4 rows x 5 steps register tiles (4 x 2
+ * on armv7), one 4-lane accumulator per output. Built unless MTSRNN_SIMD=none. */
+void mts_gemm_f32_neon(size_t rows, size_t depth, size_t steps,
+                       const float *w, size_t w_stride,
+                       const float *x, size_t x_stride,
+                       float *y, size_t y_stride);
+#endif
+
+/* Target-specific variants, each built only where its instructions exist
+ * (the macros say where; gemm_variants.c lists the ones built):
+ *
+ * "m4f": Cortex-M with a single-precision FPU (M4F, M7, M33, M55 without
+ * Helium), Thumb-2: 4 rows x up to 4 steps kept in the 32 FPU registers,
+ * loads by VLDM; sums in input order like the reference. */
+#if defined(__ARM_ARCH_PROFILE) && __ARM_ARCH_PROFILE == 'M' && defined(__ARM_FP) && \
+    (__ARM_FP & 4) && defined(__thumb2__) && \
+    !(defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 2))
+#define MTS_GEMM_HAVE_M4F 1
+void mts_gemm_f32_m4f(size_t rows, size_t depth, size_t steps,
+                      const float *w, size_t w_stride,
+                      const float *x, size_t x_stride,
+                      float *y, size_t y_stride);
+#endif
+
+/* "helium": Armv8.1-M with MVE float (Cortex-M55, M85): 2 rows x 2 steps
+ * (4 rows x 1 step for an odd last step) of 4-lane accumulators, lane l
+ * summing inputs i = l mod 4, lanes added in a fixed order. */
+#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 2)
+#define MTS_GEMM_HAVE_HELIUM 1
+void mts_gemm_f32_helium(size_t rows, size_t depth, size_t steps,
+                         const float *w, size_t w_stride,
+                         const float *x, size_t x_stride,
+                         float *y, size_t y_stride);
+#endif
+
 /* Every variant built for this target, fastest first; the first entry is
  * the default used when a caller passes no variant. */
 extern const mts_gemm_f32_variant mts_gemm_f32_variants[];
 extern const size_t mts_gemm_f32_variant_count;
+
+/* int8 products (docs/quantization.md; gemm_i8*.c). Wq is int8, output-major
+ * like W, with one float scale per output row (w_scale[r]).
+ *
+ * Scheme int8-w (mts_gemm_i8f32_*): float32 X, the weights converted to float
+ * inside the product:
+ *   Y[t][r] = w_scale[r] * (sum_{i < depth} (float)Wq[r][i] * X[t][i])
+ * summed in float32 in an order that depends only on depth.
+ *
+ * Scheme int8-wa (mts_gemm_i8i8_*): X quantised per step by
+ * mts_quantize_rows_i8 (mtsrnn/quantize.h) into Xq and x_scale[t]:
+ *   acc[t][r] = sum_{i < depth} Wq[r][i] * Xq[t][i]      (int32, exact)
+ *   Y[t][r]   = (float)acc[t][r] * (w_scale[r] * x_scale[t])   (float32)
+ * Every variant gives bit-identical Y (the integer sums are exact).
+ *
+ * Preconditions as for the float product, plus depth <= MTS_I8_MAX_DEPTH
+ * (quantize.h) for the int8 x int8 product. */
+
+typedef void (*mts_gemm_i8f32_fn)(size_t rows, size_t depth, size_t steps,
+                                  const int8_t *w, size_t w_stride, const float *w_scale,
+                                  const float *x, size_t x_stride,
+                                  float *y, size_t y_stride);
+
+typedef void (*mts_gemm_i8i8_fn)(size_t rows, size_t depth, size_t steps,
+                                 const int8_t *w, size_t w_stride, const float *w_scale,
+                                 const int8_t *xq, size_t xq_stride, const float *x_scale,
+                                 float *y, size_t y_stride);
+
+typedef struct mts_gemm_i8f32_variant {
+    const char *name;
+    const char *summary;
+    mts_gemm_i8f32_fn fn;
+} mts_gemm_i8f32_variant;
+
+typedef struct mts_gemm_i8i8_variant {
+    const char *name;
+    const char *summary;
+    mts_gemm_i8i8_fn fn;
+} mts_gemm_i8i8_variant;
+
+/* Plain loops summing i in order: the readable references. */
+void mts_gemm_i8f32_reference(size_t rows, size_t depth, size_t steps,
+                              const int8_t *w, size_t w_stride, const float *w_scale,
+                              const float *x, size_t x_stride,
+                              float *y, size_t y_stride);
+void mts_gemm_i8i8_reference(size_t rows, size_t depth, size_t steps,
+                             const int8_t *w, size_t w_stride, const float *w_scale,
+                             const int8_t *xq, size_t xq_stride, const float *x_scale,
+                             float *y, size_t y_stride);
+
+/* Portable register tiles of 4 rows x 4 steps (lanes as in
+ * mts_gemm_f32_tiled for int8-w; int32 accumulators for int8-wa). */
+void mts_gemm_i8f32_tiled(size_t rows, size_t depth, size_t steps,
+                          const int8_t *w, size_t w_stride, const float *w_scale,
+                          const float *x, size_t x_stride,
+                          float *y, size_t y_stride);
+void mts_gemm_i8i8_tiled(size_t rows, size_t depth, size_t steps,
+                         const int8_t *w, size_t w_stride, const float *w_scale,
+                         const int8_t *xq, size_t xq_stride, const float *x_scale,
+                         float *y, size_t y_stride);
+
+/* Every int8 variant built for this target, the default first (SIMD variants
+ * for M4 DSP, Helium and NEON slot in here). */
+extern const mts_gemm_i8f32_variant mts_gemm_i8f32_variants[];
+extern const size_t mts_gemm_i8f32_variant_count;
+extern const mts_gemm_i8i8_variant mts_gemm_i8i8_variants[];
+extern const size_t mts_gemm_i8i8_variant_count;
 
 #ifdef __cplusplus
 }

@@ -25,6 +25,7 @@
 
 #include "mtsrnn/gemm.h"
 #include "mtsrnn/qrnn.h"
+#include "mtsrnn/quantize.h"
 #include "mtsrnn/sru.h"
 #include "mtsrnn/status.h"
 
@@ -53,6 +54,9 @@ typedef struct mts_run_options {
     size_t block;               /* T >= 1: time steps per pass over the weights */
     mts_gemm_f32_fn gemm;       /* blocked product variant; NULL = the default */
 } mts_run_options;
+/* Quantised layers (docs/quantization.md) use the first entries of
+ * mts_gemm_i8f32_variants / mts_gemm_i8i8_variants; every int8 variant is
+ * bit-identical (int8-wa) or tested against the reference (int8-w). */
 
 /* Element counts of each array of a layer (0 for an array the layer's
  * options leave out), derived from its sizes and options alone, so that a
@@ -60,11 +64,15 @@ typedef struct mts_run_options {
  * descriptor at them. Fails when the sizes or options are invalid. */
 typedef struct mts_sru_array_sizes {
     size_t weight, weight_proj, weight_c, bias, norm_weight, norm_bias;
+    /* Rows of weight and weight_proj: the element counts of their
+     * per-row scales in a quantised layer. */
+    size_t weight_rows, weight_proj_rows;
 } mts_sru_array_sizes;
 mts_status mts_sru_layer_array_sizes(const mts_sru_layer *layer, mts_sru_array_sizes *sizes);
 
 typedef struct mts_qrnn_array_sizes {
     size_t weight, bias;
+    size_t weight_rows;         /* rows of weight: its scales when quantised */
 } mts_qrnn_array_sizes;
 mts_status mts_qrnn_layer_array_sizes(const mts_qrnn_layer *layer,
                                       mts_qrnn_array_sizes *sizes);

@@ -33,6 +33,11 @@ typedef struct mts_qrnn_layer {
      * G = 2 + input_gate + output_gate; columns [x_t | x_{t-1} | ...]. */
     const float *weight;
     const float *bias;          /* [G*H] */
+    /* int8 weights (docs/quantization.md); a zeroed tail is a float model.
+     * With quant != 0 the product uses weight_q (weight may be NULL). */
+    uint8_t quant;              /* mts_quant (mtsrnn/quantize.h) */
+    const int8_t *weight_q;     /* same layout as weight */
+    const float *weight_scale;  /* [G*H]: one scale per row of weight_q */
 } mts_qrnn_layer;
 
 #ifdef __cplusplus

@@ -60,6 +60,15 @@ typedef struct mts_sru_layer {
     const float *bias;          /* [2][D*d] = bf | br */
     const float *norm_weight;   /* [n] (before) or [D*d] (after); NULL without norm */
     const float *norm_bias;     /* same shape as norm_weight */
+    /* int8 weights (docs/quantization.md). A zeroed tail (quant 0, NULLs)
+     * is a float model. With quant != 0 the products use weight_q and
+     * weight_proj_q (weight and weight_proj may then be NULL); biases,
+     * weight_c and norms stay float32. */
+    uint8_t quant;                  /* mts_quant (mtsrnn/quantize.h) */
+    const int8_t *weight_q;         /* same layout as weight */
+    const float *weight_scale;      /* [D*k*d]: one scale per row of weight_q */
+    const int8_t *weight_proj_q;    /* [p][n], or NULL when p == 0 */
+    const float *weight_proj_scale; /* [p], or NULL when p == 0 */
 } mts_sru_layer;
 
 #ifdef __cplusplus

@@ -1,0 +1,155 @@
+/* Portable register-blocked int8 products (docs/quantization.md), the int8
+ * counterparts of gemm_tiled.c: a tile computes MTS_I8_TILE_ROWS outputs for
+ * MTS_I8_TILE_STEPS time steps, so each weight byte loaded serves every step
+ * of the tile and the weight stream is read once per block of T steps.
+ *
+ * int8-w:  Y[t][r] = w_scale[r] * (sum_i (float)Wq[r][i] * X[t][i]); each
+ *          (row, step) sums in MTS_I8_LANES lanes (i = lane mod lanes) added
+ *          in a fixed pairwise order, then the tail in order: the order
+ *          depends only on depth, so results are bit-identical for every T
+ *          (built with -ffp-contract=off, kernels/CMakeLists.txt: GCC would
+ *          fuse the multiply-adds into FMAs for some tile shapes only).
+ * int8-wa: acc = sum_i Wq[r][i] * Xq[t][i] in int32 (exact, so bit-identical
+ *          to the reference), Y[t][r] = (float)acc * (w_scale[r] * x_scale[t]).
+ */
+#include "mtsrnn/gemm.h"
+
+#include "../compiler.h"
+
+#define MTS_I8_TILE_ROWS 4
+#define MTS_I8_TILE_STEPS 4
+#define MTS_I8_LANES 8
+
+static MTS_ALWAYS_INLINE void i8f32_tile(size_t rows, size_t steps, size_t depth,
+                                         const int8_t *w, size_t w_stride,
+                                         const float *w_scale,
+                                         const float *x, size_t x_stride,
+                                         float *y, size_t y_stride)
+{
+    float acc[MTS_I8_TILE_ROWS][MTS_I8_TILE_STEPS][MTS_I8_LANES];
+    for (size_t r = 0; r < rows; r++)
+        for (size_t t = 0; t < steps; t++)
+            for (size_t l = 0; l < MTS_I8_LANES; l++)
+                acc[r][t][l] = 0.0f;
+
+    size_t i = 0;
+    for (; i + MTS_I8_LANES <= depth; i += MTS_I8_LANES) {
+        for (size_t r = 0; r < rows; r++) {
+            const int8_t *w_ri = w + r * w_stride + i;
+            for (size_t t = 0; t < steps; t++) {
+                const float *x_ti = x + t * x_stride + i;
+                for (size_t l = 0; l < MTS_I8_LANES; l++)
+                    acc[r][t][l] += (float)w_ri[l] * x_ti[l];
+            }
+        }
+    }
+
+    for (size_t r = 0; r < rows; r++) {
+        for (size_t t = 0; t < steps; t++) {
+            for (size_t half = MTS_I8_LANES / 2; half > 0; half /= 2)
+                for (size_t l = 0; l < half; l++)
+                    acc[r][t][l] += acc[r][t][l + half];
+            float sum = acc[r][t][0];
+            for (size_t k = i; k < depth; k++)
+                sum += (float)w[r * w_stride + k] * x[t * x_stride + k];
+            y[t * y_stride + r] = w_scale[r] * sum;
+        }
+    }
+}
+
+static MTS_ALWAYS_INLINE void i8i8_tile(size_t rows, size_t steps, size_t depth,
+                                        const int8_t *w, size_t w_stride,
+                                        const float *w_scale,
+                                        const int8_t *xq, size_t xq_stride,
+                                        const float *x_scale,
+                                        float *y, size_t y_stride)
+{
+    int32_t acc[MTS_I8_TILE_ROWS][MTS_I8_TILE_STEPS];
+    for (size_t r = 0; r < rows; r++)
+        for (size_t t = 0; t < steps; t++)
+            acc[r][t] = 0;
+    for (size_t i = 0; i < depth; i++) {
+        int32_t x_i[MTS_I8_TILE_STEPS];
+        for (size_t t = 0; t < steps; t++)
+            x_i[t] = xq[t * xq_stride + i];
+        for (size_t r = 0; r < rows; r++) {
+            int32_t w_ri = w[r * w_stride + i];
+            for (size_t t = 0; t < steps; t++)
+                acc[r][t] += w_ri * x_i[t];
+        }
+    }
+    for (size_t r = 0; r < rows; r++)
+        for (size_t t = 0; t < steps; t++)
+            y[t * y_stride + r] = (float)acc[r][t] * (w_scale[r] * x_scale[t]);
+}
+
+/* All step tiles of one group of `rows` output rows: 4-step tiles, then 2
+ * and 1 for the rest (each shape specialised by inlining). */
+static MTS_ALWAYS_INLINE void i8f32_row_group(size_t rows, size_t depth, size_t steps,
+                                              const int8_t *w, size_t w_stride,
+                                              const float *w_scale,
+                                              const float *x, size_t x_stride,
+                                              float *y, size_t y_stride)
+{
+    size_t t = 0;
+    for (; t + MTS_I8_TILE_STEPS <= steps; t += MTS_I8_TILE_STEPS)
+        i8f32_tile(rows, MTS_I8_TILE_STEPS, depth, w, w_stride, w_scale,
+                   x + t * x_stride, x_stride, y + t * y_stride, y_stride);
+    if (t + 2 <= steps) {
+        i8f32_tile(rows, 2, depth, w, w_stride, w_scale,
+                   x + t * x_stride, x_stride, y + t * y_stride, y_stride);
+        t += 2;
+    }
+    if (t < steps)
+        i8f32_tile(rows, 1, depth, w, w_stride, w_scale,
+                   x + t * x_stride, x_stride, y + t * y_stride, y_stride);
+}
+
+static MTS_ALWAYS_INLINE void i8i8_row_group(size_t rows, size_t depth, size_t steps,
+                                             const int8_t *w, size_t w_stride,
+                                             const float *w_scale,
+                                             const int8_t *xq, size_t xq_stride,
+                                             const float *x_scale,
+                                             float *y, size_t y_stride)
+{
+    size_t t = 0;
+    for (; t + MTS_I8_TILE_STEPS <= steps; t += MTS_I8_TILE_STEPS)
+        i8i8_tile(rows, MTS_I8_TILE_STEPS, depth, w, w_stride, w_scale,
+                  xq + t * xq_stride, xq_stride, x_scale + t, y + t * y_stride, y_stride);
+    if (t + 2 <= steps) {
+        i8i8_tile(rows, 2, depth, w, w_stride, w_scale,
+                  xq + t * xq_stride, xq_stride, x_scale + t, y + t * y_stride, y_stride);
+        t += 2;
+    }
+    if (t < steps)
+        i8i8_tile(rows, 1, depth, w, w_stride, w_scale,
+                  xq + t * xq_stride, xq_stride, x_scale + t, y + t * y_stride, y_stride);
+}
+
+void mts_gemm_i8f32_tiled(size_t rows, size_t depth, size_t steps,
+                          const int8_t *w, size_t w_stride, const float *w_scale,
+                          const float *x, size_t x_stride,
+                          float *y, size_t y_stride)
+{
+    size_t r = 0;
+    for (; r + MTS_I8_TILE_ROWS <= rows; r += MTS_I8_TILE_ROWS)
+        i8f32_row_group(MTS_I8_TILE_ROWS, depth, steps, w + r * w_stride, w_stride,
+                        w_scale + r, x, x_stride, y + r, y_stride);
+    for (; r < rows; r++)
+        i8f32_row_group(1, depth, steps, w + r * w_stride, w_stride,
+                        w_scale + r, x, x_stride, y + r, y_stride);
+}
+
+void mts_gemm_i8i8_tiled(size_t rows, size_t depth, size_t steps,
+                         const int8_t *w, size_t w_stride, const float *w_scale,
+                         const int8_t *xq, size_t xq_stride, const float *x_scale,
+                         float *y, size_t y_stride)
+{
+    size_t r = 0;
+    for (; r + MTS_I8_TILE_ROWS <= rows; r += MTS_I8_TILE_ROWS)
+        i8i8_row_group(MTS_I8_TILE_ROWS, depth, steps, w + r * w_stride, w_stride,
+                       w_scale + r, xq, xq_stride, x_scale, y + r, y_stride);
+    for (; r < rows; r++)
+        i8i8_row_group(1, depth, steps, w + r * w_stride, w_stride,
+                       w_scale + r, xq, xq_stride, x_scale, y + r, y_stride);
+}

@@ -1,0 +1,528 @@
+/* C tests of the int8 products and the per-step activation quantiser
+ * (docs/quantization.md), against expectations computed here independently
+ * in double precision (a float32 operation is replayed as the double result
+ * rounded to float, which is exact for one +, *, / of floats):
+ *   - mts_quantize_rows_i8 bit-exact, including ties, zero, tiny and
+ *     non-finite rows;
+ *   - every int8 x int8 variant bit-exact (int32 sums; with unit scales
+ *     the output is the accumulator itself), every int8-w variant within
+ *     a float32 rounding bound;
+ *   - each variant bit-identical across block sizes T;
+ *   - guard values around every output to catch stray writes (and ASan);
+ *   - quantised model descriptors: validation status codes, and forward
+ *     runs with exactly the workspace the size query asks for (ASan checks
+ *     the int8 scratch), bit-identical across block sizes.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mtsrnn/gemm.h"
+#include "mtsrnn/model.h"
+#include "mtsrnn/quantize.h"
+
+static int passed, failed;
+
+#define CHECK(cond, ...)                                                \
+    do {                                                                \
+        if (cond) {                                                     \
+            passed++;                                                   \
+        } else {                                                        \
+            failed++;                                                   \
+            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+            fprintf(stderr, __VA_ARGS__);                               \
+            fputc('\n', stderr);                                        \
+        }                                                               \
+    } while (0)
+
+static uint64_t rng_state = 0x2545F4914F6CDD1Du;
+
+static uint32_t rng_u32(void)
+{
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return (uint32_t)((rng_state * 0x2545F4914F6CDD1Du) >> 32);
+}
+
+static float rng_uniform(float bound)
+{
+    return bound * ((float)(rng_u32() >> 8) * (2.0f / 16777216.0f) - 1.0f);
+}
+
+static int8_t rng_i8(void)
+{
+    return (int8_t)((int)(rng_u32() % 255u) - 127);
+}
+
+static int same_bits(float a, float b)
+{
+    return memcmp(&a, &b, sizeof a) == 0;
+}
+
+#define GUARD 4
+static const float guard_value = -12345.0f;
+
+/* ---- the quantiser ------------------------------------------------------ */
+
+/* Expected Xq and x_scale of one row, from the arithmetic in
+ * docs/quantization.md, in double with explicit rounding to float. */
+static void expected_quantize(size_t depth, const float *x, int8_t *q, float *scale)
+{
+    double absmax = 0.0;
+    int finite = 1;
+    for (size_t i = 0; i < depth; i++) {
+        if (!isfinite(x[i]))
+            finite = 0;
+        else if (fabs(x[i]) > absmax)
+            absmax = fabs(x[i]);
+    }
+    if (!finite || absmax < ldexp(1.0, -96)) {
+        for (size_t i = 0; i < depth; i++)
+            q[i] = 0;
+        *scale = 0.0f;
+        return;
+    }
+    float inv = (float)(127.0 / absmax);
+    for (size_t i = 0; i < depth; i++) {
+        double v = (double)(float)((double)x[i] * (double)inv);
+        v = fmin(fmax(v, -127.0), 127.0);
+        q[i] = (int8_t)nearbyint(v);   /* default rounding: ties to even */
+    }
+    *scale = (float)(absmax / 127.0);
+}
+
+static void check_quantize_row(size_t depth, const float *x, const char *what)
+{
+    int8_t q[GUARD + 64 + GUARD], want[64];
+    float scale[3] = {guard_value, guard_value, guard_value}, want_scale;
+    memset(q, 0x5A, sizeof q);
+    mts_quantize_rows_i8(1, depth, x, depth, q + GUARD, depth, scale + 1);
+    expected_quantize(depth, x, want, &want_scale);
+    int bad = 0;
+    for (size_t i = 0; i < depth; i++)
+        bad += q[GUARD + i] != want[i];
+    CHECK(bad == 0, "%s: %d of %zu values differ", what, bad, depth);
+    CHECK(same_bits(scale[1], want_scale), "%s: scale %.9g, expected %.9g", what,
+          (double)scale[1], (double)want_scale);
+    CHECK(same_bits(scale[0], guard_value) && same_bits(scale[2], guard_value),
+          "%s: wrote outside x_scale", what);
+    int guards = 0;
+    for (size_t i = 0; i < GUARD; i++)
+        guards += (q[i] != 0x5A) + (q[GUARD + depth + i] != 0x5A);
+    CHECK(guards == 0, "%s: wrote outside the row", what);
+}
+
+static void test_quantize(void)
+{
+    float x[64];
+    /* Exact ties: a_t = 127 gives inv = 1, so X itself is rounded. */
+    const float ties[] = {127.0f, 0.5f, 1.5f, 2.5f, -2.5f, -3.5f, 126.5f, -126.5f, 0.49999997f};
+    check_quantize_row(sizeof ties / sizeof ties[0], ties, "ties");
+    {
+        int8_t q[9];
+        float s;
+        mts_quantize_rows_i8(1, 9, ties, 9, q, 9, &s);
+        const int8_t want[] = {127, 0, 2, 2, -2, -4, 126, -126, 0};
+        CHECK(memcmp(q, want, sizeof want) == 0, "ties to even: got %d %d %d %d %d %d",
+              q[1], q[2], q[3], q[4], q[5], q[6]);
+    }
+    for (size_t i = 0; i < 64; i++)
+        x[i] = 0.0f;
+    check_quantize_row(64, x, "zeros");
+    x[17] = 1e-30f;
+    check_quantize_row(64, x, "tiny (below 2^-96)");
+    x[17] = 1e-28f;
+    x[3] = -3e-29f;
+    check_quantize_row(64, x, "small (above 2^-96)");
+    x[5] = NAN;
+    check_quantize_row(64, x, "NaN");
+    x[5] = -INFINITY;
+    check_quantize_row(64, x, "-inf");
+    x[5] = 3.4028235e38f;
+    check_quantize_row(64, x, "FLT_MAX");
+    for (int round = 0; round < 2000; round++) {
+        size_t depth = 1 + rng_u32() % 64;
+        float bound = ldexpf(1.0f, (int)(rng_u32() % 40) - 20);
+        for (size_t i = 0; i < depth; i++)
+            x[i] = rng_uniform(bound);
+        check_quantize_row(depth, x, "random");
+    }
+}
+
+/* ---- the products ------------------------------------------------------- */
+
+typedef struct problem {
+    size_t rows, depth, steps, w_stride, x_stride, y_stride;
+    int8_t *w;
+    float *w_scale;
+    float *x;
+    int8_t *xq;
+    float *x_scale;
+} problem;
+
+static void make_problem(problem *p, size_t rows, size_t depth, size_t steps, int unit_scales)
+{
+    p->rows = rows;
+    p->depth = depth;
+    p->steps = steps;
+    p->w_stride = depth + rng_u32() % 3;
+    p->x_stride = depth + rng_u32() % 3;
+    p->y_stride = rows + rng_u32() % 3;
+    p->w = malloc(rows * p->w_stride);
+    p->w_scale = malloc(rows * sizeof(float));
+    p->x = malloc(steps * p->x_stride * sizeof(float));
+    p->xq = malloc(steps * p->x_stride);
+    p->x_scale = malloc(steps * sizeof(float));
+    for (size_t i = 0; i < rows * p->w_stride; i++)
+        p->w[i] = rng_i8();
+    for (size_t i = 0; i < steps * p->x_stride; i++) {
+        p->x[i] = rng_uniform(2.0f);
+        p->xq[i] = rng_i8();
+    }
+    for (size_t r = 0; r < rows; r++)
+        p->w_scale[r] = unit_scales ? 1.0f : rng_uniform(0.01f);
+    for (size_t t = 0; t < steps; t++)
+        p->x_scale[t] = unit_scales ? 1.0f : rng_uniform(0.05f);
+}
+
+static void free_problem(problem *p)
+{
+    free(p->w);
+    free(p->w_scale);
+    free(p->x);
+    free(p->xq);
+    free(p->x_scale);
+}
+
+static float *new_output(const problem *p)
+{
+    size_t n = p->steps * p->y_stride + 2 * GUARD;
+    float *y = malloc(n * sizeof(float));
+    for (size_t i = 0; i < n; i++)
+        y[i] = guard_value;
+    return y;
+}
+
+/* Entries that are not outputs (padding and guards) keep guard_value. */
+static int stray_writes(const problem *p, const float *y)
+{
+    int stray = 0;
+    for (size_t i = 0; i < p->steps * p->y_stride + 2 * GUARD; i++) {
+        size_t k = i - GUARD;
+        int is_output = i >= GUARD && k < p->steps * p->y_stride && k % p->y_stride < p->rows;
+        if (!is_output && !same_bits(y[i], guard_value))
+            stray++;
+    }
+    return stray;
+}
+
+static float expected_i8i8(const problem *p, size_t t, size_t r)
+{
+    int64_t acc = 0;
+    for (size_t i = 0; i < p->depth; i++)
+        acc += (int64_t)p->w[r * p->w_stride + i] * p->xq[t * p->x_stride + i];
+    float scale = (float)((double)p->w_scale[r] * (double)p->x_scale[t]);
+    return (float)((double)(float)acc * (double)scale);
+}
+
+static void check_i8i8(const mts_gemm_i8i8_variant *v, const problem *p, const char *what)
+{
+    float *y = new_output(p);
+    v->fn(p->rows, p->depth, p->steps, p->w, p->w_stride, p->w_scale,
+          p->xq, p->x_stride, p->x_scale, y + GUARD, p->y_stride);
+    int bad = 0;
+    for (size_t t = 0; t < p->steps; t++)
+        for (size_t r = 0; r < p->rows; r++)
+            bad += !same_bits(y[GUARD + t * p->y_stride + r], expected_i8i8(p, t, r));
+    CHECK(bad == 0, "i8i8 %s %s (%zu x %zu x %zu): %d outputs differ", v->name, what,
+          p->rows, p->depth, p->steps, bad);
+    CHECK(stray_writes(p, y) == 0, "i8i8 %s: stray writes", v->name);
+
+    /* Block-size invariance: steps in blocks of T give the same bits. */
+    static const size_t blocks[] = {1, 2, 3, 5, 16};
+    for (size_t b = 0; b < sizeof blocks / sizeof blocks[0]; b++) {
+        float *yb = new_output(p);
+        for (size_t t0 = 0; t0 < p->steps; t0 += blocks[b]) {
+            size_t n = p->steps - t0 < blocks[b] ? p->steps - t0 : blocks[b];
+            v->fn(p->rows, p->depth, n, p->w, p->w_stride, p->w_scale,
+                  p->xq + t0 * p->x_stride, p->x_stride, p->x_scale + t0,
+                  yb + GUARD + t0 * p->y_stride, p->y_stride);
+        }
+        CHECK(memcmp(y, yb, (p->steps * p->y_stride + 2 * GUARD) * sizeof(float)) == 0,
+              "i8i8 %s (%zu x %zu x %zu): T = %zu differs from one call", v->name,
+              p->rows, p->depth, p->steps, blocks[b]);
+        free(yb);
+    }
+    free(y);
+}
+
+static void check_i8f32(const mts_gemm_i8f32_variant *v, const problem *p)
+{
+    float *y = new_output(p);
+    v->fn(p->rows, p->depth, p->steps, p->w, p->w_stride, p->w_scale,
+          p->x, p->x_stride, y + GUARD, p->y_stride);
+    int bad = 0;
+    double worst = 0.0;
+    for (size_t t = 0; t < p->steps; t++) {
+        for (size_t r = 0; r < p->rows; r++) {
+            double sum = 0.0, magnitude = 0.0;
+            for (size_t i = 0; i < p->depth; i++) {
+                double term = (double)p->w[r * p->w_stride + i] * (double)p->x[t * p->x_stride + i];
+                sum += term;
+                magnitude += fabs(term);
+            }
+            double want = (double)p->w_scale[r] * sum;
+            /* float32 summation: at most depth roundings of partial sums
+             * bounded by `magnitude`, plus the scaling. */
+            double bound = fabs((double)p->w_scale[r]) * magnitude *
+                           (double)(p->depth + 2) * 6.0e-8 + 1e-30;
+            double err = fabs((double)y[GUARD + t * p->y_stride + r] - want);
+            if (err > bound)
+                bad++;
+            if (err / bound > worst)
+                worst = err / bound;
+        }
+    }
+    CHECK(bad == 0, "i8f32 %s (%zu x %zu x %zu): %d outputs off, worst %.3g of the bound",
+          v->name, p->rows, p->depth, p->steps, bad, worst);
+    CHECK(stray_writes(p, y) == 0, "i8f32 %s: stray writes", v->name);
+
+    /* Bit-identical across block sizes, and against the reference variant
+     * only within the bound above (other summation orders). */
+    static const size_t blocks[] = {1, 2, 3, 5, 16};
+    for (size_t b = 0; b < sizeof blocks / sizeof blocks[0]; b++) {
+        float *yb = new_output(p);
+        for (size_t t0 = 0; t0 < p->steps; t0 += blocks[b]) {
+            size_t n = p->steps - t0 < blocks[b] ? p->steps - t0 : blocks[b];
+            v->fn(p->rows, p->depth, n, p->w, p->w_stride, p->w_scale,
+                  p->x + t0 * p->x_stride, p->x_stride, yb + GUARD + t0 * p->y_stride,
+                  p->y_stride);
+        }
+        CHECK(memcmp(y, yb, (p->steps * p->y_stride + 2 * GUARD) * sizeof(float)) == 0,
+              "i8f32 %s (%zu x %zu x %zu): T = %zu differs from one call", v->name,
+              p->rows, p->depth, p->steps, blocks[b]);
+        free(yb);
+    }
+    free(y);
+}
+
+static void test_products(void)
+{
+    static const size_t shapes[][3] = {
+        {1, 1, 1}, {1, 7, 1}, {3, 8, 2}, {4, 9, 4}, {5, 16, 5}, {7, 17, 9},
+        {8, 33, 16}, {9, 64, 3}, {13, 100, 7}, {16, 257, 17}, {3, 1040, 5},
+    };
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        for (int unit = 0; unit <= 1; unit++) {
+            problem p;
+            make_problem(&p, shapes[s][0], shapes[s][1], shapes[s][2], unit);
+            for (size_t v = 0; v < mts_gemm_i8i8_variant_count; v++)
+                check_i8i8(&mts_gemm_i8i8_variants[v], &p,
+                           unit ? "unit scales (accumulators)" : "random scales");
+            for (size_t v = 0; v < mts_gemm_i8f32_variant_count; v++)
+                check_i8f32(&mts_gemm_i8f32_variants[v], &p);
+            free_problem(&p);
+        }
+    }
+    /* Extremes: every product +-127 * +-127 at the deepest depth tested. */
+    problem p;
+    make_problem(&p, 5, 1040, 3, 1);
+    for (size_t i = 0; i < p.rows * p.w_stride; i++)
+        p.w[i] = (int8_t)((i & 1) ? -127 : 127);
+    for (size_t i = 0; i < p.steps * p.x_stride; i++)
+        p.xq[i] = (int8_t)((i & 1) ? -127 : 127);
+    for (size_t v = 0; v < mts_gemm_i8i8_variant_count; v++)
+        check_i8i8(&mts_gemm_i8i8_variants[v], &p, "extremes");
+    free_problem(&p);
+    CHECK((double)MTS_I8_MAX_DEPTH * 127.0 * 127.0 <= 2147483647.0 &&
+              (double)(MTS_I8_MAX_DEPTH + 1) * 127.0 * 127.0 > 2147483647.0,
+          "MTS_I8_MAX_DEPTH is the largest depth whose sums fit in int32");
+}
+
+/* The quantiser and the int8 product together equal the formula of scheme
+ * int8-wa applied to float inputs. */
+static void test_int8_wa_pipeline(void)
+{
+    problem p;
+    make_problem(&p, 6, 50, 7, 0);
+    for (size_t r = 0; r < p.rows; r++)
+        p.w_scale[r] = fabsf(p.w_scale[r]);
+    mts_quantize_rows_i8(p.steps, p.depth, p.x, p.x_stride, p.xq, p.x_stride, p.x_scale);
+    int8_t want_q[50];
+    float want_scale;
+    int bad = 0;
+    for (size_t t = 0; t < p.steps; t++) {
+        expected_quantize(p.depth, p.x + t * p.x_stride, want_q, &want_scale);
+        bad += memcmp(want_q, p.xq + t * p.x_stride, p.depth) != 0 ||
+               !same_bits(want_scale, p.x_scale[t]);
+    }
+    CHECK(bad == 0, "pipeline: %d rows quantised differently", bad);
+    for (size_t v = 0; v < mts_gemm_i8i8_variant_count; v++)
+        check_i8i8(&mts_gemm_i8i8_variants[v], &p, "quantised inputs");
+    free_problem(&p);
+}
+
+/* ---- quantised models ---------------------------------------------------- */
+
+#define CHECK_STATUS(expr, expected)                                            \
+    do {                                                                        \
+        const mts_status got_ = (expr);                                         \
+        CHECK(got_ == (expected), "got %d (%s), expected %d (%s)", (int)got_,   \
+              mts_status_str(got_), (int)(expected), mts_status_str(expected)); \
+    } while (0)
+
+/* Run seq_len steps in blocks of `block` with an exact-size workspace. */
+static mts_status run_model(const mts_model *model, size_t block, const float *x,
+                            size_t seq_len, float *h)
+{
+    size_t state_floats, bytes;
+    mts_status status = mts_model_state_size(model, &state_floats);
+    if (status == MTS_OK)
+        status = mts_model_workspace_size(model, block, seq_len, &bytes);
+    if (status != MTS_OK)
+        return status;
+    float *state = calloc(state_floats, sizeof(float));
+    void *workspace = malloc(bytes);
+    const mts_run_options options = {block, NULL};
+    status = mts_model_forward(model, &options, state, state_floats, x, seq_len, h, workspace,
+                               bytes);
+    free(state);
+    free(workspace);
+    return status;
+}
+
+static void test_quantized_models(void)
+{
+    /* SRU: n = 12 -> projection p = 5 -> D = 2 directions of d = 3 (k = 4). */
+    enum { N = 12, P = 5, D = 3, K = 4, ROWS = 2 * K * D, L = 23 };
+    static int8_t weight_q[ROWS * P], proj_q[P * N];
+    static float weight_scale[ROWS], proj_scale[P], bias[4 * D], weight_c[4 * D];
+    static float x[L * N], h_one[L * 2 * D], h[L * 2 * D];
+    for (size_t i = 0; i < ROWS * P; i++)
+        weight_q[i] = rng_i8();
+    for (size_t i = 0; i < P * N; i++)
+        proj_q[i] = rng_i8();
+    for (size_t i = 0; i < ROWS; i++)
+        weight_scale[i] = 0.004f + 0.001f * (float)(i % 3);
+    for (size_t i = 0; i < P; i++)
+        proj_scale[i] = 0.003f;
+    for (size_t i = 0; i < 4 * D; i++) {
+        bias[i] = rng_uniform(0.5f);
+        weight_c[i] = rng_uniform(0.5f);
+    }
+    for (size_t i = 0; i < L * N; i++)
+        x[i] = rng_uniform(2.0f);
+    mts_sru_layer layer = {0};
+    layer.input_size = N;
+    layer.hidden_size = D;
+    layer.num_directions = 2;
+    layer.projection_size = P;
+    layer.skip = MTS_SKIP_PROJECTED;
+    layer.scale_x = 1.0f;
+    layer.weight_c = weight_c;
+    layer.bias = bias;
+    layer.weight_q = weight_q;
+    layer.weight_scale = weight_scale;
+    layer.weight_proj_q = proj_q;
+    layer.weight_proj_scale = proj_scale;
+    const mts_model model = {MTS_CELL_SRU, 1, &layer, NULL};
+
+    /* Float model descriptor without float weights. */
+    CHECK_STATUS(mts_model_check(&model), MTS_ERR_NULL_POINTER);
+    for (uint8_t quant = MTS_QUANT_INT8_W; quant <= MTS_QUANT_INT8_WA; quant++) {
+        layer.quant = quant;
+        CHECK_STATUS(mts_model_check(&model), MTS_OK);
+        CHECK_STATUS(run_model(&model, L, x, L, h_one), MTS_OK);
+        static const size_t blocks[] = {1, 2, 5, 16};
+        for (size_t b = 0; b < sizeof blocks / sizeof blocks[0]; b++) {
+            CHECK_STATUS(run_model(&model, blocks[b], x, L, h), MTS_OK);
+            CHECK(memcmp(h, h_one, sizeof h) == 0, "SRU quant %d: T = %zu differs", quant,
+                  blocks[b]);
+        }
+        int finite = 1;
+        for (size_t i = 0; i < L * 2 * D; i++)
+            finite &= isfinite(h_one[i]) != 0;
+        CHECK(finite, "SRU quant %d: non-finite output", quant);
+    }
+    layer.weight_proj_scale = NULL;
+    CHECK_STATUS(mts_model_check(&model), MTS_ERR_NULL_POINTER);
+    layer.weight_proj_scale = proj_scale;
+    layer.weight_scale = NULL;
+    CHECK_STATUS(mts_model_check(&model), MTS_ERR_NULL_POINTER);
+    layer.weight_scale = weight_scale;
+    layer.quant = 3;
+    CHECK_STATUS(mts_model_check(&model), MTS_ERR_BAD_CONFIG);
+    /* int8-wa needs every product depth <= MTS_I8_MAX_DEPTH (sizes only). */
+    mts_sru_layer deep = layer;
+    deep.quant = MTS_QUANT_INT8_WA;
+    deep.input_size = MTS_I8_MAX_DEPTH + 1;
+    mts_sru_array_sizes sizes;
+    CHECK_STATUS(mts_sru_layer_array_sizes(&deep, &sizes), MTS_ERR_BAD_CONFIG);
+    deep.quant = MTS_QUANT_INT8_W;
+    CHECK_STATUS(mts_sru_layer_array_sizes(&deep, &sizes), MTS_OK);
+    CHECK(sizes.weight_rows == ROWS && sizes.weight_proj_rows == P, "rows %zu %zu",
+          sizes.weight_rows, sizes.weight_proj_rows);
+
+    /* QRNN window 2, fo-pooling, two layers (the second float). */
+    enum { QN = 7, QH = 6, QG = 3, QW = 2 };
+    static int8_t qweight_q[QG * QH * QW * QN];
+    static float qweight_scale[QG * QH], qbias[QG * QH], qweight2[QG * QH * QW * QH];
+    static float qh_one[L * QH], qh[L * QH];
+    for (size_t i = 0; i < sizeof qweight_q; i++)
+        qweight_q[i] = rng_i8();
+    for (size_t i = 0; i < QG * QH; i++) {
+        qweight_scale[i] = 0.003f;
+        qbias[i] = rng_uniform(0.5f);
+    }
+    for (size_t i = 0; i < QG * QH * QW * QH; i++)
+        qweight2[i] = rng_uniform(0.3f);
+    mts_qrnn_layer qlayers[2] = {{0}, {0}};
+    qlayers[0].input_size = QN;
+    qlayers[0].hidden_size = QH;
+    qlayers[0].window = QW;
+    qlayers[0].output_gate = 1;
+    qlayers[0].bias = qbias;
+    qlayers[0].weight_q = qweight_q;
+    qlayers[0].weight_scale = qweight_scale;
+    qlayers[1] = qlayers[0];
+    qlayers[1].input_size = QH;
+    qlayers[1].weight = qweight2;
+    qlayers[1].weight_q = NULL;
+    qlayers[1].weight_scale = NULL;
+    const mts_model qmodel = {MTS_CELL_QRNN, 2, NULL, qlayers};
+    CHECK_STATUS(mts_model_check(&qmodel), MTS_ERR_NULL_POINTER);
+    for (uint8_t quant = MTS_QUANT_INT8_W; quant <= MTS_QUANT_INT8_WA; quant++) {
+        qlayers[0].quant = quant;
+        CHECK_STATUS(mts_model_check(&qmodel), MTS_OK);
+        CHECK_STATUS(run_model(&qmodel, 1, x, L, qh_one), MTS_OK);
+        static const size_t blocks[] = {2, 3, 16, 64};
+        for (size_t b = 0; b < sizeof blocks / sizeof blocks[0]; b++) {
+            CHECK_STATUS(run_model(&qmodel, blocks[b], x, L, qh), MTS_OK);
+            CHECK(memcmp(qh, qh_one, sizeof qh) == 0, "QRNN quant %d: T = %zu differs", quant,
+                  blocks[b]);
+        }
+    }
+    qlayers[0].quant = MTS_QUANT_INT8_WA;
+    qlayers[0].input_size = MTS_I8_MAX_DEPTH / 2 + 1; /* window 2: depth too large */
+    mts_qrnn_array_sizes qsizes;
+    CHECK_STATUS(mts_qrnn_layer_array_sizes(&qlayers[0], &qsizes), MTS_ERR_BAD_CONFIG);
+}
+
+int main(void)
+{
+    test_quantize();
+    test_products();
+    test_int8_wa_pipeline();
+    test_quantized_models();
+    for (size_t v = 0; v < mts_gemm_i8i8_variant_count; v++)
+        printf("i8i8 variant: %s (%s)\n", mts_gemm_i8i8_variants[v].name,
+               mts_gemm_i8i8_variants[v].summary);
+    for (size_t v = 0; v < mts_gemm_i8f32_variant_count; v++)
+        printf("i8f32 variant: %s (%s)\n", mts_gemm_i8f32_variants[v].name,
+               mts_gemm_i8f32_variants[v].summary);
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
