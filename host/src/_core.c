@@ -630,23 +630,37 @@ static PyObject *core_status_str(PyObject *module, PyObject *arg)
 
 /* ---- module functions ------------------------------------------------- */
 
+/* ((name, summary), ...) of a variant table. The kernels' tables
+ * (mts_gemm_*_variant) and the host peers' all begin their entries with
+ * these two strings; VARIANT_TUPLE passes where they are and the entry size. */
+static PyObject *variant_tuple(const char *const *name, const char *const *summary,
+                               size_t entry_size, size_t count)
+{
+    PyObject *variants = PyTuple_New((Py_ssize_t)count);
+    if (variants == NULL)
+        return NULL;
+    for (size_t i = 0; i < count; i++) {
+        const char *const *name_i =
+            (const char *const *)(const void *)((const char *)name + i * entry_size);
+        const char *const *summary_i =
+            (const char *const *)(const void *)((const char *)summary + i * entry_size);
+        PyObject *entry = Py_BuildValue("(ss)", *name_i, *summary_i);
+        if (entry == NULL) {
+            Py_DECREF(variants);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(variants, (Py_ssize_t)i, entry);
+    }
+    return variants;
+}
+#define VARIANT_TUPLE(table, count) \
+    variant_tuple(&(table)[0].name, &(table)[0].summary, sizeof (table)[0], (count))
+
 static PyObject *core_gemm_variants(PyObject *module, PyObject *unused)
 {
     (void)module;
     (void)unused;
-    PyObject *names = PyTuple_New((Py_ssize_t)mts_gemm_f32_variant_count);
-    if (names == NULL)
-        return NULL;
-    for (size_t i = 0; i < mts_gemm_f32_variant_count; i++) {
-        PyObject *entry = Py_BuildValue("(ss)", mts_gemm_f32_variants[i].name,
-                                        mts_gemm_f32_variants[i].summary);
-        if (entry == NULL) {
-            Py_DECREF(names);
-            return NULL;
-        }
-        PyTuple_SET_ITEM(names, (Py_ssize_t)i, entry);
-    }
-    return names;
+    return VARIANT_TUPLE(mts_gemm_f32_variants, mts_gemm_f32_variant_count);
 }
 
 /* host_gemm_variants() -> ((name, summary), ...): the benchmark peers that
@@ -655,19 +669,7 @@ static PyObject *core_host_gemm_variants(PyObject *module, PyObject *unused)
 {
     (void)module;
     (void)unused;
-    PyObject *names = PyTuple_New((Py_ssize_t)HOST_GEMM_VARIANT_COUNT);
-    if (names == NULL)
-        return NULL;
-    for (size_t i = 0; i < HOST_GEMM_VARIANT_COUNT; i++) {
-        PyObject *entry = Py_BuildValue("(ss)", host_gemm_variants[i].name,
-                                        host_gemm_variants[i].summary);
-        if (entry == NULL) {
-            Py_DECREF(names);
-            return NULL;
-        }
-        PyTuple_SET_ITEM(names, (Py_ssize_t)i, entry);
-    }
-    return names;
+    return VARIANT_TUPLE(host_gemm_variants, HOST_GEMM_VARIANT_COUNT);
 }
 
 /* One pass of the read-bandwidth probe over `lines` 64-byte lines: integer
@@ -900,32 +902,15 @@ done:
     return result;
 }
 
-/* gemm_i8_variants() -> (int8-w names, int8-wa names), defaults first. */
+/* gemm_i8_variants() -> (int8-w variants, int8-wa variants), each
+ * ((name, summary), ...), defaults first. */
 static PyObject *core_gemm_i8_variants(PyObject *module, PyObject *unused)
 {
     (void)module;
     (void)unused;
-    PyObject *w = PyTuple_New((Py_ssize_t)mts_gemm_i8f32_variant_count);
-    PyObject *wa = PyTuple_New((Py_ssize_t)mts_gemm_i8i8_variant_count);
-    if (w == NULL || wa == NULL)
-        goto fail;
-    for (size_t i = 0; i < mts_gemm_i8f32_variant_count; i++) {
-        PyObject *name = PyUnicode_FromString(mts_gemm_i8f32_variants[i].name);
-        if (name == NULL)
-            goto fail;
-        PyTuple_SET_ITEM(w, (Py_ssize_t)i, name);
-    }
-    for (size_t i = 0; i < mts_gemm_i8i8_variant_count; i++) {
-        PyObject *name = PyUnicode_FromString(mts_gemm_i8i8_variants[i].name);
-        if (name == NULL)
-            goto fail;
-        PyTuple_SET_ITEM(wa, (Py_ssize_t)i, name);
-    }
-    return Py_BuildValue("(NN)", w, wa);
-fail:
-    Py_XDECREF(w);
-    Py_XDECREF(wa);
-    return NULL;
+    return Py_BuildValue(
+        "(NN)", VARIANT_TUPLE(mts_gemm_i8f32_variants, mts_gemm_i8f32_variant_count),
+        VARIANT_TUPLE(mts_gemm_i8i8_variants, mts_gemm_i8i8_variant_count));
 }
 
 static PyMethodDef core_methods[] = {
@@ -934,7 +919,7 @@ static PyMethodDef core_methods[] = {
     {"gemm_i8", core_gemm_i8, METH_VARARGS,
      "gemm_i8(scheme, index, rows, depth, steps, wq, w_scale, x, x_scale, y): int8 product"},
     {"gemm_i8_variants", core_gemm_i8_variants, METH_NOARGS,
-     "gemm_i8_variants() -> (int8-w names, int8-wa names), defaults first"},
+     "gemm_i8_variants() -> (int8-w variants, int8-wa variants), each ((name, summary), ...)"},
     {"load_file", core_load_file, METH_VARARGS,
      "load_file(data, skip_crc=False) -> Model, validated by the C loader, weights in place"},
     {"status_str", core_status_str, METH_O, "status_str(code) -> description"},

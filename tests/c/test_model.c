@@ -19,44 +19,7 @@
 #include "mtsrnn/gemm.h"
 #include "mtsrnn/model.h"
 
-static int passed, failed;
-
-#define CHECK(cond, ...)                                                \
-    do {                                                                \
-        if (cond) {                                                     \
-            passed++;                                                   \
-        } else {                                                        \
-            failed++;                                                   \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-            fprintf(stderr, __VA_ARGS__);                               \
-            fputc('\n', stderr);                                        \
-        }                                                               \
-    } while (0)
-
-#define CHECK_STATUS(expr, expected)                                            \
-    do {                                                                        \
-        const mts_status got_ = (expr);                                         \
-        CHECK(got_ == (expected), "got %d (%s), expected %d (%s)", (int)got_,   \
-              mts_status_str(got_), (int)(expected), mts_status_str(expected)); \
-    } while (0)
-
-/* ---- deterministic random numbers (xorshift64*) ----------------------- */
-
-static uint64_t rng_state = 0x9E3779B97F4A7C15u;
-
-static uint32_t rng_u32(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return (uint32_t)((rng_state * 0x2545F4914F6CDD1Du) >> 32);
-}
-
-/* Uniform in [-bound, bound). */
-static float rng_uniform(float bound)
-{
-    return bound * ((float)(rng_u32() >> 8) * (2.0f / 16777216.0f) - 1.0f);
-}
+#include "check.h"
 
 /* A malloc'd array of exactly n random floats (never NULL for n == 0). */
 static float *random_floats(size_t n, float bound)
@@ -562,6 +525,5 @@ int main(void)
     test_gemm_variants();
     test_sru_invariance();
     test_qrnn_invariance();
-    printf("model: %d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return check_summary("model");
 }

@@ -23,34 +23,7 @@
 #include "mtsrnn/model.h"
 #include "mtsrnn/quantize.h"
 
-static int passed, failed;
-
-#define CHECK(cond, ...)                                                \
-    do {                                                                \
-        if (cond) {                                                     \
-            passed++;                                                   \
-        } else {                                                        \
-            failed++;                                                   \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-            fprintf(stderr, __VA_ARGS__);                               \
-            fputc('\n', stderr);                                        \
-        }                                                               \
-    } while (0)
-
-static uint64_t rng_state = 0x2545F4914F6CDD1Du;
-
-static uint32_t rng_u32(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return (uint32_t)((rng_state * 0x2545F4914F6CDD1Du) >> 32);
-}
-
-static float rng_uniform(float bound)
-{
-    return bound * ((float)(rng_u32() >> 8) * (2.0f / 16777216.0f) - 1.0f);
-}
+#include "check.h"
 
 static int8_t rng_i8(void)
 {
@@ -523,6 +496,5 @@ int main(void)
     for (size_t v = 0; v < mts_gemm_i8f32_variant_count; v++)
         printf("i8f32 variant: %s (%s)\n", mts_gemm_i8f32_variants[v].name,
                mts_gemm_i8f32_variants[v].summary);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return check_summary("quantized");
 }

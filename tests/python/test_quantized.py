@@ -37,7 +37,8 @@ from test_hostile_files import (
 
 reference = load_reference_standalone()
 
-I8F32_VARIANTS, I8I8_VARIANTS = _core.gemm_i8_variants()
+I8F32_VARIANTS, I8I8_VARIANTS = (tuple(name for name, _summary in table)
+                                  for table in _core.gemm_i8_variants())
 
 # Accuracy of each scheme against the float model (docs/quantization.md):
 # max and mean |h_quantised - h_float| over unit-normal inputs, one layer of
