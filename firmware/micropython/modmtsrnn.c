@@ -347,6 +347,13 @@ void *memset(void *s, int c, size_t n)
     return mp_fun_table.memset_(s, c, n);
 }
 
+/* ... and memcpy for assignments of large structs (the loader copies whole
+ * layer descriptors). */
+void *memcpy(void *dst, const void *src, size_t n)
+{
+    return mp_fun_table.memmove_(dst, src, n);
+}
+
 mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *args)
 {
     MP_DYNRUNTIME_INIT_ENTRY

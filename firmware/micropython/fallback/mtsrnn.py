@@ -11,8 +11,12 @@ docs/micropython.md), reading the same .mts files (docs/model-format.md):
 Differences, by necessity: MicroPython cannot view a bytes object as float32
 without a copy, so Model copies the weights into array('f') objects (RAM
 equal to the file's weight bytes; the C module reads them in place). The
+int8 weights of quantised layers (format 1.1, docs/quantization.md) stay
+int8: they are copied into array('b') objects, one byte per weight. The
 arithmetic runs on MicroPython floats (float32 or float64, as the firmware
-was built) and is rounded to float32 wherever the kernels store a value.
+was built) and is rounded to float32 wherever the kernels store a value,
+and, for int8-wa, wherever docs/quantization.md computes in float32 (through
+a one-element array('f'), a no-op on a float32 port).
 
 Hot loops carry @micropython.native (compile with mpy-cross -march=<arch>,
 or on the board); for a port without a native emitter, drop those lines
@@ -30,13 +34,19 @@ implementation = "python"
 _MAGIC = b"\x89MTS\r\n\x1a\n"
 _HEADER = "<8sHHIIIIIIIIIII8s"  # u64 fields as two u32 (boards without long ints)
 _SRU_RECORD = "<IIIIBBBBffI"
-_QRNN_RECORD = "<IIIBBHf12s"
+_QRNN_RECORD = "<IIIBBBBf12s"
 _TENSOR_RECORD = "<IIIIIIIIIIII"
 _CELL_SRU = 1
 _CELL_QRNN = 2
 _MAX_DIM = 0x1000000
 _SKIP_SCALED, _SKIP_PROJECTED = 1, 2
 _NORM_BEFORE, _NORM_AFTER = 1, 2
+_DTYPE_F32, _DTYPE_I8 = 1, 2
+_QUANT_NONE, _QUANT_INT8_W, _QUANT_INT8_WA = 0, 1, 2
+_I8_MAX_DEPTH = 133144  # MTS_I8_MAX_DEPTH: int8-wa sums of depth <= this fit int32
+_MIN_ABSMAX = 2.0 ** -96  # int8-wa: a smaller absmax quantises to zeros (127 / a may overflow)
+# Tensor kinds that may hold int8, per cell: the products' weights.
+_INT8_KINDS = {_CELL_SRU: (1, 2), _CELL_QRNN: (1,)}
 
 
 def _crc32_bitwise(data, end):
@@ -89,6 +99,88 @@ def _gemm(w, w_off, w_stride, rows, depth, x, x_off, x_stride, steps, out, accum
             for i in range(depth):
                 acc += w[wo + i] * x[xo + i]
             out[t * rows + r] = acc
+
+
+@micropython.native
+def _gemm_i8f32(w, scale, rows, depth, x, x_off, x_stride, steps, out):
+    # int8-w: out[t*rows + r] = scale[r] * sum_{i<depth} float(w[r*depth + i]) * x_t[i],
+    # x_t[i] = x[x_off + t*x_stride + i]
+    for r in range(rows):
+        wo = r * depth
+        s = scale[r]
+        for t in range(steps):
+            xo = x_off + t * x_stride
+            acc = 0.0
+            for i in range(depth):
+                acc += w[wo + i] * x[xo + i]
+            out[t * rows + r] = s * acc
+
+
+@micropython.native
+def _round_half_even(v):
+    # v a float with |v| <= 127; no libm needed (int() truncates toward zero, and
+    # v - int(v) is exact).
+    i = int(v)
+    frac = v - i
+    if frac > 0.5 or (frac == 0.5 and i & 1):
+        i += 1
+    elif frac < -0.5 or (frac == -0.5 and i & 1):
+        i -= 1
+    return i
+
+
+@micropython.native
+def _quantize_rows(x, x_off, x_stride, depth, steps, xq, x_scale, f32):
+    # int8-wa, per step t, in float32 (f32: a one-element array('f') that rounds):
+    #   a = max_i |x_t[i]|; inv = f32(127 / a)
+    #   xq[t*depth + i] = round_half_even(clamp(f32(x_t[i] * inv), -127, 127))
+    #   x_scale[t] = f32(a / 127); all zeros when a < 2^-96 or x_t holds NaN or inf.
+    for t in range(steps):
+        xo = x_off + t * x_stride
+        qo = t * depth
+        a = 0.0
+        finite = 0.0  # v - v is 0 for finite v, NaN for NaN and inf
+        for i in range(depth):
+            v = x[xo + i]
+            finite += v - v
+            if v < 0.0:
+                v = -v
+            if v > a:
+                a = v
+        if finite != 0.0 or a < _MIN_ABSMAX:
+            for i in range(depth):
+                xq[qo + i] = 0
+            x_scale[t] = 0.0
+            continue
+        f32[0] = 127.0 / a
+        inv = f32[0]
+        for i in range(depth):
+            f32[0] = x[xo + i] * inv
+            v = f32[0]
+            if v > 127.0:
+                v = 127.0
+            elif v < -127.0:
+                v = -127.0
+            xq[qo + i] = _round_half_even(v)
+        x_scale[t] = a / 127.0  # rounded to float32 by the store
+
+
+@micropython.native
+def _gemm_i8i8(w, scale, rows, depth, xq, x_scale, steps, out, f32):
+    # int8-wa: acc = sum_{i<depth} w[r*depth + i] * xq[t*depth + i]   (Python int: exact)
+    #          out[t*rows + r] = f32(acc) * f32(scale[r] * x_scale[t])  (float32, this order)
+    for r in range(rows):
+        wo = r * depth
+        s = scale[r]
+        for t in range(steps):
+            xo = t * depth
+            acc = 0
+            for i in range(depth):
+                acc += w[wo + i] * xq[xo + i]
+            f32[0] = s * x_scale[t]
+            combined = f32[0]
+            f32[0] = acc
+            out[t * rows + r] = f32[0] * combined
 
 
 @micropython.native
@@ -195,7 +287,7 @@ class _Layer:
     pass
 
 
-def _read_tensors(data, size, header_end, count, num_layers, kinds):
+def _read_tensors(data, size, header_end, count, num_layers, kinds, int8_kinds):
     tensors = [{} for _ in range(num_layers)]
     for index in range(count):
         rec = struct.unpack_from(_TENSOR_RECORD, data, header_end + 48 * index)
@@ -203,22 +295,26 @@ def _read_tensors(data, size, header_end, count, num_layers, kinds):
         if rec[5] or rec[7] or rec[9] or rec[11]:
             _bad(f"tensor record {index} has a size beyond 32 bits")
         dim0, dim1, offset, nbytes = rec[4], rec[6], rec[8], rec[10]
-        if layer >= num_layers or kind < 1 or kind > kinds or dtype != 1 or ndim not in (1, 2):
+        if (layer >= num_layers or kind < 1 or kind > kinds or ndim not in (1, 2)
+                or not (dtype == _DTYPE_F32 or (dtype == _DTYPE_I8 and kind in int8_kinds))):
             _bad(f"tensor record {index}: layer {layer}, kind {kind}, dtype {dtype}, "
-                 f"ndim {ndim} out of range")
-        if dim0 == 0 or dim1 == 0 or (ndim == 1 and dim1 != 1) or nbytes != dim0 * dim1 * 4:
-            _bad(f"tensor record {index}: shape ({dim0}, {dim1}) and {nbytes} bytes disagree")
+                 f"ndim {ndim} out of range (dtype 2, int8, only for product weights)")
+        width = 4 if dtype == _DTYPE_F32 else 1
+        if dim0 == 0 or dim1 == 0 or (ndim == 1 and dim1 != 1) or nbytes != dim0 * dim1 * width:
+            _bad(f"tensor record {index}: shape ({dim0}, {dim1}) and {nbytes} bytes disagree "
+                 f"(dtype {dtype} has {width}-byte elements)")
         if offset % 64 or offset < header_end + 48 * count or offset + nbytes > size:
             _bad(f"tensor record {index}: data at {offset} (+{nbytes} bytes) is misplaced "
                  "or past the file end")
         if kind in tensors[layer]:
             _bad(f"tensor record {index} repeats kind {kind} of layer {layer}")
-        tensors[layer][kind] = (offset, dim0 * dim1)
+        tensors[layer][kind] = (offset, dim0 * dim1, dtype)
     return tensors
 
 
-def _take(data, tensors, layer, kind, count, what, required=True):
-    """A copy of tensor (layer, kind) as array('f') after checking its size."""
+def _take(data, tensors, layer, kind, count, what, required=True, int8=False):
+    """A copy of tensor (layer, kind) as array('f'), or array('b') when int8,
+    after checking its size and dtype."""
     entry = tensors[layer].pop(kind, None)
     if entry is None:
         if required:
@@ -226,17 +322,32 @@ def _take(data, tensors, layer, kind, count, what, required=True):
         return None
     if not required:
         _bad(f"layer {layer} has a {what} tensor its options do not use")
-    offset, found = entry
+    offset, found, dtype = entry
+    if (dtype == _DTYPE_I8) != int8:
+        _bad(f"layer {layer} {what} is " + ("int8 in a float32 layer" if not int8 else
+                                             "float32 in a quantised layer (int8 expected)"))
     if found != count:
-        _bad(f"layer {layer} {what} has {found} floats, its options need {count}")
+        _bad(f"layer {layer} {what} has {found} values, its options need {count}")
+    if int8:
+        return array.array("b", bytes(data[offset:offset + count]))
     return array.array("f", bytes(data[offset:offset + 4 * count]))
 
 
+def _check_quant(quant, depth, index):
+    if quant > _QUANT_INT8_WA:
+        _bad(f"layer {index}: quant {quant}, expected 0 (float32), 1 (int8-w) or 2 (int8-wa)")
+    if quant == _QUANT_INT8_WA and depth > _I8_MAX_DEPTH:
+        _bad(f"layer {index}: int8-wa product depth {depth} exceeds {_I8_MAX_DEPTH} (int32 sums)")
+
+
 def _sru_layer(data, fields, tensors, index):
-    n, d, dirs, p, act, skip, norm, _res, scale_x, eps, _res2 = fields
+    n, d, dirs, p, act, skip, norm, quant, scale_x, eps, reserved = fields
+    if reserved:
+        _bad(f"layer {index}: reserved bytes of the layer record are set")
     if not (0 < n <= _MAX_DIM and 0 < d <= _MAX_DIM and dirs in (1, 2) and p <= _MAX_DIM
             and act <= 1 and skip <= 2 and norm <= 2):
         _bad(f"layer {index}: SRU record out of range")
+    _check_quant(quant, max(n, p), index)
     if skip == _SKIP_SCALED and n != dirs * d:
         _bad(f"layer {index}: a scaled-input skip needs input size {n} == {dirs * d}")
     if norm and not eps > 0.0:
@@ -248,8 +359,13 @@ def _sru_layer(data, fields, tensors, index):
     layer.out = dirs * d
     layer.depth = p or n
     layer.rows = dirs * layer.k * d
-    layer.weight = _take(data, tensors, index, 1, layer.rows * layer.depth, "weight")
-    layer.weight_proj = _take(data, tensors, index, 2, p * n, "weight_proj", p > 0)
+    layer.quant = quant
+    int8 = quant != _QUANT_NONE
+    layer.weight = _take(data, tensors, index, 1, layer.rows * layer.depth, "weight", True, int8)
+    layer.weight_proj = _take(data, tensors, index, 2, p * n, "weight_proj", p > 0, int8)
+    layer.weight_scale = _take(data, tensors, index, 7, layer.rows, "weight_scale", int8)
+    layer.weight_proj_scale = _take(data, tensors, index, 8, p, "weight_proj_scale",
+                                    int8 and p > 0)
     layer.weight_c = None
     if 3 in tensors[index]:
         layer.weight_c = _take(data, tensors, index, 3, 2 * layer.out, "weight_c")
@@ -263,10 +379,13 @@ def _sru_layer(data, fields, tensors, index):
 
 
 def _qrnn_layer(data, fields, tensors, index):
-    n, hidden, window, input_gate, output_gate, _res, zoneout, _res2 = fields
+    n, hidden, window, input_gate, output_gate, quant, reserved, zoneout, reserved12 = fields
+    if reserved or reserved12 != b"\0" * 12:
+        _bad(f"layer {index}: reserved bytes of the layer record are set")
     if not (0 < n <= _MAX_DIM and 0 < hidden <= _MAX_DIM and 1 <= window <= 64
             and input_gate <= 1 and output_gate <= 1 and 0.0 <= zoneout <= 1.0):
         _bad(f"layer {index}: QRNN record out of range")
+    _check_quant(quant, window * n, index)
     layer = _Layer()
     layer.n, layer.hidden, layer.window = n, hidden, window
     layer.input_gate, layer.output_gate, layer.zoneout = input_gate, output_gate, zoneout
@@ -275,8 +394,11 @@ def _qrnn_layer(data, fields, tensors, index):
     layer.depth = window * n
     layer.rows = layer.gates * hidden
     layer.dirs = 1
-    layer.weight = _take(data, tensors, index, 1, layer.rows * layer.depth, "weight")
+    layer.quant = quant
+    int8 = quant != _QUANT_NONE
+    layer.weight = _take(data, tensors, index, 1, layer.rows * layer.depth, "weight", True, int8)
     layer.bias = _take(data, tensors, index, 2, layer.rows, "bias")
+    layer.weight_scale = _take(data, tensors, index, 3, layer.rows, "weight_scale", int8)
     layer.state = hidden + (window - 1) * n
     return layer
 
@@ -306,7 +428,7 @@ class Model:
             _bad("file_size beyond 32 bits")
         if size < file_size:
             _bad(f"model file truncated ({size} bytes, the header says {file_size})")
-        kinds = 6 if cell == _CELL_SRU else 2
+        kinds = 8 if cell == _CELL_SRU else 3
         if (head[4] != 64 or cell not in (_CELL_SRU, _CELL_QRNN) or not 1 <= num_layers <= 64
                 or not 1 <= num_tensors <= kinds * num_layers or head[10] != 64
                 or head[11] != 64 + 32 * num_layers or head[13] or head[14] != b"\0" * 8
@@ -314,7 +436,8 @@ class Model:
             _bad("header fields invalid")
         if check_crc and _crc32(data, file_size) != head[12]:
             _bad("CRC-32 mismatch (corrupt file)")
-        tensors = _read_tensors(data, file_size, head[11], num_tensors, num_layers, kinds)
+        tensors = _read_tensors(data, file_size, head[11], num_tensors, num_layers, kinds,
+                                _INT8_KINDS[cell])
         layers = []
         for index in range(num_layers):
             at = 64 + 32 * index
@@ -383,6 +506,16 @@ class Stream:
         self._projected = floats(steps * max(getattr(layer, "p", 0) for layer in layers))
         self._u = floats(steps * max(layer.rows for layer in layers))
         self._history = floats(history)
+        # Quantised QRNN layers: the product rows [x_t | x_{t-1} | ...] gathered
+        # (the per-step quantiser and the row scales need the whole row).
+        self._gathered = floats(steps * max([layer.depth for layer in layers
+                                             if self.model.cell == "qrnn" and layer.quant] + [0]))
+        # int8-wa: the quantised product inputs and their per-step scales.
+        wa = [layer for layer in layers if layer.quant == _QUANT_INT8_WA]
+        self._xq = array.array("b", bytes(steps * max(
+            max(layer.n, layer.depth) for layer in wa))) if wa else None
+        self._x_scale = floats(steps) if wa else None
+        self._f32 = floats(1)  # rounds a MicroPython float to float32
         self._capacity = steps
 
     def reset(self):
@@ -439,12 +572,12 @@ class Stream:
                         layer.norm_bias, layer.eps)
             product_in, product_off = self._normed, 0
         if layer.p:
-            _gemm(layer.weight_proj, 0, n, layer.p, n, product_in, product_off, n, steps,
-                  self._projected, False)
+            self._product(layer.quant, layer.weight_proj, layer.weight_proj_scale, layer.p, n,
+                          product_in, product_off, n, steps, self._projected)
             product_in, product_off = self._projected, 0
         u = self._u
-        _gemm(layer.weight, 0, layer.depth, layer.rows, layer.depth, product_in, product_off,
-              layer.depth, steps, u, False)
+        self._product(layer.quant, layer.weight, layer.weight_scale, layer.rows, layer.depth,
+                      product_in, product_off, layer.depth, steps, u)
         for direction in range(layer.dirs):
             _sru_scan(u, layer.rows, steps, layer.k, layer.d, direction, self._state, c_off,
                       layer.weight_c, layer.bias, layer.out, layer.use_tanh, layer.skip,
@@ -452,6 +585,17 @@ class Stream:
         if layer.norm == _NORM_AFTER:
             _layer_norm(h, h_off, layer.out, layer.out, steps, h, h_off, layer.norm_weight,
                         layer.norm_bias, layer.eps)
+
+    def _product(self, quant, weight, scale, rows, depth, x, x_off, x_stride, steps, out):
+        """out[t*rows + r] = (W x_t)[r] for `steps` rows of x, under the layer's scheme."""
+        if quant == _QUANT_NONE:
+            _gemm(weight, 0, depth, rows, depth, x, x_off, x_stride, steps, out, False)
+        elif quant == _QUANT_INT8_W:
+            _gemm_i8f32(weight, scale, rows, depth, x, x_off, x_stride, steps, out)
+        else:
+            _quantize_rows(x, x_off, x_stride, depth, steps, self._xq, self._x_scale, self._f32)
+            _gemm_i8i8(weight, scale, rows, depth, self._xq, self._x_scale, steps, out,
+                       self._f32)
 
     def _qrnn(self, layer, x, x_off, steps, h, h_off, c_off):
         n, window = layer.n, layer.window
@@ -468,9 +612,23 @@ class Stream:
         for i in range(steps * n):
             hist[base + i] = x[x_off + i]
         u = self._u
-        for k in range(window):
-            _gemm(layer.weight, k * n, layer.depth, layer.rows, n, hist, (window - 1 - k) * n,
-                  n, steps, u, k > 0)
+        if layer.quant:
+            # Row t of the product input is [x_t | x_{t-1} | ... ]: history rows
+            # t+w-1 down to t.
+            rows = self._gathered
+            depth = layer.depth
+            for t in range(steps):
+                for k in range(window):
+                    src = (t + window - 1 - k) * n
+                    dst = t * depth + k * n
+                    for i in range(n):
+                        rows[dst + i] = hist[src + i]
+            self._product(layer.quant, layer.weight, layer.weight_scale, layer.rows, depth,
+                          rows, 0, depth, steps, u)
+        else:
+            for k in range(window):
+                _gemm(layer.weight, k * n, layer.depth, layer.rows, n, hist,
+                      (window - 1 - k) * n, n, steps, u, k > 0)
         _qrnn_scan(u, layer.hidden, layer.gates, steps, layer.bias, state, c_off,
                    layer.input_gate, layer.output_gate, layer.zoneout, h, h_off, layer.out)
         for k in range(1, window):
