@@ -6,16 +6,21 @@
 #   build/aarch64-plain   aarch64, MTSRNN_SIMD=none: the plain C kernels
 #   build/armv7-neon      armv7-a + NEON (VFPv4), MTSRNN_SIMD=auto: NEON product
 #                         (its scans stay scalar: armv7 NEON flushes subnormals)
+#   build/aarch64-dotprod aarch64 -march=armv8.2-a+dotprod (qemu -cpu max): the
+#                         SDOT int8 product; builds and runs only the quantized
+#                         and model tests
 # The ctest of each: model (API, every gemm variant, invariance), activation
 # (error bounds), simd (4-lane activations bit for bit; skipped where there
 # is no backend), simd_generic, golden (the host's float64 golden data, every
 # variant and T), kernel_library_rules (the target's nm/size) and
-# device_protocol (tests/device against the emulated mtsrnn-device). Then the
+# device_protocol (tests/device against the emulated mtsrnn-device), quantized
+# (every int8 product variant, bit-exact int8-wa). Then the
 # harness drives the qemu-aarch64 board once: selftest and a short bench.
 # Exits non-zero on any failure. Emulated timings are never performance.
 #
-#   ci/aarch64.sh                 # all three builds
+#   ci/aarch64.sh                 # all four builds
 #   AARCH64_BUILDS="aarch64-neon" ci/aarch64.sh
+#   AARCH64_BUILD_ROOT=build/mine ci/aarch64.sh   # build dirs under build/mine
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -32,28 +37,68 @@ fi
 generator=()
 if command -v ninja >/dev/null 2>&1; then generator=(-G Ninja); fi
 
-# name: toolchain file, MTSRNN_SIMD, emulator, first gemm variant expected
+# name: toolchain file, MTSRNN_SIMD, emulator, first gemm variant expected,
+# first int8-w and int8-wa variants expected
 declare -A toolchain=([aarch64-neon]=aarch64-linux-gnu [aarch64-plain]=aarch64-linux-gnu
-                      [armv7-neon]=arm-linux-gnueabihf)
-declare -A simd=([aarch64-neon]=auto [aarch64-plain]=none [armv7-neon]=auto)
+                      [armv7-neon]=arm-linux-gnueabihf [aarch64-dotprod]=aarch64-linux-gnu)
+declare -A simd=([aarch64-neon]=auto [aarch64-plain]=none [armv7-neon]=auto
+                 [aarch64-dotprod]=auto)
 declare -A emulator=([aarch64-neon]=qemu-aarch64 [aarch64-plain]=qemu-aarch64
-                     [armv7-neon]=qemu-arm)
-declare -A default_gemm=([aarch64-neon]=neon [aarch64-plain]=tiled [armv7-neon]=neon)
-builds=${AARCH64_BUILDS:-aarch64-neon aarch64-plain armv7-neon}
+                     [armv7-neon]=qemu-arm [aarch64-dotprod]=qemu-aarch64)
+declare -A default_gemm=([aarch64-neon]=neon [aarch64-plain]=tiled [armv7-neon]=neon
+                         [aarch64-dotprod]=neon)
+declare -A default_i8f32=([aarch64-neon]=neon [aarch64-plain]=tiled [armv7-neon]=neon
+                          [aarch64-dotprod]=neon)
+declare -A default_i8i8=([aarch64-neon]=neon [aarch64-plain]=tiled [armv7-neon]=neon
+                         [aarch64-dotprod]=neon-sdot)
+builds=${AARCH64_BUILDS:-aarch64-neon aarch64-plain armv7-neon aarch64-dotprod}
+build_root=${AARCH64_BUILD_ROOT:-build}
+# The emulated CPU: QEMU's "max" has every extension it emulates (SDOT
+# included); the armv8.0 builds run on it too.
+export QEMU_CPU=max
 
 for name in $builds; do
-  dir="build/$name"
+  dir="$build_root/$name"
+  # The dotprod build: the kernels and the two tests that enumerate the
+  # product tables (the others run in aarch64-neon), to keep CI short.
+  cpu_flags=() targets=() only_tests=() firmware=ON
+  if [ "$name" = aarch64-dotprod ]; then
+    cpu_flags=(-DCMAKE_C_FLAGS=-march=armv8.2-a+dotprod)
+    targets=(--target test_model test_quantized)
+    only_tests=(-R '^(model|quantized)$')
+    firmware=OFF
+  fi
   echo "== $name: build (cmake/toolchains/${toolchain[$name]}.cmake, MTSRNN_SIMD=${simd[$name]})"
   cmake -S . -B "$dir" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
-    -DCMAKE_TOOLCHAIN_FILE="cmake/toolchains/${toolchain[$name]}.cmake" \
-    -DMTSRNN_SIMD="${simd[$name]}" -DMTSRNN_FIRMWARE=ON -DPython_EXECUTABLE="$py" >/dev/null
-  cmake --build "$dir" -j "$jobs"
+    -DCMAKE_TOOLCHAIN_FILE="cmake/toolchains/${toolchain[$name]}.cmake" "${cpu_flags[@]}" \
+    -DMTSRNN_SIMD="${simd[$name]}" -DMTSRNN_FIRMWARE=$firmware -DPython_EXECUTABLE="$py" \
+    >/dev/null
+  cmake --build "$dir" -j "$jobs" "${targets[@]}"
 
   echo "== $name: ctest under ${emulator[$name]}"
   log="$dir/ctest.log"
-  ctest --test-dir "$dir" --output-on-failure -j "$jobs" --no-tests=error | tee "$log"
+  ctest --test-dir "$dir" --output-on-failure -j "$jobs" --no-tests=error "${only_tests[@]}" \
+    | tee "$log"
+  # The int8 tables' defaults: NEON (SDOT where built) or the portable C products.
+  variants=$("${emulator[$name]}" "$dir/tests/c/test_quantized" | grep variant:)
+  first_i8f32=$(awk '/^i8f32 variant:/ {print $3; exit}' <<<"$variants")
+  first_i8i8=$(awk '/^i8i8 variant:/ {print $3; exit}' <<<"$variants")
+  if [ "$first_i8f32" != "${default_i8f32[$name]}" ] ||
+     [ "$first_i8i8" != "${default_i8i8[$name]}" ]; then
+    echo "aarch64.sh: $name: default int8 variants are '$first_i8f32' (int8-w) and" \
+         "'$first_i8i8' (int8-wa), expected '${default_i8f32[$name]}' and '${default_i8i8[$name]}'"
+    exit 1
+  fi
+  if [ "$name" = aarch64-dotprod ]; then
+    for test in model quantized; do
+      grep -Eq "Test +#[0-9]+: $test \.+ +Passed" "$log" || {
+        echo "aarch64.sh: $name: test $test did not pass"; exit 1; }
+    done
+    continue
+  fi
   # Every test must have run; only `simd` may skip, and only without a backend.
-  for test in model activation simd_generic golden kernel_library_rules device_protocol; do
+  for test in model quantized activation simd_generic golden kernel_library_rules \
+              device_protocol; do
     grep -Eq "Test +#[0-9]+: $test \.+ +Passed" "$log" || {
       echo "aarch64.sh: $name: test $test did not pass"; exit 1; }
   done
@@ -71,7 +116,8 @@ done
 
 if [[ " $builds " == *" aarch64-neon "* ]]; then
   echo "== qemu-aarch64 board through the harness"
-  export MTSRNN_FIRMWARE_DIR="$root/build"
+  MTSRNN_FIRMWARE_DIR=$(cd "$build_root" && pwd)
+  export MTSRNN_FIRMWARE_DIR
   "$py" -m mtsrnn selftest --board qemu-aarch64
   "$py" -m mtsrnn bench --board qemu-aarch64 --block 1,8,32 --steps 32 --repeat 1 --no-progress
 fi

@@ -170,6 +170,29 @@ void mts_gemm_i8i8_tiled(size_t rows, size_t depth, size_t steps,
                          const int8_t *xq, size_t xq_stride, const float *x_scale,
                          float *y, size_t y_stride);
 
+#if defined(__ARM_NEON)
+/* NEON (gemm_i8_neon.c; aarch64, armv7-a), built unless MTSRNN_SIMD=none:
+ * register tiles of 4 rows x 3 steps (SDOT 4 x 5; 4 x 2 on armv7). int8-w:
+ * weights widened to float32, 4-lane multiply-adds in the float NEON
+ * product's lane order; int8-wa: int32 accumulators by SMULL + SADALP
+ * ("neon") or, where __ARM_FEATURE_DOTPROD (armv8.2-a+dotprod), by SDOT
+ * ("neon-sdot", listed before "neon"). */
+void mts_gemm_i8f32_neon(size_t rows, size_t depth, size_t steps,
+                         const int8_t *w, size_t w_stride, const float *w_scale,
+                         const float *x, size_t x_stride,
+                         float *y, size_t y_stride);
+void mts_gemm_i8i8_neon(size_t rows, size_t depth, size_t steps,
+                        const int8_t *w, size_t w_stride, const float *w_scale,
+                        const int8_t *xq, size_t xq_stride, const float *x_scale,
+                        float *y, size_t y_stride);
+#if defined(__ARM_FEATURE_DOTPROD)
+void mts_gemm_i8i8_neon_sdot(size_t rows, size_t depth, size_t steps,
+                             const int8_t *w, size_t w_stride, const float *w_scale,
+                             const int8_t *xq, size_t xq_stride, const float *x_scale,
+                             float *y, size_t y_stride);
+#endif
+#endif
+
 /* Every int8 variant built for this target, the default first (SIMD variants
  * for M4 DSP, Helium and NEON slot in here). */
 extern const mts_gemm_i8f32_variant mts_gemm_i8f32_variants[];

@@ -5,6 +5,14 @@
 #include "mtsrnn/gemm.h"
 
 const mts_gemm_i8f32_variant mts_gemm_i8f32_variants[] = {
+#if defined(__ARM_NEON) && !defined(MTS_SIMD_NONE)
+#if defined(__aarch64__)
+    {"neon", "NEON, 4 rows x 3 steps, int8 widened to float32, 4-lane FMA", mts_gemm_i8f32_neon},
+#else
+    {"neon", "NEON, 4 rows x 2 steps, int8 widened to float32, 4-lane multiply-add",
+     mts_gemm_i8f32_neon},
+#endif
+#endif
     {"tiled", "portable C, 4 rows x 4 steps tiles, 8 float lanes", mts_gemm_i8f32_tiled},
     {"reference", "plain C loops, float32 sums in input order", mts_gemm_i8f32_reference},
 };
@@ -13,6 +21,16 @@ const size_t mts_gemm_i8f32_variant_count =
     sizeof mts_gemm_i8f32_variants / sizeof mts_gemm_i8f32_variants[0];
 
 const mts_gemm_i8i8_variant mts_gemm_i8i8_variants[] = {
+#if defined(__ARM_NEON) && !defined(MTS_SIMD_NONE)
+#if defined(__ARM_FEATURE_DOTPROD)
+    {"neon-sdot", "NEON SDOT, 4 rows x 5 steps of int32 accumulators", mts_gemm_i8i8_neon_sdot},
+#endif
+#if defined(__aarch64__)
+    {"neon", "NEON SMULL + SADALP, 4 rows x 3 steps of int32 accumulators", mts_gemm_i8i8_neon},
+#else
+    {"neon", "NEON VMULL + VPADAL, 4 rows x 2 steps of int32 accumulators", mts_gemm_i8i8_neon},
+#endif
+#endif
     {"tiled", "portable C, 4 rows x 4 steps of int32 accumulators", mts_gemm_i8i8_tiled},
     {"reference", "plain C loops, int32 sums", mts_gemm_i8i8_reference},
 };

@@ -1,0 +1,387 @@
+/* NEON int8 products (docs/quantization.md; aarch64, armv7-a with NEON):
+ *
+ *   int8-w  "neon":       Y[t][r] = w_scale[r] * (sum_i (float)Wq[r][i] * X[t][i])
+ *   int8-wa "neon-sdot",  acc     = sum_i Wq[r][i] * Xq[t][i]           (int32, exact)
+ *           "neon":       Y[t][r] = (float)acc * (w_scale[r] * x_scale[t])
+ *
+ * Register tiles of 4 output rows x 3 to 5 time steps (sizes below; 4 x 2
+ * on armv7's 16 vector registers), as in gemm_neon.c: each chunk of the
+ * tile's 4 weight rows is loaded once for all its steps, so the weights are
+ * streamed once per block of T steps. The accumulators are named variables
+ * written out by macros (GCC keeps an array of vectors in memory).
+ *
+ * int8-wa: one int32x4 accumulator per (row, step), 16 inputs per chunk,
+ * either by SDOT (vdotq_s32: 4 products per lane, where
+ * __ARM_FEATURE_DOTPROD, e.g. -march=armv8.2-a+dotprod) or by SMULL +
+ * SADALP (vmull_s8 gives 8 int16 products, |p| <= 128 * 128 = 16384, which
+ * vpadalq_s16 adds pairwise into the int32 lanes; no two products are ever
+ * summed in int16, so this is exact for any int8 values). The last
+ * depth mod 16 inputs come from zero-padded copies. Integer sums are exact,
+ * so every variant equals the reference bit for bit; the scaling is scalar
+ * C in the reference's order (armv7 NEON flushes subnormals to zero, and
+ * w_scale * x_scale can be subnormal).
+ *
+ * int8-w: the float NEON product's lane structure. 8 weights per chunk are
+ * widened int8 -> int16 -> int32 -> float32 (exact), and each (row, step)
+ * accumulates in one 4-lane register, lane l summing the terms i = l mod 4
+ * in input order by explicit multiply-adds (fused where the target has FMA,
+ * as in gemm_neon.c; never left to compiler contraction). The last
+ * depth mod 8 inputs come from zero-padded copies (0 * 0 adds an exact
+ * zero), then the lanes are added as (l0 + l1) + (l2 + l3) and the sum is
+ * multiplied by w_scale[r] (four rows at once; on armv7 that NEON multiply,
+ * like the float product's sums, flushes subnormal results to zero, within
+ * the tests' float32 bound). Every accumulator goes through the same
+ * operations whatever its tile shape, so the order depends only on depth and
+ * outputs are bit-identical for every block size T and stream split.
+ */
+#include "mtsrnn/gemm.h"
+
+#if defined(__ARM_NEON) && !defined(MTS_SIMD_NONE)
+#include <arm_neon.h>
+
+#include "../compiler.h"
+#include "neon_common.h"
+
+/* Steps per tile, from the disassembly of the depth loops (GCC 12 -O2).
+ * aarch64: the SDOT tile holds 20 accumulators + 4 weight + 5 input vectors
+ * with no spills; SMULL + SADALP needs product temporaries and int8-w the
+ * widened weights, and at 4 steps GCC spilled accumulators in the depth loop
+ * (at 3, none). armv7: 4 x 2 tiles spill one (int8-wa) or two (int8-w)
+ * accumulators per pass; fewer steps would lose weight reuse instead. */
+#define MTS_I8_NEON_TILE_ROWS 4
+#if defined(__aarch64__)
+#define MTS_I8_NEON_SDOT_STEPS 5
+#define MTS_I8_NEON_MULL_STEPS 3
+#define MTS_I8_NEON_W_STEPS 3
+#define MTS_I8_NEON_MAX_STEPS 5
+#define MTS_I8_NEON_EACH_STEP(M) M(0) M(1) M(2) M(3) M(4)
+#else
+#define MTS_I8_NEON_SDOT_STEPS 2 /* AArch32 with dotprod (armv8.2-a) */
+#define MTS_I8_NEON_MULL_STEPS 2
+#define MTS_I8_NEON_W_STEPS 2
+#define MTS_I8_NEON_MAX_STEPS 2
+#define MTS_I8_NEON_EACH_STEP(M) M(0) M(1)
+#endif
+#define MTS_I8_NEON_WA_CHUNK 16 /* int8-wa inputs per pass of the depth loop */
+#define MTS_I8_NEON_W_CHUNK 8   /* int8-w inputs per pass of the depth loop */
+
+/* ---- int8-wa ------------------------------------------------------------- */
+
+/* acc + the 16 products a[k] * b[k], lane l receiving k = 4l .. 4l+3 (SDOT)
+ * or k = 2l, 2l+1, 2l+8, 2l+9 (SMULL + SADALP); exact either way. */
+static MTS_ALWAYS_INLINE int32x4_t i8_neon_dot16(int sdot, int32x4_t acc, int8x16_t a,
+                                                 int8x16_t b)
+{
+#if defined(__ARM_FEATURE_DOTPROD)
+    if (sdot)
+        return vdotq_s32(acc, a, b);
+#endif
+    (void)sdot;
+    acc = vpadalq_s16(acc, vmull_s8(vget_low_s8(a), vget_low_s8(b)));
+#if defined(__aarch64__)
+    return vpadalq_s16(acc, vmull_high_s8(a, b)); /* SMULL2: no moves of the high halves */
+#else
+    return vpadalq_s16(acc, vmull_s8(vget_high_s8(a), vget_high_s8(b)));
+#endif
+}
+
+/* The lanes of a0..a3 summed: lane k of the result is a_k's total. */
+static inline int32x4_t i8_neon_isum4(int32x4_t a0, int32x4_t a1, int32x4_t a2, int32x4_t a3)
+{
+#if defined(__aarch64__)
+    return vpaddq_s32(vpaddq_s32(a0, a1), vpaddq_s32(a2, a3));
+#else
+    const int32x2_t p0 = vpadd_s32(vget_low_s32(a0), vget_high_s32(a0));
+    const int32x2_t p1 = vpadd_s32(vget_low_s32(a1), vget_high_s32(a1));
+    const int32x2_t p2 = vpadd_s32(vget_low_s32(a2), vget_high_s32(a2));
+    const int32x2_t p3 = vpadd_s32(vget_low_s32(a3), vget_high_s32(a3));
+    return vcombine_s32(vpadd_s32(p0, p1), vpadd_s32(p2, p3));
+#endif
+}
+
+static inline int32_t i8_neon_isum1(int32x4_t a)
+{
+    const int32x2_t p = vpadd_s32(vget_low_s32(a), vget_high_s32(a));
+    return vget_lane_s32(vpadd_s32(p, p), 0);
+}
+
+#define MTS_I8I8_DECLARE(t) \
+    int32x4_t a0_##t = zero, a1_##t = zero, a2_##t = zero, a3_##t = zero;
+#define MTS_I8I8_DOT(t)                                              \
+    if ((t) < steps) {                                               \
+        const int8x16_t xv = vld1q_s8(x_at + (t) * x_step);          \
+        a0_##t = i8_neon_dot16(sdot, a0_##t, w0, xv);                \
+        if (rows == MTS_I8_NEON_TILE_ROWS) {                         \
+            a1_##t = i8_neon_dot16(sdot, a1_##t, w1, xv);            \
+            a2_##t = i8_neon_dot16(sdot, a2_##t, w2, xv);            \
+            a3_##t = i8_neon_dot16(sdot, a3_##t, w3, xv);            \
+        }                                                            \
+    }
+/* One chunk of 16 inputs: weight rows at w_at (stride w_step), input rows
+ * at x_at (stride x_step). */
+#define MTS_I8I8_CHUNK                                   \
+    do {                                                 \
+        w0 = vld1q_s8(w_at);                             \
+        if (rows == MTS_I8_NEON_TILE_ROWS) {             \
+            w1 = vld1q_s8(w_at + w_step);                \
+            w2 = vld1q_s8(w_at + 2 * w_step);            \
+            w3 = vld1q_s8(w_at + 3 * w_step);            \
+        }                                                \
+        MTS_I8_NEON_EACH_STEP(MTS_I8I8_DOT)              \
+    } while (0)
+/* Scalar scaling in the reference's order (see the top of the file). */
+#define MTS_I8I8_STORE(t)                                                       \
+    if ((t) < steps) {                                                          \
+        if (rows == MTS_I8_NEON_TILE_ROWS) {                                    \
+            int32_t sums[MTS_I8_NEON_TILE_ROWS];                                \
+            vst1q_s32(sums, i8_neon_isum4(a0_##t, a1_##t, a2_##t, a3_##t));     \
+            for (size_t r = 0; r < MTS_I8_NEON_TILE_ROWS; r++)                  \
+                y[(t) * y_stride + r] = (float)sums[r] * (w_scale[r] * x_scale[t]); \
+        } else {                                                                \
+            y[(t) * y_stride] = (float)i8_neon_isum1(a0_##t) * (w_scale[0] * x_scale[t]); \
+        }                                                                       \
+    }
+
+/* One tile of `rows` (1 or 4) x `steps` (<= MTS_I8_NEON_MAX_STEPS); sdot,
+ * rows and steps are constants at every call, so each shape is specialised. */
+static MTS_ALWAYS_INLINE void i8i8_neon_tile(int sdot, size_t rows, size_t steps, size_t depth,
+                                             const int8_t *w, size_t w_stride,
+                                             const float *w_scale,
+                                             const int8_t *xq, size_t xq_stride,
+                                             const float *x_scale,
+                                             float *y, size_t y_stride)
+{
+    const int32x4_t zero = vdupq_n_s32(0);
+    int8x16_t w0, w1 = vdupq_n_s8(0), w2 = w1, w3 = w1;
+    MTS_I8_NEON_EACH_STEP(MTS_I8I8_DECLARE)
+
+    const int8_t *w_at, *x_at;
+    size_t w_step = w_stride, x_step = xq_stride;
+    size_t i = 0;
+    for (; i + MTS_I8_NEON_WA_CHUNK <= depth; i += MTS_I8_NEON_WA_CHUNK) {
+        w_at = w + i;
+        x_at = xq + i;
+        MTS_I8I8_CHUNK;
+    }
+    if (i < depth) {
+        int8_t w_pad[MTS_I8_NEON_TILE_ROWS][MTS_I8_NEON_WA_CHUNK] = {{0}};
+        int8_t x_pad[MTS_I8_NEON_MAX_STEPS][MTS_I8_NEON_WA_CHUNK] = {{0}};
+        for (size_t r = 0; r < rows; r++)
+            for (size_t k = 0; k < depth - i; k++)
+                w_pad[r][k] = w[r * w_stride + i + k];
+        for (size_t t = 0; t < steps; t++)
+            for (size_t k = 0; k < depth - i; k++)
+                x_pad[t][k] = xq[t * xq_stride + i + k];
+        w_at = w_pad[0];
+        x_at = x_pad[0];
+        w_step = x_step = MTS_I8_NEON_WA_CHUNK;
+        MTS_I8I8_CHUNK;
+    }
+    MTS_I8_NEON_EACH_STEP(MTS_I8I8_STORE)
+}
+
+/* All step tiles of one group of `rows` output rows: full tiles of
+ * tile_steps, then the remainder by tiles of 4, 2 and 1 steps. */
+static MTS_ALWAYS_INLINE void i8i8_neon_rows(int sdot, size_t tile_steps, size_t rows,
+                                             size_t depth, size_t steps,
+                                             const int8_t *w, size_t w_stride,
+                                             const float *w_scale,
+                                             const int8_t *xq, size_t xq_stride,
+                                             const float *x_scale,
+                                             float *y, size_t y_stride)
+{
+    size_t t = 0;
+    for (; t + tile_steps <= steps; t += tile_steps)
+        i8i8_neon_tile(sdot, rows, tile_steps, depth, w, w_stride, w_scale,
+                       xq + t * xq_stride, xq_stride, x_scale + t, y + t * y_stride, y_stride);
+    if (tile_steps > 4 && t + 4 <= steps) {
+        i8i8_neon_tile(sdot, rows, 4, depth, w, w_stride, w_scale, xq + t * xq_stride,
+                       xq_stride, x_scale + t, y + t * y_stride, y_stride);
+        t += 4;
+    }
+    if (tile_steps > 2 && t + 2 <= steps) {
+        i8i8_neon_tile(sdot, rows, 2, depth, w, w_stride, w_scale, xq + t * xq_stride,
+                       xq_stride, x_scale + t, y + t * y_stride, y_stride);
+        t += 2;
+    }
+    if (t < steps)
+        i8i8_neon_tile(sdot, rows, 1, depth, w, w_stride, w_scale, xq + t * xq_stride,
+                       xq_stride, x_scale + t, y + t * y_stride, y_stride);
+}
+
+static MTS_ALWAYS_INLINE void i8i8_neon(int sdot, size_t tile_steps, size_t rows,
+                                        size_t depth, size_t steps,
+                                        const int8_t *w, size_t w_stride,
+                                        const float *w_scale,
+                                        const int8_t *xq, size_t xq_stride,
+                                        const float *x_scale,
+                                        float *y, size_t y_stride)
+{
+    size_t r = 0;
+    for (; r + MTS_I8_NEON_TILE_ROWS <= rows; r += MTS_I8_NEON_TILE_ROWS)
+        i8i8_neon_rows(sdot, tile_steps, MTS_I8_NEON_TILE_ROWS, depth, steps,
+                       w + r * w_stride, w_stride, w_scale + r, xq, xq_stride, x_scale,
+                       y + r, y_stride);
+    for (; r < rows; r++)
+        i8i8_neon_rows(sdot, tile_steps, 1, depth, steps, w + r * w_stride, w_stride,
+                       w_scale + r, xq, xq_stride, x_scale, y + r, y_stride);
+}
+
+void mts_gemm_i8i8_neon(size_t rows, size_t depth, size_t steps,
+                        const int8_t *w, size_t w_stride, const float *w_scale,
+                        const int8_t *xq, size_t xq_stride, const float *x_scale,
+                        float *y, size_t y_stride)
+{
+    i8i8_neon(0, MTS_I8_NEON_MULL_STEPS, rows, depth, steps, w, w_stride, w_scale, xq, xq_stride,
+              x_scale, y, y_stride);
+}
+
+#if defined(__ARM_FEATURE_DOTPROD)
+void mts_gemm_i8i8_neon_sdot(size_t rows, size_t depth, size_t steps,
+                             const int8_t *w, size_t w_stride, const float *w_scale,
+                             const int8_t *xq, size_t xq_stride, const float *x_scale,
+                             float *y, size_t y_stride)
+{
+    i8i8_neon(1, MTS_I8_NEON_SDOT_STEPS, rows, depth, steps, w, w_stride, w_scale, xq, xq_stride,
+              x_scale, y, y_stride);
+}
+#endif
+
+/* ---- int8-w -------------------------------------------------------------- */
+
+
+static inline float32x4_t i8_neon_widen_low(int16x8_t q)
+{
+    return vcvtq_f32_s32(vmovl_s16(vget_low_s16(q)));
+}
+
+static inline float32x4_t i8_neon_widen_high(int16x8_t q)
+{
+    return vcvtq_f32_s32(vmovl_s16(vget_high_s16(q)));
+}
+
+#define MTS_I8F32_DECLARE(t) \
+    float32x4_t a0_##t = zero, a1_##t = zero, a2_##t = zero, a3_##t = zero;
+#define MTS_I8F32_MLA(t)                                          \
+    if ((t) < steps) {                                            \
+        const float32x4_t xv = vld1q_f32(x_half + (t) * x_step);  \
+        a0_##t = MTS_NEON_MLA(a0_##t, f0, xv);                 \
+        if (rows == MTS_I8_NEON_TILE_ROWS) {                      \
+            a1_##t = MTS_NEON_MLA(a1_##t, f1, xv);             \
+            a2_##t = MTS_NEON_MLA(a2_##t, f2, xv);             \
+            a3_##t = MTS_NEON_MLA(a3_##t, f3, xv);             \
+        }                                                         \
+    }
+/* Four inputs (one half of a chunk) into every accumulator. */
+#define MTS_I8F32_HALF(widen, offset)                             \
+    do {                                                          \
+        const float *x_half = x_at + (offset);                    \
+        const float32x4_t f0 = widen(q0);                         \
+        float32x4_t f1 = zero, f2 = zero, f3 = zero;              \
+        if (rows == MTS_I8_NEON_TILE_ROWS) {                      \
+            f1 = widen(q1);                                       \
+            f2 = widen(q2);                                       \
+            f3 = widen(q3);                                       \
+        }                                                         \
+        MTS_I8_NEON_EACH_STEP(MTS_I8F32_MLA)                      \
+    } while (0)
+/* One chunk of 8 inputs: weight rows at w_at (stride w_step), input rows at
+ * x_at (stride x_step). */
+#define MTS_I8F32_CHUNK                                           \
+    do {                                                          \
+        q0 = vmovl_s8(vld1_s8(w_at));                             \
+        if (rows == MTS_I8_NEON_TILE_ROWS) {                      \
+            q1 = vmovl_s8(vld1_s8(w_at + w_step));                \
+            q2 = vmovl_s8(vld1_s8(w_at + 2 * w_step));            \
+            q3 = vmovl_s8(vld1_s8(w_at + 3 * w_step));            \
+        }                                                         \
+        MTS_I8F32_HALF(i8_neon_widen_low, 0);                     \
+        MTS_I8F32_HALF(i8_neon_widen_high, 4);                    \
+    } while (0)
+#define MTS_I8F32_STORE(t)                                                            \
+    if ((t) < steps) {                                                                \
+        if (rows == MTS_I8_NEON_TILE_ROWS)                                            \
+            vst1q_f32(y + (t) * y_stride,                                             \
+                      vmulq_f32(scale4, neon_sum4(a0_##t, a1_##t, a2_##t, a3_##t))); \
+        else                                                                          \
+            y[(t) * y_stride] = w_scale[0] * neon_sum1(a0_##t);                   \
+    }
+
+static MTS_ALWAYS_INLINE void i8f32_neon_tile(size_t rows, size_t steps, size_t depth,
+                                              const int8_t *w, size_t w_stride,
+                                              const float *w_scale,
+                                              const float *x, size_t x_stride,
+                                              float *y, size_t y_stride)
+{
+    const float32x4_t zero = vdupq_n_f32(0.0f);
+    int16x8_t q0, q1 = vdupq_n_s16(0), q2 = q1, q3 = q1;
+    MTS_I8_NEON_EACH_STEP(MTS_I8F32_DECLARE)
+
+    const int8_t *w_at;
+    const float *x_at;
+    size_t w_step = w_stride, x_step = x_stride;
+    size_t i = 0;
+    for (; i + MTS_I8_NEON_W_CHUNK <= depth; i += MTS_I8_NEON_W_CHUNK) {
+        w_at = w + i;
+        x_at = x + i;
+        MTS_I8F32_CHUNK;
+    }
+    if (i < depth) {
+        int8_t w_pad[MTS_I8_NEON_TILE_ROWS][MTS_I8_NEON_W_CHUNK] = {{0}};
+        float x_pad[MTS_I8_NEON_MAX_STEPS][MTS_I8_NEON_W_CHUNK] = {{0.0f}};
+        for (size_t r = 0; r < rows; r++)
+            for (size_t k = 0; k < depth - i; k++)
+                w_pad[r][k] = w[r * w_stride + i + k];
+        for (size_t t = 0; t < steps; t++)
+            for (size_t k = 0; k < depth - i; k++)
+                x_pad[t][k] = x[t * x_stride + i + k];
+        w_at = w_pad[0];
+        x_at = x_pad[0];
+        w_step = x_step = MTS_I8_NEON_W_CHUNK;
+        MTS_I8F32_CHUNK;
+    }
+    const float32x4_t scale4 = rows == MTS_I8_NEON_TILE_ROWS ? vld1q_f32(w_scale) : zero;
+    MTS_I8_NEON_EACH_STEP(MTS_I8F32_STORE)
+}
+
+/* As i8i8_neon_rows, with tiles of MTS_I8_NEON_W_STEPS. */
+static MTS_ALWAYS_INLINE void i8f32_neon_rows(size_t rows, size_t depth, size_t steps,
+                                              const int8_t *w, size_t w_stride,
+                                              const float *w_scale,
+                                              const float *x, size_t x_stride,
+                                              float *y, size_t y_stride)
+{
+    size_t t = 0;
+    for (; t + MTS_I8_NEON_W_STEPS <= steps; t += MTS_I8_NEON_W_STEPS)
+        i8f32_neon_tile(rows, MTS_I8_NEON_W_STEPS, depth, w, w_stride, w_scale,
+                        x + t * x_stride, x_stride, y + t * y_stride, y_stride);
+#if MTS_I8_NEON_W_STEPS > 2
+    if (t + 2 <= steps) {
+        i8f32_neon_tile(rows, 2, depth, w, w_stride, w_scale, x + t * x_stride, x_stride,
+                        y + t * y_stride, y_stride);
+        t += 2;
+    }
+#endif
+    if (t < steps)
+        i8f32_neon_tile(rows, 1, depth, w, w_stride, w_scale, x + t * x_stride, x_stride,
+                        y + t * y_stride, y_stride);
+}
+
+void mts_gemm_i8f32_neon(size_t rows, size_t depth, size_t steps,
+                         const int8_t *w, size_t w_stride, const float *w_scale,
+                         const float *x, size_t x_stride,
+                         float *y, size_t y_stride)
+{
+    size_t r = 0;
+    for (; r + MTS_I8_NEON_TILE_ROWS <= rows; r += MTS_I8_NEON_TILE_ROWS)
+        i8f32_neon_rows(MTS_I8_NEON_TILE_ROWS, depth, steps, w + r * w_stride, w_stride,
+                        w_scale + r, x, x_stride, y + r, y_stride);
+    for (; r < rows; r++)
+        i8f32_neon_rows(1, depth, steps, w + r * w_stride, w_stride, w_scale + r, x,
+                        x_stride, y + r, y_stride);
+}
+
+#else
+/* No NEON on this target, or MTSRNN_SIMD=none: nothing to build. */
+typedef int mts_gemm_i8_neon_not_built;
+#endif
