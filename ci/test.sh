@@ -34,6 +34,9 @@ bash ci/firmware.sh
 echo "== Fuzzing the .mts loader (libFuzzer + ASan + UBSan, 60 s)"
 bash ci/fuzz.sh 60
 
+echo "== C tests on Cortex-M4F and M55 under qemu-system-arm (semihosting)"
+bash ci/cortex-m-tests.sh
+
 echo "== Cortex-A: aarch64 NEON and plain C, armv7-a NEON, under qemu user mode"
 bash ci/aarch64.sh
 

@@ -322,7 +322,8 @@ static void test_sru_invariance(void)
         CHECK_STATUS(mts_model_check(&f.model), MTS_OK);
         char name[96];
         snprintf(name, sizeof name, "SRU n=%u d=%u D=%u p=%u L=%u act=%u skip=%u norm=%u v=%d",
-                 cfg.n, cfg.d, dirs, cfg.proj, cfg.layers, act, skip, norm, has_v);
+                 (unsigned)cfg.n, (unsigned)cfg.d, (unsigned)dirs, (unsigned)cfg.proj,
+                 (unsigned)cfg.layers, (unsigned)act, (unsigned)skip, (unsigned)norm, has_v);
         check_invariance(&f.model, name, dirs == 1);
         sru_free(&f);
         count++;
@@ -343,8 +344,9 @@ static void test_qrnn_invariance(void)
                   og, zoneout);
         CHECK_STATUS(mts_model_check(&f.model), MTS_OK);
         char name[96];
-        snprintf(name, sizeof name, "QRNN n=%u H=%u w=%u ig=%u og=%u p=%.2f", sizes[s][0],
-                 sizes[s][1], window, ig, og, (double)zoneout);
+        snprintf(name, sizeof name, "QRNN n=%u H=%u w=%u ig=%u og=%u p=%.2f",
+                 (unsigned)sizes[s][0], (unsigned)sizes[s][1], (unsigned)window, ig, og,
+                 (double)zoneout);
         check_invariance(&f.model, name, 1);
         qrnn_free(&f);
     }

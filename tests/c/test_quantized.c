@@ -263,6 +263,16 @@ static void check_i8f32(const mts_gemm_i8f32_variant *v, const problem *p)
           v->name, p->rows, p->depth, p->steps, bad, worst);
     CHECK(stray_writes(p, y) == 0, "i8f32 %s: stray writes", v->name);
 
+    /* Nor on where a row falls in a tile: each row alone, same bits. */
+    float *y_row = new_output(p);
+    for (size_t r = 0; r < p->rows; r++)
+        v->fn(1, p->depth, p->steps, p->w + r * p->w_stride, p->w_stride, p->w_scale + r,
+              p->x, p->x_stride, y_row + GUARD + r, p->y_stride);
+    CHECK(memcmp(y, y_row, (p->steps * p->y_stride + 2 * GUARD) * sizeof(float)) == 0,
+          "i8f32 %s (%zu x %zu x %zu): a row alone differs from its place in a tile",
+          v->name, p->rows, p->depth, p->steps);
+    free(y_row);
+
     /* Bit-identical across block sizes, and against the reference variant
      * only within the bound above (other summation orders). */
     static const size_t blocks[] = {1, 2, 3, 5, 16};

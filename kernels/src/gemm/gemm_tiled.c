@@ -12,8 +12,12 @@
  * sums (i = lane mod MTS_GEMM_LANES), which the compiler maps onto SIMD
  * registers without needing -ffast-math; the lanes are then added in a fixed
  * pairwise order. The summation order of an output therefore depends only on
- * depth, never on where its row or step falls in a tile, so results are
- * bit-identical for every block size T.
+ * depth, never on where its step falls in a tile, so results are
+ * bit-identical for every block size T (tests/c/test_model.c checks it on
+ * every target). Where the compiler contracts a * b + c into FMAs is its
+ * choice per tile shape: on aarch64 GCC 12 fuses the depth tail of a 4-row
+ * tile differently from a single row's, so a row's bits may depend on its
+ * row group; a given row always falls in the same group, whatever T.
  */
 #include "mtsrnn/gemm.h"
 
