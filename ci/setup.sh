@@ -49,8 +49,9 @@ sys.exit(0 if u.find_spec("torch") and u.find_spec("sru") else 1)'; then
 fi
 # CMSIS-DSP sources for the per-step peer baseline of the benchmarks (host
 # module and firmware), from the pinned PyPI sdist (cmake/cmsisdsp.cmake).
-bash "$root/ci/fetch-sdist.sh" cmsisdsp 1.10.3 \
-  307d32298faa7c58db912851027fce35f886fec7eb1a27c4b309ce1a97f47519 >/dev/null
+# shellcheck disable=SC1091
+. "$root/ci/lib.sh"
+bash "$root/ci/fetch-sdist.sh" "${MTSRNN_SDIST_CMSISDSP[@]}" >/dev/null
 # Build and install the package from this checkout (kernels + binding).
 python -m pip install -q --disable-pip-version-check --no-build-isolation "$root"
 echo "setup: $(python -c 'import mtsrnn, sys; print("mtsrnn", mtsrnn.__version__, "on Python", sys.version.split()[0])') in $venv"
