@@ -147,22 +147,35 @@ static void CoreModel_dealloc(CoreModel *self)
 }
 
 /* Point *array at obj's data (count floats, or None when count is 0). */
-static int hold_array(CoreModel *self, PyObject *obj, size_t count, const float **array,
-                      const char *what, Py_ssize_t layer, int optional)
+/* Whether a layer array is given, checked against the configuration: obj
+ * must be None exactly when the layer has no such array (count == 0), or
+ * may be None when the array is optional. Returns 1 when present, 0 when
+ * absent, -1 with ValueError raised. */
+static int array_present(PyObject *obj, size_t count, int optional, const char *name,
+                         const char *unit)
 {
-    char name[96];
-    PyOS_snprintf(name, sizeof name, "layer %zd %s", layer, what);
     if (obj == Py_None) {
-        if (count == 0 || optional) {
-            *array = NULL;
+        if (count == 0 || optional)
             return 0;
-        }
-        PyErr_Format(PyExc_ValueError, "%s is required (%zu floats)", name, count);
+        PyErr_Format(PyExc_ValueError, "%s is required (%zu %s)", name, count, unit);
         return -1;
     }
     if (count == 0) {
         PyErr_Format(PyExc_ValueError, "%s must be None for this configuration", name);
         return -1;
+    }
+    return 1;
+}
+
+static int hold_array(CoreModel *self, PyObject *obj, size_t count, const float **array,
+                      const char *what, Py_ssize_t layer, int optional)
+{
+    char name[96];
+    PyOS_snprintf(name, sizeof name, "layer %zd %s", layer, what);
+    const int present = array_present(obj, count, optional, name, "floats");
+    if (present <= 0) {
+        *array = NULL;
+        return present;
     }
     Py_buffer *view = &self->views[self->num_views];
     if (get_floats(obj, view, count, 0, name) != 0)
@@ -199,17 +212,10 @@ static int hold_int8(CoreModel *self, PyObject *obj, size_t count, const int8_t 
 {
     char name[96];
     PyOS_snprintf(name, sizeof name, "layer %zd %s", layer, what);
-    if (obj == Py_None) {
-        if (count == 0) {
-            *array = NULL;
-            return 0;
-        }
-        PyErr_Format(PyExc_ValueError, "%s is required (%zu int8 items)", name, count);
-        return -1;
-    }
-    if (count == 0) {
-        PyErr_Format(PyExc_ValueError, "%s must be None for this configuration", name);
-        return -1;
+    const int present = array_present(obj, count, 0, name, "int8 items");
+    if (present <= 0) {
+        *array = NULL;
+        return present;
     }
     Py_buffer *view = &self->views[self->num_views];
     if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) != 0) {
