@@ -400,7 +400,7 @@ static mts_status timed_forward(mts_device *device, const mts_model *model,
                                 uint64_t values[MTS_NUM_COUNTERS], uint32_t *valid)
 {
     const mts_board *board = device->board;
-    const mts_run_options options = {block, kernel->fn};
+    const mts_run_options options = {.block = block, .gemm = kernel->fn};
     const size_t state_floats = model_state_floats(model);
     for (unsigned i = 0; i < MTS_NUM_COUNTERS; i++)
         values[i] = 0;

@@ -241,7 +241,9 @@ static mp_obj_t model_stream(size_t n_args, const mp_obj_t *args, mp_map_t *kw_a
     mtsrnn_stream_obj_t *self = mp_obj_malloc(mtsrnn_stream_obj_t, STREAM_TYPE);
     self->model = model;
     self->options.block = (size_t)block;
-    self->options.gemm = NULL;
+    self->options.gemm = NULL;          /* the default product of each dtype */
+    self->options.gemm_i8f32 = NULL;
+    self->options.gemm_i8i8 = NULL;
     self->max_steps = (size_t)max_steps;
     self->needs_max_steps = needs_max_steps;
     self->state = m_malloc(model->state_floats * sizeof(float));

@@ -201,7 +201,7 @@ def _check_host_error(model: Model, x: np.ndarray, golden: np.ndarray, block: in
     """The largest error of the host kernels (every product variant) against
     the golden output; it must be within the tolerance the device will use."""
     worst = 0.0
-    for variant in gemm_variants():
+    for variant in gemm_variants(model.quantization):
         h, _state = model.forward(x, block=block, gemm=variant)
         error = float(np.max(np.abs(h.astype(np.float64) - golden.astype(np.float64)),
                              initial=0.0))

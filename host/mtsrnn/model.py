@@ -19,7 +19,14 @@ import numpy as np
 from . import _core
 from .quantize import SCHEME_CODES, check_scheme, quantize_rows
 
-_GEMM_VARIANTS = tuple(name for name, _summary in _core.gemm_variants())
+# Variant names per weight scheme (None: float32), default first: the
+# kernels' tables mts_gemm_f32_variants, mts_gemm_i8f32_variants and
+# mts_gemm_i8i8_variants (kernels/include/mtsrnn/gemm.h).
+_GEMM_VARIANTS = {
+    None: tuple(name for name, _summary in _core.gemm_variants()),
+    **{scheme: tuple(name for name, _summary in table)
+       for scheme, table in zip(("int8-w", "int8-wa"), _core.gemm_i8_variants())},
+}
 
 # Kernel enum values (kernels/include/mtsrnn/sru.h).
 _ACTIVATION_IDENTITY, _ACTIVATION_TANH = 0, 1
@@ -29,9 +36,14 @@ _NORM_NONE, _NORM_BEFORE, _NORM_AFTER = 0, 1, 2
 POOLINGS = ("f", "fo", "ifo")
 
 
-def gemm_variants() -> tuple[str, ...]:
-    """Names of the blocked-product variants built into the kernels, default first."""
-    return _GEMM_VARIANTS
+def gemm_variants(quantization: str | None = None) -> tuple[str, ...]:
+    """Names of the blocked-product variants built into the kernels for weights
+    of that scheme (None: float32; "int8-w", "int8-wa": see mtsrnn.quantize),
+    default first: the names `Model.forward(gemm=...)` accepts for a model
+    with that `quantization`."""
+    if quantization is not None:
+        check_scheme(quantization)
+    return _GEMM_VARIANTS[quantization]
 
 
 def _as_float32(value: Any, name: str) -> np.ndarray:
@@ -255,19 +267,25 @@ class Model:
         """Run x (L, input_size) float32 through the model, T = `block` time steps
         per pass over the weights. Returns h (L, output_size) and the new state;
         the state given is left unchanged. `gemm` names a blocked-product variant
-        (see `gemm_variants()`); None takes the default."""
+        for this model's weights (`gemm_variants(model.quantization)`); None takes
+        the default."""
         x = self._check_float32(x, "x")
         if x.ndim != 2 or x.shape[1] != self.input_size:
             raise ValueError(f"x must have shape (L, {self.input_size}), got {x.shape}")
         if not x.flags.c_contiguous:
             raise ValueError("x must be C-contiguous (use np.ascontiguousarray)")
         block = _check_size(block, "block")
-        if gemm is None:
-            gemm_index = 0
-        elif gemm in _GEMM_VARIANTS:
-            gemm_index = _GEMM_VARIANTS.index(gemm)
-        else:
-            raise ValueError(f"gemm must be one of {_GEMM_VARIANTS} or None, got {gemm!r}")
+        # One index per weight dtype (float32, int8-w, int8-wa); the model's
+        # layers all use the one of self.quantization.
+        indices = [0, 0, 0]
+        if gemm is not None:
+            names = _GEMM_VARIANTS[self.quantization]
+            if gemm not in names:
+                weights = self.quantization or "float32"
+                raise ValueError(f"gemm must be one of {names} (the products for {weights} "
+                                 f"weights) or None, got {gemm!r}")
+            slot = 0 if self.quantization is None else SCHEME_CODES[self.quantization]
+            indices[slot] = names.index(gemm)
         if state is None:
             buffer = np.zeros(self._core.state_floats, dtype=np.float32)
         elif not isinstance(state, State):
@@ -279,7 +297,7 @@ class Model:
         else:
             buffer = state._buffer.copy()
         h = np.empty((x.shape[0], self.output_size), dtype=np.float32)
-        self._core.forward(x, x.shape[0], buffer, h, block, gemm_index)
+        self._core.forward(x, x.shape[0], buffer, h, block, *indices)
         return h, State(self._layout, buffer)
 
 

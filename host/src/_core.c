@@ -481,15 +481,18 @@ static PyObject *CoreModel_workspace_size(CoreModel *self, PyObject *args)
     return PyLong_FromSize_t(bytes);
 }
 
-/* forward(x, seq_len, state, h, block, gemm_index): runs the kernels; state
- * is updated in place, h written. The GIL is released while they run. */
+/* forward(x, seq_len, state, h, block, gemm_index, i8f32_index, i8i8_index):
+ * runs the kernels with the products of those indices (float32: kernel
+ * variants then host peers; int8-w and int8-wa: their tables) for the layers
+ * of each weight dtype; state is updated in place, h written. The GIL is
+ * released while they run. */
 static PyObject *CoreModel_forward(CoreModel *self, PyObject *args)
 {
     PyObject *x_obj, *seq_len_obj, *state_obj, *h_obj, *block_obj;
-    Py_ssize_t gemm_index;
+    Py_ssize_t gemm_index, i8f32_index, i8i8_index;
     size_t seq_len, block, x_count, h_count, workspace_bytes;
-    if (!PyArg_ParseTuple(args, "OOOOOn", &x_obj, &seq_len_obj, &state_obj, &h_obj,
-                          &block_obj, &gemm_index) ||
+    if (!PyArg_ParseTuple(args, "OOOOOnnn", &x_obj, &seq_len_obj, &state_obj, &h_obj,
+                          &block_obj, &gemm_index, &i8f32_index, &i8i8_index) ||
         parse_size(seq_len_obj, &seq_len, "seq_len") || parse_size(block_obj, &block, "block"))
         return NULL;
     if (block == 0)
@@ -498,6 +501,12 @@ static PyObject *CoreModel_forward(CoreModel *self, PyObject *args)
         (size_t)gemm_index >= mts_gemm_f32_variant_count + HOST_GEMM_VARIANT_COUNT)
         return PyErr_Format(PyExc_ValueError, "gemm variant index must be in [0, %zu), got %zd",
                             mts_gemm_f32_variant_count + HOST_GEMM_VARIANT_COUNT, gemm_index);
+    if (i8f32_index < 0 || (size_t)i8f32_index >= mts_gemm_i8f32_variant_count)
+        return PyErr_Format(PyExc_ValueError, "int8-w variant index must be in [0, %zu), got %zd",
+                            mts_gemm_i8f32_variant_count, i8f32_index);
+    if (i8i8_index < 0 || (size_t)i8i8_index >= mts_gemm_i8i8_variant_count)
+        return PyErr_Format(PyExc_ValueError, "int8-wa variant index must be in [0, %zu), got %zd",
+                            mts_gemm_i8i8_variant_count, i8i8_index);
     if (seq_len > PY_SSIZE_T_MAX / sizeof(float) / self->input_size ||
         seq_len > PY_SSIZE_T_MAX / sizeof(float) / self->output_size)
         return PyErr_Format(PyExc_ValueError, "seq_len %zu is too large", seq_len);
@@ -523,7 +532,12 @@ static PyObject *CoreModel_forward(CoreModel *self, PyObject *args)
     if (workspace == NULL) {
         PyErr_Format(PyExc_MemoryError, "cannot allocate a %zu-byte workspace", workspace_bytes);
     } else {
-        const mts_run_options options = {block, gemm_by_index((size_t)gemm_index)};
+        const mts_run_options options = {
+            .block = block,
+            .gemm = gemm_by_index((size_t)gemm_index),
+            .gemm_i8f32 = mts_gemm_i8f32_variants[i8f32_index].fn,
+            .gemm_i8i8 = mts_gemm_i8i8_variants[i8i8_index].fn,
+        };
         Py_BEGIN_ALLOW_THREADS
         status = mts_model_forward(&self->model, &options, state_view.buf, self->state_floats,
                                    x_view.buf, seq_len, h_view.buf, workspace,

@@ -120,7 +120,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "out of memory\n");
         return 1;
     }
-    const mts_run_options options = {block, variant->fn};
+    const mts_run_options options = {.block = block, .gemm = variant->fn};
     for (size_t r = 0; r < repeats && status == MTS_OK; r++)
         status = mts_model_forward(&model, &options, state, state_floats, x, steps, h,
                                    workspace, workspace_bytes);

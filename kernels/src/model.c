@@ -394,8 +394,8 @@ mts_status mts_model_forward(const mts_model *model, const mts_run_options *opti
     };
     const mts_products products = {
         options->gemm ? options->gemm : mts_gemm_f32_variants[0].fn,
-        mts_gemm_i8f32_variants[0].fn,
-        mts_gemm_i8i8_variants[0].fn,
+        options->gemm_i8f32 ? options->gemm_i8f32 : mts_gemm_i8f32_variants[0].fn,
+        options->gemm_i8i8 ? options->gemm_i8i8 : mts_gemm_i8i8_variants[0].fn,
     };
     if (model->cell == MTS_CELL_SRU)
         mts_sru_run(model, &scratch, options->block, &products, state, x, seq_len, h);

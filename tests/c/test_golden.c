@@ -68,7 +68,7 @@ static double run(const golden_case *gc, const mts_gemm_f32_variant *variant, si
     float *h = alloc_or_die(gc->steps * out_size * sizeof(float));
     void *workspace = alloc_or_die(workspace_bytes);
     memset(state, 0, state_floats * sizeof(float));
-    const mts_run_options options = {block, variant->fn};
+    const mts_run_options options = {.block = block, .gemm = variant->fn};
     double worst = 0.0;
     for (size_t k = 0; k + 1 < num_cuts && worst < HUGE_VAL; k++) {
         const size_t t0 = cuts[k], length = cuts[k + 1] - cuts[k];

@@ -220,7 +220,7 @@ static mts_status run_pieces(const mts_model *model, mts_gemm_f32_fn gemm, size_
         float *x_piece = malloc((len ? len : 1) * in_size * sizeof(float));
         float *h_piece = malloc((len ? len : 1) * out_size * sizeof(float));
         memcpy(x_piece, x + t * in_size, len * in_size * sizeof(float));
-        const mts_run_options options = {block, gemm};
+        const mts_run_options options = {.block = block, .gemm = gemm};
         status = mts_model_forward(model, &options, state, state_floats, x_piece, len, h_piece,
                                    workspace, bytes);
         memcpy(h + t * out_size, h_piece, len * out_size * sizeof(float));
@@ -371,7 +371,7 @@ static void test_bad_arguments(void)
     float *x = random_floats(seq_len * in_size, 1.0f);
     float *h = malloc(seq_len * out_size * sizeof(float));
     void *ws = malloc(bytes);
-    const mts_run_options opt = {3, NULL};
+    const mts_run_options opt = {.block = 3};
 
     /* NULL pointers. */
     CHECK_STATUS(mts_model_check(NULL), MTS_ERR_NULL_POINTER);
@@ -441,7 +441,7 @@ static void test_bad_arguments(void)
     CHECK_STATUS(mts_model_check(m), MTS_OK);
 
     /* Block, state size, workspace. */
-    const mts_run_options zero_block = {0, NULL};
+    const mts_run_options zero_block = {.block = 0};
     CHECK_STATUS(mts_model_forward(m, &zero_block, state, state_floats, x, seq_len, h, ws, bytes),
                  MTS_ERR_BAD_SIZE);
     CHECK_STATUS(mts_model_workspace_size(m, 0, 4, &bytes), MTS_ERR_BAD_SIZE);

@@ -369,7 +369,7 @@ static mts_status run_model(const mts_model *model, size_t block, const float *x
         return status;
     float *state = calloc(state_floats, sizeof(float));
     void *workspace = malloc(bytes);
-    const mts_run_options options = {block, NULL};
+    const mts_run_options options = {.block = block};
     status = mts_model_forward(model, &options, state, state_floats, x, seq_len, h, workspace,
                                bytes);
     free(state);

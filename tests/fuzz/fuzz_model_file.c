@@ -34,7 +34,7 @@ static void run_model(const mts_model *model)
     if (x && h && state && workspace) {
         for (size_t i = 0; i < steps * in_size; i++)
             x[i] = (float)(i % 7) - 3.0f;
-        const mts_run_options options = {block, NULL};
+        const mts_run_options options = {.block = block};
         if (mts_model_forward(model, &options, state, state_floats, x, steps, h, workspace,
                               workspace_bytes) != MTS_OK)
             abort();

@@ -33,7 +33,7 @@ static float h[UPPER_GOLDEN_STEPS][UPPER_OUTPUT_SIZE];
 
 int main(void)
 {
-    const mts_run_options options = {UPPER_BLOCK, NULL};
+    const mts_run_options options = {.block = UPPER_BLOCK};
     mts_status status = mts_model_reset_state(&NAME_model, state, UPPER_STATE_FLOATS);
     if (status != MTS_OK) {
         printf("reset_state: %s\n", mts_status_str(status));

@@ -171,7 +171,7 @@ def cmsis_matvec_forward(model: Model, x: np.ndarray) -> np.ndarray:
     index = len(gemm_variants()) + names.index("cmsis-matvec")
     state = np.zeros(model.state_floats, np.float32)
     h = np.empty((x.shape[0], model.output_size), np.float32)
-    model._core.forward(x, x.shape[0], state, h, 1, index)
+    model._core.forward(x, x.shape[0], state, h, 1, index, 0, 0)
     return h
 
 

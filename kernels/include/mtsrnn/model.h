@@ -50,13 +50,18 @@ typedef struct mts_model {
     const mts_qrnn_layer *qrnn; /* [num_layers] when cell == MTS_CELL_QRNN */
 } mts_model;
 
+/* How to run: the block size and, per weight dtype, the blocked product
+ * (an entry's fn of the variant tables in mtsrnn/gemm.h; NULL takes the
+ * table's first entry, the default). A layer uses the product of its
+ * weights' scheme (docs/quantization.md), so a model that mixes float and
+ * quantised layers can be given all three. Initialise with designated
+ * initialisers, e.g. {.block = 16}, so fields added later default to NULL. */
 typedef struct mts_run_options {
-    size_t block;               /* T >= 1: time steps per pass over the weights */
-    mts_gemm_f32_fn gemm;       /* blocked product variant; NULL = the default */
+    size_t block;                  /* T >= 1: time steps per pass over the weights */
+    mts_gemm_f32_fn gemm;          /* float32 layers */
+    mts_gemm_i8f32_fn gemm_i8f32;  /* int8-w layers (MTS_QUANT_INT8_W) */
+    mts_gemm_i8i8_fn gemm_i8i8;    /* int8-wa layers (MTS_QUANT_INT8_WA) */
 } mts_run_options;
-/* Quantised layers (docs/quantization.md) use the first entries of
- * mts_gemm_i8f32_variants / mts_gemm_i8i8_variants; every int8 variant is
- * bit-identical (int8-wa) or tested against the reference (int8-w). */
 
 /* Element counts of each array of a layer (0 for an array the layer's
  * options leave out), derived from its sizes and options alone, so that a
