@@ -25,7 +25,7 @@ from .quantize import SCHEME_CODES, check_scheme, quantize_rows
 _GEMM_VARIANTS = {
     None: tuple(name for name, _summary in _core.gemm_variants()),
     **{scheme: tuple(name for name, _summary in table)
-       for scheme, table in zip(("int8-w", "int8-wa"), _core.gemm_i8_variants())},
+       for scheme, table in zip(("int8-w", "int8-wa"), _core.gemm_i8_variants(), strict=True)},
 }
 
 # Kernel enum values (kernels/include/mtsrnn/sru.h).
