@@ -134,6 +134,7 @@ typedef struct problem {
     float *x;
     int8_t *xq;
     float *x_scale;
+    int8_t *w_block, *xq_block; /* what to free after move_to_odd_addresses */
 } problem;
 
 static void make_problem(problem *p, size_t rows, size_t depth, size_t steps, int unit_scales)
@@ -149,6 +150,7 @@ static void make_problem(problem *p, size_t rows, size_t depth, size_t steps, in
     p->x = malloc(steps * p->x_stride * sizeof(float));
     p->xq = malloc(steps * p->x_stride);
     p->x_scale = malloc(steps * sizeof(float));
+    p->w_block = p->xq_block = NULL;
     for (size_t i = 0; i < rows * p->w_stride; i++)
         p->w[i] = rng_i8();
     for (size_t i = 0; i < steps * p->x_stride; i++) {
@@ -163,11 +165,26 @@ static void make_problem(problem *p, size_t rows, size_t depth, size_t steps, in
 
 static void free_problem(problem *p)
 {
-    free(p->w);
+    free(p->w_block ? p->w_block : p->w);
     free(p->w_scale);
     free(p->x);
-    free(p->xq);
+    free(p->xq_block ? p->xq_block : p->xq);
     free(p->x_scale);
+}
+
+/* Wq and Xq moved to odd addresses (malloc's are aligned), so that rows
+ * start at every alignment whatever the strides. */
+static void move_to_odd_addresses(problem *p)
+{
+    size_t w_bytes = p->rows * p->w_stride, xq_bytes = p->steps * p->x_stride;
+    p->w_block = malloc(w_bytes + 1);
+    p->xq_block = malloc(xq_bytes + 1);
+    memcpy(p->w_block + 1, p->w, w_bytes);
+    memcpy(p->xq_block + 1, p->xq, xq_bytes);
+    free(p->w);
+    free(p->xq);
+    p->w = p->w_block + 1;
+    p->xq = p->xq_block + 1;
 }
 
 static float *new_output(const problem *p)
@@ -323,6 +340,51 @@ static void test_products(void)
     CHECK((double)MTS_I8_MAX_DEPTH * 127.0 * 127.0 <= 2147483647.0 &&
               (double)(MTS_I8_MAX_DEPTH + 1) * 127.0 * 127.0 > 2147483647.0,
           "MTS_I8_MAX_DEPTH is the largest depth whose sums fit in int32");
+}
+
+/* The tails of every tile shape: each depth % 16 (SIMD chunks of 16, 8 and 4
+ * inputs) with row and step counts around the tile sizes, int8 rows at odd
+ * addresses, and extremes whose partial sums overflow any int16
+ * intermediate (every product +16129, or every product -16129). */
+static void test_product_tails(void)
+{
+    static const size_t shapes[][2] = {{1, 1}, {2, 3}, {3, 2}, {4, 1}, {5, 7}, {7, 13}};
+    for (size_t depth = 1; depth <= 48; depth++) {
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+            problem p;
+            make_problem(&p, shapes[s][0], depth, shapes[s][1], (int)(depth % 2));
+            move_to_odd_addresses(&p);
+            for (size_t v = 0; v < mts_gemm_i8i8_variant_count; v++)
+                check_i8i8(&mts_gemm_i8i8_variants[v], &p, "tails, odd addresses");
+            for (size_t v = 0; v < mts_gemm_i8f32_variant_count; v++)
+                check_i8f32(&mts_gemm_i8f32_variants[v], &p);
+            free_problem(&p);
+        }
+    }
+    /* Subnormal scale products (w_scale * x_scale = 2^-140 .. 2^-139):
+     * the reference's scalar IEEE arithmetic keeps them, a flush-to-zero
+     * path (MVE float, armv7 NEON) would not. */
+    {
+        problem p;
+        make_problem(&p, 9, 37, 7, 0);
+        for (size_t r = 0; r < p.rows; r++)
+            p.w_scale[r] = ldexpf(1.0f + (float)r / 16.0f, -70);
+        for (size_t t = 0; t < p.steps; t++)
+            p.x_scale[t] = ldexpf(1.0f + (float)t / 16.0f, -70);
+        for (size_t v = 0; v < mts_gemm_i8i8_variant_count; v++)
+            check_i8i8(&mts_gemm_i8i8_variants[v], &p, "subnormal scale products");
+        free_problem(&p);
+    }
+    for (int sign = -1; sign <= 1; sign += 2) {
+        problem p;
+        make_problem(&p, 7, 1055, 5, 1);
+        move_to_odd_addresses(&p);
+        memset(p.w, 127, p.rows * p.w_stride);
+        memset(p.xq, sign * 127, p.steps * p.x_stride);
+        for (size_t v = 0; v < mts_gemm_i8i8_variant_count; v++)
+            check_i8i8(&mts_gemm_i8i8_variants[v], &p, "extremes of one sign");
+        free_problem(&p);
+    }
 }
 
 /* The quantiser and the int8 product together equal the formula of scheme
@@ -498,6 +560,7 @@ int main(void)
 {
     test_quantize();
     test_products();
+    test_product_tails();
     test_int8_wa_pipeline();
     test_quantized_models();
     for (size_t v = 0; v < mts_gemm_i8i8_variant_count; v++)

@@ -193,6 +193,45 @@ void mts_gemm_i8i8_neon_sdot(size_t rows, size_t depth, size_t steps,
 #endif
 #endif
 
+#if defined(MTS_GEMM_HAVE_HELIUM)
+/* Helium (gemm_i8_helium.c; Cortex-M55 with MVE float). int8-wa: VMLADAVA.S8
+ * (16 int8 products into an int32 scalar), 3 rows x 2 steps of scalar
+ * accumulators (4 rows x 1 for T = 1); int8-w: weights widened by VLDRB.S32
+ * + VCVT, 4-lane VFMAs in the float "helium" product's lane order, 1 row x
+ * 6 steps (4 rows x 1 for T = 1). Depth tails by tail predication. */
+void mts_gemm_i8f32_helium(size_t rows, size_t depth, size_t steps,
+                           const int8_t *w, size_t w_stride, const float *w_scale,
+                           const float *x, size_t x_stride,
+                           float *y, size_t y_stride);
+void mts_gemm_i8i8_helium(size_t rows, size_t depth, size_t steps,
+                          const int8_t *w, size_t w_stride, const float *w_scale,
+                          const int8_t *xq, size_t xq_stride, const float *x_scale,
+                          float *y, size_t y_stride);
+#endif
+
+/* "dsp": Cortex-M with the DSP extension (Armv7E-M: M4, M7; Armv8-M with
+ * DSP: M33, M55), Thumb-2 (gemm_i8_m4dsp.c). int8-wa by SMLAD on int16
+ * pairs from SXTB16: register tiles of 1 row x up to 6 steps (3 rows x 1
+ * step for T = 1), the inputs unpacked once per 64-input panel into a
+ * 768-byte stack buffer shared by all rows. */
+#if defined(__ARM_ARCH_PROFILE) && __ARM_ARCH_PROFILE == 'M' && \
+    defined(__ARM_FEATURE_DSP) && defined(__thumb2__)
+#define MTS_GEMM_HAVE_M4DSP 1
+void mts_gemm_i8i8_dsp(size_t rows, size_t depth, size_t steps,
+                       const int8_t *w, size_t w_stride, const float *w_scale,
+                       const int8_t *xq, size_t xq_stride, const float *x_scale,
+                       float *y, size_t y_stride);
+#endif
+#if defined(MTS_GEMM_HAVE_M4F)
+/* "m4f" (gemm_i8_m4dsp.c; the cores of the float "m4f" product): int8-w
+ * with the float m4f tile of 4 rows x up to 4 steps in FPU registers, the
+ * weights converted by LDRSB + VMOV + VCVT, sums in input order (VFMA). */
+void mts_gemm_i8f32_m4f(size_t rows, size_t depth, size_t steps,
+                        const int8_t *w, size_t w_stride, const float *w_scale,
+                        const float *x, size_t x_stride,
+                        float *y, size_t y_stride);
+#endif
+
 /* Every int8 variant built for this target, the default first (SIMD variants
  * for M4 DSP, Helium and NEON slot in here). */
 extern const mts_gemm_i8f32_variant mts_gemm_i8f32_variants[];

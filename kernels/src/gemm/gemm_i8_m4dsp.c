@@ -1,0 +1,605 @@
+/* int8 x int8 product for Cortex-M cores with the DSP extension (Armv7E-M:
+ * Cortex-M4, M7; Armv8-M with DSP: M33, M55), Thumb-2: "dsp".
+ *
+ *   acc[t][r] = sum_{i < depth} Wq[r][i] * Xq[t][i]            (int32, exact)
+ *   Y[t][r]   = (float)acc[t][r] * (w_scale[r] * x_scale[t])   (float32)
+ *
+ * SMLAD adds two 16 x 16-bit products to an int32 accumulator. Four int8
+ * values loaded as one word become two int16 pairs by SXTB16 (bytes 0 and 2)
+ * and SXTB16 ROR #8 (bytes 1 and 3), so one chunk of 4 inputs of one output
+ * takes two SMLADs. |Wq * Xq| <= 128 * 128, so the two products and the sum
+ * are exact in int32 for depth <= MTS_I8_MAX_DEPTH: the result equals
+ * mts_gemm_i8i8_reference bit for bit for every input (the scaling is the
+ * reference's C expression).
+ *
+ * What costs instructions besides the SMLADs is the unpacking: every
+ * weight word needs 2 SXTB16 wherever it is used, every input word 2 per
+ * row that uses it. So the inputs of a group of up to 6 time steps are
+ * unpacked once per panel of 64 inputs into int16 pairs in a stack buffer
+ * (768 bytes), which then serves every row, and a tile is 1 row x S steps
+ * (S <= 6): its weight word, unpacked once in registers, serves all S steps.
+ * Per 4 inputs: LDR + 2 SXTB16 (weights), S LDRD (the pairs of each step),
+ * 2S SMLAD, i.e. 21 instructions for 24 multiply-adds at S = 6 (0.94 per
+ * multiply-add with the loop, two chunks per pass); 12 registers (6
+ * accumulators, 4 temporaries, 2 pointers), the loop's end and parity read
+ * from the stack. Steps are grouped as evenly as possible (16 = 6 + 5 + 5).
+ * For T = 1 each weight is used once, so the tile is 3 rows x 1 step
+ * sharing the step's pairs: LDRD, then per row LDR + 2 SXTB16 + 2 SMLAD.
+ * The alternative tried first, 2 rows x 3 steps with the weights of both
+ * rows unpacked, needs every core register and 27 instructions per 24
+ * multiply-adds in its loop (LDR end test included), against 22.5 here.
+ *
+ * Why inline assembly: GCC 12 neither folds the rotation into SXTB16 (it
+ * emits a separate ROR; arm_acle.h has no rotating form) nor keeps such
+ * tiles in registers (it spilled accumulators to the stack in the depth
+ * loop). Only the depth loops are assembly. They need -O1 or more (at -O0
+ * GCC runs out of registers for the operands, as for the float m4f).
+ *
+ * Memory: weights and inputs are read one 4-byte word per 4 inputs, by LDR
+ * (which allows any alignment on these cores; the C side uses a 4-byte
+ * memcpy, which GCC turns into LDR), never beyond input depth - 1 of a row;
+ * the last depth mod 4 inputs are read byte by byte in C. Rows left over
+ * below a 3 x 1 tile take a C loop over the same unpacked inputs. With
+ * depth > 64 the partial int32 sums between panels are kept in Y itself
+ * (memcpy of the int32 bits; Y is overwritten by the final floats).
+ */
+#include "mtsrnn/gemm.h"
+
+#ifdef MTS_GEMM_HAVE_M4DSP  /* gemm.h: M-profile, Thumb-2, DSP extension */
+
+#include <arm_acle.h>
+#include <string.h>
+
+#include "../compiler.h"
+
+#define DSP_PANEL_CHUNKS 16     /* 4-input chunks per panel: 64 inputs */
+#define DSP_MAX_STEPS 6
+#define DSP_PAIRS_WORDS (2 * DSP_MAX_STEPS * DSP_PANEL_CHUNKS)
+
+static MTS_ALWAYS_INLINE uint32_t dsp_load_word(const int8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* Bytes 1 and 3 of v, sign-extended to int16 halves (SXTB16 ROR #8). */
+static MTS_ALWAYS_INLINE int16x2_t dsp_sxtb16_odd(uint32_t v)
+{
+    int16x2_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
+    return r;
+}
+
+/* One group of steps and one panel of inputs: what the tiles need. */
+typedef struct dsp_job {
+    size_t rows;
+    size_t depth;
+    const int8_t *w;           /* row 0 of the product */
+    size_t w_stride;
+    const float *w_scale;
+    const int8_t *xq;          /* step 0 of the group */
+    size_t xq_stride;
+    const float *x_scale;      /* of step 0 of the group */
+    float *y;                  /* (step 0 of the group, row 0) */
+    size_t y_stride;
+    size_t steps;              /* in the group, 1 .. DSP_MAX_STEPS */
+    int first;                 /* first panel: the sums start at 0 */
+    int last;                  /* last panel: finish and scale */
+    size_t chunk0;             /* the panel's first 4-input chunk */
+    size_t chunks;             /* 4-input chunks in the panel, >= 1 */
+    int odd;                   /* chunks is odd */
+    const uint32_t *pairs;     /* the panel's inputs as int16 pairs */
+    const uint32_t *pairs_end;
+} dsp_job;
+
+/* The last depth mod 4 inputs, byte by byte, added to the sums of rows
+ * r .. r+nr-1 (acc[k * ns + t]: row r + k, step t). */
+static __attribute__((noinline)) void dsp_add_tails(const dsp_job *job, size_t r, size_t nr,
+                                                    size_t ns, int32_t *acc)
+{
+    for (size_t k = 0; k < nr; k++) {
+        const int8_t *w_r = job->w + (r + k) * job->w_stride;
+        for (size_t t = 0; t < ns; t++) {
+            const int8_t *x_t = job->xq + t * job->xq_stride;
+            for (size_t i = job->depth & ~(size_t)3; i < job->depth; i++)
+                acc[k * ns + t] += (int32_t)w_r[i] * (int32_t)x_t[i];
+        }
+    }
+}
+
+/* Every sum of a tile goes through this after the depth loop, as in the
+ * reference: Y = (float)acc * (w_scale[r] * x_scale[t]). */
+#define DSP_SCALE(y, acc, w_scale, x_scale) ((y) = (float)(acc) * ((w_scale) * (x_scale)))
+
+/* ---- register tiles: depth loops ---------------------------------------- */
+
+/* The depth loops handle two chunks per pass; an odd count enters at the
+ * second (label 2). They end when the pairs pointer reaches pairs_end. */
+#define DSP_LOOP_ENTRY(tmp)                                             \
+    "ldr %[" tmp "], %[odd]\n\t"                                        \
+    "cmp %[" tmp "], #0\n\t"                                            \
+    "bne 2f\n"
+#define DSP_LOOP_END(tmp)                                               \
+    "ldr %[" tmp "], %[end]\n\t"                                        \
+    "cmp %[xp], %[" tmp "]\n\t"                                         \
+    "bne 1b\n\t"
+
+/* 1 row x S steps: the row's weight word, unpacked once, times the pairs
+ * of each step (LDRD of its even and odd pairs, 2 SMLAD). */
+#define DSP_1XS_STEP(t)                                                 \
+    "ldrd %[xe], %[xo], [%[xp]], #8\n\t"                                \
+    "smlad %[a" #t "], %[we], %[xe], %[a" #t "]\n\t"                    \
+    "smlad %[a" #t "], %[wo], %[xo], %[a" #t "]\n\t"
+#define DSP_1XS_STEPS_2 DSP_1XS_STEP(0) DSP_1XS_STEP(1)
+#define DSP_1XS_STEPS_3 DSP_1XS_STEPS_2 DSP_1XS_STEP(2)
+#define DSP_1XS_STEPS_4 DSP_1XS_STEPS_3 DSP_1XS_STEP(3)
+#define DSP_1XS_STEPS_5 DSP_1XS_STEPS_4 DSP_1XS_STEP(4)
+#define DSP_1XS_STEPS_6 DSP_1XS_STEPS_5 DSP_1XS_STEP(5)
+#define DSP_1XS_CHUNK(S)                                                \
+    "ldr %[we], [%[wp]], #4\n\t"                                        \
+    "sxtb16 %[wo], %[we], ror #8\n\t"                                   \
+    "sxtb16 %[we], %[we]\n\t"                                           \
+    DSP_1XS_STEPS_##S
+
+/* 12 registers: 6 accumulators (the unused ones stay 0), 4 temporaries,
+ * 2 pointers; the loop's end and entry come from memory. */
+#define DSP_1XS_LOOP(S)                                                 \
+    __asm__ volatile(                                                   \
+        DSP_LOOP_ENTRY("xe")                                            \
+        "1:\n\t"                                                        \
+        DSP_1XS_CHUNK(S)                                                \
+        "2:\n\t"                                                        \
+        DSP_1XS_CHUNK(S)                                                \
+        DSP_LOOP_END("xe")                                              \
+        : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3),  \
+          [a4] "+r"(a4), [a5] "+r"(a5), [wp] "+r"(wp), [xp] "+r"(xp),  \
+          [we] "=&r"(we), [wo] "=&r"(wo), [xe] "=&r"(xe), [xo] "=&r"(xo) \
+        : [end] "m"(end), [odd] "m"(odd)                                \
+        : "cc", "memory")
+
+/* Every row of the group for its S steps (2 <= S <= 6; inlined with S
+ * constant). What the loop over rows needs is copied into locals first:
+ * the assembly's "memory" clobber would reload it from *job otherwise. */
+#define DSP_EACH_STEP(M) M(0) M(1) M(2) M(3) M(4) M(5)
+static MTS_ALWAYS_INLINE void dsp_rows_1xs(const dsp_job *job, size_t S)
+{
+    const size_t rows = job->rows, w_stride = job->w_stride, y_stride = job->y_stride;
+    const int8_t *w = job->w + 4 * job->chunk0;
+    const float *w_scale = job->w_scale;
+    float *y = job->y;
+    const int first = job->first, last = job->last, tails = (job->depth & 3) != 0;
+    const uint32_t *const pairs = job->pairs;
+    /* Locals, so that the assembly reads them relative to sp. */
+    const uint32_t *const end = job->pairs_end;
+    const int odd = job->odd;
+#define DSP_X_SCALE(t) const float x_scale##t = (t) < S ? job->x_scale[(t) < S ? (t) : 0] : 0.0f;
+    DSP_EACH_STEP(DSP_X_SCALE)
+#undef DSP_X_SCALE
+    for (size_t r = 0; r < rows; r++) {
+        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0;
+        if (!first) {
+            const float *p = y + r;
+            __asm__("" : "+r"(p));
+#define DSP_READ(t)                                                     \
+    if ((t) < S) {                                                      \
+        memcpy(&a##t, p, sizeof a##t);                                  \
+        p += y_stride;                                                  \
+    }
+            DSP_EACH_STEP(DSP_READ)
+#undef DSP_READ
+        }
+        const int8_t *wp = w + r * w_stride;
+        const uint32_t *xp = pairs;
+        uint32_t we, wo, xe, xo;
+        switch (S) {
+        case 6: DSP_1XS_LOOP(6); break;
+        case 5: DSP_1XS_LOOP(5); break;
+        case 4: DSP_1XS_LOOP(4); break;
+        case 3: DSP_1XS_LOOP(3); break;
+        default: DSP_1XS_LOOP(2); break;
+        }
+        if (!last) {
+            float *p = y + r;
+            __asm__("" : "+r"(p));
+#define DSP_WRITE(t)                                                    \
+    if ((t) < S) {                                                      \
+        memcpy(p, &a##t, sizeof a##t);                                  \
+        p += y_stride;                                                  \
+    }
+            DSP_EACH_STEP(DSP_WRITE)
+#undef DSP_WRITE
+            continue;
+        }
+        if (tails) {
+            int32_t acc[DSP_MAX_STEPS] = {a0, a1, a2, a3, a4, a5};
+            dsp_add_tails(job, r, 1, S, acc);
+            a0 = acc[0];
+            a1 = acc[1];
+            a2 = acc[2];
+            a3 = acc[3];
+            a4 = acc[4];
+            a5 = acc[5];
+        }
+        const float w_scale_r = w_scale[r];
+        /* One pointer walking down the steps: hidden from the optimiser,
+         * which would otherwise keep (and spill) one pointer per step. */
+        float *y_r = y + r;
+        __asm__("" : "+r"(y_r));
+#define DSP_STORE(t)                                                    \
+    if ((t) < S) {                                                      \
+        DSP_SCALE(*y_r, a##t, w_scale_r, x_scale##t);                   \
+        y_r += y_stride;                                                \
+    }
+        DSP_EACH_STEP(DSP_STORE)
+#undef DSP_STORE
+    }
+}
+
+/* One row of a 3 x 1 tile: the weight word at `addr`, unpacked, times the
+ * step's pairs (xe, xo). */
+#define DSP_3X1_ROW(addr, a)                                            \
+    "ldr %[wv], " addr "\n\t"                                           \
+    "sxtb16 %[wo], %[wv], ror #8\n\t"                                   \
+    "sxtb16 %[wv], %[wv]\n\t"                                           \
+    "smlad %[" a "], %[wv], %[xe], %[" a "]\n\t"                        \
+    "smlad %[" a "], %[wo], %[xo], %[" a "]\n\t"
+#define DSP_3X1_CHUNK                                                   \
+    "ldrd %[xe], %[xo], [%[xp]], #8\n\t"                                \
+    DSP_3X1_ROW("[%[w0], %[ws], lsl #1]", "a2")                         \
+    DSP_3X1_ROW("[%[w0], %[ws]]", "a1")                                 \
+    DSP_3X1_ROW("[%[w0]], #4", "a0")
+
+/* The rows of a single step (T = 1: each weight is used once, so rows share
+ * the step's pairs instead), 3 at a time, then 1. Row 2 of a tile is
+ * addressed as w0 + 2 ws, so the tile needs 10 registers; 4 x 1 would save
+ * 1/48 of an instruction per multiply-add. */
+static __attribute__((noinline)) void dsp_rows_3x1(const dsp_job *job)
+{
+    const size_t rows = job->rows, w_stride = job->w_stride;
+    const int8_t *w = job->w + 4 * job->chunk0;
+    const float *w_scale = job->w_scale;
+    float *y = job->y;
+    const int first = job->first, last = job->last, tails = (job->depth & 3) != 0;
+    const uint32_t *const pairs = job->pairs;
+    const uint32_t *const end = job->pairs_end;
+    const int odd = job->odd;
+    const float x_scale = job->x_scale[0];
+    size_t r = 0;
+    for (; r + 3 <= rows; r += 3) {
+        int32_t a0 = 0, a1 = 0, a2 = 0;
+        if (!first) {
+            memcpy(&a0, &y[r], sizeof a0);
+            memcpy(&a1, &y[r + 1], sizeof a1);
+            memcpy(&a2, &y[r + 2], sizeof a2);
+        }
+        const int8_t *w0 = w + r * w_stride;
+        const uint32_t *xp = pairs;
+        uint32_t wv, wo, xe, xo;
+        __asm__ volatile(
+            DSP_LOOP_ENTRY("wv")
+            "1:\n\t"
+            DSP_3X1_CHUNK
+            "2:\n\t"
+            DSP_3X1_CHUNK
+            DSP_LOOP_END("wv")
+            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [w0] "+r"(w0), [xp] "+r"(xp),
+              [wv] "=&r"(wv), [wo] "=&r"(wo), [xe] "=&r"(xe), [xo] "=&r"(xo)
+            : [ws] "r"(w_stride), [end] "m"(end), [odd] "m"(odd)
+            : "cc", "memory");
+        if (!last) {
+            memcpy(&y[r], &a0, sizeof a0);
+            memcpy(&y[r + 1], &a1, sizeof a1);
+            memcpy(&y[r + 2], &a2, sizeof a2);
+            continue;
+        }
+        if (tails) {
+            int32_t acc[3] = {a0, a1, a2};
+            dsp_add_tails(job, r, 3, 1, acc);
+            a0 = acc[0];
+            a1 = acc[1];
+            a2 = acc[2];
+        }
+        DSP_SCALE(y[r], a0, w_scale[r], x_scale);
+        DSP_SCALE(y[r + 1], a1, w_scale[r + 1], x_scale);
+        DSP_SCALE(y[r + 2], a2, w_scale[r + 2], x_scale);
+    }
+    /* The last rows in C, on the same pairs. */
+    for (; r < rows; r++) {
+        int32_t acc = 0;
+        if (!first)
+            memcpy(&acc, &y[r], sizeof acc);
+        const int8_t *w_r = w + r * w_stride;
+        for (size_t c = 0; c < job->chunks; c++) {
+            uint32_t v = dsp_load_word(w_r + 4 * c);
+            acc = __smlad(__sxtb16((int8x4_t)v), (int16x2_t)pairs[2 * c], acc);
+            acc = __smlad(dsp_sxtb16_odd(v), (int16x2_t)pairs[2 * c + 1], acc);
+        }
+        if (!last) {
+            memcpy(&y[r], &acc, sizeof acc);
+            continue;
+        }
+        if (tails)
+            dsp_add_tails(job, r, 1, 1, &acc);
+        DSP_SCALE(y[r], acc, w_scale[r], x_scale);
+    }
+}
+
+/* ---- driver -------------------------------------------------------------- */
+
+/* Unpack the panel's chunks of the group's input rows: per chunk and step,
+ * the even bytes then the odd bytes as int16 pairs. */
+static void dsp_unpack(const dsp_job *job, uint32_t *pairs)
+{
+    for (size_t c = 0; c < job->chunks; c++) {
+        const int8_t *x = job->xq + 4 * (job->chunk0 + c);
+        for (size_t t = 0; t < job->steps; t++, x += job->xq_stride) {
+            uint32_t v = dsp_load_word(x);
+            *pairs++ = (uint32_t)__sxtb16((int8x4_t)v);
+            *pairs++ = (uint32_t)dsp_sxtb16_odd(v);
+        }
+    }
+}
+
+/* All rows of one panel of the group. */
+static __attribute__((noinline)) void dsp_panel(const dsp_job *job)
+{
+    switch (job->steps) {
+    case 6: dsp_rows_1xs(job, 6); break;
+    case 5: dsp_rows_1xs(job, 5); break;
+    case 4: dsp_rows_1xs(job, 4); break;
+    case 3: dsp_rows_1xs(job, 3); break;
+    case 2: dsp_rows_1xs(job, 2); break;
+    default: dsp_rows_3x1(job); break;
+    }
+}
+
+/* All rows of one group of steps, panel by panel; `pairs` (the buffer
+ * job->pairs points to) receives each panel's unpacked inputs. */
+static void dsp_step_group(dsp_job *job, uint32_t *pairs)
+{
+    const size_t full_chunks = job->depth / 4;
+    if (full_chunks == 0) {
+        /* depth < 4: only the byte-wise products. */
+        for (size_t r = 0; r < job->rows; r++) {
+            int32_t acc[DSP_MAX_STEPS] = {0};
+            dsp_add_tails(job, r, 1, job->steps, acc);
+            for (size_t t = 0; t < job->steps; t++)
+                DSP_SCALE(job->y[t * job->y_stride + r], acc[t], job->w_scale[r],
+                          job->x_scale[t]);
+        }
+        return;
+    }
+    for (size_t c0 = 0; c0 < full_chunks; c0 += DSP_PANEL_CHUNKS) {
+        job->chunk0 = c0;
+        job->chunks = full_chunks - c0 < DSP_PANEL_CHUNKS ? full_chunks - c0 : DSP_PANEL_CHUNKS;
+        job->odd = (int)(job->chunks & 1);
+        job->first = c0 == 0;
+        job->last = c0 + job->chunks == full_chunks;
+        job->pairs_end = pairs + 2 * job->steps * job->chunks;
+        dsp_unpack(job, pairs);
+        dsp_panel(job);
+    }
+}
+
+void mts_gemm_i8i8_dsp(size_t rows, size_t depth, size_t steps,
+                       const int8_t *w, size_t w_stride, const float *w_scale,
+                       const int8_t *xq, size_t xq_stride, const float *x_scale,
+                       float *y, size_t y_stride)
+{
+    uint32_t pairs[DSP_PAIRS_WORDS]; /* 768 bytes of stack */
+    dsp_job job;
+    job.pairs = pairs;
+    job.rows = rows;
+    job.depth = depth;
+    job.w = w;
+    job.w_stride = w_stride;
+    job.w_scale = w_scale;
+    job.xq_stride = xq_stride;
+    job.y_stride = y_stride;
+    /* Groups of at most DSP_MAX_STEPS steps, as equal as possible (16 =
+     * 6 + 5 + 5): a lone step only when steps == 1. */
+    const size_t groups = (steps + DSP_MAX_STEPS - 1) / DSP_MAX_STEPS;
+    size_t t = 0;
+    for (size_t g = 0; g < groups; g++) {
+        job.steps = steps / groups + (g < steps % groups);
+        job.xq = xq + t * xq_stride;
+        job.x_scale = x_scale + t;
+        job.y = y + t * y_stride;
+        dsp_step_group(&job, pairs);
+        t += job.steps;
+    }
+}
+
+#endif
+
+/* ---- int8-w: "m4f" ------------------------------------------------------- */
+
+/* int8 weights, float32 inputs, for the cores of the float "m4f" product
+ * (gemm.h: MTS_GEMM_HAVE_M4F, a single-precision FPU without Helium):
+ *
+ *   Y[t][r] = w_scale[r] * (sum_{i < depth} (float)Wq[r][i] * X[t][i])
+ *
+ * the float m4f product's tile with the weights converted on the way: per
+ * pass over two inputs, the 8 weights of the tile's 4 rows are loaded by
+ * LDRSB, moved two at a time to the FPU (VMOV) and converted (VCVT, exact),
+ * then serve the tile's S <= 4 steps (accumulators s0..s15 as in m4f; the
+ * converted weights s16..s23, inputs s24..s25). Per pass 22 + 9S
+ * instructions for 8S multiply-adds: the conversion is amortised over the
+ * steps of the tile, the most the 32 FPU registers allow with 4 rows.
+ *
+ * Summation order: every output is one accumulator summed over i in input
+ * order by VFMA, then multiplied by w_scale[r]; the rows left over below a
+ * multiple of 4 use a C loop with the same order (contracted to VFMA, as in
+ * the reference). So results are bit-identical for every block size T, every
+ * split of a stream and every row position.
+ */
+#ifdef MTS_GEMM_HAVE_M4F  /* gemm.h: an FPU, Thumb-2, no Helium */
+
+/* Convert the weights of inputs i, i+1 of the 4 rows: row r's two weights
+ * go to s(16+2r), s(17+2r). */
+#define M4F_I8_LOAD_W2                                                  \
+    "ldrsb %[t0], [%[w0]], #1\n\t"                                      \
+    "ldrsb %[t1], [%[w0]], #1\n\t"                                      \
+    "vmov s16, s17, %[t0], %[t1]\n\t"                                   \
+    "ldrsb %[t0], [%[w1]], #1\n\t"                                      \
+    "ldrsb %[t1], [%[w1]], #1\n\t"                                      \
+    "vmov s18, s19, %[t0], %[t1]\n\t"                                   \
+    "ldrsb %[t0], [%[w2]], #1\n\t"                                      \
+    "ldrsb %[t1], [%[w2]], #1\n\t"                                      \
+    "vmov s20, s21, %[t0], %[t1]\n\t"                                   \
+    "ldrsb %[t0], [%[w3]], #1\n\t"                                      \
+    "ldrsb %[t1], [%[w3]], #1\n\t"                                      \
+    "vmov s22, s23, %[t0], %[t1]\n\t"                                   \
+    "vcvt.f32.s32 s16, s16\n\t"                                         \
+    "vcvt.f32.s32 s17, s17\n\t"                                         \
+    "vcvt.f32.s32 s18, s18\n\t"                                         \
+    "vcvt.f32.s32 s19, s19\n\t"                                         \
+    "vcvt.f32.s32 s20, s20\n\t"                                         \
+    "vcvt.f32.s32 s21, s21\n\t"                                         \
+    "vcvt.f32.s32 s22, s22\n\t"                                         \
+    "vcvt.f32.s32 s23, s23\n\t"
+
+/* The same for one input: row r's weight goes to s(16+2r). */
+#define M4F_I8_LOAD_W1                                                  \
+    "ldrsb %[t0], [%[w0]], #1\n\t"                                      \
+    "ldrsb %[t1], [%[w1]], #1\n\t"                                      \
+    "vmov s16, %[t0]\n\t"                                               \
+    "vmov s18, %[t1]\n\t"                                               \
+    "ldrsb %[t0], [%[w2]], #1\n\t"                                      \
+    "ldrsb %[t1], [%[w3]], #1\n\t"                                      \
+    "vmov s20, %[t0]\n\t"                                               \
+    "vmov s22, %[t1]\n\t"                                               \
+    "vcvt.f32.s32 s16, s16\n\t"                                         \
+    "vcvt.f32.s32 s18, s18\n\t"                                         \
+    "vcvt.f32.s32 s20, s20\n\t"                                         \
+    "vcvt.f32.s32 s22, s22\n\t"
+
+/* One step of the tile, two inputs: X[t][i], X[t][i+1] into s24, s25,
+ * added times the rows' weights to the step's accumulators a0..a3, input i
+ * before i+1 for every accumulator. */
+#define M4F_I8_STEP2(xp, a0, a1, a2, a3)                                \
+    "vldmia %[" #xp "]!, {s24-s25}\n\t"                                 \
+    "vfma.f32 " a0 ", s16, s24\n\t"                                     \
+    "vfma.f32 " a1 ", s18, s24\n\t"                                     \
+    "vfma.f32 " a2 ", s20, s24\n\t"                                     \
+    "vfma.f32 " a3 ", s22, s24\n\t"                                     \
+    "vfma.f32 " a0 ", s17, s25\n\t"                                     \
+    "vfma.f32 " a1 ", s19, s25\n\t"                                     \
+    "vfma.f32 " a2 ", s21, s25\n\t"                                     \
+    "vfma.f32 " a3 ", s23, s25\n\t"
+
+#define M4F_I8_STEP1(xp, a0, a1, a2, a3)                                \
+    "vldmia %[" #xp "]!, {s24}\n\t"                                     \
+    "vfma.f32 " a0 ", s16, s24\n\t"                                     \
+    "vfma.f32 " a1 ", s18, s24\n\t"                                     \
+    "vfma.f32 " a2 ", s20, s24\n\t"                                     \
+    "vfma.f32 " a3 ", s22, s24\n\t"
+
+/* Step t's accumulators are s(4t)..s(4t+3) (rows 0..3). */
+#define M4F_I8_STEPS2_1 M4F_I8_STEP2(x0, "s0", "s1", "s2", "s3")
+#define M4F_I8_STEPS2_2 M4F_I8_STEPS2_1 M4F_I8_STEP2(x1, "s4", "s5", "s6", "s7")
+#define M4F_I8_STEPS2_3 M4F_I8_STEPS2_2 M4F_I8_STEP2(x2, "s8", "s9", "s10", "s11")
+#define M4F_I8_STEPS2_4 M4F_I8_STEPS2_3 M4F_I8_STEP2(x3, "s12", "s13", "s14", "s15")
+#define M4F_I8_STEPS1_1 M4F_I8_STEP1(x0, "s0", "s1", "s2", "s3")
+#define M4F_I8_STEPS1_2 M4F_I8_STEPS1_1 M4F_I8_STEP1(x1, "s4", "s5", "s6", "s7")
+#define M4F_I8_STEPS1_3 M4F_I8_STEPS1_2 M4F_I8_STEP1(x2, "s8", "s9", "s10", "s11")
+#define M4F_I8_STEPS1_4 M4F_I8_STEPS1_3 M4F_I8_STEP1(x3, "s12", "s13", "s14", "s15")
+
+/* A tile of 4 rows x S steps: zero the 16 accumulators (t0 = 0 moved two
+ * registers at a time), two inputs at a time while two remain, then the
+ * last one if depth is odd, then store the sums to `sums` (step-major,
+ * 4 per step; the pointer is read from memory into the dead counter). */
+#define M4F_I8_TILE(S)                                                  \
+    __asm__ volatile(                                                   \
+        "movs %[t0], #0\n\t"                                            \
+        "vmov s0, s1, %[t0], %[t0]\n\t"                                 \
+        "vmov s2, s3, %[t0], %[t0]\n\t"                                 \
+        "vmov s4, s5, %[t0], %[t0]\n\t"                                 \
+        "vmov s6, s7, %[t0], %[t0]\n\t"                                 \
+        "vmov s8, s9, %[t0], %[t0]\n\t"                                 \
+        "vmov s10, s11, %[t0], %[t0]\n\t"                               \
+        "vmov s12, s13, %[t0], %[t0]\n\t"                               \
+        "vmov s14, s15, %[t0], %[t0]\n\t"                               \
+        "subs %[n], %[n], #2\n\t"                                       \
+        "blt 2f\n"                                                      \
+        "1:\n\t"                                                        \
+        M4F_I8_LOAD_W2                                                  \
+        M4F_I8_STEPS2_##S                                               \
+        "subs %[n], %[n], #2\n\t"                                       \
+        "bge 1b\n"                                                      \
+        "2:\n\t"                                                        \
+        "adds %[n], %[n], #2\n\t"                                       \
+        "beq 3f\n\t"                                                    \
+        M4F_I8_LOAD_W1                                                  \
+        M4F_I8_STEPS1_##S                                               \
+        "3:\n\t"                                                        \
+        "ldr %[n], %[sums]\n\t"                                         \
+        "vstmia %[n], {s0-s15}\n\t"                                     \
+        : [w0] "+r"(w0), [w1] "+r"(w1), [w2] "+r"(w2), [w3] "+r"(w3),  \
+          [x0] "+r"(x0), [x1] "+r"(x1), [x2] "+r"(x2), [x3] "+r"(x3),  \
+          [n] "+r"(n), [t0] "=&r"(t0), [t1] "=&r"(t1)                   \
+        : [sums] "m"(sums_ptr)                                          \
+        : "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9",   \
+          "s10", "s11", "s12", "s13", "s14", "s15", "s16", "s17",       \
+          "s18", "s19", "s20", "s21", "s22", "s23", "s24", "s25",       \
+          "cc", "memory")
+
+/* Rows r..r+3 for steps t..t+steps-1 (1 <= steps <= 4). */
+static __attribute__((noinline)) void m4f_i8_tile(size_t steps, size_t depth,
+                                                  const int8_t *w, size_t w_stride,
+                                                  const float *w_scale,
+                                                  const float *x, size_t x_stride,
+                                                  float *y, size_t y_stride)
+{
+    const int8_t *w0 = w, *w1 = w + w_stride, *w2 = w + 2 * w_stride, *w3 = w + 3 * w_stride;
+    /* Unused step pointers alias step 0: the asm of a smaller tile never
+     * reads them. */
+    const float *x0 = x;
+    const float *x1 = steps > 1 ? x + x_stride : x;
+    const float *x2 = steps > 2 ? x + 2 * x_stride : x;
+    const float *x3 = steps > 3 ? x + 3 * x_stride : x;
+    float sums[16];
+    float *const sums_ptr = sums;   /* in memory, read by the assembly */
+    int n = (int)depth;
+    uint32_t t0, t1;
+    switch (steps) {
+    case 4: M4F_I8_TILE(4); break;
+    case 3: M4F_I8_TILE(3); break;
+    case 2: M4F_I8_TILE(2); break;
+    default: M4F_I8_TILE(1); break;
+    }
+    for (size_t t = 0; t < steps; t++)
+        for (size_t k = 0; k < 4; k++)
+            y[t * y_stride + k] = w_scale[k] * sums[4 * t + k];
+}
+
+void mts_gemm_i8f32_m4f(size_t rows, size_t depth, size_t steps,
+                        const int8_t *w, size_t w_stride, const float *w_scale,
+                        const float *x, size_t x_stride,
+                        float *y, size_t y_stride)
+{
+    size_t r = 0;
+    for (; r + 4 <= rows; r += 4) {
+        size_t t = 0;
+        for (; t + 4 <= steps; t += 4)
+            m4f_i8_tile(4, depth, w + r * w_stride, w_stride, w_scale + r,
+                        x + t * x_stride, x_stride, y + t * y_stride + r, y_stride);
+        if (t < steps)
+            m4f_i8_tile(steps - t, depth, w + r * w_stride, w_stride, w_scale + r,
+                        x + t * x_stride, x_stride, y + t * y_stride + r, y_stride);
+    }
+    /* Fewer than 4 rows left: one output at a time, in input order. */
+    for (; r < rows; r++) {
+        const int8_t *w_r = w + r * w_stride;
+        for (size_t t = 0; t < steps; t++) {
+            const float *x_t = x + t * x_stride;
+            float sum = 0.0f;
+            for (size_t i = 0; i < depth; i++)
+                sum += (float)w_r[i] * x_t[i];
+            y[t * y_stride + r] = w_scale[r] * sum;
+        }
+    }
+}
+
+#endif
