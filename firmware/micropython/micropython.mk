@@ -19,3 +19,12 @@ endif
 SRC_USERMOD_C += $(MTSRNN_MOD_DIR)/modmtsrnn.c
 SRC_USERMOD_LIB_C += $(MTSRNN_KERNEL_SOURCES)
 CFLAGS_USERMOD += -I$(MTSRNN_ROOT)/kernels/include
+
+# As in kernels/CMakeLists.txt: the tiled int8-w product is compiled without
+# floating-point contraction. GCC fuses its multiply-adds into FMAs for some
+# tile shapes and not others, which breaks the bit-identity of int8-w outputs
+# across block sizes T (tests/c/test_quantized.c). The object's name is the
+# one py/py.mk derives from the source path.
+MTSRNN_NO_CONTRACT_O := $(addprefix $(BUILD)/, $(patsubst %.c,%.o, \
+  $(patsubst $(USER_C_MODULES)/%.c,%.c,$(MTSRNN_ROOT)/kernels/src/gemm/gemm_i8_tiled.c)))
+$(MTSRNN_NO_CONTRACT_O): CFLAGS += -ffp-contract=off

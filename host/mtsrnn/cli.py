@@ -64,8 +64,9 @@ def _bench_dram(args: argparse.Namespace) -> int:
     from .bench import dram
 
     try:
-        results = dram.measure(args.cell, args.hidden, args.block, min_steps=args.min_steps,
-                               d1=args.d1, ll=args.ll, gemm=args.gemm, probe=args.probe,
+        results = dram.measure(args.cell, args.hidden, args.block, weights=args.weights,
+                               min_steps=args.min_steps, d1=args.d1, ll=args.ll,
+                               gemm=dram.parse_gemm(args.gemm, args.weights), probe=args.probe,
                                log=lambda line: print(line, file=sys.stderr, flush=True))
     except (FileNotFoundError, RuntimeError, ValueError) as error:
         print(f"bench dram: {error}", file=sys.stderr)
@@ -80,6 +81,7 @@ def _bench_dram(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .bench.dram import WEIGHTS as DRAM_WEIGHTS
     from .bench.host import DEFAULT_BLOCKS
     from .model import gemm_variants
 
@@ -123,8 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
         "dram", help="last-level misses and instructions per step (cachegrind)",
         description="Runs one layer of the C kernels (mtsrnn-dram-probe) under valgrind's "
                     "cachegrind with an embedded-sized cache model for each block size T and "
-                    "prints last-level misses (DRAM traffic) and instructions per time step, "
-                    "deterministic counts. Needs valgrind.")
+                    "weight scheme (float32 and int8, side by side) and prints last-level "
+                    "misses (DRAM traffic) and instructions per time step, deterministic "
+                    "counts. Needs valgrind.")
     dram.add_argument("--cell", choices=("sru", "qrnn"), default="sru")
     dram.add_argument("--hidden", type=_positive, default=1024,
                       help="input = hidden size (default 1024: 12 MiB of SRU weights)")
@@ -137,8 +140,13 @@ def build_parser() -> argparse.ArgumentParser:
                            "(default 524288,16,64)")
     dram.add_argument("--min-steps", type=_positive, default=16,
                       help="at least this many steps per measured call (default 16)")
-    dram.add_argument("--gemm", default=None,
-                      help="product variant of the probe's build (default: its first)")
+    dram.add_argument("--weights", type=_csv_choices(DRAM_WEIGHTS), default=list(DRAM_WEIGHTS),
+                      help="comma-separated weight schemes, side by side at each T "
+                           "(default float32,int8-w,int8-wa; docs/quantization.md)")
+    dram.add_argument("--gemm", default=None, metavar="SCHEME=VARIANT[,...]",
+                      help="product variants of the probe's build per weight scheme, e.g. "
+                           "float32=tiled,int8-wa=reference, or a bare VARIANT with one "
+                           "scheme (default: each scheme's first)")
     dram.add_argument("--probe", metavar="PATH",
                       help="the mtsrnn-dram-probe program (default: the installed one)")
     dram.add_argument("--json", metavar="FILE", help="also write the results as JSON")

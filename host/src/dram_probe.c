@@ -3,18 +3,22 @@
  * embedded-sized cache model and counts last-level misses and instructions
  * per time step.
  *
- *   mtsrnn-dram-probe CELL HIDDEN BLOCK STEPS REPEATS [GEMM]
+ *   mtsrnn-dram-probe CELL HIDDEN BLOCK STEPS REPEATS [WEIGHTS [GEMM]]
+ *   mtsrnn-dram-probe --list
  *
  * CELL is sru or qrnn (one layer, input = hidden, the same configurations
  * `mtsrnn bench host` uses: SRU with a scaled-input skip term, QRNN with
  * fo-pooling and window 1); BLOCK is T; STEPS the sequence length of one
- * forward call, made REPEATS times in a row (the stream continues); GEMM a
- * product variant name (default: the first of mts_gemm_f32_variants). Two
- * runs that differ only in REPEATS differ by exactly the cost of the extra
- * calls: setup and checksum cancel out. The
- * weights are a fixed pseudo-random pattern: cache behaviour does not depend
- * on their values. Prints the variant used and a checksum of h (so that no
- * work can be dropped); exits non-zero on bad arguments or a kernel error.
+ * forward call, made REPEATS times in a row (the stream continues); WEIGHTS
+ * the weights' scheme, float32 (default), int8-w or int8-wa
+ * (docs/quantization.md); GEMM a product variant name of that scheme's table
+ * (default: the table's first entry). Two runs that differ only in REPEATS
+ * differ by exactly the cost of the extra calls: setup and checksum cancel
+ * out. The weights are a fixed pseudo-random pattern: cache behaviour does
+ * not depend on their values. Prints the scheme and variant used and a
+ * checksum of h (so that no work can be dropped); exits non-zero on bad
+ * arguments or a kernel error. `--list` prints one line per scheme: its name
+ * and the variants built, default first.
  *
  * Built for valgrind: the host build compiles this program's copy of the
  * kernels without AVX-512, which valgrind does not decode.
@@ -26,6 +30,22 @@
 
 #include "mtsrnn/gemm.h"
 #include "mtsrnn/model.h"
+#include "mtsrnn/quantize.h"
+
+/* One weight scheme: its name, mts_quant code and product variant table.
+ * The three variant structs differ only in their function pointer type and
+ * all start with `const char *name`, so a table is walked by its stride. */
+typedef struct scheme {
+    const char *name;
+    mts_quant quant;
+    const void *variants;
+    size_t count, stride;
+} scheme;
+
+static const char *variant_name(const scheme *s, size_t v)
+{
+    return *(const char *const *)(const void *)((const char *)s->variants + v * s->stride);
+}
 
 /* floats in [-scale, scale) from a 32-bit LCG (values only need to be tame). */
 static float *pattern(size_t count, float scale, uint32_t seed)
@@ -52,35 +72,80 @@ static int parse_size(const char *text, size_t *value)
 
 int main(int argc, char **argv)
 {
+    const scheme schemes[] = {
+        {"float32", MTS_QUANT_NONE, mts_gemm_f32_variants, mts_gemm_f32_variant_count,
+         sizeof mts_gemm_f32_variants[0]},
+        {"int8-w", MTS_QUANT_INT8_W, mts_gemm_i8f32_variants, mts_gemm_i8f32_variant_count,
+         sizeof mts_gemm_i8f32_variants[0]},
+        {"int8-wa", MTS_QUANT_INT8_WA, mts_gemm_i8i8_variants, mts_gemm_i8i8_variant_count,
+         sizeof mts_gemm_i8i8_variants[0]},
+    };
+    const size_t scheme_count = sizeof schemes / sizeof schemes[0];
+    if (argc == 2 && strcmp(argv[1], "--list") == 0) {
+        for (size_t s = 0; s < scheme_count; s++) {
+            printf("%s", schemes[s].name);
+            for (size_t v = 0; v < schemes[s].count; v++)
+                printf(" %s", variant_name(&schemes[s], v));
+            printf("\n");
+        }
+        return 0;
+    }
     size_t hidden, block, steps, repeats;
-    if (argc < 6 || argc > 7 || parse_size(argv[2], &hidden) || parse_size(argv[3], &block) ||
+    if (argc < 6 || argc > 8 || parse_size(argv[2], &hidden) || parse_size(argv[3], &block) ||
         parse_size(argv[4], &steps) || parse_size(argv[5], &repeats) ||
         (strcmp(argv[1], "sru") && strcmp(argv[1], "qrnn"))) {
-        fprintf(stderr, "usage: %s sru|qrnn HIDDEN BLOCK STEPS REPEATS [GEMM] "
-                        "(numbers 1..2^20)\n", argv[0]);
+        fprintf(stderr, "usage: %s sru|qrnn HIDDEN BLOCK STEPS REPEATS "
+                        "[float32|int8-w|int8-wa [GEMM]] (numbers 1..2^20), or --list\n",
+                argv[0]);
         return 2;
     }
-    const mts_gemm_f32_variant *variant = &mts_gemm_f32_variants[0];
-    if (argc == 7) {
-        variant = NULL;
-        for (size_t v = 0; v < mts_gemm_f32_variant_count; v++)
-            if (strcmp(argv[6], mts_gemm_f32_variants[v].name) == 0)
-                variant = &mts_gemm_f32_variants[v];
-        if (variant == NULL) {
-            fprintf(stderr, "unknown gemm variant '%s'; built:", argv[6]);
-            for (size_t v = 0; v < mts_gemm_f32_variant_count; v++)
-                fprintf(stderr, " %s", mts_gemm_f32_variants[v].name);
+    const scheme *weights = NULL;
+    for (size_t s = 0; s < scheme_count; s++)
+        if (strcmp(argc >= 7 ? argv[6] : "float32", schemes[s].name) == 0)
+            weights = &schemes[s];
+    if (weights == NULL) {
+        fprintf(stderr, "unknown weight scheme '%s'; expected float32, int8-w or int8-wa\n",
+                argv[6]);
+        return 2;
+    }
+    size_t variant = 0;
+    if (argc == 8) {
+        variant = weights->count;
+        for (size_t v = 0; v < weights->count; v++)
+            if (strcmp(argv[7], variant_name(weights, v)) == 0)
+                variant = v;
+        if (variant == weights->count) {
+            fprintf(stderr, "unknown %s gemm variant '%s'; built:", weights->name, argv[7]);
+            for (size_t v = 0; v < weights->count; v++)
+                fprintf(stderr, " %s", variant_name(weights, v));
             fprintf(stderr, "\n");
             return 2;
         }
     }
 
+    /* Both cells' products have 3n output rows of depth n (SRU k = 3; QRNN
+     * Z, F, O with window 1). */
     const uint32_t n = (uint32_t)hidden;
+    const size_t rows = (size_t)3 * n;
+    float *weight = pattern(rows * n, 1.0f / (float)n, 1u);
+    float *vectors = pattern((size_t)4 * n, 0.5f, 2u); /* SRU weight_c | bias; QRNN bias */
+    int8_t *weight_q = NULL;
+    float *weight_scale = NULL;
+    if (weights->quant != MTS_QUANT_NONE && weight != NULL) {
+        /* Per output row: s_r = max_i |W[r][i]| / 127, Wq = round(W / s_r),
+         * by the kernels' own per-row quantiser (the activations' one, in
+         * float32; mtsrnn.quantize computes s_r in float64, which can differ
+         * in the last bit and does not change what is read from memory). */
+        weight_q = malloc(rows * n);
+        weight_scale = malloc(rows * sizeof(float));
+        if (weight_q != NULL && weight_scale != NULL)
+            mts_quantize_rows_i8(rows, n, weight, n, weight_q, n, weight_scale);
+        free(weight); /* the quantised layer reads only weight_q */
+        weight = NULL;
+    }
     mts_sru_layer sru;
     mts_qrnn_layer qrnn;
     mts_model model;
-    float *weight, *vectors;
-    const float scale = 1.0f / (float)n;
     if (argv[1][0] == 's') {
         memset(&sru, 0, sizeof sru);
         sru.input_size = n;
@@ -89,11 +154,12 @@ int main(int argc, char **argv)
         sru.skip = MTS_SKIP_SCALED_INPUT;
         sru.scale_x = 1.0f;
         sru.norm_eps = 1e-5f;
-        weight = pattern((size_t)3 * n * n, scale, 1u);
-        vectors = pattern((size_t)4 * n, 0.5f, 2u); /* weight_c | bias */
         sru.weight = weight;
         sru.weight_c = vectors;
         sru.bias = vectors ? vectors + 2 * (size_t)n : NULL;
+        sru.quant = (uint8_t)weights->quant;
+        sru.weight_q = weight_q;
+        sru.weight_scale = weight_scale;
         model = (mts_model){MTS_CELL_SRU, 1, &sru, NULL};
     } else {
         memset(&qrnn, 0, sizeof qrnn);
@@ -101,10 +167,11 @@ int main(int argc, char **argv)
         qrnn.hidden_size = n;
         qrnn.window = 1;
         qrnn.output_gate = 1;
-        weight = pattern((size_t)3 * n * n, scale, 1u);
-        vectors = pattern((size_t)3 * n, 0.5f, 2u);
         qrnn.weight = weight;
         qrnn.bias = vectors;
+        qrnn.quant = (uint8_t)weights->quant;
+        qrnn.weight_q = weight_q;
+        qrnn.weight_scale = weight_scale;
         model = (mts_model){MTS_CELL_QRNN, 1, NULL, &qrnn};
     }
     size_t state_floats = 0, workspace_bytes = 0;
@@ -115,12 +182,20 @@ int main(int argc, char **argv)
     float *h = malloc(steps * hidden * sizeof(float));
     float *state = calloc(state_floats ? state_floats : 1, sizeof(float));
     void *workspace = malloc(workspace_bytes ? workspace_bytes : 1);
-    if (weight == NULL || vectors == NULL || x == NULL || h == NULL || state == NULL ||
-        workspace == NULL) {
+    if ((weight == NULL && weight_q == NULL) || vectors == NULL ||
+        (weights->quant != MTS_QUANT_NONE && (weight_q == NULL || weight_scale == NULL)) ||
+        x == NULL || h == NULL || state == NULL || workspace == NULL) {
         fprintf(stderr, "out of memory\n");
         return 1;
     }
-    const mts_run_options options = {.block = block, .gemm = variant->fn};
+    /* Only the product of the layer's scheme is used; the others stay NULL. */
+    mts_run_options options = {.block = block};
+    if (weights->quant == MTS_QUANT_NONE)
+        options.gemm = mts_gemm_f32_variants[variant].fn;
+    else if (weights->quant == MTS_QUANT_INT8_W)
+        options.gemm_i8f32 = mts_gemm_i8f32_variants[variant].fn;
+    else
+        options.gemm_i8i8 = mts_gemm_i8i8_variants[variant].fn;
     for (size_t r = 0; r < repeats && status == MTS_OK; r++)
         status = mts_model_forward(&model, &options, state, state_floats, x, steps, h,
                                    workspace, workspace_bytes);
@@ -131,8 +206,11 @@ int main(int argc, char **argv)
     double checksum = 0.0;
     for (size_t i = 0; i < steps * hidden; i++)
         checksum += (double)h[i];
-    printf("gemm %s checksum %.9g\n", variant->name, checksum);
+    printf("weights %s gemm %s checksum %.9g\n", weights->name, variant_name(weights, variant),
+           checksum);
     free(weight);
+    free(weight_q);
+    free(weight_scale);
     free(vectors);
     free(x);
     free(h);

@@ -10,7 +10,9 @@ what tests/micropython/make_golden.py wrote (expected outputs from the
 float64 reference; quantised models against the reference's arithmetic of
 their scheme, docs/quantization.md). For every model: T in {1, 3, 8} over the whole sequence,
 reset, then (unidirectional models) the same sequence in uneven chunks
-through memoryview slices, all within TOLERANCE (max abs); then bad input,
+through memoryview slices, all within TOLERANCE (max abs); quantised models
+also run T = 16, and their outputs must be bit-identical for every T and
+every split (their sums do not depend on the block); then bad input,
 each of which must raise ValueError with a message. Prints one FAIL line per
 failure and exits 1 if there was any; the last line is "OK <n> checks".
 """
@@ -19,6 +21,11 @@ import array
 import sys
 
 BLOCKS = (1, 3, 8)
+# Quantised models: the tiled products' full tiles (16), tails (3) and single
+# steps (1) must all give the same bits (docs/quantization.md). A C build
+# that contracts the int8-w product's multiply-adds into FMAs for some tile
+# shapes only breaks this (hence -ffp-contract=off for gemm_i8_tiled.c).
+QUANTISED_BLOCKS = (1, 3, 8, 16)
 CHUNKS = (1, 2, 5, 3, 4)  # cycled: uneven pieces, none a multiple of every T
 
 failures = []
@@ -77,10 +84,21 @@ def check_case(mtsrnn, directory, fields, tolerance, worst):
     x = floats(directory + "/" + name + ".x.f32")
     expected = floats(directory + "/" + name + ".y.f32")
     check(len(x) == steps * n and len(expected) == steps * out, name + ": golden file sizes")
-    for block in BLOCKS:
+    quantised = scheme != "float32"
+    first = None  # a quantised model's outputs at the first T, as bytes
+
+    def check_same_bits(y, what):
+        if quantised:
+            check(bytes(y) == first, f"{name} {what}: {scheme} outputs differ in bits from "
+                                     f"those of T={QUANTISED_BLOCKS[0]} (must not depend on T)")
+
+    for block in QUANTISED_BLOCKS if quantised else BLOCKS:
         stream = model.stream(block=block, max_steps=steps if bidirectional else 0)
         y = array.array("f", bytes(4 * steps * out))
         check(stream.push(x, y) == steps, name + ": push returns the step count")
+        if first is None:
+            first = bytes(y)
+        check_same_bits(y, f"T={block} whole sequence")
         error = max_abs_error(y, expected)
         worst[scheme] = max(worst.get(scheme, 0.0), error)
         check(error <= tolerance,
@@ -103,6 +121,7 @@ def check_case(mtsrnn, directory, fields, tolerance, worst):
             check(pushed == length, f"{name} chunk at {t}: push returned {pushed}")
             t += length
             chunk += 1
+        check_same_bits(y, f"T={block} streamed in chunks")
         error = max_abs_error(y, expected)
         worst[scheme] = max(worst.get(scheme, 0.0), error)
         check(error <= tolerance, f"{name} T={block} streamed in chunks {CHUNKS}: "

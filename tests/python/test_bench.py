@@ -226,7 +226,7 @@ def test_dram_counts_fall_with_the_block_size(capsys):
     """Real cachegrind on the installed probe: 768 KiB of SRU weights against a
     512 KiB last level, so each pass over them misses; at T = 4 a pass serves
     four steps. Deterministic counts, not times."""
-    results = dram.measure("sru", 256, [1, 4], min_steps=8)
+    results = dram.measure("sru", 256, [1, 4], weights=["float32"], min_steps=8)
     by_block = {r.block: r for r in results}
     weight_lines = 3 * 256 * 256 * 4 / 64
     assert 0.9 * weight_lines <= by_block[1].ll_misses_per_step <= 1.2 * weight_lines
@@ -239,3 +239,82 @@ def test_dram_counts_fall_with_the_block_size(capsys):
 def test_cli_bench_dram_reports_a_missing_probe(capsys):
     assert main(["bench", "dram", "--probe", "/nonexistent/probe", "--block", "1"]) == 1
     assert "does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
+def test_dram_int8_weights_stream_a_quarter_of_the_lines():
+    """Real cachegrind, float32 and both int8 schemes side by side: SRU 512
+    (3 MiB of float32 weights, 768 KiB of int8) against a 256 KiB last level,
+    so every scheme's weights miss on each pass. int8 weights are a quarter of
+    the bytes: at T = 1 the LL misses per step are the weight lines of each
+    scheme, and at T = 16, with the inputs, outputs and workspace now a larger
+    share, int8 stays well below float32. Deterministic counts, not times."""
+    ll = "262144,16,64"
+    results = dram.measure("sru", 512, [1, 16], min_steps=16, ll=ll)
+    assert [(r.block, r.weights) for r in results] == [
+        (t, w) for t in (1, 16) for w in ("float32", "int8-w", "int8-wa")]
+    at = {(r.weights, r.block): r for r in results}
+    for scheme, weight_bytes in (("float32", 4), ("int8-w", 1), ("int8-wa", 1)):
+        lines = 3 * 512 * 512 * weight_bytes / 64
+        assert 0.95 * lines <= at[scheme, 1].ll_misses_per_step <= 1.1 * lines, scheme
+        assert at[scheme, 16].ll_vs_t1 < 0.1, scheme
+        assert at[scheme, 16].ll_vs_t1 == pytest.approx(
+            at[scheme, 16].ll_misses_per_step / at[scheme, 1].ll_misses_per_step)
+    for scheme in ("int8-w", "int8-wa"):
+        assert 0.24 <= at[scheme, 1].ll_vs_float <= 0.27, scheme
+        assert at[scheme, 16].ll_vs_float < 0.4, scheme
+        assert at[scheme, 16].ll_vs_float == pytest.approx(
+            at[scheme, 16].ll_misses_per_step / at["float32", 16].ll_misses_per_step)
+        # Each scheme ran the default (first) product of its own table.
+        assert at[scheme, 16].gemm == dram.probe_variants(dram.probe_path())[scheme][0]
+    assert at["float32", 1].ll_vs_float == 1.0
+    text = dram.format_table("sru", 512, dram.DEFAULT_D1, ll, results)
+    assert "x float" in text and "int8-wa at T=16" in text
+    data = json.loads(json.dumps(dram.to_json("sru", 512, dram.DEFAULT_D1, ll, results)))
+    assert data["weights"] == ["float32", "int8-w", "int8-wa"]
+    assert {"weights", "ll_vs_t1", "ll_vs_float"} <= set(data["results"][0])
+
+
+def test_dram_bad_scheme_and_variant_names_say_what_exists(capsys):
+    with pytest.raises(ValueError, match="weights must be among float32, int8-w, int8-wa"):
+        dram.measure("sru", 8, [1], weights=["int4"])
+    with pytest.raises(ValueError, match=r"no int8-w product variant 'nope' in the probe's "
+                                         r"build; built: .*tiled.*reference"):
+        dram.measure("sru", 8, [1], gemm={"int8-w": "nope"})
+    with pytest.raises(ValueError, match="int8-wa, which is not measured"):
+        dram.measure("sru", 8, [1], weights=["float32"], gemm={"int8-wa": "tiled"})
+    with pytest.raises(ValueError, match="names no weight scheme.*SCHEME=VARIANT"):
+        dram.parse_gemm("tiled", ["float32", "int8-w"])
+    with pytest.raises(ValueError, match="one of the measured weights"):
+        dram.parse_gemm("int4=tiled", ["float32", "int8-w"])
+    assert dram.parse_gemm("tiled", ["int8-wa"]) == {"int8-wa": "tiled"}
+    assert dram.parse_gemm("float32=reference,int8-w=tiled", ["float32", "int8-w"]) == {
+        "float32": "reference", "int8-w": "tiled"}
+    # The CLI: argparse rejects an unknown scheme, a bad variant is reported
+    # before any valgrind run.
+    with pytest.raises(SystemExit):
+        main(["bench", "dram", "--weights", "float32,int4"])
+    assert "expected a comma-separated list of float32, int8-w, int8-wa" in \
+        capsys.readouterr().err
+    assert main(["bench", "dram", "--block", "1", "--gemm", "int8-wa=nope"]) == 1
+    assert "no int8-wa product variant 'nope'" in capsys.readouterr().err
+
+
+def test_dram_probe_rejects_bad_arguments():
+    """The C probe itself: exit 2 and a message naming what exists."""
+    import subprocess
+
+    probe = str(dram.probe_path())
+    listed = subprocess.run([probe, "--list"], capture_output=True, text=True, check=True)
+    assert [line.split()[0] for line in listed.stdout.splitlines()] == list(dram.WEIGHTS)
+    for args, message in (
+            (["sru", "8", "1", "1", "1", "int4"], "unknown weight scheme 'int4'"),
+            (["qrnn", "8", "1", "1", "1", "int8-w", "nope"],
+             "unknown int8-w gemm variant 'nope'; built:"),
+            (["sru", "8", "0", "1", "1"], "usage"),
+            (["lstm", "8", "1", "1", "1"], "usage")):
+        done = subprocess.run([probe, *args], capture_output=True, text=True)
+        assert done.returncode == 2 and message in done.stderr, (args, done.stderr)
+    done = subprocess.run([probe, "qrnn", "8", "3", "5", "2", "int8-wa", "reference"],
+                          capture_output=True, text=True, check=True)
+    assert done.stdout.startswith("weights int8-wa gemm reference checksum ")
