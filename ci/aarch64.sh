@@ -15,7 +15,9 @@
 # variant and T), kernel_library_rules (the target's nm/size) and
 # device_protocol (tests/device against the emulated mtsrnn-device), quantized
 # (every int8 product variant, bit-exact int8-wa). Then the
-# harness drives the qemu-aarch64 board once: selftest and a short bench.
+# harness drives the qemu-aarch64 board once: selftest (the float demo models
+# and their int8 versions, each through every product of its scheme) and a
+# short bench of the float and the int8-wa demo SRU.
 # Exits non-zero on any failure. Emulated timings are never performance.
 #
 #   ci/aarch64.sh                 # all four builds
@@ -111,5 +113,7 @@ if [[ " $builds " == *" aarch64-neon "* ]]; then
   export MTSRNN_FIRMWARE_DIR
   "$py" -m mtsrnn selftest --board qemu-aarch64
   "$py" -m mtsrnn bench --board qemu-aarch64 --block 1,8,32 --steps 32 --repeat 1 --no-progress
+  "$py" -m mtsrnn bench --board qemu-aarch64 --index demo_sru_i8wa --block 1,8,32 --steps 32 \
+    --repeat 1 --no-progress
 fi
 echo "aarch64.sh: all passed"

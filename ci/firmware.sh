@@ -6,10 +6,14 @@
 # kernel "cmsis-dsp-matvec" (the pinned sdist, fetched here if missing);
 # prints each board's flash/RAM use and workspace, then boots each QEMU board
 # through the host harness: `mtsrnn selftest` (every built-in model must pass
-# against its golden vectors with every kernel of the firmware) and a short
-# `mtsrnn bench device` printing instructions per step of every kernel side
-# by side. The Nucleo image is only compiled: there is no board here. Exits
-# non-zero on any failure; the harness always stops QEMU.
+# against its golden vectors with every product of its weights' scheme) and
+# `mtsrnn bench device` per built-in model, float demos and their int8
+# versions, printing instructions per step at T = 1 and 16 of every product
+# side by side. The M55 builds keep the models' constants in the an547's
+# SRAM (MTSRNN_FW_AN547_WEIGHTS=sram) so that all six demo models fit
+# (docs/boards.md); QEMU counts the same instructions either way. The Nucleo
+# image is only compiled: there is no board here. Exits non-zero on any
+# failure; the harness always stops QEMU.
 #
 #   ci/firmware.sh                 # build dirs build/fw-m4f, build/fw-m55,
 #                                  # build/scalar/fw-m55
@@ -28,7 +32,8 @@ bash ci/fetch-sdist.sh "${MTSRNN_SDIST_CMSISDSP[@]}" >/dev/null
 echo "== firmware: build"
 # The scalar M55 build lives one level deeper so that the harness, which
 # looks for <dir>/<board>/*.elf, never takes it for the Helium build.
-for build in m4f:fw-m4f: m55:fw-m55: m55:scalar/fw-m55:-DMTSRNN_FW_MVE=OFF; do
+sram=-DMTSRNN_FW_AN547_WEIGHTS=sram
+for build in m4f:fw-m4f: m55:fw-m55:$sram m55:scalar/fw-m55:"-DMTSRNN_FW_MVE=OFF $sram"; do
   IFS=: read -r arch dir option <<<"$build"
   # shellcheck disable=SC2086
   cmake -S firmware/boards -B "$build_root/$dir" "${generator[@]}" -DMTSRNN_FW_ARCH=$arch \
@@ -43,18 +48,24 @@ echo "(nucleo-f446re: compiled only, never run here: no board attached)"
 
 echo "== firmware: boot the QEMU boards (the harness: mtsrnn selftest / bench device)"
 export MTSRNN_FIRMWARE_DIR=$build_root
+# The demo models, float and int8 (firmware/common/make_demo_models.py).
+demos=$("$py" -c 'import runpy, sys; print(" ".join(runpy.run_path(sys.argv[1])["DEMO_MODELS"]))' \
+  firmware/common/make_demo_models.py)
 fail=0
-for board in qemu-mps2-an386 qemu-mps3-an547; do
-  timeout -s TERM 300 "$py" -m mtsrnn selftest --board "$board" || fail=1
-  timeout -s TERM 300 "$py" -m mtsrnn bench device --board "$board" --block 1,4,16 \
-    --no-progress || fail=1
-done
-echo "== firmware: the scalar M55 build (no Helium), the reference of the Helium build"
 scalar_elf=$build_root/scalar/fw-m55/mps3-an547/mtsrnn-mps3-an547.elf
-timeout -s TERM 300 "$py" -m mtsrnn selftest --board qemu-mps3-an547 \
-  --firmware "$scalar_elf" || fail=1
-timeout -s TERM 300 "$py" -m mtsrnn bench device --board qemu-mps3-an547 \
-  --firmware "$scalar_elf" --block 1,4,16 --no-progress || fail=1
+for target in qemu-mps2-an386: qemu-mps3-an547: qemu-mps3-an547:"$scalar_elf"; do
+  IFS=: read -r board elf <<<"$target"
+  firmware=()
+  if [ -n "$elf" ]; then
+    echo "== firmware: the scalar M55 build (no Helium), the reference of the Helium build"
+    firmware=(--firmware "$elf")
+  fi
+  timeout -s TERM 300 "$py" -m mtsrnn selftest --board "$board" "${firmware[@]}" || fail=1
+  for name in $demos; do
+    timeout -s TERM 300 "$py" -m mtsrnn bench device --board "$board" "${firmware[@]}" \
+      --index "$name" --block 1,16 --no-progress || fail=1
+  done
+done
 if [ "$fail" != 0 ]; then
   echo "firmware: FAILED" >&2
   exit 1

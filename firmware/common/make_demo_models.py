@@ -19,13 +19,28 @@ from pathlib import Path
 
 import mtsrnn
 
+
+def demo_sru() -> mtsrnn.Model:
+    """SRU, 2 layers, hidden 64 (input 64: k = 3, scaled-input skip term)."""
+    return mtsrnn.random_sru(64, 64, num_layers=2, seed=1)
+
+
+def demo_qrnn() -> mtsrnn.Model:
+    """QRNN, window 2 (a causal convolution over two frames), fo-pooling."""
+    return mtsrnn.random_qrnn(64, 64, num_layers=2, window=2, seed=2)
+
+
 # name -> a function making the model. Sizes are the protocol's demo sizes:
-# small enough for every board's RAM and flash.
+# small enough for every board's RAM and flash. The quantised demos are the
+# float ones through mtsrnn.quantize (docs/quantization.md), so the float
+# and int8 versions of the same weights sit side by side on a device.
 DEMO_MODELS = {
-    # SRU, 2 layers, hidden 64 (input 64: k = 3, scaled-input skip term).
-    "demo_sru": lambda: mtsrnn.random_sru(64, 64, num_layers=2, seed=1),
-    # QRNN, window 2 (a causal convolution over two frames), fo-pooling.
-    "demo_qrnn": lambda: mtsrnn.random_qrnn(64, 64, num_layers=2, window=2, seed=2),
+    "demo_sru": demo_sru,
+    "demo_qrnn": demo_qrnn,
+    "demo_sru_i8w": lambda: mtsrnn.quantize(demo_sru(), "int8-w"),
+    "demo_sru_i8wa": lambda: mtsrnn.quantize(demo_sru(), "int8-wa"),
+    "demo_qrnn_i8w": lambda: mtsrnn.quantize(demo_qrnn(), "int8-w"),
+    "demo_qrnn_i8wa": lambda: mtsrnn.quantize(demo_qrnn(), "int8-wa"),
 }
 
 

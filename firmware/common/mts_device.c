@@ -369,38 +369,178 @@ static void reset_selected(mts_device *device)
     reset_state(device, selected_model(device)->model);
 }
 
+/* Bytes of weights a pass streams: float32 arrays, and for a quantised
+ * layer its int8 product weights (one byte each) plus their float32 scales
+ * (one per row) instead of the float ones. */
 static uint64_t model_weight_bytes(const mts_model *model)
 {
-    uint64_t floats = 0;
+    uint64_t bytes = 0;
     for (uint32_t l = 0; l < model->num_layers; l++) {
         if (model->cell == MTS_CELL_SRU) {
             const mts_sru_layer *layer = &model->sru[l];
             mts_sru_array_sizes s;
             if (mts_sru_layer_array_sizes(layer, &s) != MTS_OK)
                 continue;
-            floats += (uint64_t)s.weight + s.weight_proj + s.bias + s.norm_weight + s.norm_bias;
+            const uint64_t products = (uint64_t)s.weight + s.weight_proj;
+            bytes += layer->quant != MTS_QUANT_NONE
+                         ? products + sizeof(float) * ((uint64_t)s.weight_rows + s.weight_proj_rows)
+                         : sizeof(float) * products;
+            bytes += sizeof(float) * ((uint64_t)s.bias + s.norm_weight + s.norm_bias);
             if (layer->weight_c != NULL)
-                floats += s.weight_c;
+                bytes += sizeof(float) * (uint64_t)s.weight_c;
         } else {
+            const mts_qrnn_layer *layer = &model->qrnn[l];
             mts_qrnn_array_sizes s;
-            if (mts_qrnn_layer_array_sizes(&model->qrnn[l], &s) != MTS_OK)
+            if (mts_qrnn_layer_array_sizes(layer, &s) != MTS_OK)
                 continue;
-            floats += (uint64_t)s.weight + s.bias;
+            bytes += layer->quant != MTS_QUANT_NONE
+                         ? (uint64_t)s.weight + sizeof(float) * (uint64_t)s.weight_rows
+                         : sizeof(float) * (uint64_t)s.weight;
+            bytes += sizeof(float) * (uint64_t)s.bias;
         }
     }
-    return floats * sizeof(float);
+    return bytes;
 }
 
-/* Start the counters, run `model` with the blocked product `kernel` over
+/* ------------------------------------------------------------ products */
+
+/* The weight schemes of a model's layers: a mask of SCHEME_BIT(mts_quant). */
+#define NUM_SCHEMES 3u
+#define SCHEME_BIT(quant) (1u << (quant))
+static const char *const scheme_names[NUM_SCHEMES] = {"float32", "int8-w", "int8-wa"};
+
+static uint32_t model_schemes(const mts_model *model)
+{
+    uint32_t mask = 0;
+    for (uint32_t l = 0; l < model->num_layers; l++) {
+        const unsigned quant = model->cell == MTS_CELL_SRU ? model->sru[l].quant
+                                                           : model->qrnn[l].quant;
+        if (quant < NUM_SCHEMES)
+            mask |= SCHEME_BIT(quant);
+    }
+    return mask;
+}
+
+/* A blocked product by name: its function in the table of each scheme a
+ * model uses (NULL for the schemes it does not use). */
+typedef struct product {
+    const char *name;
+    mts_gemm_f32_fn f32;
+    mts_gemm_i8f32_fn i8f32;
+    mts_gemm_i8i8_fn i8i8;
+} product;
+
+static size_t table_count(const mts_device *device, unsigned scheme)
+{
+    if (scheme == MTS_QUANT_INT8_W)
+        return mts_gemm_i8f32_variant_count;
+    if (scheme == MTS_QUANT_INT8_WA)
+        return mts_gemm_i8i8_variant_count;
+    return device->num_kernels;
+}
+
+static const char *table_name(const mts_device *device, unsigned scheme, size_t k)
+{
+    if (scheme == MTS_QUANT_INT8_W)
+        return mts_gemm_i8f32_variants[k].name;
+    if (scheme == MTS_QUANT_INT8_WA)
+        return mts_gemm_i8i8_variants[k].name;
+    return device->kernels[k].name;
+}
+
+/* The product `name` for a model of `schemes`: 1 when every table those
+ * schemes use has it (*out filled), else 0. */
+static int find_product(const mts_device *device, uint32_t schemes, word name, product *out)
+{
+    product found = {NULL, NULL, NULL, NULL};
+    for (unsigned scheme = 0; scheme < NUM_SCHEMES; scheme++) {
+        if (!(schemes & SCHEME_BIT(scheme)))
+            continue;
+        const size_t count = table_count(device, scheme);
+        size_t k = 0;
+        while (k < count && !word_is(name, table_name(device, scheme, k)))
+            k++;
+        if (k == count)
+            return 0;
+        if (found.name == NULL)
+            found.name = table_name(device, scheme, k);
+        if (scheme == MTS_QUANT_INT8_W)
+            found.i8f32 = mts_gemm_i8f32_variants[k].fn;
+        else if (scheme == MTS_QUANT_INT8_WA)
+            found.i8i8 = mts_gemm_i8i8_variants[k].fn;
+        else
+            found.f32 = device->kernels[k].fn;
+    }
+    if (found.name == NULL)
+        return 0;
+    *out = found;
+    return 1;
+}
+
+static word word_of(const char *text)
+{
+    const word w = {text, strlen(text)};
+    return w;
+}
+
+/* The products a model of `schemes` offers, in the order of the table of
+ * its first scheme: the names of that table present in every other table
+ * it uses. Returns how many; the index-th of them (when index < count) goes
+ * to *out. */
+static uint32_t offered_product(const mts_device *device, uint32_t schemes, uint32_t index,
+                                product *out)
+{
+    unsigned first = 0;
+    while (first < NUM_SCHEMES && !(schemes & SCHEME_BIT(first)))
+        first++;
+    if (first == NUM_SCHEMES)
+        return 0;
+    uint32_t count = 0;
+    for (size_t k = 0; k < table_count(device, first); k++) {
+        product p;
+        if (!find_product(device, schemes, word_of(table_name(device, first, k)), &p))
+            continue;
+        if (count == index)
+            *out = p;
+        count++;
+    }
+    return count;
+}
+
+/* The product a model runs: the chosen one when it offers it, else its
+ * default. *index gets its position among the model's products. */
+static product model_product(const mts_device *device, const mts_model *model, uint32_t *index)
+{
+    const uint32_t schemes = model_schemes(model);
+    product p = {NULL, NULL, NULL, NULL};
+    const uint32_t count = offered_product(device, schemes, 0, &p);
+    *index = 0;
+    if (device->kernel_choice == NULL)
+        return p;
+    for (uint32_t i = 0; i < count; i++) {
+        product candidate;
+        (void)offered_product(device, schemes, i, &candidate);
+        if (strcmp(candidate.name, device->kernel_choice) == 0) {
+            *index = i;
+            return candidate;
+        }
+    }
+    return p;
+}
+
+/* Start the counters, run `model` with the blocked products `kernel` over
  * `steps` frames, stop them. Returns the kernel's status; *valid gets the
  * mask of counters read. */
 static mts_status timed_forward(mts_device *device, const mts_model *model,
-                                const mts_gemm_f32_variant *kernel, uint32_t block,
+                                const product *kernel, uint32_t block,
                                 const float *x, uint32_t steps, float *h,
                                 uint64_t values[MTS_NUM_COUNTERS], uint32_t *valid)
 {
     const mts_board *board = device->board;
-    const mts_run_options options = {.block = block, .gemm = kernel->fn};
+    const mts_run_options options = {.block = block,
+                                     .gemm = kernel->f32,
+                                     .gemm_i8f32 = kernel->i8f32,
+                                     .gemm_i8i8 = kernel->i8i8};
     const size_t state_floats = model_state_floats(model);
     for (unsigned i = 0; i < MTS_NUM_COUNTERS; i++)
         values[i] = 0;
@@ -425,33 +565,21 @@ static void out_counters(mts_device *device, const uint64_t values[MTS_NUM_COUNT
             out_key_u64(device, counter_names[i], values[i]);
 }
 
-static const mts_gemm_f32_variant *selected_kernel(const mts_device *device)
-{
-    return &device->kernels[device->selected_kernel];
-}
-
-/* The index of the product named `name`, or -1. */
-static int32_t find_kernel(const mts_device *device, word name)
-{
-    for (uint32_t k = 0; k < device->num_kernels; k++)
-        if (word_is(name, device->kernels[k].name))
-            return (int32_t)k;
-    return -1;
-}
-
 /* " index=<k> name=<name>" */
-static void out_kernel(mts_device *device, uint32_t k)
+static void out_kernel(mts_device *device, uint32_t index, const char *name)
 {
-    out_key_u64(device, "index", k);
+    out_key_u64(device, "index", index);
     out_text(device, " name=");
-    out_text(device, device->kernels[k].name);
+    out_text(device, name);
 }
 
 static void send_no_kernel(mts_device *device, word name)
 {
     out_begin(device, "e-bad-args no kernel ");
     out_shown_word(device, name);
-    out_text(device, " (`kernel` lists them)");
+    out_text(device, " for model ");
+    out_u64(device, device->selected);
+    out_text(device, " (`kernel` lists its products)");
     out_send(device);
 }
 
@@ -507,7 +635,16 @@ static void command_id(mts_device *device, size_t count)
         out_key_u64(device, "input", input);
         out_key_u64(device, "output", output);
         out_key_u64(device, "weight_bytes", model_weight_bytes(entry->model));
-        out_text(device, " dtype=f32");
+        out_text(device, " dtype=f32 weights=");
+        const uint32_t schemes = model_schemes(entry->model);
+        const char *separator = "";
+        for (unsigned scheme = 0; scheme < NUM_SCHEMES; scheme++) {
+            if (schemes & SCHEME_BIT(scheme)) {
+                out_text(device, separator);
+                out_text(device, scheme_names[scheme]);
+                separator = "+";
+            }
+        }
         out_send(device);
     }
 
@@ -543,29 +680,36 @@ static void command_reset(mts_device *device, size_t count)
     send_line(device, "m-reset");
 }
 
-/* `kernel`: list the products; `kernel <name>`: select one. */
+/* `kernel`: list the selected model's products; `kernel <name>`: choose one. */
 static void command_kernel(mts_device *device, const word *words, size_t count)
 {
     if (count > 2u) {
         send_error(device, "bad-args", "kernel takes no argument or a kernel name");
         return;
     }
+    const mts_model *model = selected_model(device)->model;
+    const uint32_t schemes = model_schemes(model);
     if (count == 2u) {
-        const int32_t k = find_kernel(device, words[1]);
-        if (k < 0) {
+        product chosen;
+        if (!find_product(device, schemes, words[1], &chosen)) {
             send_no_kernel(device, words[1]);
             return;
         }
-        device->selected_kernel = (uint32_t)k;
+        device->kernel_choice = chosen.name;
     } else {
-        for (uint32_t k = 0; k < device->num_kernels; k++) {
+        product p;
+        const uint32_t offered = offered_product(device, schemes, 0, &p);
+        for (uint32_t k = 0; k < offered; k++) {
+            (void)offered_product(device, schemes, k, &p);
             out_begin(device, "m-kernel");
-            out_kernel(device, k);
+            out_kernel(device, k, p.name);
             out_send(device);
         }
     }
+    uint32_t index;
+    const product selected = model_product(device, model, &index);
     out_begin(device, "m-selected-kernel");
-    out_kernel(device, device->selected_kernel);
+    out_kernel(device, index, selected.name);
     out_send(device);
 }
 
@@ -725,7 +869,9 @@ static int command_infer(mts_device *device, const word *words, size_t count)
     }
     uint64_t values[MTS_NUM_COUNTERS];
     uint32_t valid;
-    const mts_status status = timed_forward(device, model, selected_kernel(device), block,
+    uint32_t index;
+    const product kernel = model_product(device, model, &index);
+    const mts_status status = timed_forward(device, model, &kernel, block,
                                             device->config.input, steps,
                                             device->config.output, values, &valid);
     if (status != MTS_OK) {
@@ -773,7 +919,9 @@ static void command_bench(mts_device *device, const word *words, size_t count)
     static const char usage[] = "bench needs <T1,T2,...> [steps=<n>] [kernel=<name>], T in "
                                 "1..max_block, n in 1..max_steps";
     uint32_t steps = device->config.max_steps, block = 0;
-    const mts_gemm_f32_variant *kernel = selected_kernel(device);
+    const mts_model *model = selected_model(device)->model;
+    uint32_t index;
+    product kernel = model_product(device, model, &index);
     int seen_steps = 0, seen_kernel = 0;
     if (count < 2u || count > 4u) {
         send_error(device, "bad-args", usage);
@@ -791,12 +939,10 @@ static void command_bench(mts_device *device, const word *words, size_t count)
         } else if (!seen_kernel && w.length >= 7u && memcmp(w.text, "kernel=", 7) == 0) {
             seen_kernel = 1;
             const word name = {w.text + 7, w.length - 7u};
-            const int32_t k = find_kernel(device, name);
-            if (k < 0) {
+            if (!find_product(device, model_schemes(model), name, &kernel)) {
                 send_no_kernel(device, name);
                 return;
             }
-            kernel = &device->kernels[k];
         } else {
             send_error(device, "bad-args", usage);
             return;
@@ -809,7 +955,6 @@ static void command_bench(mts_device *device, const word *words, size_t count)
             return;
         }
     }
-    const mts_model *model = selected_model(device)->model;
     size_t input = 0, output = 0;
     (void)mts_model_io_sizes(model, &input, &output);
     fill_fixed_input(device->config.input, (size_t)steps * input);
@@ -819,7 +964,7 @@ static void command_bench(mts_device *device, const word *words, size_t count)
         uint64_t values[MTS_NUM_COUNTERS];
         uint32_t valid;
         reset_state(device, model);
-        const mts_status status = timed_forward(device, model, kernel, block,
+        const mts_status status = timed_forward(device, model, &kernel, block,
                                                 device->config.input, steps,
                                                 device->config.output, values, &valid);
         if (status != MTS_OK) {
@@ -841,7 +986,7 @@ static void command_bench(mts_device *device, const word *words, size_t count)
  * absolute difference from the golden output, *not_a_number whether any
  * difference was NaN. */
 static mts_status golden_error(mts_device *device, const mts_device_model *entry,
-                               const mts_gemm_f32_variant *kernel, float *error,
+                               const product *kernel, float *error,
                                int *not_a_number)
 {
     size_t input = 0, output = 0;
@@ -872,8 +1017,8 @@ static mts_status golden_error(mts_device *device, const mts_device_model *entry
     return status;
 }
 
-/* Per model, the golden vectors through every product offered: the largest
- * error over all of them, and the product that gave it. */
+/* Per model, the golden vectors through every product it offers: the
+ * largest error over all of them, and the product that gave it. */
 static void command_selftest(mts_device *device, size_t count)
 {
     if (count != 1u) {
@@ -894,18 +1039,21 @@ static void command_selftest(mts_device *device, size_t count)
         }
         float error = 0.0f;
         int not_a_number = 0;
-        uint32_t worst = 0;
+        const uint32_t schemes = model_schemes(entry->model);
+        product kernel;
+        const uint32_t offered = offered_product(device, schemes, 0, &kernel);
+        const char *worst = kernel.name;
         mts_status status = MTS_OK;
-        for (uint32_t k = 0; k < device->num_kernels && status == MTS_OK; k++) {
+        for (uint32_t k = 0; k < offered && status == MTS_OK; k++) {
+            (void)offered_product(device, schemes, k, &kernel);
             float kernel_error = 0.0f;
             int kernel_nan = 0;
-            status = golden_error(device, entry, &device->kernels[k], &kernel_error,
-                                  &kernel_nan);
+            status = golden_error(device, entry, &kernel, &kernel_error, &kernel_nan);
             /* A NaN is worse than any number; the first NaN names the kernel. */
             const int worse = kernel_nan ? !not_a_number
                                          : !not_a_number && kernel_error > error;
             if (worse)
-                worst = k;
+                worst = kernel.name;
             if (kernel_error > error)
                 error = kernel_error;
             not_a_number |= kernel_nan;
@@ -922,9 +1070,9 @@ static void command_selftest(mts_device *device, size_t count)
             out_float(device, error);
         out_text(device, " tolerance=");
         out_float(device, entry->golden_tolerance);
-        out_key_u64(device, "kernels", device->num_kernels);
+        out_key_u64(device, "kernels", offered);
         out_text(device, " worst_kernel=");
-        out_text(device, device->kernels[worst].name);
+        out_text(device, worst);
         out_text(device, !not_a_number && error <= entry->golden_tolerance ? " result=pass"
                                                                            : " result=fail");
         out_send(device);
@@ -996,7 +1144,8 @@ void mts_device_run(mts_device *device)
 
 /* ------------------------------------------------------------ init */
 
-static mts_status check_model(const mts_device_config *config, const mts_device_model *entry)
+static mts_status check_model(const mts_device *device, const mts_device_config *config,
+                              const mts_device_model *entry)
 {
     const mts_model *model = entry->model;
     if (model == NULL || entry->name == NULL)
@@ -1012,6 +1161,8 @@ static mts_status check_model(const mts_device_config *config, const mts_device_
         return status;
     if (workspace > config->workspace_bytes)
         return MTS_ERR_WORKSPACE_TOO_SMALL;
+    if (offered_product(device, model_schemes(model), 0, &(product){NULL, NULL, NULL, NULL}) == 0u)
+        return MTS_ERR_BAD_CONFIG; /* mixed schemes without a product name in common */
     if (state > config->state_floats ||
         (uint64_t)input * config->max_steps > (uint64_t)config->input_floats ||
         (uint64_t)output * config->max_steps > (uint64_t)config->output_floats)
@@ -1033,7 +1184,7 @@ mts_status mts_device_init(mts_device *device, const mts_board *board,
     device->init_status = MTS_OK;
     device->kernels = mts_gemm_f32_variants;
     device->num_kernels = (uint32_t)mts_gemm_f32_variant_count;
-    device->selected_kernel = 0;
+    device->kernel_choice = NULL;
     if (board == NULL || config == NULL || board->write == NULL || board->read_byte == NULL)
         return MTS_ERR_NULL_POINTER; /* nothing to report through */
     device->config = *config;
@@ -1044,7 +1195,7 @@ mts_status mts_device_init(mts_device *device, const mts_board *board,
     else if (config->num_models == 0u || config->max_block == 0u || config->max_steps == 0u)
         status = MTS_ERR_BAD_SIZE;
     for (uint32_t i = 0; status == MTS_OK && i < config->num_models; i++) {
-        status = check_model(config, &config->models[i]);
+        status = check_model(device, config, &config->models[i]);
         if (status != MTS_OK)
             device->init_model = i;
     }
@@ -1068,8 +1219,21 @@ mts_status mts_device_set_kernels(mts_device *device, const mts_gemm_f32_variant
         if (name[0] == '\0' || strchr(name, ' ') != NULL)
             return MTS_ERR_BAD_SIZE;
     }
+    const mts_gemm_f32_variant *const old_kernels = device->kernels;
+    const uint32_t old_count = device->num_kernels;
     device->kernels = kernels;
     device->num_kernels = num_kernels;
-    device->selected_kernel = 0;
+    if (device->init_status == MTS_OK) {
+        for (uint32_t m = 0; m < device->config.num_models; m++) {
+            product p;
+            if (offered_product(device, model_schemes(device->config.models[m].model), 0,
+                                &p) == 0u) {
+                device->kernels = old_kernels;
+                device->num_kernels = old_count;
+                return MTS_ERR_BAD_CONFIG;
+            }
+        }
+    }
+    device->kernel_choice = NULL;
     return MTS_OK;
 }

@@ -36,8 +36,15 @@
  * all of them against every model and fails with MTS_ERR_WORKSPACE_TOO_SMALL
  * (workspace) or MTS_ERR_BAD_STATE_SIZE (state, input, output) otherwise.
  *
- * Kernels: every model runs with the selected blocked product (`kernel`);
- * `selftest` checks each model with every product offered.
+ * Kernels: a model's blocked products are the variants of the table of its
+ * weights' scheme (docs/quantization.md): float32 layers the board's list
+ * (mts_device_set_kernels; default mts_gemm_f32_variants), int8-w layers
+ * mts_gemm_i8f32_variants, int8-wa layers mts_gemm_i8i8_variants. A model
+ * whose layers mix schemes is offered the names present in every table its
+ * layers use (in the order of the first of them: float32, int8-w, int8-wa).
+ * `kernel <name>` records the choice by name; every model offering that
+ * name runs it, the others their default (the first they offer). `selftest`
+ * checks each model with every product it offers.
  *
  * State: the selected model's streaming state lives in `state` and carries
  * across `infer` commands. `bench` and `selftest` run in the same buffer, so
@@ -137,11 +144,13 @@ typedef struct mts_device_config {
 typedef struct mts_device {
     const mts_board *board;
     mts_device_config config;
-    /* The blocked products `kernel` offers (default: the kernels' variant
-     * table, mts_gemm_f32_variants) and the selected one (0 after init). */
+    /* The float32 products (default: the kernels' variant table,
+     * mts_gemm_f32_variants); the int8 ones are the kernels' int8 tables. */
     const mts_gemm_f32_variant *kernels;
     uint32_t num_kernels;
-    uint32_t selected_kernel;
+    /* The product chosen by `kernel <name>` (a name out of one of the
+     * tables), or NULL for each model's default. */
+    const char *kernel_choice;
     mts_status init_status;         /* MTS_OK after a successful init */
     uint32_t init_model;            /* the model that failed the init checks */
     uint32_t selected;              /* index of the selected model */
@@ -153,7 +162,9 @@ typedef struct mts_device {
 } mts_device;
 
 /* Check the config against every model (mts_model_check, state, workspace,
- * input and output sizes for max_block and max_steps), select model 0 and
+ * input and output sizes for max_block and max_steps, and that a model
+ * mixing weight schemes has a product name common to their tables:
+ * MTS_ERR_BAD_CONFIG otherwise), select model 0 and
  * zero its state. On failure the device still runs, answering every
  * command with `e-init <reason>` (so a board with only a UART can say
  * what is wrong); device->init_model tells which model failed. */
@@ -161,11 +172,14 @@ mts_status mts_device_init(mts_device *device, const mts_board *board,
                            const mts_device_config *config);
 
 /* Offer these products (e.g. the kernels' variant table plus a peer
- * library's per-step product) to `kernel`, `bench ... kernel=` and
- * `selftest` instead of mts_gemm_f32_variants; selects the first. Each
- * must compute the product of mtsrnn/gemm.h. Borrowed: must outlive the
- * device. Returns MTS_ERR_NULL_POINTER or MTS_ERR_BAD_SIZE (an empty list,
- * or a name that is empty or contains a space), leaving the list as it was. */
+ * library's per-step product) for float32 layers to `kernel`, `bench ...
+ * kernel=` and `selftest` instead of mts_gemm_f32_variants; every model
+ * then runs its default (the first it offers). Each must compute the
+ * product of mtsrnn/gemm.h. Borrowed: must outlive the device. Returns
+ * MTS_ERR_NULL_POINTER, MTS_ERR_BAD_SIZE (an empty list, or a name that is
+ * empty or contains a space) or MTS_ERR_BAD_CONFIG (a model mixing schemes
+ * would be left with no name common to its tables), leaving the list as
+ * it was. */
 mts_status mts_device_set_kernels(mts_device *device, const mts_gemm_f32_variant *kernels,
                                   uint32_t num_kernels);
 

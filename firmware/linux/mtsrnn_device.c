@@ -11,8 +11,9 @@
  * protocol has no authentication, so only on a trusted network), or a
  * serial tty in raw mode.
  * Models: the built-in demo models (generated at build time by
- * firmware/common/make_demo_models.py through `mtsrnn export-c`), then each
- * --model file, loaded with mts_file_load. Counters: ns (CLOCK_MONOTONIC),
+ * firmware/common/make_demo_models.py through `mtsrnn export-c`: the float
+ * demos and their int8 versions), then each --model file, loaded with
+ * mts_file_load. Counters: ns (CLOCK_MONOTONIC),
  * cycles and instructions through perf_event_open where the kernel allows
  * it (reported unavailable otherwise). The protocol itself is
  * firmware/common/mts_device.c, the same code as on a microcontroller.
@@ -41,8 +42,7 @@
 #include "mts_device.h"
 #include "mtsrnn/file.h"
 
-#include "demo_qrnn.h"
-#include "demo_sru.h"
+#include "fw_models.h" /* the demo models: mts_fw_models[] (make_model_table.py) */
 
 #define DEFAULT_MAX_BLOCK 64u
 #define DEFAULT_MAX_STEPS 256u
@@ -404,22 +404,20 @@ int main(int argc, char **argv)
 
     /* The models: the built-in demos, then the files. */
     atexit(release_owned);
-    const int num_models = 2 + num_paths;
+    const int num_demos = (int)MTS_FW_NUM_MODELS;
+    const int num_models = num_demos + num_paths;
     mts_device_model *models = owned.models = calloc((size_t)num_models, sizeof *models);
     loaded_model *loaded = owned.loaded = calloc((size_t)num_paths + 1, sizeof *loaded);
     if (models == NULL || loaded == NULL)
         return die("out of memory", NULL);
-    models[0] = (mts_device_model){"demo_sru", &demo_sru_model, &demo_sru_golden_input[0][0],
-                                   &demo_sru_golden_output[0][0], DEMO_SRU_GOLDEN_STEPS,
-                                   DEMO_SRU_GOLDEN_TOLERANCE};
-    models[1] = (mts_device_model){"demo_qrnn", &demo_qrnn_model, &demo_qrnn_golden_input[0][0],
-                                   &demo_qrnn_golden_output[0][0], DEMO_QRNN_GOLDEN_STEPS,
-                                   DEMO_QRNN_GOLDEN_TOLERANCE};
+    for (int i = 0; i < num_demos; i++)
+        models[i] = mts_fw_models[i];
     for (int i = 0; i < num_paths; i++) {
         if (load_model_file(model_paths[i], &loaded[i]) != 0)
             return 2;
         owned.num_loaded = i + 1;
-        models[2 + i] = (mts_device_model){loaded[i].name, &loaded[i].model, NULL, NULL, 0, 0.0f};
+        models[num_demos + i] =
+            (mts_device_model){loaded[i].name, &loaded[i].model, NULL, NULL, 0, 0.0f};
     }
 
     /* Buffers for the largest model. */

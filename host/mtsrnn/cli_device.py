@@ -115,16 +115,26 @@ def _describe(info) -> list[str]:
         mark = " (selected)" if model.index == info.selected else ""
         lines.append(f"model {model.index}: {model.name}, {model.cell.upper()}, "
                      f"{model.layers} layer(s), input {model.input}, output {model.output}, "
-                     f"{model.weight_bytes} weight bytes{mark}")
+                     f"{model.weights} weights, {model.weight_bytes} weight bytes{mark}")
     return lines
 
 
 # ---- model choice ----------------------------------------------------------
 
-def _choose_model(device, model_path: str | None, index: int | None):
-    """Select the built-in model to use: --index, or the one matching --model's
-    shape. Returns (ModelInfo, host Model or None)."""
+def _choose_model(device, model_path: str | None, index: int | str | None):
+    """Select the built-in model to use: --index (a number or a model's
+    name), or the one matching --model's shape and weights. Returns
+    (ModelInfo, host Model or None)."""
     info = device.identify()
+    if isinstance(index, str):
+        if index.isdigit():
+            index = int(index)
+        else:
+            named = [m.index for m in info.models if m.name == index]
+            if not named:
+                raise CommandError(f"{info.board_name} has no built-in model {index!r}; it "
+                                   f"has: {', '.join(m.name for m in info.models)}")
+            index = named[0]
     host_model = None
     if model_path is not None:
         from . import load
@@ -135,16 +145,19 @@ def _choose_model(device, model_path: str | None, index: int | None):
     if index is not None:
         chosen = info.model(index)
     elif host_model is not None:
+        weights = host_model.quantization or "float32"
         matches = [m for m in info.models
                    if m.cell == host_model.cell and m.layers == host_model.num_layers
-                   and m.input == host_model.input_size and m.output == host_model.output_size]
+                   and m.input == host_model.input_size and m.output == host_model.output_size
+                   and m.weights == weights]
         if not matches:
             raise CommandError(
-                f"no built-in model of {info.board_name} has the shape of {model_path} "
-                f"({host_model.cell.upper()}, {host_model.num_layers} layer(s), input "
-                f"{host_model.input_size}, output {host_model.output_size}): build the "
-                "firmware with it (cmake -DMTSRNN_FW_MODEL=...; see docs/boards.md), flash it, "
-                "or use a QEMU board or --board host, which build or load it themselves")
+                f"no built-in model of {info.board_name} has the shape and weights of "
+                f"{model_path} ({host_model.cell.upper()}, {host_model.num_layers} layer(s), "
+                f"input {host_model.input_size}, output {host_model.output_size}, {weights} "
+                "weights): build the firmware with it (cmake -DMTSRNN_FW_MODEL=...; see "
+                "docs/boards.md), flash it, or use a QEMU board or --board host, which build "
+                "or load it themselves")
         chosen = matches[-1]  # models given by file come after the demo models
     else:
         chosen = info.model()
@@ -223,7 +236,9 @@ def _run(args: argparse.Namespace) -> int:
 
 def _selftest(args: argparse.Namespace) -> int:
     with _open(args) as session:
+        info = session.device.identify()
         results = session.device.selftest()
+    weights = {model.index: model.weights for model in info.models}
     print(f"{_where(session)}: self-test against the golden vectors built in by "
           "mtsrnn export-c")
     failed = skipped = 0
@@ -238,8 +253,9 @@ def _selftest(args: argparse.Namespace) -> int:
                 verdict += " (the device said pass)"
         over = (f" (largest over {row['kernels']} kernels, from {row['worst_kernel']})"
                 if row.get("kernels") and row.get("worst_kernel") else "")
-        print(f"  model {row['index']} {row['name']}: max abs error {row['max_abs_err']:.3g}"
-              f"{over}, tolerance {row['tolerance']:.3g}: {verdict}")
+        scheme = weights.get(row["index"], "float32")
+        print(f"  model {row['index']} {row['name']} ({scheme} weights): max abs error "
+              f"{row['max_abs_err']:.3g}{over}, tolerance {row['tolerance']:.3g}: {verdict}")
     passed = len(results) - failed - skipped
     if failed or not passed:
         raise Failed(f"self-test: {failed} failed, {passed} passed, {skipped} skipped")
@@ -403,8 +419,10 @@ def _device_kernels(device, wanted: list[str] | None) -> list[str | None]:
         return list(names)
     unknown = [name for name in wanted if name not in names]
     if unknown:
-        raise CommandError(f"no kernel {', '.join(unknown)} on {device.info.board_name}; it "
-                           f"has: {', '.join(names)}")
+        model = device.info.model()
+        raise CommandError(f"no kernel {', '.join(unknown)} for model {model.index} "
+                           f"({model.name}, {model.weights} weights) on "
+                           f"{device.info.board_name}; its products: {', '.join(names)}")
     return list(dict.fromkeys(wanted))
 
 
@@ -467,7 +485,8 @@ def _bench_device(args: argparse.Namespace) -> int:
     by_kernel = {name: bench_rows(raw, counters)[0] for name, raw in raw_by_kernel.items()}
     rows, primary = bench_rows(raw_by_kernel[kernels[0]], counters)
     print(f"{where}: model {chosen.index} ({chosen.name}, {chosen.cell.upper()}, "
-          f"{chosen.layers} layer(s), {chosen.weight_bytes} weight bytes)")
+          f"{chosen.layers} layer(s), {chosen.weights} weights, {chosen.weight_bytes} "
+          "weight bytes)")
     if kernels == [None]:
         print(bench_table(rows, counters, primary or "?"))
     else:
@@ -560,7 +579,7 @@ def add_commands(subparsers: Any, bench_targets: Any = None) -> None:
                      help="the model, checked against the host: QEMU boards get firmware "
                           "built with it, --board host loads it, --port uses the built-in "
                           "model of its shape")
-    run.add_argument("--index", type=int, help="a built-in model by index")
+    run.add_argument("--index", metavar="N|NAME", help="a built-in model by index or name")
     run.add_argument("--input", required=True, metavar="X.npy")
     run.add_argument("-o", "--output", required=True, metavar="Y.npy")
     run.add_argument("--block", type=_positive, default=8, help="block size T (default 8)")
@@ -585,12 +604,15 @@ def add_commands(subparsers: Any, bench_targets: Any = None) -> None:
                            help="the model to measure: QEMU boards get firmware built with "
                                 "it, --board host loads it, --port uses the built-in model "
                                 "of its shape")
-        bench.add_argument("--index", type=int, help="a built-in model by index")
+        bench.add_argument("--index", metavar="N|NAME",
+                           help="a built-in model by index or name (e.g. demo_sru_i8wa)")
         bench.add_argument("--block", type=_int_list, default=[1, 2, 4, 8, 16, 32],
                            help="comma-separated block sizes T (default 1,2,4,8,16,32)")
         bench.add_argument("--kernel", type=_name_list, default=None, metavar="NAME[,NAME]",
-                           help="the device's blocked products to measure, side by side "
-                                "(default: every one it offers; `mtsrnn flash` lists them)")
+                           help="the blocked products to measure, side by side, out of "
+                                "those the model offers (the table of its weights' scheme; "
+                                "default: every one; `mtsrnn flash` lists the selected "
+                                "model's)")
         bench.add_argument("--steps", type=_positive, default=None,
                            help="time steps per measurement (default: the device's)")
         bench.add_argument("--repeat", type=_positive, default=None, metavar="N",

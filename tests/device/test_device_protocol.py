@@ -41,7 +41,6 @@ ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 20.0
 MAX_BLOCK, MAX_STEPS = 64, 256       # mtsrnn-device's defaults
 ABS_TOL = 1e-5
-DEMOS = ("demo_sru", "demo_qrnn")
 
 
 # ---------------------------------------------------------------- the client
@@ -191,6 +190,11 @@ def _load_generator():
     return module
 
 
+# The built-in models, in the device's order: the float demos and their int8
+# versions (the generator's list).
+DEMOS = tuple(_load_generator().DEMO_MODELS) if DEVICE else ("demo_sru", "demo_qrnn")
+
+
 @pytest.fixture(scope="module")
 def demo_paths(tmp_path_factory) -> dict[str, Path]:
     built = Path(DEVICE).resolve().parent / "models"
@@ -248,7 +252,8 @@ def test_id_fields(device, demo_models):
             "index": str(index), "name": name, "cell": model.cell,
             "layers": str(model.num_layers), "input": str(model.input_size),
             "output": str(model.output_size),
-            "weight_bytes": str(kernel_weight_bytes(model)), "dtype": "f32"}
+            "weight_bytes": str(kernel_weight_bytes(model)), "dtype": "f32",
+            "weights": model.quantization or "float32"}
     assert reply[-1] == "m-selected index=0"
 
 
@@ -278,15 +283,18 @@ def test_infer_streams_and_matches_host(device, demo_models, index, name):
     h_host, _state = model.forward(x, block=8)
     np.testing.assert_allclose(h_device, h_host, rtol=0, atol=ABS_TOL)
     config = model.config
+    # The reference of the model's own arithmetic (int8 schemes included).
     if model.cell == "sru":
         h_ref, _c = reference.sru_forward(
             model.state_dict(), x, use_tanh=config["use_tanh"],
             bidirectional=config["bidirectional"], has_skip_term=config["has_skip_term"],
-            normalize_after=config["normalize_after"], layer_norm_eps=config["layer_norm_eps"])
+            normalize_after=config["normalize_after"], layer_norm_eps=config["layer_norm_eps"],
+            quantization=model.quantization)
     else:
         h_ref, _c, _prev = reference.qrnn_forward(
             model.state_dict(), x, window=config["window"], output_gate=config["output_gate"],
-            zoneout=config["zoneout"], pooling=config["pooling"])
+            zoneout=config["zoneout"], pooling=config["pooling"],
+            quantization=model.quantization)
     np.testing.assert_allclose(h_device, np.asarray(h_ref, np.float64), rtol=0, atol=ABS_TOL)
 
 
@@ -305,7 +313,8 @@ def test_reset_and_model_select_restart_the_stream(device, demo_models):
     assert device.command("id")[-1] == "m-selected index=1"
 
 
-@pytest.mark.parametrize("text", ["model", "model 2", "model -1", "model x", "model 0 1",
+@pytest.mark.parametrize("text", ["model", f"model {len(DEMOS)}", "model -1", "model x",
+                                  "model 0 1",
                                   "model 99999999999", "reset now", "id x", "selftest 1"])
 def test_bad_args_of_simple_commands(device, text):
     reply = device.command(text)
@@ -364,11 +373,12 @@ def test_models_loaded_at_run_time(tmp_path):
     try:
         reply = dev.command("id")
         assert fields(reply[3], "m-limits") == {"max_block": "8", "max_steps": "16"}
-        assert fields(reply[6], "m-model") == {
-            "index": "2", "name": "extra_model", "cell": "qrnn", "layers": "2",
+        extra_index = len(DEMOS)  # after the built-in demo models
+        assert fields(reply[4 + extra_index], "m-model") == {
+            "index": str(extra_index), "name": "extra_model", "cell": "qrnn", "layers": "2",
             "input": "12", "output": "20", "weight_bytes": str(kernel_weight_bytes(extra)),
-            "dtype": "f32"}
-        assert dev.command("model 2") == ["m-selected index=2"]
+            "dtype": "f32", "weights": "float32"}
+        assert dev.command(f"model {extra_index}") == [f"m-selected index={extra_index}"]
         x = frames(np.random.default_rng(11), 16, 12)
         h1, _ = infer(dev, x[:10], 8, 20)   # 800 bytes: 12 chunks of 64 and one of 32
         h2, _ = infer(dev, x[10:], 3, 20)
@@ -381,7 +391,7 @@ def test_models_loaded_at_run_time(tmp_path):
         assert dev.command("bench 8 steps=17")[0].startswith("e-bad-args")
         selftest = dev.command("selftest")
         assert [fields(line, "m-selftest")["result"] for line in selftest] == \
-            ["pass", "pass", "skip"]
+            ["pass"] * len(DEMOS) + ["skip"]
     finally:
         assert stop(process) == 0
 
@@ -614,7 +624,7 @@ def test_tcp_one_client_at_a_time(demo_models):
         second.send(b"\xff" * 2000 + b"\n")
         assert second.reply() == ["e-overflow line longer than 512 bytes"]
         assert [fields(line, "m-selftest")["result"] for line in second.command("selftest")] \
-            == ["pass", "pass"]
+            == ["pass"] * len(DEMOS)
         second.close()
     finally:
         process.kill()

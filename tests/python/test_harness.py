@@ -572,12 +572,17 @@ BLOCKS = (1, 2, 3, 8, 32)
 
 
 def _test_models():
-    """Models of several sizes for the device to load or build in: SRU and QRNN."""
+    """Models of several sizes for the device to load or build in: SRU and QRNN,
+    float and int8 (sizes no multiple of the products' tiles)."""
     return {
         "t_sru_small": mtsrnn.random_sru(5, 7, num_layers=1, seed=11),
         "t_sru_deep": mtsrnn.random_sru(16, 16, num_layers=3, seed=12),
         "t_qrnn_w2": mtsrnn.random_qrnn(10, 12, num_layers=2, seed=13, window=2),
         "t_qrnn_ifo": mtsrnn.random_qrnn(9, 20, num_layers=1, seed=14, pooling="ifo"),
+        "t_sru_i8w": mtsrnn.quantize(mtsrnn.random_sru(13, 13, num_layers=2, seed=15),
+                                     "int8-w"),
+        "t_qrnn_i8wa": mtsrnn.quantize(
+            mtsrnn.random_qrnn(11, 18, num_layers=2, seed=16, window=2), "int8-wa"),
     }
 
 
@@ -876,7 +881,7 @@ EXPECTED_KERNELS = {"m4f": "m4f", "m55": "helium"}
 
 def _golden(model, x):
     """The independent float64 NumPy reference (mtsrnn.reference) for x
-    from the zero state."""
+    from the zero state, with the model's weight scheme (float32 or int8)."""
     from mtsrnn import reference
 
     config = model.config
@@ -884,34 +889,39 @@ def _golden(model, x):
         h, _c = reference.sru_forward(
             model.state_dict(), x, use_tanh=config["use_tanh"],
             bidirectional=config["bidirectional"], has_skip_term=config["has_skip_term"],
-            normalize_after=config["normalize_after"], layer_norm_eps=config["layer_norm_eps"])
+            normalize_after=config["normalize_after"], layer_norm_eps=config["layer_norm_eps"],
+            quantization=model.quantization)
     else:
         h, _c, _prev = reference.qrnn_forward(
             model.state_dict(), x, window=config["window"], output_gate=config["output_gate"],
-            zoneout=config["zoneout"], pooling=config["pooling"])
+            zoneout=config["zoneout"], pooling=config["pooling"],
+            quantization=model.quantization)
     return np.asarray(h, np.float64)
 
 
 def _check_every_kernel(dev: Device, twins: dict) -> list[str]:
-    """Each blocked product the device offers, selected with `kernel <name>`:
-    every model with a twin, streamed over several T, against the float64
-    reference; bench with kernel=; selftest ran them all. Returns the names."""
-    kernels, selected = dev.kernels()
-    names = [k.name for k in kernels]
-    assert selected.index == 0 and len(set(names)) == len(names), kernels
+    """Per model with a twin, each blocked product it offers (the table of its
+    weights' scheme), chosen with `kernel <name>`: streamed over several T
+    against the float64 reference of its scheme; bench with kernel=;
+    selftest ran every model through all of its products. Returns the
+    products of the first model (a float demo on every device here)."""
     info = dev.identify()
     rng = np.random.default_rng(17)
-    for kernel in names:
-        assert dev.select_kernel(kernel).name == kernel
-        assert dev.kernels()[1].name == kernel
-        for model in info.models:
-            twin = twins.get(model.name)
-            if twin is None:
-                continue
-            dev.select(model.index)
-            steps = min(info.max_steps, 21)
-            x = _frames(rng, steps, model.input)
-            expected = _golden(twin, x)
+    offered: dict[int, list[str]] = {}
+    for model in info.models:
+        dev.select(model.index)
+        kernels, selected = dev.kernels()
+        names = offered[model.index] = [k.name for k in kernels]
+        assert len(set(names)) == len(names) and selected.name in names, kernels
+        twin = twins.get(model.name)
+        if twin is None:
+            continue
+        steps = min(info.max_steps, 21)
+        x = _frames(rng, steps, model.input)
+        expected = _golden(twin, x)
+        for kernel in names:
+            assert dev.select_kernel(kernel).name == kernel
+            assert dev.kernels()[1].name == kernel
             for block in (1, 3, 4, 16):
                 dev.reset()
                 cuts = [0, 5, steps]  # the state carried across two calls
@@ -919,14 +929,16 @@ def _check_every_kernel(dev: Device, twins: dict) -> list[str]:
                                     for a, b in zip(cuts, cuts[1:], strict=False)])
                 np.testing.assert_allclose(h, expected, atol=TOL, rtol=0,
                                            err_msg=f"{kernel}: {model.name} T={block}")
-        rows = dev.bench([1, 4], steps=8, kernel=kernel)
-        assert [r["block"] for r in rows] == [1, 4]
-        assert all(r[c] >= 0 for r in rows for c in info.available_counters if c in r), rows
-    dev.select_kernel(names[0])
+            rows = dev.bench([1, 4], steps=8, kernel=kernel)
+            assert [r["block"] for r in rows] == [1, 4]
+            assert all(r[c] >= 0 for r in rows for c in info.available_counters if c in r), rows
+        dev.select_kernel(names[0])
+        assert dev.kernels()[1].index == 0
+    dev.select(0)
     results = dev.selftest()
-    assert all(r["passed"] and r["kernels"] == len(names) and r["worst_kernel"] in names
-               for r in results), results
-    return names
+    assert all(r["passed"] and r["kernels"] == len(offered[r["index"]])
+               and r["worst_kernel"] in offered[r["index"]] for r in results), results
+    return offered[0]
 
 
 def _check_bad_kernel(dev: Device) -> None:
@@ -1094,3 +1106,275 @@ def test_cortex_a_program_reached_by_port(capsys):
             process.wait()
         process.stderr.close()
 
+
+
+# ------------------------------------------ (e) int8 models on the devices
+
+QUANTIZED_DEMOS = {"demo_sru_i8w": ("demo_sru", "int8-w"), "demo_sru_i8wa": ("demo_sru", "int8-wa"),
+                   "demo_qrnn_i8w": ("demo_qrnn", "int8-w"),
+                   "demo_qrnn_i8wa": ("demo_qrnn", "int8-wa")}
+# The table of each scheme, as the kernels name its length (gemm.h).
+TABLE_COUNT_SYMBOLS = {"float32": "mts_gemm_f32_variant_count",
+                       "int8-w": "mts_gemm_i8f32_variant_count",
+                       "int8-wa": "mts_gemm_i8i8_variant_count"}
+
+
+def _elf_size_t(path: Path, symbol: str) -> int:
+    """The value of a `const size_t` in an ELF image, read with binutils (nm
+    for its address and size, objdump for its bytes): what the image was
+    built with, independent of the device's protocol code."""
+    listing = subprocess.run(["nm", "-S", str(path)], capture_output=True, text=True,
+                             check=True).stdout
+    for line in listing.splitlines():
+        parts = line.split()
+        if len(parts) == 4 and parts[3] == symbol:
+            address, size = int(parts[0], 16), int(parts[1], 16)
+            break
+    else:
+        raise AssertionError(f"{symbol} not in {path}")
+    dump = subprocess.run(["objdump", "-s", f"--start-address={address:#x}",
+                           f"--stop-address={address + size:#x}", str(path)],
+                          capture_output=True, text=True, check=True).stdout
+    words = [line.split()[1:1 + (size + 3) // 4] for line in dump.splitlines()
+             if line.startswith(" ") and line.split()[0].strip() == f"{address:x}"]
+    assert words, f"no bytes of {symbol} in objdump's output: {dump!r}"
+    return int.from_bytes(bytes.fromhex("".join(words[0]))[:size], "little")
+
+
+def _check_int8_models(dev: Device, image: Path, twins: dict) -> dict[str, list[str]]:
+    """The quantised demo models on a device: `id` reports their scheme and
+    their int8 weight bytes; each offers exactly its scheme's product table
+    (its length read from the image), the float-only products are refused
+    and change nothing; selftest runs each through all of its products;
+    infer matches the host's Model.forward of the same quantised model and
+    the float64 reference of its scheme. Returns the products per scheme."""
+    from mtsrnn import mtsfile
+
+    info = dev.identify()
+    by_name = {m.name: m for m in info.models}
+    present = [name for name in QUANTIZED_DEMOS if name in by_name]
+    # Every board's default set holds the int8 SRU pair (docs/boards.md).
+    assert {"demo_sru_i8w", "demo_sru_i8wa"} <= set(present), list(by_name)
+    products: dict[str, list[str]] = {}
+    for model in info.models:
+        dev.select(model.index)
+        names = [k.name for k in dev.kernels()[0]]
+        if model.weights in products:
+            assert names == products[model.weights], (model.name, names)
+        products[model.weights] = names
+    for scheme, names in products.items():
+        # float32: the kernels' table, and on Cortex-M the CMSIS-DSP peer
+        baseline = scheme == "float32" and names[-1] == "cmsis-dsp-matvec"
+        assert len(names) - baseline == _elf_size_t(image, TABLE_COUNT_SYMBOLS[scheme]), \
+            (scheme, names)
+        assert "tiled" in names and "reference" in names, (scheme, names)
+    results = {r["name"]: r for r in dev.selftest()}
+    rng = np.random.default_rng(31)
+    for name in present:
+        model, twin = by_name[name], twins[name]
+        float_name, scheme = QUANTIZED_DEMOS[name]
+        assert model.weights == scheme == twin.quantization
+        assert model.weight_bytes == sum(a.nbytes for _f, tensors in mtsfile.kernel_layers(twin)
+                                         for a in tensors.values())
+        assert model.weight_bytes < by_name[float_name].weight_bytes / 3
+        row = results[name]
+        assert row["passed"] and row["kernels"] == len(products[scheme]), row
+        dev.select(model.index)
+        x = _frames(rng, min(info.max_steps, 40), model.input)
+        h, _ = dev.infer(x, block=min(16, info.max_block))
+        host, _ = twin.forward(x, block=16)
+        # The same quantised arithmetic in C on both sides: int8-wa integer
+        # sums are exact, so what differs is float32 rounding of the scans
+        # (and of int8-w sums in another order), a few ulp of |h| <= ~1.
+        np.testing.assert_allclose(h, host, atol=1e-5, rtol=0, err_msg=name)
+        np.testing.assert_allclose(h, _golden(twin, x), atol=1e-5, rtol=0, err_msg=name)
+    # Products of the float table that no int8 table has (CMSIS-DSP's
+    # per-step product, the float SIMD variants): refused for an int8 model,
+    # with the selection and the state left as they were.
+    float_only = [k for k in products["float32"]
+                  if all(k not in products[s] for s in ("int8-w", "int8-wa") if s in products)]
+    int8 = by_name["demo_sru_i8wa"]
+    dev.select(int8.index)
+    before = dev.kernels()[1]
+    x = _frames(rng, 6, int8.input)
+    first, _ = dev.infer(x[:3], block=2)
+    for name in float_only:
+        with pytest.raises(DeviceError, match=f"no kernel {name} for model {int8.index}") as e:
+            dev.select_kernel(name)
+        assert e.value.code == "bad-args"
+        with pytest.raises(DeviceError, match=f"no kernel {name}"):
+            dev.bench([1], steps=4, kernel=name)
+        assert dev.kernels()[1] == before
+    continued, _ = dev.infer(x[3:], block=2)   # the stream went on untouched
+    dev.reset()
+    np.testing.assert_array_equal(np.concatenate([first, continued]),
+                                  dev.infer(x, block=2)[0])
+    # The choice is by name: kept where the next model offers it, else that
+    # model's default.
+    dev.select(0)
+    dev.select_kernel("tiled")
+    dev.select(int8.index)
+    assert dev.kernels()[1].name == "tiled"
+    if float_only:
+        dev.select(0)
+        dev.select_kernel(float_only[-1])
+        dev.select(int8.index)
+        assert dev.kernels()[1].index == 0
+        dev.select(0)
+        assert dev.kernels()[1].name == float_only[-1]
+    dev.select(0)
+    dev.select_kernel(products["float32"][0])
+    return products
+
+
+@pytest.mark.parametrize("board", CORTEX_M_BOARDS)
+@needs_qemu[0]
+@needs_qemu[1]
+def test_qemu_board_int8_models(board, capsys, tmp_path):
+    from mtsrnn import cli
+
+    elf = _firmware(board)
+    models_dir = elf.parents[1] / "models"
+    with open_board(board) as session:
+        dev = session.device
+        twins = _host_models(dev, [models_dir])
+        products = _check_int8_models(dev, elf, twins)
+    if BOARDS[board].arch in EXPECTED_KERNELS and "cmsis-dsp-matvec" in products["float32"]:
+        assert all("cmsis-dsp-matvec" not in products[s] for s in ("int8-w", "int8-wa"))
+    # The CLI: selftest names the schemes; `run --model q.mts` with the
+    # firmware given uses its built-in model of that shape and scheme.
+    assert cli.main(["selftest", "--board", board, "--firmware", str(elf)]) == 0
+    out = capsys.readouterr().out
+    assert "demo_sru_i8wa (int8-wa weights)" in out and "demo_sru_i8w (int8-w weights)" in out
+    x = _frames(np.random.default_rng(5), 20, 64)
+    np.save(tmp_path / "x.npy", x)
+    y = tmp_path / "y.npy"
+    assert cli.main(["run", "--board", board, "--firmware", str(elf), "--model",
+                     str(models_dir / "demo_sru_i8wa.mts"), "--input", str(tmp_path / "x.npy"),
+                     "-o", str(y)]) == 0
+    assert "(demo_sru_i8wa)" in capsys.readouterr().out
+    np.testing.assert_allclose(np.load(y), _golden(twins["demo_sru_i8wa"], x), atol=1e-5,
+                               rtol=0)
+    assert cli.main(["bench", "device", "--board", board, "--firmware", str(elf), "--model",
+                     str(models_dir / "demo_sru_i8w.mts"), "--kernel", "nosuch",
+                     "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "no kernel nosuch for model" in err and "int8-w weights" in err
+    assert ", ".join(products["int8-w"]) in err
+
+
+@pytest.mark.parametrize("board", CORTEX_A_BOARDS)
+def test_cortex_a_board_int8_models(board):
+    program = _cortex_a_program(board)
+    with open_board(board) as session:
+        dev = session.device
+        products = _check_int8_models(dev, program, _host_models(dev, _device_dirs(str(program))))
+    if program.parts[-4].endswith("-neon"):  # build/<cpu>-neon/firmware/linux/...
+        assert products["int8-w"][0] == products["int8-wa"][0] == "neon", products
+
+
+def _corrupt_scale_files(directory: Path) -> dict[str, Path]:
+    """Quantised .mts files whose scale tables are damaged: a flipped byte
+    (the CRC catches it), one scale short, the scales of another layer's
+    size, and scales stored as int8 (each re-encoded with a valid CRC)."""
+    from mtsrnn import mtsfile
+
+    model = mtsrnn.quantize(mtsrnn.random_sru(12, 12, num_layers=2, seed=41), "int8-wa")
+    good = mtsfile.encode(model.cell, mtsfile.kernel_layers(model))
+    layers = mtsfile.kernel_layers(model)
+    scale_kind = next(k for k, a in layers[0][1].items() if a.dtype == np.float32
+                      and a.shape == (layers[0][1][1].shape[0],))
+    scales = layers[0][1][scale_kind]
+    at = good.find(scales.tobytes())
+    assert at > 0
+    files = {}
+    flipped = bytearray(good)
+    flipped[at + 5] ^= 0x40
+    files["flipped"] = flipped
+
+    def variant(array):
+        changed = mtsfile.kernel_layers(model)
+        changed[0][1][scale_kind] = array
+        return mtsfile.encode(model.cell, changed)
+
+    files["short"] = variant(scales[:-1].copy())
+    files["long"] = variant(np.concatenate([scales, scales[:3]]))
+    files["int8"] = variant(np.zeros(scales.shape, np.int8))
+    paths = {}
+    for name, data in files.items():
+        paths[name] = directory / f"scale_{name}.mts"
+        paths[name].write_bytes(bytes(data))
+    return paths
+
+
+def _device_argv() -> list[str] | None:
+    """The Linux device program to start by hand: MTSRNN_DEVICE, or the
+    qemu-aarch64 board's cross-built program under its emulator."""
+    if DEVICE_PROGRAM:
+        return [DEVICE_PROGRAM]
+    from mtsrnn.harness.boards import linux_program_candidates
+
+    board = BOARDS["qemu-aarch64"]
+    candidates = linux_program_candidates(board)
+    if shutil.which(board.emulator) is None or not candidates:
+        return None
+    return [board.emulator, str(candidates[0])]
+
+
+def test_device_refuses_a_corrupt_scale_table(tmp_path):
+    argv = _device_argv()
+    if argv is None:
+        pytest.skip("no mtsrnn-device: set MTSRNN_DEVICE or build build/aarch64-neon")
+    for name, path in _corrupt_scale_files(tmp_path).items():
+        result = subprocess.run([*argv, "--model", str(path)], input=b"id\n",
+                                capture_output=True, timeout=60)
+        # exit status 2 with the reason on stderr: no crash (a signal), no
+        # protocol served with the damaged model
+        assert result.returncode == 2, (name, result)
+        assert path.name in result.stderr.decode() and b"m-ready" not in result.stdout, name
+
+
+def test_device_model_mixing_schemes(tmp_path):
+    """A model whose layers mix schemes (float32, then int8-wa), loaded by the
+    device program from a hand-made .mts: `id` says so, it is offered the
+    names common to both tables (in the float table's order), and its
+    output is that of its two layers run one after the other on the host."""
+    from mtsrnn import mtsfile
+
+    argv = _device_argv()
+    if argv is None:
+        pytest.skip("no mtsrnn-device: set MTSRNN_DEVICE or build build/aarch64-neon")
+    float_model = mtsrnn.random_sru(12, 12, num_layers=2, seed=43)
+    int8_model = mtsrnn.quantize(float_model, "int8-wa")
+    first, second = mtsfile.kernel_layers(float_model)[0], mtsfile.kernel_layers(int8_model)[1]
+    mixed = tmp_path / "mixed.mts"
+    mixed.write_bytes(mtsfile.encode("sru", [first, second]))
+    halves = []
+    for name, layer in (("first", first), ("second", second)):
+        (tmp_path / f"{name}.mts").write_bytes(mtsfile.encode("sru", [layer]))
+        halves.append(mtsrnn.load(str(tmp_path / f"{name}.mts")))
+    if DEVICE_PROGRAM:
+        session = start_host(DEVICE_PROGRAM, args=["--model", str(mixed)])
+    else:
+        session = start_host(argv[1], tcp=True, args=["--model", str(mixed)],
+                             board=BOARDS["qemu-aarch64"])
+    with session:
+        dev = session.device
+        info = dev.identify()
+        model = next(m for m in info.models if m.name == "mixed")
+        assert model.weights == "float32+int8-wa"
+        dev.select(0)
+        float_names = [k.name for k in dev.kernels()[0]]
+        dev.select(next(m.index for m in info.models if m.weights == "int8-wa"))
+        int8_names = [k.name for k in dev.kernels()[0]]
+        dev.select(model.index)
+        names = [k.name for k in dev.kernels()[0]]
+        assert names == [k for k in float_names if k in int8_names], (names, float_names)
+        x = _frames(np.random.default_rng(44), 10, 12)
+        expected = halves[1].forward(halves[0].forward(x, block=4)[0], block=4)[0]
+        for name in names:
+            dev.select_kernel(name)
+            dev.reset()
+            np.testing.assert_allclose(dev.infer(x, block=4)[0], expected, atol=1e-5, rtol=0,
+                                       err_msg=name)
+        assert [r["device_verdict"] for r in dev.selftest() if r["name"] == "mixed"] == ["skip"]

@@ -141,6 +141,10 @@ class ModelInfo:
     output: int
     weight_bytes: int
     dtype: str
+    # The weights' scheme (docs/quantization.md): "float32", "int8-w",
+    # "int8-wa", or the schemes of a model mixing them joined by "+".
+    # Firmware older than the int8 models sends no weights=: float32.
+    weights: str = "float32"
 
 
 @dataclass
@@ -444,7 +448,8 @@ class Device:
                     cell=line.fields.get("cell", ""), layers=line.int("layers"),
                     input=line.int("input"), output=line.int("output"),
                     weight_bytes=line.int("weight_bytes"),
-                    dtype=line.fields.get("dtype", "f32")))
+                    dtype=line.fields.get("dtype", "f32"),
+                    weights=line.fields.get("weights", "float32")))
         missing = [name for name, value in (("m-fw", fw), ("m-board", board),
                                             ("m-counters", counters), ("m-limits", limits),
                                             ("m-selected", selected)) if value is None]
@@ -483,7 +488,8 @@ class Device:
             self._info.selected = int(index)
 
     def kernels(self) -> tuple[list[KernelInfo], KernelInfo]:
-        """The device's blocked products and the selected one (`kernel`).
+        """The blocked products the selected model offers (those of its
+        weights' scheme) and the one it runs (`kernel`).
         A device without the command (older firmware) raises DeviceError
         with code unknown-command."""
         lines = self.command("kernel")
@@ -499,8 +505,9 @@ class Device:
         return listed, chosen
 
     def select_kernel(self, name: str) -> KernelInfo:
-        """Select the blocked product `name` for infer (and bench without
-        kernel=). DeviceError (bad-args) when the device has no such kernel."""
+        """Choose the blocked product `name` for infer (and bench without
+        kernel=); every model offering it runs it, the others their default.
+        DeviceError (bad-args) when the selected model offers no such product."""
         _check_word("kernel name", name)
         lines = self.command(f"kernel {name}")
         chosen = [line for line in lines if line.kind == "m" and line.tag == "selected-kernel"]
