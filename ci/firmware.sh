@@ -10,13 +10,14 @@
 # `mtsrnn bench device` per built-in model, float demos and their int8
 # versions, printing instructions per step at T = 1 and 16 of every product
 # side by side. The M55 builds keep the models' constants in the an547's
-# SRAM (MTSRNN_FW_AN547_WEIGHTS=sram) so that all six demo models fit
-# (docs/boards.md); QEMU counts the same instructions either way. The Nucleo
-# image is only compiled: there is no board here. Exits non-zero on any
+# SRAM (the default, MTSRNN_FW_AN547_WEIGHTS=sram: all six demo models fit);
+# the ITCM layout (=itcm, four demo models in 512 KB) is linked once more,
+# without CMSIS-DSP, to check it still fits. The Nucleo image is only
+# compiled: there is no board here. Exits non-zero on any
 # failure; the harness always stops QEMU.
 #
 #   ci/firmware.sh                 # build dirs build/fw-m4f, build/fw-m55,
-#                                  # build/scalar/fw-m55
+#                                  # build/scalar/fw-m55, build/itcm/fw-m55
 #   FW_BUILD_ROOT=/tmp/fw ci/firmware.sh
 #   FW_CMAKE_ARGS="-DMTSRNN_FW_MODEL=my.mts" ci/firmware.sh
 set -euo pipefail
@@ -32,8 +33,8 @@ bash ci/fetch-sdist.sh "${MTSRNN_SDIST_CMSISDSP[@]}" >/dev/null
 echo "== firmware: build"
 # The scalar M55 build lives one level deeper so that the harness, which
 # looks for <dir>/<board>/*.elf, never takes it for the Helium build.
-sram=-DMTSRNN_FW_AN547_WEIGHTS=sram
-for build in m4f:fw-m4f: m55:fw-m55:$sram m55:scalar/fw-m55:"-DMTSRNN_FW_MVE=OFF $sram"; do
+itcm="-DMTSRNN_FW_AN547_WEIGHTS=itcm -DMTSRNN_FW_CMSIS=OFF -DMTSRNN_BOARDS=mps3-an547"
+for build in m4f:fw-m4f: m55:fw-m55: m55:scalar/fw-m55:-DMTSRNN_FW_MVE=OFF m55:itcm/fw-m55:"$itcm"; do
   IFS=: read -r arch dir option <<<"$build"
   # shellcheck disable=SC2086
   cmake -S firmware/boards -B "$build_root/$dir" "${generator[@]}" -DMTSRNN_FW_ARCH=$arch \
@@ -43,6 +44,7 @@ done
 echo "== firmware: sizes"
 cat "$build_root"/fw-m4f/*/size.txt "$build_root"/fw-m55/*/size.txt
 echo "(scalar M55 build, no Helium) $(cat "$build_root"/scalar/fw-m55/mps3-an547/size.txt)"
+echo "(ITCM layout, linked only) $(cat "$build_root"/itcm/fw-m55/mps3-an547/size.txt)"
 test -s "$build_root/fw-m4f/nucleo-f446re/mtsrnn-nucleo-f446re.elf"
 echo "(nucleo-f446re: compiled only, never run here: no board attached)"
 
