@@ -8,8 +8,9 @@
 # against NumPy/OpenBLAS, CMSIS-DSP per step, PyPI sru and the measured
 # roofline (a few minutes), and cachegrind's last-level misses per step in an
 # embedded-sized cache model (about two minutes). Results: build/bench/.
-# Extra arguments go to `mtsrnn bench device` (see its --help), e.g.
-#   bash ci/main.sh --board qemu-mps3-an547 --json out.json --plot out.png
+# Extra arguments go to each of the three `mtsrnn bench device` runs (see its
+# --help), e.g.
+#   bash ci/main.sh --board qemu-mps3-an547 --block 1,4,16
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
