@@ -6,20 +6,163 @@
  *   Xq[t][i]   = round_half_even(clamp(X[t][i] * inv_t, -127, 127))
  *   x_scale[t] = a_t / 127.0f
  *
- * A row with a_t < MTS_I8_MIN_ABSMAX (including 0) or a non-finite entry
+ * A row with a_t < 2^-96 (including 0) or a non-finite entry
  * gives Xq = 0 and x_scale = 0: below that bound 127 / a_t could overflow,
  * and no finite scale represents NaN or inf.
+ *
+ * How, with the same bits as the formula (tests/c/test_quantized.c holds
+ * it against a double-precision version and the formula as written):
+ * - a_t by integer compares of the bit patterns with the sign bit cleared:
+ *   for floats that are not NaN they order like |x|; every NaN pattern lies
+ *   above inf's 0x7f800000, so one maximum tells a finite row from one with
+ *   NaN or inf. No float compare, so no VMRS per element on the Cortex-M4F,
+ *   and the loop vectorises on x86 and NEON.
+ * - The clamp changes no value of a finite row: |X * inv_t| <=
+ *   fl(a_t * fl(127 / a_t)) <= 127 + 2^-17 (one unit in the last place),
+ *   which rounds to 127 all the same. So it is left out.
+ * - The rounding adds 1.5 * 2^23: the sum's unit in the last place is 1, so
+ *   it rounds v to the nearest integer n, ties to even, and the sum's bit
+ *   pattern is 0x4b400000 + n for |n| <= 2^22: its low byte is n as a
+ *   two's-complement int8. No subtraction and no float-to-int conversion.
+ * - The sum must see the float32 product: fused into one FMA, v would be
+ *   rounded once from the exact product, which differs at ties.
+ *   mts_no_contract stops -ffp-contract=fast from fusing them (GCC
+ *   ignores #pragma STDC FP_CONTRACT): an empty asm on 32-bit Arm, nothing
+ *   where GCC has no FMA to fuse with, the clamp elsewhere (a use of the
+ *   product that is not an addition).
  */
+#include <string.h>
+
+#include "mtsrnn/gemm.h"     /* MTS_GEMM_HAVE_M4F */
 #include "mtsrnn/quantize.h"
 
-/* 2^-96: small enough for any real activation, large enough that
- * 127 / a_t stays finite. */
-#define MTS_I8_MIN_ABSMAX 1.2621774e-29f
+/* 2^-96 (as a bit pattern): small enough for any real activation, large
+ * enough that 127 / a_t stays finite. (The decimal literal 1.2621774e-29f
+ * used before is one unit in the last place below 2^-96.) */
+#define MTS_I8_MIN_ABSMAX_BITS 0x0f800000u
+/* The bit pattern of inf; anything above it (sign cleared) is NaN. */
+#define MTS_F32_INF_BITS 0x7f800000u
 
-/* Adding and subtracting 1.5 * 2^23 rounds a float32 v with |v| <= 2^22 to
- * the nearest integer, ties to even (the default rounding mode), because
- * the sum's unit in the last place is 1. */
-#define MTS_ROUND_MAGIC 12582912.0f
+#define MTS_ROUND_MAGIC 12582912.0f /* 1.5 * 2^23 */
+
+#if defined(__GNUC__) && defined(__arm__) && defined(__ARM_FP) && (__ARM_FP & 4)
+/* 32-bit Arm with a single-precision FPU: an empty asm that may change v in
+ * its register costs nothing (and armv7 NEON, not IEEE, vectorises no float
+ * loop anyway). */
+static inline float mts_no_contract(float v)
+{
+    __asm__("" : "+t"(v));
+    return v;
+}
+#elif defined(__GNUC__) && !defined(__clang__) && !defined(__FP_FAST_FMAF)
+/* GCC fuses only where the target has a float FMA, and then defines
+ * __FP_FAST_FMAF; without one (x86-64 baseline) nothing is needed, and the
+ * loop vectorises. */
+static inline float mts_no_contract(float v)
+{
+    return v;
+}
+#else
+/* Elsewhere the clamp, as written in the formula (an asm would keep the
+ * loop from vectorising, and GCC 12's __builtin_assoc_barrier does not stop
+ * the vectorised loop of aarch64 from fusing). */
+static inline float mts_no_contract(float v)
+{
+    if (v > 127.0f)
+        v = 127.0f;
+    if (v < -127.0f)
+        v = -127.0f;
+    return v;
+}
+#endif
+
+static uint32_t mts_f32_bits(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return u;
+}
+
+static float mts_f32_from_bits(uint32_t u)
+{
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+#if defined(MTS_GEMM_HAVE_M4F) && defined(__GNUC__)
+/* Cortex-M4F (gemm.h: single-precision FPU, Thumb-2, no Helium): the two
+ * loops below for the first depth - depth % 4 inputs, in assembly, since
+ * GCC 12 spends 7 instructions per input on each (one LDR, STRB or VLDR
+ * per value and a loop test per input). Here per 4 inputs: 2 LDRD, then
+ * per value CMP of the bits shifted left by 1 (the sign dropped), IT,
+ * LSL into the maximum (4 per input with the loop test); VLDM, 4 VMUL,
+ * 4 VADD, 2 VMOV of two values, 4 STRB (4.25 per input). The products and
+ * sums are separate instructions, so nothing is fused. */
+#define MTS_QUANT_BULK(depth) ((depth) & ~(size_t)3)
+
+/* max_i (bits(x[i]) << 1) over the bulk, n > 0 a multiple of 4. */
+static uint32_t m4f_absmax_bits2(const float *x, size_t n)
+{
+    const float *const end = x + n;
+    uint32_t max2 = 0, a, b;
+    __asm__ volatile(
+        "1:\n\t"
+        "ldrd %[a], %[b], [%[x]], #8\n\t"
+        "cmp %[m], %[a], lsl #1\n\t"
+        "it lo\n\t"
+        "lsllo %[m], %[a], #1\n\t"
+        "cmp %[m], %[b], lsl #1\n\t"
+        "it lo\n\t"
+        "lsllo %[m], %[b], #1\n\t"
+        "ldrd %[a], %[b], [%[x]], #8\n\t"
+        "cmp %[m], %[a], lsl #1\n\t"
+        "it lo\n\t"
+        "lsllo %[m], %[a], #1\n\t"
+        "cmp %[m], %[b], lsl #1\n\t"
+        "it lo\n\t"
+        "lsllo %[m], %[b], #1\n\t"
+        "cmp %[x], %[end]\n\t"
+        "bne 1b\n\t"
+        : [m] "+r"(max2), [x] "+r"(x), [a] "=&r"(a), [b] "=&r"(b)
+        : [end] "r"(end)
+        : "cc", "memory");
+    return max2;
+}
+
+/* q[i] = low byte of bits(x[i] * inv + magic) over the bulk, n > 0 a
+ * multiple of 4. */
+static void m4f_quantize_bulk(const float *x, size_t n, float inv, int8_t *q)
+{
+    const float *const end = x + n;
+    const float magic = MTS_ROUND_MAGIC;
+    uint32_t a, b;
+    __asm__ volatile(
+        "1:\n\t"
+        "vldmia %[x]!, {s0-s3}\n\t"
+        "vmul.f32 s0, s0, %[inv]\n\t"
+        "vmul.f32 s1, s1, %[inv]\n\t"
+        "vmul.f32 s2, s2, %[inv]\n\t"
+        "vmul.f32 s3, s3, %[inv]\n\t"
+        "vadd.f32 s0, s0, %[magic]\n\t"
+        "vadd.f32 s1, s1, %[magic]\n\t"
+        "vadd.f32 s2, s2, %[magic]\n\t"
+        "vadd.f32 s3, s3, %[magic]\n\t"
+        "vmov %[a], %[b], s0, s1\n\t"
+        "strb %[a], [%[q]], #1\n\t"
+        "strb %[b], [%[q]], #1\n\t"
+        "vmov %[a], %[b], s2, s3\n\t"
+        "strb %[a], [%[q]], #1\n\t"
+        "strb %[b], [%[q]], #1\n\t"
+        "cmp %[x], %[end]\n\t"
+        "bne 1b\n\t"
+        : [x] "+r"(x), [q] "+r"(q), [a] "=&r"(a), [b] "=&r"(b)
+        : [end] "r"(end), [inv] "t"(inv), [magic] "t"(magic)
+        : "s0", "s1", "s2", "s3", "cc", "memory");
+}
+#else
+#define MTS_QUANT_BULK(depth) ((size_t)0)
+#endif
 
 void mts_quantize_rows_i8(size_t steps, size_t depth,
                           const float *x, size_t x_stride,
@@ -28,32 +171,33 @@ void mts_quantize_rows_i8(size_t steps, size_t depth,
     for (size_t t = 0; t < steps; t++) {
         const float *x_t = x + t * x_stride;
         int8_t *q_t = xq + t * xq_stride;
-        /* A NaN entry makes a_t NaN and no later comparison replaces it. */
-        float absmax = 0.0f;
-        for (size_t i = 0; i < depth; i++) {
-            float v = x_t[i] < 0.0f ? -x_t[i] : x_t[i];
-            if (v > absmax || v != v)
-                absmax = v;
+        /* The first `bulk` inputs in assembly where there is (above). */
+        const size_t bulk = MTS_QUANT_BULK(depth);
+        uint32_t absmax_bits = 0;
+#if defined(MTS_GEMM_HAVE_M4F) && defined(__GNUC__)
+        if (bulk > 0)
+            absmax_bits = m4f_absmax_bits2(x_t, bulk) >> 1;
+#endif
+        for (size_t i = bulk; i < depth; i++) {
+            const uint32_t bits = mts_f32_bits(x_t[i]) & 0x7fffffffu;
+            absmax_bits = bits > absmax_bits ? bits : absmax_bits;
         }
-        if (!(absmax >= MTS_I8_MIN_ABSMAX && absmax <= 3.4028235e38f)) {
+        if (absmax_bits < MTS_I8_MIN_ABSMAX_BITS || absmax_bits >= MTS_F32_INF_BITS) {
             for (size_t i = 0; i < depth; i++)
                 q_t[i] = 0;
             x_scale[t] = 0.0f;
             continue;
         }
-        float inv = 127.0f / absmax;
-        for (size_t i = 0; i < depth; i++) {
-            /* The clamp comes before the rounding (same result, since 127 is
-             * an integer) and gives the product a use that is not an
-             * addition, so -ffp-contract=fast cannot fuse it with the
-             * magic-number add: the rounding must see the float32 product. */
-            float v = x_t[i] * inv;
-            if (v > 127.0f)
-                v = 127.0f;
-            if (v < -127.0f)
-                v = -127.0f;
-            float rounded = (v + MTS_ROUND_MAGIC) - MTS_ROUND_MAGIC;
-            q_t[i] = (int8_t)rounded;
+        const float absmax = mts_f32_from_bits(absmax_bits);
+        const float inv = 127.0f / absmax;
+#if defined(MTS_GEMM_HAVE_M4F) && defined(__GNUC__)
+        if (bulk > 0)
+            m4f_quantize_bulk(x_t, bulk, inv, q_t);
+#endif
+        for (size_t i = bulk; i < depth; i++) {
+            const float rounded = mts_no_contract(x_t[i] * inv) + MTS_ROUND_MAGIC;
+            /* The low byte, as int8 (GCC and Clang convert modulo 2^8). */
+            q_t[i] = (int8_t)(mts_f32_bits(rounded) & 0xffu);
         }
         x_scale[t] = absmax / 127.0f;
     }

@@ -110,6 +110,11 @@ static void test_quantize(void)
     x[17] = 1e-28f;
     x[3] = -3e-29f;
     check_quantize_row(64, x, "small (above 2^-96)");
+    x[3] = 0.0f;
+    x[17] = ldexpf(1.0f, -96);
+    check_quantize_row(64, x, "a_t = 2^-96 (quantised)");
+    x[17] = nextafterf(ldexpf(1.0f, -96), 0.0f);
+    check_quantize_row(64, x, "a_t one ulp below 2^-96 (zeros)");
     x[5] = NAN;
     check_quantize_row(64, x, "NaN");
     x[5] = -INFINITY;
@@ -122,6 +127,58 @@ static void test_quantize(void)
         for (size_t i = 0; i < depth; i++)
             x[i] = rng_uniform(bound);
         check_quantize_row(depth, x, "random");
+    }
+}
+
+static float float_from_bits(uint32_t u)
+{
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+/* Rows that probe the quantiser's bit tricks (integer abs-max over bit
+ * patterns, rounding by the bits of a magic sum, no clamp): values of any
+ * bit pattern; a_t = 127 * 2^k with entries at exact ties m/2 * 2^k and at
+ * their float neighbours, where a product fused with the magic add (FMA
+ * contraction) or a wrong rounding shows; tiny, subnormal and huge rows;
+ * rows with NaN or inf in any position. */
+static void test_quantize_bit_patterns(void)
+{
+    float x[64];
+    for (int round = 0; round < 3000; round++) {
+        const int kind = round % 5;
+        const size_t depth = 1 + rng_u32() % 64;
+        const float scale = ldexpf(1.0f, (int)(rng_u32() % 200) - 100);
+        for (size_t i = 0; i < depth; i++) {
+            const float tie = (float)((int)(rng_u32() % 509) - 254) * 0.5f * scale;
+            uint32_t u;
+            switch (kind) {
+            case 0: /* any pattern (NaN and inf included) */
+                u = rng_u32();
+                break;
+            case 1: /* exact ties */
+                memcpy(&u, &tie, sizeof u);
+                break;
+            case 2: /* neighbours of ties */
+                memcpy(&u, &tie, sizeof u);
+                u = tie == 0.0f ? u : u + (rng_u32() % 3) - 1;
+                break;
+            case 3: /* tiny and subnormal: exponent field 0 .. 39 */
+                u = (rng_u32() & 0x807fffffu) | ((rng_u32() % 40) << 23);
+                break;
+            default: /* 12 binades around 2^(e - 127) */
+                u = (rng_u32() & 0x807fffffu) | ((uint32_t)(100 + rng_u32() % 60) << 23);
+                break;
+            }
+            x[i] = float_from_bits(u);
+        }
+        if (kind == 1 || kind == 2)
+            x[rng_u32() % depth] = (rng_u32() & 1 ? 127.0f : -127.0f) * scale;
+        if (kind == 4 && rng_u32() % 8 == 0)
+            x[rng_u32() % depth] =
+                float_from_bits(0x7f800000u | (rng_u32() % 4 == 0 ? rng_u32() : 0u));
+        check_quantize_row(depth, x, kind == 0 ? "bit patterns" : kind < 3 ? "ties" : "binades");
     }
 }
 
@@ -314,6 +371,7 @@ static void test_products(void)
     static const size_t shapes[][3] = {
         {1, 1, 1}, {1, 7, 1}, {3, 8, 2}, {4, 9, 4}, {5, 16, 5}, {7, 17, 9},
         {8, 33, 16}, {9, 64, 3}, {13, 100, 7}, {16, 257, 17}, {3, 1040, 5},
+        {6, 70, 6}, {5, 130, 10},
     };
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         for (int unit = 0; unit <= 1; unit++) {
@@ -348,7 +406,8 @@ static void test_products(void)
  * intermediate (every product +16129, or every product -16129). */
 static void test_product_tails(void)
 {
-    static const size_t shapes[][2] = {{1, 1}, {2, 3}, {3, 2}, {4, 1}, {5, 7}, {7, 13}};
+    static const size_t shapes[][2] = {{1, 1}, {2, 3}, {3, 2}, {4, 1}, {5, 7}, {7, 13},
+                                       {3, 6}, {2, 10}};
     for (size_t depth = 1; depth <= 48; depth++) {
         for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
             problem p;
@@ -559,6 +618,7 @@ static void test_quantized_models(void)
 int main(void)
 {
     test_quantize();
+    test_quantize_bit_patterns();
     test_products();
     test_product_tails();
     test_int8_wa_pipeline();

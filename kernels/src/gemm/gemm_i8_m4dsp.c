@@ -18,22 +18,27 @@
  * unpacked once per panel of 64 inputs into int16 pairs in a stack buffer
  * (768 bytes), which then serves every row, and a tile is 1 row x S steps
  * (S <= 6): its weight word, unpacked once in registers, serves all S steps.
- * Per 4 inputs: LDR + 2 SXTB16 (weights), S LDRD (the pairs of each step),
- * 2S SMLAD, i.e. 21 instructions for 24 multiply-adds at S = 6 (0.94 per
- * multiply-add with the loop, two chunks per pass); 12 registers (6
- * accumulators, 4 temporaries, 2 pointers), the loop's end and parity read
- * from the stack. Steps are grouped as evenly as possible (16 = 6 + 5 + 5).
- * For T = 1 each weight is used once, so the tile is 3 rows x 1 step
- * sharing the step's pairs: LDRD, then per row LDR + 2 SXTB16 + 2 SMLAD.
- * The alternative tried first, 2 rows x 3 steps with the weights of both
- * rows unpacked, needs every core register and 27 instructions per 24
- * multiply-adds in its loop (LDR end test included), against 22.5 here.
+ * Per 4 inputs: LDR + 2 SXTB16 (weights), the pairs of the steps (one LDM
+ * of 4 words per two steps for S = 2, 3, 4; one LDRD per step for S = 5,
+ * 6), 2S SMLAD: 13 instructions for 16 multiply-adds at S = 4 (0.81), 21
+ * for 24 at S = 6 (0.875). LDM needs 4 registers in ascending order, fixed
+ * to r0..r3, and a tile with it 12 registers (4 accumulators, 2 weights, 4
+ * pairs, 2 pointers); with 5 or 6 steps it would need 13 or 14, more than
+ * GCC 12 can give the asm. So steps go in groups of 4 (16 = 4 + 4 + 4 + 4),
+ * the last group 5 or 6 rather than 1 or 2. The depth loop is unrolled
+ * over the whole panel (16 chunks, entered by TBH after the chunks a
+ * shorter panel skips), so it has no loop test. For T = 1 each weight is
+ * used once, so the tile is 3 rows x 1 step sharing the step's pairs:
+ * LDRD, then per row LDR + 2 SXTB16 + 2 SMLAD. The alternative tried
+ * first, 2 rows x 3 steps with the weights of both rows unpacked, needs
+ * every core register and 27 instructions per 24 multiply-adds in its loop
+ * (LDR end test included).
  *
  * Why inline assembly: GCC 12 neither folds the rotation into SXTB16 (it
  * emits a separate ROR; arm_acle.h has no rotating form) nor keeps such
  * tiles in registers (it spilled accumulators to the stack in the depth
- * loop). Only the depth loops are assembly. They need -O1 or more (at -O0
- * GCC runs out of registers for the operands, as for the float m4f).
+ * loop). Only the depth loops are assembly. They need -O2 or -Os (at -O0
+ * and -O1 GCC runs out of registers for the operands).
  *
  * Memory: weights and inputs are read one 4-byte word per 4 inputs, by LDR
  * (which allows any alignment on these cores; the C side uses a 4-byte
@@ -52,7 +57,7 @@
 
 #include "../compiler.h"
 
-#define DSP_PANEL_CHUNKS 16     /* 4-input chunks per panel: 64 inputs */
+#define DSP_PANEL_CHUNKS 16     /* 4-input chunks per panel: 64 inputs (DSP_PANEL has 16) */
 #define DSP_MAX_STEPS 6
 #define DSP_PAIRS_WORDS (2 * DSP_MAX_STEPS * DSP_PANEL_CHUNKS)
 
@@ -88,9 +93,8 @@ typedef struct dsp_job {
     int last;                  /* last panel: finish and scale */
     size_t chunk0;             /* the panel's first 4-input chunk */
     size_t chunks;             /* 4-input chunks in the panel, >= 1 */
-    int odd;                   /* chunks is odd */
+    int skip;                  /* DSP_PANEL_CHUNKS - chunks */
     const uint32_t *pairs;     /* the panel's inputs as int16 pairs */
-    const uint32_t *pairs_end;
 } dsp_job;
 
 /* The last depth mod 4 inputs, byte by byte, added to the sums of rows
@@ -114,48 +118,75 @@ static __attribute__((noinline)) void dsp_add_tails(const dsp_job *job, size_t r
 
 /* ---- register tiles: depth loops ---------------------------------------- */
 
-/* The depth loops handle two chunks per pass; an odd count enters at the
- * second (label 2). They end when the pairs pointer reaches pairs_end. */
-#define DSP_LOOP_ENTRY(tmp)                                             \
-    "ldr %[" tmp "], %[odd]\n\t"                                        \
-    "cmp %[" tmp "], #0\n\t"                                            \
-    "bne 2f\n"
-#define DSP_LOOP_END(tmp)                                               \
-    "ldr %[" tmp "], %[end]\n\t"                                        \
-    "cmp %[xp], %[" tmp "]\n\t"                                         \
-    "bne 1b\n\t"
+/* The depth loops are unrolled over a whole panel of DSP_PANEL_CHUNKS
+ * chunks, so they have no loop test: a panel of fewer chunks skips the
+ * first `skip` of them by TBH (the pointers advance by post-increment from
+ * wherever the code is entered). Labels 10 .. 25 are the chunks. */
+#define DSP_TBH_ENTRY(i) ".hword (" #i "f - 0b) / 2\n\t"
+#define DSP_PANEL(tmp, CHUNK)                                           \
+    "ldr %[" tmp "], %[skip]\n\t"                                       \
+    "tbh [pc, %[" tmp "], lsl #1]\n"                                    \
+    "0:\n\t"                                                            \
+    DSP_TBH_ENTRY(10) DSP_TBH_ENTRY(11) DSP_TBH_ENTRY(12)               \
+    DSP_TBH_ENTRY(13) DSP_TBH_ENTRY(14) DSP_TBH_ENTRY(15)               \
+    DSP_TBH_ENTRY(16) DSP_TBH_ENTRY(17) DSP_TBH_ENTRY(18)               \
+    DSP_TBH_ENTRY(19) DSP_TBH_ENTRY(20) DSP_TBH_ENTRY(21)               \
+    DSP_TBH_ENTRY(22) DSP_TBH_ENTRY(23) DSP_TBH_ENTRY(24)               \
+    DSP_TBH_ENTRY(25)                                                   \
+    "10:\n\t" CHUNK "11:\n\t" CHUNK "12:\n\t" CHUNK "13:\n\t" CHUNK     \
+    "14:\n\t" CHUNK "15:\n\t" CHUNK "16:\n\t" CHUNK "17:\n\t" CHUNK     \
+    "18:\n\t" CHUNK "19:\n\t" CHUNK "20:\n\t" CHUNK "21:\n\t" CHUNK     \
+    "22:\n\t" CHUNK "23:\n\t" CHUNK "24:\n\t" CHUNK "25:\n\t" CHUNK
 
 /* 1 row x S steps: the row's weight word, unpacked once, times the pairs
- * of each step (LDRD of its even and odd pairs, 2 SMLAD). */
-#define DSP_1XS_STEP(t)                                                 \
-    "ldrd %[xe], %[xo], [%[xp]], #8\n\t"                                \
-    "smlad %[a" #t "], %[we], %[xe], %[a" #t "]\n\t"                    \
-    "smlad %[a" #t "], %[wo], %[xo], %[a" #t "]\n\t"
-#define DSP_1XS_STEPS_2 DSP_1XS_STEP(0) DSP_1XS_STEP(1)
-#define DSP_1XS_STEPS_3 DSP_1XS_STEPS_2 DSP_1XS_STEP(2)
-#define DSP_1XS_STEPS_4 DSP_1XS_STEPS_3 DSP_1XS_STEP(3)
-#define DSP_1XS_STEPS_5 DSP_1XS_STEPS_4 DSP_1XS_STEP(4)
-#define DSP_1XS_STEPS_6 DSP_1XS_STEPS_5 DSP_1XS_STEP(5)
+ * of each step: LDM of the even and odd pairs of two steps (x0..x3, which
+ * must be registers in ascending order), 4 SMLAD; an odd last step by LDRD
+ * into x0, x1 and 2 SMLAD. */
+#define DSP_1XS_TWO_STEPS(ta, tb)                                       \
+    "ldmia %[xp]!, {%[x0], %[x1], %[x2], %[x3]}\n\t"                    \
+    "smlad %[a" #ta "], %[we], %[x0], %[a" #ta "]\n\t"                  \
+    "smlad %[a" #ta "], %[wo], %[x1], %[a" #ta "]\n\t"                  \
+    "smlad %[a" #tb "], %[we], %[x2], %[a" #tb "]\n\t"                  \
+    "smlad %[a" #tb "], %[wo], %[x3], %[a" #tb "]\n\t"
+#define DSP_1XS_ONE_STEP(t)                                             \
+    "ldrd %[x0], %[x1], [%[xp]], #8\n\t"                                \
+    "smlad %[a" #t "], %[we], %[x0], %[a" #t "]\n\t"                    \
+    "smlad %[a" #t "], %[wo], %[x1], %[a" #t "]\n\t"
+#define DSP_1XS_STEPS_2 DSP_1XS_TWO_STEPS(0, 1)
+#define DSP_1XS_STEPS_3 DSP_1XS_TWO_STEPS(0, 1) DSP_1XS_ONE_STEP(2)
+#define DSP_1XS_STEPS_4 DSP_1XS_TWO_STEPS(0, 1) DSP_1XS_TWO_STEPS(2, 3)
+#define DSP_1XS_STEPS_5                                                 \
+    DSP_1XS_ONE_STEP(0) DSP_1XS_ONE_STEP(1) DSP_1XS_ONE_STEP(2)         \
+    DSP_1XS_ONE_STEP(3) DSP_1XS_ONE_STEP(4)
+#define DSP_1XS_STEPS_6 DSP_1XS_STEPS_5 DSP_1XS_ONE_STEP(5)
 #define DSP_1XS_CHUNK(S)                                                \
     "ldr %[we], [%[wp]], #4\n\t"                                        \
     "sxtb16 %[wo], %[we], ror #8\n\t"                                   \
     "sxtb16 %[we], %[we]\n\t"                                           \
     DSP_1XS_STEPS_##S
+#define DSP_1XS_ASM(S) DSP_PANEL("x0", DSP_1XS_CHUNK(S))
 
-/* 12 registers: 6 accumulators (the unused ones stay 0), 4 temporaries,
- * 2 pointers; the loop's end and entry come from memory. */
-#define DSP_1XS_LOOP(S)                                                 \
+/* S = 2, 3, 4 (LDM): 12 registers: 4 accumulators (unused ones stay 0),
+ * the unpacked weights, x0..x3 (r0..r3, ascending for the LDM), 2
+ * pointers; the entry (skip) comes from memory (sp-relative). */
+#define DSP_1XS_LOOP_LDM(S)                                             \
     __asm__ volatile(                                                   \
-        DSP_LOOP_ENTRY("xe")                                            \
-        "1:\n\t"                                                        \
-        DSP_1XS_CHUNK(S)                                                \
-        "2:\n\t"                                                        \
-        DSP_1XS_CHUNK(S)                                                \
-        DSP_LOOP_END("xe")                                              \
+        DSP_1XS_ASM(S)                                                  \
+        : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3),  \
+          [wp] "+r"(wp), [xp] "+r"(xp), [we] "=&r"(we), [wo] "=&r"(wo), \
+          [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3) \
+        : [skip] "m"(skip)                                              \
+        : "cc", "memory")
+/* S = 5, 6 (LDRD): 12 registers, 6 accumulators and x0, x1. LDM with 5
+ * or 6 steps would need one or two more, which GCC 12 cannot give an asm
+ * statement here ("impossible constraints"). */
+#define DSP_1XS_LOOP_LDRD(S)                                            \
+    __asm__ volatile(                                                   \
+        DSP_1XS_ASM(S)                                                  \
         : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3),  \
           [a4] "+r"(a4), [a5] "+r"(a5), [wp] "+r"(wp), [xp] "+r"(xp),  \
-          [we] "=&r"(we), [wo] "=&r"(wo), [xe] "=&r"(xe), [xo] "=&r"(xo) \
-        : [end] "m"(end), [odd] "m"(odd)                                \
+          [we] "=&r"(we), [wo] "=&r"(wo), [x0] "=&r"(x0), [x1] "=&r"(x1) \
+        : [skip] "m"(skip)                                              \
         : "cc", "memory")
 
 /* Every row of the group for its S steps (2 <= S <= 6; inlined with S
@@ -171,8 +202,7 @@ static MTS_ALWAYS_INLINE void dsp_rows_1xs(const dsp_job *job, size_t S)
     const int first = job->first, last = job->last, tails = (job->depth & 3) != 0;
     const uint32_t *const pairs = job->pairs;
     /* Locals, so that the assembly reads them relative to sp. */
-    const uint32_t *const end = job->pairs_end;
-    const int odd = job->odd;
+    const int skip = job->skip;
 #define DSP_X_SCALE(t) const float x_scale##t = (t) < S ? job->x_scale[(t) < S ? (t) : 0] : 0.0f;
     DSP_EACH_STEP(DSP_X_SCALE)
 #undef DSP_X_SCALE
@@ -191,13 +221,15 @@ static MTS_ALWAYS_INLINE void dsp_rows_1xs(const dsp_job *job, size_t S)
         }
         const int8_t *wp = w + r * w_stride;
         const uint32_t *xp = pairs;
-        uint32_t we, wo, xe, xo;
+        uint32_t we, wo;
+        register uint32_t x0 __asm__("r0"), x1 __asm__("r1"), x2 __asm__("r2"),
+            x3 __asm__("r3");
         switch (S) {
-        case 6: DSP_1XS_LOOP(6); break;
-        case 5: DSP_1XS_LOOP(5); break;
-        case 4: DSP_1XS_LOOP(4); break;
-        case 3: DSP_1XS_LOOP(3); break;
-        default: DSP_1XS_LOOP(2); break;
+        case 6: DSP_1XS_LOOP_LDRD(6); break;
+        case 5: DSP_1XS_LOOP_LDRD(5); break;
+        case 4: DSP_1XS_LOOP_LDM(4); break;
+        case 3: DSP_1XS_LOOP_LDM(3); break;
+        default: DSP_1XS_LOOP_LDM(2); break;
         }
         if (!last) {
             float *p = y + r;
@@ -262,8 +294,7 @@ static __attribute__((noinline)) void dsp_rows_3x1(const dsp_job *job)
     float *y = job->y;
     const int first = job->first, last = job->last, tails = (job->depth & 3) != 0;
     const uint32_t *const pairs = job->pairs;
-    const uint32_t *const end = job->pairs_end;
-    const int odd = job->odd;
+    const int skip = job->skip;
     const float x_scale = job->x_scale[0];
     size_t r = 0;
     for (; r + 3 <= rows; r += 3) {
@@ -277,15 +308,10 @@ static __attribute__((noinline)) void dsp_rows_3x1(const dsp_job *job)
         const uint32_t *xp = pairs;
         uint32_t wv, wo, xe, xo;
         __asm__ volatile(
-            DSP_LOOP_ENTRY("wv")
-            "1:\n\t"
-            DSP_3X1_CHUNK
-            "2:\n\t"
-            DSP_3X1_CHUNK
-            DSP_LOOP_END("wv")
+            DSP_PANEL("wv", DSP_3X1_CHUNK)
             : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [w0] "+r"(w0), [xp] "+r"(xp),
               [wv] "=&r"(wv), [wo] "=&r"(wo), [xe] "=&r"(xe), [xo] "=&r"(xo)
-            : [ws] "r"(w_stride), [end] "m"(end), [odd] "m"(odd)
+            : [ws] "r"(w_stride), [skip] "m"(skip)
             : "cc", "memory");
         if (!last) {
             memcpy(&y[r], &a0, sizeof a0);
@@ -373,10 +399,9 @@ static void dsp_step_group(dsp_job *job, uint32_t *pairs)
     for (size_t c0 = 0; c0 < full_chunks; c0 += DSP_PANEL_CHUNKS) {
         job->chunk0 = c0;
         job->chunks = full_chunks - c0 < DSP_PANEL_CHUNKS ? full_chunks - c0 : DSP_PANEL_CHUNKS;
-        job->odd = (int)(job->chunks & 1);
+        job->skip = (int)(DSP_PANEL_CHUNKS - job->chunks);
         job->first = c0 == 0;
         job->last = c0 + job->chunks == full_chunks;
-        job->pairs_end = pairs + 2 * job->steps * job->chunks;
         dsp_unpack(job, pairs);
         dsp_panel(job);
     }
@@ -397,12 +422,13 @@ void mts_gemm_i8i8_dsp(size_t rows, size_t depth, size_t steps,
     job.w_scale = w_scale;
     job.xq_stride = xq_stride;
     job.y_stride = y_stride;
-    /* Groups of at most DSP_MAX_STEPS steps, as equal as possible (16 =
-     * 6 + 5 + 5): a lone step only when steps == 1. */
-    const size_t groups = (steps + DSP_MAX_STEPS - 1) / DSP_MAX_STEPS;
+    /* Groups of 4 steps (the LDM tile, 3.25 instructions per step and 4
+     * inputs against 3.5 for 6 steps), ending with 5 or 6 steps rather than
+     * a group of 1 or 2 (16 = 4 + 4 + 4 + 4, 7 = 4 + 3, 10 = 4 + 6). */
     size_t t = 0;
-    for (size_t g = 0; g < groups; g++) {
-        job.steps = steps / groups + (g < steps % groups);
+    while (t < steps) {
+        const size_t left = steps - t;
+        job.steps = left == 5 || left == 6 || left < 4 ? left : 4;
         job.xq = xq + t * xq_stride;
         job.x_scale = x_scale + t;
         job.y = y + t * y_stride;
