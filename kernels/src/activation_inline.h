@@ -24,21 +24,8 @@
 #define MTSRNN_ACTIVATION_INLINE_H
 
 #include <stdint.h>
-#include <string.h>
 
-static inline uint32_t mts_f2u_(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    return u;
-}
-
-static inline float mts_u2f_(uint32_t u)
-{
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
+#include "bits.h"
 
 /* c ? a : b as a bit-mask blend; every select below goes through it. With a
  * plain `c ? a : b`, GCC 12 sinks the computation of a and b into the arms

@@ -31,8 +31,7 @@
  *   where GCC has no FMA to fuse with, the clamp elsewhere (a use of the
  *   product that is not an addition).
  */
-#include <string.h>
-
+#include "bits.h"
 #include "mtsrnn/gemm.h"     /* MTS_GEMM_HAVE_M4F */
 #include "mtsrnn/quantize.h"
 
@@ -75,20 +74,6 @@ static inline float mts_no_contract(float v)
     return v;
 }
 #endif
-
-static uint32_t mts_f32_bits(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    return u;
-}
-
-static float mts_f32_from_bits(uint32_t u)
-{
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
 
 #if defined(MTS_GEMM_HAVE_M4F) && defined(__GNUC__)
 /* Cortex-M4F (gemm.h: single-precision FPU, Thumb-2, no Helium): the two
@@ -179,7 +164,7 @@ void mts_quantize_rows_i8(size_t steps, size_t depth,
             absmax_bits = m4f_absmax_bits2(x_t, bulk) >> 1;
 #endif
         for (size_t i = bulk; i < depth; i++) {
-            const uint32_t bits = mts_f32_bits(x_t[i]) & 0x7fffffffu;
+            const uint32_t bits = mts_f2u_(x_t[i]) & 0x7fffffffu;
             absmax_bits = bits > absmax_bits ? bits : absmax_bits;
         }
         if (absmax_bits < MTS_I8_MIN_ABSMAX_BITS || absmax_bits >= MTS_F32_INF_BITS) {
@@ -188,7 +173,7 @@ void mts_quantize_rows_i8(size_t steps, size_t depth,
             x_scale[t] = 0.0f;
             continue;
         }
-        const float absmax = mts_f32_from_bits(absmax_bits);
+        const float absmax = mts_u2f_(absmax_bits);
         const float inv = 127.0f / absmax;
 #if defined(MTS_GEMM_HAVE_M4F) && defined(__GNUC__)
         if (bulk > 0)
@@ -197,7 +182,7 @@ void mts_quantize_rows_i8(size_t steps, size_t depth,
         for (size_t i = bulk; i < depth; i++) {
             const float rounded = mts_no_contract(x_t[i] * inv) + MTS_ROUND_MAGIC;
             /* The low byte, as int8 (GCC and Clang convert modulo 2^8). */
-            q_t[i] = (int8_t)(mts_f32_bits(rounded) & 0xffu);
+            q_t[i] = (int8_t)(mts_f2u_(rounded) & 0xffu);
         }
         x_scale[t] = absmax / 127.0f;
     }
