@@ -1,6 +1,7 @@
 /* What the C tests share: pass/fail counting with CHECK, and deterministic
  * random numbers (xorshift64*), so that every test reports and seeds alike.
- * Header-only: each test is one translation unit. */
+ * Header-only: each test is one translation unit. Messages print size_t as
+ * %lu of (unsigned long): the Cortex-M runs' newlib printf has no %zu. */
 #ifndef MTSRNN_TESTS_CHECK_H
 #define MTSRNN_TESTS_CHECK_H
 

@@ -20,6 +20,8 @@
 #include "mtsrnn/gemm.h"
 #include "mtsrnn/model.h"
 
+#include "check.h"
+
 typedef struct golden_case {
     const char *name;
     const mts_model *model;
@@ -30,8 +32,6 @@ typedef struct golden_case {
 } golden_case;
 
 #include "golden_cases.h"
-
-static long passed, failed;
 
 static void *alloc_or_die(size_t bytes)
 {
@@ -76,7 +76,7 @@ static double run(const golden_case *gc, const mts_gemm_f32_variant *variant, si
             mts_model_forward(gc->model, &options, state, state_floats, gc->input + t0 * in_size,
                               length, h + t0 * out_size, workspace, workspace_bytes);
         if (status != MTS_OK) {
-            fprintf(stderr, "%s: %s, T = %zu: %s\n", gc->name, variant->name, block,
+            fprintf(stderr, "%s: %s, T = %lu: %s\n", gc->name, variant->name, (unsigned long)block,
                     mts_status_str(status));
             worst = HUGE_VAL;
         }
@@ -112,20 +112,16 @@ int main(void)
                         how = "streamed in 3 calls";
                     }
                 }
-                if (err <= (double)gc->tolerance) {
-                    passed++;
-                } else {
-                    failed++;
-                    printf("FAIL: %s, gemm %s, T = %zu (%s): max abs error %.3g > %.3g\n",
-                           gc->name, variant->name, blocks[b], how, err,
-                           (double)gc->tolerance);
-                }
+                CHECK(err <= (double)gc->tolerance,
+                      "%s, gemm %s, T = %lu (%s): max abs error %.3g > %.3g", gc->name,
+                      variant->name, (unsigned long)blocks[b], how, err,
+                      (double)gc->tolerance);
                 variant_worst = err > variant_worst ? err : variant_worst;
             }
         }
-        printf("# gemm %-10s %zu models x %zu block sizes: max abs error %.3g\n", variant->name,
-               num_cases, sizeof blocks / sizeof blocks[0], variant_worst);
+        printf("# gemm %-10s %lu models x %lu block sizes: max abs error %.3g\n", variant->name,
+               (unsigned long)num_cases, (unsigned long)(sizeof blocks / sizeof blocks[0]),
+               variant_worst);
     }
-    printf("golden: %ld passed, %ld failed\n", passed, failed);
-    return failed == 0 ? 0 : 1;
+    return check_summary("golden");
 }

@@ -80,8 +80,8 @@ static void test_gemm_variants(void)
             free(x);
             free(y);
         }
-        CHECK(worst <= 1.0, "%s: error %.3g x the float summation bound (rows,depth,steps=%zu)",
-              variant->name, worst, worst_case);
+        CHECK(worst <= 1.0, "%s: error %.3g x the float summation bound (rows,depth,steps=%lu)",
+              variant->name, worst, (unsigned long)worst_case);
     }
 }
 
@@ -279,16 +279,16 @@ static void check_invariance(const mts_model *model, const char *name, int strea
                                     h), MTS_OK);
             const double dh = max_rel_diff(h, h_ref, seq_len * out_size);
             const double dc = max_rel_diff(state, state_ref, state_floats);
-            CHECK(dh <= 1e-6 && dc <= 1e-6, "%s %s T=%zu vs T=1: h %.3g state %.3g", name,
-                  vname, blocks[b], dh, dc);
+            CHECK(dh <= 1e-6 && dc <= 1e-6, "%s %s T=%lu vs T=1: h %.3g state %.3g", name,
+                  vname, (unsigned long)blocks[b], dh, dc);
             if (!streamable)
                 continue;
             CHECK_STATUS(run_pieces(model, gemm, blocks[b], x, seq_len, pieces,
                                     sizeof pieces / sizeof *pieces, state0, state, h), MTS_OK);
             const double sh = max_rel_diff(h, h_ref, seq_len * out_size);
             const double sc = max_rel_diff(state, state_ref, state_floats);
-            CHECK(sh <= 1e-6 && sc <= 1e-6, "%s %s T=%zu streamed: h %.3g state %.3g", name,
-                  vname, blocks[b], sh, sc);
+            CHECK(sh <= 1e-6 && sc <= 1e-6, "%s %s T=%lu streamed: h %.3g state %.3g", name,
+                  vname, (unsigned long)blocks[b], sh, sc);
         }
     }
     free(h_base);
@@ -328,7 +328,7 @@ static void test_sru_invariance(void)
         sru_free(&f);
         count++;
     }
-    CHECK(count >= 40, "only %zu SRU configurations", count);
+    CHECK(count >= 40, "only %lu SRU configurations", (unsigned long)count);
 }
 
 static void test_qrnn_invariance(void)
@@ -363,8 +363,8 @@ static void test_bad_arguments(void)
     size_t state_floats, bytes, in_size, out_size;
     CHECK_STATUS(mts_model_state_size(m, &state_floats), MTS_OK);
     CHECK_STATUS(mts_model_io_sizes(m, &in_size, &out_size), MTS_OK);
-    CHECK(state_floats == 2 * 6 && in_size == 6 && out_size == 6, "sizes %zu %zu %zu",
-          state_floats, in_size, out_size);
+    CHECK(state_floats == 2 * 6 && in_size == 6 && out_size == 6, "sizes %lu %lu %lu",
+          (unsigned long)state_floats, (unsigned long)in_size, (unsigned long)out_size);
     const size_t seq_len = 4;
     CHECK_STATUS(mts_model_workspace_size(m, 3, seq_len, &bytes), MTS_OK);
     float *state = calloc(state_floats, sizeof(float));
@@ -457,8 +457,8 @@ static void test_bad_arguments(void)
                  MTS_OK);
     size_t bytes_short;
     CHECK_STATUS(mts_model_workspace_size(m, 3, seq_len - 1, &bytes_short), MTS_OK);
-    CHECK(bytes_short < bytes, "workspace does not grow with seq_len: %zu %zu", bytes_short,
-          bytes);
+    CHECK(bytes_short < bytes, "workspace does not grow with seq_len: %lu %lu",
+          (unsigned long)bytes_short, (unsigned long)bytes);
     CHECK_STATUS(mts_model_forward(m, &opt, state, state_floats, x, seq_len, h, ws, bytes_short),
                  MTS_ERR_WORKSPACE_TOO_SMALL);
 
@@ -488,7 +488,7 @@ static void test_bad_arguments(void)
     qrnn_make(&q, 4, 3, 2, 1, 0, 1, 0.0f);
     CHECK_STATUS(mts_model_check(&q.model), MTS_OK);
     CHECK_STATUS(mts_model_state_size(&q.model, &state_floats), MTS_OK);
-    CHECK(state_floats == 3 + 4, "QRNN state floats %zu", state_floats);
+    CHECK(state_floats == 3 + 4, "QRNN state floats %lu", (unsigned long)state_floats);
     q.layers[0].window = 0;
     CHECK_STATUS(mts_model_check(&q.model), MTS_ERR_BAD_SIZE);
     q.layers[0].window = 65;

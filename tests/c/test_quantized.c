@@ -77,7 +77,7 @@ static void check_quantize_row(size_t depth, const float *x, const char *what)
     int bad = 0;
     for (size_t i = 0; i < depth; i++)
         bad += q[GUARD + i] != want[i];
-    CHECK(bad == 0, "%s: %d of %zu values differ", what, bad, depth);
+    CHECK(bad == 0, "%s: %d of %lu values differ", what, bad, (unsigned long)depth);
     CHECK(same_bits(scale[1], want_scale), "%s: scale %.9g, expected %.9g", what,
           (double)scale[1], (double)want_scale);
     CHECK(same_bits(scale[0], guard_value) && same_bits(scale[2], guard_value),
@@ -284,8 +284,8 @@ static void check_i8i8(const mts_gemm_i8i8_variant *v, const problem *p, const c
     for (size_t t = 0; t < p->steps; t++)
         for (size_t r = 0; r < p->rows; r++)
             bad += !same_bits(y[GUARD + t * p->y_stride + r], expected_i8i8(p, t, r));
-    CHECK(bad == 0, "i8i8 %s %s (%zu x %zu x %zu): %d outputs differ", v->name, what,
-          p->rows, p->depth, p->steps, bad);
+    CHECK(bad == 0, "i8i8 %s %s (%lu x %lu x %lu): %d outputs differ", v->name, what,
+          (unsigned long)p->rows, (unsigned long)p->depth, (unsigned long)p->steps, bad);
     CHECK(stray_writes(p, y) == 0, "i8i8 %s: stray writes", v->name);
 
     /* Block-size invariance: steps in blocks of T give the same bits. */
@@ -299,8 +299,9 @@ static void check_i8i8(const mts_gemm_i8i8_variant *v, const problem *p, const c
                   yb + GUARD + t0 * p->y_stride, p->y_stride);
         }
         CHECK(memcmp(y, yb, (p->steps * p->y_stride + 2 * GUARD) * sizeof(float)) == 0,
-              "i8i8 %s (%zu x %zu x %zu): T = %zu differs from one call", v->name,
-              p->rows, p->depth, p->steps, blocks[b]);
+              "i8i8 %s (%lu x %lu x %lu): T = %lu differs from one call", v->name,
+              (unsigned long)p->rows, (unsigned long)p->depth, (unsigned long)p->steps,
+              (unsigned long)blocks[b]);
         free(yb);
     }
     free(y);
@@ -333,8 +334,9 @@ static void check_i8f32(const mts_gemm_i8f32_variant *v, const problem *p)
                 worst = err / bound;
         }
     }
-    CHECK(bad == 0, "i8f32 %s (%zu x %zu x %zu): %d outputs off, worst %.3g of the bound",
-          v->name, p->rows, p->depth, p->steps, bad, worst);
+    CHECK(bad == 0, "i8f32 %s (%lu x %lu x %lu): %d outputs off, worst %.3g of the bound",
+          v->name, (unsigned long)p->rows, (unsigned long)p->depth, (unsigned long)p->steps, bad,
+          worst);
     CHECK(stray_writes(p, y) == 0, "i8f32 %s: stray writes", v->name);
 
     /* Nor on where a row falls in a tile: each row alone, same bits. */
@@ -343,8 +345,8 @@ static void check_i8f32(const mts_gemm_i8f32_variant *v, const problem *p)
         v->fn(1, p->depth, p->steps, p->w + r * p->w_stride, p->w_stride, p->w_scale + r,
               p->x, p->x_stride, y_row + GUARD + r, p->y_stride);
     CHECK(memcmp(y, y_row, (p->steps * p->y_stride + 2 * GUARD) * sizeof(float)) == 0,
-          "i8f32 %s (%zu x %zu x %zu): a row alone differs from its place in a tile",
-          v->name, p->rows, p->depth, p->steps);
+          "i8f32 %s (%lu x %lu x %lu): a row alone differs from its place in a tile",
+          v->name, (unsigned long)p->rows, (unsigned long)p->depth, (unsigned long)p->steps);
     free(y_row);
 
     /* Bit-identical across block sizes, and against the reference variant
@@ -359,8 +361,9 @@ static void check_i8f32(const mts_gemm_i8f32_variant *v, const problem *p)
                   p->y_stride);
         }
         CHECK(memcmp(y, yb, (p->steps * p->y_stride + 2 * GUARD) * sizeof(float)) == 0,
-              "i8f32 %s (%zu x %zu x %zu): T = %zu differs from one call", v->name,
-              p->rows, p->depth, p->steps, blocks[b]);
+              "i8f32 %s (%lu x %lu x %lu): T = %lu differs from one call", v->name,
+              (unsigned long)p->rows, (unsigned long)p->depth, (unsigned long)p->steps,
+              (unsigned long)blocks[b]);
         free(yb);
     }
     free(y);
@@ -543,8 +546,8 @@ static void test_quantized_models(void)
         static const size_t blocks[] = {1, 2, 5, 16};
         for (size_t b = 0; b < sizeof blocks / sizeof blocks[0]; b++) {
             CHECK_STATUS(run_model(&model, blocks[b], x, L, h), MTS_OK);
-            CHECK(memcmp(h, h_one, sizeof h) == 0, "SRU quant %d: T = %zu differs", quant,
-                  blocks[b]);
+            CHECK(memcmp(h, h_one, sizeof h) == 0, "SRU quant %d: T = %lu differs", quant,
+                  (unsigned long)blocks[b]);
         }
         int finite = 1;
         for (size_t i = 0; i < L * 2 * D; i++)
@@ -567,8 +570,8 @@ static void test_quantized_models(void)
     CHECK_STATUS(mts_sru_layer_array_sizes(&deep, &sizes), MTS_ERR_BAD_CONFIG);
     deep.quant = MTS_QUANT_INT8_W;
     CHECK_STATUS(mts_sru_layer_array_sizes(&deep, &sizes), MTS_OK);
-    CHECK(sizes.weight_rows == ROWS && sizes.weight_proj_rows == P, "rows %zu %zu",
-          sizes.weight_rows, sizes.weight_proj_rows);
+    CHECK(sizes.weight_rows == ROWS && sizes.weight_proj_rows == P, "rows %lu %lu",
+          (unsigned long)sizes.weight_rows, (unsigned long)sizes.weight_proj_rows);
 
     /* QRNN window 2, fo-pooling, two layers (the second float). */
     enum { QN = 7, QH = 6, QG = 3, QW = 2 };
@@ -605,8 +608,8 @@ static void test_quantized_models(void)
         static const size_t blocks[] = {2, 3, 16, 64};
         for (size_t b = 0; b < sizeof blocks / sizeof blocks[0]; b++) {
             CHECK_STATUS(run_model(&qmodel, blocks[b], x, L, qh), MTS_OK);
-            CHECK(memcmp(qh, qh_one, sizeof qh) == 0, "QRNN quant %d: T = %zu differs", quant,
-                  blocks[b]);
+            CHECK(memcmp(qh, qh_one, sizeof qh) == 0, "QRNN quant %d: T = %lu differs", quant,
+                  (unsigned long)blocks[b]);
         }
     }
     qlayers[0].quant = MTS_QUANT_INT8_WA;

@@ -22,12 +22,14 @@
 
 #include "simd_f32x4.h"
 
+#include "check.h"
+
 #if MTS_F32X4
 
 enum { F_EXP, F_SIGMOID, F_TANH, F_COUNT };
 static const char *const fname[F_COUNT] = {"expf", "sigmoidf", "tanhf"};
 
-static long n_pass, n_fail, mismatches[F_COUNT], values[F_COUNT];
+static long mismatches[F_COUNT], values[F_COUNT];
 
 static uint32_t bits_of(float f)
 {
@@ -142,13 +144,10 @@ int main(int argc, char **argv)
         special_values(fn);
         printf("# %-8s %ld values, %ld differ from the scalar function\n", fname[fn], values[fn],
                mismatches[fn]);
-        if (mismatches[fn] == 0)
-            n_pass++;
-        else
-            n_fail++;
+        CHECK(mismatches[fn] == 0, "%s: %ld of %ld values differ from the scalar function",
+              fname[fn], mismatches[fn], values[fn]);
     }
-    printf("simd: %ld passed, %ld failed\n", n_pass, n_fail);
-    return n_fail == 0 ? 0 : 1;
+    return check_summary("simd");
 }
 
 #else
