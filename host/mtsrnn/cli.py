@@ -38,7 +38,8 @@ def _bench_host(args: argparse.Namespace) -> int:
         os.execve(sys.executable, [sys.executable, "-m", "mtsrnn", *sys.argv[1:]], env)
     chosen = {**(QUICK if args.quick else {}),
               **{k: v for k, v in vars(args).items() if k in QUICK and v is not None}}
-    settings = host.Settings(with_torch=not args.no_torch, gemm=args.gemm, seed=args.seed)
+    settings = host.Settings(with_torch=not args.no_torch, gemm=args.gemm, seed=args.seed,
+                             int8=not args.no_int8)
     settings.cells = chosen.get("cell", settings.cells)
     settings.hidden = chosen.get("hidden", settings.hidden)
     settings.blocks = chosen.get("block", settings.blocks)
@@ -115,6 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     host.add_argument("--gemm", choices=gemm_variants(), default=None,
                       help="mtsrnn's blocked-product variant (default: the fastest built)")
     host.add_argument("--no-torch", action="store_true", help="leave out the sru peers")
+    host.add_argument("--no-int8", action="store_true",
+                      help="leave out the int8-w and int8-wa runs of the same layer")
     host.add_argument("--seed", type=int, default=0)
     host.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     host.add_argument("--plot", metavar="FILE.png",

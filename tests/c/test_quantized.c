@@ -404,9 +404,14 @@ static void test_products(void)
 }
 
 /* The tails of every tile shape: each depth % 16 (SIMD chunks of 16, 8 and 4
- * inputs) with row and step counts around the tile sizes, int8 rows at odd
+ * inputs) with row and step counts around the tile sizes, then each
+ * depth % 64 (the 32- and 64-byte chunks of the x86 products) around their
+ * tiles (6 rows x 4 steps, 8 x 1 for one step), int8 rows at odd
  * addresses, and extremes whose partial sums overflow any int16
- * intermediate (every product +16129, or every product -16129). */
+ * intermediate (every product +16129, or every product -16129), and on
+ * 64-bit hosts up to the deepest product int8-wa allows, whose sums come
+ * within 4096 of the int32 limits (an offset-binary sum such as VNNI's
+ * wraps there). */
 static void test_product_tails(void)
 {
     static const size_t shapes[][2] = {{1, 1}, {2, 3}, {3, 2}, {4, 1}, {5, 7}, {7, 13},
@@ -418,6 +423,19 @@ static void test_product_tails(void)
             move_to_odd_addresses(&p);
             for (size_t v = 0; v < mts_gemm_i8i8_variant_count; v++)
                 check_i8i8(&mts_gemm_i8i8_variants[v], &p, "tails, odd addresses");
+            for (size_t v = 0; v < mts_gemm_i8f32_variant_count; v++)
+                check_i8f32(&mts_gemm_i8f32_variants[v], &p);
+            free_problem(&p);
+        }
+    }
+    static const size_t wide_shapes[][2] = {{1, 1}, {6, 4}, {7, 5}, {9, 1}, {13, 9}};
+    for (size_t depth = 49; depth <= 129; depth++) {
+        for (size_t s = 0; s < sizeof wide_shapes / sizeof wide_shapes[0]; s++) {
+            problem p;
+            make_problem(&p, wide_shapes[s][0], depth, wide_shapes[s][1], (int)(depth % 2));
+            move_to_odd_addresses(&p);
+            for (size_t v = 0; v < mts_gemm_i8i8_variant_count; v++)
+                check_i8i8(&mts_gemm_i8i8_variants[v], &p, "64-byte tails, odd addresses");
             for (size_t v = 0; v < mts_gemm_i8f32_variant_count; v++)
                 check_i8f32(&mts_gemm_i8f32_variants[v], &p);
             free_problem(&p);
@@ -446,6 +464,17 @@ static void test_product_tails(void)
         for (size_t v = 0; v < mts_gemm_i8i8_variant_count; v++)
             check_i8i8(&mts_gemm_i8i8_variants[v], &p, "extremes of one sign");
         free_problem(&p);
+#if SIZE_MAX > UINT32_MAX
+        /* ~1.6 MB, more than the Cortex-M test boards' RAM; the wrap it
+         * probes is that of the x86-64 VNNI product. */
+        make_problem(&p, 3, MTS_I8_MAX_DEPTH, 2, 1);
+        move_to_odd_addresses(&p);
+        memset(p.w, 127, p.rows * p.w_stride);
+        memset(p.xq, sign * 127, p.steps * p.x_stride);
+        for (size_t v = 0; v < mts_gemm_i8i8_variant_count; v++)
+            check_i8i8(&mts_gemm_i8i8_variants[v], &p, "extremes of one sign, deepest");
+        free_problem(&p);
+#endif
     }
 }
 

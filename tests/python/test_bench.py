@@ -23,10 +23,9 @@ TORCH_REQUIRED = bool(os.environ.get("CI")) or os.environ.get("MTSRNN_WITH_TORCH
 TOL = 2e-5  # float32 peers against the float64 reference, unit-scale activations
 
 
-def reference_h(model, x):
-    if model.cell == "sru":
-        return reference.sru_forward(model.state_dict(), x, **model.config)[0]
-    return reference.qrnn_forward(model.state_dict(), x, **model.config)[0]
+def reference_h(model, x, quantization=None):
+    forward = reference.sru_forward if model.cell == "sru" else reference.qrnn_forward
+    return forward(model.state_dict(), x, quantization=quantization, **model.config)[0]
 
 
 @pytest.fixture(params=peers.CELLS)
@@ -99,6 +98,27 @@ def test_mtsrnn_default_variant_is_first():
     assert found[0].name == "mtsrnn" and mtsrnn.gemm_variants()[0] in found[0].note
 
 
+def test_int8_runners_run_the_quantised_layer(small):
+    """Each int8 runner is the model quantised by its scheme, with that
+    scheme's default product: its output is the float64 reference of the same
+    quantised arithmetic (docs/quantization.md: agreement within 1e-5), for
+    every T, and it streams that model's weight bytes."""
+    model, x = small
+    found, _missing = peers.runners(model, x, with_torch=False)
+    by_name = {r.name: r for r in found}
+    assert [r.name for r in found][:3] == ["mtsrnn", "mtsrnn-int8w", "mtsrnn-int8wa"]
+    for name, scheme in peers.INT8_RUNNERS.items():
+        runner = by_name[name]
+        assert runner.per_block and f"'{mtsrnn.gemm_variants(scheme)[0]}'" in runner.note
+        assert runner.weight_bytes == mtsrnn.quantize(model, scheme).weight_bytes
+        expected = reference_h(model, x, quantization=scheme)
+        for block in (1, 4, 16):
+            h, _state = runner.run(block)
+            np.testing.assert_allclose(h, expected, atol=1e-5, rtol=0)
+    without, _missing = peers.runners(model, x, with_torch=False, int8=False)
+    assert not set(peers.INT8_RUNNERS) & {r.name for r in without}
+
+
 def test_avx512_prefetch_path_matches_reference_variant():
     """The AVX-512 variant prefetches only for products of 32 MiB or more,
     which no other test reaches: one such product against the plain loop."""
@@ -131,6 +151,9 @@ def test_grid_has_every_cell(grid):
         assert [row["block"] for row in case["rows"]] == [1, 2, 4]
         for row in case["rows"]:
             assert {"mtsrnn", "numpy"} <= set(row["seconds_per_step"])
+            # int8 at the grid's T among host.INT8_BLOCKS only (1 here)
+            int8 = set(peers.INT8_RUNNERS) & set(row["seconds_per_step"])
+            assert int8 == (set(peers.INT8_RUNNERS) if row["block"] == 1 else set())
             assert all(s > 0 for s in row["seconds_per_step"].values())
         assert "sru" in case["missing"]
     json.dumps(grid)  # JSON-ready
@@ -140,17 +163,38 @@ def test_grid_ratios_and_bounds_are_consistent(grid):
     roof = grid["roofline"]
     assert roof["peak_flop_per_s"] >= max(roof["sgemm_flop_per_s"],
                                           roof["best_measured_flop_per_s"])
+    assert set(roof["int8_peak_flop_per_s"]) == set(peers.INT8_RUNNERS)
+    for name, peak in roof["int8_peak_flop_per_s"].items():
+        assert peak == max(roof["peak_flop_per_s"], roof["best_measured_int8_flop_per_s"][name])
     for case in grid["cases"]:
         fixed = [n for n, per_t in case["depends_on_block"].items() if not per_t]
+        assert set(case["int8_weight_bytes"]) == set(peers.INT8_RUNNERS)
+        for name, nbytes in case["int8_weight_bytes"].items():
+            # int8 product weights: a quarter of the bytes, plus scales and
+            # the float32 rest (at these tiny sizes a large share)
+            assert case["weight_bytes"] / 4 < nbytes < case["weight_bytes"] / 2, name
+            assert case["depends_on_block"][name]
         for row in case["rows"]:
             t, seconds, bound = row["block"], row["seconds_per_step"], row["bound_seconds_per_step"]
             assert bound == pytest.approx(roofline.bound_seconds(
                 case["weight_bytes"], case["flops_per_step"], t,
                 case["bandwidth_bytes_per_s"], roof["peak_flop_per_s"]))
-            # The bound is a bound: no implementation beats the compute part of it.
-            assert min(seconds.values()) >= case["flops_per_step"] / roof["peak_flop_per_s"]
+            bounds = {name: bound for name in seconds}
+            assert set(row["int8_bound_seconds_per_step"]) == set(peers.INT8_RUNNERS) & set(seconds)
+            for name, nbytes in case["int8_weight_bytes"].items():
+                if name not in seconds:
+                    continue
+                bounds[name] = row["int8_bound_seconds_per_step"][name]
+                assert bounds[name] == pytest.approx(roofline.bound_seconds(
+                    nbytes, case["flops_per_step"], t,
+                    case["int8_bandwidth_bytes_per_s"][name], roof["int8_peak_flop_per_s"][name]))
+            # The bounds are bounds: no implementation beats the compute part
+            # of its own (int8 products against the int8 peak).
             for a, s in seconds.items():
-                assert row["ratio_to_bound"][a] == pytest.approx(s / bound)
+                peak = roof["int8_peak_flop_per_s"].get(a, roof["peak_flop_per_s"])
+                assert s >= case["flops_per_step"] / peak, a
+            for a, s in seconds.items():
+                assert row["ratio_to_bound"][a] == pytest.approx(s / bounds[a])
                 for b, ratio in row["ratio"][a].items():
                     assert ratio == pytest.approx(s / seconds[b])
                     assert ratio * row["ratio"][b][a] == pytest.approx(1.0)
@@ -161,6 +205,15 @@ def test_grid_ratios_and_bounds_are_consistent(grid):
 def test_report_and_plot(grid, tmp_path):
     text = host.format_report(grid)
     assert "SRU input = hidden = 40" in text and "x the bound" in text
+    assert "int8 weights against float32 mtsrnn (float time / int8 time)" in text
+    assert f"int8-wa {mtsrnn.gemm_variants('int8-wa')[0]}" in text
+    assert host.INT8_BLOCKS == (1, 16, 64) and grid["settings"]["int8_blocks"] == [1]
+    table = text.split("SRU input = hidden = 16")[1].split("speed-up")[0]
+    row_t2 = next(line for line in table.splitlines() if line.split()[:1] == ["2"])
+    assert row_t2.split()[4:6] == ["-", "-"]  # no int8 run at T = 2
+    # int8 runners are not in the peers' speed-up table, which is float's.
+    peers_table = text.split("mtsrnn's speed-up over each peer")[1].split("int8 weights")[0]
+    assert "int8" not in peers_table
     assert "targets" in text
     pytest.importorskip("matplotlib")
     from mtsrnn.bench.plot import plot_host
@@ -183,13 +236,33 @@ def test_target_report_flags_misses():
     assert "T=1 slower than NumPy blocked: 1.10x its time MISSED" in text
 
 
+def test_int8_runners_run_at_every_t_if_the_grid_has_none_of_int8_blocks():
+    settings = host.Settings(cells=["sru"], hidden=[8], blocks=[2, 3], steps=4, rounds=1,
+                             min_seconds=0.0, with_torch=False, dram_bytes=1 << 20,
+                             sgemm_size=32)
+    data = host.run(settings, log=lambda line: None)
+    assert data["settings"]["int8_blocks"] == [2, 3]
+    for row in data["cases"][0]["rows"]:
+        assert set(peers.INT8_RUNNERS) <= set(row["seconds_per_step"])
+    settings.int8 = False
+    data = host.run(settings, log=lambda line: None)
+    assert not set(peers.INT8_RUNNERS) & set(data["cases"][0]["rows"][0]["seconds_per_step"])
+    assert "int8 weights against" not in host.format_report(data)
+
+
 def test_cli_bench_host_writes_json(tmp_path, capsys):
     out = tmp_path / "host.json"
     assert main(["bench", "host", "--cell", "qrnn", "--hidden", "8", "--block", "1,2",
                  "--steps", "4", "--rounds", "1", "--no-torch", "--json", str(out)]) == 0
     data = json.loads(out.read_text())
     assert [r["block"] for r in data["cases"][0]["rows"]] == [1, 2]
+    assert set(peers.INT8_RUNNERS) <= set(data["cases"][0]["rows"][0]["seconds_per_step"])
     assert "QRNN input = hidden = 8" in capsys.readouterr().out
+    assert main(["bench", "host", "--cell", "qrnn", "--hidden", "8", "--block", "1",
+                 "--steps", "4", "--rounds", "1", "--no-torch", "--no-int8",
+                 "--json", str(out)]) == 0
+    row = json.loads(out.read_text())["cases"][0]["rows"][0]
+    assert not set(peers.INT8_RUNNERS) & set(row["seconds_per_step"])
 
 
 def test_cli_rejects_unknown_cell(capsys):

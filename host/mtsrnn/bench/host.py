@@ -1,6 +1,9 @@
 """`mtsrnn bench host`: per-step time of SRU and QRNN layers on this machine
 for each block size T, against the peers (peers.py) and the roofline
-(roofline.py), all in one process, single-threaded.
+(roofline.py), all in one process, single-threaded; also the same layers
+with int8-w and int8-wa weights, each against the bound of its own weight
+bytes (the compute part of the int8 bound uses the best int8 rate measured
+if that beats the float peak).
 
 Honesty rules: every implementation runs in this process on the same weights
 and input; BLAS is limited to one thread (threadpoolctl) and so is PyTorch;
@@ -30,7 +33,12 @@ OPENBLAS_OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 DEFAULT_CELLS = ("sru", "qrnn")
 DEFAULT_HIDDEN = (256, 512, 1024, 2048)
 DEFAULT_BLOCKS = (1, 2, 4, 8, 16, 32, 64)
-ORDER = ("mtsrnn", "numpy", "cmsis-matvec", "sru-step", "sru-seq")
+# The int8 runners run at these T of the grid (at every T if it has none of
+# them): the bandwidth-bound end, the compute-bound end and the block size of
+# the targets. At every T they added 42% to the default run's time (67 s to
+# 95 s here); at these three, about a quarter.
+INT8_BLOCKS = (1, 16, 64)
+ORDER = ("mtsrnn", *peers.INT8_RUNNERS, "numpy", "cmsis-matvec", "sru-step", "sru-seq")
 
 
 @dataclass
@@ -42,6 +50,7 @@ class Settings:
     rounds: int = 7
     min_seconds: float = 0.05   # a measurement repeats its call to last at least this long
     with_torch: bool = True
+    int8: bool = True           # also the layer with int8-w and int8-wa weights
     gemm: str | None = None     # kernel variant; None: the default (fastest built)
     seed: int = 0
     dram_bytes: int | None = None   # DRAM probe buffer; None: max(4 x last level, 256 MiB)
@@ -59,6 +68,15 @@ class Case:
     notes: dict[str, str] = field(default_factory=dict)
     missing: dict[str, str] = field(default_factory=dict)
     bound: dict[int, float] = field(default_factory=dict)
+    # The int8 runners' own roofline: their weight bytes, the read bandwidth
+    # at that size, and the bound per T (name -> ...).
+    int8_weight_bytes: dict[str, int] = field(default_factory=dict)
+    int8_bandwidth: dict[str, float] = field(default_factory=dict)
+    int8_bound: dict[str, dict[int, float]] = field(default_factory=dict)
+
+    def bound_of(self, name: str, block: int) -> float:
+        """The bound a runner's time is compared with: its own weight bytes'."""
+        return self.int8_bound[name][block] if name in self.int8_bound else self.bound[block]
 
 
 def cpu_model() -> str:
@@ -98,7 +116,8 @@ def measure(runners: list[peers.Runner], blocks: list[int], settings: Settings,
     """Median seconds per time step of each runner (each T for runners that
     depend on it), over interleaved rounds."""
     cases = [(r.name, block, r.run) for r in runners
-             for block in (blocks if r.per_block else blocks[:1])]
+             for block in (blocks if r.per_block else blocks[:1])
+             if r.blocks is None or block in r.blocks]
     calls = {}
     for name, block, run in cases:  # warm-up, and calls per measurement
         start = time.perf_counter()
@@ -140,6 +159,7 @@ def run(settings: Settings, log=print) -> dict[str, Any]:
             torch.set_num_threads(1)
         except ImportError:
             pass
+    int8_blocks = tuple(t for t in blocks if t in INT8_BLOCKS) or tuple(blocks)
     cases: list[Case] = []
     with threadpool_limits(limits=1):
         log("roofline: read bandwidth (4x last-level cache) and OpenBLAS sgemm peak ...")
@@ -153,20 +173,44 @@ def run(settings: Settings, log=print) -> dict[str, Any]:
                 x = np.random.default_rng(settings.seed + 1).standard_normal(
                     (settings.steps, hidden)).astype(np.float32)
                 found, missing = peers.runners(model, x, with_torch=settings.with_torch,
-                                               gemm=settings.gemm)
+                                               gemm=settings.gemm, int8=settings.int8,
+                                               int8_blocks=int8_blocks)
                 case = Case(cell, hidden, model.weight_bytes, peers.flops_per_step(model),
                             roofline.read_bandwidth(max(model.weight_bytes, 1 << 16)),
                             notes={r.name: r.note for r in found}, missing=missing)
+                for r in found:
+                    if r.weight_bytes is not None:
+                        case.int8_weight_bytes[r.name] = r.weight_bytes
+                        same = [n for n, b in case.int8_weight_bytes.items()
+                                if b == r.weight_bytes and n in case.int8_bandwidth]
+                        case.int8_bandwidth[r.name] = (
+                            case.int8_bandwidth[same[0]] if same else
+                            roofline.read_bandwidth(max(r.weight_bytes, 1 << 16)))
                 case.seconds = measure(found, blocks, settings, log=log)
                 cases.append(case)
                 del model, found
         blas = blas_info()
+    # The float peak from float runners only: int8 products may do more
+    # multiply-adds per second than any float32 product can.
     best_rate = max(case.flops_per_step / s for case in cases
-                    for per_t in case.seconds.values() for s in per_t.values())
+                    for name, per_t in case.seconds.items() if name not in peers.INT8_RUNNERS
+                    for s in per_t.values())
     peak = max(sgemm, best_rate)
+    # Each int8 product's peak: the float one, or its own best rate if higher
+    # (int8-wa's integer multiply-adds can beat any float32 rate).
+    best_int8 = {name: max(case.flops_per_step / s for case in cases
+                           for s in case.seconds.get(name, {}).values())
+                 for name in peers.INT8_RUNNERS
+                 if any(name in case.seconds for case in cases)}
+    int8_peak = {name: max(peak, rate) for name, rate in best_int8.items()}
     for case in cases:
         case.bound = {t: roofline.bound_seconds(case.weight_bytes, case.flops_per_step, t,
                                                 case.bandwidth, peak) for t in blocks}
+        case.int8_bound = {
+            name: {t: roofline.bound_seconds(nbytes, case.flops_per_step, t,
+                                             case.int8_bandwidth[name], int8_peak[name])
+                   for t in blocks}
+            for name, nbytes in case.int8_weight_bytes.items()}
     return {
         "benchmark": "host",
         "machine": {
@@ -178,9 +222,14 @@ def run(settings: Settings, log=print) -> dict[str, Any]:
         "settings": {"cells": settings.cells, "hidden": settings.hidden, "blocks": blocks,
                      "steps": settings.steps, "rounds": settings.rounds,
                      "min_seconds": settings.min_seconds,
-                     "gemm": settings.gemm or gemm_variants()[0], "threads": 1},
+                     "gemm": settings.gemm or gemm_variants()[0], "threads": 1,
+                     "int8": settings.int8, "int8_blocks": list(int8_blocks),
+                     "int8_gemm": {scheme: gemm_variants(scheme)[0]
+                                   for scheme in peers.INT8_RUNNERS.values()}},
         "roofline": {"dram_read_bytes_per_s": dram, "sgemm_flop_per_s": sgemm,
-                     "best_measured_flop_per_s": best_rate, "peak_flop_per_s": peak},
+                     "best_measured_flop_per_s": best_rate, "peak_flop_per_s": peak,
+                     "best_measured_int8_flop_per_s": best_int8,
+                     "int8_peak_flop_per_s": int8_peak},
         "cases": [_case_json(case, blocks) for case in cases],
     }
 
@@ -189,19 +238,26 @@ def _case_json(case: Case, blocks: list[int]) -> dict[str, Any]:
     names = [n for n in ORDER if n in case.seconds]
     rows = []
     for t in blocks:
-        seconds = {n: case.seconds[n][t] for n in names}
+        seconds = {n: case.seconds[n][t] for n in names if t in case.seconds[n]}
         rows.append({
             "block": t,
             "seconds_per_step": seconds,
             "bound_seconds_per_step": case.bound[t],
-            "ratio_to_bound": {n: s / case.bound[t] for n, s in seconds.items()},
+            "int8_bound_seconds_per_step": {n: per_t[t] for n, per_t in case.int8_bound.items()
+                                            if n in seconds},
+            # each against its own weight bytes' bound (int8 runners: theirs)
+            "ratio_to_bound": {n: s / case.bound_of(n, t) for n, s in seconds.items()},
             # ratio[a][b] = time of a / time of b (> 1: a is slower)
-            "ratio": {a: {b: seconds[a] / seconds[b] for b in names if b != a} for a in names},
+            "ratio": {a: {b: seconds[a] / seconds[b] for b in seconds if b != a}
+                      for a in seconds},
         })
     return {"cell": case.cell, "hidden": case.hidden, "input": case.hidden,
             "weight_bytes": case.weight_bytes, "flops_per_step": case.flops_per_step,
             "bandwidth_bytes_per_s": case.bandwidth, "implementations": case.notes,
-            "depends_on_block": {n: n in ("mtsrnn", "numpy") for n in names},
+            "int8_weight_bytes": case.int8_weight_bytes,
+            "int8_bandwidth_bytes_per_s": case.int8_bandwidth,
+            "depends_on_block": {n: n in ("mtsrnn", "numpy", *peers.INT8_RUNNERS)
+                                 for n in names},
             "missing": case.missing, "rows": rows}
 
 
@@ -218,33 +274,51 @@ def format_report(data: dict[str, Any]) -> str:
         f"{roof['peak_flop_per_s'] / 1e9:.1f} GFLOP/s (OpenBLAS sgemm "
         f"{roof['sgemm_flop_per_s'] / 1e9:.1f}, best measured here "
         f"{roof['best_measured_flop_per_s'] / 1e9:.1f})",
-        f"mtsrnn kernel: {data['settings']['gemm']}; {data['settings']['steps']} steps per "
+        f"mtsrnn kernel: {data['settings']['gemm']}"
+        + ("".join(f", {scheme} {name}" for scheme, name in
+                   data["settings"].get("int8_gemm", {}).items())
+           if data["settings"].get("int8") else "")
+        + f"; {data['settings']['steps']} steps per "
         f"call, median of {data['settings']['rounds']} interleaved rounds",
     ]
     for case in data["cases"]:
-        names = list(case["rows"][0]["seconds_per_step"])
+        # every runner of the case, in ORDER (int8 runners run at some T only)
+        names = [n for n in ORDER if any(n in row["seconds_per_step"] for row in case["rows"])]
         lines += [
             "",
             f"{case['cell'].upper()} input = hidden = {case['hidden']}: "
             f"{case['weight_bytes'] / 2**20:.2f} MiB of weights, "
             f"{case['flops_per_step'] / 1e6:.1f} MFLOP per step; read bandwidth at this size "
             f"{case['bandwidth_bytes_per_s'] / 1e9:.1f} GB/s",
-            "  us per step (x the bound)",
+            "  us per step (x the bound"
+            + ("; int8: x the bound of their own weight bytes, "
+               + ", ".join(f"{n} {b / 2**20:.2f} MiB" for n, b in
+                           case.get("int8_weight_bytes", {}).items()) + ")"
+               if case.get("int8_weight_bytes") else ")"),
             "  " + f"{'T':>3} {'bound':>9}" + "".join(f" {n:>17}" for n in names),
         ]
         for row in case["rows"]:
             cells = "".join(
                 f" {row['seconds_per_step'][n] * 1e6:>9.1f} ({row['ratio_to_bound'][n]:>4.2f}x)"
-                for n in names)
+                if n in row["seconds_per_step"] else f" {'-':>17}" for n in names)
             lines.append(f"  {row['block']:>3} {row['bound_seconds_per_step'] * 1e6:>9.1f}"
                          + cells)
-        others = [n for n in names if n != "mtsrnn"]
+        others = [n for n in names if n != "mtsrnn" and n not in peers.INT8_RUNNERS]
         if "mtsrnn" in names and others:
             lines.append("  mtsrnn's speed-up over each peer (peer time / mtsrnn time)")
             lines.append("  " + f"{'T':>3}" + "".join(f" {n:>13}" for n in others))
             for row in case["rows"]:
                 lines.append("  " + f"{row['block']:>3}" + "".join(
                     f" {row['ratio'][n]['mtsrnn']:>12.2f}x" for n in others))
+        int8 = [n for n in names if n in peers.INT8_RUNNERS]
+        if "mtsrnn" in names and int8:
+            lines.append("  int8 weights against float32 mtsrnn (float time / int8 time)")
+            lines.append("  " + f"{'T':>3}" + "".join(f" {n:>13}" for n in int8))
+            for row in case["rows"]:
+                if any(n in row["ratio"]["mtsrnn"] for n in int8):
+                    lines.append("  " + f"{row['block']:>3}" + "".join(
+                        f" {row['ratio']['mtsrnn'][n]:>12.2f}x" if n in row["ratio"]["mtsrnn"]
+                        else f" {'-':>13}" for n in int8))
         for name, why in case["missing"].items():
             lines.append(f"  {name}: {why}")
     lines += ["", *target_report(data)]

@@ -2,6 +2,9 @@
 processes the same L-step input stream with the same weights:
 
 - ``mtsrnn``: the kernels' default (fastest built) blocked product at block T;
+- ``mtsrnn-int8w`` / ``mtsrnn-int8wa``: the same layer quantised by
+  `mtsrnn.quantize` (docs/quantization.md), each scheme's default product,
+  at block T: what int8 weights buy on this machine;
 - ``numpy``: NumPy/OpenBLAS blocked at the same T: per block one float32
   product ``U = X_block @ W.T``, then the elementwise scan over the block's T
   rows, vectorised over the hidden units (`NumpyBlocked`);
@@ -24,9 +27,12 @@ import numpy as np
 
 from .. import _core
 from ..model import Model, gemm_variants, random_qrnn, random_sru, sru_weight_to_kernel
+from ..quantize import quantize
 
 CELLS = ("sru", "qrnn")
 CMSIS_MAX_DIM = 65535  # arm_matrix_instance_f32 sizes are uint16_t
+# The int8 runners: name -> weight scheme (mtsrnn.quantize).
+INT8_RUNNERS = {"mtsrnn-int8w": "int8-w", "mtsrnn-int8wa": "int8-wa"}
 
 
 def make_model(cell: str, hidden: int, seed: int = 0) -> Model:
@@ -181,18 +187,37 @@ class Runner:
     per_block: bool                 # whether the time depends on T
     run: Callable[[int], object]    # run(block) processes the whole input
     note: str = ""
+    weight_bytes: int | None = None  # streamed per block if not the float model's (int8)
+    blocks: tuple[int, ...] | None = None  # the T it runs at, if not all (int8)
+
+
+def int8_runners(model: Model, x: np.ndarray,
+                 blocks: tuple[int, ...] | None = None) -> list[Runner]:
+    """The model quantised by each scheme of INT8_RUNNERS, run with that
+    scheme's default product on the same input (at `blocks` only, if given)."""
+    found = []
+    for name, scheme in INT8_RUNNERS.items():
+        quantised = quantize(model, scheme)
+        found.append(Runner(name, True,
+                            lambda block, q=quantised: q.forward(x, block=block),
+                            f"{scheme} weights, gemm variant '{gemm_variants(scheme)[0]}'",
+                            weight_bytes=quantised.weight_bytes, blocks=blocks))
+    return found
 
 
 def runners(model: Model, x: np.ndarray, *, with_torch: bool = True,
-            gemm: str | None = None) -> tuple[list[Runner], dict[str, str]]:
-    """The runners available for this model and input, and, for each peer
-    left out, why."""
+            gemm: str | None = None, int8: bool = True,
+            int8_blocks: tuple[int, ...] | None = None) -> tuple[list[Runner], dict[str, str]]:
+    """The runners available for this model and input (with `int8`, also its
+    int8-w and int8-wa versions, at `int8_blocks` if given), and, for each
+    peer left out, why."""
     c0 = np.zeros(model.output_size, np.float32)
     numpy_peer = NumpyBlocked(model)
     kernel = gemm or gemm_variants()[0]
     found = [
         Runner("mtsrnn", True, lambda block: model.forward(x, block=block, gemm=gemm),
                f"gemm variant '{kernel}'"),
+        *(int8_runners(model, x, int8_blocks) if int8 else []),
         Runner("numpy", True, lambda block: numpy_peer.forward(x, c0, block),
                "float32 X_block @ W.T, then a NumPy scan"),
     ]

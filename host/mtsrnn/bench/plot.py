@@ -8,6 +8,8 @@ from typing import Any
 
 STYLES = {
     "mtsrnn": {"marker": "o", "linewidth": 2.0},
+    "mtsrnn-int8w": {"marker": "v"},
+    "mtsrnn-int8wa": {"marker": "^"},
     "numpy": {"marker": "s"},
     "cmsis-matvec": {"linestyle": "--"},
     "sru-step": {"linestyle": "-."},
@@ -38,8 +40,11 @@ def plot_host(data: dict[str, Any], path: str) -> None:
     for case in cases:
         ax = axes[cells.index(case["cell"])][hiddens.index(case["hidden"])]
         blocks = [row["block"] for row in case["rows"]]
-        for name in case["rows"][0]["seconds_per_step"]:
-            ax.plot(blocks, [row["seconds_per_step"][name] * 1e6 for row in case["rows"]],
+        names = dict.fromkeys(n for row in case["rows"] for n in row["seconds_per_step"])
+        for name in names:  # int8 runners run at some T only
+            measured = [row for row in case["rows"] if name in row["seconds_per_step"]]
+            ax.plot([row["block"] for row in measured],
+                    [row["seconds_per_step"][name] * 1e6 for row in measured],
                     label=name, **STYLES.get(name, {}))
         ax.plot(blocks, [row["bound_seconds_per_step"] * 1e6 for row in case["rows"]],
                 color="black", linewidth=1.0, label="roofline bound")

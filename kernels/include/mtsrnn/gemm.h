@@ -232,8 +232,46 @@ void mts_gemm_i8f32_m4f(size_t rows, size_t depth, size_t steps,
                         float *y, size_t y_stride);
 #endif
 
+/* x86-64 (gemm_i8_x86.c), register tiles as in the float "avx2" (4 rows x 3
+ * steps) and "avx512" (6 x 4) products, 8 x 1 for T = 1. int8-wa: "avx2" and
+ * "avx512" (AVX-512BW) sign-extend to int16 and add product pairs into int32
+ * lanes (VPMOVSXBW + VPMADDWD, exact); "avx512-vnni" sums 4 products per
+ * int32 lane by VPDPBUSD on (w ^ 0x80) x Xq and subtracts 128 * sum Xq.
+ * int8-w: weights widened to float32 (VPMOVSXBD + VCVTDQ2PS), 8 (16) FMA
+ * lanes per output added in a fixed tree. */
+#if defined(__AVX2__)
+void mts_gemm_i8i8_avx2(size_t rows, size_t depth, size_t steps,
+                        const int8_t *w, size_t w_stride, const float *w_scale,
+                        const int8_t *xq, size_t xq_stride, const float *x_scale,
+                        float *y, size_t y_stride);
+#if defined(__FMA__)
+void mts_gemm_i8f32_avx2(size_t rows, size_t depth, size_t steps,
+                         const int8_t *w, size_t w_stride, const float *w_scale,
+                         const float *x, size_t x_stride,
+                         float *y, size_t y_stride);
+#endif
+#endif
+#if defined(__AVX2__) && defined(__FMA__) && defined(__AVX512F__) && \
+    defined(__AVX512BW__) && defined(__AVX512VL__)
+#define MTS_GEMM_HAVE_AVX512_I8 1
+void mts_gemm_i8i8_avx512(size_t rows, size_t depth, size_t steps,
+                          const int8_t *w, size_t w_stride, const float *w_scale,
+                          const int8_t *xq, size_t xq_stride, const float *x_scale,
+                          float *y, size_t y_stride);
+void mts_gemm_i8f32_avx512(size_t rows, size_t depth, size_t steps,
+                           const int8_t *w, size_t w_stride, const float *w_scale,
+                           const float *x, size_t x_stride,
+                           float *y, size_t y_stride);
+#if defined(__AVX512VNNI__)
+void mts_gemm_i8i8_avx512_vnni(size_t rows, size_t depth, size_t steps,
+                               const int8_t *w, size_t w_stride, const float *w_scale,
+                               const int8_t *xq, size_t xq_stride, const float *x_scale,
+                               float *y, size_t y_stride);
+#endif
+#endif
+
 /* Every int8 variant built for this target, the default first (SIMD variants
- * for M4 DSP, Helium and NEON slot in here). */
+ * for M4 DSP, Helium, NEON and x86 slot in here). */
 extern const mts_gemm_i8f32_variant mts_gemm_i8f32_variants[];
 extern const size_t mts_gemm_i8f32_variant_count;
 extern const mts_gemm_i8i8_variant mts_gemm_i8i8_variants[];

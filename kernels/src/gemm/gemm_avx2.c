@@ -31,24 +31,6 @@
 #define MTS_AVX2_GROUP_ROWS 4
 #define MTS_AVX2_TILE_STEPS 3
 
-/* Sum each of a, b, c, d over its 8 lanes (in the fixed tree above) into
- * the four floats of the result, in that order. */
-static MTS_ALWAYS_INLINE __m128 reduce4(__m256 a, __m256 b, __m256 c, __m256 d)
-{
-    /* Per 128-bit half: {a0+a1, a2+a3, b0+b1, b2+b3}, then
-     * {(a0+a1)+(a2+a3), (b..), (c..), (d..)}; the halves hold lanes 0-3 and
-     * 4-7, added last. */
-    const __m256 quads = _mm256_hadd_ps(_mm256_hadd_ps(a, b), _mm256_hadd_ps(c, d));
-    return _mm_add_ps(_mm256_castps256_ps128(quads), _mm256_extractf128_ps(quads, 1));
-}
-
-/* Lanes [0, count) set, for masked loads and stores. */
-static MTS_ALWAYS_INLINE __m256i lane_mask(size_t count)
-{
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)count),
-                              _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-
 /* One tile of `rows` x `steps` outputs (constants at every call, rows <= 8,
  * steps <= 3), summed over the whole depth with the accumulators in
  * registers; with `prefetch_next` (a constant too) it also asks for the next
@@ -87,7 +69,7 @@ static MTS_ALWAYS_INLINE void gemm_tile(size_t rows, size_t steps, size_t depth,
         }
     }
     if (i < depth) {
-        const __m256i tail = lane_mask(depth - i);
+        const __m256i tail = mts_x86_lane_mask(depth - i);
         __m256 xv[3];
         MTS_UNROLL
         for (size_t t = 0; t < steps; t++)
@@ -108,14 +90,14 @@ static MTS_ALWAYS_INLINE void gemm_tile(size_t rows, size_t steps, size_t depth,
         MTS_UNROLL
         for (size_t r = 0; r < rows; r += 4) {
             const size_t here = rows - r < 4 ? rows - r : 4;
-            const __m128 sums = reduce4(acc[r][t], here > 1 ? acc[r + 1][t] : zero,
+            const __m128 sums = mts_x86_reduce4_ps(acc[r][t], here > 1 ? acc[r + 1][t] : zero,
                                         here > 2 ? acc[r + 2][t] : zero,
                                         here > 3 ? acc[r + 3][t] : zero);
             if (here == 4)
                 _mm_storeu_ps(y + t * y_stride + r, sums);
             else
                 _mm_maskstore_ps(y + t * y_stride + r,
-                                 _mm256_castsi256_si128(lane_mask(here)), sums);
+                                 _mm256_castsi256_si128(mts_x86_lane_mask(here)), sums);
         }
     }
 }

@@ -34,4 +34,27 @@
 #define MTS_X86_PREFETCH_FLOATS ((size_t)8 << 20)
 #endif
 
+#if defined(__AVX2__)
+#include <immintrin.h>
+
+/* Sum each of a, b, c, d over its 8 lanes in one fixed tree,
+ * ((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7)), into the four floats of
+ * the result, in that order (gemm_avx2.c, gemm_i8_x86.c). */
+static MTS_ALWAYS_INLINE __m128 mts_x86_reduce4_ps(__m256 a, __m256 b, __m256 c, __m256 d)
+{
+    /* Per 128-bit half: {a0+a1, a2+a3, b0+b1, b2+b3}, then
+     * {(a0+a1)+(a2+a3), (b..), (c..), (d..)}; the halves hold lanes 0-3 and
+     * 4-7, added last. */
+    const __m256 quads = _mm256_hadd_ps(_mm256_hadd_ps(a, b), _mm256_hadd_ps(c, d));
+    return _mm_add_ps(_mm256_castps256_ps128(quads), _mm256_extractf128_ps(quads, 1));
+}
+
+/* Lanes [0, count) set, for masked loads and stores (count <= 8). */
+static MTS_ALWAYS_INLINE __m256i mts_x86_lane_mask(size_t count)
+{
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)count),
+                              _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+#endif /* __AVX2__ */
+
 #endif /* MTSRNN_GEMM_X86_H */
