@@ -485,47 +485,44 @@ static word word_of(const char *text)
 
 /* The products a model of `schemes` offers, in the order of the table of
  * its first scheme: the names of that table present in every other table
- * it uses. Returns how many; the index-th of them (when index < count) goes
- * to *out. */
-static uint32_t offered_product(const mts_device *device, uint32_t schemes, uint32_t index,
-                                product *out)
+ * it uses. Walks them: *position (0 to start) is where to go on in that
+ * table; returns 1 with the next product in *out, or 0 after the last. */
+static int next_product(const mts_device *device, uint32_t schemes, size_t *position,
+                        product *out)
 {
     unsigned first = 0;
     while (first < NUM_SCHEMES && !(schemes & SCHEME_BIT(first)))
         first++;
     if (first == NUM_SCHEMES)
         return 0;
-    uint32_t count = 0;
-    for (size_t k = 0; k < table_count(device, first); k++) {
-        product p;
-        if (!find_product(device, schemes, word_of(table_name(device, first, k)), &p))
-            continue;
-        if (count == index)
-            *out = p;
-        count++;
+    while (*position < table_count(device, first)) {
+        const char *name = table_name(device, first, (*position)++);
+        if (find_product(device, schemes, word_of(name), out))
+            return 1;
     }
-    return count;
+    return 0;
 }
 
 /* The product a model runs: the chosen one when it offers it, else its
- * default. *index gets its position among the model's products. */
+ * default (the first it offers). *index gets its position among the
+ * model's products. */
 static product model_product(const mts_device *device, const mts_model *model, uint32_t *index)
 {
     const uint32_t schemes = model_schemes(model);
-    product p = {NULL, NULL, NULL, NULL};
-    const uint32_t count = offered_product(device, schemes, 0, &p);
+    product first = {NULL, NULL, NULL, NULL}, p;
+    size_t position = 0;
     *index = 0;
-    if (device->kernel_choice == NULL)
-        return p;
-    for (uint32_t i = 0; i < count; i++) {
-        product candidate;
-        (void)offered_product(device, schemes, i, &candidate);
-        if (strcmp(candidate.name, device->kernel_choice) == 0) {
+    for (uint32_t i = 0; next_product(device, schemes, &position, &p); i++) {
+        if (i == 0u)
+            first = p;
+        if (device->kernel_choice == NULL)
+            break;
+        if (strcmp(p.name, device->kernel_choice) == 0) {
             *index = i;
-            return candidate;
+            return p;
         }
     }
-    return p;
+    return first;
 }
 
 /* Start the counters, run `model` with the blocked products `kernel` over
@@ -698,9 +695,8 @@ static void command_kernel(mts_device *device, const word *words, size_t count)
         device->kernel_choice = chosen.name;
     } else {
         product p;
-        const uint32_t offered = offered_product(device, schemes, 0, &p);
-        for (uint32_t k = 0; k < offered; k++) {
-            (void)offered_product(device, schemes, k, &p);
+        size_t position = 0;
+        for (uint32_t k = 0; next_product(device, schemes, &position, &p); k++) {
             out_begin(device, "m-kernel");
             out_kernel(device, k, p.name);
             out_send(device);
@@ -1041,11 +1037,13 @@ static void command_selftest(mts_device *device, size_t count)
         int not_a_number = 0;
         const uint32_t schemes = model_schemes(entry->model);
         product kernel;
-        const uint32_t offered = offered_product(device, schemes, 0, &kernel);
-        const char *worst = kernel.name;
+        size_t position = 0;
+        const char *worst = NULL;
         mts_status status = MTS_OK;
-        for (uint32_t k = 0; k < offered && status == MTS_OK; k++) {
-            (void)offered_product(device, schemes, k, &kernel);
+        uint32_t offered = 0;
+        while (status == MTS_OK && next_product(device, schemes, &position, &kernel)) {
+            if (offered++ == 0u)
+                worst = kernel.name;
             float kernel_error = 0.0f;
             int kernel_nan = 0;
             status = golden_error(device, entry, &kernel, &kernel_error, &kernel_nan);
@@ -1161,7 +1159,8 @@ static mts_status check_model(const mts_device *device, const mts_device_config 
         return status;
     if (workspace > config->workspace_bytes)
         return MTS_ERR_WORKSPACE_TOO_SMALL;
-    if (offered_product(device, model_schemes(model), 0, &(product){NULL, NULL, NULL, NULL}) == 0u)
+    product any;
+    if (!next_product(device, model_schemes(model), &(size_t){0}, &any))
         return MTS_ERR_BAD_CONFIG; /* mixed schemes without a product name in common */
     if (state > config->state_floats ||
         (uint64_t)input * config->max_steps > (uint64_t)config->input_floats ||
@@ -1225,9 +1224,9 @@ mts_status mts_device_set_kernels(mts_device *device, const mts_gemm_f32_variant
     device->num_kernels = num_kernels;
     if (device->init_status == MTS_OK) {
         for (uint32_t m = 0; m < device->config.num_models; m++) {
-            product p;
-            if (offered_product(device, model_schemes(device->config.models[m].model), 0,
-                                &p) == 0u) {
+            product any;
+            if (!next_product(device, model_schemes(device->config.models[m].model),
+                              &(size_t){0}, &any)) {
                 device->kernels = old_kernels;
                 device->num_kernels = old_count;
                 return MTS_ERR_BAD_CONFIG;

@@ -178,14 +178,14 @@ def run(settings: Settings, log=print) -> dict[str, Any]:
                 case = Case(cell, hidden, model.weight_bytes, peers.flops_per_step(model),
                             roofline.read_bandwidth(max(model.weight_bytes, 1 << 16)),
                             notes={r.name: r.note for r in found}, missing=missing)
+                bandwidth_at: dict[int, float] = {}  # int8-w and int8-wa share a size
                 for r in found:
                     if r.weight_bytes is not None:
                         case.int8_weight_bytes[r.name] = r.weight_bytes
-                        same = [n for n, b in case.int8_weight_bytes.items()
-                                if b == r.weight_bytes and n in case.int8_bandwidth]
-                        case.int8_bandwidth[r.name] = (
-                            case.int8_bandwidth[same[0]] if same else
-                            roofline.read_bandwidth(max(r.weight_bytes, 1 << 16)))
+                        if r.weight_bytes not in bandwidth_at:
+                            bandwidth_at[r.weight_bytes] = roofline.read_bandwidth(
+                                max(r.weight_bytes, 1 << 16))
+                        case.int8_bandwidth[r.name] = bandwidth_at[r.weight_bytes]
                 case.seconds = measure(found, blocks, settings, log=log)
                 cases.append(case)
                 del model, found
