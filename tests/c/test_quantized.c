@@ -369,6 +369,21 @@ static void check_i8f32(const mts_gemm_i8f32_variant *v, const problem *p)
     free(y);
 }
 
+/* Every int8-wa variant built on `p`. */
+static void check_every_i8i8(const problem *p, const char *what)
+{
+    for (size_t v = 0; v < mts_gemm_i8i8_variant_count; v++)
+        check_i8i8(&mts_gemm_i8i8_variants[v], p, what);
+}
+
+/* Every variant built, of both schemes, on `p`. */
+static void check_every_variant(const problem *p, const char *what)
+{
+    check_every_i8i8(p, what);
+    for (size_t v = 0; v < mts_gemm_i8f32_variant_count; v++)
+        check_i8f32(&mts_gemm_i8f32_variants[v], p);
+}
+
 static void test_products(void)
 {
     static const size_t shapes[][3] = {
@@ -380,11 +395,7 @@ static void test_products(void)
         for (int unit = 0; unit <= 1; unit++) {
             problem p;
             make_problem(&p, shapes[s][0], shapes[s][1], shapes[s][2], unit);
-            for (size_t v = 0; v < mts_gemm_i8i8_variant_count; v++)
-                check_i8i8(&mts_gemm_i8i8_variants[v], &p,
-                           unit ? "unit scales (accumulators)" : "random scales");
-            for (size_t v = 0; v < mts_gemm_i8f32_variant_count; v++)
-                check_i8f32(&mts_gemm_i8f32_variants[v], &p);
+            check_every_variant(&p, unit ? "unit scales (accumulators)" : "random scales");
             free_problem(&p);
         }
     }
@@ -395,12 +406,27 @@ static void test_products(void)
         p.w[i] = (int8_t)((i & 1) ? -127 : 127);
     for (size_t i = 0; i < p.steps * p.x_stride; i++)
         p.xq[i] = (int8_t)((i & 1) ? -127 : 127);
-    for (size_t v = 0; v < mts_gemm_i8i8_variant_count; v++)
-        check_i8i8(&mts_gemm_i8i8_variants[v], &p, "extremes");
+    check_every_i8i8(&p, "extremes");
     free_problem(&p);
     CHECK((double)MTS_I8_MAX_DEPTH * 127.0 * 127.0 <= 2147483647.0 &&
               (double)(MTS_I8_MAX_DEPTH + 1) * 127.0 * 127.0 > 2147483647.0,
           "MTS_I8_MAX_DEPTH is the largest depth whose sums fit in int32");
+}
+
+/* Every depth in [first, last] at each (rows, steps) shape, int8 rows at
+ * odd addresses, through every variant. */
+static void check_tail_sweep(size_t first, size_t last, const size_t (*shapes)[2],
+                             size_t num_shapes, const char *what)
+{
+    for (size_t depth = first; depth <= last; depth++) {
+        for (size_t s = 0; s < num_shapes; s++) {
+            problem p;
+            make_problem(&p, shapes[s][0], depth, shapes[s][1], (int)(depth % 2));
+            move_to_odd_addresses(&p);
+            check_every_variant(&p, what);
+            free_problem(&p);
+        }
+    }
 }
 
 /* The tails of every tile shape: each depth % 16 (SIMD chunks of 16, 8 and 4
@@ -416,31 +442,10 @@ static void test_product_tails(void)
 {
     static const size_t shapes[][2] = {{1, 1}, {2, 3}, {3, 2}, {4, 1}, {5, 7}, {7, 13},
                                        {3, 6}, {2, 10}};
-    for (size_t depth = 1; depth <= 48; depth++) {
-        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
-            problem p;
-            make_problem(&p, shapes[s][0], depth, shapes[s][1], (int)(depth % 2));
-            move_to_odd_addresses(&p);
-            for (size_t v = 0; v < mts_gemm_i8i8_variant_count; v++)
-                check_i8i8(&mts_gemm_i8i8_variants[v], &p, "tails, odd addresses");
-            for (size_t v = 0; v < mts_gemm_i8f32_variant_count; v++)
-                check_i8f32(&mts_gemm_i8f32_variants[v], &p);
-            free_problem(&p);
-        }
-    }
+    check_tail_sweep(1, 48, shapes, sizeof shapes / sizeof shapes[0], "tails, odd addresses");
     static const size_t wide_shapes[][2] = {{1, 1}, {6, 4}, {7, 5}, {9, 1}, {13, 9}};
-    for (size_t depth = 49; depth <= 129; depth++) {
-        for (size_t s = 0; s < sizeof wide_shapes / sizeof wide_shapes[0]; s++) {
-            problem p;
-            make_problem(&p, wide_shapes[s][0], depth, wide_shapes[s][1], (int)(depth % 2));
-            move_to_odd_addresses(&p);
-            for (size_t v = 0; v < mts_gemm_i8i8_variant_count; v++)
-                check_i8i8(&mts_gemm_i8i8_variants[v], &p, "64-byte tails, odd addresses");
-            for (size_t v = 0; v < mts_gemm_i8f32_variant_count; v++)
-                check_i8f32(&mts_gemm_i8f32_variants[v], &p);
-            free_problem(&p);
-        }
-    }
+    check_tail_sweep(49, 129, wide_shapes, sizeof wide_shapes / sizeof wide_shapes[0],
+                     "64-byte tails, odd addresses");
     /* Subnormal scale products (w_scale * x_scale = 2^-140 .. 2^-139):
      * the reference's scalar IEEE arithmetic keeps them, a flush-to-zero
      * path (MVE float, armv7 NEON) would not. */
@@ -451,8 +456,7 @@ static void test_product_tails(void)
             p.w_scale[r] = ldexpf(1.0f + (float)r / 16.0f, -70);
         for (size_t t = 0; t < p.steps; t++)
             p.x_scale[t] = ldexpf(1.0f + (float)t / 16.0f, -70);
-        for (size_t v = 0; v < mts_gemm_i8i8_variant_count; v++)
-            check_i8i8(&mts_gemm_i8i8_variants[v], &p, "subnormal scale products");
+        check_every_i8i8(&p, "subnormal scale products");
         free_problem(&p);
     }
     for (int sign = -1; sign <= 1; sign += 2) {
@@ -461,8 +465,7 @@ static void test_product_tails(void)
         move_to_odd_addresses(&p);
         memset(p.w, 127, p.rows * p.w_stride);
         memset(p.xq, sign * 127, p.steps * p.x_stride);
-        for (size_t v = 0; v < mts_gemm_i8i8_variant_count; v++)
-            check_i8i8(&mts_gemm_i8i8_variants[v], &p, "extremes of one sign");
+        check_every_i8i8(&p, "extremes of one sign");
         free_problem(&p);
 #if SIZE_MAX > UINT32_MAX
         /* ~1.6 MB, more than the Cortex-M test boards' RAM; the wrap it
@@ -471,8 +474,7 @@ static void test_product_tails(void)
         move_to_odd_addresses(&p);
         memset(p.w, 127, p.rows * p.w_stride);
         memset(p.xq, sign * 127, p.steps * p.x_stride);
-        for (size_t v = 0; v < mts_gemm_i8i8_variant_count; v++)
-            check_i8i8(&mts_gemm_i8i8_variants[v], &p, "extremes of one sign, deepest");
+        check_every_i8i8(&p, "extremes of one sign, deepest");
         free_problem(&p);
 #endif
     }
@@ -496,8 +498,7 @@ static void test_int8_wa_pipeline(void)
                !same_bits(want_scale, p.x_scale[t]);
     }
     CHECK(bad == 0, "pipeline: %d rows quantised differently", bad);
-    for (size_t v = 0; v < mts_gemm_i8i8_variant_count; v++)
-        check_i8i8(&mts_gemm_i8i8_variants[v], &p, "quantised inputs");
+    check_every_i8i8(&p, "quantised inputs");
     free_problem(&p);
 }
 
