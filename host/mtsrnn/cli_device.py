@@ -236,7 +236,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _selftest(args: argparse.Namespace) -> int:
     with _open(args) as session:
-        info = session.device.identify()
+        info = session.device.info  # the `id` answer of the open, if it asked
         results = session.device.selftest()
     weights = {model.index: model.weights for model in info.models}
     print(f"{_where(session)}: self-test against the golden vectors built in by "
