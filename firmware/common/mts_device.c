@@ -1162,10 +1162,11 @@ static mts_status check_model(const mts_device *device, const mts_device_config 
     product any;
     if (!next_product(device, model_schemes(model), &(size_t){0}, &any))
         return MTS_ERR_BAD_CONFIG; /* mixed schemes without a product name in common */
-    if (state > config->state_floats ||
-        (uint64_t)input * config->max_steps > (uint64_t)config->input_floats ||
-        (uint64_t)output * config->max_steps > (uint64_t)config->output_floats)
+    if (state > config->state_floats)
         return MTS_ERR_BAD_STATE_SIZE;
+    if ((uint64_t)input * config->max_steps > (uint64_t)config->input_floats ||
+        (uint64_t)output * config->max_steps > (uint64_t)config->output_floats)
+        return MTS_ERR_BUFFER_TOO_SMALL;
     return MTS_OK;
 }
 

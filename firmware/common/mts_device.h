@@ -34,7 +34,8 @@
  *   output     >= S * max of <NAME>_OUTPUT_SIZE                   floats
  * MTS_DEVICE_IO_FLOATS(S, size) spells the last two. mts_device_init checks
  * all of them against every model and fails with MTS_ERR_WORKSPACE_TOO_SMALL
- * (workspace) or MTS_ERR_BAD_STATE_SIZE (state, input, output) otherwise.
+ * (workspace), MTS_ERR_BAD_STATE_SIZE (state) or MTS_ERR_BUFFER_TOO_SMALL
+ * (input, output) otherwise.
  *
  * Kernels: a model's blocked products are the variants of the table of its
  * weights' scheme (docs/quantization.md): float32 layers the board's list

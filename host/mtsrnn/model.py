@@ -1,6 +1,6 @@
 """Models built from PyTorch-layout weights, run by the C kernels.
 
-The PyTorch layouts (SPEC 2.2 for `sru`, 3.1 for torchqrnn) are converted
+The PyTorch layouts (docs/spec.md 2.2 for `sru`, 3.1 for torchqrnn) are converted
 once, here, into the kernels' layout (output-major weight rows, see
 kernels/include/mtsrnn/sru.h and qrnn.h). The model keeps the original
 state dict too, so it can be saved or compared against a reference.

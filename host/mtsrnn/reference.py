@@ -1,12 +1,12 @@
 """Independent per-step NumPy float64 golden reference for SRU and QRNN.
 
-Written from shared/SPEC.md (sections 2 and 3) and nothing else: it reads the
+Written from docs/spec.md (sections 2 and 3) and nothing else: it reads the
 PyTorch state_dict layouts directly, never a kernel-friendly reordering, and
 imports nothing from mtsrnn, so it can be loaded standalone from its file path
 (``importlib.util.spec_from_file_location``). Every time step and every layer
 is a plain loop that reads like the equations; speed is not a goal.
 
-SRU (SPEC 2, ``sru`` 2.6.0 layout, per layer ``rnn_lst.{i}.``)::
+SRU (docs/spec.md 2, ``sru`` 2.6.0 layout, per layer ``rnn_lst.{i}.``)::
 
     U_t  = x'_t @ weight      x'_t = layer_norm(x_t) (pre-norm) then @ weight_proj
     u0, u1, u2, u3 = U_t[(dir*d + j)*k + 0..3]
@@ -15,7 +15,7 @@ SRU (SPEC 2, ``sru`` 2.6.0 layout, per layer ``rnn_lst.{i}.``)::
     c_t  = (c_{t-1} - u0)*f_t + u0
     h_t  = (g(c_t) - s_t)*r_t + s_t       s_t = 0 | scale_x*x_t[dir*d + j] (k=3) | u3 (k=4)
 
-QRNN (SPEC 3 plus this project's ifo / general-window extension)::
+QRNN (docs/spec.md 3 plus this project's ifo / general-window extension)::
 
     y_t  = W [x_t ; x_{t-1} ; ... ; x_{t-window+1}] + b     row blocks Z, F, (I), (O)
     z = tanh, f = i = o = sigma

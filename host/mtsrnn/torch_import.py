@@ -21,7 +21,7 @@ A torchqrnn-style QRNN, duck-typed:
   [0, 1)), and optionally ``.hidden_size`` and ``.input_size`` (checked
   against the weight shape). A single layer is accepted as a one-layer stack.
 
-The layer computes, as Salesforce torchqrnn does (SPEC 3.1),
+The layer computes, as Salesforce torchqrnn does (docs/spec.md 3.1),
 ``[Z; F; O] = linear([x_t | x_{t-1}])`` (x_{-1} = 0), ``Z = tanh``,
 ``F = sigmoid`` (times ``1 - zoneout`` in eval mode), ``O = sigmoid``,
 ``c_t = F*Z + (1-F)*c_{t-1}``, ``h_t = O*c_t`` (``h_t = c_t`` without output

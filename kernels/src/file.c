@@ -351,7 +351,7 @@ mts_status mts_file_load(const void *data, size_t size, uint32_t flags, void *de
     if ((uintptr_t)data % sizeof(float) != 0 || (uintptr_t)descriptors % sizeof(void *) != 0)
         return MTS_ERR_MISALIGNED;
     if (descriptor_bytes < descriptor_bytes_for(&header))
-        return MTS_ERR_WORKSPACE_TOO_SMALL;
+        return MTS_ERR_DESCRIPTORS_TOO_SMALL;
 
     mts_sru_layer *sru = (mts_sru_layer *)descriptors;
     mts_qrnn_layer *qrnn = (mts_qrnn_layer *)descriptors;

@@ -21,6 +21,8 @@ const char *mts_status_str(mts_status status)
     case MTS_ERR_FILE_LAYER: return "model file layer record invalid";
     case MTS_ERR_FILE_TENSOR: return "model file tensor record invalid or out of bounds";
     case MTS_ERR_FILE_SHAPE: return "model file tensors contradict the layer configuration";
+    case MTS_ERR_DESCRIPTORS_TOO_SMALL: return "descriptor storage too small for the model file";
+    case MTS_ERR_BUFFER_TOO_SMALL: return "input or output buffer too small";
     }
     return "unknown status code";
 }

@@ -12,7 +12,7 @@ QRNN f/fo/ifo pooling, windows 1-3, zoneout) it writes
     NAME.y.f32    the expected outputs from a zero state, float32
 
 with the expected outputs from mtsrnn.reference (float64 NumPy, written from
-the SPEC alone), never from the C kernels. Then quantised models
+docs/spec.md alone), never from the C kernels. Then quantised models
 (docs/quantization.md: int8-w and int8-wa, SRU and QRNN, several option sets)
 saved by mtsrnn.quantize as .mts 1.1 files, with expected outputs from the
 reference's arithmetic of the same scheme (`quantization=`, which quantises

@@ -1,6 +1,6 @@
 """Shared pytest setup: hypothesis profiles and builders of random PyTorch-layout models.
 
-The builders write state_dicts in the third-party layouts of shared/SPEC.md
+The builders write state_dicts in the third-party layouts of docs/spec.md
 (``sru`` 2.6.0 ``rnn_lst.{i}.*``, torchqrnn ``layers.{l}.linear.*``) from NumPy
 random numbers, so the golden tests never go through mtsrnn's own model
 constructors. Test modules import them with ``from conftest import ...``

@@ -1,6 +1,6 @@
 """Outputs must not depend on the block size T nor on how a stream is split.
 
-SPEC 1: blocking only changes how often the weights are streamed, so for one
+docs/spec.md 1: blocking only changes how often the weights are streamed, so for one
 model and one sequence every T gives the T = 1 result, and feeding the
 sequence in pieces (carrying the returned state, each piece with its own T)
 gives the whole-sequence result, to INVARIANCE_REL_TOL relative to

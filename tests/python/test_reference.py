@@ -2,7 +2,7 @@
 
 Everything here except the round-trip tests at the end runs without the C
 extension: the reference is loaded from its file path. The checks are cases
-that can be derived by hand from SPEC.md (one-unit models written out as
+that can be derived by hand from docs/spec.md (one-unit models written out as
 scalar formulas, zero weights, saturated gates), structural identities
 (bidirectional = two unidirectional runs, stacked = chained layers, streamed =
 whole) and a vectorised re-implementation with a different loop structure.
@@ -151,7 +151,7 @@ def test_sru_forget_gate_closed_copies_u0_and_reset_closed_outputs_skip():
 
 def test_sru_one_input_pre_norm_sees_only_the_norm_bias():
     # Layer norm over a single feature maps every x to its bias (x - mean = 0), so the
-    # product sees only ln_bias, while the skip term still sees the raw x (SPEC 2.2).
+    # product sees only ln_bias, while the skip term still sees the raw x (docs/spec.md 2.2).
     weight = [[0.5, 0.1, -0.2]]
     ln_bias = 0.8
     state_dict = sru_cell(weight, [0.0, 0.0], [0.0, 0.0], 1.0,

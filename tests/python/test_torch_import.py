@@ -6,7 +6,7 @@ parameters randomised after construction (sru starts the biases at zero and
 weight_c at zero for v1, which would hide layout bugs).
 
 QRNN: torchqrnn is not installable, so ``QRNN``/``QRNNLayer`` below are an
-independent torch implementation of SPEC 3.1 (an ``nn.Linear`` per layer and
+independent torch implementation of docs/spec.md 3.1 (an ``nn.Linear`` per layer and
 a loop over time, the Salesforce attribute names), checked the same way.
 
 h and the final c must agree to MAX_ABS_ERROR for block sizes 1, 4 and 16,
@@ -385,7 +385,7 @@ def test_import_mtsrnn_does_not_import_torch():
     assert subprocess.run([sys.executable, "-c", code], cwd=REPO).returncode == 0
 
 
-# ---- QRNN (an independent torch implementation of SPEC 3.1) ---------------
+# ---- QRNN (an independent torch implementation of docs/spec.md 3.1) ---------------
 
 class QRNNLayer(nn.Module):
     """One torchqrnn layer: a linear map of [x_t | x_{t-1}], then fo-pooling with

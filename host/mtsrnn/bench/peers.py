@@ -47,7 +47,7 @@ def make_model(cell: str, hidden: int, seed: int = 0) -> Model:
 
 
 def flops_per_step(model: Model) -> int:
-    """Multiply-adds x 2 of the blocked products per time step (SPEC section 4)."""
+    """Multiply-adds x 2 of the blocked products per time step (docs/spec.md section 4)."""
     return 2 * sum(value.size for key, value in model.state_dict().items()
                    if key.split(".")[-1] in ("weight", "weight_proj")
                    and "layer_norm" not in key)

@@ -1,4 +1,4 @@
-/* QRNN layer descriptor (SPEC section 3, torchqrnn layout).
+/* QRNN layer descriptor (docs/spec.md section 3, torchqrnn layout).
  *
  * A causal convolution of width w over time, one blocked product per T
  * steps, then per step and unit:

@@ -1,4 +1,4 @@
-/* SRU layer descriptor (SPEC section 2).
+/* SRU layer descriptor (docs/spec.md section 2).
  *
  * Per time step t and direction, with U = x_t W (one blocked product per T
  * steps) split into u0 (candidate), u1 (forget), u2 (reset), u3 (skip):

@@ -37,7 +37,13 @@ typedef enum mts_status {
     MTS_ERR_FILE_CRC = 14,        /* CRC-32 mismatch: the file is corrupt */
     MTS_ERR_FILE_LAYER = 15,      /* a layer record has reserved bytes set */
     MTS_ERR_FILE_TENSOR = 16,     /* a tensor record is malformed or out of bounds */
-    MTS_ERR_FILE_SHAPE = 17       /* tensors contradict the layer configuration */
+    MTS_ERR_FILE_SHAPE = 17,      /* tensors contradict the layer configuration */
+    /* The caller's descriptor storage (mts_file_load) is smaller than
+     * mts_file_descriptor_size(). */
+    MTS_ERR_DESCRIPTORS_TOO_SMALL = 18,
+    /* A caller's input or output buffer holds fewer values than the model
+     * needs for the steps asked for. */
+    MTS_ERR_BUFFER_TOO_SMALL = 19
 } mts_status;
 
 /* A short English description of a status code; never NULL. */
