@@ -605,8 +605,7 @@ mts_status mts_file_load(const void *data, size_t size, uint32_t flags, void *de
     mts_qrnn_layer *qrnn = (mts_qrnn_layer *)descriptors;
     for (uint32_t l = 0; l < header.num_layers; l++) {
         const uint8_t *record = base + header.layer_table + l * MTS_FILE_LAYER_RECORD_SIZE;
-        if (error != NULL)
-            error->layer = l;
+        detail_locate(error, l, MTS_FILE_NO_INDEX, 0);
         status = header.cell == MTS_CELL_SRU ? read_sru_layer(record, &sru[l], error)
                                              : read_qrnn_layer(record, &qrnn[l], error);
         if (status != MTS_OK)
@@ -647,8 +646,7 @@ mts_status mts_file_load(const void *data, size_t size, uint32_t flags, void *de
             }
             if (!attach)
                 continue;
-            if (error != NULL)
-                error->layer = l;
+            detail_locate(error, l, MTS_FILE_NO_INDEX, 0);
             status = header.cell == MTS_CELL_SRU ? attach_sru(&sru[l], found, error)
                                                  : attach_qrnn(&qrnn[l], found, error);
             if (status != MTS_OK)

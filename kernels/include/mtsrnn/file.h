@@ -66,11 +66,11 @@ const char *mts_file_kind_name(uint32_t cell, uint32_t kind);
 
 /* Where a file is wrong: filled by mts_file_descriptor_size and
  * mts_file_load when they return an error (cleared to "nothing" first; on
- * success it says nothing either). docs/model-format.md lists, check by
- * check, which members each failure sets.
+ * success it says nothing but the cell). docs/model-format.md lists, check
+ * by check, which members each failure sets.
  *
  * field names the thing at fault: a header field ("magic", "version_major",
- * "byte_order", "file_size", "header_size", "flags", "reserved", "cell",
+ * "byte_order" or "host_byte_order", "file_size", "header_size", "flags", "reserved", "cell",
  * "num_layers", "num_tensors", "layer_table_offset", "tensor_table_offset",
  * "crc32"), a tensor record field ("layer", "kind", "dtype", "ndim", "dim0",
  * "dim1", "nbytes", "offset"), "duplicate", "missing", "unneeded", a layer
