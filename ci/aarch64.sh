@@ -14,7 +14,8 @@
 # is no backend), simd_generic, golden (the host's float64 golden data, every
 # variant and T), kernel_library_rules (the target's nm/size) and
 # device_protocol (tests/device against the emulated mtsrnn-device), quantized
-# (every int8 product variant, bit-exact int8-wa). Then the
+# (every int8 product variant, bit-exact int8-wa), file (the model-file
+# loader's detail of a rejection, on 32 and 64 bits). Then the
 # harness drives the qemu-aarch64 board once: selftest (the float demo models
 # and their int8 versions, each through every product of its scheme) and a
 # short bench of the float and the int8-wa demo SRU.
@@ -91,7 +92,7 @@ for name in $builds; do
   fi
   # Every test must have run; only `simd` may skip, and only without a backend.
   for test in model quantized activation simd_generic golden kernel_library_rules \
-              device_protocol; do
+              device_protocol file; do
     grep -Eq "Test +#[0-9]+: $test \.+ +Passed" "$log" || {
       echo "aarch64.sh: $name: test $test did not pass"; exit 1; }
   done

@@ -204,16 +204,21 @@ static int load_model_file(const char *path, loaded_model *out)
     }
     fclose(file);
     size_t descriptor_bytes;
-    mts_status status = mts_file_descriptor_size(data, (size_t)size, &descriptor_bytes);
+    mts_file_error detail;
+    mts_status status = mts_file_descriptor_size(data, (size_t)size, &descriptor_bytes, &detail);
     void *descriptors = status == MTS_OK ? malloc(descriptor_bytes) : NULL;
     if (status == MTS_OK && descriptors == NULL)
         status = MTS_ERR_OVERFLOW;
     if (status == MTS_OK)
-        status = mts_file_load(data, (size_t)size, 0, descriptors, descriptor_bytes, &out->model);
+        status = mts_file_load(data, (size_t)size, 0, descriptors, descriptor_bytes, &out->model,
+                               &detail);
     if (status != MTS_OK) {
+        /* Why the loader rejected the file, and where, on one line. */
+        char text[320];
+        mts_file_error_text(status, &detail, text, sizeof text);
+        fprintf(stderr, "mtsrnn-device: %s: %s\n", path, text);
         free(data);
         free(descriptors);
-        fprintf(stderr, "mtsrnn-device: %s: %s\n", path, mts_status_str(status));
         return 2;
     }
     out->data = data;

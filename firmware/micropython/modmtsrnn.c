@@ -130,6 +130,18 @@ static void check_status(mts_status status, const char *what)
     raise_value_error("%s: %s (mts_status %d)", 3, values);
 }
 
+/* Raise for a file the loader rejects: "not a valid .mts model: " and the
+ * loader's one line of detail (mts_file_error_text). */
+static void check_file_status(mts_status status, const mts_file_error *detail)
+{
+    if (status == MTS_OK)
+        return;
+    char text[200];
+    const size_t length = mts_file_error_text(status, detail, text, sizeof text);
+    const mp_obj_t value = mp_obj_new_str(text, length);
+    raise_value_error("not a valid .mts model: %s", 1, &value);
+}
+
 /* A float32 buffer of x or y: typecode 'f' (array('f') or a memoryview of
  * one), 4-byte aligned. */
 static void get_float_buffer(mp_obj_t obj, mp_buffer_info_t *info, int writable,
@@ -185,8 +197,9 @@ static mp_obj_t model_make_new(const mp_obj_type_t *type, size_t n_args, size_t 
                           "place as float32 (copy it into a bytearray, or align the frozen "
                           "data)", 0, NULL);
     size_t descriptor_bytes = 0;
-    check_status(mts_file_descriptor_size(info.buf, info.len, &descriptor_bytes),
-                 "not a valid .mts model");
+    mts_file_error detail;
+    check_file_status(mts_file_descriptor_size(info.buf, info.len, &descriptor_bytes, &detail),
+                      &detail);
 
     mtsrnn_model_obj_t *self = mp_obj_malloc(mtsrnn_model_obj_t, type);
     self->source = values[ARG_buf].u_obj;
@@ -194,8 +207,9 @@ static mp_obj_t model_make_new(const mp_obj_type_t *type, size_t n_args, size_t 
     self->size = info.len;
     self->descriptors = m_malloc(descriptor_bytes);
     const uint32_t flags = values[ARG_check_crc].u_bool ? 0u : MTS_LOAD_SKIP_CRC;
-    check_status(mts_file_load(info.buf, info.len, flags, self->descriptors, descriptor_bytes,
-                               &self->model), "not a valid .mts model");
+    check_file_status(mts_file_load(info.buf, info.len, flags, self->descriptors,
+                                    descriptor_bytes, &self->model, &detail),
+                      &detail);
     check_status(mts_model_io_sizes(&self->model, &self->input_size, &self->output_size),
                  "model sizes");
     check_status(mts_model_state_size(&self->model, &self->state_floats), "model state size");

@@ -12,6 +12,7 @@ per block, then a cheap elementwise recurrence (Sung & Park, arXiv
 """
 
 from . import reference
+from ._core import VERSION as __version__  # noqa: F401 (CMakeLists.txt's version)
 from .model import (
     Model,
     State,
@@ -24,9 +25,6 @@ from .model import (
 from .mtsfile import ModelFileError, UnsupportedModelError, load
 from .quantize import quantize
 from .torch_import import from_torch
-
-__version__ = "0.1.0"
-
 
 __all__ = [
     "Model",

@@ -1,29 +1,27 @@
 /* mtsrnn._core: the thin binding between the Python package and the kernels.
  *
- * Python (mtsrnn/model.py) validates shapes and dtypes and gives clear
- * messages; this file checks again what the C code relies on (buffer
- * formats and element counts, as reported by the kernels themselves), holds
- * the weight buffers for the lifetime of a model, and turns status codes
- * into exceptions. Arrays travel through the buffer protocol, so NumPy is not
- * needed at build time.
+ * A model reaches the kernels as an .mts image through the C loader
+ * (load_file: mts_file_load validates it, the model uses its weights in
+ * place), so that the host and a device judge a file by one set of checks.
+ * This file checks what the C code relies on (buffer formats and element
+ * counts, as reported by the kernels themselves), holds the buffers for the
+ * lifetime of a model, turns status codes into exceptions and exports the
+ * kernels' constants. Arrays travel through the buffer protocol, so NumPy is
+ * not needed at build time. Beside it: the module's constants
+ * (constants.c), ModelFileError (file_error.c), and the benchmarks'
+ * CMSIS-DSP peer and bandwidth probe (cmsis_peer.c, bandwidth_probe.c).
  */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
+#include "binding.h"
 
 #include <stdint.h>
 #include <string.h>
 
+#include "bandwidth_probe.h"
+#include "cmsis_peer.h"
 #include "mtsrnn/activation.h"
 #include "mtsrnn/file.h"
 #include "mtsrnn/gemm.h"
 #include "mtsrnn/model.h"
-
-#ifdef MTSRNN_HAVE_CMSISDSP
-#include "arm_math.h"
-#endif
-#if defined(__AVX512F__)
-#include <immintrin.h>
-#endif
 
 /* ---- buffers ---------------------------------------------------------- */
 
@@ -70,55 +68,14 @@ static PyObject *status_error(mts_status status, const char *context)
     return NULL;
 }
 
-/* Raised for a model file the C loader rejects; .status is the mts_status. */
-static PyObject *ModelFileError;
-
-/* ---- host-only product variants (benchmark peers) ---------------------- */
-
-#ifdef MTSRNN_HAVE_CMSISDSP
-/* The per-step baseline: CMSIS-DSP's matrix-vector product, one call per
- * time step, Y[t] = W X[t]. Run through the model driver at block size 1 it
- * gives the same scan, the same weights and the same data path as the
- * blocked kernels; only the product differs. CMSIS matrices hold at most
- * 65535 rows or columns (uint16_t), so taller products are cut into slabs
- * (the kernels' weights are dense, w_stride == depth; a padded W is
- * multiplied row by row) and depth must be at most 65535, which
- * mtsrnn.bench.peers checks before it runs a model this way. */
-static void cmsis_matvec_product(size_t rows, size_t depth, size_t steps,
-                                 const float *w, size_t w_stride,
-                                 const float *x, size_t x_stride,
-                                 float *y, size_t y_stride)
-{
-    const size_t slab = w_stride == depth ? 65535u : 1u;
-    for (size_t t = 0; t < steps; t++) {
-        for (size_t r = 0; r < rows; r += slab) {
-            const size_t here = rows - r < slab ? rows - r : slab;
-            arm_matrix_instance_f32 matrix;
-            arm_mat_init_f32(&matrix, (uint16_t)here, (uint16_t)depth,
-                             (float32_t *)(w + r * w_stride));
-            arm_mat_vec_mult_f32(&matrix, x + t * x_stride, y + t * y_stride + r);
-        }
-    }
-}
-#endif
-
-/* Extra products the binding can run a model with, after the kernel table's
- * (index mts_gemm_f32_variant_count + i). Not kernels: the benchmarks' peers. */
-static const mts_gemm_f32_variant host_gemm_variants[] = {
-#ifdef MTSRNN_HAVE_CMSISDSP
-    {"cmsis-matvec", "CMSIS-DSP arm_mat_vec_mult_f32, one call per time step",
-     cmsis_matvec_product},
-#endif
-    {NULL, NULL, NULL},
-};
-#define HOST_GEMM_VARIANT_COUNT (sizeof host_gemm_variants / sizeof host_gemm_variants[0] - 1)
+/* ---- products ---------------------------------------------------------- */
 
 /* The product with the binding's index: kernel variants first, then host peers. */
 static mts_gemm_f32_fn gemm_by_index(size_t index)
 {
     if (index < mts_gemm_f32_variant_count)
         return mts_gemm_f32_variants[index].fn;
-    return host_gemm_variants[index - mts_gemm_f32_variant_count].fn;
+    return mts_host_gemm_variants[index - mts_gemm_f32_variant_count].fn;
 }
 
 /* ---- Model ------------------------------------------------------------ */
@@ -146,7 +103,484 @@ static void CoreModel_dealloc(CoreModel *self)
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-/* Point *array at obj's data (count floats, or None when count is 0). */
+static PyTypeObject CoreModelType;
+
+/* Check the assembled model and cache its sizes. */
+static PyObject *finish_model(CoreModel *self)
+{
+    mts_status status = mts_model_io_sizes(&self->model, &self->input_size, &self->output_size);
+    if (status == MTS_OK)
+        status = mts_model_state_size(&self->model, &self->state_floats);
+    if (status != MTS_OK) {
+        Py_DECREF(self);
+        return status_error(status, "invalid model");
+    }
+    return (PyObject *)self;
+}
+
+static int parse_size(PyObject *obj, size_t *value, const char *what)
+{
+    const size_t parsed = PyLong_AsSize_t(obj);
+    if (parsed == (size_t)-1 && PyErr_Occurred()) {
+        PyErr_Format(PyExc_ValueError, "%s must be a non-negative integer that fits in size_t",
+                     what);
+        return -1;
+    }
+    *value = parsed;
+    return 0;
+}
+
+static PyObject *CoreModel_workspace_size(CoreModel *self, PyObject *args)
+{
+    PyObject *block_obj, *seq_len_obj;
+    size_t block, seq_len, bytes;
+    if (!PyArg_ParseTuple(args, "OO", &block_obj, &seq_len_obj) ||
+        parse_size(block_obj, &block, "block") || parse_size(seq_len_obj, &seq_len, "seq_len"))
+        return NULL;
+    const mts_status status = mts_model_workspace_size(&self->model, block, seq_len, &bytes);
+    if (status != MTS_OK)
+        return status_error(status, "workspace size");
+    return PyLong_FromSize_t(bytes);
+}
+
+/* forward(x, seq_len, state, h, block, gemm_index, i8f32_index, i8i8_index):
+ * runs the kernels with the products of those indices (float32: kernel
+ * variants then host peers; int8-w and int8-wa: their tables) for the layers
+ * of each weight dtype; state is updated in place, h written. The GIL is
+ * released while they run. */
+static PyObject *CoreModel_forward(CoreModel *self, PyObject *args)
+{
+    PyObject *x_obj, *seq_len_obj, *state_obj, *h_obj, *block_obj;
+    Py_ssize_t gemm_index, i8f32_index, i8i8_index;
+    size_t seq_len, block, x_count, h_count, workspace_bytes;
+    if (!PyArg_ParseTuple(args, "OOOOOnnn", &x_obj, &seq_len_obj, &state_obj, &h_obj,
+                          &block_obj, &gemm_index, &i8f32_index, &i8i8_index) ||
+        parse_size(seq_len_obj, &seq_len, "seq_len") || parse_size(block_obj, &block, "block"))
+        return NULL;
+    if (block == 0)
+        return PyErr_Format(PyExc_ValueError, "block must be >= 1, got 0");
+    if (gemm_index < 0 ||
+        (size_t)gemm_index >= mts_gemm_f32_variant_count + mts_host_gemm_variant_count)
+        return PyErr_Format(PyExc_ValueError, "gemm variant index must be in [0, %zu), got %zd",
+                            mts_gemm_f32_variant_count + mts_host_gemm_variant_count, gemm_index);
+    if (i8f32_index < 0 || (size_t)i8f32_index >= mts_gemm_i8f32_variant_count)
+        return PyErr_Format(PyExc_ValueError, "int8-w variant index must be in [0, %zu), got %zd",
+                            mts_gemm_i8f32_variant_count, i8f32_index);
+    if (i8i8_index < 0 || (size_t)i8i8_index >= mts_gemm_i8i8_variant_count)
+        return PyErr_Format(PyExc_ValueError, "int8-wa variant index must be in [0, %zu), got %zd",
+                            mts_gemm_i8i8_variant_count, i8i8_index);
+    if (seq_len > PY_SSIZE_T_MAX / sizeof(float) / self->input_size ||
+        seq_len > PY_SSIZE_T_MAX / sizeof(float) / self->output_size)
+        return PyErr_Format(PyExc_ValueError, "seq_len %zu is too large", seq_len);
+    x_count = seq_len * self->input_size;
+    h_count = seq_len * self->output_size;
+    mts_status status = mts_model_workspace_size(&self->model, block, seq_len, &workspace_bytes);
+    if (status != MTS_OK)
+        return status_error(status, "workspace size");
+
+    Py_buffer x_view, state_view, h_view;
+    if (get_floats(x_obj, &x_view, x_count, 0, "x") != 0)
+        return NULL;
+    if (get_floats(state_obj, &state_view, self->state_floats, 1, "state") != 0) {
+        PyBuffer_Release(&x_view);
+        return NULL;
+    }
+    if (get_floats(h_obj, &h_view, h_count, 1, "h") != 0) {
+        PyBuffer_Release(&x_view);
+        PyBuffer_Release(&state_view);
+        return NULL;
+    }
+    void *workspace = PyMem_RawMalloc(workspace_bytes);
+    if (workspace == NULL) {
+        PyErr_Format(PyExc_MemoryError, "cannot allocate a %zu-byte workspace", workspace_bytes);
+    } else {
+        const mts_run_options options = {
+            .block = block,
+            .gemm = gemm_by_index((size_t)gemm_index),
+            .gemm_i8f32 = mts_gemm_i8f32_variants[i8f32_index].fn,
+            .gemm_i8i8 = mts_gemm_i8i8_variants[i8i8_index].fn,
+        };
+        Py_BEGIN_ALLOW_THREADS
+        status = mts_model_forward(&self->model, &options, state_view.buf, self->state_floats,
+                                   x_view.buf, seq_len, h_view.buf, workspace,
+                                   workspace_bytes);
+        Py_END_ALLOW_THREADS
+        PyMem_RawFree(workspace);
+        if (status != MTS_OK)
+            status_error(status, "forward");
+    }
+    PyBuffer_Release(&x_view);
+    PyBuffer_Release(&state_view);
+    PyBuffer_Release(&h_view);
+    if (PyErr_Occurred())
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *CoreModel_get_size(CoreModel *self, void *which)
+{
+    const size_t *fields[] = {&self->input_size, &self->output_size, &self->state_floats};
+    return PyLong_FromSize_t(*fields[(Py_ssize_t)which]);
+}
+
+static PyMethodDef CoreModel_methods[] = {
+    {"workspace_size", (PyCFunction)CoreModel_workspace_size, METH_VARARGS,
+     "workspace_size(block, seq_len) -> bytes of kernel workspace for one forward call"},
+    {"forward", (PyCFunction)CoreModel_forward, METH_VARARGS,
+     "forward(x, seq_len, state, h, block, gemm_index): run the kernels"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef CoreModel_getset[] = {
+    {"input_size", (getter)CoreModel_get_size, NULL, "input size", (void *)0},
+    {"output_size", (getter)CoreModel_get_size, NULL, "output size", (void *)1},
+    {"state_floats", (getter)CoreModel_get_size, NULL, "floats of carried state", (void *)2},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyTypeObject CoreModelType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "mtsrnn._core.Model",
+    .tp_basicsize = sizeof(CoreModel),
+    .tp_dealloc = (destructor)CoreModel_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "A kernel model descriptor holding its weight buffers.",
+    .tp_methods = CoreModel_methods,
+    .tp_getset = CoreModel_getset,
+};
+
+/* ---- model files: the one road from Python into the kernels ----------- */
+
+/* Raised for a model file the C loader rejects (file_error.c). */
+static PyObject *ModelFileError;
+
+/* load_file(data, skip_crc=False) -> Model: the device loader
+ * (mts_file_load) judges the caller's buffer exactly as a device would (so
+ * a buffer that is not 4-byte aligned is rejected); the model then uses the
+ * weights in place, holding the buffer. Unless the buffer is 64-byte
+ * aligned: the file aligns every tensor to 64 bytes from its start, and the
+ * kernels' vector loads of a weight row straddle cache lines unless the
+ * rows start on a 64-byte boundary (an AVX-512 product over weights at a
+ * 16-byte offset, what malloc and so bytes objects give, ran 1.5x slower:
+ * SRU hidden 2048, T = 16). So such a buffer is copied into a 64-byte
+ * aligned block the model owns and loaded again from there. */
+static PyObject *core_load_file(PyObject *module, PyObject *args)
+{
+    (void)module;
+    PyObject *data_obj;
+    int skip_crc = 0;
+    if (!PyArg_ParseTuple(args, "O|p", &data_obj, &skip_crc))
+        return NULL;
+    CoreModel *self = PyObject_New(CoreModel, &CoreModelType);
+    if (self == NULL)
+        return NULL;
+    self->layers = NULL;
+    self->num_views = 0;
+    self->num_copies = 0;
+    self->views = PyMem_Calloc(1, sizeof(Py_buffer));
+    self->copies = PyMem_Calloc(1, sizeof(void *));
+    if (self->views == NULL || self->copies == NULL) {
+        Py_DECREF(self);
+        return PyErr_NoMemory();
+    }
+    if (PyObject_GetBuffer(data_obj, &self->views[0], PyBUF_C_CONTIGUOUS) != 0) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    self->num_views = 1;
+    const void *data = self->views[0].buf;
+    const size_t size = (size_t)self->views[0].len;
+    const uint32_t flags = skip_crc ? MTS_LOAD_SKIP_CRC : 0u;
+    mts_file_error detail;
+    size_t bytes;
+    mts_status status = mts_file_descriptor_size(data, size, &bytes, &detail);
+    if (status == MTS_OK) {
+        self->layers = PyMem_Malloc(bytes);
+        if (self->layers == NULL) {
+            Py_DECREF(self);
+            return PyErr_NoMemory();
+        }
+        status = mts_file_load(data, size, flags, self->layers, bytes, &self->model, &detail);
+    }
+    if (status == MTS_OK && (uintptr_t)data % MTS_FILE_DATA_ALIGNMENT != 0) {
+        void *raw = PyMem_RawMalloc(size + MTS_FILE_DATA_ALIGNMENT);
+        if (raw == NULL) {
+            Py_DECREF(self);
+            return PyErr_NoMemory();
+        }
+        self->copies[self->num_copies++] = raw;
+        void *aligned = (void *)(((uintptr_t)raw + MTS_FILE_DATA_ALIGNMENT - 1u) &
+                                 ~(uintptr_t)(MTS_FILE_DATA_ALIGNMENT - 1u));
+        memcpy(aligned, data, size);
+        PyBuffer_Release(&self->views[0]);
+        self->num_views = 0;
+        /* The same bytes, verified above: the CRC need not be computed again. */
+        status = mts_file_load(aligned, size, MTS_LOAD_SKIP_CRC, self->layers, bytes,
+                               &self->model, &detail);
+    }
+    if (status != MTS_OK) {
+        mts_py_raise_file_error(ModelFileError, status, &detail);
+        Py_DECREF(self);
+        return NULL;
+    }
+    return finish_model(self);
+}
+
+static PyObject *core_status_str(PyObject *module, PyObject *arg)
+{
+    (void)module;
+    const long code = PyLong_AsLong(arg);
+    if (code == -1 && PyErr_Occurred())
+        return NULL;
+    return PyUnicode_FromString(mts_status_str((mts_status)code));
+}
+
+/* ---- module functions ------------------------------------------------- */
+
+/* ((name, summary), ...) of a variant table. The kernels' tables
+ * (mts_gemm_*_variant) and the host peers' all begin their entries with
+ * these two strings; VARIANT_TUPLE passes where they are and the entry size. */
+static PyObject *variant_tuple(const char *const *name, const char *const *summary,
+                               size_t entry_size, size_t count)
+{
+    PyObject *variants = PyTuple_New((Py_ssize_t)count);
+    if (variants == NULL)
+        return NULL;
+    for (size_t i = 0; i < count; i++) {
+        const char *const *name_i =
+            (const char *const *)(const void *)((const char *)name + i * entry_size);
+        const char *const *summary_i =
+            (const char *const *)(const void *)((const char *)summary + i * entry_size);
+        PyObject *entry = Py_BuildValue("(ss)", *name_i, *summary_i);
+        if (entry == NULL) {
+            Py_DECREF(variants);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(variants, (Py_ssize_t)i, entry);
+    }
+    return variants;
+}
+#define VARIANT_TUPLE(table, count) \
+    variant_tuple(&(table)[0].name, &(table)[0].summary, sizeof (table)[0], (count))
+
+static PyObject *core_gemm_variants(PyObject *module, PyObject *unused)
+{
+    (void)module;
+    (void)unused;
+    return VARIANT_TUPLE(mts_gemm_f32_variants, mts_gemm_f32_variant_count);
+}
+
+/* host_gemm_variants() -> ((name, summary), ...): the benchmark peers that
+ * forward() also runs, at indices after the kernel variants. */
+static PyObject *core_host_gemm_variants(PyObject *module, PyObject *unused)
+{
+    (void)module;
+    (void)unused;
+    return VARIANT_TUPLE(mts_host_gemm_variants, mts_host_gemm_variant_count);
+}
+
+/* read_words(buffer, passes) -> checksum: reads every whole 64-byte line of
+ * a buffer `passes` times (the roofline's read-bandwidth probe; the caller
+ * times it). */
+static PyObject *core_read_words(PyObject *module, PyObject *args)
+{
+    (void)module;
+    PyObject *obj;
+    Py_ssize_t passes;
+    Py_buffer view;
+    if (!PyArg_ParseTuple(args, "On", &obj, &passes))
+        return NULL;
+    if (passes < 1)
+        return PyErr_Format(PyExc_ValueError, "passes must be >= 1, got %zd", passes);
+    if (PyObject_GetBuffer(obj, &view, PyBUF_C_CONTIGUOUS) != 0)
+        return NULL;
+    unsigned long long sum = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t pass = 0; pass < passes; pass++)
+        sum += mts_probe_read_lines(view.buf, (size_t)view.len / 64u);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&view);
+    return PyLong_FromUnsignedLongLong(sum);
+}
+
+/* vexpf / vsigmoidf / vtanhf (x, out): the kernels' activations over arrays. */
+static PyObject *apply_activation(PyObject *args, void (*fn)(size_t, const float *, float *))
+{
+    PyObject *x_obj, *out_obj;
+    Py_buffer x_view, out_view;
+    if (!PyArg_ParseTuple(args, "OO", &x_obj, &out_obj))
+        return NULL;
+    if (PyObject_GetBuffer(x_obj, &x_view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) != 0)
+        return NULL;
+    const size_t count = (size_t)x_view.len / sizeof(float);
+    if (!is_float32(&x_view)) {
+        PyBuffer_Release(&x_view);
+        return PyErr_Format(PyExc_TypeError, "x must hold float32 items");
+    }
+    if (get_floats(out_obj, &out_view, count, 1, "out") != 0) {
+        PyBuffer_Release(&x_view);
+        return NULL;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    fn(count, x_view.buf, out_view.buf);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&x_view);
+    PyBuffer_Release(&out_view);
+    Py_RETURN_NONE;
+}
+
+static PyObject *core_vexpf(PyObject *module, PyObject *args)
+{
+    (void)module;
+    return apply_activation(args, mts_vexpf);
+}
+
+static PyObject *core_vsigmoidf(PyObject *module, PyObject *args)
+{
+    (void)module;
+    return apply_activation(args, mts_vsigmoidf);
+}
+
+static PyObject *core_vtanhf(PyObject *module, PyObject *args)
+{
+    (void)module;
+    return apply_activation(args, mts_vtanhf);
+}
+
+/* ---- int8 products, for tests against the NumPy integer reference ----- */
+
+/* A C-contiguous int8 buffer of exactly count items. */
+static int get_int8(PyObject *obj, Py_buffer *view, size_t count, int writable,
+                    const char *what)
+{
+    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(obj, view, flags) != 0) {
+        PyErr_Format(PyExc_ValueError, "%s must be a C-contiguous%s int8 buffer", what,
+                     writable ? " writable" : "");
+        return -1;
+    }
+    if (view->itemsize != 1 || view->format == NULL || strcmp(view->format, "b") != 0 ||
+        (size_t)view->len != count) {
+        PyErr_Format(PyExc_ValueError, "%s must hold %zu int8 items", what, count);
+        PyBuffer_Release(view);
+        return -1;
+    }
+    return 0;
+}
+
+static int check_i8_sizes(Py_ssize_t rows, Py_ssize_t depth, Py_ssize_t steps)
+{
+    if (rows < 1 || steps < 1 || depth < 1 || rows > (Py_ssize_t)MTS_MAX_DIM ||
+        steps > (Py_ssize_t)MTS_MAX_DIM || depth > (Py_ssize_t)MTS_I8_MAX_DEPTH) {
+        PyErr_Format(PyExc_ValueError, "rows and steps must be in [1, %u] and depth in "
+                     "[1, %u]", MTS_MAX_DIM, MTS_I8_MAX_DEPTH);
+        return -1;
+    }
+    return 0;
+}
+
+/* quantize_rows_i8(x, steps, depth, xq, x_scale): mts_quantize_rows_i8 on
+ * x (steps x depth float32) into xq (steps x depth int8) and x_scale. */
+static PyObject *core_quantize_rows_i8(PyObject *module, PyObject *args)
+{
+    (void)module;
+    PyObject *x_obj, *xq_obj, *scale_obj;
+    Py_ssize_t steps, depth;
+    if (!PyArg_ParseTuple(args, "OnnOO", &x_obj, &steps, &depth, &xq_obj, &scale_obj) ||
+        check_i8_sizes(1, depth, steps) != 0)
+        return NULL;
+    const size_t count = (size_t)steps * (size_t)depth;
+    Py_buffer x, xq, scale;
+    if (get_floats(x_obj, &x, count, 0, "x") != 0)
+        return NULL;
+    if (get_int8(xq_obj, &xq, count, 1, "xq") != 0) {
+        PyBuffer_Release(&x);
+        return NULL;
+    }
+    if (get_floats(scale_obj, &scale, (size_t)steps, 1, "x_scale") != 0) {
+        PyBuffer_Release(&x);
+        PyBuffer_Release(&xq);
+        return NULL;
+    }
+    mts_quantize_rows_i8((size_t)steps, (size_t)depth, x.buf, (size_t)depth, xq.buf,
+                         (size_t)depth, scale.buf);
+    PyBuffer_Release(&x);
+    PyBuffer_Release(&xq);
+    PyBuffer_Release(&scale);
+    Py_RETURN_NONE;
+}
+
+/* gemm_i8(scheme, index, rows, depth, steps, wq, w_scale, x, x_scale, y):
+ * variant `index` of mts_gemm_i8f32_variants (scheme 1: x float32, x_scale
+ * None) or mts_gemm_i8i8_variants (scheme 2: x int8, x_scale float32). */
+static PyObject *core_gemm_i8(PyObject *module, PyObject *args)
+{
+    (void)module;
+    int scheme;
+    Py_ssize_t index, rows, depth, steps;
+    PyObject *wq_obj, *ws_obj, *x_obj, *xs_obj, *y_obj;
+    if (!PyArg_ParseTuple(args, "innnnOOOOO", &scheme, &index, &rows, &depth, &steps, &wq_obj,
+                          &ws_obj, &x_obj, &xs_obj, &y_obj) ||
+        check_i8_sizes(rows, depth, steps) != 0)
+        return NULL;
+    const size_t count = scheme == MTS_QUANT_INT8_W ? mts_gemm_i8f32_variant_count
+                                                    : mts_gemm_i8i8_variant_count;
+    if ((scheme != MTS_QUANT_INT8_W && scheme != MTS_QUANT_INT8_WA) || index < 0 ||
+        (size_t)index >= count) {
+        PyErr_Format(PyExc_ValueError, "scheme must be 1 or 2 and index in [0, %zu)", count);
+        return NULL;
+    }
+    Py_buffer views[5];
+    int held = 0;
+    PyObject *result = NULL;
+    const size_t r = (size_t)rows, d = (size_t)depth, s = (size_t)steps;
+    if (get_int8(wq_obj, &views[held], r * d, 0, "wq") != 0)
+        goto done;
+    held++;
+    if (get_floats(ws_obj, &views[held], r, 0, "w_scale") != 0)
+        goto done;
+    held++;
+    if ((scheme == MTS_QUANT_INT8_W ? get_floats(x_obj, &views[held], s * d, 0, "x")
+                                    : get_int8(x_obj, &views[held], s * d, 0, "xq")) != 0)
+        goto done;
+    held++;
+    if (get_floats(y_obj, &views[held], s * r, 1, "y") != 0)
+        goto done;
+    held++;
+    if (scheme == MTS_QUANT_INT8_W) {
+        mts_gemm_i8f32_variants[index].fn(r, d, s, views[0].buf, d, views[1].buf,
+                                          views[2].buf, d, views[3].buf, r);
+    } else {
+        if (get_floats(xs_obj, &views[held], s, 0, "x_scale") != 0)
+            goto done;
+        held++;
+        mts_gemm_i8i8_variants[index].fn(r, d, s, views[0].buf, d, views[1].buf,
+                                         views[2].buf, d, views[4].buf, views[3].buf, r);
+    }
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    while (held > 0)
+        PyBuffer_Release(&views[--held]);
+    return result;
+}
+
+/* gemm_i8_variants() -> (int8-w variants, int8-wa variants), each
+ * ((name, summary), ...), defaults first. */
+static PyObject *core_gemm_i8_variants(PyObject *module, PyObject *unused)
+{
+    (void)module;
+    (void)unused;
+    return Py_BuildValue(
+        "(NN)", VARIANT_TUPLE(mts_gemm_i8f32_variants, mts_gemm_i8f32_variant_count),
+        VARIANT_TUPLE(mts_gemm_i8i8_variants, mts_gemm_i8i8_variant_count));
+}
+
+/* ---- layer tuples (legacy) ---------------------------------------------
+ * sru_model / qrnn_model build a model from Python tuples of arrays. The
+ * Python package moves to load_file (an .mts image, validated by the C
+ * loader); this section goes once nothing calls them. */
+
 /* Whether a layer array is given, checked against the configuration: obj
  * must be None exactly when the layer has no such array (count == 0), or
  * may be None when the array is optional. Returns 1 when present, 0 when
@@ -239,8 +673,6 @@ static int hold_int8(CoreModel *self, PyObject *obj, size_t count, const int8_t 
     return 0;
 }
 
-static PyTypeObject CoreModelType;
-
 static CoreModel *new_model(Py_ssize_t num_layers, size_t layer_bytes, size_t views_per_layer)
 {
     CoreModel *self = PyObject_New(CoreModel, &CoreModelType);
@@ -257,19 +689,6 @@ static CoreModel *new_model(Py_ssize_t num_layers, size_t layer_bytes, size_t vi
         return (CoreModel *)PyErr_NoMemory();
     }
     return self;
-}
-
-/* Check the assembled model and cache its sizes. */
-static PyObject *finish_model(CoreModel *self)
-{
-    mts_status status = mts_model_io_sizes(&self->model, &self->input_size, &self->output_size);
-    if (status == MTS_OK)
-        status = mts_model_state_size(&self->model, &self->state_floats);
-    if (status != MTS_OK) {
-        Py_DECREF(self);
-        return status_error(status, "invalid model");
-    }
-    return (PyObject *)self;
 }
 
 /* Sizes arrive as Py_ssize_t (overflow-checked by PyArg_ParseTuple) and
@@ -456,483 +875,6 @@ fail:
     return NULL;
 }
 
-static int parse_size(PyObject *obj, size_t *value, const char *what)
-{
-    const size_t parsed = PyLong_AsSize_t(obj);
-    if (parsed == (size_t)-1 && PyErr_Occurred()) {
-        PyErr_Format(PyExc_ValueError, "%s must be a non-negative integer that fits in size_t",
-                     what);
-        return -1;
-    }
-    *value = parsed;
-    return 0;
-}
-
-static PyObject *CoreModel_workspace_size(CoreModel *self, PyObject *args)
-{
-    PyObject *block_obj, *seq_len_obj;
-    size_t block, seq_len, bytes;
-    if (!PyArg_ParseTuple(args, "OO", &block_obj, &seq_len_obj) ||
-        parse_size(block_obj, &block, "block") || parse_size(seq_len_obj, &seq_len, "seq_len"))
-        return NULL;
-    const mts_status status = mts_model_workspace_size(&self->model, block, seq_len, &bytes);
-    if (status != MTS_OK)
-        return status_error(status, "workspace size");
-    return PyLong_FromSize_t(bytes);
-}
-
-/* forward(x, seq_len, state, h, block, gemm_index, i8f32_index, i8i8_index):
- * runs the kernels with the products of those indices (float32: kernel
- * variants then host peers; int8-w and int8-wa: their tables) for the layers
- * of each weight dtype; state is updated in place, h written. The GIL is
- * released while they run. */
-static PyObject *CoreModel_forward(CoreModel *self, PyObject *args)
-{
-    PyObject *x_obj, *seq_len_obj, *state_obj, *h_obj, *block_obj;
-    Py_ssize_t gemm_index, i8f32_index, i8i8_index;
-    size_t seq_len, block, x_count, h_count, workspace_bytes;
-    if (!PyArg_ParseTuple(args, "OOOOOnnn", &x_obj, &seq_len_obj, &state_obj, &h_obj,
-                          &block_obj, &gemm_index, &i8f32_index, &i8i8_index) ||
-        parse_size(seq_len_obj, &seq_len, "seq_len") || parse_size(block_obj, &block, "block"))
-        return NULL;
-    if (block == 0)
-        return PyErr_Format(PyExc_ValueError, "block must be >= 1, got 0");
-    if (gemm_index < 0 ||
-        (size_t)gemm_index >= mts_gemm_f32_variant_count + HOST_GEMM_VARIANT_COUNT)
-        return PyErr_Format(PyExc_ValueError, "gemm variant index must be in [0, %zu), got %zd",
-                            mts_gemm_f32_variant_count + HOST_GEMM_VARIANT_COUNT, gemm_index);
-    if (i8f32_index < 0 || (size_t)i8f32_index >= mts_gemm_i8f32_variant_count)
-        return PyErr_Format(PyExc_ValueError, "int8-w variant index must be in [0, %zu), got %zd",
-                            mts_gemm_i8f32_variant_count, i8f32_index);
-    if (i8i8_index < 0 || (size_t)i8i8_index >= mts_gemm_i8i8_variant_count)
-        return PyErr_Format(PyExc_ValueError, "int8-wa variant index must be in [0, %zu), got %zd",
-                            mts_gemm_i8i8_variant_count, i8i8_index);
-    if (seq_len > PY_SSIZE_T_MAX / sizeof(float) / self->input_size ||
-        seq_len > PY_SSIZE_T_MAX / sizeof(float) / self->output_size)
-        return PyErr_Format(PyExc_ValueError, "seq_len %zu is too large", seq_len);
-    x_count = seq_len * self->input_size;
-    h_count = seq_len * self->output_size;
-    mts_status status = mts_model_workspace_size(&self->model, block, seq_len, &workspace_bytes);
-    if (status != MTS_OK)
-        return status_error(status, "workspace size");
-
-    Py_buffer x_view, state_view, h_view;
-    if (get_floats(x_obj, &x_view, x_count, 0, "x") != 0)
-        return NULL;
-    if (get_floats(state_obj, &state_view, self->state_floats, 1, "state") != 0) {
-        PyBuffer_Release(&x_view);
-        return NULL;
-    }
-    if (get_floats(h_obj, &h_view, h_count, 1, "h") != 0) {
-        PyBuffer_Release(&x_view);
-        PyBuffer_Release(&state_view);
-        return NULL;
-    }
-    void *workspace = PyMem_RawMalloc(workspace_bytes);
-    if (workspace == NULL) {
-        PyErr_Format(PyExc_MemoryError, "cannot allocate a %zu-byte workspace", workspace_bytes);
-    } else {
-        const mts_run_options options = {
-            .block = block,
-            .gemm = gemm_by_index((size_t)gemm_index),
-            .gemm_i8f32 = mts_gemm_i8f32_variants[i8f32_index].fn,
-            .gemm_i8i8 = mts_gemm_i8i8_variants[i8i8_index].fn,
-        };
-        Py_BEGIN_ALLOW_THREADS
-        status = mts_model_forward(&self->model, &options, state_view.buf, self->state_floats,
-                                   x_view.buf, seq_len, h_view.buf, workspace,
-                                   workspace_bytes);
-        Py_END_ALLOW_THREADS
-        PyMem_RawFree(workspace);
-        if (status != MTS_OK)
-            status_error(status, "forward");
-    }
-    PyBuffer_Release(&x_view);
-    PyBuffer_Release(&state_view);
-    PyBuffer_Release(&h_view);
-    if (PyErr_Occurred())
-        return NULL;
-    Py_RETURN_NONE;
-}
-
-static PyObject *CoreModel_get_size(CoreModel *self, void *which)
-{
-    const size_t *fields[] = {&self->input_size, &self->output_size, &self->state_floats};
-    return PyLong_FromSize_t(*fields[(Py_ssize_t)which]);
-}
-
-static PyMethodDef CoreModel_methods[] = {
-    {"workspace_size", (PyCFunction)CoreModel_workspace_size, METH_VARARGS,
-     "workspace_size(block, seq_len) -> bytes of kernel workspace for one forward call"},
-    {"forward", (PyCFunction)CoreModel_forward, METH_VARARGS,
-     "forward(x, seq_len, state, h, block, gemm_index): run the kernels"},
-    {NULL, NULL, 0, NULL},
-};
-
-static PyGetSetDef CoreModel_getset[] = {
-    {"input_size", (getter)CoreModel_get_size, NULL, "input size", (void *)0},
-    {"output_size", (getter)CoreModel_get_size, NULL, "output size", (void *)1},
-    {"state_floats", (getter)CoreModel_get_size, NULL, "floats of carried state", (void *)2},
-    {NULL, NULL, NULL, NULL, NULL},
-};
-
-static PyTypeObject CoreModelType = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "mtsrnn._core.Model",
-    .tp_basicsize = sizeof(CoreModel),
-    .tp_dealloc = (destructor)CoreModel_dealloc,
-    .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "A kernel model descriptor holding its weight buffers.",
-    .tp_methods = CoreModel_methods,
-    .tp_getset = CoreModel_getset,
-};
-
-/* load_file(data, skip_crc=False) -> Model: the device loader (mts_file_load)
- * run on an .mts image; the model uses the weights in place in `data`, whose
- * buffer it holds. */
-static PyObject *core_load_file(PyObject *module, PyObject *args)
-{
-    (void)module;
-    PyObject *data_obj;
-    int skip_crc = 0;
-    if (!PyArg_ParseTuple(args, "O|p", &data_obj, &skip_crc))
-        return NULL;
-    CoreModel *self = PyObject_New(CoreModel, &CoreModelType);
-    if (self == NULL)
-        return NULL;
-    self->layers = NULL;
-    self->num_views = 0;
-    self->copies = NULL;
-    self->num_copies = 0;
-    self->views = PyMem_Calloc(1, sizeof(Py_buffer));
-    if (self->views == NULL) {
-        Py_DECREF(self);
-        return PyErr_NoMemory();
-    }
-    if (PyObject_GetBuffer(data_obj, &self->views[0], PyBUF_C_CONTIGUOUS) != 0) {
-        Py_DECREF(self);
-        return NULL;
-    }
-    self->num_views = 1;
-    const void *data = self->views[0].buf;
-    const size_t size = (size_t)self->views[0].len;
-    size_t bytes;
-    mts_status status = mts_file_descriptor_size(data, size, &bytes);
-    if (status == MTS_OK) {
-        self->layers = PyMem_Malloc(bytes);
-        if (self->layers == NULL) {
-            Py_DECREF(self);
-            return PyErr_NoMemory();
-        }
-        status = mts_file_load(data, size, skip_crc ? MTS_LOAD_SKIP_CRC : 0u, self->layers,
-                               bytes, &self->model);
-    }
-    if (status != MTS_OK) {
-        PyObject *error = Py_BuildValue("(si)", mts_status_str(status), (int)status);
-        if (error != NULL) {
-            PyErr_SetObject(ModelFileError, error);
-            Py_DECREF(error);
-        }
-        Py_DECREF(self);
-        return NULL;
-    }
-    return finish_model(self);
-}
-
-static PyObject *core_status_str(PyObject *module, PyObject *arg)
-{
-    (void)module;
-    const long code = PyLong_AsLong(arg);
-    if (code == -1 && PyErr_Occurred())
-        return NULL;
-    return PyUnicode_FromString(mts_status_str((mts_status)code));
-}
-
-/* ---- module functions ------------------------------------------------- */
-
-/* ((name, summary), ...) of a variant table. The kernels' tables
- * (mts_gemm_*_variant) and the host peers' all begin their entries with
- * these two strings; VARIANT_TUPLE passes where they are and the entry size. */
-static PyObject *variant_tuple(const char *const *name, const char *const *summary,
-                               size_t entry_size, size_t count)
-{
-    PyObject *variants = PyTuple_New((Py_ssize_t)count);
-    if (variants == NULL)
-        return NULL;
-    for (size_t i = 0; i < count; i++) {
-        const char *const *name_i =
-            (const char *const *)(const void *)((const char *)name + i * entry_size);
-        const char *const *summary_i =
-            (const char *const *)(const void *)((const char *)summary + i * entry_size);
-        PyObject *entry = Py_BuildValue("(ss)", *name_i, *summary_i);
-        if (entry == NULL) {
-            Py_DECREF(variants);
-            return NULL;
-        }
-        PyTuple_SET_ITEM(variants, (Py_ssize_t)i, entry);
-    }
-    return variants;
-}
-#define VARIANT_TUPLE(table, count) \
-    variant_tuple(&(table)[0].name, &(table)[0].summary, sizeof (table)[0], (count))
-
-static PyObject *core_gemm_variants(PyObject *module, PyObject *unused)
-{
-    (void)module;
-    (void)unused;
-    return VARIANT_TUPLE(mts_gemm_f32_variants, mts_gemm_f32_variant_count);
-}
-
-/* host_gemm_variants() -> ((name, summary), ...): the benchmark peers that
- * forward() also runs, at indices after the kernel variants. */
-static PyObject *core_host_gemm_variants(PyObject *module, PyObject *unused)
-{
-    (void)module;
-    (void)unused;
-    return VARIANT_TUPLE(host_gemm_variants, HOST_GEMM_VARIANT_COUNT);
-}
-
-/* One pass of the read-bandwidth probe over `lines` 64-byte lines: integer
- * sums (no float reassociation needed to vectorise), several independent
- * accumulators, and a software prefetch 8 KiB ahead, so that the probe reads
- * as fast as the blocked kernels' own loops can (explicit AVX-512 where the
- * kernels use it, lane-wise C elsewhere). */
-static unsigned long long read_lines(const unsigned char *bytes, size_t lines)
-{
-    const size_t ahead = 8192u / 64u;
-#if defined(__AVX512F__)
-    __m512i acc0 = _mm512_setzero_si512(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
-    size_t l = 0;
-    for (; l + 4u <= lines; l += 4u) {
-        if (l + ahead + 4u <= lines) {
-            _mm_prefetch((const char *)bytes + (l + ahead) * 64u, _MM_HINT_T1);
-            _mm_prefetch((const char *)bytes + (l + ahead + 2u) * 64u, _MM_HINT_T1);
-        }
-        acc0 = _mm512_add_epi64(acc0, _mm512_loadu_si512(bytes + l * 64u));
-        acc1 = _mm512_add_epi64(acc1, _mm512_loadu_si512(bytes + l * 64u + 64u));
-        acc2 = _mm512_add_epi64(acc2, _mm512_loadu_si512(bytes + l * 64u + 128u));
-        acc3 = _mm512_add_epi64(acc3, _mm512_loadu_si512(bytes + l * 64u + 192u));
-    }
-    for (; l < lines; l++)
-        acc0 = _mm512_add_epi64(acc0, _mm512_loadu_si512(bytes + l * 64u));
-    acc0 = _mm512_add_epi64(_mm512_add_epi64(acc0, acc1), _mm512_add_epi64(acc2, acc3));
-    return (unsigned long long)_mm512_reduce_add_epi64(acc0);
-#else
-    unsigned long long acc[8] = {0};
-    for (size_t l = 0; l < lines; l++) {
-#if defined(__GNUC__) || defined(__clang__)
-        if (l + ahead < lines)
-            __builtin_prefetch(bytes + (l + ahead) * 64u, 0, 2);
-#endif
-        unsigned long long words[8];
-        memcpy(words, bytes + l * 64u, sizeof words);
-        for (size_t k = 0; k < 8u; k++)
-            acc[k] += words[k];
-    }
-    unsigned long long sum = 0;
-    for (size_t k = 0; k < 8u; k++)
-        sum += acc[k];
-    return sum;
-#endif
-}
-
-/* read_words(buffer, passes) -> checksum: reads every whole 64-byte line of
- * a buffer `passes` times (the roofline's read-bandwidth probe; the caller
- * times it). */
-static PyObject *core_read_words(PyObject *module, PyObject *args)
-{
-    (void)module;
-    PyObject *obj;
-    Py_ssize_t passes;
-    Py_buffer view;
-    if (!PyArg_ParseTuple(args, "On", &obj, &passes))
-        return NULL;
-    if (passes < 1)
-        return PyErr_Format(PyExc_ValueError, "passes must be >= 1, got %zd", passes);
-    if (PyObject_GetBuffer(obj, &view, PyBUF_C_CONTIGUOUS) != 0)
-        return NULL;
-    unsigned long long sum = 0;
-    Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t pass = 0; pass < passes; pass++)
-        sum += read_lines(view.buf, (size_t)view.len / 64u);
-    Py_END_ALLOW_THREADS
-    PyBuffer_Release(&view);
-    return PyLong_FromUnsignedLongLong(sum);
-}
-
-/* vexpf / vsigmoidf / vtanhf (x, out): the kernels' activations over arrays. */
-static PyObject *apply_activation(PyObject *args, void (*fn)(size_t, const float *, float *))
-{
-    PyObject *x_obj, *out_obj;
-    Py_buffer x_view, out_view;
-    if (!PyArg_ParseTuple(args, "OO", &x_obj, &out_obj))
-        return NULL;
-    if (PyObject_GetBuffer(x_obj, &x_view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) != 0)
-        return NULL;
-    const size_t count = (size_t)x_view.len / sizeof(float);
-    if (!is_float32(&x_view)) {
-        PyBuffer_Release(&x_view);
-        return PyErr_Format(PyExc_TypeError, "x must hold float32 items");
-    }
-    if (get_floats(out_obj, &out_view, count, 1, "out") != 0) {
-        PyBuffer_Release(&x_view);
-        return NULL;
-    }
-    Py_BEGIN_ALLOW_THREADS
-    fn(count, x_view.buf, out_view.buf);
-    Py_END_ALLOW_THREADS
-    PyBuffer_Release(&x_view);
-    PyBuffer_Release(&out_view);
-    Py_RETURN_NONE;
-}
-
-static PyObject *core_vexpf(PyObject *module, PyObject *args)
-{
-    (void)module;
-    return apply_activation(args, mts_vexpf);
-}
-
-static PyObject *core_vsigmoidf(PyObject *module, PyObject *args)
-{
-    (void)module;
-    return apply_activation(args, mts_vsigmoidf);
-}
-
-static PyObject *core_vtanhf(PyObject *module, PyObject *args)
-{
-    (void)module;
-    return apply_activation(args, mts_vtanhf);
-}
-
-/* ---- int8 products, for tests against the NumPy integer reference ----- */
-
-/* A C-contiguous int8 buffer of exactly count items. */
-static int get_int8(PyObject *obj, Py_buffer *view, size_t count, int writable,
-                    const char *what)
-{
-    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
-    if (PyObject_GetBuffer(obj, view, flags) != 0) {
-        PyErr_Format(PyExc_ValueError, "%s must be a C-contiguous%s int8 buffer", what,
-                     writable ? " writable" : "");
-        return -1;
-    }
-    if (view->itemsize != 1 || view->format == NULL || strcmp(view->format, "b") != 0 ||
-        (size_t)view->len != count) {
-        PyErr_Format(PyExc_ValueError, "%s must hold %zu int8 items", what, count);
-        PyBuffer_Release(view);
-        return -1;
-    }
-    return 0;
-}
-
-static int check_i8_sizes(Py_ssize_t rows, Py_ssize_t depth, Py_ssize_t steps)
-{
-    if (rows < 1 || steps < 1 || depth < 1 || rows > (Py_ssize_t)MTS_MAX_DIM ||
-        steps > (Py_ssize_t)MTS_MAX_DIM || depth > (Py_ssize_t)MTS_I8_MAX_DEPTH) {
-        PyErr_Format(PyExc_ValueError, "rows and steps must be in [1, %u] and depth in "
-                     "[1, %u]", MTS_MAX_DIM, MTS_I8_MAX_DEPTH);
-        return -1;
-    }
-    return 0;
-}
-
-/* quantize_rows_i8(x, steps, depth, xq, x_scale): mts_quantize_rows_i8 on
- * x (steps x depth float32) into xq (steps x depth int8) and x_scale. */
-static PyObject *core_quantize_rows_i8(PyObject *module, PyObject *args)
-{
-    (void)module;
-    PyObject *x_obj, *xq_obj, *scale_obj;
-    Py_ssize_t steps, depth;
-    if (!PyArg_ParseTuple(args, "OnnOO", &x_obj, &steps, &depth, &xq_obj, &scale_obj) ||
-        check_i8_sizes(1, depth, steps) != 0)
-        return NULL;
-    const size_t count = (size_t)steps * (size_t)depth;
-    Py_buffer x, xq, scale;
-    if (get_floats(x_obj, &x, count, 0, "x") != 0)
-        return NULL;
-    if (get_int8(xq_obj, &xq, count, 1, "xq") != 0) {
-        PyBuffer_Release(&x);
-        return NULL;
-    }
-    if (get_floats(scale_obj, &scale, (size_t)steps, 1, "x_scale") != 0) {
-        PyBuffer_Release(&x);
-        PyBuffer_Release(&xq);
-        return NULL;
-    }
-    mts_quantize_rows_i8((size_t)steps, (size_t)depth, x.buf, (size_t)depth, xq.buf,
-                         (size_t)depth, scale.buf);
-    PyBuffer_Release(&x);
-    PyBuffer_Release(&xq);
-    PyBuffer_Release(&scale);
-    Py_RETURN_NONE;
-}
-
-/* gemm_i8(scheme, index, rows, depth, steps, wq, w_scale, x, x_scale, y):
- * variant `index` of mts_gemm_i8f32_variants (scheme 1: x float32, x_scale
- * None) or mts_gemm_i8i8_variants (scheme 2: x int8, x_scale float32). */
-static PyObject *core_gemm_i8(PyObject *module, PyObject *args)
-{
-    (void)module;
-    int scheme;
-    Py_ssize_t index, rows, depth, steps;
-    PyObject *wq_obj, *ws_obj, *x_obj, *xs_obj, *y_obj;
-    if (!PyArg_ParseTuple(args, "innnnOOOOO", &scheme, &index, &rows, &depth, &steps, &wq_obj,
-                          &ws_obj, &x_obj, &xs_obj, &y_obj) ||
-        check_i8_sizes(rows, depth, steps) != 0)
-        return NULL;
-    const size_t count = scheme == MTS_QUANT_INT8_W ? mts_gemm_i8f32_variant_count
-                                                    : mts_gemm_i8i8_variant_count;
-    if ((scheme != MTS_QUANT_INT8_W && scheme != MTS_QUANT_INT8_WA) || index < 0 ||
-        (size_t)index >= count) {
-        PyErr_Format(PyExc_ValueError, "scheme must be 1 or 2 and index in [0, %zu)", count);
-        return NULL;
-    }
-    Py_buffer views[5];
-    int held = 0;
-    PyObject *result = NULL;
-    const size_t r = (size_t)rows, d = (size_t)depth, s = (size_t)steps;
-    if (get_int8(wq_obj, &views[held], r * d, 0, "wq") != 0)
-        goto done;
-    held++;
-    if (get_floats(ws_obj, &views[held], r, 0, "w_scale") != 0)
-        goto done;
-    held++;
-    if ((scheme == MTS_QUANT_INT8_W ? get_floats(x_obj, &views[held], s * d, 0, "x")
-                                    : get_int8(x_obj, &views[held], s * d, 0, "xq")) != 0)
-        goto done;
-    held++;
-    if (get_floats(y_obj, &views[held], s * r, 1, "y") != 0)
-        goto done;
-    held++;
-    if (scheme == MTS_QUANT_INT8_W) {
-        mts_gemm_i8f32_variants[index].fn(r, d, s, views[0].buf, d, views[1].buf,
-                                          views[2].buf, d, views[3].buf, r);
-    } else {
-        if (get_floats(xs_obj, &views[held], s, 0, "x_scale") != 0)
-            goto done;
-        held++;
-        mts_gemm_i8i8_variants[index].fn(r, d, s, views[0].buf, d, views[1].buf,
-                                         views[2].buf, d, views[4].buf, views[3].buf, r);
-    }
-    result = Py_None;
-    Py_INCREF(result);
-done:
-    while (held > 0)
-        PyBuffer_Release(&views[--held]);
-    return result;
-}
-
-/* gemm_i8_variants() -> (int8-w variants, int8-wa variants), each
- * ((name, summary), ...), defaults first. */
-static PyObject *core_gemm_i8_variants(PyObject *module, PyObject *unused)
-{
-    (void)module;
-    (void)unused;
-    return Py_BuildValue(
-        "(NN)", VARIANT_TUPLE(mts_gemm_i8f32_variants, mts_gemm_i8f32_variant_count),
-        VARIANT_TUPLE(mts_gemm_i8i8_variants, mts_gemm_i8i8_variant_count));
-}
-
 static PyMethodDef core_methods[] = {
     {"quantize_rows_i8", core_quantize_rows_i8, METH_VARARGS,
      "quantize_rows_i8(x, steps, depth, xq, x_scale): per-step int8 quantisation"},
@@ -943,8 +885,8 @@ static PyMethodDef core_methods[] = {
     {"load_file", core_load_file, METH_VARARGS,
      "load_file(data, skip_crc=False) -> Model, validated by the C loader, weights in place"},
     {"status_str", core_status_str, METH_O, "status_str(code) -> description"},
-    {"sru_model", core_sru_model, METH_O, "sru_model(layers) -> Model"},
-    {"qrnn_model", core_qrnn_model, METH_O, "qrnn_model(layers) -> Model"},
+    {"sru_model", core_sru_model, METH_O, "sru_model(layers) -> Model (legacy)"},
+    {"qrnn_model", core_qrnn_model, METH_O, "qrnn_model(layers) -> Model (legacy)"},
     {"gemm_variants", core_gemm_variants, METH_NOARGS,
      "gemm_variants() -> ((name, summary), ...), the default first"},
     {"host_gemm_variants", core_host_gemm_variants, METH_NOARGS,
@@ -963,40 +905,6 @@ static struct PyModuleDef core_module = {
     NULL, NULL, NULL, NULL,
 };
 
-/* The activations' stated error bounds (mtsrnn/activation.h), keyed by the
- * macro name without MTS_, so the Python tests check against the header. */
-static int add_activation_bounds(PyObject *module)
-{
-#define MTS_BOUND(name) {#name, MTS_##name}
-    static const struct {
-        const char *name;
-        double value;
-    } bounds[] = {
-        MTS_BOUND(EXPF_MAX_REL_ERR),      MTS_BOUND(EXPF_MAX_SUBNORMAL_ABS_ERR),
-        MTS_BOUND(EXPF_MAX_ULP_ERR),      MTS_BOUND(SIGMOIDF_MAX_REL_ERR),
-        MTS_BOUND(SIGMOIDF_MAX_SUBNORMAL_ABS_ERR), MTS_BOUND(SIGMOIDF_MAX_ABS_ERR),
-        MTS_BOUND(SIGMOIDF_MAX_ULP_ERR),  MTS_BOUND(TANHF_MAX_REL_ERR),
-        MTS_BOUND(TANHF_MAX_ABS_ERR),     MTS_BOUND(TANHF_MAX_ULP_ERR),
-        MTS_BOUND(RSQRTF_MAX_REL_ERR),    MTS_BOUND(RSQRTF_MAX_ULP_ERR),
-    };
-#undef MTS_BOUND
-    PyObject *dict = PyDict_New();
-    if (dict == NULL)
-        return -1;
-    for (size_t i = 0; i < sizeof bounds / sizeof bounds[0]; i++) {
-        PyObject *value = PyFloat_FromDouble(bounds[i].value);
-        if (value == NULL || PyDict_SetItemString(dict, bounds[i].name, value) < 0) {
-            Py_XDECREF(value);
-            Py_DECREF(dict);
-            return -1;
-        }
-        Py_DECREF(value);
-    }
-    const int status = PyModule_AddObjectRef(module, "ACTIVATION_BOUNDS", dict);
-    Py_DECREF(dict);
-    return status;
-}
-
 PyMODINIT_FUNC PyInit__core(void)
 {
     if (PyType_Ready(&CoreModelType) < 0)
@@ -1004,15 +912,10 @@ PyMODINIT_FUNC PyInit__core(void)
     PyObject *module = PyModule_Create(&core_module);
     if (module == NULL)
         return NULL;
-    ModelFileError = PyErr_NewExceptionWithDoc(
-        "mtsrnn._core.ModelFileError",
-        "A model file rejected by the C loader; args = (description, mts_status code).",
-        PyExc_ValueError, NULL);
+    ModelFileError = mts_py_new_file_error_type();
     if (ModelFileError == NULL || PyModule_AddObjectRef(module, "ModelFileError",
                                                          ModelFileError) < 0 ||
-        add_activation_bounds(module) < 0 ||
-        PyModule_AddIntConstant(module, "MAX_DIM", MTS_MAX_DIM) < 0 ||
-        PyModule_AddIntConstant(module, "MAX_LAYERS", MTS_MAX_LAYERS) < 0) {
+        mts_py_add_constants(module) < 0) {
         Py_DECREF(module);
         return NULL;
     }

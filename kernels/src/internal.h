@@ -7,7 +7,6 @@
 
 #include "mtsrnn/model.h"
 
-#define MTS_MAX_WINDOW 64u
 /* Floats per 64-byte cache line: workspace buffers and row strides are
  * multiples of it. */
 #define MTS_LINE_FLOATS 16u

@@ -3,7 +3,8 @@
  * Each input is loaded twice: with the CRC check (what a device does) and
  * without it (so mutations reach the checks behind the CRC). Whatever loads
  * must also run: a few frames go through the model with an exactly sized
- * workspace, so ASan sees any access the loader let through. Build and run:
+ * workspace, so ASan sees any access the loader let through; the loader's
+ * detail (mts_file_error) must be consistent with the file. Build and run:
  * ci/fuzz.sh (bounded), or by hand for longer runs (docs/model-format.md).
  */
 #include <stdint.h>
@@ -45,6 +46,47 @@ static void run_model(const mts_model *model)
     free(workspace);
 }
 
+static uint32_t read_u32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* The detail of a load must be consistent with its status and the file:
+ * field never NULL; indices within the header's counts (a header that got
+ * as far as naming them passed its checks) and kinds within the cell's;
+ * every rejection names a layer, a tensor or a field; a success says
+ * nothing. The text form must fit and end. */
+static void check_detail(mts_status status, const mts_file_error *e, const uint8_t *image,
+                         size_t size)
+{
+    if (e->field == NULL || (e->has & ~(MTS_FILE_ERROR_FOUND | MTS_FILE_ERROR_EXPECTED)) != 0 ||
+        e->shape_ndim > 2)
+        abort();
+    const int named = e->layer != MTS_FILE_NO_INDEX || e->tensor != MTS_FILE_NO_INDEX ||
+                      e->kind != 0;
+    if (status == MTS_OK) {
+        if (named || e->field[0] != '\0' || e->has != 0 || e->shape_ndim != 0)
+            abort();
+        return;
+    }
+    if (!named && e->field[0] == '\0')
+        abort();
+    if (named || e->cell != 0) {
+        /* Only a header that passed its checks gets this far. */
+        if (size < MTS_FILE_HEADER_SIZE || e->cell != read_u32(image + 20))
+            abort();
+        const uint32_t kinds = e->cell == MTS_CELL_SRU ? MTS_SRU_KINDS : MTS_QRNN_KINDS;
+        if ((e->layer != MTS_FILE_NO_INDEX && e->layer >= read_u32(image + 24)) ||
+            (e->tensor != MTS_FILE_NO_INDEX && e->tensor >= read_u32(image + 28)) ||
+            e->kind > kinds || (e->kind != 0 && mts_file_kind_name(e->cell, e->kind)[0] == '\0'))
+            abort();
+    }
+    char text[160];
+    const size_t length = mts_file_error_text(status, e, text, sizeof text);
+    if (length >= sizeof text || text[length] != '\0' || length == 0)
+        abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     /* An exact-size, 16-byte aligned copy: reads past the end are caught. */
@@ -54,13 +96,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(image, data, size);
     for (uint32_t flags = 0; flags <= MTS_LOAD_SKIP_CRC; flags++) {
         size_t bytes;
-        if (mts_file_descriptor_size(image, size, &bytes) != MTS_OK)
+        mts_file_error detail;
+        const mts_status header = mts_file_descriptor_size(image, size, &bytes, &detail);
+        check_detail(header, &detail, image, size);
+        if (header != MTS_OK)
             break;
         void *descriptors = malloc(bytes);
         mts_model model;
-        if (descriptors != NULL &&
-            mts_file_load(image, size, flags, descriptors, bytes, &model) == MTS_OK)
-            run_model(&model);
+        if (descriptors != NULL) {
+            const mts_status status =
+                mts_file_load(image, size, flags, descriptors, bytes, &model, &detail);
+            check_detail(status, &detail, image, size);
+            if (status == MTS_OK)
+                run_model(&model);
+        }
         free(descriptors);
     }
     free(image);

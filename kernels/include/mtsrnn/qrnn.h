@@ -22,10 +22,13 @@
 extern "C" {
 #endif
 
+/* Largest window w: bounds the carried state and the product depth w * n. */
+#define MTS_MAX_WINDOW 64u
+
 typedef struct mts_qrnn_layer {
     uint32_t input_size;        /* n */
     uint32_t hidden_size;       /* H */
-    uint32_t window;            /* w >= 1: x_t and the w-1 frames before it */
+    uint32_t window;            /* 1 <= w <= MTS_MAX_WINDOW: x_t and the w-1 frames before it */
     uint8_t input_gate;         /* 1: ifo-pooling (an I block of rows) */
     uint8_t output_gate;        /* 1: an O block of rows, h = o * c */
     float zoneout;              /* eval-time zoneout probability p in [0, 1] */

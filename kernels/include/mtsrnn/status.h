@@ -1,4 +1,6 @@
-/* Status codes returned by every mtsrnn entry point. */
+/* Status codes returned by every mtsrnn entry point. The codes are
+ * 0, 1, 2, ... without gaps, so a binding can list them all by asking
+ * mts_status_name for each code until it answers NULL. */
 #ifndef MTSRNN_STATUS_H
 #define MTSRNN_STATUS_H
 
@@ -48,6 +50,10 @@ typedef enum mts_status {
 
 /* A short English description of a status code; never NULL. */
 const char *mts_status_str(mts_status status);
+
+/* The enumerator's name ("MTS_ERR_FILE_SHAPE"); NULL for a value that is
+ * no status code. */
+const char *mts_status_name(mts_status status);
 
 #ifdef __cplusplus
 }
