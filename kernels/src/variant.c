@@ -9,8 +9,6 @@
  * three entry types differ only in their function's type, so the tables
  * are read through one small switch on the scheme.
  */
-#include <string.h>
-
 #include "mtsrnn/model.h"
 
 #define NUM_SCHEMES 3u
@@ -47,12 +45,26 @@ static const char *table_name(const tables *t, unsigned scheme, size_t k)
     return t->f32[k].name;
 }
 
-/* A table name equal to the name_length bytes at name (an entry without a
- * name never matches). */
-static int name_is(const char *entry, const char *name, size_t name_length)
+/* A variant name to look up: name_length bytes at text, or (terminated)
+ * the NUL-terminated string at text. */
+typedef struct key {
+    const char *text;
+    size_t length;
+    int terminated;
+} key;
+
+/* Whether a table name is the key (an entry without a name never matches).
+ * By hand: the kernels call no libc string functions (a MicroPython native
+ * module has none), and a loop that only measures a length would be
+ * compiled into a strlen call. */
+static int key_is(const char *entry, const key *k)
 {
-    return entry != NULL && strlen(entry) == name_length &&
-           memcmp(entry, name, name_length) == 0;
+    if (entry == NULL)
+        return 0;
+    size_t i = 0;
+    while ((k->terminated || i < k->length) && entry[i] != '\0' && entry[i] == k->text[i])
+        i++;
+    return entry[i] == '\0' && (k->terminated ? k->text[i] == '\0' : i == k->length);
 }
 
 uint32_t mts_model_schemes(const mts_model *model)
@@ -74,11 +86,11 @@ uint32_t mts_model_schemes(const mts_model *model)
     return mask;
 }
 
-/* Find `name` in every table of `schemes` (a non-zero mask): on success
+/* Find the key in every table of `schemes` (a non-zero mask): on success
  * fill *found with the entries' products (NULL for the schemes not used)
  * and *canonical with the first table's own string; else return 0. */
-static int lookup(const tables *t, uint32_t schemes, const char *name, size_t name_length,
-                  mts_run_options *found, const char **canonical)
+static int lookup(const tables *t, uint32_t schemes, const key *name, mts_run_options *found,
+                  const char **canonical)
 {
     found->gemm = NULL;
     found->gemm_i8f32 = NULL;
@@ -89,7 +101,7 @@ static int lookup(const tables *t, uint32_t schemes, const char *name, size_t na
             continue;
         const size_t count = table_count(t, scheme);
         size_t k = 0;
-        while (k < count && !name_is(table_name(t, scheme, k), name, name_length))
+        while (k < count && !key_is(table_name(t, scheme, k), name))
             k++;
         if (k == count)
             return 0;
@@ -124,9 +136,10 @@ mts_status mts_model_select_variant(const mts_model *model, const char *name,
     if (schemes == 0u)
         return MTS_ERR_BAD_CONFIG;
     const tables t = tables_of(f32_table, f32_count);
+    const key wanted = {name, name_length, 0};
     mts_run_options found;
     const char *canonical;
-    if (name_length == 0u || !lookup(&t, schemes, name, name_length, &found, &canonical))
+    if (name_length == 0u || !lookup(&t, schemes, &wanted, &found, &canonical))
         return MTS_ERR_BAD_CONFIG;
     set_products(options, &found);
     if (variant_name != NULL)
@@ -148,10 +161,10 @@ const char *mts_model_next_variant(const mts_model *model,
         return NULL;
     const tables t = tables_of(f32_table, f32_count);
     while (*position < table_count(&t, first)) {
-        const char *name = table_name(&t, first, (*position)++);
+        const key name = {table_name(&t, first, (*position)++), 0, 1};
         mts_run_options found;
         const char *canonical;
-        if (name != NULL && lookup(&t, schemes, name, strlen(name), &found, &canonical)) {
+        if (name.text != NULL && lookup(&t, schemes, &name, &found, &canonical)) {
             if (options != NULL)
                 set_products(options, &found);
             return canonical;
