@@ -3,7 +3,7 @@
 # with the Cortex-M4F toolchain, mps3-an547 with the Cortex-M55 one, and the
 # an547 once more without Helium: the scalar M55 build the Helium build is
 # compared with), each with the CMSIS-DSP per-step baseline built in as
-# kernel "cmsis-dsp-matvec" (the pinned sdist, fetched here if missing);
+# variant "cmsis-dsp-matvec" (the pinned sdist, fetched here if missing);
 # prints each board's flash/RAM use and workspace, then boots each QEMU board
 # through the host harness: `mtsrnn selftest` (every built-in model must pass
 # against its golden vectors with every product of its weights' scheme) and

@@ -37,15 +37,17 @@
  * (workspace), MTS_ERR_BAD_STATE_SIZE (state) or MTS_ERR_BUFFER_TOO_SMALL
  * (input, output) otherwise.
  *
- * Kernels: a model's blocked products are the variants of the table of its
- * weights' scheme (docs/quantization.md): float32 layers the board's list
- * (mts_device_set_kernels; default mts_gemm_f32_variants), int8-w layers
- * mts_gemm_i8f32_variants, int8-wa layers mts_gemm_i8i8_variants. A model
- * whose layers mix schemes is offered the names present in every table its
- * layers use (in the order of the first of them: float32, int8-w, int8-wa).
- * `kernel <name>` records the choice by name; every model offering that
- * name runs it, the others their default (the first they offer). `selftest`
- * checks each model with every product it offers.
+ * Variants: a model's blocked products are the variants of the table of
+ * its weights' scheme (docs/quantization.md): float32 layers the board's
+ * list (mts_device_set_variants; default mts_gemm_f32_variants), int8-w
+ * layers mts_gemm_i8f32_variants, int8-wa layers mts_gemm_i8i8_variants,
+ * resolved by name with the kernels' mts_model_select_variant /
+ * mts_model_next_variant (mtsrnn/model.h). A model whose layers mix
+ * schemes is offered the names present in every table its layers use (in
+ * the order of the first of them: float32, int8-w, int8-wa). `variant
+ * <name>` records the choice by name; every model offering that name runs
+ * it, the others their default (the first they offer). `selftest` checks
+ * each model with every variant it offers.
  *
  * State: the selected model's streaming state lives in `state` and carries
  * across `infer` commands. `bench` and `selftest` run in the same buffer, so
@@ -69,6 +71,7 @@ extern "C" {
 #endif
 
 #define MTS_PROTO_VERSION 1
+#define MTS_PROTO_MINOR 1           /* 1.1: `variant` (docs/protocol.md) */
 #define MTS_PROTO_MAX_LINE 512u     /* bytes of a line before its '\n' */
 #define MTS_PROTO_CHUNK_BYTES 64u   /* payload bytes per d line */
 #define MTS_FW_NAME "mtsrnn"
@@ -145,13 +148,13 @@ typedef struct mts_device_config {
 typedef struct mts_device {
     const mts_board *board;
     mts_device_config config;
-    /* The float32 products (default: the kernels' variant table,
+    /* The float32 variants (default: the kernels' variant table,
      * mts_gemm_f32_variants); the int8 ones are the kernels' int8 tables. */
-    const mts_gemm_f32_variant *kernels;
-    uint32_t num_kernels;
-    /* The product chosen by `kernel <name>` (a name out of one of the
+    const mts_gemm_f32_variant *variants;
+    uint32_t num_variants;
+    /* The variant chosen by `variant <name>` (a name out of one of the
      * tables), or NULL for each model's default. */
-    const char *kernel_choice;
+    const char *variant_choice;
     mts_status init_status;         /* MTS_OK after a successful init */
     uint32_t init_model;            /* the model that failed the init checks */
     uint32_t selected;              /* index of the selected model */
@@ -164,7 +167,7 @@ typedef struct mts_device {
 
 /* Check the config against every model (mts_model_check, state, workspace,
  * input and output sizes for max_block and max_steps, and that a model
- * mixing weight schemes has a product name common to their tables:
+ * mixing weight schemes has a variant name common to their tables:
  * MTS_ERR_BAD_CONFIG otherwise), select model 0 and
  * zero its state. On failure the device still runs, answering every
  * command with `e-init <reason>` (so a board with only a UART can say
@@ -172,17 +175,17 @@ typedef struct mts_device {
 mts_status mts_device_init(mts_device *device, const mts_board *board,
                            const mts_device_config *config);
 
-/* Offer these products (e.g. the kernels' variant table plus a peer
- * library's per-step product) for float32 layers to `kernel`, `bench ...
- * kernel=` and `selftest` instead of mts_gemm_f32_variants; every model
+/* Offer these variants (e.g. the kernels' variant table plus a peer
+ * library's per-step product) for float32 layers to `variant`, `bench ...
+ * variant=` and `selftest` instead of mts_gemm_f32_variants; every model
  * then runs its default (the first it offers). Each must compute the
  * product of mtsrnn/gemm.h. Borrowed: must outlive the device. Returns
  * MTS_ERR_NULL_POINTER, MTS_ERR_BAD_SIZE (an empty list, or a name that is
  * empty or contains a space) or MTS_ERR_BAD_CONFIG (a model mixing schemes
  * would be left with no name common to its tables), leaving the list as
  * it was. */
-mts_status mts_device_set_kernels(mts_device *device, const mts_gemm_f32_variant *kernels,
-                                  uint32_t num_kernels);
+mts_status mts_device_set_variants(mts_device *device, const mts_gemm_f32_variant *variants,
+                                   uint32_t num_variants);
 
 /* The protocol loop: sends `m-ready`, then reads and answers commands until
  * board->read_byte returns -1. Can be called again after it returned (e.g.

@@ -16,7 +16,7 @@
  * mts_file_load. Counters: ns (CLOCK_MONOTONIC),
  * cycles and instructions through perf_event_open where the kernel allows
  * it (reported unavailable otherwise). The protocol itself is
- * firmware/common/mts_device.c, the same code as on a microcontroller.
+ * firmware/common (mts_device.h), the same code as on a microcontroller.
  */
 #define _DEFAULT_SOURCE 1
 

@@ -251,8 +251,8 @@ def _selftest(args: argparse.Namespace) -> int:
             verdict, failed = "FAIL", failed + 1
             if row["device_verdict"] == "pass":
                 verdict += " (the device said pass)"
-        over = (f" (largest over {row['kernels']} kernels, from {row['worst_kernel']})"
-                if row.get("kernels") and row.get("worst_kernel") else "")
+        over = (f" (largest over {row['variants']} variants, from {row['worst_variant']})"
+                if row.get("variants") and row.get("worst_variant") else "")
         scheme = weights.get(row["index"], "float32")
         print(f"  model {row['index']} {row['name']} ({scheme} weights): max abs error "
               f"{row['max_abs_err']:.3g}{over}, tolerance {row['tolerance']:.3g}: {verdict}")
@@ -406,7 +406,7 @@ def _device_kernels(device, wanted: list[str] | None) -> list[str | None]:
     from .harness import DeviceError
 
     try:
-        offered, _selected = device.kernels()
+        offered, _selected = device.variants()
     except DeviceError as error:
         if error.code != "unknown-command":
             raise
@@ -476,7 +476,7 @@ def _bench_device(args: argparse.Namespace) -> int:
                 for block in blocks:
                     runs = []
                     for _ in range(repeat):
-                        runs += device.bench([block], steps=args.steps, kernel=kernel)
+                        runs += device.bench([block], steps=args.steps, variant=kernel)
                         progress.step(f"{kernel or ''} T={block}")
                     raw.append(_median_run(runs))
         finally:

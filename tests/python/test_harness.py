@@ -814,9 +814,9 @@ def test_qemu_board_with_built_in_models(board, tmp_path):
         assert [m.name for m in dev.identify().models] == list(models)
         assert _check_against_host(dev, models) == len(models)
         assert all(r["passed"] for r in dev.selftest())
-        if BOARDS[board].arch in EXPECTED_KERNELS:
+        if BOARDS[board].arch in EXPECTED_VARIANTS:
             # sizes that are no multiple of the tiles: every kernel's tails
-            _check_every_kernel(dev, models)
+            _check_every_variant(dev, models)
 
 
 @needs_qemu[0]
@@ -876,7 +876,7 @@ def test_qemu_cleaned_up_on_error_and_interrupt():
 CORTEX_M_BOARDS = [name for name in QEMU_BOARDS if BOARDS[name].arch in ("m4f", "m55")]
 # The blocked products each Cortex-M build must offer (the kernels' table for
 # the core, then the CMSIS-DSP baseline when the firmware was built with it).
-EXPECTED_KERNELS = {"m4f": "m4f", "m55": "helium"}
+EXPECTED_VARIANTS = {"m4f": "m4f", "m55": "helium"}
 
 
 def _golden(model, x):
@@ -899,67 +899,73 @@ def _golden(model, x):
     return np.asarray(h, np.float64)
 
 
-def _check_every_kernel(dev: Device, twins: dict) -> list[str]:
-    """Per model with a twin, each blocked product it offers (the table of its
-    weights' scheme), chosen with `kernel <name>`: streamed over several T
-    against the float64 reference of its scheme; bench with kernel=;
-    selftest ran every model through all of its products. Returns the
-    products of the first model (a float demo on every device here)."""
+def _check_every_variant(dev: Device, twins: dict) -> list[str]:
+    """Per model with a twin, each variant it offers (the table of its
+    weights' scheme), chosen with `variant <name>`: streamed over several T
+    against the float64 reference of its scheme; bench with variant=;
+    selftest ran every model through all of its variants. Returns the
+    variants of the first model (a float demo on every device here)."""
     info = dev.identify()
     rng = np.random.default_rng(17)
     offered: dict[int, list[str]] = {}
     for model in info.models:
         dev.select(model.index)
-        kernels, selected = dev.kernels()
-        names = offered[model.index] = [k.name for k in kernels]
-        assert len(set(names)) == len(names) and selected.name in names, kernels
+        variants, selected = dev.variants()
+        names = offered[model.index] = [k.name for k in variants]
+        assert len(set(names)) == len(names) and selected.name in names, variants
         twin = twins.get(model.name)
         if twin is None:
             continue
         steps = min(info.max_steps, 21)
         x = _frames(rng, steps, model.input)
         expected = _golden(twin, x)
-        for kernel in names:
-            assert dev.select_kernel(kernel).name == kernel
-            assert dev.kernels()[1].name == kernel
+        for variant in names:
+            assert dev.select_variant(variant).name == variant
+            assert dev.variants()[1].name == variant
             for block in (1, 3, 4, 16):
                 dev.reset()
                 cuts = [0, 5, steps]  # the state carried across two calls
                 h = np.concatenate([dev.infer(x[a:b], block=block)[0]
                                     for a, b in zip(cuts, cuts[1:], strict=False)])
                 np.testing.assert_allclose(h, expected, atol=TOL, rtol=0,
-                                           err_msg=f"{kernel}: {model.name} T={block}")
-            rows = dev.bench([1, 4], steps=8, kernel=kernel)
+                                           err_msg=f"{variant}: {model.name} T={block}")
+            rows = dev.bench([1, 4], steps=8, variant=variant)
             assert [r["block"] for r in rows] == [1, 4]
             assert all(r[c] >= 0 for r in rows for c in info.available_counters if c in r), rows
-        dev.select_kernel(names[0])
-        assert dev.kernels()[1].index == 0
+        dev.select_variant(names[0])
+        assert dev.variants()[1].index == 0
     dev.select(0)
     results = dev.selftest()
-    assert all(r["passed"] and r["kernels"] == len(offered[r["index"]])
-               and r["worst_kernel"] in offered[r["index"]] for r in results), results
+    assert all(r["passed"] and r["variants"] == len(offered[r["index"]])
+               and r["worst_variant"] in offered[r["index"]] for r in results), results
     return offered[0]
 
 
-def _check_bad_kernel(dev: Device) -> None:
-    """An unknown kernel is an e-bad-args reply that changes nothing."""
-    before = dev.kernels()[1]
-    for command in ("kernel nosuch", "bench 1 kernel=nosuch", "bench 1 kernel=",
+def _check_bad_variant(dev: Device) -> None:
+    """An unknown variant is an e-bad-args reply that changes nothing, also
+    through the 1.0 alias `kernel` (and `kernel=`), in its 1.0 words."""
+    before = dev.variants()[1]
+    for command in ("variant nosuch", "bench 1 variant=nosuch", "bench 1 variant=",
+                    "variant m4f helium", "bench 1 variant=helium variant=m4f",
+                    "bench 1 variant=helium kernel=m4f", "bench 1 kernel=m4f variant=helium",
+                    "kernel nosuch", "bench 1 kernel=nosuch", "bench 1 kernel=",
                     "kernel m4f helium", "bench 1 kernel=helium kernel=m4f"):
         with pytest.raises(DeviceError) as caught:
             dev.command(command)
         assert caught.value.code == "bad-args", command
-    with pytest.raises(DeviceError, match="no kernel nosuch"):
-        dev.select_kernel("nosuch")
+    with pytest.raises(DeviceError, match="no variant nosuch"):
+        dev.select_variant("nosuch")
+    with pytest.raises(DeviceError, match=r"no kernel nosuch for model \d+ \(`kernel` lists"):
+        dev.command("kernel nosuch")
     with pytest.raises(ValueError):
-        dev.select_kernel("two words")
-    assert dev.kernels()[1] == before
+        dev.select_variant("two words")
+    assert dev.variants()[1] == before
 
 
 @pytest.mark.parametrize("board", CORTEX_M_BOARDS)
 @needs_qemu[0]
 @needs_qemu[1]
-def test_qemu_board_every_kernel_against_the_reference(board):
+def test_qemu_board_every_variant_against_the_reference(board):
     """The firmware's own variant (m4f on the Cortex-M4F, helium on the M55)
     and every other product it offers, the CMSIS-DSP baseline included,
     each selected and checked against the float64 reference on its core."""
@@ -968,24 +974,51 @@ def test_qemu_board_every_kernel_against_the_reference(board):
         dev = session.device
         twins = _host_models(dev, [elf.parents[1] / "models"])
         assert len(twins) >= 2, f"no .mts twins under {elf.parents[1]}"
-        names = _check_every_kernel(dev, twins)
-        assert names[0] == EXPECTED_KERNELS[BOARDS[board].arch], names
+        names = _check_every_variant(dev, twins)
+        assert names[0] == EXPECTED_VARIANTS[BOARDS[board].arch], names
         assert "reference" in names
         if (elf.parents[1] / "CMakeCache.txt").is_file() and "MTSRNN_FW_CMSIS:BOOL=ON" in (
                 elf.parents[1] / "CMakeCache.txt").read_text():
             assert names[-1] == "cmsis-dsp-matvec", names
-        _check_bad_kernel(dev)
+        _check_bad_variant(dev)
 
 
 @needs_device
-def test_device_program_every_kernel():
+def test_device_program_every_variant():
     """mtsrnn-device offers the kernels' variant table through the same
-    commands (firmware/common/mts_device.c), each checked like the firmware's."""
+    commands (firmware/common), each checked like the firmware's."""
     with start_host(DEVICE_PROGRAM) as session:
         dev = session.device
-        names = _check_every_kernel(dev, _host_models(dev, _device_dirs(DEVICE_PROGRAM)))
+        names = _check_every_variant(dev, _host_models(dev, _device_dirs(DEVICE_PROGRAM)))
         assert "reference" in names and "cmsis-dsp-matvec" not in names
-        _check_bad_kernel(dev)
+        _check_bad_variant(dev)
+
+
+@needs_device
+def test_host_speaks_protocol_1_0_through_the_alias():
+    """A host talking to a protocol 1.0 device (no protocol_minor=) sends
+    `kernel` and `bench ... kernel=` and reads m-kernel lines: the device's
+    alias answers exactly so, with the same variants and choice."""
+    with start_host(DEVICE_PROGRAM) as session:
+        dev = session.device
+        info = dev.identify()
+        assert info.protocol_minor == 1 and info.firmware["protocol_minor"] == "1"
+        listed, selected = dev.variants()
+        names = [v.name for v in listed]
+        assert selected.index == 0 and len(names) >= 2
+        trace: list[str] = []
+        dev.log = trace.append
+        info.protocol_minor = 0
+        assert dev.variants() == (listed, selected)
+        assert dev.select_variant(names[1]).name == names[1]
+        assert [row["block"] for row in dev.bench([1, 2], steps=4, variant=names[0])] == [1, 2]
+        assert [t for t in trace if t.startswith("> ")] == [
+            "> kernel", f"> kernel {names[1]}", f"> bench 1,2 steps=4 kernel={names[0]}"]
+        assert any(t == f"< m-selected-kernel index=1 name={names[1]}" for t in trace)
+        info.protocol_minor = 1
+        dev.log = None
+        assert dev.variants()[1].name == names[1]   # the same choice, seen through `variant`
+        dev.select_variant(names[0])
 
 
 # ------------------------------------ (d) Cortex-A: mtsrnn-device under qemu user mode
@@ -1028,11 +1061,11 @@ def test_cortex_a_board_demo_models(board):
         assert _check_against_host(dev, twins) >= 2, f"no .mts twins next to {program}"
         _check_selftest_and_bench(dev)
         _check_faults(dev)
-        kernels = _check_every_kernel(dev, twins)
+        kernels = _check_every_variant(dev, twins)
         if program.parts[-4].endswith("-neon"):  # build/<cpu>-neon/firmware/linux/...
             assert kernels[0] == "neon", kernels
         assert "reference" in kernels and "tiled" in kernels
-        _check_bad_kernel(dev)
+        _check_bad_variant(dev)
     assert pid not in _qemu_pids(emulator) and not _alive(pid)
     assert _qemu_pids(emulator) <= before
 
@@ -1158,7 +1191,7 @@ def _check_int8_models(dev: Device, image: Path, twins: dict) -> dict[str, list[
     products: dict[str, list[str]] = {}
     for model in info.models:
         dev.select(model.index)
-        names = [k.name for k in dev.kernels()[0]]
+        names = [k.name for k in dev.variants()[0]]
         if model.weights in products:
             assert names == products[model.weights], (model.name, names)
         products[model.weights] = names
@@ -1178,7 +1211,7 @@ def _check_int8_models(dev: Device, image: Path, twins: dict) -> dict[str, list[
                                          for a in tensors.values())
         assert model.weight_bytes < by_name[float_name].weight_bytes / 3
         row = results[name]
-        assert row["passed"] and row["kernels"] == len(products[scheme]), row
+        assert row["passed"] and row["variants"] == len(products[scheme]), row
         dev.select(model.index)
         x = _frames(rng, min(info.max_steps, 40), model.input)
         h, _ = dev.infer(x, block=min(16, info.max_block))
@@ -1195,16 +1228,16 @@ def _check_int8_models(dev: Device, image: Path, twins: dict) -> dict[str, list[
                   if all(k not in products[s] for s in ("int8-w", "int8-wa") if s in products)]
     int8 = by_name["demo_sru_i8wa"]
     dev.select(int8.index)
-    before = dev.kernels()[1]
+    before = dev.variants()[1]
     x = _frames(rng, 6, int8.input)
     first, _ = dev.infer(x[:3], block=2)
     for name in float_only:
-        with pytest.raises(DeviceError, match=f"no kernel {name} for model {int8.index}") as e:
-            dev.select_kernel(name)
+        with pytest.raises(DeviceError, match=f"no variant {name} for model {int8.index}") as e:
+            dev.select_variant(name)
         assert e.value.code == "bad-args"
-        with pytest.raises(DeviceError, match=f"no kernel {name}"):
-            dev.bench([1], steps=4, kernel=name)
-        assert dev.kernels()[1] == before
+        with pytest.raises(DeviceError, match=f"no variant {name}"):
+            dev.bench([1], steps=4, variant=name)
+        assert dev.variants()[1] == before
     continued, _ = dev.infer(x[3:], block=2)   # the stream went on untouched
     dev.reset()
     np.testing.assert_array_equal(np.concatenate([first, continued]),
@@ -1212,18 +1245,18 @@ def _check_int8_models(dev: Device, image: Path, twins: dict) -> dict[str, list[
     # The choice is by name: kept where the next model offers it, else that
     # model's default.
     dev.select(0)
-    dev.select_kernel("tiled")
+    dev.select_variant("tiled")
     dev.select(int8.index)
-    assert dev.kernels()[1].name == "tiled"
+    assert dev.variants()[1].name == "tiled"
     if float_only:
         dev.select(0)
-        dev.select_kernel(float_only[-1])
+        dev.select_variant(float_only[-1])
         dev.select(int8.index)
-        assert dev.kernels()[1].index == 0
+        assert dev.variants()[1].index == 0
         dev.select(0)
-        assert dev.kernels()[1].name == float_only[-1]
+        assert dev.variants()[1].name == float_only[-1]
     dev.select(0)
-    dev.select_kernel(products["float32"][0])
+    dev.select_variant(products["float32"][0])
     return products
 
 
@@ -1239,7 +1272,7 @@ def test_qemu_board_int8_models(board, capsys, tmp_path):
         dev = session.device
         twins = _host_models(dev, [models_dir])
         products = _check_int8_models(dev, elf, twins)
-    if BOARDS[board].arch in EXPECTED_KERNELS and "cmsis-dsp-matvec" in products["float32"]:
+    if BOARDS[board].arch in EXPECTED_VARIANTS and "cmsis-dsp-matvec" in products["float32"]:
         assert all("cmsis-dsp-matvec" not in products[s] for s in ("int8-w", "int8-wa"))
     # The CLI: selftest names the schemes; `run --model q.mts` with the
     # firmware given uses its built-in model of that shape and scheme.
@@ -1364,16 +1397,16 @@ def test_device_model_mixing_schemes(tmp_path):
         model = next(m for m in info.models if m.name == "mixed")
         assert model.weights == "float32+int8-wa"
         dev.select(0)
-        float_names = [k.name for k in dev.kernels()[0]]
+        float_names = [k.name for k in dev.variants()[0]]
         dev.select(next(m.index for m in info.models if m.weights == "int8-wa"))
-        int8_names = [k.name for k in dev.kernels()[0]]
+        int8_names = [k.name for k in dev.variants()[0]]
         dev.select(model.index)
-        names = [k.name for k in dev.kernels()[0]]
+        names = [k.name for k in dev.variants()[0]]
         assert names == [k for k in float_names if k in int8_names], (names, float_names)
         x = _frames(np.random.default_rng(44), 10, 12)
         expected = halves[1].forward(halves[0].forward(x, block=4)[0], block=4)[0]
         for name in names:
-            dev.select_kernel(name)
+            dev.select_variant(name)
             dev.reset()
             np.testing.assert_allclose(dev.infer(x, block=4)[0], expected, atol=1e-5, rtol=0,
                                        err_msg=name)

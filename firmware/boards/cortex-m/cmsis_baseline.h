@@ -1,5 +1,5 @@
 /* The CMSIS-DSP per-step baseline with the kernels' product signature
- * (cmsis_baseline.c), offered by the firmware as kernel "cmsis-dsp-matvec". */
+ * (cmsis_baseline.c), offered by the firmware as variant "cmsis-dsp-matvec". */
 #ifndef MTSRNN_FW_CMSIS_BASELINE_H
 #define MTSRNN_FW_CMSIS_BASELINE_H
 

@@ -20,20 +20,20 @@ static float mts_fw_output[MTS_FW_OUTPUT_FLOATS] __attribute__((aligned(16)));
 
 static mts_fw_ticks ticks_as;
 
-/* The products `kernel` offers: the kernels' variant table (the default
- * first), then the CMSIS-DSP per-step baseline when it is built in. */
-#define MTS_FW_MAX_KERNELS 8u
-static mts_gemm_f32_variant kernels[MTS_FW_MAX_KERNELS];
+/* The float32 variants `variant` offers: the kernels' variant table (the
+ * default first), then the CMSIS-DSP per-step baseline when it is built in. */
+#define MTS_FW_MAX_VARIANTS 8u
+static mts_gemm_f32_variant variants[MTS_FW_MAX_VARIANTS];
 
-static uint32_t list_kernels(void)
+static uint32_t list_variants(void)
 {
     uint32_t n = 0;
-    for (size_t k = 0; k < mts_gemm_f32_variant_count && n + 1u < MTS_FW_MAX_KERNELS; k++)
-        kernels[n++] = mts_gemm_f32_variants[k];
+    for (size_t k = 0; k < mts_gemm_f32_variant_count && n + 1u < MTS_FW_MAX_VARIANTS; k++)
+        variants[n++] = mts_gemm_f32_variants[k];
 #if MTS_FW_CMSIS_BASELINE
-    kernels[n].name = "cmsis-dsp-matvec";
-    kernels[n].summary = "CMSIS-DSP arm_mat_vec_mult_f32, one call per time step";
-    kernels[n].fn = mts_fw_cmsis_matvec;
+    variants[n].name = "cmsis-dsp-matvec";
+    variants[n].summary = "CMSIS-DSP arm_mat_vec_mult_f32, one call per time step";
+    variants[n].fn = mts_fw_cmsis_matvec;
     n++;
 #endif
     return n;
@@ -90,7 +90,7 @@ void mts_fw_run(mts_board *board, mts_fw_ticks ticks)
     };
     /* On failure the device still runs and answers e-init <reason>. */
     (void)mts_device_init(&device, board, &config);
-    (void)mts_device_set_kernels(&device, kernels, list_kernels());
+    (void)mts_device_set_variants(&device, variants, list_variants());
     for (;;) {
         mts_device_run(&device);    /* returns only if read_byte gives -1 */
     }

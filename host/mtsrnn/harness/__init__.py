@@ -23,10 +23,10 @@ from .client import (
     DeviceError,
     DeviceInfo,
     HarnessError,
-    KernelInfo,
     Line,
     ModelInfo,
     ProtocolError,
+    VariantInfo,
     decode_payload,
     encode_payload,
     parse_line,
@@ -35,8 +35,9 @@ from .transport import LinkClosed, PipeTransport, SerialTransport, Transport
 
 __all__ = [
     "BOARDS", "DEFAULT_BOARD", "Board", "BoardError", "Device", "DeviceError", "DeviceInfo",
-    "HarnessError", "KernelInfo", "Line", "LinkClosed", "ModelInfo", "PipeTransport",
-    "ProtocolError", "SerialTransport", "Session", "Transport", "connect", "decode_payload",
+    "HarnessError", "Line", "LinkClosed", "ModelInfo", "PipeTransport",
+    "ProtocolError", "SerialTransport", "Session", "Transport", "VariantInfo", "connect",
+    "decode_payload",
     "encode_payload",
     "find_device_program", "find_firmware", "flash_real", "get_board", "live_children",
     "open_board", "parse_line", "start_host", "start_qemu",

@@ -28,7 +28,8 @@ import numpy as np
 
 from .transport import LinkClosed, RawLine, SerialTransport, Transport
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 1  # the major version: a device of another one is refused
+PROTOCOL_MINOR = 1  # the revision this host knows (1.1: `variant`, docs/protocol.md)
 MAX_DEVICE_LINE = 512  # MTS_PROTO_MAX_LINE: the longest line a device reads
 CHUNK_BYTES = 64  # payload bytes per d line
 DEFAULT_TIMEOUT = 10.0
@@ -148,8 +149,8 @@ class ModelInfo:
 
 
 @dataclass
-class KernelInfo:
-    """A blocked product the device offers (`kernel`)."""
+class VariantInfo:
+    """A variant of the blocked product the device offers (`variant`)."""
 
     index: int
     name: str
@@ -166,6 +167,9 @@ class DeviceInfo:
     max_steps: int
     models: list[ModelInfo]
     selected: int
+    # The protocol's minor version (docs/protocol.md, "Versions"); a device
+    # without protocol_minor= speaks 1.0.
+    protocol_minor: int = 0
 
     @property
     def board_name(self) -> str:
@@ -460,6 +464,7 @@ class Device:
         if protocol != str(PROTOCOL_VERSION):
             raise ProtocolError(f"the device speaks protocol {protocol}, the host "
                                 f"{PROTOCOL_VERSION}")
+        minor = fw.int("protocol_minor") if "protocol_minor" in fw.fields else 0
         for value in counters.fields.values():
             if value not in ("available", "unavailable"):
                 raise ProtocolError(f"'id': bad counter state in {counters.raw!r}")
@@ -467,7 +472,7 @@ class Device:
             firmware=dict(fw.fields), board=dict(board.fields),
             counters={k: v == "available" for k, v in counters.fields.items()},
             max_block=limits.int("max_block"), max_steps=limits.int("max_steps"),
-            models=models, selected=selected.int("index"))
+            models=models, selected=selected.int("index"), protocol_minor=minor)
         self._info = info
         return info
 
@@ -487,34 +492,43 @@ class Device:
         if self._info is not None:
             self._info.selected = int(index)
 
-    def kernels(self) -> tuple[list[KernelInfo], KernelInfo]:
-        """The blocked products the selected model offers (those of its
-        weights' scheme) and the one it runs (`kernel`).
+    def _variant_word(self) -> str:
+        """The variant command's name (and bench option's key) on this device:
+        `variant` from protocol 1.1, its alias `kernel` on a 1.0 device."""
+        return "variant" if self.info.protocol_minor >= 1 else "kernel"
+
+    def variants(self) -> tuple[list[VariantInfo], VariantInfo]:
+        """The variants of the blocked product the selected model offers (those
+        of its weights' scheme) and the one it runs (`variant`).
         A device without the command (older firmware) raises DeviceError
         with code unknown-command."""
-        lines = self.command("kernel")
-        listed = [KernelInfo(line.int("index"), line.fields.get("name", ""))
-                  for line in lines if line.kind == "m" and line.tag == "kernel"]
-        selected = [line for line in lines if line.kind == "m" and line.tag == "selected-kernel"]
+        word = self._variant_word()
+        lines = self.command(word)
+        listed = [VariantInfo(line.int("index"), line.fields.get("name", ""))
+                  for line in lines if line.kind == "m" and line.tag == word]
+        selected = [line for line in lines
+                    if line.kind == "m" and line.tag == f"selected-{word}"]
         if not listed or len(selected) != 1 or len(listed) + 1 != len(lines):
-            raise ProtocolError(f"'kernel': expected m-kernel lines and one "
-                                f"m-selected-kernel, got {[line.raw for line in lines]}")
-        chosen = KernelInfo(selected[0].int("index"), selected[0].fields.get("name", ""))
+            raise ProtocolError(f"{word!r}: expected m-{word} lines and one "
+                                f"m-selected-{word}, got {[line.raw for line in lines]}")
+        chosen = VariantInfo(selected[0].int("index"), selected[0].fields.get("name", ""))
         if chosen not in listed:
-            raise ProtocolError(f"'kernel': the selected kernel {chosen} is not listed")
+            raise ProtocolError(f"{word!r}: the selected variant {chosen} is not listed")
         return listed, chosen
 
-    def select_kernel(self, name: str) -> KernelInfo:
-        """Choose the blocked product `name` for infer (and bench without
-        kernel=); every model offering it runs it, the others their default.
-        DeviceError (bad-args) when the selected model offers no such product."""
-        _check_word("kernel name", name)
-        lines = self.command(f"kernel {name}")
-        chosen = [line for line in lines if line.kind == "m" and line.tag == "selected-kernel"]
+    def select_variant(self, name: str) -> VariantInfo:
+        """Choose the variant `name` for infer (and bench without variant=);
+        every model offering it runs it, the others their default.
+        DeviceError (bad-args) when the selected model offers no such variant."""
+        _check_word("variant name", name)
+        word = self._variant_word()
+        lines = self.command(f"{word} {name}")
+        chosen = [line for line in lines
+                  if line.kind == "m" and line.tag == f"selected-{word}"]
         if len(chosen) != 1 or chosen[0].fields.get("name") != name:
-            raise ProtocolError(f"'kernel {name}': the reply does not confirm it: "
+            raise ProtocolError(f"'{word} {name}': the reply does not confirm it: "
                                 f"{[line.raw for line in lines]}")
-        return KernelInfo(chosen[0].int("index"), name)
+        return VariantInfo(chosen[0].int("index"), name)
 
     def reset(self) -> None:
         lines = self.command("reset")
@@ -591,18 +605,18 @@ class Device:
         return np.concatenate(outputs), totals
 
     def bench(self, blocks: list[int], steps: int | None = None,
-              timeout: float | None = None, kernel: str | None = None) -> list[dict[str, Any]]:
+              timeout: float | None = None, variant: str | None = None) -> list[dict[str, Any]]:
         """Per T: {'block', 'steps', counter name: total} from the device's
         `bench` command (a zero state, a fixed input; the state is reset after),
-        with the blocked product `kernel` (default: the selected one)."""
+        with the variant `variant` (default: the selected one)."""
         if not blocks:
             raise ValueError("bench needs at least one block size")
         command = "bench " + ",".join(str(int(b)) for b in blocks)
         if steps is not None:
             command += f" steps={int(steps)}"
-        if kernel is not None:
-            _check_word("kernel name", kernel)
-            command += f" kernel={kernel}"
+        if variant is not None:
+            _check_word("variant name", variant)
+            command += f" {self._variant_word()}={variant}"
         lines = self.command(command, timeout=timeout if timeout is not None
                              else self.timeout * (1 + len(blocks)))
         results = []
@@ -622,8 +636,9 @@ class Device:
     def selftest(self, timeout: float | None = None) -> list[dict[str, Any]]:
         """Per built-in model: index, name, max_abs_err, tolerance, device_verdict,
         passed (True, False, or None when the device skipped it), and from
-        devices that check every kernel: kernels (how many were run; the
-        error is the largest over them) and worst_kernel (which gave it)."""
+        devices that check every variant: variants (how many were run; the
+        error is the largest over them) and worst_variant (which gave it;
+        protocol 1.0 devices name these two kernels= and worst_kernel=)."""
         lines = self.command("selftest", timeout=timeout if timeout is not None
                              else self.timeout * 3)
         results = []
@@ -639,12 +654,13 @@ class Device:
                 raise ProtocolError(f"'selftest': malformed line {line.raw!r}") from None
             if verdict not in ("pass", "fail", "skip"):
                 raise ProtocolError(f"'selftest': bad result in {line.raw!r}")
+            count = line.fields.get("variants", line.fields.get("kernels", ""))
             results.append({"index": line.int("index"), "name": line.fields.get("name", ""),
                             "max_abs_err": error, "tolerance": tolerance,
                             "device_verdict": verdict,
-                            "kernels": int(line.fields["kernels"]) if "kernels" in line.fields
-                            and line.fields["kernels"].isdigit() else None,
-                            "worst_kernel": line.fields.get("worst_kernel"),
+                            "variants": int(count) if count.isdigit() else None,
+                            "worst_variant": line.fields.get(
+                                "worst_variant", line.fields.get("worst_kernel")),
                             # None: skipped (no golden vectors). A NaN error fails:
                             # the host does not take "pass" on trust.
                             "passed": None if verdict == "skip"

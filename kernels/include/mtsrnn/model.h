@@ -63,6 +63,54 @@ typedef struct mts_run_options {
     mts_gemm_i8i8_fn gemm_i8i8;    /* int8-wa layers (MTS_QUANT_INT8_WA) */
 } mts_run_options;
 
+/* Product variants by name (variant.c): the one resolver of a variant name
+ * for the device, the binding and Python.
+ *
+ * A model's variants come from the tables of the weight schemes its layers
+ * use: float32 layers a float table (f32_table[f32_count]: a caller's list,
+ * e.g. a board's with a peer library's product added; NULL takes the
+ * kernels' mts_gemm_f32_variants and ignores f32_count), int8-w layers
+ * mts_gemm_i8f32_variants, int8-wa layers mts_gemm_i8i8_variants. A name
+ * selects the entry of that name in every table the model uses; the model
+ * offers the names present in all of them, in the order of the first of
+ * its tables (float32, int8-w, int8-wa), so a model of one scheme offers
+ * exactly its table and its default is the table's first entry. */
+
+/* The weight schemes of a model's layers: a mask of MTS_SCHEME_BIT(quant)
+ * over mts_quant (mtsrnn/quantize.h). 0 for a NULL model, an unknown cell
+ * or scheme, a NULL layer array or no layers (mts_model_check rejects all
+ * of these). */
+#define MTS_SCHEME_BIT(quant) (1u << (quant))
+uint32_t mts_model_schemes(const mts_model *model);
+
+/* Set options->gemm, ->gemm_i8f32 and ->gemm_i8i8 to the products of the
+ * variant `name` (name_length bytes, need not be NUL-terminated) for the
+ * schemes the model uses, NULL for the others (options->block is kept),
+ * and *variant_name (when not NULL) to the table's own string of that
+ * name, which lives as long as the table. MTS_ERR_NULL_POINTER for a NULL
+ * model or options (or a NULL name of non-zero length); MTS_ERR_BAD_CONFIG
+ * when some table the model uses has no such name (an empty name included)
+ * or mts_model_schemes is 0. On error nothing is written. */
+mts_status mts_model_select_variant(const mts_model *model, const char *name,
+                                    size_t name_length,
+                                    const mts_gemm_f32_variant *f32_table, size_t f32_count,
+                                    mts_run_options *options, const char **variant_name);
+
+/* Walk the variants a model offers, in order. Start with *position = 0;
+ * each call returns the next variant's name (the table's own string) and
+ * advances *position, and when options is not NULL sets its products as
+ * mts_model_select_variant does. NULL after the last one, and for a model
+ * that offers none (e.g. mixed schemes with no name in common, or
+ * mts_model_schemes 0) or a NULL position.
+ *
+ *     size_t at = 0;
+ *     for (const char *name; (name = mts_model_next_variant(m, NULL, 0, &at, &o)) != NULL;)
+ *         run(m, &o);   // every variant the model offers, the default first
+ */
+const char *mts_model_next_variant(const mts_model *model,
+                                   const mts_gemm_f32_variant *f32_table, size_t f32_count,
+                                   size_t *position, mts_run_options *options);
+
 /* Element counts of each array of a layer (0 for an array the layer's
  * options leave out), derived from its sizes and options alone, so that a
  * loader or a binding can check the arrays it was given before pointing the

@@ -1,0 +1,207 @@
+/* The commands that describe and choose (docs/protocol.md, "Commands"):
+ * id, model, reset, and variant with its alias kernel.
+ */
+#include <string.h>
+
+#include "mts_device_internal.h"
+
+static const char *const counter_names[MTS_NUM_COUNTERS] = {"cycles", "instructions", "ns"};
+
+/* The weight schemes as `m-model ... weights=` names them, by mts_quant. */
+#define NUM_SCHEMES 3u
+static const char *const scheme_names[NUM_SCHEMES] = {"float32", "int8-w", "int8-wa"};
+
+const mts_dev_variant_words mts_dev_variant_command = {
+    "variant", "m-variant", "m-selected-variant",
+    "variant takes no argument or a variant name", " (`variant` lists them)"};
+
+/* Protocol 1.0's words, for hosts that predate `variant`. */
+const mts_dev_variant_words mts_dev_kernel_alias = {
+    "kernel", "m-kernel", "m-selected-kernel",
+    "kernel takes no argument or a kernel name", " (`kernel` lists its products)"};
+
+void mts_dev_send_no_variant(mts_device *device, const mts_dev_variant_words *words,
+                             mts_dev_word name)
+{
+    mts_dev_out_begin(device, "e-bad-args no ");
+    mts_dev_out_text(device, words->command);
+    mts_dev_out_text(device, " ");
+    mts_dev_out_shown_word(device, name);
+    mts_dev_out_text(device, " for model ");
+    mts_dev_out_u64(device, device->selected);
+    mts_dev_out_text(device, words->lists);
+    mts_dev_out_send(device);
+}
+
+void mts_dev_send_kernel_error(mts_device *device, mts_status status)
+{
+    mts_dev_send_error(device, "kernel", mts_status_str(status));
+}
+
+/* Bytes of weights a pass streams: float32 arrays, and for a quantised
+ * layer its int8 product weights (one byte each) plus their float32 scales
+ * (one per row) instead of the float ones. */
+static uint64_t model_weight_bytes(const mts_model *model)
+{
+    uint64_t bytes = 0;
+    for (uint32_t l = 0; l < model->num_layers; l++) {
+        if (model->cell == MTS_CELL_SRU) {
+            const mts_sru_layer *layer = &model->sru[l];
+            mts_sru_array_sizes s;
+            if (mts_sru_layer_array_sizes(layer, &s) != MTS_OK)
+                continue;
+            const uint64_t products = (uint64_t)s.weight + s.weight_proj;
+            bytes += layer->quant != MTS_QUANT_NONE
+                         ? products + sizeof(float) * ((uint64_t)s.weight_rows + s.weight_proj_rows)
+                         : sizeof(float) * products;
+            bytes += sizeof(float) * ((uint64_t)s.bias + s.norm_weight + s.norm_bias);
+            if (layer->weight_c != NULL)
+                bytes += sizeof(float) * (uint64_t)s.weight_c;
+        } else {
+            const mts_qrnn_layer *layer = &model->qrnn[l];
+            mts_qrnn_array_sizes s;
+            if (mts_qrnn_layer_array_sizes(layer, &s) != MTS_OK)
+                continue;
+            bytes += layer->quant != MTS_QUANT_NONE
+                         ? (uint64_t)s.weight + sizeof(float) * (uint64_t)s.weight_rows
+                         : sizeof(float) * (uint64_t)s.weight;
+            bytes += sizeof(float) * (uint64_t)s.bias;
+        }
+    }
+    return bytes;
+}
+
+void mts_dev_command_id(mts_device *device, size_t count)
+{
+    const mts_board *board = device->board;
+    if (count != 1u) {
+        mts_dev_send_error(device, "bad-args", "id takes no arguments");
+        return;
+    }
+    mts_dev_out_begin(device, "m-fw name=" MTS_FW_NAME " version=" MTS_FW_VERSION " protocol=");
+    mts_dev_out_u64(device, MTS_PROTO_VERSION);
+    mts_dev_out_key_u64(device, "protocol_minor", MTS_PROTO_MINOR);
+    mts_dev_out_send(device);
+
+    mts_dev_out_begin(device, "m-board name=");
+    mts_dev_out_text(device, board->name != NULL ? board->name : "unknown");
+    mts_dev_out_text(device, " core=");
+    mts_dev_out_text(device, board->core != NULL ? board->core : "unknown");
+    mts_dev_out_key_u64(device, "clock_hz", board->clock_hz);
+    mts_dev_out_send(device);
+
+    mts_dev_out_begin(device, "m-counters");
+    for (unsigned i = 0; i < MTS_NUM_COUNTERS; i++) {
+        mts_dev_out_text(device, " ");
+        mts_dev_out_text(device, counter_names[i]);
+        mts_dev_out_text(device, board->counters_available & MTS_COUNTER_BIT(i)
+                                     ? "=available"
+                                     : "=unavailable");
+    }
+    mts_dev_out_send(device);
+
+    mts_dev_out_begin(device, "m-limits");
+    mts_dev_out_key_u64(device, "max_block", device->config.max_block);
+    mts_dev_out_key_u64(device, "max_steps", device->config.max_steps);
+    mts_dev_out_send(device);
+
+    for (uint32_t i = 0; i < device->config.num_models; i++) {
+        const mts_device_model *entry = &device->config.models[i];
+        size_t input = 0, output = 0;
+        (void)mts_model_io_sizes(entry->model, &input, &output);
+        mts_dev_out_begin(device, "m-model");
+        mts_dev_out_key_u64(device, "index", i);
+        mts_dev_out_text(device, " name=");
+        mts_dev_out_text(device, entry->name);
+        mts_dev_out_text(device, entry->model->cell == MTS_CELL_SRU ? " cell=sru" : " cell=qrnn");
+        mts_dev_out_key_u64(device, "layers", entry->model->num_layers);
+        mts_dev_out_key_u64(device, "input", input);
+        mts_dev_out_key_u64(device, "output", output);
+        mts_dev_out_key_u64(device, "weight_bytes", model_weight_bytes(entry->model));
+        mts_dev_out_text(device, " dtype=f32 weights=");
+        const uint32_t schemes = mts_model_schemes(entry->model);
+        const char *separator = "";
+        for (unsigned scheme = 0; scheme < NUM_SCHEMES; scheme++) {
+            if (schemes & MTS_SCHEME_BIT(scheme)) {
+                mts_dev_out_text(device, separator);
+                mts_dev_out_text(device, scheme_names[scheme]);
+                separator = "+";
+            }
+        }
+        mts_dev_out_send(device);
+    }
+
+    mts_dev_out_begin(device, "m-selected");
+    mts_dev_out_key_u64(device, "index", device->selected);
+    mts_dev_out_send(device);
+}
+
+void mts_dev_command_model(mts_device *device, const mts_dev_word *words, size_t count)
+{
+    uint32_t index;
+    if (count != 2u || !mts_dev_parse_u32(words[1].text, words[1].length, &index) ||
+        index >= device->config.num_models) {
+        mts_dev_out_begin(device, "e-bad-args model needs <index> 0..");
+        mts_dev_out_u64(device, device->config.num_models - 1u);
+        mts_dev_out_send(device);
+        return;
+    }
+    device->selected = index;
+    mts_dev_reset_selected(device);
+    mts_dev_out_begin(device, "m-selected");
+    mts_dev_out_key_u64(device, "index", index);
+    mts_dev_out_send(device);
+}
+
+void mts_dev_command_reset(mts_device *device, size_t count)
+{
+    if (count != 1u) {
+        mts_dev_send_error(device, "bad-args", "reset takes no arguments");
+        return;
+    }
+    mts_dev_reset_selected(device);
+    mts_dev_send_line(device, "m-reset");
+}
+
+/* " index=<k> name=<name>" */
+static void out_variant(mts_device *device, uint32_t index, const char *name)
+{
+    mts_dev_out_key_u64(device, "index", index);
+    mts_dev_out_text(device, " name=");
+    mts_dev_out_text(device, name);
+}
+
+/* `variant`: list the selected model's variants; `variant <name>`: choose
+ * one. `kernel` likewise, in its own words (names). */
+void mts_dev_command_variant(mts_device *device, const mts_dev_variant_words *names,
+                             const mts_dev_word *words, size_t count)
+{
+    if (count > 2u) {
+        mts_dev_send_error(device, "bad-args", names->usage);
+        return;
+    }
+    const mts_model *model = mts_dev_selected_model(device)->model;
+    mts_run_options options = {.block = 1};
+    if (count == 2u) {
+        const char *chosen;
+        if (mts_model_select_variant(model, words[1].text, words[1].length, device->variants,
+                                     device->num_variants, &options, &chosen) != MTS_OK) {
+            mts_dev_send_no_variant(device, names, words[1]);
+            return;
+        }
+        device->variant_choice = chosen;
+    } else {
+        size_t position = 0;
+        const char *name;
+        for (uint32_t k = 0; (name = mts_dev_next_variant(device, model, &position, NULL)); k++) {
+            mts_dev_out_begin(device, names->listed);
+            out_variant(device, k, name);
+            mts_dev_out_send(device);
+        }
+    }
+    uint32_t index;
+    const char *selected = mts_dev_model_variant(device, model, &options, &index);
+    mts_dev_out_begin(device, names->selected);
+    out_variant(device, index, selected);
+    mts_dev_out_send(device);
+}

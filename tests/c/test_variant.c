@@ -1,0 +1,306 @@
+/* C tests of the variant resolver (kernels/src/variant.c, mtsrnn/model.h):
+ * mts_model_schemes, mts_model_select_variant and mts_model_next_variant
+ * against the kernels' tables and a caller's float table, for models of one
+ * scheme and models mixing schemes. The resolver reads only the layers'
+ * `quant`, so the descriptors here are zeroed layers with a scheme set.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "mtsrnn/gemm.h"
+#include "mtsrnn/model.h"
+
+#include "check.h"
+
+/* Stand-ins for a caller's own float products; never called. */
+static void product_a(size_t rows, size_t depth, size_t steps, const float *w, size_t w_stride,
+                      const float *x, size_t x_stride, float *y, size_t y_stride)
+{
+    (void)rows, (void)depth, (void)steps, (void)w, (void)w_stride;
+    (void)x, (void)x_stride, (void)y, (void)y_stride;
+}
+
+static void product_b(size_t rows, size_t depth, size_t steps, const float *w, size_t w_stride,
+                      const float *x, size_t x_stride, float *y, size_t y_stride)
+{
+    product_a(rows, depth, steps, w, w_stride, x, x_stride, y, y_stride);
+}
+
+/* A model of up to 3 SRU layers with the given schemes. */
+typedef struct fixture {
+    mts_sru_layer layers[3];
+    mts_model model;
+} fixture;
+
+static const mts_model *sru_with(fixture *f, uint32_t num_layers, const unsigned *quant)
+{
+    memset(f, 0, sizeof *f);
+    for (uint32_t l = 0; l < num_layers; l++)
+        f->layers[l].quant = (uint8_t)quant[l];
+    f->model.cell = MTS_CELL_SRU;
+    f->model.num_layers = num_layers;
+    f->model.sru = f->layers;
+    return &f->model;
+}
+
+static size_t name_index(const char *const *names, size_t count, const char *name)
+{
+    for (size_t k = 0; k < count; k++)
+        if (strcmp(names[k], name) == 0)
+            return k;
+    return count;
+}
+
+/* Walking a model of one scheme gives exactly its table, in order, and each
+ * step's options are that entry's product; selecting each name agrees. */
+static void test_one_scheme(void)
+{
+    fixture f;
+    for (unsigned scheme = 0; scheme < 3u; scheme++) {
+        const unsigned quant[2] = {scheme, scheme};
+        const mts_model *model = sru_with(&f, 2, quant);
+        CHECK(mts_model_schemes(model) == MTS_SCHEME_BIT(scheme), "scheme %u", scheme);
+        const size_t count = scheme == 0u ? mts_gemm_f32_variant_count
+                             : scheme == 1u ? mts_gemm_i8f32_variant_count
+                                            : mts_gemm_i8i8_variant_count;
+        size_t at = 0, k = 0;
+        mts_run_options walked = {.block = 7};
+        for (const char *name; (name = mts_model_next_variant(model, NULL, 0, &at, &walked));
+             k++) {
+            CHECK(k < count, "scheme %u: more variants than its table", scheme);
+            if (k >= count)
+                break;
+            const char *expected = scheme == 0u ? mts_gemm_f32_variants[k].name
+                                   : scheme == 1u ? mts_gemm_i8f32_variants[k].name
+                                                  : mts_gemm_i8i8_variants[k].name;
+            CHECK(name == expected, "scheme %u entry %lu: %s, the table's own string", scheme,
+                  (unsigned long)k, name);
+            CHECK(walked.block == 7u, "the block is kept");
+            CHECK((walked.gemm != NULL) == (scheme == 0u) &&
+                      (walked.gemm_i8f32 != NULL) == (scheme == 1u) &&
+                      (walked.gemm_i8i8 != NULL) == (scheme == 2u),
+                  "scheme %u: only its product is set", scheme);
+            if (scheme == 0u)
+                CHECK(walked.gemm == mts_gemm_f32_variants[k].fn, "%s", name);
+            else if (scheme == 1u)
+                CHECK(walked.gemm_i8f32 == mts_gemm_i8f32_variants[k].fn, "%s", name);
+            else
+                CHECK(walked.gemm_i8i8 == mts_gemm_i8i8_variants[k].fn, "%s", name);
+            mts_run_options chosen = {.block = 3};
+            const char *found = NULL;
+            CHECK_STATUS(mts_model_select_variant(model, name, strlen(name), NULL, 0, &chosen,
+                                                  &found),
+                         MTS_OK);
+            CHECK(found == name && chosen.block == 3u && chosen.gemm == walked.gemm &&
+                      chosen.gemm_i8f32 == walked.gemm_i8f32 &&
+                      chosen.gemm_i8i8 == walked.gemm_i8i8,
+                  "select %s agrees with the walk", name);
+        }
+        CHECK(k == count, "scheme %u: %lu variants walked, its table has %lu", scheme,
+              (unsigned long)k, (unsigned long)count);
+        CHECK(mts_model_next_variant(model, NULL, 0, &at, NULL) == NULL,
+              "the walk stays at its end");
+    }
+}
+
+/* Names are pointer + length: not NUL-terminated, no prefix matches. */
+static void test_names(void)
+{
+    fixture f;
+    const unsigned quant[1] = {0};
+    const mts_model *model = sru_with(&f, 1, quant);
+    static const char line[] = "tiled reference";
+    mts_run_options options = {.block = 4};
+    const char *found = NULL;
+    CHECK_STATUS(mts_model_select_variant(model, line, 5, NULL, 0, &options, &found), MTS_OK);
+    CHECK(found != NULL && strcmp(found, "tiled") == 0 && found != line, "tiled by length");
+    CHECK(options.gemm == mts_gemm_f32_tiled, "the tiled product");
+    CHECK_STATUS(mts_model_select_variant(model, line + 6, 9, NULL, 0, &options, NULL), MTS_OK);
+    CHECK(options.gemm == mts_gemm_f32_reference, "the reference product, no name out");
+
+    /* Refusals write nothing. */
+    static const char *const bad[] = {"tile", "tiled ", "Tiled", "nosuch", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        mts_run_options untouched = {.block = 9, .gemm = product_a};
+        const char *name_out = "unchanged";
+        CHECK_STATUS(mts_model_select_variant(model, bad[i], strlen(bad[i]), NULL, 0,
+                                              &untouched, &name_out),
+                     MTS_ERR_BAD_CONFIG);
+        CHECK(untouched.block == 9u && untouched.gemm == product_a &&
+                  untouched.gemm_i8f32 == NULL && untouched.gemm_i8i8 == NULL &&
+                  strcmp(name_out, "unchanged") == 0,
+              "'%s' refused without writing", bad[i]);
+    }
+}
+
+/* A caller's float table (a board's list) replaces the kernels' for
+ * float32 layers; the int8 tables stay the kernels'. */
+static void test_float_table(void)
+{
+    static const mts_gemm_f32_variant board[] = {
+        {"mine", "a board's own product", product_a},
+        {"tiled", "the kernels' tiled product", mts_gemm_f32_tiled},
+        {"reference", "the reference", mts_gemm_f32_reference},
+        {"peer", "a peer library", product_b},
+    };
+    const size_t count = sizeof board / sizeof *board;
+    fixture f;
+    const unsigned float_only[1] = {0};
+    const mts_model *model = sru_with(&f, 1, float_only);
+    size_t at = 0, k = 0;
+    mts_run_options options = {.block = 1};
+    for (const char *name; (name = mts_model_next_variant(model, board, count, &at, &options));
+         k++) {
+        CHECK(k < count && name == board[k].name && options.gemm == board[k].fn,
+              "board entry %lu: %s", (unsigned long)k, name);
+    }
+    CHECK(k == count, "the board's %lu products walked, got %lu", (unsigned long)count,
+          (unsigned long)k);
+    CHECK_STATUS(mts_model_select_variant(model, "peer", 4, board, count, &options, NULL),
+                 MTS_OK);
+    CHECK(options.gemm == product_b, "the board's peer");
+    /* Only the first f32_count entries are the table. */
+    CHECK_STATUS(mts_model_select_variant(model, "peer", 4, board, 3, &options, NULL),
+                 MTS_ERR_BAD_CONFIG);
+    at = 0;
+    CHECK(mts_model_next_variant(model, board, 0, &at, NULL) == NULL, "an empty table");
+
+    /* float32 + int8-w: the board's names that the int8-w table also has,
+     * in the board's order; each layer gets its own table's product. */
+    const unsigned mixed[2] = {MTS_QUANT_INT8_W, MTS_QUANT_NONE};
+    model = sru_with(&f, 2, mixed);
+    CHECK(mts_model_schemes(model) ==
+              (MTS_SCHEME_BIT(MTS_QUANT_NONE) | MTS_SCHEME_BIT(MTS_QUANT_INT8_W)),
+          "two schemes");
+    const char *i8f32_names[16];
+    size_t i8f32_count = 0;
+    for (size_t v = 0; v < mts_gemm_i8f32_variant_count && v < 16u; v++)
+        i8f32_names[i8f32_count++] = mts_gemm_i8f32_variants[v].name;
+    at = 0;
+    size_t next_board = 0;
+    k = 0;
+    for (const char *name; (name = mts_model_next_variant(model, board, count, &at, &options));
+         k++) {
+        size_t b = next_board;
+        while (b < count && strcmp(board[b].name, name) != 0)
+            b++;
+        CHECK(b < count && name == board[b].name, "%s: the float table's string, in order",
+              name);
+        for (size_t skipped = next_board; skipped < b && b < count; skipped++)
+            CHECK(name_index(i8f32_names, i8f32_count, board[skipped].name) == i8f32_count,
+                  "%s skipped though the int8-w table has it", board[skipped].name);
+        next_board = b + 1;
+        const size_t v = name_index(i8f32_names, i8f32_count, name);
+        CHECK(v < i8f32_count, "%s is in the int8-w table", name);
+        CHECK(b < count && options.gemm == board[b].fn, "%s: the float product", name);
+        CHECK(v < i8f32_count && options.gemm_i8f32 == mts_gemm_i8f32_variants[v].fn,
+              "%s: the int8-w product", name);
+        CHECK(options.gemm_i8i8 == NULL, "%s: no int8-wa layer", name);
+    }
+    CHECK(k >= 2u, "tiled and reference are common to both, got %lu", (unsigned long)k);
+    CHECK_STATUS(mts_model_select_variant(model, "mine", 4, board, count, &options, NULL),
+                 MTS_ERR_BAD_CONFIG);
+    CHECK_STATUS(mts_model_select_variant(model, "peer", 4, board, count, &options, NULL),
+                 MTS_ERR_BAD_CONFIG);
+
+    /* No name in common: nothing offered, nothing selected. */
+    const unsigned wa[2] = {MTS_QUANT_NONE, MTS_QUANT_INT8_WA};
+    model = sru_with(&f, 2, wa);
+    static const mts_gemm_f32_variant lonely[] = {{"only-float", "", product_a}};
+    at = 0;
+    CHECK(mts_model_next_variant(model, lonely, 1, &at, &options) == NULL, "no common name");
+    CHECK_STATUS(mts_model_select_variant(model, "only-float", 10, lonely, 1, &options, NULL),
+                 MTS_ERR_BAD_CONFIG);
+}
+
+/* All three schemes: every name offered sets all three products, and is
+ * in the first table's order (the float table's). */
+static void test_three_schemes(void)
+{
+    fixture f;
+    const unsigned quant[3] = {MTS_QUANT_INT8_WA, MTS_QUANT_NONE, MTS_QUANT_INT8_W};
+    const mts_model *model = sru_with(&f, 3, quant);
+    CHECK(mts_model_schemes(model) == 7u, "three schemes");
+    size_t at = 0, k = 0, last = 0;
+    mts_run_options options = {.block = 2};
+    int tiled = 0;
+    for (const char *name; (name = mts_model_next_variant(model, NULL, 0, &at, &options)); k++) {
+        CHECK(options.gemm != NULL && options.gemm_i8f32 != NULL && options.gemm_i8i8 != NULL,
+              "%s sets all three products", name);
+        size_t v = 0;
+        while (v < mts_gemm_f32_variant_count && mts_gemm_f32_variants[v].name != name)
+            v++;
+        CHECK(v < mts_gemm_f32_variant_count && (k == 0u || v > last),
+              "%s: the float table's string, in its order", name);
+        last = v;
+        tiled |= strcmp(name, "tiled") == 0;
+    }
+    CHECK(tiled, "tiled is in every table");
+}
+
+static void test_bad_models(void)
+{
+    fixture f;
+    const unsigned quant[2] = {0, 0};
+    mts_run_options options = {.block = 1};
+    size_t at = 0;
+    CHECK(mts_model_schemes(NULL) == 0u, "NULL model");
+    CHECK_STATUS(mts_model_select_variant(NULL, "tiled", 5, NULL, 0, &options, NULL),
+                 MTS_ERR_NULL_POINTER);
+    CHECK(mts_model_next_variant(NULL, NULL, 0, &at, &options) == NULL, "NULL model");
+
+    const mts_model *model = sru_with(&f, 2, quant);
+    CHECK_STATUS(mts_model_select_variant(model, "tiled", 5, NULL, 0, NULL, NULL),
+                 MTS_ERR_NULL_POINTER);
+    CHECK_STATUS(mts_model_select_variant(model, NULL, 5, NULL, 0, &options, NULL),
+                 MTS_ERR_NULL_POINTER);
+    CHECK_STATUS(mts_model_select_variant(model, NULL, 0, NULL, 0, &options, NULL),
+                 MTS_ERR_BAD_CONFIG);
+    CHECK(mts_model_next_variant(model, NULL, 0, NULL, &options) == NULL, "NULL position");
+
+    /* Descriptors mts_model_check rejects offer nothing. */
+    fixture g;
+    const unsigned unknown[2] = {0, 3};
+    const mts_model *bad = sru_with(&g, 2, unknown);
+    CHECK(mts_model_schemes(bad) == 0u, "an unknown scheme");
+    at = 0;
+    CHECK(mts_model_next_variant(bad, NULL, 0, &at, NULL) == NULL, "an unknown scheme");
+    CHECK_STATUS(mts_model_select_variant(bad, "tiled", 5, NULL, 0, &options, NULL),
+                 MTS_ERR_BAD_CONFIG);
+    model = sru_with(&g, 0, unknown);
+    CHECK(mts_model_schemes(model) == 0u, "no layers");
+    model = sru_with(&g, 2, quant);
+    g.model.sru = NULL;
+    CHECK(mts_model_schemes(model) == 0u, "no layer array");
+    g.model.sru = g.layers;
+    g.model.cell = 3;
+    CHECK(mts_model_schemes(model) == 0u, "an unknown cell");
+    g.model.cell = MTS_CELL_SRU;
+    g.model.num_layers = MTS_MAX_LAYERS + 1u;
+    CHECK(mts_model_schemes(model) == 0u, "too many layers");
+
+    /* A QRNN stack reads its own layer array. */
+    mts_qrnn_layer qrnn[2];
+    memset(qrnn, 0, sizeof qrnn);
+    qrnn[1].quant = MTS_QUANT_INT8_WA;
+    const mts_model stack = {MTS_CELL_QRNN, 2, NULL, qrnn};
+    CHECK(mts_model_schemes(&stack) ==
+              (MTS_SCHEME_BIT(MTS_QUANT_NONE) | MTS_SCHEME_BIT(MTS_QUANT_INT8_WA)),
+          "QRNN schemes");
+    CHECK_STATUS(mts_model_select_variant(&stack, "reference", 9, NULL, 0, &options, NULL),
+                 MTS_OK);
+    CHECK(options.gemm == mts_gemm_f32_reference && options.gemm_i8i8 == mts_gemm_i8i8_reference
+              && options.gemm_i8f32 == NULL,
+          "QRNN: the reference products of its two schemes");
+}
+
+int main(void)
+{
+    test_one_scheme();
+    test_names();
+    test_float_table();
+    test_three_schemes();
+    test_bad_models();
+    return check_summary("test_variant");
+}
