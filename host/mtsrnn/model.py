@@ -34,9 +34,9 @@ from .stages import (
     SKIP_NONE,
     SKIP_PROJECTED,
     SKIP_SCALED_INPUT,
-    STATUS_NAMES,
     Stage,
     check_scheme,
+    loader_status,
     stages_image,
 )
 
@@ -69,7 +69,9 @@ def _as_float32(value: Any, name: str) -> np.ndarray:
     array = np.asarray(value)
     if not np.issubdtype(array.dtype, np.floating):
         raise TypeError(f"{name} must hold floating-point values, got dtype {array.dtype}")
-    return np.ascontiguousarray(array, dtype=np.float32)
+    # A copy even of a float32 array: the model owns its state dict (the
+    # kernels run on their own copy in the model's image).
+    return np.array(array, dtype=np.float32, order="C")
 
 
 def _expect_shape(array: np.ndarray, shape: tuple[int, ...], name: str) -> None:
@@ -186,10 +188,10 @@ class Model:
         self._image, self.stages = stages_image(stages)
         try:
             self._core = _core.load_file(self._image)
-        except _core.ModelFileError as error:
-            message, code = error.args[:2]
-            raise ValueError(f"the kernels reject the model: {message} "
-                             f"[{STATUS_NAMES.get(code, code)}]") from None
+        except _core.ModelFileError as error:  # sizes only the kernels check
+            code, status = loader_status(error)
+            raise ValueError(f"the kernels reject the model: {_core.status_str(code)} "
+                             f"[{status}]") from None
         layout = []
         offset = 0
         for stage in self.stages:

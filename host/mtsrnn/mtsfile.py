@@ -67,6 +67,7 @@ from .stages import (
     Stage,
     aligned_buffer,
     crc32,
+    loader_status,
     stage_kind,
     tensor_specs,
     write_image,
@@ -326,10 +327,7 @@ def _file_error(error: Exception, data: bytes) -> ModelFileError:
     """A ModelFileError for a file the C loader rejected: its status, and a
     message from the loader's detail when it gives one (attribute .detail),
     else from what a cheap look at the file says."""
-    code = getattr(error, "status", None)
-    if code is None:
-        code = error.args[1]
-    status = getattr(error, "status_name", None) or STATUS_NAMES.get(code, f"status {code}")
+    code, status = loader_status(error)
     text = _core.status_str(code)
     size = len(data)
     if status == "MTS_ERR_FILE_TRUNCATED":

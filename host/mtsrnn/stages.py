@@ -28,6 +28,7 @@ import struct
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -77,6 +78,16 @@ STATUS_CODES: dict[str, int] = dict(
     getattr(_core, "STATUS_CODES", None)
     or {name: code for code, name in enumerate(_STATUS_ORDER)})
 STATUS_NAMES: dict[int, str] = {code: name for name, code in STATUS_CODES.items()}
+
+
+def loader_status(error: Exception) -> tuple[int, str]:
+    """(code, name) of the mts_status a `_core.ModelFileError` carries: its
+    .status and .status_name when the binding sets them, else args[1]."""
+    code = getattr(error, "status", None)
+    if code is None:
+        code = error.args[1]
+    name = getattr(error, "status_name", None) or STATUS_NAMES.get(code, f"status {code}")
+    return code, name
 MAX_WINDOW = getattr(_core, "MAX_WINDOW", 64)
 
 # ---- weight schemes: the record's quant field (mts_quant) ---------------------------
@@ -356,6 +367,11 @@ class Stage:
     fields: Mapping[str, Any]
     tensors: Mapping[str, np.ndarray]
 
+    def __post_init__(self) -> None:
+        # Read-only views of private copies: a stage does not change under its image.
+        object.__setattr__(self, "fields", MappingProxyType(dict(self.fields)))
+        object.__setattr__(self, "tensors", MappingProxyType(dict(self.tensors)))
+
     @property
     def kind(self) -> StageKind:
         return stage_kind(self.cell)
@@ -496,6 +512,7 @@ def write_image(cell: str, layers: Sequence[tuple[Mapping[str, Any], Mapping[int
                                 dtype, array.ndim, array.shape[0], dim1, start, array.nbytes)
         target = image[start:start + array.nbytes].view(array.dtype).reshape(array.shape)
         target[...] = array
+        target.flags.writeable = False
         views[index][code] = target
     struct.pack_into("<I", image, CRC_OFFSET, crc32(image))
     image.flags.writeable = False
