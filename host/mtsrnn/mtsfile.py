@@ -290,13 +290,9 @@ def _layers_text(data: bytes, header: Mapping[str, Any], shown: int = 4) -> str:
     """The layer records' fields as one line (a configuration the kernels reject)."""
     layers = _layer_fields(data, header)
     text = "; ".join(f"layer {index}: " + ", ".join(
-        f"{name} {_f32_text(value) if isinstance(value, float) else value}"
+        f"{name} {np.float32(value) if isinstance(value, float) else value}"
         for name, value in fields.items()) for index, fields in enumerate(layers[:shown]))
     return text + (f"; and {len(layers) - shown} more layer(s)" if len(layers) > shown else "")
-
-
-def _f32_text(value: float) -> str:
-    return str(np.float32(value))
 
 
 def _detail_text(detail: Mapping[str, Any], data: bytes) -> str:

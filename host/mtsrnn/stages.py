@@ -63,9 +63,11 @@ assert HEADER.size == HEADER_SIZE and TENSOR_RECORD.size == TENSOR_RECORD_SIZE
 MAX_DIM = _core.MAX_DIM
 MAX_LAYERS = _core.MAX_LAYERS
 # TO BE REPLACED by _core's constants once the binding exports them (helper B1's
-# branch adds _core.STATUS_CODES and the enum constants): until then this is the
-# package's one copy of mts_status (kernels/include/mtsrnn/status.h) and of
-# MTS_MAX_WINDOW (kernels/include/mtsrnn/qrnn.h).
+# branch adds _core.STATUS_CODES and the enum constants; the getattr calls below
+# take them already): until then this module holds the package's one copy of
+# mts_status (kernels/include/mtsrnn/status.h), MTS_MAX_WINDOW (qrnn.h), the
+# cell codes (file.h), and below the values of the record fields quant
+# (quantize.h: SCHEME_CODES) and activation / skip / norm (sru.h).
 _STATUS_ORDER = (
     "MTS_OK", "MTS_ERR_NULL_POINTER", "MTS_ERR_BAD_SIZE", "MTS_ERR_OVERFLOW",
     "MTS_ERR_BAD_CONFIG", "MTS_ERR_WORKSPACE_TOO_SMALL", "MTS_ERR_BAD_STATE_SIZE",
@@ -74,9 +76,10 @@ _STATUS_ORDER = (
     "MTS_ERR_FILE_CRC", "MTS_ERR_FILE_LAYER", "MTS_ERR_FILE_TENSOR", "MTS_ERR_FILE_SHAPE",
     "MTS_ERR_DESCRIPTORS_TOO_SMALL", "MTS_ERR_BUFFER_TOO_SMALL",
 )
-STATUS_CODES: dict[str, int] = dict(
-    getattr(_core, "STATUS_CODES", None)
-    or {name: code for code, name in enumerate(_STATUS_ORDER)})
+_CORE_STATUS_CODES = getattr(_core, "STATUS_CODES", None)
+STATUS_CODES: dict[str, int] = (
+    dict(_CORE_STATUS_CODES) if isinstance(_CORE_STATUS_CODES, Mapping)
+    else {name: code for code, name in enumerate(_STATUS_ORDER)})
 STATUS_NAMES: dict[int, str] = {code: name for name, code in STATUS_CODES.items()}
 
 
