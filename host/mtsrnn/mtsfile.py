@@ -276,12 +276,13 @@ def _reserved_problem(data: bytes) -> str | None:
     """The first layer record whose reserved bytes are set (MTS_ERR_FILE_LAYER)."""
     header = _header(data)
     for index, fields in enumerate(_layer_fields(data, header, with_reserved=True)):
-        reserved = [value for name, value in fields.items()
+        reserved = {name.removeprefix("reserved "): value for name, value in fields.items()
                     if name.startswith("reserved") and (any(value) if isinstance(value, bytes)
-                                                        else value != 0)]
+                                                        else value != 0)}
         if reserved:
-            values = ", ".join(value.hex(" ") if isinstance(value, bytes) else f"0x{value:x}"
-                               for value in reserved)
+            values = "; ".join(f"{where} = " + (value.hex(" ") if isinstance(value, bytes)
+                                                else f"0x{value:x}")
+                               for where, value in reserved.items())
             return f"layer {index}: reserved bytes are set ({values}), expected zeros"
     return None
 

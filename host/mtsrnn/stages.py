@@ -24,6 +24,7 @@ other module learns what a stage holds from the table here:
 
 from __future__ import annotations
 
+import re
 import struct
 import zlib
 from collections.abc import Callable, Mapping, Sequence
@@ -160,8 +161,9 @@ class TensorSpec:
 class StageKind:
     """Everything about one kind of stage that is not its values.
 
-    record: (field name, or None for reserved bytes written as `reserved`
-    values) in record order, with the record's struct. shapes(fields): the
+    record_fields: the record's field names in record order (the struct
+    `record`), None for reserved bytes, written as the `reserved` values.
+    shapes(fields): the
     float tensors the fields imply, name -> TensorSpec (the scales of a
     quantised stage are added by `tensor_specs`). state(fields): (cell-state
     floats, previous-input frames, width of a frame) carried between calls.
@@ -205,19 +207,29 @@ class StageKind:
             next(reserved) if name is None else fields.get(name, 0) if name == "quant"
             else fields[name] for name in self.record_fields))
 
+    @property
+    def byte_ranges(self) -> tuple[tuple[int, int], ...]:
+        """[first, last] byte of each record field, in record order."""
+        ranges, start = [], 0
+        for count, code in re.findall(r"(\d*)([a-zA-Z?])", self.record.format):
+            size = struct.calcsize(f"<{count}{code}")
+            ranges.append((start, start + size - 1))
+            start += size
+        return tuple(ranges)
+
     def unpack(self, data: Any, offset: int = 0,
                with_reserved: bool = False) -> dict[str, Any]:
-        """The fields of the record at `offset` (and the reserved values, keyed
-        "reserved<i>", when asked)."""
+        """The fields of the record at `offset`, and when asked the reserved
+        ones, keyed "reserved bytes F-L" (or "reserved byte F")."""
         values = self.record.unpack_from(data, offset)
-        fields, slot = {}, 0
-        for name, value in zip(self.record_fields, values, strict=True):
+        fields = {}
+        for name, value, (first, last) in zip(self.record_fields, values, self.byte_ranges,
+                                              strict=True):
             if name is not None:
                 fields[name] = value
-            else:
-                if with_reserved:
-                    fields[f"reserved{slot}"] = value
-                slot += 1
+            elif with_reserved:
+                where = f"byte {first}" if first == last else f"bytes {first}-{last}"
+                fields[f"reserved {where}"] = value
         return fields
 
 
