@@ -256,19 +256,13 @@ def _per_step(weight_bytes: int, block: int) -> str:
 
 
 def _inspect(args: argparse.Namespace) -> int:
-    from . import _core, mtsfile
+    from . import mtsfile
 
     with open(args.model, "rb") as f:
         data = f.read()
-    contents = mtsfile.read(data)
-    try:
-        core = _core.load_file(data)
-        c_verdict = "accepted"
-    except _core.ModelFileError as error:  # a disagreement between the readers
-        description, code = error.args
-        raise CommandError(f"{args.model}: the Python reader accepts the file but the C loader "
-                           f"rejects it: {description} [{mtsfile.STATUS_NAMES.get(code, code)}]"
-                           ) from None
+    contents = mtsfile.read(data)  # validated by the C loader, which made contents.kernel
+    core = contents.kernel
+    c_verdict = "accepted"
     try:
         mtsfile.model_from_contents(contents)
         python_verdict = "loads as a mtsrnn.Model"
@@ -282,27 +276,27 @@ def _inspect(args: argparse.Namespace) -> int:
         f"  {contents.file_size} bytes, format {contents.version[0]}.{contents.version[1]}, "
         f"CRC-32 0x{contents.crc32:08x} ok",
         f"  C loader (mts_file_load): {c_verdict}; Python: {python_verdict}",
-        f"cell: {cell}, {len(contents.layers)} layer(s), input {contents.input_size}, "
+        f"cell: {cell}, {len(contents.stages)} layer(s), input {contents.input_size}, "
         f"output {contents.output_size}",
     ]
-    for index, (layer, tensors) in enumerate(zip(contents.layers, contents.tensors,
-                                                 strict=True)):
-        names = mtsfile.KIND_NAMES[mtsfile.CELL_CODES[contents.cell]]
-        shapes = ", ".join(f"{names[kind]} {'x'.join(map(str, array.shape))}"
+    for index, stage in enumerate(contents.stages):
+        layer = stage.fields
+        shapes = ", ".join(f"{tensor.name} {'x'.join(map(str, array.shape))}"
                            + (" int8" if str(array.dtype) == "int8" else "")
-                           for kind, array in sorted(tensors.items()))
+                           for tensor in stage.kind.tensors
+                           if (array := stage.tensors.get(tensor.name)) is not None)
         extra = ""
         if contents.cell == "sru":
             extra = f", scale_x {layer['scale_x']:g}"
             if layer["norm"]:
                 extra += f", norm_eps {layer['norm_eps']:g}"
-            if mtsfile.SRU_KIND_WEIGHT_C not in tensors:
+            if "weight_c" not in stage.tensors:
                 extra += ", original form (no weight_c)"
-        if layer.get("quant"):
-            extra += f", weights {mtsfile.QUANT_NAMES.get(layer['quant'], layer['quant'])}"
-        lines.append(f"layer {index}: {mtsfile.describe_layer(contents.cell, layer)}{extra}")
+        if stage.quantization:
+            extra += f", weights {stage.quantization}"
+        lines.append(f"layer {index}: {stage.describe()}{extra}")
         lines.append(f"  tensors: {shapes}")
-    quantized = any(layer.get("quant") for layer in contents.layers)
+    quantized = any(stage.quantization for stage in contents.stages)
     dtypes = ("int8 product weights, float32 scales and the rest"
               if quantized else "float32")
     lines += [

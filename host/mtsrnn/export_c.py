@@ -32,6 +32,7 @@ import numpy as np
 
 from . import mtsfile, reference
 from .model import Model, gemm_variants
+from .stages import STAGE_KINDS, Stage, StageKind
 
 __all__ = ["c_float", "export_c", "golden_input", "golden_vectors"]
 
@@ -134,66 +135,34 @@ def _matrix(name: str, rows_macro: str, cols_macro: str, array: np.ndarray) -> l
     return lines + ["};", ""]
 
 
-_SRU_KINDS = {1: "weight", 2: "weight_proj", 3: "weight_c", 4: "bias", 5: "norm_weight",
-              6: "norm_bias", 7: "weight_scale", 8: "weight_proj_scale"}
-_QRNN_KINDS = {1: "weight", 2: "bias", 3: "weight_scale"}
-_QUANT_ENUMS = {"int8-w": "MTS_QUANT_INT8_W", "int8-wa": "MTS_QUANT_INT8_WA"}
+def _c_value(kind: StageKind, name: str, value: Any) -> str:
+    """A record field as a C initialiser: an enum name, a float literal or an
+    unsigned integer."""
+    if name in kind.c_enums:
+        return kind.c_enums[name][value]
+    if isinstance(value, float):
+        return c_float(value)
+    return f"{value}u"
 
 
-def _quantized_fields(arrays: dict[str, str], quant: str | None) -> list[str]:
-    """Descriptor lines of a quantised layer (none for a float one)."""
-    if quant is None:
-        return []
-    return [f"        .quant = {_QUANT_ENUMS[quant]},"] + [
-        f"        .{key} = {arrays[key]}," for key in
-        ("weight_q", "weight_scale", "weight_proj_q", "weight_proj_scale") if key in arrays]
-
-
-def _sru_descriptor(fields: dict[str, Any], arrays: dict[str, str],
-                    quant: str | None) -> list[str]:
-    def ref(kind: str) -> str:
-        return arrays.get(kind, "NULL")
-
-    activation = ("MTS_ACTIVATION_IDENTITY", "MTS_ACTIVATION_TANH")[fields["activation"]]
-    skip = ("MTS_SKIP_NONE", "MTS_SKIP_SCALED_INPUT", "MTS_SKIP_PROJECTED")[fields["skip"]]
-    norm = ("MTS_NORM_NONE", "MTS_NORM_BEFORE", "MTS_NORM_AFTER")[fields["norm"]]
-    return [
-        "    {",
-        f"        .input_size = {fields['input_size']}u,",
-        f"        .hidden_size = {fields['hidden_size']}u,",
-        f"        .num_directions = {fields['num_directions']}u,",
-        f"        .projection_size = {fields['projection_size']}u,",
-        f"        .activation = {activation},",
-        f"        .skip = {skip},",
-        f"        .norm = {norm},",
-        f"        .scale_x = {c_float(fields['scale_x'])},",
-        f"        .norm_eps = {c_float(fields['norm_eps'])},",
-        f"        .weight = {ref('weight')},",
-        f"        .weight_proj = {ref('weight_proj')},",
-        f"        .weight_c = {ref('weight_c')},",
-        f"        .bias = {ref('bias')},",
-        f"        .norm_weight = {ref('norm_weight')},",
-        f"        .norm_bias = {ref('norm_bias')},",
-        *_quantized_fields(arrays, quant),
-        "    },",
-    ]
-
-
-def _qrnn_descriptor(fields: dict[str, Any], arrays: dict[str, str],
-                     quant: str | None) -> list[str]:
-    return [
-        "    {",
-        f"        .input_size = {fields['input_size']}u,",
-        f"        .hidden_size = {fields['hidden_size']}u,",
-        f"        .window = {fields['window']}u,",
-        f"        .input_gate = {fields['input_gate']}u,",
-        f"        .output_gate = {fields['output_gate']}u,",
-        f"        .zoneout = {c_float(fields['zoneout'])},",
-        f"        .weight = {arrays.get('weight', 'NULL')},",
-        f"        .bias = {arrays['bias']},",
-        *_quantized_fields(arrays, quant),
-        "    },",
-    ]
+def _descriptor(stage: Stage, arrays: dict[str, str]) -> list[str]:
+    """The C descriptor of a stage (mts_sru_layer, mts_qrnn_layer): its record
+    fields, then its float tensors (NULL when absent), then for a quantised
+    stage the quant scheme and its int8 weights with their scales."""
+    kind = stage.kind
+    scales = kind.scale_kinds
+    lines = ["    {"]
+    lines += [f"        .{name} = {_c_value(kind, name, stage.fields[name])},"
+              for name in kind.fields if name != "quant"]
+    lines += [f"        .{tensor.name} = {arrays.get(tensor.name, 'NULL')},"
+              for tensor in kind.tensors if tensor.name not in scales]
+    if stage.quantization is not None:
+        lines.append(f"        .quant = {_c_value(kind, 'quant', stage.fields['quant'])},")
+        for tensor in kind.tensors:
+            if tensor.scale and tensor.name + "_q" in arrays:
+                lines.append(f"        .{tensor.name}_q = {arrays[tensor.name + '_q']},")
+                lines.append(f"        .{tensor.scale} = {arrays[tensor.scale]},")
+    return lines + ["    },"]
 
 
 def _check_host_error(model: Model, x: np.ndarray, golden: np.ndarray, block: int,
@@ -238,18 +207,17 @@ def export_c(model_or_path: Model | str | os.PathLike[str], out_dir: str | os.Pa
             and tolerance > 0):
         raise ValueError(f"tolerance must be a finite number > 0, got {tolerance!r}")
 
-    layers = mtsfile.kernel_layers(model)
+    stages = model.stages
     x, golden = golden_vectors(model, golden_steps)
     host_error = _check_host_error(model, x, golden, block, tolerance)
     workspace = model.workspace_bytes(block, golden_steps)
-    weight_bytes = sum(array.nbytes for _fields, tensors in layers
-                       for array in tensors.values())
+    weight_bytes = model.weight_bytes
     upper = name.upper()
     align = f"{upper}_ALIGNED"
-    kinds = _SRU_KINDS if model.cell == "sru" else _QRNN_KINDS
-    layer_type = "mts_sru_layer" if model.cell == "sru" else "mts_qrnn_layer"
+    kind = stages[0].kind
     options = ", ".join(f"{key}={value!r}" for key, value in model.config.items())
-    needs_math = not all(np.isfinite(array).all() for _f, t in layers for array in t.values())
+    needs_math = not all(np.isfinite(array).all() for stage in stages
+                         for array in stage.tensors.values())
     guard = f"MTSRNN_EXPORT_{upper}_H"
 
     header = [
@@ -317,32 +285,29 @@ def export_c(model_or_path: Model | str | os.PathLike[str], out_dir: str | os.Pa
         "",
     ]
     descriptors = []
-    for index, (fields, tensors) in enumerate(layers):
+    for index, stage in enumerate(stages):
         arrays = {}
-        for kind, array in sorted(tensors.items()):
+        for tensor in stage.kind.tensors:
+            array = stage.tensors.get(tensor.name)
+            if array is None:
+                continue
             int8 = array.dtype == np.int8  # a quantised weight: weight_q, weight_proj_q
-            key = kinds[kind] + ("_q" if int8 else "")
+            key = tensor.name + ("_q" if int8 else "")
             array_name = f"{name}_l{index}_{key}"
             arrays[key] = array_name
             body.extend(_int8_array(array_name, array, align) if int8
                         else _array(array_name, array, align))
-        if model.cell == "sru":
-            descriptors.extend(_sru_descriptor(fields, arrays, model.quantization))
-        else:
-            descriptors.extend(_qrnn_descriptor(fields, arrays, model.quantization))
-    cell_enum = "MTS_CELL_SRU" if model.cell == "sru" else "MTS_CELL_QRNN"
-    sru_ref, qrnn_ref = (f"{name}_layers", "NULL") if model.cell == "sru" else \
-        ("NULL", f"{name}_layers")
+        descriptors.extend(_descriptor(stage, arrays))
     body += [
-        f"static const {layer_type} {name}_layers[{upper}_NUM_LAYERS] = {{",
+        f"static const {kind.c_type} {name}_layers[{upper}_NUM_LAYERS] = {{",
         *descriptors,
         "};",
         "",
         f"const mts_model {name}_model = {{",
-        f"    .cell = {cell_enum},",
+        f"    .cell = {kind.c_cell},",
         f"    .num_layers = {upper}_NUM_LAYERS,",
-        f"    .sru = {sru_ref},",
-        f"    .qrnn = {qrnn_ref},",
+        *(f"    .{other.c_member} = {name + '_layers' if other is kind else 'NULL'},"
+          for other in STAGE_KINDS.values()),
         "};",
         "",
         *_matrix(f"{name}_golden_input", f"{upper}_GOLDEN_STEPS", f"{upper}_INPUT_SIZE", x),

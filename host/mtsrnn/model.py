@@ -1,14 +1,18 @@
 """Models built from PyTorch-layout weights, run by the C kernels.
 
 The PyTorch layouts (docs/spec.md 2.2 for `sru`, 3.1 for torchqrnn) are converted
-once, here, into the kernels' layout (output-major weight rows, see
-kernels/include/mtsrnn/sru.h and qrnn.h). The model keeps the original
-state dict too, so it can be saved or compared against a reference.
+once, here, into kernel stages (mtsrnn.stages: record fields and tensors in the
+kernels' layout, see kernels/include/mtsrnn/sru.h and qrnn.h). A `Model`
+writes the .mts image of its stages and runs it through `_core.load_file`,
+the C loader every device runs (docs/model-format.md), so the kernels see a
+model from a state dict exactly as they see it from a file. The model keeps
+the original state dict too, so it can be compared against a reference.
 """
 
 from __future__ import annotations
 
 import operator
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -17,7 +21,24 @@ from typing import Any
 import numpy as np
 
 from . import _core
-from .quantize import SCHEME_CODES, check_scheme, quantize_rows
+from .stages import (
+    ACTIVATION_IDENTITY,
+    ACTIVATION_TANH,
+    MAX_DIM,
+    MAX_LAYERS,
+    MAX_WINDOW,
+    NORM_AFTER,
+    NORM_BEFORE,
+    NORM_NONE,
+    SCHEME_CODES,
+    SKIP_NONE,
+    SKIP_PROJECTED,
+    SKIP_SCALED_INPUT,
+    Stage,
+    check_scheme,
+    loader_status,
+    stages_image,
+)
 
 # Variant names per weight scheme (None: float32), default first: the
 # kernels' tables mts_gemm_f32_variants, mts_gemm_i8f32_variants and
@@ -27,11 +48,6 @@ _GEMM_VARIANTS = {
     **{scheme: tuple(name for name, _summary in table)
        for scheme, table in zip(("int8-w", "int8-wa"), _core.gemm_i8_variants(), strict=True)},
 }
-
-# Kernel enum values (kernels/include/mtsrnn/sru.h).
-_ACTIVATION_IDENTITY, _ACTIVATION_TANH = 0, 1
-_SKIP_NONE, _SKIP_SCALED_INPUT, _SKIP_PROJECTED = 0, 1, 2
-_NORM_NONE, _NORM_BEFORE, _NORM_AFTER = 0, 1, 2
 
 POOLINGS = ("f", "fo", "ifo")
 
@@ -53,23 +69,9 @@ def _as_float32(value: Any, name: str) -> np.ndarray:
     array = np.asarray(value)
     if not np.issubdtype(array.dtype, np.floating):
         raise TypeError(f"{name} must hold floating-point values, got dtype {array.dtype}")
-    return _aligned(np.ascontiguousarray(array, dtype=np.float32))
-
-
-def _aligned(array: np.ndarray, alignment: int = 64) -> np.ndarray:
-    """`array` itself if its data starts on a 64-byte boundary, else an aligned
-    copy. The kernels' vector loads of a weight row straddle cache lines
-    otherwise (1.5x slower with AVX-512), so the binding would copy a
-    misaligned float array (host/src/_core.c); aligning here keeps one copy,
-    the one the Model also holds. int8 weights get the same alignment (the
-    binding uses them as given)."""
-    if array.ctypes.data % alignment == 0:
-        return array
-    raw = np.empty(array.nbytes + alignment, dtype=np.uint8)
-    start = -raw.ctypes.data % alignment
-    aligned = raw[start:start + array.nbytes].view(array.dtype).reshape(array.shape)
-    aligned[...] = array
-    return aligned
+    # A copy even of a float32 array: the model owns its state dict (the
+    # kernels run on their own copy in the model's image).
+    return np.array(array, dtype=np.float32, order="C")
 
 
 def _expect_shape(array: np.ndarray, shape: tuple[int, ...], name: str) -> None:
@@ -84,8 +86,8 @@ def _check_size(value: Any, name: str, minimum: int = 1) -> int:
         value = operator.index(value)
     except TypeError:
         raise TypeError(f"{name} must be an integer, got {type(value).__name__}") from None
-    if not minimum <= value <= _core.MAX_DIM:
-        raise ValueError(f"{name} must be in [{minimum}, {_core.MAX_DIM}], got {value}")
+    if not minimum <= value <= MAX_DIM:
+        raise ValueError(f"{name} must be in [{minimum}, {MAX_DIM}], got {value}")
     return value
 
 
@@ -120,8 +122,8 @@ def _layer_dicts(state_dict: Mapping[str, Any], pattern: str, what: str) -> list
         raise ValueError(f"empty {what} state dict")
     if sorted(layers) != list(range(len(layers))):
         raise ValueError(f"{what} layers must be numbered 0..N-1, got {sorted(layers)}")
-    if len(layers) > _core.MAX_LAYERS:
-        raise ValueError(f"at most {_core.MAX_LAYERS} layers are supported, got {len(layers)}")
+    if len(layers) > MAX_LAYERS:
+        raise ValueError(f"at most {MAX_LAYERS} layers are supported, got {len(layers)}")
     return [layers[i] for i in range(len(layers))]
 
 
@@ -171,28 +173,36 @@ class Model:
     """A stack of SRU or QRNN layers whose forward pass runs in the C kernels.
 
     Build one with `from_sru_state_dict`, `from_qrnn_state_dict`, `random_sru`
-    or `random_qrnn`."""
+    or `random_qrnn` (or `mtsrnn.load`, `mtsrnn.from_torch`, `mtsrnn.quantize`).
+    `stages` are its kernel stages (mtsrnn.stages.Stage), their tensors views
+    into `image`, the .mts image the kernels run in place."""
 
     def __init__(self, cell: str, config: dict[str, Any], state_dict: dict[str, np.ndarray],
-                 core: Any, layout: tuple[_LayerState, ...], num_layers: int,
-                 quantization: str | None = None, quantized_bytes: int = 0,
-                 quantized_tensors: tuple[dict[str, np.ndarray], ...] = ()):
+                 stages: Sequence[Stage], quantization: str | None = None):
         self.cell = cell
         self.config = dict(config)
         # None for float32 weights, else the scheme of mtsrnn.quantize
         # (the state dict then holds the float weights it was made from).
         self.quantization = quantization
-        self._quantized_bytes = quantized_bytes
-        # Per layer, the int8 arrays the kernels run on (kernel layout):
-        # weight_q, weight_scale and, for a projected SRU, weight_proj_q and
-        # weight_proj_scale. Empty for a float model.
-        self.quantized_tensors = quantized_tensors
         self._state_dict = state_dict
-        self._core = core
-        self._layout = layout
-        self.num_layers = num_layers
-        self.input_size = core.input_size
-        self.output_size = core.output_size
+        self._image, self.stages = stages_image(stages)
+        try:
+            self._core = _core.load_file(self._image)
+        except _core.ModelFileError as error:  # sizes only the kernels check
+            code, status = loader_status(error)
+            raise ValueError(f"the kernels reject the model: {_core.status_str(code)} "
+                             f"[{status}]") from None
+        layout = []
+        offset = 0
+        for stage in self.stages:
+            c_size, frames, width = stage.state_layout
+            layout.append(_LayerState(offset, c_size, offset + c_size, frames, width))
+            offset += stage.state_floats
+        assert offset == self._core.state_floats, (offset, self._core.state_floats)
+        self._layout = tuple(layout)
+        self.num_layers = len(self.stages)
+        self.input_size = self._core.input_size
+        self.output_size = self._core.output_size
 
     def __repr__(self) -> str:
         options = ", ".join(f"{k}={v!r}" for k, v in self.config.items())
@@ -200,15 +210,40 @@ class Model:
         return (f"Model({self.cell}, layers={self.num_layers}, input={self.input_size}, "
                 f"output={self.output_size}, {options}{quantized})")
 
-    def save(self, path: Any) -> None:
-        """Write the model as an .mts file (docs/model-format.md)."""
-        from .mtsfile import save
+    @property
+    def image(self) -> memoryview:
+        """The model's .mts image (docs/model-format.md), read-only: what `save`
+        writes and what the kernels run."""
+        return memoryview(self._image).toreadonly()
 
-        save(self, path)
+    def save(self, path_or_file: Any) -> None:
+        """Write the model as an .mts file to a path or a binary file object."""
+        if hasattr(path_or_file, "write"):
+            path_or_file.write(self.image)
+            return
+        with open(os.fspath(path_or_file), "wb") as f:
+            f.write(self.image)
 
     def state_dict(self) -> dict[str, np.ndarray]:
         """The weights in the PyTorch layout they were given in (float32 copies)."""
         return {key: value.copy() for key, value in self._state_dict.items()}
+
+    @property
+    def quantized_tensors(self) -> tuple[dict[str, np.ndarray], ...]:
+        """Per layer, the int8 arrays the kernels run on (kernel layout):
+        weight_q, weight_scale and, for a projected SRU, weight_proj_q and
+        weight_proj_scale. Empty for a float model."""
+        if self.quantization is None:
+            return ()
+        result = []
+        for stage in self.stages:
+            arrays = {}
+            for tensor in stage.kind.tensors:
+                if tensor.scale and tensor.name in stage.tensors:
+                    arrays[tensor.name + "_q"] = stage.tensors[tensor.name]
+                    arrays[tensor.scale] = stage.tensors[tensor.scale]
+            result.append(arrays)
+        return tuple(result)
 
     @property
     def state_floats(self) -> int:
@@ -217,11 +252,10 @@ class Model:
 
     @property
     def weight_bytes(self) -> int:
-        """Bytes of weights streamed per pass (one pass per block): float32, or
-        for a quantised model its int8 weights, their scales and the float32 rest."""
-        if self.quantization is not None:
-            return self._quantized_bytes
-        return sum(value.nbytes for value in self._state_dict.values())
+        """Bytes of weights streamed per pass (one pass per block): the tensors
+        of its stages (float32, or for a quantised model its int8 weights,
+        their scales and the float32 rest), as the .mts file holds them."""
+        return sum(stage.weight_bytes for stage in self.stages)
 
     def workspace_bytes(self, block: int, seq_len: int = 0) -> int:
         """Bytes of kernel workspace for one forward call with this block size.
@@ -302,19 +336,6 @@ class Model:
         return h, State(self._layout, buffer)
 
 
-def _given_int8(given: Mapping[str, np.ndarray], name: str, weight: np.ndarray,
-                layer: int) -> tuple[np.ndarray, np.ndarray]:
-    """Precomputed int8 rows of `weight` and their scales, checked."""
-    weight_q = np.ascontiguousarray(given[name + "_q"])
-    scale = np.ascontiguousarray(given[name + "_scale"])
-    if weight_q.dtype != np.int8 or weight_q.shape != weight.shape:
-        raise ValueError(f"layer {layer} {name}_q must be int8 of shape {weight.shape}, got "
-                         f"{weight_q.dtype} {weight_q.shape}")
-    if scale.dtype != np.float32 or scale.shape != (weight.shape[0],):
-        raise ValueError(f"layer {layer} {name}_scale must be float32 of shape "
-                         f"({weight.shape[0]},), got {scale.dtype} {scale.shape}")
-    return weight_q, scale
-
 
 # ---- SRU -------------------------------------------------------------------
 
@@ -350,9 +371,7 @@ def from_sru_state_dict(state_dict: Mapping[str, Any], *, use_tanh: bool = False
         layers, prefixes = [dict(state_dict)], [""]
     directions = 2 if bidirectional else 1
     kept: dict[str, np.ndarray] = {}
-    kernel_layers = []
-    quantized_bytes = 0
-    int8_tensors = []
+    stages: list[Stage] = []
     expected_input = None
     for i, (params, prefix) in enumerate(zip(layers, prefixes, strict=True)):
         unknown = set(params) - _SRU_LAYER_KEYS
@@ -406,51 +425,33 @@ def from_sru_state_dict(state_dict: Mapping[str, Any], *, use_tanh: bool = False
         for key, value in arrays.items():
             kept[prefix + key] = value
 
-        kernel_weight = _aligned(sru_weight_to_kernel(weight, directions, hidden, k))
-        kernel_proj = _aligned(np.ascontiguousarray(proj.T)) if proj is not None else None
-        quantized = None
+        skip = SKIP_NONE if not has_skip_term else SKIP_PROJECTED if k == 4 \
+            else SKIP_SCALED_INPUT
+        norm = NORM_NONE if not has_norm else NORM_AFTER if normalize_after else NORM_BEFORE
+        fields = dict(
+            input_size=n, hidden_size=hidden, num_directions=directions,
+            projection_size=projection,
+            activation=ACTIVATION_TANH if use_tanh else ACTIVATION_IDENTITY, skip=skip,
+            norm=norm, quant=0, scale_x=float(np.float32(scale_x.reshape(()))),
+            norm_eps=float(np.float32(layer_norm_eps)))
+        tensors = {"weight": sru_weight_to_kernel(weight, directions, hidden, k)}
+        if proj is not None:
+            tensors["weight_proj"] = np.ascontiguousarray(proj.T)
+        if weight_c is not None:
+            tensors["weight_c"] = weight_c
+        tensors["bias"] = bias
+        if has_norm:
+            tensors["norm_weight"] = arrays["layer_norm.weight"]
+            tensors["norm_bias"] = arrays["layer_norm.bias"]
+        stage = Stage("sru", fields, tensors)
         if quantization is not None:
-            if quantized_tensors is None:
-                weight_q, weight_scale = quantize_rows(kernel_weight)
-                proj_q, proj_scale = (quantize_rows(kernel_proj) if proj is not None
-                                      else (None, None))
-            else:
-                given = quantized_tensors[i]
-                weight_q, weight_scale = _given_int8(given, "weight", kernel_weight, i)
-                proj_q, proj_scale = (_given_int8(given, "weight_proj", kernel_proj, i)
-                                      if proj is not None else (None, None))
-            # Aligned like the float weights (the int8 products' vector loads).
-            weight_q = _aligned(weight_q)
-            proj_q = _aligned(proj_q) if proj_q is not None else None
-            quantized = (SCHEME_CODES[quantization], weight_q, weight_scale, proj_q, proj_scale)
-            int8_tensors.append({
-                key: value for key, value in (
-                    ("weight_q", weight_q), ("weight_scale", weight_scale),
-                    ("weight_proj_q", proj_q), ("weight_proj_scale", proj_scale))
-                if value is not None})
-            quantized_bytes += sum(a.nbytes for a in quantized[1:] if a is not None) + sum(
-                value.nbytes for key, value in arrays.items() if key not in ("weight",
-                                                                             "weight_proj"))
-        skip = _SKIP_NONE if not has_skip_term else _SKIP_PROJECTED if k == 4 \
-            else _SKIP_SCALED_INPUT
-        norm = _NORM_NONE if not has_norm else _NORM_AFTER if normalize_after else _NORM_BEFORE
-        kernel_layers.append((
-            n, hidden, directions, projection,
-            _ACTIVATION_TANH if use_tanh else _ACTIVATION_IDENTITY, skip, norm,
-            float(scale_x.reshape(())), float(layer_norm_eps),
-            None if quantized else kernel_weight,
-            None if quantized else kernel_proj,
-            weight_c, bias,
-            arrays.get("layer_norm.weight"), arrays.get("layer_norm.bias"),
-        ) + ((quantized,) if quantized else ()))
-    core = _core.sru_model(kernel_layers)
-    layout = tuple(_LayerState(i * core.output_size, core.output_size, 0, 0, 0)
-                   for i in range(len(kernel_layers)))
+            stage = stage.quantized(quantization, None if quantized_tensors is None
+                                    else quantized_tensors[i], layer=i)
+        stages.append(stage)
     config = dict(use_tanh=bool(use_tanh), bidirectional=bool(bidirectional),
                   has_skip_term=bool(has_skip_term), normalize_after=bool(normalize_after),
                   layer_norm_eps=float(layer_norm_eps))
-    return Model("sru", config, kept, core, layout, len(kernel_layers), quantization,
-                 quantized_bytes, tuple(int8_tensors))
+    return Model("sru", config, kept, stages, quantization)
 
 
 def random_sru(input_size: int, hidden_size: int, num_layers: int = 1, *, seed: int = 0,
@@ -530,18 +531,14 @@ def from_qrnn_state_dict(state_dict: Mapping[str, Any], *, window: int = 1,
     if not isinstance(state_dict, Mapping):
         raise TypeError(f"state_dict must be a mapping, got {type(state_dict).__name__}")
     window = _check_size(window, "window")
-    if window > 64:
-        raise ValueError(f"window must be in [1, 64], got {window}")
+    if window > MAX_WINDOW:
+        raise ValueError(f"window must be in [1, {MAX_WINDOW}], got {window}")
     if not 0.0 <= zoneout <= 1.0:
         raise ValueError(f"zoneout must be in [0, 1], got {zoneout}")
     input_gate, gates = _qrnn_gates(pooling, output_gate)
     layers = _layer_dicts(state_dict, r"layers\.(\d+)\.linear\.(weight|bias)", "QRNN")
     kept: dict[str, np.ndarray] = {}
-    kernel_layers = []
-    layout = []
-    offset = 0
-    quantized_bytes = 0
-    int8_tensors = []
+    stages: list[Stage] = []
     expected_input = None
     hidden_first = None
     for i, params in enumerate(layers):
@@ -568,25 +565,17 @@ def from_qrnn_state_dict(state_dict: Mapping[str, Any], *, window: int = 1,
         expected_input = hidden_first = hidden
         kept[prefix + "weight"] = weight
         kept[prefix + "bias"] = bias
-        if quantization is None:
-            kernel_layers.append((n, hidden, window, int(input_gate), int(bool(output_gate)),
-                                  float(zoneout), weight, bias))
-        else:
-            weight_q, weight_scale = (quantize_rows(weight) if quantized_tensors is None
-                                      else _given_int8(quantized_tensors[i], "weight", weight, i))
-            weight_q = _aligned(weight_q)
-            kernel_layers.append((n, hidden, window, int(input_gate), int(bool(output_gate)),
-                                  float(zoneout), None, bias,
-                                  (SCHEME_CODES[quantization], weight_q, weight_scale)))
-            quantized_bytes += weight_q.nbytes + weight_scale.nbytes + bias.nbytes
-            int8_tensors.append({"weight_q": weight_q, "weight_scale": weight_scale})
-        layout.append(_LayerState(offset, hidden, offset + hidden, window - 1, n))
-        offset += hidden + (window - 1) * n
-    core = _core.qrnn_model(kernel_layers)
+        stage = Stage("qrnn", dict(
+            input_size=n, hidden_size=hidden, window=window, input_gate=int(input_gate),
+            output_gate=int(bool(output_gate)), quant=0, zoneout=float(np.float32(zoneout))),
+            {"weight": weight, "bias": bias})
+        if quantization is not None:
+            stage = stage.quantized(quantization, None if quantized_tensors is None
+                                    else quantized_tensors[i], layer=i)
+        stages.append(stage)
     config = dict(window=window, output_gate=bool(output_gate), zoneout=float(zoneout),
                   pooling=pooling)
-    return Model("qrnn", config, kept, core, tuple(layout), len(kernel_layers), quantization,
-                 quantized_bytes, tuple(int8_tensors))
+    return Model("qrnn", config, kept, stages, quantization)
 
 
 def random_qrnn(input_size: int, hidden_size: int, num_layers: int = 1, *, seed: int = 0,

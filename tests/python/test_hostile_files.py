@@ -650,11 +650,10 @@ def test_misaligned_buffer_c_only():
     assert python_status(shifted) == "MTS_OK"
 
 
-# ---- where the C loader and docs/model-format.md disagree --------------------------------
-# Both readers follow kernels/src/file.c (the Python reader mirrors the C loader check
-# for check). These tests state what docs/model-format.md says; they fail today and are
-# reported to the lead. strict=True: they turn into failures once C (and Python) follow
-# the document, or must be deleted if the document is changed instead.
+# ---- the order of the checks, as docs/model-format.md documents it -----------------------
+# Once points where kernels/src/file.c and the document disagreed (xfail tests then); the
+# loader follows the document now, and the Python reader judges every file with the C
+# loader itself, so both agree with the document by construction.
 
 def _doc_says(data, status):
     assert (python_status(data), c_status(data)) == (status, status)

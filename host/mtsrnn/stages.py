@@ -1,0 +1,553 @@
+"""What a kernel stage is: one table per stage kind, and the .mts image of a list of stages.
+
+A *stage* is the kernel-level unit of a model: one SRU or QRNN layer as the
+C kernels run it (`mts_sru_layer`, `mts_qrnn_layer`), with its record
+fields and its tensors in the kernels' layout, exactly what an .mts file
+stores (docs/model-format.md). This module is the bottom of the package's
+import graph (it imports the standard library, NumPy and `_core` only); every
+other module learns what a stage holds from the table here:
+
+- `STAGE_KINDS`: per stage kind its record (fields in file order, binary
+  layout), its tensor kinds (name, file kind code, whether it may be int8 and
+  which scale kind then goes with it), and the facts derived from the
+  fields: the expected shape of every tensor (`tensor_specs`, the one place a
+  stage's layout is derived), the output size, the state it carries, a
+  one-line description, and the names the C API gives its descriptor.
+  Adding a stage kind means adding one `StageKind` entry.
+- `Stage`: one stage (kind name, record fields, tensors by kind name).
+- `write_image`: the .mts writer (header, tables, 64-byte aligned data, CRC),
+  into a 64-byte aligned buffer that `_core.load_file` runs in place.
+- `quantize_rows` and `Stage.quantized`: the int8 form of a stage's product
+  weights (docs/quantization.md); the scheme names are the values of the
+  record's `quant` field.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+import zlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from . import _core
+
+# ---- the file format (docs/model-format.md) ---------------------------------------
+
+MAGIC = b"\x89MTS\r\n\x1a\n"
+VERSION_MAJOR = 1
+VERSION_MINOR = 1  # 1.1: int8 weights (written only when a stage is quantised)
+BYTE_ORDER_MARK = 0x01020304
+HEADER_SIZE = 64
+LAYER_RECORD_SIZE = 32
+TENSOR_RECORD_SIZE = 48
+DATA_ALIGNMENT = 64
+CRC_OFFSET = 48
+DTYPE_F32 = 1
+DTYPE_I8 = 2  # the product weights of quantised stages only
+
+# Little-endian records, no padding (sizes asserted below).
+HEADER = struct.Struct("<8sHHIIIIIQIIII8s")
+TENSOR_RECORD = struct.Struct("<IIIIQQQQ")
+HEADER_FIELDS = ("magic", "version_major", "version_minor", "byte_order", "header_size", "cell",
+                 "num_layers", "num_tensors", "file_size", "layer_table_offset",
+                 "tensor_table_offset", "crc32", "flags", "reserved")
+TENSOR_FIELDS = ("layer", "kind", "dtype", "ndim", "dim0", "dim1", "offset", "nbytes")
+assert HEADER.size == HEADER_SIZE and TENSOR_RECORD.size == TENSOR_RECORD_SIZE
+
+# ---- the kernels' constants ---------------------------------------------------------
+
+MAX_DIM = _core.MAX_DIM
+MAX_LAYERS = _core.MAX_LAYERS
+# TO BE REPLACED by _core's constants once the binding exports them (helper B1's
+# branch adds _core.STATUS_CODES and the enum constants; the getattr calls below
+# take them already): until then this module holds the package's one copy of
+# mts_status (kernels/include/mtsrnn/status.h), MTS_MAX_WINDOW (qrnn.h), the
+# cell codes (file.h), and below the values of the record fields quant
+# (quantize.h: SCHEME_CODES) and activation / skip / norm (sru.h).
+_STATUS_ORDER = (
+    "MTS_OK", "MTS_ERR_NULL_POINTER", "MTS_ERR_BAD_SIZE", "MTS_ERR_OVERFLOW",
+    "MTS_ERR_BAD_CONFIG", "MTS_ERR_WORKSPACE_TOO_SMALL", "MTS_ERR_BAD_STATE_SIZE",
+    "MTS_ERR_OVERLAP", "MTS_ERR_MISALIGNED", "MTS_ERR_FILE_TRUNCATED", "MTS_ERR_FILE_MAGIC",
+    "MTS_ERR_FILE_VERSION", "MTS_ERR_FILE_BYTE_ORDER", "MTS_ERR_FILE_HEADER",
+    "MTS_ERR_FILE_CRC", "MTS_ERR_FILE_LAYER", "MTS_ERR_FILE_TENSOR", "MTS_ERR_FILE_SHAPE",
+    "MTS_ERR_DESCRIPTORS_TOO_SMALL", "MTS_ERR_BUFFER_TOO_SMALL",
+)
+_CORE_STATUS_CODES = getattr(_core, "STATUS_CODES", None)
+STATUS_CODES: dict[str, int] = (
+    dict(_CORE_STATUS_CODES) if isinstance(_CORE_STATUS_CODES, Mapping)
+    else {name: code for code, name in enumerate(_STATUS_ORDER)})
+STATUS_NAMES: dict[int, str] = {code: name for name, code in STATUS_CODES.items()}
+
+
+def loader_status(error: Exception) -> tuple[int, str]:
+    """(code, name) of the mts_status a `_core.ModelFileError` carries: its
+    .status and .status_name when the binding sets them, else args[1]."""
+    code = getattr(error, "status", None)
+    if code is None:
+        code = error.args[1]
+    name = getattr(error, "status_name", None) or STATUS_NAMES.get(code, f"status {code}")
+    return code, name
+MAX_WINDOW = getattr(_core, "MAX_WINDOW", 64)
+
+# ---- weight schemes: the record's quant field (mts_quant) ---------------------------
+
+SCHEMES = ("int8-w", "int8-wa")
+SCHEME_CODES = {"int8-w": 1, "int8-wa": 2}
+SCHEME_NAMES = {code: name for name, code in SCHEME_CODES.items()}
+
+
+def check_scheme(scheme: Any) -> str:
+    """The scheme name, or ValueError naming the ones that exist."""
+    if not isinstance(scheme, str) or scheme not in SCHEMES:
+        raise ValueError(f"quantisation scheme must be one of {SCHEMES}, got {scheme!r}")
+    return scheme
+
+
+def quantize_rows(weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """int8 rows and per-row float32 scales of a (rows, depth) weight matrix whose
+    row r produces output r (the kernels' layout):
+
+        s_r = float32(max_i |W[r][i]| / 127)
+        Wq[r][i] = clip(round_half_even(W[r][i] / s_r), -127, 127), 0 where s_r == 0
+    """
+    weight = np.asarray(weight)
+    if weight.ndim != 2 or weight.dtype != np.float32:
+        raise ValueError(f"weight must be a 2-D float32 array, got {weight.dtype} "
+                         f"{weight.shape}")
+    if not np.all(np.isfinite(weight)):
+        raise ValueError("weight holds NaN or inf values, which int8 cannot represent")
+    absmax = np.abs(weight.astype(np.float64)).max(axis=1)
+    scale = (absmax / 127.0).astype(np.float32)
+    divisor = np.where(scale > 0, scale.astype(np.float64), 1.0)[:, None]
+    quantized = np.clip(np.rint(weight.astype(np.float64) / divisor), -127, 127)
+    quantized[scale == 0] = 0
+    return np.ascontiguousarray(quantized.astype(np.int8)), scale
+
+
+# ---- the table ---------------------------------------------------------------------
+
+# SRU field values (kernels/include/mtsrnn/sru.h).
+ACTIVATION_IDENTITY, ACTIVATION_TANH = 0, 1
+SKIP_NONE, SKIP_SCALED_INPUT, SKIP_PROJECTED = 0, 1, 2
+NORM_NONE, NORM_BEFORE, NORM_AFTER = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class TensorKind:
+    """A tensor a stage may hold: its name, its kind code in the file's tensor
+    records and, for a product weight that may be int8, the kind of the
+    per-row float32 scales that come with it."""
+
+    name: str
+    code: int
+    scale: str | None = None
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """What a stage's fields say about one of its tensors."""
+
+    shape: tuple[int, ...]
+    required: bool = True
+    int8: bool = False  # a product weight of a quantised stage
+
+
+@dataclass(frozen=True)
+class StageKind:
+    """Everything about one kind of stage that is not its values.
+
+    record_fields: the record's field names in record order (the struct
+    `record`), None for reserved bytes, written as the `reserved` values.
+    shapes(fields): the
+    float tensors the fields imply, name -> TensorSpec (the scales of a
+    quantised stage are added by `tensor_specs`). state(fields): (cell-state
+    floats, previous-input frames, width of a frame) carried between calls.
+    c_*: the names of the C API (mtsrnn/model.h) for export_c."""
+
+    name: str
+    code: int
+    title: str
+    record: struct.Struct
+    record_fields: tuple[str | None, ...]
+    reserved: tuple[Any, ...]
+    tensors: tuple[TensorKind, ...]
+    shapes: Callable[[Mapping[str, Any]], dict[str, TensorSpec]]
+    output_size: Callable[[Mapping[str, Any]], int]
+    state: Callable[[Mapping[str, Any]], tuple[int, int, int]]
+    describe: Callable[[Mapping[str, Any]], str]
+    c_type: str
+    c_member: str
+    c_cell: str
+    c_enums: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The record's field names, reserved bytes left out."""
+        return tuple(name for name in self.record_fields if name is not None)
+
+    def tensor(self, name_or_code: str | int) -> TensorKind:
+        for kind in self.tensors:
+            if name_or_code in (kind.name, kind.code):
+                return kind
+        raise KeyError(f"{self.title} has no tensor kind {name_or_code!r}")
+
+    @property
+    def scale_kinds(self) -> frozenset[str]:
+        return frozenset(kind.scale for kind in self.tensors if kind.scale)
+
+    def pack(self, fields: Mapping[str, Any]) -> bytes:
+        """The record of `fields` (quant defaults to 0, float32)."""
+        reserved = iter(self.reserved)
+        return self.record.pack(*(
+            next(reserved) if name is None else fields.get(name, 0) if name == "quant"
+            else fields[name] for name in self.record_fields))
+
+    @property
+    def byte_ranges(self) -> tuple[tuple[int, int], ...]:
+        """[first, last] byte of each record field, in record order."""
+        ranges, start = [], 0
+        for count, code in re.findall(r"(\d*)([a-zA-Z?])", self.record.format):
+            size = struct.calcsize(f"<{count}{code}")
+            ranges.append((start, start + size - 1))
+            start += size
+        return tuple(ranges)
+
+    def unpack(self, data: Any, offset: int = 0,
+               with_reserved: bool = False) -> dict[str, Any]:
+        """The fields of the record at `offset`, and when asked the reserved
+        ones, keyed "reserved bytes F-L" (or "reserved byte F")."""
+        values = self.record.unpack_from(data, offset)
+        fields = {}
+        for name, value, (first, last) in zip(self.record_fields, values, self.byte_ranges,
+                                              strict=True):
+            if name is not None:
+                fields[name] = value
+            elif with_reserved:
+                where = f"byte {first}" if first == last else f"bytes {first}-{last}"
+                fields[f"reserved {where}"] = value
+        return fields
+
+
+def _enum_text(names: Mapping[int, str], value: int) -> str:
+    return names.get(value, str(value))
+
+
+def _f32_text(value: float) -> str:
+    return str(np.float32(value))
+
+
+_ACTIVATIONS = {0: "identity", 1: "tanh"}
+_SKIPS = {0: "none", 1: "scaled input", 2: "projected (u3)"}
+_NORMS = {0: "none", 1: "before", 2: "after"}
+
+
+def _sru_shapes(f: Mapping[str, Any]) -> dict[str, TensorSpec]:
+    n, d, directions, p = (f["input_size"], f["hidden_size"], f["num_directions"],
+                           f["projection_size"])
+    k = 4 if f["skip"] == SKIP_PROJECTED else 3
+    out = directions * d
+    specs = {"weight": TensorSpec((directions * k * d, p or n))}
+    if p:
+        specs["weight_proj"] = TensorSpec((p, n))
+    specs["weight_c"] = TensorSpec((2 * out,), required=False)  # absent: the original form
+    specs["bias"] = TensorSpec((2 * out,))
+    if f["norm"] != NORM_NONE:
+        size = n if f["norm"] == NORM_BEFORE else out
+        specs["norm_weight"] = TensorSpec((size,))
+        specs["norm_bias"] = TensorSpec((size,))
+    return specs
+
+
+def _sru_describe(f: Mapping[str, Any]) -> str:
+    return (f"SRU input {f['input_size']}, hidden {f['hidden_size']} x "
+            f"{f['num_directions']} direction(s), projection {f['projection_size'] or 'none'}, "
+            f"activation {_enum_text(_ACTIVATIONS, f['activation'])}, skip "
+            f"{_enum_text(_SKIPS, f['skip'])}, norm {_enum_text(_NORMS, f['norm'])}")
+
+
+def _qrnn_gates(f: Mapping[str, Any]) -> int:
+    return 2 + f["input_gate"] + f["output_gate"]
+
+
+def _qrnn_shapes(f: Mapping[str, Any]) -> dict[str, TensorSpec]:
+    rows = _qrnn_gates(f) * f["hidden_size"]
+    return {"weight": TensorSpec((rows, f["window"] * f["input_size"])),
+            "bias": TensorSpec((rows,))}
+
+
+def _qrnn_describe(f: Mapping[str, Any]) -> str:
+    pooling = "ifo" if f["input_gate"] else "fo" if f["output_gate"] else "f"
+    return (f"QRNN input {f['input_size']}, hidden {f['hidden_size']}, window {f['window']}, "
+            f"{pooling}-pooling, output gate {'on' if f['output_gate'] else 'off'}, zoneout "
+            f"{_f32_text(f['zoneout'])}")
+
+
+SRU = StageKind(
+    name="sru", code=getattr(_core, "CELL_SRU", 1), title="SRU",
+    record=struct.Struct("<IIIIBBBBffI"),
+    record_fields=("input_size", "hidden_size", "num_directions", "projection_size",
+                   "activation", "skip", "norm", "quant", "scale_x", "norm_eps", None),
+    reserved=(0,),
+    tensors=(TensorKind("weight", 1, scale="weight_scale"),
+             TensorKind("weight_proj", 2, scale="weight_proj_scale"),
+             TensorKind("weight_c", 3), TensorKind("bias", 4), TensorKind("norm_weight", 5),
+             TensorKind("norm_bias", 6), TensorKind("weight_scale", 7),
+             TensorKind("weight_proj_scale", 8)),
+    shapes=_sru_shapes,
+    output_size=lambda f: f["num_directions"] * f["hidden_size"],
+    state=lambda f: (f["num_directions"] * f["hidden_size"], 0, 0),
+    describe=_sru_describe,
+    c_type="mts_sru_layer", c_member="sru", c_cell="MTS_CELL_SRU",
+    c_enums={"activation": ("MTS_ACTIVATION_IDENTITY", "MTS_ACTIVATION_TANH"),
+             "skip": ("MTS_SKIP_NONE", "MTS_SKIP_SCALED_INPUT", "MTS_SKIP_PROJECTED"),
+             "norm": ("MTS_NORM_NONE", "MTS_NORM_BEFORE", "MTS_NORM_AFTER"),
+             "quant": ("MTS_QUANT_NONE", "MTS_QUANT_INT8_W", "MTS_QUANT_INT8_WA")},
+)
+
+QRNN = StageKind(
+    name="qrnn", code=getattr(_core, "CELL_QRNN", 2), title="QRNN",
+    record=struct.Struct("<IIIBBBBf12s"),
+    record_fields=("input_size", "hidden_size", "window", "input_gate", "output_gate", "quant",
+                   None, "zoneout", None),
+    reserved=(0, bytes(12)),
+    tensors=(TensorKind("weight", 1, scale="weight_scale"), TensorKind("bias", 2),
+             TensorKind("weight_scale", 3)),
+    shapes=_qrnn_shapes,
+    output_size=lambda f: f["hidden_size"],
+    state=lambda f: (f["hidden_size"], f["window"] - 1, f["input_size"]),
+    describe=_qrnn_describe,
+    c_type="mts_qrnn_layer", c_member="qrnn", c_cell="MTS_CELL_QRNN",
+    c_enums={"quant": ("MTS_QUANT_NONE", "MTS_QUANT_INT8_W", "MTS_QUANT_INT8_WA")},
+)
+
+STAGE_KINDS: dict[str, StageKind] = {kind.name: kind for kind in (SRU, QRNN)}
+STAGE_KINDS_BY_CODE: dict[int, StageKind] = {kind.code: kind for kind in STAGE_KINDS.values()}
+for _kind in STAGE_KINDS.values():
+    assert _kind.record.size == LAYER_RECORD_SIZE, _kind.name
+
+
+def stage_kind(name: str) -> StageKind:
+    try:
+        return STAGE_KINDS[name]
+    except KeyError:
+        raise ValueError(f"unknown stage kind {name!r}; expected one of "
+                         f"{tuple(STAGE_KINDS)}") from None
+
+
+def tensor_specs(cell: str, fields: Mapping[str, Any]) -> dict[str, TensorSpec]:
+    """Every tensor a stage with these record fields may hold, name -> TensorSpec:
+    the one place where a stage's layout is derived from its fields. In a
+    quantised stage (quant != 0) each product weight is int8 and comes with
+    its per-row scales."""
+    kind = stage_kind(cell)
+    specs = kind.shapes(fields)
+    if fields.get("quant", 0):
+        for tensor in kind.tensors:
+            if tensor.scale and tensor.name in specs:
+                weight = specs[tensor.name]
+                specs[tensor.name] = TensorSpec(weight.shape, weight.required, int8=True)
+                specs[tensor.scale] = TensorSpec(weight.shape[:1])
+    return specs
+
+
+# ---- a stage ---------------------------------------------------------------------------
+
+def _given_int8(given: Mapping[str, np.ndarray], name: str, weight: np.ndarray,
+                layer: int) -> tuple[np.ndarray, np.ndarray]:
+    """Precomputed int8 rows of `weight` and their scales, checked."""
+    weight_q = np.ascontiguousarray(given[name + "_q"])
+    scale = np.ascontiguousarray(given[name + "_scale"])
+    if weight_q.dtype != np.int8 or weight_q.shape != weight.shape:
+        raise ValueError(f"layer {layer} {name}_q must be int8 of shape {weight.shape}, got "
+                         f"{weight_q.dtype} {weight_q.shape}")
+    if scale.dtype != np.float32 or scale.shape != (weight.shape[0],):
+        raise ValueError(f"layer {layer} {name}_scale must be float32 of shape "
+                         f"({weight.shape[0]},), got {scale.dtype} {scale.shape}")
+    return weight_q, scale
+
+
+@dataclass(frozen=True, eq=False)
+class Stage:
+    """One kernel stage: `cell` names its kind in STAGE_KINDS, `fields` are
+    exactly its .mts record fields, `tensors` maps tensor-kind names to arrays
+    in the kernels' layout (float32; in a quantised stage the product weights
+    are int8 and their float32 scales are present)."""
+
+    cell: str
+    fields: Mapping[str, Any]
+    tensors: Mapping[str, np.ndarray]
+
+    def __post_init__(self) -> None:
+        # Read-only views of private copies: a stage does not change under its image.
+        object.__setattr__(self, "fields", MappingProxyType(dict(self.fields)))
+        object.__setattr__(self, "tensors", MappingProxyType(dict(self.tensors)))
+
+    @property
+    def kind(self) -> StageKind:
+        return stage_kind(self.cell)
+
+    @property
+    def input_size(self) -> int:
+        return int(self.fields["input_size"])
+
+    @property
+    def output_size(self) -> int:
+        return int(self.kind.output_size(self.fields))
+
+    @property
+    def quantization(self) -> str | None:
+        """None (float32) or the scheme of the stage's int8 product weights."""
+        return SCHEME_NAMES.get(self.fields.get("quant", 0))
+
+    @property
+    def state_layout(self) -> tuple[int, int, int]:
+        """(cell-state floats, previous-input frames, frame width) it carries."""
+        return self.kind.state(self.fields)
+
+    @property
+    def state_floats(self) -> int:
+        c, frames, width = self.state_layout
+        return c + frames * width
+
+    @property
+    def weight_bytes(self) -> int:
+        """Bytes of its tensors: what one pass over the weights streams."""
+        return sum(array.nbytes for array in self.tensors.values())
+
+    @property
+    def parameter_count(self) -> int:
+        return sum(array.size for array in self.tensors.values())
+
+    def describe(self) -> str:
+        """One line: the kind and its configuration."""
+        return self.kind.describe(self.fields)
+
+    def by_code(self) -> dict[int, np.ndarray]:
+        """The tensors keyed by their file kind codes."""
+        kind = self.kind
+        return {kind.tensor(name).code: array for name, array in self.tensors.items()}
+
+    def quantized(self, scheme: str, given: Mapping[str, np.ndarray] | None = None,
+                  layer: int = 0) -> Stage:
+        """This float stage with int8 product weights under `scheme`, quantised
+        by quantize_rows, or taken from `given` (name_q and name_scale per
+        product weight, checked; `layer` names the stage in messages)."""
+        scheme = check_scheme(scheme)
+        if self.quantization is not None:
+            raise ValueError(f"layer {layer} is already quantised ({self.quantization!r})")
+        tensors = dict(self.tensors)
+        for tensor in self.kind.tensors:
+            if tensor.scale is None or tensor.name not in tensors:
+                continue
+            weight = np.ascontiguousarray(tensors[tensor.name], dtype=np.float32)
+            if given is None:
+                weight_q, scale = quantize_rows(weight)
+            else:
+                weight_q, scale = _given_int8(given, tensor.name, weight, layer)
+            tensors[tensor.name] = weight_q
+            tensors[tensor.scale] = scale
+        return Stage(self.cell, {**self.fields, "quant": SCHEME_CODES[scheme]}, tensors)
+
+
+# ---- the image of a list of stages -----------------------------------------------------
+
+def crc32(data: Any, file_size: int | None = None) -> int:
+    """The CRC-32 of an .mts image (its first file_size bytes, all of data by
+    default) with the crc32 field taken as zero."""
+    view = memoryview(data).cast("B")
+    end = len(view) if file_size is None else file_size
+    crc = zlib.crc32(view[:CRC_OFFSET])
+    crc = zlib.crc32(b"\0\0\0\0", crc)
+    return zlib.crc32(view[CRC_OFFSET + 4:end], crc)
+
+
+def aligned_buffer(nbytes: int, alignment: int = DATA_ALIGNMENT) -> np.ndarray:
+    """A zeroed uint8 array of nbytes whose data starts on an `alignment` boundary.
+    The kernels read the weights of an image in place (_core.load_file); their
+    vector loads of a weight row straddle cache lines unless the rows start on
+    a 64-byte boundary (1.5x slower with AVX-512), and the file aligns each
+    tensor to 64 bytes from the start of the image."""
+    raw = np.zeros(nbytes + alignment, dtype=np.uint8)
+    start = -raw.ctypes.data % alignment
+    return raw[start:start + nbytes]
+
+
+def _align(offset: int) -> int:
+    return -(-offset // DATA_ALIGNMENT) * DATA_ALIGNMENT
+
+
+def write_image(cell: str, layers: Sequence[tuple[Mapping[str, Any], Mapping[int, Any]]]
+                ) -> tuple[np.ndarray, list[dict[int, np.ndarray]]]:
+    """The .mts image of records and tensors, (fields, {kind code: array}) per
+    stage, and per stage read-only views of its tensors inside the image.
+
+    The image is a read-only 64-byte aligned uint8 array. Tensors are written
+    stage by stage in increasing kind code, each at the next multiple of 64
+    bytes; 1-D arrays get ndim 1, 2-D arrays ndim 2; int8 arrays dtype 2, all
+    others float32. The minor version is 1 when a stage is quantised, else 0
+    (a 1.0 file, byte for byte what 1.0 writers wrote). Nothing is validated
+    beyond the record formats (a test can write an invalid file on purpose):
+    `_core.load_file` judges the image."""
+    kind = stage_kind(cell)
+    entries = []
+    for index, (_fields, tensors) in enumerate(layers):
+        for code, array in sorted(tensors.items()):
+            array = np.asarray(array)
+            array = np.ascontiguousarray(array, dtype="i1" if array.dtype == np.int8 else "<f4")
+            if array.ndim not in (1, 2):
+                raise ValueError(f"layer {index} tensor kind {code}: expected 1 or 2 "
+                                 f"dimensions, got shape {array.shape}")
+            entries.append((index, code, array))
+    minor = 1 if any(fields.get("quant", 0) for fields, _tensors in layers) else 0
+    tensor_table = HEADER_SIZE + LAYER_RECORD_SIZE * len(layers)
+    offset = tensor_table + TENSOR_RECORD_SIZE * len(entries)
+    placed = []
+    for index, code, array in entries:
+        offset = _align(offset)
+        placed.append((index, code, array, offset))
+        offset += array.nbytes
+    file_size = offset
+    image = aligned_buffer(file_size)
+    HEADER.pack_into(image, 0, MAGIC, VERSION_MAJOR, minor, BYTE_ORDER_MARK, HEADER_SIZE,
+                     kind.code, len(layers), len(entries), file_size, HEADER_SIZE,
+                     tensor_table, 0, 0, bytes(8))
+    for index, (fields, _tensors) in enumerate(layers):
+        start = HEADER_SIZE + LAYER_RECORD_SIZE * index
+        image[start:start + LAYER_RECORD_SIZE] = np.frombuffer(kind.pack(fields), np.uint8)
+    views: list[dict[int, np.ndarray]] = [{} for _ in layers]
+    for number, (index, code, array, start) in enumerate(placed):
+        dim1 = array.shape[1] if array.ndim == 2 else 1
+        dtype = DTYPE_I8 if array.dtype == np.int8 else DTYPE_F32
+        TENSOR_RECORD.pack_into(image, tensor_table + TENSOR_RECORD_SIZE * number, index, code,
+                                dtype, array.ndim, array.shape[0], dim1, start, array.nbytes)
+        target = image[start:start + array.nbytes].view(array.dtype).reshape(array.shape)
+        target[...] = array
+        target.flags.writeable = False
+        views[index][code] = target
+    struct.pack_into("<I", image, CRC_OFFSET, crc32(image))
+    image.flags.writeable = False
+    return image, views
+
+
+def stages_image(stages: Sequence[Stage]) -> tuple[np.ndarray, tuple[Stage, ...]]:
+    """The .mts image of `stages` (one kind) and the same stages with their
+    tensors as read-only views into the image."""
+    if not stages:
+        raise ValueError("a model needs at least one stage")
+    cell = stages[0].cell
+    if any(stage.cell != cell for stage in stages):
+        raise ValueError(f"the stages of one model must be of one kind, got "
+                         f"{sorted({stage.cell for stage in stages})}")
+    image, views = write_image(cell, [(stage.fields, stage.by_code()) for stage in stages])
+    kind = stage_kind(cell)
+    placed = tuple(
+        Stage(cell, dict(stage.fields),
+              {kind.tensor(code).name: view for code, view in tensors.items()})
+        for stage, tensors in zip(stages, views, strict=True))
+    return image, placed
+

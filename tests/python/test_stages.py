@@ -1,0 +1,130 @@
+"""mtsrnn.stages: the one description of a kernel stage. Its derived shapes,
+sizes and state agree with what the importers build and what the C loader
+accepts, and ModelFileError messages use the C loader's detail when the
+binding gives one."""
+
+import mtsrnn
+import numpy as np
+import pytest
+from mtsrnn import _core, mtsfile, stages
+from test_hostile_files import BASE, LAYER_CASES, STRUCTURE_CASES, TENSOR_CASES
+from test_model_file import ALL, config_of, make
+
+
+@pytest.mark.parametrize("cell,name", ALL, ids=[f"{c}-{n}" for c, n in ALL])
+@pytest.mark.parametrize("scheme", [None, "int8-wa"])
+def test_derived_facts_match_the_kernels(cell, name, scheme):
+    model = make(cell, config_of(cell, name), seed=3)
+    if scheme:
+        model = mtsrnn.quantize(model, scheme)
+    assert model.num_layers == len(model.stages)
+    for stage in model.stages:
+        specs = stages.tensor_specs(stage.cell, stage.fields)
+        assert set(stage.tensors) <= set(specs)
+        assert {name for name, spec in specs.items() if spec.required} <= set(stage.tensors)
+        for tensor, array in stage.tensors.items():
+            assert array.shape == specs[tensor].shape, tensor
+            assert (array.dtype == np.int8) == specs[tensor].int8, tensor
+        assert stage.quantization == scheme
+        assert stage.input_size == stage.fields["input_size"]
+    assert model.stages[-1].output_size == model.output_size
+    assert sum(stage.state_floats for stage in model.stages) == model.state_floats
+    assert model.weight_bytes == sum(stage.weight_bytes for stage in model.stages)
+    contents = mtsfile.read(mtsfile.to_bytes(model))
+    assert contents.tensor_bytes == model.weight_bytes
+    assert contents.parameter_count == sum(s.parameter_count for s in model.stages)
+    assert [s.describe() for s in contents.stages] == [s.describe() for s in model.stages]
+
+
+def test_records_round_trip_through_the_table():
+    for kind in stages.STAGE_KINDS.values():
+        fields = {name: index + 1 for index, name in enumerate(kind.fields)}
+        for name in fields:
+            if kind.record.format[1 + kind.record_fields.index(name)] == "f":
+                fields[name] = 0.5
+        record = kind.pack(fields)
+        assert len(record) == stages.LAYER_RECORD_SIZE
+        assert kind.unpack(record) == fields
+        reserved = [value for key, value in kind.unpack(record, with_reserved=True).items()
+                    if key.startswith("reserved")]
+        assert len(reserved) == len(kind.reserved)
+        assert not any(any(value) if isinstance(value, bytes) else value for value in reserved)
+
+
+def test_tensor_kinds_and_scales():
+    for kind in stages.STAGE_KINDS.values():
+        codes = [tensor.code for tensor in kind.tensors]
+        assert codes == list(range(1, len(codes) + 1))  # the file's kind codes
+        for tensor in kind.tensors:
+            assert kind.tensor(tensor.name) is kind.tensor(tensor.code) is tensor
+            if tensor.scale:
+                assert kind.tensor(tensor.scale).scale is None
+    assert stages.SRU.scale_kinds == {"weight_scale", "weight_proj_scale"}
+    assert stages.QRNN.scale_kinds == {"weight_scale"}
+    with pytest.raises(ValueError, match="unknown stage kind"):
+        stages.stage_kind("lstm")
+
+
+def test_model_image_is_what_the_kernels_run():
+    model = mtsrnn.random_qrnn(3, 4, window=2, seed=1)
+    image = model.image
+    assert image.readonly and bytes(image) == mtsfile.to_bytes(model)
+    assert np.frombuffer(image, np.uint8).ctypes.data % 64 == 0
+    for stage in model.stages:
+        for array in stage.tensors.values():
+            assert not array.flags.writeable and array.ctypes.data % 64 == 0
+    with pytest.raises(TypeError):
+        model.stages[0].fields["window"] = 3
+
+
+def test_stages_of_one_model_are_of_one_kind():
+    sru, qrnn = mtsrnn.random_sru(3, 3), mtsrnn.random_qrnn(3, 3)
+    with pytest.raises(ValueError, match="one kind"):
+        stages.stages_image([sru.stages[0], qrnn.stages[0]])
+
+
+# ---- messages ------------------------------------------------------------------------
+
+def message(data):
+    with pytest.raises(mtsrnn.ModelFileError) as error:
+        mtsrnn.load(data)
+    assert "\n" not in str(error.value)
+    return error.value
+
+
+def test_messages_name_the_layer_and_tensor_where_python_can_tell():
+    assert "layer 0 weight: absent, expected (8, 1)" in message(
+        STRUCTURE_CASES["missing_weight"][0]).message
+    assert "layer 0 bias: (4, 1), expected (4,)" in message(
+        STRUCTURE_CASES["bias_as_a_column"][0]).message
+    assert "layer 1: reserved bytes are set" in message(
+        LAYER_CASES["qrnn_reserved_byte_3"][0]).message
+    assert "window 65" in message(LAYER_CASES["qrnn_window_65"][0]).message
+
+
+class DetailedError(_core.ModelFileError):
+    """What the binding raises once the C loader reports where a file is wrong."""
+
+    def __init__(self, code, detail):
+        super().__init__(_core.status_str(code), code)
+        self.status = code
+        self.status_name = stages.STATUS_NAMES[code]
+        self.detail = detail
+
+
+def test_messages_use_the_loaders_detail(monkeypatch):
+    data = TENSOR_CASES["nbytes_off_by_4"][0]
+    code = stages.STATUS_CODES["MTS_ERR_FILE_TENSOR"]
+    detail = dict(layer=0, tensor=3, kind=4, field="nbytes", found=4, expected=8)
+
+    def load_file(buffer, skip_crc=False):
+        raise DetailedError(code, detail)
+
+    monkeypatch.setattr(_core, "load_file", load_file)
+    error = message(data)
+    assert error.status == "MTS_ERR_FILE_TENSOR" and error.code == code
+    assert error.message == (f"{_core.status_str(code)}: tensor record 3 layer 0 bias: "
+                             "nbytes is 4, expected 8")
+    detail = dict(layer=None, tensor=None, kind=None, field="num_layers", found=0,
+                  expected=None)
+    assert message(BASE["sru"]).message.endswith(": num_layers is 0")
