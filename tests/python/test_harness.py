@@ -803,7 +803,7 @@ def test_qemu_board_demo_models(board):
 def test_qemu_board_with_built_in_models(board, tmp_path):
     """Firmware built with several SRU and QRNN models, each against the host."""
     from mtsrnn.harness import get_board
-    from mtsrnn.harness.boards import build_firmware
+    from mtsrnn.harness import build_firmware
 
     if shutil.which("arm-none-eabi-gcc") is None or shutil.which("cmake") is None:
         pytest.skip("no arm-none-eabi-gcc or cmake to build firmware")
@@ -997,7 +997,7 @@ CORTEX_A_CORES = {"qemu-aarch64": "aarch64", "qemu-armv7": "armv7l"}
 def _cortex_a_program(board_name: str) -> Path:
     """The board's cross-built mtsrnn-device (ci/aarch64.sh builds it; CI
     always does, so there these tests never skip)."""
-    from mtsrnn.harness.boards import linux_program_candidates
+    from mtsrnn.harness import linux_program_candidates
 
     board = BOARDS[board_name]
     if shutil.which(board.emulator) is None:
@@ -1312,7 +1312,7 @@ def _device_argv() -> list[str] | None:
     qemu-aarch64 board's cross-built program under its emulator."""
     if DEVICE_PROGRAM:
         return [DEVICE_PROGRAM]
-    from mtsrnn.harness.boards import linux_program_candidates
+    from mtsrnn.harness import linux_program_candidates
 
     board = BOARDS["qemu-aarch64"]
     candidates = linux_program_candidates(board)
