@@ -1256,10 +1256,10 @@ def test_qemu_board_int8_models(board, capsys, tmp_path):
     np.testing.assert_allclose(np.load(y), _golden(twins["demo_sru_i8wa"], x), atol=1e-5,
                                rtol=0)
     assert cli.main(["bench", "device", "--board", board, "--firmware", str(elf), "--model",
-                     str(models_dir / "demo_sru_i8w.mts"), "--kernel", "nosuch",
+                     str(models_dir / "demo_sru_i8w.mts"), "--variant", "nosuch",
                      "--no-progress"]) == 2
     err = capsys.readouterr().err
-    assert "no kernel nosuch for model" in err and "int8-w weights" in err
+    assert "no variant nosuch for model" in err and "int8-w weights" in err
     assert ", ".join(products["int8-w"]) in err
 
 
