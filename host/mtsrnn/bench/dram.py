@@ -43,7 +43,7 @@ _GEOMETRY = re.compile(r"^\d+,\d+,\d+$")
 class DramResult:
     weights: str                # float32, int8-w or int8-wa
     block: int
-    gemm: str                   # the product variant the probe ran
+    variant: str                # the product variant the probe ran
     steps: int                  # L of the measured call
     instructions_per_step: float
     ll_misses_per_step: float   # data reads + writes missing the last level
@@ -193,7 +193,7 @@ def measure(cell: str, hidden: int, blocks: list[int], *, weights=WEIGHTS,
                     for repeats in (1, 2))
                 delta = {key: twice[key] - once[key] for key in once}
                 results.append(DramResult(
-                    weights=scheme, block=block, gemm=variant, steps=steps,
+                    weights=scheme, block=block, variant=variant, steps=steps,
                     instructions_per_step=delta["Ir"] / steps,
                     ll_misses_per_step=(delta["DLmr"] + delta["DLmw"]) / steps,
                     d1_misses_per_step=(delta["D1mr"] + delta["D1mw"]) / steps))
@@ -214,11 +214,11 @@ def format_table(cell: str, hidden: int, d1: str, ll: str, results: list[DramRes
     lines = [
         f"{cell.upper()} input = hidden = {hidden}, cachegrind D1 {d1}, LL {ll} "
         f"(size,assoc,line bytes); products of the probe's build without AVX-512",
-        f"{'T':>4} {'weights':<8} {'gemm':<10} {'LL misses/step':>15} {'x T=1':>8} "
+        f"{'T':>4} {'weights':<8} {'variant':<10} {'LL misses/step':>15} {'x T=1':>8} "
         f"{'x float':>8} {'D1 misses/step':>15} {'instr/step':>12}",
     ]
     for r in results:
-        lines.append(f"{r.block:>4} {r.weights:<8} {r.gemm:<10} {r.ll_misses_per_step:>15.0f} "
+        lines.append(f"{r.block:>4} {r.weights:<8} {r.variant:<10} {r.ll_misses_per_step:>15.0f} "
                      f"{_ratio(r.ll_vs_t1):>8} {_ratio(r.ll_vs_float):>8} "
                      f"{r.d1_misses_per_step:>15.0f} {r.instructions_per_step:>12.0f}")
     lines.append("x T=1: LL misses over those of T = 1 with the same weights; x float: over "

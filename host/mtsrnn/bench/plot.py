@@ -28,8 +28,8 @@ def require_matplotlib() -> None:
 
 STYLES = {
     "mtsrnn": {"marker": "o", "linewidth": 2.0},
-    "mtsrnn-int8w": {"marker": "v"},
-    "mtsrnn-int8wa": {"marker": "^"},
+    "mtsrnn-int8-w": {"marker": "v"},
+    "mtsrnn-int8-wa": {"marker": "^"},
     "numpy": {"marker": "s"},
     "cmsis-matvec": {"linestyle": "--"},
     "sru-step": {"linestyle": "-."},
