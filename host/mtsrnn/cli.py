@@ -7,25 +7,15 @@ themselves are host/mtsrnn/bench/."""
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from typing import Any
 
-from .cli_common import Failed, csv_choices, guarded, int_list, one_line, positive
+from .cli_common import Failed, csv_choices, guarded, int_list, one_line, positive, write_json
 
 QUICK = {"cell": ["sru"], "hidden": [256, 1024], "block": [1, 4, 16], "rounds": 3}
 
 
 def _log(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
-
-
-def write_json(path: str, data: dict[str, Any]) -> None:
-    """The results as --json writes them, for every benchmark."""
-    with open(path, "w") as f:
-        json.dump(data, f, indent=1)
-        f.write("\n")
-    print(f"wrote {path}")
 
 
 def _bench_host(args: argparse.Namespace) -> int:

@@ -24,8 +24,10 @@ bug in mtsrnn.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable
+from typing import Any
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -103,6 +105,14 @@ def guarded(command: str, run: Callable[[argparse.Namespace], int]
             return report(command, one_line(error), EXIT_USER_ERROR)
 
     return wrapper
+
+
+def write_json(path: str, data: dict[str, Any]) -> None:
+    """A benchmark's results as --json writes them (every benchmark alike)."""
+    with open(path, "w") as f:
+        json.dump(data, f, indent=1)
+        f.write("\n")
+    print(f"wrote {path}")
 
 
 # ---- argument parsers ------------------------------------------------------

@@ -21,7 +21,15 @@ import sys
 from typing import Any
 
 from .bench.device import device_variants, where
-from .cli_common import CommandError, Failed, guarded, int_list, name_list, positive
+from .cli_common import (
+    CommandError,
+    Failed,
+    guarded,
+    int_list,
+    name_list,
+    positive,
+    write_json,
+)
 
 RUN_TOLERANCE = 1e-4  # max abs difference between device and host outputs
 
@@ -211,7 +219,6 @@ def _selftest(args: argparse.Namespace) -> int:
 
 def _bench_device(args: argparse.Namespace) -> int:
     from .bench import device as bench
-    from .cli import write_json
 
     if args.plot:
         from .bench.plot import require_matplotlib
