@@ -1,6 +1,7 @@
 """What every `mtsrnn` command shares: the one error policy (its exit codes,
 the two errors a command raises, the guard that turns every expected failure
-into one line on stderr) and the argument parsers.
+into one line on stderr), the argument parsers, and the benchmarks' --json
+writer.
 
 Exit codes (README.md, "The mtsrnn command"):
 
