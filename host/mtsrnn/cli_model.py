@@ -1,9 +1,9 @@
 """The model-file commands of `mtsrnn`: convert, inspect, export-c.
 
 `add_commands(subparsers)` adds them to the `mtsrnn` parser (cli.py). Each
-command returns an exit status; a user error (a missing or corrupt file, a
-checkpoint that does not fit the options) prints one line to stderr and
-returns 2, without a traceback.
+command returns an exit status under the error policy of cli_common.py: a
+user error (a missing or corrupt file, a checkpoint that does not fit the
+options) prints one line to stderr and returns 2, without a traceback.
 """
 
 from __future__ import annotations
@@ -13,89 +13,20 @@ import os
 import pickle
 import sys
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-EXIT_USER_ERROR = 2
+from .cli_common import (
+    CommandError,
+    guarded,
+    int_list,
+    positive,
+    positive_float,
+    probability,
+)
 
 _SRU_FLAGS = ("use_tanh", "bidirectional", "no_skip_term", "normalize_after", "layer_norm_eps")
 _QRNN_FLAGS = ("window", "no_output_gate", "zoneout", "pooling")
-
-
-class CommandError(Exception):
-    """A user error: printed as one line, exit status 2."""
-
-
-def _int_list(text: str) -> list[int]:
-    try:
-        values = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated integers, got {text!r}") from None
-    if not values or min(values) < 1:
-        raise argparse.ArgumentTypeError(f"expected integers >= 1, got {text!r}")
-    return values
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
-    return value
-
-
-def _probability(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text!r}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text!r}")
-    return value
-
-
-def one_line(error: BaseException) -> str:
-    """An error as one line for a user: an OSError names its file."""
-    if isinstance(error, OSError):
-        target = error.filename if error.filename is not None else ""
-        message = f"{target}: {error.strerror or error}" if target else str(error)
-    else:
-        message = str(error)
-    return " ".join(message.split())
-
-
-def report(command: str, message: str, status: int) -> int:
-    print(f"mtsrnn {command}: error: {message}", file=sys.stderr)
-    return status
-
-
-def _guarded(command: str, run: Callable[[argparse.Namespace], int]):
-    """Run a command; user errors become one line on stderr and exit status 2."""
-    from .mtsfile import ModelFileError
-
-    def wrapper(args: argparse.Namespace) -> int:
-        try:
-            return run(args)
-        except ModelFileError as error:
-            return report(command, f"{getattr(args, 'model', '')}: {one_line(error)}",
-                          EXIT_USER_ERROR)
-        except (CommandError, OSError, ValueError, TypeError, ImportError) as error:
-            return report(command, one_line(error), EXIT_USER_ERROR)
-
-    return wrapper
 
 
 # ---- convert -----------------------------------------------------------------
@@ -362,20 +293,20 @@ def add_commands(subparsers: Any) -> None:
     sru.add_argument("--no-skip-term", action="store_true", help="has_skip_term=False")
     sru.add_argument("--normalize-after", action="store_true",
                      help="layer norm after the layer (with layer_norm.* tensors)")
-    sru.add_argument("--layer-norm-eps", type=_positive_float, metavar="EPS",
+    sru.add_argument("--layer-norm-eps", type=positive_float, metavar="EPS",
                      help="layer norm epsilon (default 1e-5)")
     qrnn = convert.add_argument_group("QRNN options (torchqrnn layout)")
-    qrnn.add_argument("--window", type=_positive, metavar="N",
+    qrnn.add_argument("--window", type=positive, metavar="N",
                       help="convolution width (default 1)")
     qrnn.add_argument("--no-output-gate", action="store_true", help="h = c")
-    qrnn.add_argument("--zoneout", type=_probability, metavar="P",
+    qrnn.add_argument("--zoneout", type=probability, metavar="P",
                       help="eval-time zoneout (default 0)")
     convert.add_argument("--quantize", choices=("int8-w", "int8-wa"), default=None,
                          help="int8 product weights with per-row scales; int8-wa also "
                               "quantises each product's input per step (docs/quantization.md)")
     qrnn.add_argument("--pooling", choices=("f", "fo", "ifo"),
                       help="default fo; f implies --no-output-gate")
-    convert.set_defaults(run=_guarded("convert", _convert))
+    convert.set_defaults(run=guarded("convert", _convert))
 
     inspect = subparsers.add_parser(
         "inspect", help="configuration and the sizes a device needs for an .mts file",
@@ -384,11 +315,11 @@ def add_commands(subparsers: Any) -> None:
                     "count, the weight bytes streamed per time step for each block size T, "
                     "and the workspace and state bytes a device needs.")
     inspect.add_argument("model", help="an .mts file")
-    inspect.add_argument("--block", type=_int_list, default=[1, 4, 16],
+    inspect.add_argument("--block", type=int_list, default=[1, 4, 16],
                          help="comma-separated block sizes T (default 1,4,16)")
-    inspect.add_argument("--seq-len", type=_positive, default=None, metavar="L",
+    inspect.add_argument("--seq-len", type=positive, default=None, metavar="L",
                          help="sequence length, for stacks with a bidirectional layer")
-    inspect.set_defaults(run=_guarded("inspect", _inspect))
+    inspect.set_defaults(run=guarded("inspect", _inspect))
 
     export = subparsers.add_parser(
         "export-c", help="an .mts file as C source (const weights, descriptors, golden test)",
@@ -398,11 +329,11 @@ def add_commands(subparsers: Any) -> None:
     export.add_argument("model", help="an .mts file")
     export.add_argument("-o", "--output", required=True, metavar="DIR")
     export.add_argument("--name", default="model", help="C identifier prefix (default model)")
-    export.add_argument("--golden-steps", type=_positive, default=8, metavar="N",
+    export.add_argument("--golden-steps", type=positive, default=8, metavar="N",
                         help="time steps of the golden vectors (default 8)")
-    export.add_argument("--block", type=_positive, default=8, metavar="T",
+    export.add_argument("--block", type=positive, default=8, metavar="T",
                         help="block size the device runs with; sizes the workspace "
                              "(default 8)")
-    export.add_argument("--tolerance", type=_positive_float, default=1e-4,
+    export.add_argument("--tolerance", type=positive_float, default=1e-4,
                         help="max abs error the self-test accepts (default 1e-4)")
-    export.set_defaults(run=_guarded("export-c", _export))
+    export.set_defaults(run=guarded("export-c", _export))

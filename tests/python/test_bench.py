@@ -106,7 +106,7 @@ def test_int8_runners_run_the_quantised_layer(small):
     model, x = small
     found, _missing = peers.runners(model, x, with_torch=False)
     by_name = {r.name: r for r in found}
-    assert [r.name for r in found][:3] == ["mtsrnn", "mtsrnn-int8w", "mtsrnn-int8wa"]
+    assert [r.name for r in found][:3] == ["mtsrnn", "mtsrnn-int8-w", "mtsrnn-int8-wa"]
     for name, scheme in peers.INT8_RUNNERS.items():
         runner = by_name[name]
         assert runner.per_block and f"'{mtsrnn.gemm_variants(scheme)[0]}'" in runner.note
@@ -339,7 +339,7 @@ def test_dram_int8_weights_stream_a_quarter_of_the_lines():
         assert at[scheme, 16].ll_vs_float == pytest.approx(
             at[scheme, 16].ll_misses_per_step / at["float32", 16].ll_misses_per_step)
         # Each scheme ran the default (first) product of its own table.
-        assert at[scheme, 16].gemm == dram.probe_variants(dram.probe_path())[scheme][0]
+        assert at[scheme, 16].variant == dram.probe_variants(dram.probe_path())[scheme][0]
     assert at["float32", 1].ll_vs_float == 1.0
     text = dram.format_table("sru", 512, dram.DEFAULT_D1, ll, results)
     assert "x float" in text and "int8-wa at T=16" in text

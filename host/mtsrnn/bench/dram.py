@@ -43,7 +43,7 @@ _GEOMETRY = re.compile(r"^\d+,\d+,\d+$")
 class DramResult:
     weights: str                # float32, int8-w or int8-wa
     block: int
-    gemm: str                   # the product variant the probe ran
+    variant: str                # the product variant the probe ran
     steps: int                  # L of the measured call
     instructions_per_step: float
     ll_misses_per_step: float   # data reads + writes missing the last level
@@ -86,7 +86,7 @@ def check_weights(weights: list[str] | tuple[str, ...]) -> list[str]:
 
 
 def parse_gemm(text: str | None, weights: list[str]) -> dict[str, str]:
-    """`--gemm`: comma-separated SCHEME=VARIANT items (e.g. 'float32=tiled,
+    """`--variant`: comma-separated SCHEME=VARIANT items (e.g. 'float32=tiled,
     int8-wa=reference'), or a bare VARIANT when one scheme is measured. Maps
     scheme to variant name; schemes left out run their default variant."""
     if not text:
@@ -96,12 +96,12 @@ def parse_gemm(text: str | None, weights: list[str]) -> dict[str, str]:
         scheme, sep, name = item.rpartition("=")
         if not sep:
             if len(weights) != 1:
-                raise ValueError(f"--gemm {item!r} names no weight scheme; with several "
+                raise ValueError(f"--variant {item!r} names no weight scheme; with several "
                                  f"schemes ({', '.join(weights)}) write SCHEME=VARIANT, e.g. "
                                  f"{weights[0]}={item}")
             scheme = weights[0]
         if scheme not in weights or not name:
-            raise ValueError(f"--gemm item {item!r}: expected SCHEME=VARIANT with SCHEME one "
+            raise ValueError(f"--variant item {item!r}: expected SCHEME=VARIANT with SCHEME one "
                              f"of the measured weights ({', '.join(weights)})")
         chosen[scheme] = name
     return chosen
@@ -170,7 +170,7 @@ def measure(cell: str, hidden: int, blocks: list[int], *, weights=WEIGHTS,
     weights = check_weights(weights)
     unused = set(gemm or {}) - set(weights)
     if unused:
-        raise ValueError(f"--gemm names {', '.join(sorted(unused))}, which is not measured "
+        raise ValueError(f"--variant names {', '.join(sorted(unused))}, which is not measured "
                          f"(weights {', '.join(weights)})")
     built = probe_variants(path)
     chosen = {}
@@ -193,7 +193,7 @@ def measure(cell: str, hidden: int, blocks: list[int], *, weights=WEIGHTS,
                     for repeats in (1, 2))
                 delta = {key: twice[key] - once[key] for key in once}
                 results.append(DramResult(
-                    weights=scheme, block=block, gemm=variant, steps=steps,
+                    weights=scheme, block=block, variant=variant, steps=steps,
                     instructions_per_step=delta["Ir"] / steps,
                     ll_misses_per_step=(delta["DLmr"] + delta["DLmw"]) / steps,
                     d1_misses_per_step=(delta["D1mr"] + delta["D1mw"]) / steps))
@@ -214,11 +214,11 @@ def format_table(cell: str, hidden: int, d1: str, ll: str, results: list[DramRes
     lines = [
         f"{cell.upper()} input = hidden = {hidden}, cachegrind D1 {d1}, LL {ll} "
         f"(size,assoc,line bytes); products of the probe's build without AVX-512",
-        f"{'T':>4} {'weights':<8} {'gemm':<10} {'LL misses/step':>15} {'x T=1':>8} "
+        f"{'T':>4} {'weights':<8} {'variant':<10} {'LL misses/step':>15} {'x T=1':>8} "
         f"{'x float':>8} {'D1 misses/step':>15} {'instr/step':>12}",
     ]
     for r in results:
-        lines.append(f"{r.block:>4} {r.weights:<8} {r.gemm:<10} {r.ll_misses_per_step:>15.0f} "
+        lines.append(f"{r.block:>4} {r.weights:<8} {r.variant:<10} {r.ll_misses_per_step:>15.0f} "
                      f"{_ratio(r.ll_vs_t1):>8} {_ratio(r.ll_vs_float):>8} "
                      f"{r.d1_misses_per_step:>15.0f} {r.instructions_per_step:>12.0f}")
     lines.append("x T=1: LL misses over those of T = 1 with the same weights; x float: over "
@@ -243,3 +243,16 @@ def to_json(cell: str, hidden: int, d1: str, ll: str,
             "hidden": hidden, "input": hidden, "d1": d1, "ll": ll,
             "weights": list(dict.fromkeys(r.weights for r in results)),
             "results": [asdict(r) for r in results]}
+
+
+def run(cell: str, hidden: int, blocks: list[int], *, d1: str = DEFAULT_D1,
+        ll: str = DEFAULT_LL, **options) -> dict[str, Any]:
+    """The whole benchmark (measure() with the same options); returns the
+    JSON-ready results."""
+    return to_json(cell, hidden, d1, ll, measure(cell, hidden, blocks, d1=d1, ll=ll, **options))
+
+
+def format_report(data: dict[str, Any]) -> str:
+    """The printed table of run()'s results."""
+    return format_table(data["cell"], data["hidden"], data["d1"], data["ll"],
+                        [DramResult(**r) for r in data["results"]])

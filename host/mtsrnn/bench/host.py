@@ -51,7 +51,7 @@ class Settings:
     min_seconds: float = 0.05   # a measurement repeats its call to last at least this long
     with_torch: bool = True
     int8: bool = True           # also the layer with int8-w and int8-wa weights
-    gemm: str | None = None     # kernel variant; None: the default (fastest built)
+    gemm: str | None = None     # float32 product variant; None: the default (fastest built)
     seed: int = 0
     dram_bytes: int | None = None   # DRAM probe buffer; None: max(4 x last level, 256 MiB)
     sgemm_size: int = 2048          # the peak-FLOP sgemm is size^3
@@ -222,9 +222,9 @@ def run(settings: Settings, log=print) -> dict[str, Any]:
         "settings": {"cells": settings.cells, "hidden": settings.hidden, "blocks": blocks,
                      "steps": settings.steps, "rounds": settings.rounds,
                      "min_seconds": settings.min_seconds,
-                     "gemm": settings.gemm or gemm_variants()[0], "threads": 1,
+                     "variant": settings.gemm or gemm_variants()[0], "threads": 1,
                      "int8": settings.int8, "int8_blocks": list(int8_blocks),
-                     "int8_gemm": {scheme: gemm_variants(scheme)[0]
+                     "int8_variant": {scheme: gemm_variants(scheme)[0]
                                    for scheme in peers.INT8_RUNNERS.values()}},
         "roofline": {"dram_read_bytes_per_s": dram, "sgemm_flop_per_s": sgemm,
                      "best_measured_flop_per_s": best_rate, "peak_flop_per_s": peak,
@@ -274,9 +274,9 @@ def format_report(data: dict[str, Any]) -> str:
         f"{roof['peak_flop_per_s'] / 1e9:.1f} GFLOP/s (OpenBLAS sgemm "
         f"{roof['sgemm_flop_per_s'] / 1e9:.1f}, best measured here "
         f"{roof['best_measured_flop_per_s'] / 1e9:.1f})",
-        f"mtsrnn kernel: {data['settings']['gemm']}"
+        f"mtsrnn product variants: float32 {data['settings']['variant']}"
         + ("".join(f", {scheme} {name}" for scheme, name in
-                   data["settings"].get("int8_gemm", {}).items())
+                   data["settings"].get("int8_variant", {}).items())
            if data["settings"].get("int8") else "")
         + f"; {data['settings']['steps']} steps per "
         f"call, median of {data['settings']['rounds']} interleaved rounds",

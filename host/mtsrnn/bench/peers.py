@@ -2,7 +2,7 @@
 processes the same L-step input stream with the same weights:
 
 - ``mtsrnn``: the kernels' default (fastest built) blocked product at block T;
-- ``mtsrnn-int8w`` / ``mtsrnn-int8wa``: the same layer quantised by
+- ``mtsrnn-int8-w`` / ``mtsrnn-int8-wa``: the same layer quantised by
   `mtsrnn.quantize` (docs/quantization.md), each scheme's default product,
   at block T: what int8 weights buy on this machine;
 - ``numpy``: NumPy/OpenBLAS blocked at the same T: per block one float32
@@ -32,7 +32,7 @@ from ..quantize import quantize
 CELLS = ("sru", "qrnn")
 CMSIS_MAX_DIM = 65535  # arm_matrix_instance_f32 sizes are uint16_t
 # The int8 runners: name -> weight scheme (mtsrnn.quantize).
-INT8_RUNNERS = {"mtsrnn-int8w": "int8-w", "mtsrnn-int8wa": "int8-wa"}
+INT8_RUNNERS = {"mtsrnn-int8-w": "int8-w", "mtsrnn-int8-wa": "int8-wa"}
 
 
 def make_model(cell: str, hidden: int, seed: int = 0) -> Model:
@@ -200,7 +200,7 @@ def int8_runners(model: Model, x: np.ndarray,
         quantised = quantize(model, scheme)
         found.append(Runner(name, True,
                             lambda block, q=quantised: q.forward(x, block=block),
-                            f"{scheme} weights, gemm variant '{gemm_variants(scheme)[0]}'",
+                            f"{scheme} weights, product variant '{gemm_variants(scheme)[0]}'",
                             weight_bytes=quantised.weight_bytes, blocks=blocks))
     return found
 
@@ -213,10 +213,10 @@ def runners(model: Model, x: np.ndarray, *, with_torch: bool = True,
     peer left out, why."""
     c0 = np.zeros(model.output_size, np.float32)
     numpy_peer = NumpyBlocked(model)
-    kernel = gemm or gemm_variants()[0]
+    variant = gemm or gemm_variants()[0]
     found = [
         Runner("mtsrnn", True, lambda block: model.forward(x, block=block, gemm=gemm),
-               f"gemm variant '{kernel}'"),
+               f"product variant '{variant}'"),
         *(int8_runners(model, x, int8_blocks) if int8 else []),
         Runner("numpy", True, lambda block: numpy_peer.forward(x, c0, block),
                "float32 X_block @ W.T, then a NumPy scan"),

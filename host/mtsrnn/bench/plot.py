@@ -1,15 +1,35 @@
-"""PNG plots of `mtsrnn bench host` results: per-step time against T, one
-panel per (cell, hidden size), every implementation and the roofline bound on
-the same axes."""
+"""PNG plots of the benchmarks' results (matplotlib):
+
+- plot_host: `mtsrnn bench host`, per-step time against T, one panel per
+  (cell, hidden size), every implementation and the roofline bound on the
+  same axes;
+- plot_device: `mtsrnn bench device`, the primary counter per step against T,
+  one line per product variant.
+
+`mtsrnn bench dram` has no plot: its table is the result.
+"""
 
 from __future__ import annotations
 
+import math
 from typing import Any
+
+
+def require_matplotlib() -> None:
+    """ImportError saying what to install, before any measuring, when
+    matplotlib is missing; selects its file-only backend."""
+    try:
+        import matplotlib
+    except ImportError:
+        raise ImportError("plotting needs matplotlib (pip install matplotlib); the table "
+                          "and the JSON need nothing more") from None
+    matplotlib.use("Agg")
+
 
 STYLES = {
     "mtsrnn": {"marker": "o", "linewidth": 2.0},
-    "mtsrnn-int8w": {"marker": "v"},
-    "mtsrnn-int8wa": {"marker": "^"},
+    "mtsrnn-int8-w": {"marker": "v"},
+    "mtsrnn-int8-wa": {"marker": "^"},
     "numpy": {"marker": "s"},
     "cmsis-matvec": {"linestyle": "--"},
     "sru-step": {"linestyle": "-."},
@@ -19,12 +39,7 @@ STYLES = {
 
 def plot_host(data: dict[str, Any], path: str) -> None:
     """Write the plot of `data` (host.run's result) to `path`; needs matplotlib."""
-    try:
-        import matplotlib
-    except ImportError:
-        raise RuntimeError("plotting needs matplotlib (pip install matplotlib); the table "
-                           "and the JSON need nothing more") from None
-    matplotlib.use("Agg")
+    require_matplotlib()
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter
 
@@ -71,4 +86,39 @@ def plot_host(data: dict[str, Any], path: str) -> None:
                  f"(lower is better)", fontsize=10)
     fig.tight_layout(rect=(0, 0.06, 1, 0.96))
     fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_device(data: dict[str, Any], path: str) -> None:
+    """Write the plot of `data` (bench.device.run's result) to `path`; needs
+    matplotlib."""
+    from .device import COUNTER_LABELS
+
+    require_matplotlib()
+    import matplotlib.pyplot as plt
+
+    by_variant = data.get("variants") or {data.get("variant") or "default": data["results"]}
+    primary = data["primary_counter"] or data["counters"][0]
+    title = f"{data['model']['name']} on {data['board'].get('name', '?')}"
+    fig, ax = plt.subplots(figsize=(6 if len(by_variant) == 1 else 7.5, 4))
+    blocks = [r["block"] for r in next(iter(by_variant.values()))]
+    for name, rows in by_variant.items():
+        values = [r["per_step"].get(primary, math.nan) for r in rows]
+        ax.plot(blocks, values, marker="o", label=name)
+    if len(by_variant) > 1:
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # off the lines
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(blocks)
+    ax.set_xticklabels([str(b) for b in blocks])
+    ax.set_xlabel("block size T (time steps per pass over the weights)")
+    label = COUNTER_LABELS.get(primary, primary)
+    if primary == "instructions":
+        label += " (QEMU -icount; not cycles)"
+    ax.set_ylabel(label)
+    counts = "instruction counts, " if primary == "instructions" else ""
+    ax.set_title(title + (f"\nunder emulation: {counts}not performance" if data["emulated"]
+                          else ""), fontsize=9)
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
     plt.close(fig)

@@ -1,23 +1,10 @@
 """Drive a device running mtsrnn over a serial line: the host side of
-docs/protocol.md, board launchers (QEMU, the Linux device program) and
-pyocd flashing. Needs pyserial."""
+docs/protocol.md (client.py, transport.py), the board registry (boards.py),
+where a board's program comes from (firmware.py), starting and reaching a
+board (launch.py) and the child processes it runs (processes.py). Needs
+pyserial."""
 
-from .boards import (
-    BOARDS,
-    DEFAULT_BOARD,
-    Board,
-    BoardError,
-    Session,
-    connect,
-    find_device_program,
-    find_firmware,
-    flash_real,
-    get_board,
-    live_children,
-    open_board,
-    start_host,
-    start_qemu,
-)
+from .boards import BOARDS, DEFAULT_BOARD, Board, BoardError, get_board
 from .client import (
     Device,
     DeviceError,
@@ -31,14 +18,24 @@ from .client import (
     encode_payload,
     parse_line,
 )
+from .firmware import (
+    build_firmware,
+    find_device_program,
+    find_firmware,
+    find_linux_program,
+    firmware_candidates,
+    linux_program_candidates,
+)
+from .launch import Session, connect, flash_real, open_board, start_host, start_qemu
+from .processes import free_port, live_children
 from .transport import LinkClosed, PipeTransport, SerialTransport, Transport
 
 __all__ = [
     "BOARDS", "DEFAULT_BOARD", "Board", "BoardError", "Device", "DeviceError", "DeviceInfo",
-    "HarnessError", "Line", "LinkClosed", "ModelInfo", "PipeTransport",
-    "ProtocolError", "SerialTransport", "Session", "Transport", "VariantInfo", "connect",
-    "decode_payload",
-    "encode_payload",
-    "find_device_program", "find_firmware", "flash_real", "get_board", "live_children",
-    "open_board", "parse_line", "start_host", "start_qemu",
+    "HarnessError", "Line", "LinkClosed", "ModelInfo", "PipeTransport", "ProtocolError",
+    "SerialTransport", "Session", "Transport", "VariantInfo", "build_firmware", "connect",
+    "decode_payload", "encode_payload", "find_device_program", "find_firmware",
+    "find_linux_program", "firmware_candidates", "flash_real", "free_port", "get_board",
+    "linux_program_candidates", "live_children", "open_board", "parse_line", "start_host",
+    "start_qemu",
 ]

@@ -1,0 +1,158 @@
+"""The `mtsrnn` command's one error policy (host/mtsrnn/cli_common.py): every
+expected failure of every command is one line on stderr, no traceback, and
+the exit status of the documented table (README.md). Run as a user runs them
+(`python -m mtsrnn ...` in a subprocess)."""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import mtsrnn
+import numpy as np
+import pytest
+from mtsrnn import cli_common
+
+ROOT = Path(__file__).resolve().parents[2]
+DEVICE_PROGRAM = os.environ.get("MTSRNN_DEVICE")
+HAVE_SERIAL = __import__("importlib.util").util.find_spec("serial") is not None
+
+
+def mtsrnn_cli(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "mtsrnn", *map(str, args)],
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **(env or {})})
+
+
+def assert_one_line(result, status, *fragments):
+    """Exit `status` (one of the table), one `mtsrnn CMD: error:` line on
+    stderr naming the problem, no traceback."""
+    assert status in cli_common.EXIT_CODES
+    assert result.returncode == status, (result.returncode, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert re.match(r"mtsrnn [a-z -]+: error: ", lines[0]), lines[0]
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+def test_exit_codes_are_documented():
+    readme = (ROOT / "README.md").read_text()
+    for status in cli_common.EXIT_CODES:
+        assert re.search(rf"^\| {status} \| ", readme, re.MULTILINE), status
+    assert cli_common.EXIT_FAILED == 1 and cli_common.EXIT_USER_ERROR == 2
+    assert cli_common.EXIT_INTERRUPTED == 130
+
+
+def test_version():
+    result = mtsrnn_cli("--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"mtsrnn {mtsrnn.__version__}"
+
+
+@pytest.fixture
+def frames_file(tmp_path):
+    path = tmp_path / "x.npy"
+    np.save(path, np.zeros((4, 8), np.float32))
+    return path
+
+
+def test_model_commands(tmp_path):
+    missing = tmp_path / "missing.mts"
+    assert_one_line(mtsrnn_cli("convert", tmp_path / "none.pt", "--cell", "sru", "-o",
+                               tmp_path / "o.mts"), 2, "no such file")
+    assert_one_line(mtsrnn_cli("inspect", missing), 2, str(missing))
+    short = tmp_path / "short.mts"
+    short.write_bytes(b"MTS")
+    assert_one_line(mtsrnn_cli("inspect", short), 2, str(short), "TRUNCATED")
+    assert_one_line(mtsrnn_cli("export-c", missing, "-o", tmp_path), 2, "no such file")
+
+
+def test_bench_host_and_dram(tmp_path):
+    assert_one_line(mtsrnn_cli("bench", "host", "--block", "4", "--steps", "2", "--no-torch"),
+                    2, "--steps (2) must be at least the largest block size (4)")
+    # the measuring tool cannot run or lacks what was asked: 1
+    assert_one_line(mtsrnn_cli("bench", "dram", "--probe", tmp_path / "none", "--block", "1"),
+                    1, "does not exist")
+    for option in ("--variant", "--gemm"):  # --gemm: the old spelling, still accepted
+        assert_one_line(mtsrnn_cli("bench", "dram", "--block", "1", option, "int8-wa=nope"),
+                        1, "no int8-wa product variant 'nope'")
+
+
+@pytest.mark.skipif(not HAVE_SERIAL, reason="the device commands need pyserial")
+def test_device_commands_without_a_device(tmp_path, frames_file):
+    missing = tmp_path / "none"
+    assert_one_line(mtsrnn_cli("run", "--input", missing, "-o", tmp_path / "y.npy"), 2,
+                    "no such file")
+    assert_one_line(mtsrnn_cli("flash", "--firmware", missing), 2, "no such file")
+    for command in (["selftest"], ["bench", "device"]):
+        assert_one_line(mtsrnn_cli(*command, "--board", "host", "--firmware", missing), 2,
+                        "not an executable file")
+    # A port nobody listens on: a link error.
+    with __import__("socket").socket() as s:
+        s.bind(("127.0.0.1", 0))
+        url = f"socket://127.0.0.1:{s.getsockname()[1]}"
+    for command in (["run", "--input", frames_file, "-o", tmp_path / "y.npy"], ["selftest"],
+                    ["bench", "device", "--no-progress"]):
+        assert_one_line(mtsrnn_cli(*command, "--port", url, "--timeout", "1"), 1,
+                        "cannot open")
+
+
+@pytest.mark.skipif(not (HAVE_SERIAL and DEVICE_PROGRAM),
+                    reason="set MTSRNN_DEVICE=/path/to/mtsrnn-device to test it")
+def test_device_commands_with_the_device_program(tmp_path, frames_file):
+    out = tmp_path / "y.npy"
+    assert_one_line(mtsrnn_cli("run", "--board", "host", "--index", "nosuch", "--input",
+                               frames_file, "-o", out), 2, "no built-in model 'nosuch'")
+    for option in ("--variant", "--kernel"):  # --kernel: the old spelling, still accepted
+        assert_one_line(mtsrnn_cli("bench", "device", "--board", "host", option, "nosuch",
+                                   "--block", "1", "--no-progress"),
+                        2, "no variant nosuch for model 0", "its variants: ")
+    assert_one_line(mtsrnn_cli("bench", "device", "--board", "host", "--block", "100000",
+                               "--no-progress"), 2, "exceeds the device's max_block")
+
+
+def test_argparse_errors_exit_2_without_traceback():
+    """Bad arguments are argparse's: its usage line and one error line."""
+    for args in (["bench", "host", "--cell", "lstm"], ["inspect"], ["nosuch"],
+                 ["bench", "device", "--board", "nosuch"]):
+        result = mtsrnn_cli(*args)
+        assert result.returncode == 2, (args, result.stderr)
+        assert "Traceback" not in result.stderr
+        assert result.stderr.strip().splitlines()[-1].startswith("mtsrnn"), result.stderr
+
+
+def test_guard_maps_each_error_to_its_status(capsys):
+    """In process: every error kind the guard knows, its status and one line;
+    Ctrl-C is 130."""
+    from mtsrnn.harness import BoardError, DeviceError, LinkClosed, ProtocolError
+    from mtsrnn.mtsfile import ModelFileError
+
+    def raising(error):
+        def run(_args):
+            raise error
+        return run
+
+    cases = [
+        (cli_common.CommandError("bad ask"), 2), (cli_common.Failed("check failed"), 1),
+        (BoardError("no board"), 2), (DeviceError("kernel x", "bad-args", "no such"), 1),
+        (ProtocolError("garbled"), 1), (LinkClosed("closed"), 1),
+        (FileNotFoundError(2, "No such file or directory", "f.mts"), 2),
+        (ValueError("bad\nvalue"), 2), (TypeError("bad type"), 2),
+        (ImportError("no module"), 2), (ModelFileError("bad file", "BAD_MAGIC"), 2),
+        (KeyboardInterrupt(), 130),
+    ]
+    for error, status in cases:
+        args = argparse.Namespace(model="m.mts")
+        assert cli_common.guarded("x", raising(error))(args) == status, error
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and "Traceback" not in err, (error, err)
+        assert err.startswith("mtsrnn x: "), err
+    assert cli_common.guarded("x", raising(ModelFileError("bad", "BAD_MAGIC")))(
+        argparse.Namespace(model="m.mts")) == 2
+    assert "error: m.mts: bad [BAD_MAGIC]" in capsys.readouterr().err
+    with pytest.raises(KeyError):  # anything else is a bug: not hidden
+        cli_common.guarded("x", raising(KeyError("bug")))(argparse.Namespace())

@@ -1,0 +1,199 @@
+"""The harness on the QEMU Cortex-M boards (MTSRNN_FIRMWARE_DIR holding the
+.elf files, ci/firmware.sh): the demo and built-in models against the host,
+every product variant against the float64 reference, the int8 models, the
+CLI, and QEMU gone afterwards whatever happens."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+serial = pytest.importorskip("serial", reason="the harness needs pyserial")
+
+from harness_devices import (  # noqa: E402
+    CORTEX_M_BOARDS,
+    EXPECTED_VARIANTS,
+    QEMU_BOARDS,
+    _alive,
+    _check_against_host,
+    _check_bad_variant,
+    _check_every_variant,
+    _check_faults,
+    _check_int8_models,
+    _check_selftest_and_bench,
+    _firmware,
+    _golden,
+    _host_models,
+    _qemu_pids,
+    _save_models,
+    _test_models,
+    needs_qemu,
+)
+from harness_peer import _frames  # noqa: E402
+from mtsrnn.harness import (  # noqa: E402
+    BOARDS,
+    ProtocolError,
+    open_board,
+    start_qemu,
+)
+
+
+@pytest.mark.parametrize("board", QEMU_BOARDS)
+@needs_qemu[0]
+@needs_qemu[1]
+def test_qemu_board_demo_models(board):
+    elf = _firmware(board)
+    before = _qemu_pids()
+    with open_board(board) as session:
+        pid = session.pid
+        assert pid in _qemu_pids()
+        dev = session.device
+        info = dev.identify()
+        assert info.board_name == BOARDS[board].machine
+        assert info.counters.get("instructions") and not info.counters.get("cycles")
+        twins = _host_models(dev, [elf.parents[1] / "models"])
+        assert _check_against_host(dev, twins) >= 2, f"no .mts twins under {elf.parents[1]}"
+        _check_selftest_and_bench(dev)
+        _check_faults(dev)
+    assert pid not in _qemu_pids() and not _alive(pid)
+    assert _qemu_pids() <= before
+
+
+@pytest.mark.parametrize("board", QEMU_BOARDS)
+@needs_qemu[0]
+@needs_qemu[1]
+def test_qemu_board_with_built_in_models(board, tmp_path):
+    """Firmware built with several SRU and QRNN models, each against the host."""
+    from mtsrnn.harness import build_firmware, get_board
+
+    if shutil.which("arm-none-eabi-gcc") is None or shutil.which("cmake") is None:
+        pytest.skip("no arm-none-eabi-gcc or cmake to build firmware")
+    models = _test_models()
+    elf = build_firmware(get_board(board), _save_models(tmp_path, models))
+    with open_board(board, firmware=elf) as session:
+        dev = session.device
+        assert [m.name for m in dev.identify().models] == list(models)
+        assert _check_against_host(dev, models) == len(models)
+        assert all(r["passed"] for r in dev.selftest())
+        if BOARDS[board].arch in EXPECTED_VARIANTS:
+            # sizes that are no multiple of the tiles: every variant's tails
+            _check_every_variant(dev, models)
+
+
+@needs_qemu[0]
+@needs_qemu[1]
+def test_qemu_killed_mid_command_is_a_clear_error():
+    board = QEMU_BOARDS[0]
+    _firmware(board)
+    session = start_qemu(BOARDS[board], timeout=5.0)
+    try:
+        session.device.identify()
+        threading.Timer(0.3, session.child.process.kill).start()
+        start = time.monotonic()
+        with pytest.raises(ProtocolError, match="closed") as caught:
+            while time.monotonic() - start < 10.0:  # commands until the kill hits one
+                session.device.bench([1, 2, 4, 8, 16, 32],
+                                     steps=session.device.info.max_steps, timeout=30.0)
+        assert time.monotonic() - start < 10.0, caught.value
+    finally:
+        session.close()
+    assert session.pid not in _qemu_pids()
+
+
+@needs_qemu[0]
+@needs_qemu[1]
+def test_qemu_cleaned_up_on_error_and_interrupt():
+    board = QEMU_BOARDS[0]
+    _firmware(board)
+    for exception in (RuntimeError, KeyboardInterrupt):
+        with pytest.raises(exception):
+            with open_board(board) as session:
+                pid = session.pid
+                raise exception("stop")
+        assert pid not in _qemu_pids()
+    # a process killed by SIGTERM stops its emulator too (the emulator is its
+    # child, so look for it by pid, not among this process's children)
+    script = ("import time, sys\n"
+              "from mtsrnn.harness import open_board\n"
+              f"with open_board({board!r}) as s:\n"
+              "    print(s.pid, flush=True)\n"
+              "    time.sleep(60)\n")
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                             env={**os.environ}, cwd=str(Path(__file__).parents[2]))
+    try:
+        pid = int(child.stdout.readline())
+        assert _alive(pid)
+        child.terminate()
+        child.wait(timeout=10)
+        deadline = time.monotonic() + 5
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(pid)
+    finally:
+        if child.poll() is None:
+            child.kill()
+
+
+@pytest.mark.parametrize("board", CORTEX_M_BOARDS)
+@needs_qemu[0]
+@needs_qemu[1]
+def test_qemu_board_every_variant_against_the_reference(board):
+    """The firmware's own variant (m4f on the Cortex-M4F, helium on the M55)
+    and every other product it offers, the CMSIS-DSP baseline included,
+    each selected and checked against the float64 reference on its core."""
+    elf = _firmware(board)
+    with open_board(board) as session:
+        dev = session.device
+        twins = _host_models(dev, [elf.parents[1] / "models"])
+        assert len(twins) >= 2, f"no .mts twins under {elf.parents[1]}"
+        names = _check_every_variant(dev, twins)
+        assert names[0] == EXPECTED_VARIANTS[BOARDS[board].arch], names
+        assert "reference" in names
+        if (elf.parents[1] / "CMakeCache.txt").is_file() and "MTSRNN_FW_CMSIS:BOOL=ON" in (
+                elf.parents[1] / "CMakeCache.txt").read_text():
+            assert names[-1] == "cmsis-dsp-matvec", names
+        _check_bad_variant(dev)
+
+
+@pytest.mark.parametrize("board", CORTEX_M_BOARDS)
+@needs_qemu[0]
+@needs_qemu[1]
+def test_qemu_board_int8_models(board, capsys, tmp_path):
+    from mtsrnn import cli
+
+    elf = _firmware(board)
+    models_dir = elf.parents[1] / "models"
+    with open_board(board) as session:
+        dev = session.device
+        twins = _host_models(dev, [models_dir])
+        products = _check_int8_models(dev, elf, twins)
+    if BOARDS[board].arch in EXPECTED_VARIANTS and "cmsis-dsp-matvec" in products["float32"]:
+        assert all("cmsis-dsp-matvec" not in products[s] for s in ("int8-w", "int8-wa"))
+    # The CLI: selftest names the schemes; `run --model q.mts` with the
+    # firmware given uses its built-in model of that shape and scheme.
+    assert cli.main(["selftest", "--board", board, "--firmware", str(elf)]) == 0
+    out = capsys.readouterr().out
+    assert "demo_sru_i8wa (int8-wa weights)" in out and "demo_sru_i8w (int8-w weights)" in out
+    x = _frames(np.random.default_rng(5), 20, 64)
+    np.save(tmp_path / "x.npy", x)
+    y = tmp_path / "y.npy"
+    assert cli.main(["run", "--board", board, "--firmware", str(elf), "--model",
+                     str(models_dir / "demo_sru_i8wa.mts"), "--input", str(tmp_path / "x.npy"),
+                     "-o", str(y)]) == 0
+    assert "(demo_sru_i8wa)" in capsys.readouterr().out
+    np.testing.assert_allclose(np.load(y), _golden(twins["demo_sru_i8wa"], x), atol=1e-5,
+                               rtol=0)
+    assert cli.main(["bench", "device", "--board", board, "--firmware", str(elf), "--model",
+                     str(models_dir / "demo_sru_i8w.mts"), "--variant", "nosuch",
+                     "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "no variant nosuch for model" in err and "int8-w weights" in err
+    assert ", ".join(products["int8-w"]) in err
