@@ -36,7 +36,6 @@ from .stages import (
     SKIP_SCALED_INPUT,
     Stage,
     check_scheme,
-    loader_status,
     stages_image,
 )
 
@@ -189,9 +188,7 @@ class Model:
         try:
             self._core = _core.load_file(self._image)
         except _core.ModelFileError as error:  # sizes only the kernels check
-            code, status = loader_status(error)
-            raise ValueError(f"the kernels reject the model: {_core.status_str(code)} "
-                             f"[{status}]") from None
+            raise ValueError(f"the kernels reject the model: {error.message}") from None
         layout = []
         offset = 0
         for stage in self.stages:

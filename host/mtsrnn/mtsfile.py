@@ -38,7 +38,6 @@ tensors by kind code, for tools and tests (it validates nothing).
 from __future__ import annotations
 
 import os
-import struct
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,9 +66,7 @@ from .stages import (
     Stage,
     aligned_buffer,
     crc32,
-    loader_status,
     stage_kind,
-    tensor_specs,
     write_image,
 )
 
@@ -229,103 +226,13 @@ def _layer_fields(data: bytes, header: Mapping[str, Any], with_reserved: bool = 
             for index in range(header["num_layers"])]
 
 
-def _shape_text(shape: tuple[int, ...] | None) -> str:
-    if shape is None:
-        return "absent"
-    return f"({shape[0]},)" if len(shape) == 1 else f"({shape[0]}, {shape[1]})"
-
-
-def _shape_problem(data: bytes) -> str | None:
-    """Where a file the loader rejected with MTS_ERR_FILE_SHAPE contradicts the
-    shapes its records imply (tensor_specs), as "layer L name: found,
-    expected ...", or None. Only for the message: the loader has judged."""
-    header = _header(data)
-    kind = STAGE_KINDS_BY_CODE[header["cell"]]
-    records = _tensor_records(data, header)
-    for index, fields in enumerate(_layer_fields(data, header)):
-        try:
-            specs = tensor_specs(kind.name, fields)
-        except (KeyError, ValueError):
-            return None
-        found = {kind.tensor(record["kind"]).name: record for record in records
-                 if record["layer"] == index}
-        for name in [tensor.name for tensor in kind.tensors]:
-            spec, record = specs.get(name), found.get(name)
-            if record is not None and spec is not None and \
-                    (record["dtype"] == DTYPE_I8) != spec.int8:
-                wanted = "int8: the layer is quantised" if spec.int8 else \
-                    "float32: the layer is not quantised"
-                return f"layer {index} {name}: dtype {record['dtype']}, expected {wanted}"
-            shape = None if record is None else (
-                (record["dim0"],) if record["ndim"] == 1 else (record["dim0"], record["dim1"]))
-            if spec is None and record is None:
-                continue
-            if spec is not None and (shape == spec.shape or (record is None and
-                                                             not spec.required)):
-                continue
-            if spec is None:
-                wanted = "none: this configuration has no such tensor"
-            else:
-                wanted = ("absent or " if not spec.required else "") + _shape_text(spec.shape)
-            return (f"layer {index} {name}: {_shape_text(shape)}, expected {wanted} "
-                    f"({kind.describe(fields)})")
-    return None
-
-
-def _reserved_problem(data: bytes) -> str | None:
-    """The first layer record whose reserved bytes are set (MTS_ERR_FILE_LAYER)."""
-    header = _header(data)
-    for index, fields in enumerate(_layer_fields(data, header, with_reserved=True)):
-        reserved = {name.removeprefix("reserved "): value for name, value in fields.items()
-                    if name.startswith("reserved") and (any(value) if isinstance(value, bytes)
-                                                        else value != 0)}
-        if reserved:
-            values = "; ".join(f"{where} = " + (value.hex(" ") if isinstance(value, bytes)
-                                                else f"0x{value:x}")
-                               for where, value in reserved.items())
-            return f"layer {index}: reserved bytes are set ({values}), expected zeros"
-    return None
-
-
-def _layers_text(data: bytes, header: Mapping[str, Any], shown: int = 4) -> str:
-    """The layer records' fields as one line (a configuration the kernels reject)."""
-    layers = _layer_fields(data, header)
-    text = "; ".join(f"layer {index}: " + ", ".join(
-        f"{name} {np.float32(value) if isinstance(value, float) else value}"
-        for name, value in fields.items()) for index, fields in enumerate(layers[:shown]))
-    return text + (f"; and {len(layers) - shown} more layer(s)" if len(layers) > shown else "")
-
-
-def _detail_text(detail: Mapping[str, Any], data: bytes) -> str:
-    """The C loader's detail (layer, tensor, kind, field, found, expected) as text."""
-    get = detail.get
-    where = []
-    if get("tensor") is not None:
-        where.append(f"tensor record {get('tensor')}")
-    if get("layer") is not None:
-        where.append(f"layer {get('layer')}")
-    kind = get("kind")
-    if kind is not None:
-        try:
-            kind = STAGE_KINDS_BY_CODE[_header(data)["cell"]].tensor(kind).name
-        except (KeyError, struct.error):
-            pass
-        where.append(str(kind))
-    text = " ".join(where)
-    if get("field") is not None:
-        what = f"{get('field')} is {get('found')}"
-        if get("expected") is not None:
-            what += f", expected {get('expected')}"
-        text = f"{text}: {what}" if text else what
-    return text
-
-
 def _file_error(error: Exception, data: bytes) -> ModelFileError:
-    """A ModelFileError for a file the C loader rejected: its status, and a
-    message from the loader's detail when it gives one (attribute .detail),
-    else from what a cheap look at the file says."""
-    code, status = loader_status(error)
-    text = _core.status_str(code)
+    """A ModelFileError for a file the C loader rejected: its status, and the
+    loader's own one-line message (mts_file_error_text: where the file is
+    wrong, what was found and expected). Python adds only what it can say
+    better: the header values behind truncation, magic, version, byte order
+    and CRC errors, and the configuration of the stage at fault."""
+    status = error.status_name
     size = len(data)
     if status == "MTS_ERR_FILE_TRUNCATED":
         if size < HEADER_SIZE:
@@ -349,26 +256,13 @@ def _file_error(error: Exception, data: bytes) -> ModelFileError:
         actual = crc32(data, header["file_size"])
         return ModelFileError(f"CRC-32 mismatch: the header says 0x{header['crc32']:08x}, "
                               f"the data gives 0x{actual:08x} (the file is corrupt)", status)
-    detail = getattr(error, "detail", None)
-    where = _detail_text(detail, data) if detail else None
-    if not where:
-        try:
-            if status == "MTS_ERR_FILE_SHAPE":
-                where = _shape_problem(data)
-            elif status == "MTS_ERR_FILE_LAYER":
-                where = _reserved_problem(data)
-            elif status == "MTS_ERR_FILE_HEADER":
-                where = ", ".join(f"{name} {header[name]}" for name in (
-                    "header_size", "cell", "num_layers", "num_tensors", "file_size",
-                    "layer_table_offset", "tensor_table_offset", "flags"))
-            elif status in ("MTS_ERR_BAD_SIZE", "MTS_ERR_BAD_CONFIG", "MTS_ERR_OVERFLOW"):
-                where = _layers_text(data, header)
-            elif status == "MTS_ERR_FILE_TENSOR":
-                where = (f"{header['num_tensors']} tensor records, data up to file_size "
-                         f"{header['file_size']}")
-        except (KeyError, ValueError, IndexError, struct.error):
-            where = None
-    return ModelFileError(f"{text}: {where}" if where else text, status)
+    message = error.message
+    layer = error.detail.get("layer")
+    kind = STAGE_KINDS_BY_CODE.get(header["cell"])
+    if layer is not None and kind is not None and status != "MTS_ERR_FILE_LAYER":
+        fields = kind.unpack(data, HEADER_SIZE + LAYER_RECORD_SIZE * layer)
+        message += f" [layer {layer}: {kind.describe(fields)}]"
+    return ModelFileError(message, status)
 
 
 def read(source: Any) -> ModelFile:

@@ -39,16 +39,18 @@ from . import _core
 # ---- the file format (docs/model-format.md) ---------------------------------------
 
 MAGIC = b"\x89MTS\r\n\x1a\n"
-VERSION_MAJOR = 1
-VERSION_MINOR = 1  # 1.1: int8 weights (written only when a stage is quantised)
-BYTE_ORDER_MARK = 0x01020304
-HEADER_SIZE = 64
-LAYER_RECORD_SIZE = 32
-TENSOR_RECORD_SIZE = 48
-DATA_ALIGNMENT = 64
-CRC_OFFSET = 48
-DTYPE_F32 = 1
-DTYPE_I8 = 2  # the product weights of quantised stages only
+# The constants of the C kernels, defined once there (mtsrnn/file.h, model.h,
+# qrnn.h, status.h) and exported by the binding.
+VERSION_MAJOR = _core.FILE_VERSION_MAJOR
+VERSION_MINOR = _core.FILE_VERSION_MINOR  # 1.1: int8 weights (written only when quantised)
+BYTE_ORDER_MARK = _core.FILE_BYTE_ORDER_MARK
+HEADER_SIZE = _core.FILE_HEADER_SIZE
+LAYER_RECORD_SIZE = _core.FILE_LAYER_RECORD_SIZE
+TENSOR_RECORD_SIZE = _core.FILE_TENSOR_RECORD_SIZE
+DATA_ALIGNMENT = _core.FILE_DATA_ALIGNMENT
+CRC_OFFSET = _core.FILE_CRC_OFFSET
+DTYPE_F32 = _core.DTYPE_F32
+DTYPE_I8 = _core.DTYPE_I8  # the product weights of quantised stages only
 
 # Little-endian records, no padding (sizes asserted below).
 HEADER = struct.Struct("<8sHHIIIIIQIIII8s")
@@ -59,45 +61,17 @@ HEADER_FIELDS = ("magic", "version_major", "version_minor", "byte_order", "heade
 TENSOR_FIELDS = ("layer", "kind", "dtype", "ndim", "dim0", "dim1", "offset", "nbytes")
 assert HEADER.size == HEADER_SIZE and TENSOR_RECORD.size == TENSOR_RECORD_SIZE
 
-# ---- the kernels' constants ---------------------------------------------------------
-
 MAX_DIM = _core.MAX_DIM
 MAX_LAYERS = _core.MAX_LAYERS
-# TO BE REPLACED by _core's constants once the binding exports them (helper B1's
-# branch adds _core.STATUS_CODES and the enum constants; the getattr calls below
-# take them already): until then this module holds the package's one copy of
-# mts_status (kernels/include/mtsrnn/status.h), MTS_MAX_WINDOW (qrnn.h), the
-# cell codes (file.h), and below the values of the record fields quant
-# (quantize.h: SCHEME_CODES) and activation / skip / norm (sru.h).
-_STATUS_ORDER = (
-    "MTS_OK", "MTS_ERR_NULL_POINTER", "MTS_ERR_BAD_SIZE", "MTS_ERR_OVERFLOW",
-    "MTS_ERR_BAD_CONFIG", "MTS_ERR_WORKSPACE_TOO_SMALL", "MTS_ERR_BAD_STATE_SIZE",
-    "MTS_ERR_OVERLAP", "MTS_ERR_MISALIGNED", "MTS_ERR_FILE_TRUNCATED", "MTS_ERR_FILE_MAGIC",
-    "MTS_ERR_FILE_VERSION", "MTS_ERR_FILE_BYTE_ORDER", "MTS_ERR_FILE_HEADER",
-    "MTS_ERR_FILE_CRC", "MTS_ERR_FILE_LAYER", "MTS_ERR_FILE_TENSOR", "MTS_ERR_FILE_SHAPE",
-    "MTS_ERR_DESCRIPTORS_TOO_SMALL", "MTS_ERR_BUFFER_TOO_SMALL",
-)
-_CORE_STATUS_CODES = getattr(_core, "STATUS_CODES", None)
-STATUS_CODES: dict[str, int] = (
-    dict(_CORE_STATUS_CODES) if isinstance(_CORE_STATUS_CODES, Mapping)
-    else {name: code for code, name in enumerate(_STATUS_ORDER)})
+MAX_WINDOW = _core.MAX_WINDOW
+STATUS_CODES: dict[str, int] = dict(_core.STATUS_CODES)
 STATUS_NAMES: dict[int, str] = {code: name for name, code in STATUS_CODES.items()}
 
-
-def loader_status(error: Exception) -> tuple[int, str]:
-    """(code, name) of the mts_status a `_core.ModelFileError` carries: its
-    .status and .status_name when the binding sets them, else args[1]."""
-    code = getattr(error, "status", None)
-    if code is None:
-        code = error.args[1]
-    name = getattr(error, "status_name", None) or STATUS_NAMES.get(code, f"status {code}")
-    return code, name
-MAX_WINDOW = getattr(_core, "MAX_WINDOW", 64)
 
 # ---- weight schemes: the record's quant field (mts_quant) ---------------------------
 
 SCHEMES = ("int8-w", "int8-wa")
-SCHEME_CODES = {"int8-w": 1, "int8-wa": 2}
+SCHEME_CODES = {"int8-w": _core.QUANT_INT8_W, "int8-wa": _core.QUANT_INT8_WA}
 SCHEME_NAMES = {code: name for name, code in SCHEME_CODES.items()}
 
 
@@ -132,9 +106,10 @@ def quantize_rows(weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 # ---- the table ---------------------------------------------------------------------
 
 # SRU field values (kernels/include/mtsrnn/sru.h).
-ACTIVATION_IDENTITY, ACTIVATION_TANH = 0, 1
-SKIP_NONE, SKIP_SCALED_INPUT, SKIP_PROJECTED = 0, 1, 2
-NORM_NONE, NORM_BEFORE, NORM_AFTER = 0, 1, 2
+ACTIVATION_IDENTITY, ACTIVATION_TANH = _core.ACTIVATION_IDENTITY, _core.ACTIVATION_TANH
+SKIP_NONE, SKIP_SCALED_INPUT, SKIP_PROJECTED = (_core.SKIP_NONE, _core.SKIP_SCALED_INPUT,
+                                                _core.SKIP_PROJECTED)
+NORM_NONE, NORM_BEFORE, NORM_AFTER = _core.NORM_NONE, _core.NORM_BEFORE, _core.NORM_AFTER
 
 
 @dataclass(frozen=True)
@@ -241,9 +216,9 @@ def _f32_text(value: float) -> str:
     return str(np.float32(value))
 
 
-_ACTIVATIONS = {0: "identity", 1: "tanh"}
-_SKIPS = {0: "none", 1: "scaled input", 2: "projected (u3)"}
-_NORMS = {0: "none", 1: "before", 2: "after"}
+_ACTIVATIONS = {ACTIVATION_IDENTITY: "identity", ACTIVATION_TANH: "tanh"}
+_SKIPS = {SKIP_NONE: "none", SKIP_SCALED_INPUT: "scaled input", SKIP_PROJECTED: "projected (u3)"}
+_NORMS = {NORM_NONE: "none", NORM_BEFORE: "before", NORM_AFTER: "after"}
 
 
 def _sru_shapes(f: Mapping[str, Any]) -> dict[str, TensorSpec]:
@@ -288,16 +263,19 @@ def _qrnn_describe(f: Mapping[str, Any]) -> str:
 
 
 SRU = StageKind(
-    name="sru", code=getattr(_core, "CELL_SRU", 1), title="SRU",
+    name="sru", code=_core.CELL_SRU, title="SRU",
     record=struct.Struct("<IIIIBBBBffI"),
     record_fields=("input_size", "hidden_size", "num_directions", "projection_size",
                    "activation", "skip", "norm", "quant", "scale_x", "norm_eps", None),
     reserved=(0,),
-    tensors=(TensorKind("weight", 1, scale="weight_scale"),
-             TensorKind("weight_proj", 2, scale="weight_proj_scale"),
-             TensorKind("weight_c", 3), TensorKind("bias", 4), TensorKind("norm_weight", 5),
-             TensorKind("norm_bias", 6), TensorKind("weight_scale", 7),
-             TensorKind("weight_proj_scale", 8)),
+    tensors=(TensorKind("weight", _core.SRU_KIND_WEIGHT, scale="weight_scale"),
+             TensorKind("weight_proj", _core.SRU_KIND_WEIGHT_PROJ, scale="weight_proj_scale"),
+             TensorKind("weight_c", _core.SRU_KIND_WEIGHT_C),
+             TensorKind("bias", _core.SRU_KIND_BIAS),
+             TensorKind("norm_weight", _core.SRU_KIND_NORM_WEIGHT),
+             TensorKind("norm_bias", _core.SRU_KIND_NORM_BIAS),
+             TensorKind("weight_scale", _core.SRU_KIND_WEIGHT_SCALE),
+             TensorKind("weight_proj_scale", _core.SRU_KIND_WEIGHT_PROJ_SCALE)),
     shapes=_sru_shapes,
     output_size=lambda f: f["num_directions"] * f["hidden_size"],
     state=lambda f: (f["num_directions"] * f["hidden_size"], 0, 0),
@@ -310,13 +288,14 @@ SRU = StageKind(
 )
 
 QRNN = StageKind(
-    name="qrnn", code=getattr(_core, "CELL_QRNN", 2), title="QRNN",
+    name="qrnn", code=_core.CELL_QRNN, title="QRNN",
     record=struct.Struct("<IIIBBBBf12s"),
     record_fields=("input_size", "hidden_size", "window", "input_gate", "output_gate", "quant",
                    None, "zoneout", None),
     reserved=(0, bytes(12)),
-    tensors=(TensorKind("weight", 1, scale="weight_scale"), TensorKind("bias", 2),
-             TensorKind("weight_scale", 3)),
+    tensors=(TensorKind("weight", _core.QRNN_KIND_WEIGHT, scale="weight_scale"),
+             TensorKind("bias", _core.QRNN_KIND_BIAS),
+             TensorKind("weight_scale", _core.QRNN_KIND_WEIGHT_SCALE)),
     shapes=_qrnn_shapes,
     output_size=lambda f: f["hidden_size"],
     state=lambda f: (f["hidden_size"], f["window"] - 1, f["input_size"]),

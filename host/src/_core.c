@@ -80,25 +80,24 @@ static mts_gemm_f32_fn gemm_by_index(size_t index)
 
 /* ---- Model ------------------------------------------------------------ */
 
+/* A model loaded from an .mts image (load_file): the descriptors point into
+ * the image, which is either the caller's buffer (held) or an aligned copy
+ * the model owns. */
 typedef struct {
     PyObject_HEAD
     mts_model model;
-    void *layers;           /* mts_sru_layer[] or mts_qrnn_layer[] (PyMem) */
-    Py_buffer *views;       /* the weight buffers this model points into */
-    size_t num_views;
-    void **copies;          /* 64-byte aligned copies of misaligned arrays (raw blocks) */
-    size_t num_copies;
+    void *layers;           /* the loader's descriptor storage (PyMem) */
+    Py_buffer image;        /* the caller's buffer, while has_image */
+    int has_image;
+    void *copy;             /* the 64-byte aligned copy's raw block, or NULL */
     size_t input_size, output_size, state_floats;
 } CoreModel;
 
 static void CoreModel_dealloc(CoreModel *self)
 {
-    for (size_t i = 0; i < self->num_views; i++)
-        PyBuffer_Release(&self->views[i]);
-    PyMem_Free(self->views);
-    for (size_t i = 0; i < self->num_copies; i++)
-        PyMem_RawFree(self->copies[i]);
-    PyMem_Free(self->copies);
+    if (self->has_image)
+        PyBuffer_Release(&self->image);
+    PyMem_RawFree(self->copy);
     PyMem_Free(self->layers);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -275,21 +274,15 @@ static PyObject *core_load_file(PyObject *module, PyObject *args)
     if (self == NULL)
         return NULL;
     self->layers = NULL;
-    self->num_views = 0;
-    self->num_copies = 0;
-    self->views = PyMem_Calloc(1, sizeof(Py_buffer));
-    self->copies = PyMem_Calloc(1, sizeof(void *));
-    if (self->views == NULL || self->copies == NULL) {
-        Py_DECREF(self);
-        return PyErr_NoMemory();
-    }
-    if (PyObject_GetBuffer(data_obj, &self->views[0], PyBUF_C_CONTIGUOUS) != 0) {
+    self->has_image = 0;
+    self->copy = NULL;
+    if (PyObject_GetBuffer(data_obj, &self->image, PyBUF_C_CONTIGUOUS) != 0) {
         Py_DECREF(self);
         return NULL;
     }
-    self->num_views = 1;
-    const void *data = self->views[0].buf;
-    const size_t size = (size_t)self->views[0].len;
+    self->has_image = 1;
+    const void *data = self->image.buf;
+    const size_t size = (size_t)self->image.len;
     const uint32_t flags = skip_crc ? MTS_LOAD_SKIP_CRC : 0u;
     mts_file_error detail;
     size_t bytes;
@@ -303,17 +296,16 @@ static PyObject *core_load_file(PyObject *module, PyObject *args)
         status = mts_file_load(data, size, flags, self->layers, bytes, &self->model, &detail);
     }
     if (status == MTS_OK && (uintptr_t)data % MTS_FILE_DATA_ALIGNMENT != 0) {
-        void *raw = PyMem_RawMalloc(size + MTS_FILE_DATA_ALIGNMENT);
-        if (raw == NULL) {
+        self->copy = PyMem_RawMalloc(size + MTS_FILE_DATA_ALIGNMENT);
+        if (self->copy == NULL) {
             Py_DECREF(self);
             return PyErr_NoMemory();
         }
-        self->copies[self->num_copies++] = raw;
-        void *aligned = (void *)(((uintptr_t)raw + MTS_FILE_DATA_ALIGNMENT - 1u) &
+        void *aligned = (void *)(((uintptr_t)self->copy + MTS_FILE_DATA_ALIGNMENT - 1u) &
                                  ~(uintptr_t)(MTS_FILE_DATA_ALIGNMENT - 1u));
         memcpy(aligned, data, size);
-        PyBuffer_Release(&self->views[0]);
-        self->num_views = 0;
+        PyBuffer_Release(&self->image);
+        self->has_image = 0;
         /* The same bytes, verified above: the CRC need not be computed again. */
         status = mts_file_load(aligned, size, MTS_LOAD_SKIP_CRC, self->layers, bytes,
                                &self->model, &detail);
@@ -576,305 +568,6 @@ static PyObject *core_gemm_i8_variants(PyObject *module, PyObject *unused)
         VARIANT_TUPLE(mts_gemm_i8i8_variants, mts_gemm_i8i8_variant_count));
 }
 
-/* ---- layer tuples (legacy) ---------------------------------------------
- * sru_model / qrnn_model build a model from Python tuples of arrays. The
- * Python package moves to load_file (an .mts image, validated by the C
- * loader); this section goes once nothing calls them. */
-
-/* Whether a layer array is given, checked against the configuration: obj
- * must be None exactly when the layer has no such array (count == 0), or
- * may be None when the array is optional. Returns 1 when present, 0 when
- * absent, -1 with ValueError raised. */
-static int array_present(PyObject *obj, size_t count, int optional, const char *name,
-                         const char *unit)
-{
-    if (obj == Py_None) {
-        if (count == 0 || optional)
-            return 0;
-        PyErr_Format(PyExc_ValueError, "%s is required (%zu %s)", name, count, unit);
-        return -1;
-    }
-    if (count == 0) {
-        PyErr_Format(PyExc_ValueError, "%s must be None for this configuration", name);
-        return -1;
-    }
-    return 1;
-}
-
-static int hold_array(CoreModel *self, PyObject *obj, size_t count, const float **array,
-                      const char *what, Py_ssize_t layer, int optional)
-{
-    char name[96];
-    PyOS_snprintf(name, sizeof name, "layer %zd %s", layer, what);
-    const int present = array_present(obj, count, optional, name, "floats");
-    if (present <= 0) {
-        *array = NULL;
-        return present;
-    }
-    Py_buffer *view = &self->views[self->num_views];
-    if (get_floats(obj, view, count, 0, name) != 0)
-        return -1;
-    if ((uintptr_t)view->buf % 64u != 0) {
-        /* The kernels' vector loads of a weight row straddle cache lines
-         * unless the rows start on a 64-byte boundary: an AVX-512 product
-         * over weights at a 16-byte offset (what malloc, and so NumPy, gives
-         * large arrays) ran 1.5x slower (SRU hidden 2048, T = 16). So a
-         * misaligned array is copied into an aligned block the model owns. */
-        void *raw = PyMem_RawMalloc((size_t)view->len + 64u);
-        if (raw == NULL) {
-            PyBuffer_Release(view);
-            PyErr_NoMemory();
-            return -1;
-        }
-        float *aligned = (float *)(((uintptr_t)raw + 63u) & ~(uintptr_t)63u);
-        memcpy(aligned, view->buf, (size_t)view->len);
-        PyBuffer_Release(view);
-        self->copies[self->num_copies++] = raw;
-        *array = aligned;
-        return 0;
-    }
-    self->num_views++;
-    *array = (const float *)view->buf;
-    return 0;
-}
-
-/* Point *array at obj's int8 data (count items; None when count is 0).
- * Held like the float arrays (the caller made it C-contiguous; int8 rows
- * are read byte by byte, so no alignment copy is needed). */
-static int hold_int8(CoreModel *self, PyObject *obj, size_t count, const int8_t **array,
-                     const char *what, Py_ssize_t layer)
-{
-    char name[96];
-    PyOS_snprintf(name, sizeof name, "layer %zd %s", layer, what);
-    const int present = array_present(obj, count, 0, name, "int8 items");
-    if (present <= 0) {
-        *array = NULL;
-        return present;
-    }
-    Py_buffer *view = &self->views[self->num_views];
-    if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) != 0) {
-        PyErr_Format(PyExc_ValueError, "%s must be a C-contiguous int8 buffer", name);
-        return -1;
-    }
-    if (view->itemsize != 1 || view->format == NULL || strcmp(view->format, "b") != 0) {
-        PyErr_Format(PyExc_TypeError, "%s must hold int8 items, got format '%s'", name,
-                     view->format ? view->format : "B");
-        PyBuffer_Release(view);
-        return -1;
-    }
-    if ((size_t)view->len != count) {
-        PyErr_Format(PyExc_ValueError, "%s must hold %zu int8 items, got %zd", name, count,
-                     view->len);
-        PyBuffer_Release(view);
-        return -1;
-    }
-    self->num_views++;
-    *array = (const int8_t *)view->buf;
-    return 0;
-}
-
-static CoreModel *new_model(Py_ssize_t num_layers, size_t layer_bytes, size_t views_per_layer)
-{
-    CoreModel *self = PyObject_New(CoreModel, &CoreModelType);
-    if (self == NULL)
-        return NULL;
-    self->num_copies = 0;
-    self->copies = NULL;
-    self->layers = PyMem_Calloc((size_t)num_layers, layer_bytes);
-    self->views = PyMem_Calloc((size_t)num_layers * views_per_layer, sizeof(Py_buffer));
-    self->num_views = 0;
-    self->copies = PyMem_Calloc((size_t)num_layers * views_per_layer, sizeof(void *));
-    if (self->layers == NULL || self->views == NULL || self->copies == NULL) {
-        Py_DECREF(self);
-        return (CoreModel *)PyErr_NoMemory();
-    }
-    return self;
-}
-
-/* Sizes arrive as Py_ssize_t (overflow-checked by PyArg_ParseTuple) and
- * must fit the descriptors' uint32_t fields; the kernels check the rest. */
-static int to_u32(Py_ssize_t value, uint32_t *out, const char *what, Py_ssize_t layer)
-{
-    if (value < 0 || (size_t)value > UINT32_MAX) {
-        PyErr_Format(PyExc_ValueError, "layer %zd: %s must be in [0, 2**32), got %zd", layer,
-                     what, value);
-        return -1;
-    }
-    *out = (uint32_t)value;
-    return 0;
-}
-
-static int check_layer_list(PyObject *layers)
-{
-    if (!PyList_Check(layers) || PyList_GET_SIZE(layers) < 1 ||
-        PyList_GET_SIZE(layers) > (Py_ssize_t)MTS_MAX_LAYERS) {
-        PyErr_Format(PyExc_ValueError, "layers must be a list of 1 to %u layer tuples",
-                     MTS_MAX_LAYERS);
-        return -1;
-    }
-    return 0;
-}
-
-/* sru_model(layers): each layer a tuple
- *   (input_size, hidden_size, num_directions, projection_size, activation,
- *    skip, norm, scale_x, norm_eps, weight, weight_proj, weight_c, bias,
- *    norm_weight, norm_bias[, quantized])
- * in the kernel layout of mtsrnn/sru.h (arrays: float32 buffers or None);
- * quantized, for int8 layers: (quant, weight_q, weight_scale, weight_proj_q,
- * weight_proj_scale), int8 / float32 buffers (docs/quantization.md). */
-static PyObject *core_sru_model(PyObject *module, PyObject *layers)
-{
-    (void)module;
-    if (check_layer_list(layers) != 0)
-        return NULL;
-    const Py_ssize_t num_layers = PyList_GET_SIZE(layers);
-    CoreModel *self = new_model(num_layers, sizeof(mts_sru_layer), 10);
-    if (self == NULL)
-        return NULL;
-    mts_sru_layer *sru = self->layers;
-    for (Py_ssize_t l = 0; l < num_layers; l++) {
-        Py_ssize_t n, d, dirs, proj;
-        unsigned char act, skip, norm;
-        float scale_x, eps;
-        PyObject *weight, *weight_proj, *weight_c, *bias, *norm_weight, *norm_bias;
-        PyObject *quantized = Py_None;
-        if (!PyArg_ParseTuple(PyList_GET_ITEM(layers, l), "nnnnbbbffOOOOOO|O;SRU layer tuple",
-                              &n, &d, &dirs, &proj, &act, &skip, &norm, &scale_x, &eps,
-                              &weight, &weight_proj, &weight_c, &bias, &norm_weight,
-                              &norm_bias, &quantized))
-            goto fail;
-        mts_sru_layer *layer = &sru[l];
-        if (to_u32(n, &layer->input_size, "input_size", l) ||
-            to_u32(d, &layer->hidden_size, "hidden_size", l) ||
-            to_u32(dirs, &layer->num_directions, "num_directions", l) ||
-            to_u32(proj, &layer->projection_size, "projection_size", l))
-            goto fail;
-        layer->activation = act;
-        layer->skip = skip;
-        layer->norm = norm;
-        layer->scale_x = scale_x;
-        layer->norm_eps = eps;
-        mts_sru_array_sizes sizes;
-        const mts_status status = mts_sru_layer_array_sizes(layer, &sizes);
-        if (status != MTS_OK) {
-            char context[48];
-            PyOS_snprintf(context, sizeof context, "SRU layer %zd", l);
-            status_error(status, context);
-            goto fail;
-        }
-        if (quantized != Py_None) {
-            unsigned char quant;
-            PyObject *weight_q, *weight_scale, *weight_proj_q, *weight_proj_scale;
-            if (!PyArg_ParseTuple(quantized, "bOOOO;SRU quantized tuple", &quant, &weight_q,
-                                  &weight_scale, &weight_proj_q, &weight_proj_scale))
-                goto fail;
-            if (quant != MTS_QUANT_INT8_W && quant != MTS_QUANT_INT8_WA) {
-                PyErr_Format(PyExc_ValueError, "layer %zd: quant must be %d (int8-w) or %d "
-                             "(int8-wa), got %d", l, MTS_QUANT_INT8_W, MTS_QUANT_INT8_WA, quant);
-                goto fail;
-            }
-            layer->quant = quant;
-            if (hold_int8(self, weight_q, sizes.weight, &layer->weight_q, "weight_q", l) ||
-                hold_array(self, weight_scale, sizes.weight_rows, &layer->weight_scale,
-                           "weight_scale", l, 0) ||
-                hold_int8(self, weight_proj_q, sizes.weight_proj, &layer->weight_proj_q,
-                          "weight_proj_q", l) ||
-                hold_array(self, weight_proj_scale, sizes.weight_proj_rows,
-                           &layer->weight_proj_scale, "weight_proj_scale", l, 0))
-                goto fail;
-        } else if (hold_array(self, weight, sizes.weight, &layer->weight, "weight", l, 0) ||
-                   hold_array(self, weight_proj, sizes.weight_proj, &layer->weight_proj,
-                              "weight_proj", l, 0)) {
-            goto fail;
-        }
-        if (hold_array(self, weight_c, sizes.weight_c, &layer->weight_c, "weight_c", l, 1) ||
-            hold_array(self, bias, sizes.bias, &layer->bias, "bias", l, 0) ||
-            hold_array(self, norm_weight, sizes.norm_weight, &layer->norm_weight,
-                       "norm_weight", l, 0) ||
-            hold_array(self, norm_bias, sizes.norm_bias, &layer->norm_bias, "norm_bias", l, 0))
-            goto fail;
-    }
-    self->model.cell = MTS_CELL_SRU;
-    self->model.num_layers = (uint32_t)num_layers;
-    self->model.sru = sru;
-    self->model.qrnn = NULL;
-    return finish_model(self);
-fail:
-    Py_DECREF(self);
-    return NULL;
-}
-
-/* qrnn_model(layers): each layer a tuple
- *   (input_size, hidden_size, window, input_gate, output_gate, zoneout,
- *    weight, bias[, quantized])   in the layout of mtsrnn/qrnn.h;
- * quantized, for int8 layers: (quant, weight_q, weight_scale). */
-static PyObject *core_qrnn_model(PyObject *module, PyObject *layers)
-{
-    (void)module;
-    if (check_layer_list(layers) != 0)
-        return NULL;
-    const Py_ssize_t num_layers = PyList_GET_SIZE(layers);
-    CoreModel *self = new_model(num_layers, sizeof(mts_qrnn_layer), 3);
-    if (self == NULL)
-        return NULL;
-    mts_qrnn_layer *qrnn = self->layers;
-    for (Py_ssize_t l = 0; l < num_layers; l++) {
-        Py_ssize_t n, hidden, window;
-        unsigned char input_gate, output_gate;
-        float zoneout;
-        PyObject *weight, *bias, *quantized = Py_None;
-        if (!PyArg_ParseTuple(PyList_GET_ITEM(layers, l), "nnnbbfOO|O;QRNN layer tuple", &n,
-                              &hidden, &window, &input_gate, &output_gate, &zoneout, &weight,
-                              &bias, &quantized))
-            goto fail;
-        mts_qrnn_layer *layer = &qrnn[l];
-        if (to_u32(n, &layer->input_size, "input_size", l) ||
-            to_u32(hidden, &layer->hidden_size, "hidden_size", l) ||
-            to_u32(window, &layer->window, "window", l))
-            goto fail;
-        layer->input_gate = input_gate;
-        layer->output_gate = output_gate;
-        layer->zoneout = zoneout;
-        mts_qrnn_array_sizes sizes;
-        const mts_status status = mts_qrnn_layer_array_sizes(layer, &sizes);
-        if (status != MTS_OK) {
-            char context[48];
-            PyOS_snprintf(context, sizeof context, "QRNN layer %zd", l);
-            status_error(status, context);
-            goto fail;
-        }
-        if (quantized != Py_None) {
-            unsigned char quant;
-            PyObject *weight_q, *weight_scale;
-            if (!PyArg_ParseTuple(quantized, "bOO;QRNN quantized tuple", &quant, &weight_q,
-                                  &weight_scale))
-                goto fail;
-            if (quant != MTS_QUANT_INT8_W && quant != MTS_QUANT_INT8_WA) {
-                PyErr_Format(PyExc_ValueError, "layer %zd: quant must be %d (int8-w) or %d "
-                             "(int8-wa), got %d", l, MTS_QUANT_INT8_W, MTS_QUANT_INT8_WA, quant);
-                goto fail;
-            }
-            layer->quant = quant;
-            if (hold_int8(self, weight_q, sizes.weight, &layer->weight_q, "weight_q", l) ||
-                hold_array(self, weight_scale, sizes.weight_rows, &layer->weight_scale,
-                           "weight_scale", l, 0))
-                goto fail;
-        } else if (hold_array(self, weight, sizes.weight, &layer->weight, "weight", l, 0)) {
-            goto fail;
-        }
-        if (hold_array(self, bias, sizes.bias, &layer->bias, "bias", l, 0))
-            goto fail;
-    }
-    self->model.cell = MTS_CELL_QRNN;
-    self->model.num_layers = (uint32_t)num_layers;
-    self->model.sru = NULL;
-    self->model.qrnn = qrnn;
-    return finish_model(self);
-fail:
-    Py_DECREF(self);
-    return NULL;
-}
-
 static PyMethodDef core_methods[] = {
     {"quantize_rows_i8", core_quantize_rows_i8, METH_VARARGS,
      "quantize_rows_i8(x, steps, depth, xq, x_scale): per-step int8 quantisation"},
@@ -885,8 +578,6 @@ static PyMethodDef core_methods[] = {
     {"load_file", core_load_file, METH_VARARGS,
      "load_file(data, skip_crc=False) -> Model, validated by the C loader, weights in place"},
     {"status_str", core_status_str, METH_O, "status_str(code) -> description"},
-    {"sru_model", core_sru_model, METH_O, "sru_model(layers) -> Model (legacy)"},
-    {"qrnn_model", core_qrnn_model, METH_O, "qrnn_model(layers) -> Model (legacy)"},
     {"gemm_variants", core_gemm_variants, METH_NOARGS,
      "gemm_variants() -> ((name, summary), ...), the default first"},
     {"host_gemm_variants", core_host_gemm_variants, METH_NOARGS,

@@ -4,6 +4,7 @@ the model and the state passed in still work afterwards."""
 import mtsrnn
 import numpy as np
 import pytest
+from mtsrnn import _core, mtsfile
 
 
 @pytest.fixture(scope="module")
@@ -158,15 +159,26 @@ def test_binding_rechecks_what_the_kernels_rely_on(sru):
         core.forward(x, 3, state, h, 4, 0, -1, 0)
     with pytest.raises(ValueError, match="int8-wa variant index"):
         core.forward(x, 3, state, h, 4, 0, 0, 99)
-    with pytest.raises(ValueError, match="layer 0 weight must hold"):
-        mtsrnn._core.qrnn_model([(5, 3, 1, 0, 1, 0.0, np.zeros(44, np.float32),
-                                  np.zeros(9, np.float32))])
-    with pytest.raises(ValueError, match="QRNN layer 0: a size is zero"):
-        mtsrnn._core.qrnn_model([(0, 3, 1, 0, 1, 0.0, None, None)])
-    with pytest.raises(ValueError, match="SRU layer 0: inconsistent"):
-        # scaled skip (1) on a layer with input 5 != output 4
-        mtsrnn._core.sru_model([(5, 4, 1, 0, 0, 1, 0, 1.0, 1e-5, None, None, None, None, None,
-                                 None)])
+    # A model reaches the kernels only as an .mts image, judged by the C loader.
+    qrnn_fields = dict(input_size=5, hidden_size=3, window=1, input_gate=0, output_gate=1,
+                       quant=0, zoneout=0.0)
+    qrnn_tensors = {_core.QRNN_KIND_WEIGHT: np.zeros((12, 5), np.float32),
+                    _core.QRNN_KIND_BIAS: np.zeros(9, np.float32)}
+    with pytest.raises(_core.ModelFileError, match="layer 0.*weight.*expected 9") as caught:
+        _core.load_file(mtsfile.encode("qrnn", [(qrnn_fields, qrnn_tensors)]))
+    assert caught.value.status_name == "MTS_ERR_FILE_SHAPE"
+    with pytest.raises(_core.ModelFileError, match="layer 0") as caught:
+        _core.load_file(mtsfile.encode("qrnn", [(dict(qrnn_fields, input_size=0),
+                                                 qrnn_tensors)]))
+    assert caught.value.status_name == "MTS_ERR_BAD_SIZE"
+    # scaled skip (1) on a layer with input 5 != output 4
+    sru_fields = dict(input_size=5, hidden_size=4, num_directions=1, projection_size=0,
+                      activation=0, skip=1, norm=0, quant=0, scale_x=1.0, norm_eps=1e-5)
+    sru_tensors = {_core.SRU_KIND_WEIGHT: np.zeros((12, 5), np.float32),
+                   _core.SRU_KIND_BIAS: np.zeros(8, np.float32)}
+    with pytest.raises(_core.ModelFileError, match="layer 0") as caught:
+        _core.load_file(mtsfile.encode("sru", [(sru_fields, sru_tensors)]))
+    assert caught.value.status_name == "MTS_ERR_BAD_CONFIG"
 
 
 def test_nothing_is_lost_after_errors(sru):

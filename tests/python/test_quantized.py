@@ -367,19 +367,28 @@ def test_quantising_twice_saving_and_non_models_are_rejected(tmp_path):
 
 
 def test_binding_checks_int8_arrays():
+    """int8 weights reach the kernels in an .mts image; the C loader checks
+    their dtype, size, scales and scheme."""
     weight_q = np.zeros((8, 4), np.int8)
     scale = np.ones(8, np.float32)
     bias = np.zeros(8, np.float32)
-    layer = (4, 4, 1, 0, 0, 0.0, None, bias)
-    assert _core.qrnn_model([layer + ((1, weight_q, scale),)]).output_size == 4
-    with pytest.raises(TypeError, match="int8 items"):
-        _core.qrnn_model([layer + ((1, weight_q.astype(np.uint8), scale),)])
-    with pytest.raises(ValueError, match="must hold 32 int8 items"):
-        _core.qrnn_model([layer + ((1, weight_q[:4], scale),)])
-    with pytest.raises(ValueError, match="weight_scale must hold 8 float32"):
-        _core.qrnn_model([layer + ((2, weight_q, scale[:4]),)])
-    with pytest.raises(ValueError, match="quant must be 1"):
-        _core.qrnn_model([layer + ((3, weight_q, scale),)])
+    fields = dict(input_size=4, hidden_size=4, window=1, input_gate=0, output_gate=0,
+                  quant=1, zoneout=0.0)
+
+    def load(weight, weight_scale, **changed):
+        tensors = {_core.QRNN_KIND_WEIGHT: weight, _core.QRNN_KIND_BIAS: bias,
+                   _core.QRNN_KIND_WEIGHT_SCALE: weight_scale}
+        return _core.load_file(mtsfile.encode("qrnn", [(dict(fields, **changed), tensors)]))
+
+    assert load(weight_q, scale).output_size == 4
+    for weight, weight_scale, changed, status, match in (
+            (weight_q.astype(np.float32), scale, {}, "MTS_ERR_FILE_SHAPE", "dtype"),
+            (weight_q[:4], scale, {}, "MTS_ERR_FILE_SHAPE", "weight"),
+            (weight_q, scale[:4], dict(quant=2), "MTS_ERR_FILE_SHAPE", "weight_scale"),
+            (weight_q, scale, dict(quant=3), "MTS_ERR_BAD_CONFIG", "layer 0")):
+        with pytest.raises(_core.ModelFileError, match=match) as caught:
+            load(weight, weight_scale, **changed)
+        assert caught.value.status_name == status
     with pytest.raises(ValueError, match="depth"):
         _core.gemm_i8(2, 0, 1, 0, 1, weight_q, scale, weight_q, scale, scale)
 
