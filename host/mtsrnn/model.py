@@ -30,7 +30,6 @@ from .stages import (
     NORM_AFTER,
     NORM_BEFORE,
     NORM_NONE,
-    SCHEME_CODES,
     SKIP_NONE,
     SKIP_PROJECTED,
     SKIP_SCALED_INPUT,
@@ -307,17 +306,10 @@ class Model:
         if not x.flags.c_contiguous:
             raise ValueError("x must be C-contiguous (use np.ascontiguousarray)")
         block = _check_size(block, "block")
-        # One index per weight dtype (float32, int8-w, int8-wa); the model's
-        # layers all use the one of self.quantization.
-        indices = [0, 0, 0]
-        if gemm is not None:
-            names = _GEMM_VARIANTS[self.quantization]
-            if gemm not in names:
-                weights = self.quantization or "float32"
-                raise ValueError(f"gemm must be one of {names} (the products for {weights} "
-                                 f"weights) or None, got {gemm!r}")
-            slot = 0 if self.quantization is None else SCHEME_CODES[self.quantization]
-            indices[slot] = names.index(gemm)
+        if gemm is not None and gemm not in _GEMM_VARIANTS[self.quantization]:
+            weights = self.quantization or "float32"
+            raise ValueError(f"gemm must be one of {_GEMM_VARIANTS[self.quantization]} (the "
+                             f"products for {weights} weights) or None, got {gemm!r}")
         if state is None:
             buffer = np.zeros(self._core.state_floats, dtype=np.float32)
         elif not isinstance(state, State):
@@ -329,7 +321,7 @@ class Model:
         else:
             buffer = state._buffer.copy()
         h = np.empty((x.shape[0], self.output_size), dtype=np.float32)
-        self._core.forward(x, x.shape[0], buffer, h, block, *indices)
+        self._core.forward(x, x.shape[0], buffer, h, block, gemm)
         return h, State(self._layout, buffer)
 
 

@@ -68,16 +68,6 @@ static PyObject *status_error(mts_status status, const char *context)
     return NULL;
 }
 
-/* ---- products ---------------------------------------------------------- */
-
-/* The product with the binding's index: kernel variants first, then host peers. */
-static mts_gemm_f32_fn gemm_by_index(size_t index)
-{
-    if (index < mts_gemm_f32_variant_count)
-        return mts_gemm_f32_variants[index].fn;
-    return mts_host_gemm_variants[index - mts_gemm_f32_variant_count].fn;
-}
-
 /* ---- Model ------------------------------------------------------------ */
 
 /* A model loaded from an .mts image (load_file): the descriptors point into
@@ -142,32 +132,56 @@ static PyObject *CoreModel_workspace_size(CoreModel *self, PyObject *args)
     return PyLong_FromSize_t(bytes);
 }
 
-/* forward(x, seq_len, state, h, block, gemm_index, i8f32_index, i8i8_index):
- * runs the kernels with the products of those indices (float32: kernel
- * variants then host peers; int8-w and int8-wa: their tables) for the layers
- * of each weight dtype; state is updated in place, h written. The GIL is
- * released while they run. */
+/* The float products the binding offers a model: the kernels' variants,
+ * then the benchmarks' host peers (cmsis_peer.c), in one table that the
+ * kernels' resolver (mts_model_select_variant) searches by name. Built once
+ * at module init. */
+static mts_gemm_f32_variant *float_variants;
+static size_t float_variant_count;
+
+static int build_float_variants(void)
+{
+    float_variant_count = mts_gemm_f32_variant_count + mts_host_gemm_variant_count;
+    float_variants = PyMem_Calloc(float_variant_count, sizeof *float_variants);
+    if (float_variants == NULL)
+        return -1;
+    for (size_t i = 0; i < mts_gemm_f32_variant_count; i++)
+        float_variants[i] = mts_gemm_f32_variants[i];
+    for (size_t i = 0; i < mts_host_gemm_variant_count; i++)
+        float_variants[mts_gemm_f32_variant_count + i] = mts_host_gemm_variants[i];
+    return 0;
+}
+
+/* forward(x, seq_len, state, h, block, variant=None): runs the kernels,
+ * with the product variant of that name for every weight scheme the model
+ * uses (mts_model_select_variant; None: each table's default); state is
+ * updated in place, h written. The GIL is released while they run. */
 static PyObject *CoreModel_forward(CoreModel *self, PyObject *args)
 {
-    PyObject *x_obj, *seq_len_obj, *state_obj, *h_obj, *block_obj;
-    Py_ssize_t gemm_index, i8f32_index, i8i8_index;
+    PyObject *x_obj, *seq_len_obj, *state_obj, *h_obj, *block_obj, *variant_obj = Py_None;
     size_t seq_len, block, x_count, h_count, workspace_bytes;
-    if (!PyArg_ParseTuple(args, "OOOOOnnn", &x_obj, &seq_len_obj, &state_obj, &h_obj,
-                          &block_obj, &gemm_index, &i8f32_index, &i8i8_index) ||
+    if (!PyArg_ParseTuple(args, "OOOOO|O", &x_obj, &seq_len_obj, &state_obj, &h_obj,
+                          &block_obj, &variant_obj) ||
         parse_size(seq_len_obj, &seq_len, "seq_len") || parse_size(block_obj, &block, "block"))
         return NULL;
     if (block == 0)
         return PyErr_Format(PyExc_ValueError, "block must be >= 1, got 0");
-    if (gemm_index < 0 ||
-        (size_t)gemm_index >= mts_gemm_f32_variant_count + mts_host_gemm_variant_count)
-        return PyErr_Format(PyExc_ValueError, "gemm variant index must be in [0, %zu), got %zd",
-                            mts_gemm_f32_variant_count + mts_host_gemm_variant_count, gemm_index);
-    if (i8f32_index < 0 || (size_t)i8f32_index >= mts_gemm_i8f32_variant_count)
-        return PyErr_Format(PyExc_ValueError, "int8-w variant index must be in [0, %zu), got %zd",
-                            mts_gemm_i8f32_variant_count, i8f32_index);
-    if (i8i8_index < 0 || (size_t)i8i8_index >= mts_gemm_i8i8_variant_count)
-        return PyErr_Format(PyExc_ValueError, "int8-wa variant index must be in [0, %zu), got %zd",
-                            mts_gemm_i8i8_variant_count, i8i8_index);
+    mts_run_options options = {.block = block};
+    if (variant_obj != Py_None) {
+        Py_ssize_t length;
+        const char *name = PyUnicode_Check(variant_obj)
+                               ? PyUnicode_AsUTF8AndSize(variant_obj, &length) : NULL;
+        if (name == NULL) {
+            if (!PyErr_Occurred())
+                PyErr_Format(PyExc_TypeError, "variant must be a str or None, got %s",
+                             Py_TYPE(variant_obj)->tp_name);
+            return NULL;
+        }
+        if (mts_model_select_variant(&self->model, name, (size_t)length, float_variants,
+                                     float_variant_count, &options, NULL) != MTS_OK)
+            return PyErr_Format(PyExc_ValueError,
+                                "no product variant %R for this model's weights", variant_obj);
+    }
     if (seq_len > PY_SSIZE_T_MAX / sizeof(float) / self->input_size ||
         seq_len > PY_SSIZE_T_MAX / sizeof(float) / self->output_size)
         return PyErr_Format(PyExc_ValueError, "seq_len %zu is too large", seq_len);
@@ -193,12 +207,6 @@ static PyObject *CoreModel_forward(CoreModel *self, PyObject *args)
     if (workspace == NULL) {
         PyErr_Format(PyExc_MemoryError, "cannot allocate a %zu-byte workspace", workspace_bytes);
     } else {
-        const mts_run_options options = {
-            .block = block,
-            .gemm = gemm_by_index((size_t)gemm_index),
-            .gemm_i8f32 = mts_gemm_i8f32_variants[i8f32_index].fn,
-            .gemm_i8i8 = mts_gemm_i8i8_variants[i8i8_index].fn,
-        };
         Py_BEGIN_ALLOW_THREADS
         status = mts_model_forward(&self->model, &options, state_view.buf, self->state_floats,
                                    x_view.buf, seq_len, h_view.buf, workspace,
@@ -226,7 +234,7 @@ static PyMethodDef CoreModel_methods[] = {
     {"workspace_size", (PyCFunction)CoreModel_workspace_size, METH_VARARGS,
      "workspace_size(block, seq_len) -> bytes of kernel workspace for one forward call"},
     {"forward", (PyCFunction)CoreModel_forward, METH_VARARGS,
-     "forward(x, seq_len, state, h, block, gemm_index): run the kernels"},
+     "forward(x, seq_len, state, h, block, variant=None): run the kernels"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -606,9 +614,9 @@ PyMODINIT_FUNC PyInit__core(void)
     ModelFileError = mts_py_new_file_error_type();
     if (ModelFileError == NULL || PyModule_AddObjectRef(module, "ModelFileError",
                                                          ModelFileError) < 0 ||
-        mts_py_add_constants(module) < 0) {
+        mts_py_add_constants(module) < 0 || build_float_variants() < 0) {
         Py_DECREF(module);
-        return NULL;
+        return PyErr_Occurred() ? NULL : PyErr_NoMemory();
     }
     return module;
 }

@@ -144,21 +144,21 @@ def test_binding_rechecks_what_the_kernels_rely_on(sru):
     state = np.zeros(core.state_floats, np.float32)
     h = np.empty((3, 4), np.float32)
     with pytest.raises(ValueError, match="x must hold 24 float32 items"):
-        core.forward(x, 4, state, h, 4, 0, 0, 0)
+        core.forward(x, 4, state, h, 4)
     with pytest.raises(ValueError, match="state must hold 8 float32 items"):
-        core.forward(x, 3, state[:-1], h, 4, 0, 0, 0)
+        core.forward(x, 3, state[:-1], h, 4)
     with pytest.raises(ValueError, match="writable"):
-        core.forward(x, 3, state, np.frombuffer(bytes(48), np.float32), 4, 0, 0, 0)
+        core.forward(x, 3, state, np.frombuffer(bytes(48), np.float32), 4)
     with pytest.raises(TypeError, match="float32"):
-        core.forward(x.astype(np.float64), 3, state, h, 4, 0, 0, 0)
+        core.forward(x.astype(np.float64), 3, state, h, 4)
     with pytest.raises(ValueError, match="block must be >= 1"):
-        core.forward(x, 3, state, h, 0, 0, 0, 0)
-    with pytest.raises(ValueError, match="gemm variant index"):
-        core.forward(x, 3, state, h, 4, 99, 0, 0)
-    with pytest.raises(ValueError, match="int8-w variant index"):
-        core.forward(x, 3, state, h, 4, 0, -1, 0)
-    with pytest.raises(ValueError, match="int8-wa variant index"):
-        core.forward(x, 3, state, h, 4, 0, 0, 99)
+        core.forward(x, 3, state, h, 0)
+    with pytest.raises(ValueError, match="no product variant 'nosuch'"):
+        core.forward(x, 3, state, h, 4, "nosuch")
+    with pytest.raises(ValueError, match="no product variant ''"):
+        core.forward(x, 3, state, h, 4, "")
+    with pytest.raises(TypeError, match="variant must be a str or None"):
+        core.forward(x, 3, state, h, 4, 0)
     # A model reaches the kernels only as an .mts image, judged by the C loader.
     qrnn_fields = dict(input_size=5, hidden_size=3, window=1, input_gate=0, output_gate=1,
                        quant=0, zoneout=0.0)

@@ -64,7 +64,7 @@ def assert_same_verdict(data, x_by_size):
         core = _core.load_file(bytes(data))
         x = x_by_size(model.input_size)
         h = np.empty((x.shape[0], core.output_size), np.float32)
-        core.forward(x, x.shape[0], np.zeros(core.state_floats, np.float32), h, 2, 0, 0, 0)
+        core.forward(x, x.shape[0], np.zeros(core.state_floats, np.float32), h, 2)
         np.testing.assert_array_equal(model.forward(x, block=2)[0], h)
     return c
 

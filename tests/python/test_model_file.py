@@ -72,7 +72,7 @@ def c_forward(core, x, block, state=None):
     """Run a model loaded by the C loader: h and the new flat state."""
     h = np.empty((x.shape[0], core.output_size), dtype=np.float32)
     buffer = np.zeros(core.state_floats, np.float32) if state is None else state.copy()
-    core.forward(x, x.shape[0], buffer, h, block, 0, 0, 0)
+    core.forward(x, x.shape[0], buffer, h, block)
     return h, buffer
 
 

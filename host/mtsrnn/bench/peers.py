@@ -173,11 +173,9 @@ def cmsis_matvec_forward(model: Model, x: np.ndarray) -> np.ndarray:
     if model.input_size * model.config.get("window", 1) > CMSIS_MAX_DIM:
         raise ValueError(f"CMSIS-DSP matrices have at most {CMSIS_MAX_DIM} columns; this "
                          f"model's product has {model.input_size} x window")
-    names = [name for name, _summary in _core.host_gemm_variants()]
-    index = len(gemm_variants()) + names.index("cmsis-matvec")
     state = np.zeros(model.state_floats, np.float32)
     h = np.empty((x.shape[0], model.output_size), np.float32)
-    model._core.forward(x, x.shape[0], state, h, 1, index, 0, 0)
+    model._core.forward(x, x.shape[0], state, h, 1, "cmsis-matvec")
     return h
 
 
