@@ -19,9 +19,9 @@
  * registers), tails by smaller tiles; the same next-group prefetch as the
  * AVX-512 variant for weights of 32 MiB or more.
  */
-#include "mtsrnn/gemm.h"
+#include "gemm_isa.h"
 
-#if defined(__AVX2__) && defined(__FMA__)
+#if defined(MTS_HAVE_AVX2_FMA)
 
 #include <immintrin.h>
 
@@ -153,10 +153,10 @@ static void gemm_row_tail(size_t rows, size_t depth, size_t steps,
     }
 }
 
-void mts_gemm_f32_avx2(size_t rows, size_t depth, size_t steps,
-                       const float *w, size_t w_stride,
-                       const float *x, size_t x_stride,
-                       float *y, size_t y_stride)
+void mtsi_gemm_f32_avx2(size_t rows, size_t depth, size_t steps,
+                        const float *w, size_t w_stride,
+                        const float *x, size_t x_stride,
+                        float *y, size_t y_stride)
 {
     const int prefetch = rows * w_stride >= MTS_X86_PREFETCH_FLOATS;
     size_t r = 0;
@@ -179,4 +179,4 @@ void mts_gemm_f32_avx2(size_t rows, size_t depth, size_t steps,
 /* Not built for this target; ISO C does not allow an empty translation unit. */
 typedef int mts_gemm_avx2_not_built;
 
-#endif /* __AVX2__ && __FMA__ */
+#endif /* MTS_HAVE_AVX2_FMA */

@@ -27,9 +27,9 @@
  * 1.3x at T = 1 and 5-10% at T = 4..16; on weights that stay in cache the
  * prefetches cost ~10%, hence the threshold.
  */
-#include "mtsrnn/gemm.h"
+#include "gemm_isa.h"
 
-#if defined(__AVX512F__)
+#if defined(MTS_HAVE_AVX512)
 
 #include <immintrin.h>
 
@@ -185,10 +185,10 @@ static void gemm_row_tail(size_t rows, size_t depth, size_t steps,
     }
 }
 
-void mts_gemm_f32_avx512(size_t rows, size_t depth, size_t steps,
-                         const float *w, size_t w_stride,
-                         const float *x, size_t x_stride,
-                         float *y, size_t y_stride)
+void mtsi_gemm_f32_avx512(size_t rows, size_t depth, size_t steps,
+                          const float *w, size_t w_stride,
+                          const float *x, size_t x_stride,
+                          float *y, size_t y_stride)
 {
     /* Software prefetch pays only when the weights come from DRAM (1.35x
      * at T = 1 for 48 MiB); on weights that stay in a 32 MiB L3 it costs
@@ -214,4 +214,4 @@ void mts_gemm_f32_avx512(size_t rows, size_t depth, size_t steps,
 /* Not built for this target; ISO C does not allow an empty translation unit. */
 typedef int mts_gemm_avx512_not_built;
 
-#endif /* __AVX512F__ */
+#endif /* MTS_HAVE_AVX512 */
