@@ -115,7 +115,8 @@ static MTS_ALWAYS_INLINE void gemm_tile_pf(size_t rows, size_t steps, size_t dep
         gemm_tile(rows, steps, depth, w, w_stride, x, x_stride, y, y_stride, 0);
 }
 
-/* The tile of R x S outputs at row r, step t, for tile_walk.h. */
+/* The tile of R x S outputs at row r, step t, for tile_walk.h (in terms of
+ * the product's arguments below). */
 #define AVX2_TILE(R, S, r, t, prefetch)                                              \
     gemm_tile_pf(R, S, depth, w + (r) * w_stride, w_stride, x + (t) * x_stride, x_stride, \
                  y + (t) * y_stride + (r), y_stride, prefetch)
