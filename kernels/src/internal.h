@@ -97,26 +97,27 @@ typedef struct mts_weights {
 } mts_weights;
 
 /* Y[t][r] = sum_i W[r][i] X[t][i] for the rows [row0, row0 + rows) of w,
- * with the product of w's dtype (quantize_product.c): float32, int8-w, or
+ * with the product of w's dtype (product.c): float32, int8-w, or
  * int8-wa (X quantised per step into the scratch first). */
-void mts_blocked_product(const mts_products *products, const mts_scratch *scratch,
-                         const mts_weights *w, size_t row0, size_t rows, size_t depth,
-                         size_t steps, const float *x, size_t x_stride,
-                         float *y, size_t y_stride);
+void mtsi_blocked_product(const mts_products *products, const mts_scratch *scratch,
+                          const mts_weights *w, size_t row0, size_t rows, size_t depth,
+                          size_t steps, const float *x, size_t x_stride,
+                          float *y, size_t y_stride);
 
-void mts_sru_run(const mts_model *model, const mts_scratch *scratch, size_t block,
-                 const mts_products *products, float *state, const float *x,
-                 size_t seq_len, float *h);
-
-void mts_qrnn_run(const mts_model *model, const mts_scratch *scratch, size_t block,
+void mtsi_sru_run(const mts_model *model, const mts_scratch *scratch, size_t block,
                   const mts_products *products, float *state, const float *x,
                   size_t seq_len, float *h);
 
+void mtsi_qrnn_run(const mts_model *model, const mts_scratch *scratch, size_t block,
+                   const mts_products *products, float *state, const float *x,
+                   size_t seq_len, float *h);
+
 /* x <- (x - mean(x)) / sqrt(var(x) + eps) * weight + bias over n floats
  * (biased variance, as torch.nn.LayerNorm). */
-void mts_layer_norm_inplace(float *x, size_t n, const float *weight, const float *bias,
-                            float eps);
+void mtsi_layer_norm_inplace(float *x, size_t n, const float *weight, const float *bias,
+                             float eps);
 
-void mts_copy_floats(float *dst, const float *src, size_t n);
+/* dst[i] = src[i] for i < n (copy.c). */
+void mtsi_copy_floats(float *dst, const float *src, size_t n);
 
 #endif /* MTSRNN_INTERNAL_H */

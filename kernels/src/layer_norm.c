@@ -7,8 +7,8 @@
 #include "activation_inline.h"
 #include "internal.h"
 
-void mts_layer_norm_inplace(float *x, size_t n, const float *weight, const float *bias,
-                            float eps)
+void mtsi_layer_norm_inplace(float *x, size_t n, const float *weight, const float *bias,
+                             float eps)
 {
     const float inv_n = 1.0f / (float)n;
     float sum = 0.0f;
@@ -23,10 +23,4 @@ void mts_layer_norm_inplace(float *x, size_t n, const float *weight, const float
     const float inv_std = mts_rsqrtf_inline(sq * inv_n + eps);
     for (size_t i = 0; i < n; i++)
         x[i] = (x[i] - mean) * inv_std * weight[i] + bias[i];
-}
-
-void mts_copy_floats(float *dst, const float *src, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        dst[i] = src[i];
 }

@@ -398,8 +398,8 @@ mts_status mts_model_forward(const mts_model *model, const mts_run_options *opti
         options->gemm_i8i8 ? options->gemm_i8i8 : mts_gemm_i8i8_variants[0].fn,
     };
     if (model->cell == MTS_CELL_SRU)
-        mts_sru_run(model, &scratch, options->block, &products, state, x, seq_len, h);
+        mtsi_sru_run(model, &scratch, options->block, &products, state, x, seq_len, h);
     else
-        mts_qrnn_run(model, &scratch, options->block, &products, state, x, seq_len, h);
+        mtsi_qrnn_run(model, &scratch, options->block, &products, state, x, seq_len, h);
     return MTS_OK;
 }

@@ -124,7 +124,7 @@ static void qrnn_layer(const mts_qrnn_layer *layer, const mts_scratch *scratch, 
             for (size_t lag = 0; lag < w; lag++) {
                 const float *frame =
                     t >= lag ? in + (t0 + t - lag) * n : prev + (lag - t - 1) * n;
-                mts_copy_floats(row + lag * n, frame, n);
+                mtsi_copy_floats(row + lag * n, frame, n);
             }
         }
         /* Carry the last w-1 frames: new prev[k-1] = x_{t0+steps-k}. Going
@@ -133,11 +133,11 @@ static void qrnn_layer(const mts_qrnn_layer *layer, const mts_scratch *scratch, 
         for (size_t lag = w - 1; lag >= 1; lag--) {
             const float *frame =
                 steps >= lag ? in + (t0 + steps - lag) * n : prev + (lag - 1 - steps) * n;
-            mts_copy_floats(prev + (lag - 1) * n, frame, n);
+            mtsi_copy_floats(prev + (lag - 1) * n, frame, n);
         }
 
-        mts_blocked_product(products, scratch, &weight, 0, rows, depth, steps, scratch->input,
-                            scratch->input_stride, scratch->product, scratch->product_stride);
+        mtsi_blocked_product(products, scratch, &weight, 0, rows, depth, steps, scratch->input,
+                             scratch->input_stride, scratch->product, scratch->product_stride);
 
         for (size_t t = 0; t < steps; t++)
             step(H, layer->zoneout, scratch->product + t * scratch->product_stride,
@@ -145,9 +145,9 @@ static void qrnn_layer(const mts_qrnn_layer *layer, const mts_scratch *scratch, 
     }
 }
 
-void mts_qrnn_run(const mts_model *model, const mts_scratch *scratch, size_t block,
-                  const mts_products *products, float *state, const float *x,
-                  size_t seq_len, float *h)
+void mtsi_qrnn_run(const mts_model *model, const mts_scratch *scratch, size_t block,
+                   const mts_products *products, float *state, const float *x,
+                   size_t seq_len, float *h)
 {
     const float *in = x;
     float *layer_state = state;

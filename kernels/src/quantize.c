@@ -32,7 +32,7 @@
  *   product that is not an addition).
  */
 #include "bits.h"
-#include "mtsrnn/gemm.h"     /* MTS_GEMM_HAVE_M4F */
+#include "gemm/quantize_bulk.h"
 #include "mtsrnn/quantize.h"
 
 /* 2^-96 (as a bit pattern): small enough for any real activation, large
@@ -75,80 +75,6 @@ static inline float mts_no_contract(float v)
 }
 #endif
 
-#if defined(MTS_GEMM_HAVE_M4F) && defined(__GNUC__)
-/* Cortex-M4F (gemm.h: single-precision FPU, Thumb-2, no Helium): the two
- * loops below for the first depth - depth % 4 inputs, in assembly, since
- * GCC 12 spends 7 instructions per input on each (one LDR, STRB or VLDR
- * per value and a loop test per input). Here per 4 inputs: 2 LDRD, then
- * per value CMP of the bits shifted left by 1 (the sign dropped), IT,
- * LSL into the maximum (4 per input with the loop test); VLDM, 4 VMUL,
- * 4 VADD, 2 VMOV of two values, 4 STRB (4.25 per input). The products and
- * sums are separate instructions, so nothing is fused. */
-#define MTS_QUANT_BULK(depth) ((depth) & ~(size_t)3)
-
-/* max_i (bits(x[i]) << 1) over the bulk, n > 0 a multiple of 4. */
-static uint32_t m4f_absmax_bits2(const float *x, size_t n)
-{
-    const float *const end = x + n;
-    uint32_t max2 = 0, a, b;
-    __asm__ volatile(
-        "1:\n\t"
-        "ldrd %[a], %[b], [%[x]], #8\n\t"
-        "cmp %[m], %[a], lsl #1\n\t"
-        "it lo\n\t"
-        "lsllo %[m], %[a], #1\n\t"
-        "cmp %[m], %[b], lsl #1\n\t"
-        "it lo\n\t"
-        "lsllo %[m], %[b], #1\n\t"
-        "ldrd %[a], %[b], [%[x]], #8\n\t"
-        "cmp %[m], %[a], lsl #1\n\t"
-        "it lo\n\t"
-        "lsllo %[m], %[a], #1\n\t"
-        "cmp %[m], %[b], lsl #1\n\t"
-        "it lo\n\t"
-        "lsllo %[m], %[b], #1\n\t"
-        "cmp %[x], %[end]\n\t"
-        "bne 1b\n\t"
-        : [m] "+r"(max2), [x] "+r"(x), [a] "=&r"(a), [b] "=&r"(b)
-        : [end] "r"(end)
-        : "cc", "memory");
-    return max2;
-}
-
-/* q[i] = low byte of bits(x[i] * inv + magic) over the bulk, n > 0 a
- * multiple of 4. */
-static void m4f_quantize_bulk(const float *x, size_t n, float inv, int8_t *q)
-{
-    const float *const end = x + n;
-    const float magic = MTS_ROUND_MAGIC;
-    uint32_t a, b;
-    __asm__ volatile(
-        "1:\n\t"
-        "vldmia %[x]!, {s0-s3}\n\t"
-        "vmul.f32 s0, s0, %[inv]\n\t"
-        "vmul.f32 s1, s1, %[inv]\n\t"
-        "vmul.f32 s2, s2, %[inv]\n\t"
-        "vmul.f32 s3, s3, %[inv]\n\t"
-        "vadd.f32 s0, s0, %[magic]\n\t"
-        "vadd.f32 s1, s1, %[magic]\n\t"
-        "vadd.f32 s2, s2, %[magic]\n\t"
-        "vadd.f32 s3, s3, %[magic]\n\t"
-        "vmov %[a], %[b], s0, s1\n\t"
-        "strb %[a], [%[q]], #1\n\t"
-        "strb %[b], [%[q]], #1\n\t"
-        "vmov %[a], %[b], s2, s3\n\t"
-        "strb %[a], [%[q]], #1\n\t"
-        "strb %[b], [%[q]], #1\n\t"
-        "cmp %[x], %[end]\n\t"
-        "bne 1b\n\t"
-        : [x] "+r"(x), [q] "+r"(q), [a] "=&r"(a), [b] "=&r"(b)
-        : [end] "r"(end), [inv] "t"(inv), [magic] "t"(magic)
-        : "s0", "s1", "s2", "s3", "cc", "memory");
-}
-#else
-#define MTS_QUANT_BULK(depth) ((size_t)0)
-#endif
-
 void mts_quantize_rows_i8(size_t steps, size_t depth,
                           const float *x, size_t x_stride,
                           int8_t *xq, size_t xq_stride, float *x_scale)
@@ -156,13 +82,11 @@ void mts_quantize_rows_i8(size_t steps, size_t depth,
     for (size_t t = 0; t < steps; t++) {
         const float *x_t = x + t * x_stride;
         int8_t *q_t = xq + t * xq_stride;
-        /* The first `bulk` inputs in assembly where there is (above). */
+        /* The first `bulk` inputs in assembly where there is (gemm/quantize_bulk.h). */
         const size_t bulk = MTS_QUANT_BULK(depth);
         uint32_t absmax_bits = 0;
-#if defined(MTS_GEMM_HAVE_M4F) && defined(__GNUC__)
         if (bulk > 0)
-            absmax_bits = m4f_absmax_bits2(x_t, bulk) >> 1;
-#endif
+            absmax_bits = mts_quant_bulk_absmax_bits2(x_t, bulk) >> 1;
         for (size_t i = bulk; i < depth; i++) {
             const uint32_t bits = mts_f2u_(x_t[i]) & 0x7fffffffu;
             absmax_bits = bits > absmax_bits ? bits : absmax_bits;
@@ -175,10 +99,8 @@ void mts_quantize_rows_i8(size_t steps, size_t depth,
         }
         const float absmax = mts_u2f_(absmax_bits);
         const float inv = 127.0f / absmax;
-#if defined(MTS_GEMM_HAVE_M4F) && defined(__GNUC__)
         if (bulk > 0)
-            m4f_quantize_bulk(x_t, bulk, inv, q_t);
-#endif
+            mts_quant_bulk_round(x_t, bulk, inv, q_t);
         for (size_t i = bulk; i < depth; i++) {
             const float rounded = mts_no_contract(x_t[i] * inv) + MTS_ROUND_MAGIC;
             /* The low byte, as int8 (GCC and Clang convert modulo 2^8). */

@@ -2,17 +2,18 @@
  * and their vector exp/sigmoid/tanh are written once and mapped at compile
  * time onto an instruction set:
  *
- *   backend   selected when                           MTS_F32X4_BACKEND
- *   NEON      __ARM_NEON && __aarch64__ (Cortex-A)    "neon"
- *   MVE       __ARM_FEATURE_MVE & 2 (Helium with float,   "mve"
- *             Cortex-M55; not with -mcpu=...+nomve)
- *   generic   MTS_F32X4_GENERIC defined (tests)       "generic" (plain C, 4-float struct)
- *   none      otherwise, or MTS_SIMD_NONE defined     MTS_F32X4 is 0: callers use scalar loops
+ *   backend   selected when (isa.h)                    MTS_F32X4_BACKEND
+ *   NEON      MTS_F32X4_USE_NEON: NEON on aarch64      "neon"
+ *   MVE       MTS_F32X4_USE_MVE: Helium with float     "mve"
+ *             (Cortex-M55; not with -mcpu=...+nomve)
+ *   generic   MTS_F32X4_USE_GENERIC (tests)            "generic" (plain C, 4-float struct)
+ *   none      otherwise, or MTS_SIMD_NONE defined      MTS_F32X4 is 0: callers use scalar loops
  *
  * CMake's MTSRNN_SIMD option picks: auto (the target's backend, if any),
- * none (-DMTS_SIMD_NONE) or generic (-DMTS_F32X4_GENERIC). A new backend
- * adds one #elif section defining the same types and functions; nothing
- * outside this file names an instruction set.
+ * none (-DMTS_SIMD_NONE) or generic (-DMTS_F32X4_GENERIC); isa.h turns
+ * that and the target into one MTS_F32X4_USE_ macro. A new backend adds
+ * one there and one #elif section here defining the same types and
+ * functions; the scans (sru.c, qrnn.c) name no instruction set.
  *
  * 32-bit Arm NEON is not a backend here: its vector unit always flushes
  * subnormals to zero (the scalar activations produce subnormal results on
@@ -37,11 +38,9 @@
 #include <stdint.h>
 
 #include "activation_inline.h"
+#include "isa.h"
 
-#if defined(MTS_SIMD_NONE) && !defined(MTS_F32X4_GENERIC)
-#define MTS_F32X4 0
-
-#elif defined(MTS_F32X4_GENERIC)
+#if defined(MTS_F32X4_USE_GENERIC)
 /* ---- generic: plain C, one lane at a time (tests the code on any host) -- */
 #define MTS_F32X4 1
 #define MTS_F32X4_BACKEND "generic"
@@ -97,7 +96,7 @@ static inline mts_u32x4 mts_u32x4_or(mts_u32x4 a, mts_u32x4 b) { MTS_F32X4_LANEW
 static inline mts_u32x4 mts_u32x4_shr_(mts_u32x4 a, int n) { MTS_F32X4_LANEWISE(mts_u32x4, a.v[l_] >> n); }
 static inline mts_u32x4 mts_u32x4_shl_(mts_u32x4 a, int n) { MTS_F32X4_LANEWISE(mts_u32x4, a.v[l_] << n); }
 
-#elif defined(__ARM_NEON) && defined(__aarch64__)
+#elif defined(MTS_F32X4_USE_NEON)
 /* ---- NEON (AArch64 Advanced SIMD): IEEE, subnormals kept, vector divide -- */
 #include <arm_neon.h>
 
@@ -131,7 +130,7 @@ static inline mts_u32x4 mts_u32x4_or(mts_u32x4 a, mts_u32x4 b) { return vorrq_u3
 #define mts_u32x4_shr(a, n) vshrq_n_u32((a), (n))
 #define mts_u32x4_shl(a, n) vshlq_n_u32((a), (n))
 
-#elif defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 2)
+#elif defined(MTS_F32X4_USE_MVE)
 /* ---- MVE (Helium, Armv8.1-M with the float extension: Cortex-M55) --------
  * Compares give a lane predicate (mve_pred16_t), turned into an all-ones
  * mask here; there is no vector divide, so the 4 lanes divide one at a time

@@ -145,28 +145,28 @@ static void sru_direction(const mts_sru_layer *layer, size_t dir, const mts_scra
         const size_t t0 = dir == 0 ? done : seq_len - done - steps;
 
         for (size_t t = 0; t < steps; t++)
-            mts_copy_floats(scratch->input + t * scratch->input_stride, in + (t0 + t) * n, n);
+            mtsi_copy_floats(scratch->input + t * scratch->input_stride, in + (t0 + t) * n, n);
         const float *src = scratch->input;
         size_t src_stride = scratch->input_stride;
         if (layer->norm == MTS_NORM_BEFORE) {
             for (size_t t = 0; t < steps; t++) {
                 float *row = scratch->normed + t * src_stride;
-                mts_copy_floats(row, src + t * src_stride, n);
-                mts_layer_norm_inplace(row, n, layer->norm_weight, layer->norm_bias,
-                                       layer->norm_eps);
+                mtsi_copy_floats(row, src + t * src_stride, n);
+                mtsi_layer_norm_inplace(row, n, layer->norm_weight, layer->norm_bias,
+                                        layer->norm_eps);
             }
             src = scratch->normed;
         }
         if (layer->projection_size) {
-            mts_blocked_product(products, scratch, &weight_proj, 0, layer->projection_size,
-                                n, steps, src, src_stride, scratch->projected,
-                                scratch->projected_stride);
+            mtsi_blocked_product(products, scratch, &weight_proj, 0, layer->projection_size,
+                                 n, steps, src, src_stride, scratch->projected,
+                                 scratch->projected_stride);
             src = scratch->projected;
             src_stride = scratch->projected_stride;
         }
         /* This direction's rows of W: dir * k * d onwards. */
-        mts_blocked_product(products, scratch, &weight, dir * k * d, k * d, depth, steps,
-                            src, src_stride, scratch->product, scratch->product_stride);
+        mtsi_blocked_product(products, scratch, &weight, dir * k * d, k * d, depth, steps,
+                             src, src_stride, scratch->product, scratch->product_stride);
 
         for (size_t s = 0; s < steps; s++) {
             const size_t t = dir == 0 ? s : steps - 1 - s;
@@ -177,9 +177,9 @@ static void sru_direction(const mts_sru_layer *layer, size_t dir, const mts_scra
     }
 }
 
-void mts_sru_run(const mts_model *model, const mts_scratch *scratch, size_t block,
-                 const mts_products *products, float *state, const float *x,
-                 size_t seq_len, float *h)
+void mtsi_sru_run(const mts_model *model, const mts_scratch *scratch, size_t block,
+                  const mts_products *products, float *state, const float *x,
+                  size_t seq_len, float *h)
 {
     int any_bidirectional = 0;
     for (size_t l = 0; l < model->num_layers; l++)
@@ -201,8 +201,8 @@ void mts_sru_run(const mts_model *model, const mts_scratch *scratch, size_t bloc
             sru_direction(layer, dir, scratch, block, products, c, in, out, seq_len);
         if (layer->norm == MTS_NORM_AFTER)
             for (size_t t = 0; t < seq_len; t++)
-                mts_layer_norm_inplace(out + t * out_size, out_size, layer->norm_weight,
-                                       layer->norm_bias, layer->norm_eps);
+                mtsi_layer_norm_inplace(out + t * out_size, out_size, layer->norm_weight,
+                                        layer->norm_bias, layer->norm_eps);
         in = out;
         c += out_size;
     }

@@ -1,12 +1,12 @@
 /* Single-precision exp, sigmoid, tanh and 1/sqrt carried by mtsrnn itself.
  *
  * The kernels link no libm (firmware and MicroPython native modules cannot
- * link it cleanly) and use no double arithmetic (the Cortex-M4F FPU is single
- * precision only). These functions are branch-free, so the elementwise loops
- * that call their inline forms vectorise; they handle every input: NaN in
- * gives NaN out, infinities and signed zeros give the limits listed below,
- * subnormal inputs are handled and subnormal results are produced (no
- * flush-to-zero is assumed).
+ * link it cleanly) and use no double arithmetic (the FPUs of the small
+ * Cortex-M cores are single precision only). These functions are
+ * branch-free, so the elementwise loops that call their inline forms
+ * vectorise; they handle every input: NaN in gives NaN out, infinities and
+ * signed zeros give the limits listed below, subnormal inputs are handled
+ * and subnormal results are produced (no flush-to-zero is assumed).
  *
  *   mts_expf(x)     = e^x.  exp(+inf) = +inf, exp(-inf) = +0, +inf from
  *                     x >= 88.72284 (just above ln(FLT_MAX)), subnormal

@@ -19,13 +19,14 @@
  * registers), tails by smaller tiles; the same next-group prefetch as the
  * AVX-512 variant for weights of 32 MiB or more.
  */
-#include "mtsrnn/gemm.h"
+#include "gemm_isa.h"
 
-#if defined(__AVX2__) && defined(__FMA__)
+#if defined(MTS_HAVE_AVX2_FMA)
 
 #include <immintrin.h>
 
 #include "gemm_x86.h"
+#include "tile_walk.h"
 
 #define MTS_AVX2_LANES 8
 #define MTS_AVX2_GROUP_ROWS 4
@@ -114,64 +115,19 @@ static MTS_ALWAYS_INLINE void gemm_tile_pf(size_t rows, size_t steps, size_t dep
         gemm_tile(rows, steps, depth, w, w_stride, x, x_stride, y, y_stride, 0);
 }
 
-/* All step tiles of one group of `rows` (a constant) output rows; the first
- * tile prefetches the next group's weights when asked. */
-static MTS_ALWAYS_INLINE void gemm_row_group(size_t rows, size_t depth, size_t steps,
-                                             const float *w, size_t w_stride,
-                                             const float *x, size_t x_stride,
-                                             float *y, size_t y_stride, int prefetch_next)
-{
-    size_t t = 0;
-    for (; t + MTS_AVX2_TILE_STEPS <= steps; t += MTS_AVX2_TILE_STEPS)
-        gemm_tile_pf(rows, MTS_AVX2_TILE_STEPS, depth, w, w_stride, x + t * x_stride, x_stride,
-                     y + t * y_stride, y_stride, prefetch_next && t == 0);
-    const float *x_t = x + t * x_stride;
-    float *y_t = y + t * y_stride;
-    prefetch_next = prefetch_next && t == 0;
-    switch (steps - t) {
-    case 2:
-        gemm_tile_pf(rows, 2, depth, w, w_stride, x_t, x_stride, y_t, y_stride, prefetch_next);
-        break;
-    case 1:
-        gemm_tile_pf(rows, 1, depth, w, w_stride, x_t, x_stride, y_t, y_stride, prefetch_next);
-        break;
-    default:
-        break;
-    }
-}
+/* The tile of R x S outputs at row r, step t, for tile_walk.h (in terms of
+ * the product's arguments below). */
+#define AVX2_TILE(R, S, r, t, prefetch)                                              \
+    gemm_tile_pf(R, S, depth, w + (r) * w_stride, w_stride, x + (t) * x_stride, x_stride, \
+                 y + (t) * y_stride + (r), y_stride, prefetch)
 
-/* Rows left over after the full groups (fewer than a group). */
-static void gemm_row_tail(size_t rows, size_t depth, size_t steps,
-                          const float *w, size_t w_stride, const float *x, size_t x_stride,
-                          float *y, size_t y_stride)
-{
-    switch (rows) {
-    case 3: gemm_row_group(3, depth, steps, w, w_stride, x, x_stride, y, y_stride, 0); break;
-    case 2: gemm_row_group(2, depth, steps, w, w_stride, x, x_stride, y, y_stride, 0); break;
-    case 1: gemm_row_group(1, depth, steps, w, w_stride, x, x_stride, y, y_stride, 0); break;
-    default: break;
-    }
-}
-
-void mts_gemm_f32_avx2(size_t rows, size_t depth, size_t steps,
-                       const float *w, size_t w_stride,
-                       const float *x, size_t x_stride,
-                       float *y, size_t y_stride)
+void mtsi_gemm_f32_avx2(size_t rows, size_t depth, size_t steps,
+                        const float *w, size_t w_stride,
+                        const float *x, size_t x_stride,
+                        float *y, size_t y_stride)
 {
     const int prefetch = rows * w_stride >= MTS_X86_PREFETCH_FLOATS;
-    size_t r = 0;
-    if (steps == 1) {
-        /* A matrix-vector product: eight weight streams at once. */
-        for (; r + 8 <= rows; r += 8)
-            gemm_tile_pf(8, 1, depth, w + r * w_stride, w_stride, x, x_stride, y + r, y_stride,
-                         prefetch && r + 16 <= rows);
-    }
-    for (; r + MTS_AVX2_GROUP_ROWS <= rows; r += MTS_AVX2_GROUP_ROWS)
-        gemm_row_group(MTS_AVX2_GROUP_ROWS, depth, steps, w + r * w_stride, w_stride,
-                       x, x_stride, y + r, y_stride,
-                       prefetch && r + 2 * MTS_AVX2_GROUP_ROWS <= rows);
-    gemm_row_tail(rows - r, depth, steps, w + r * w_stride, w_stride, x, x_stride, y + r,
-                  y_stride);
+    MTS_TILE_WALK(AVX2_TILE, rows, steps, MTS_AVX2_GROUP_ROWS, MTS_AVX2_TILE_STEPS, prefetch);
 }
 
 #else
@@ -179,4 +135,4 @@ void mts_gemm_f32_avx2(size_t rows, size_t depth, size_t steps,
 /* Not built for this target; ISO C does not allow an empty translation unit. */
 typedef int mts_gemm_avx2_not_built;
 
-#endif /* __AVX2__ && __FMA__ */
+#endif /* MTS_HAVE_AVX2_FMA */

@@ -27,18 +27,20 @@
  * 1.3x at T = 1 and 5-10% at T = 4..16; on weights that stay in cache the
  * prefetches cost ~10%, hence the threshold.
  */
-#include "mtsrnn/gemm.h"
+#include "gemm_isa.h"
 
-#if defined(__AVX512F__)
+#if defined(MTS_HAVE_AVX512)
 
 #include <immintrin.h>
 
 #include "gemm_x86.h"
+#include "tile_walk.h"
 
 #define MTS_AVX512_LANES 16
 /* Output rows per group (6 x 4 steps: 24 accumulators, 4 inputs and one
  * weight of the 32 zmm registers). */
 #define MTS_AVX512_GROUP_ROWS 6
+#define MTS_AVX512_TILE_STEPS 4
 
 /* Sum each of a, b, c, d over its 16 lanes (in the fixed tree above) into
  * the four floats of the result, in that order. */
@@ -139,74 +141,23 @@ static MTS_ALWAYS_INLINE void gemm_tile_pf(size_t rows, size_t steps, size_t dep
         gemm_tile(rows, steps, depth, w, w_stride, x, x_stride, y, y_stride, 0);
 }
 
-/* All step tiles of one group of `rows` (a constant) output rows. The first
- * tile prefetches the next group's weights when asked: the other tiles then
- * reuse this group's rows from cache while the next ones arrive. */
-static MTS_ALWAYS_INLINE void gemm_row_group(size_t rows, size_t depth, size_t steps,
-                                             const float *w, size_t w_stride,
-                                             const float *x, size_t x_stride,
-                                             float *y, size_t y_stride, int prefetch_next)
-{
-    size_t t = 0;
-    for (; t + 4 <= steps; t += 4) {
-        gemm_tile_pf(rows, 4, depth, w, w_stride, x + t * x_stride, x_stride,
-                     y + t * y_stride, y_stride, prefetch_next && t == 0);
-    }
-    const float *x_t = x + t * x_stride;
-    float *y_t = y + t * y_stride;
-    prefetch_next = prefetch_next && t == 0;
-    switch (steps - t) {
-    case 3:
-        gemm_tile_pf(rows, 3, depth, w, w_stride, x_t, x_stride, y_t, y_stride, prefetch_next);
-        break;
-    case 2:
-        gemm_tile_pf(rows, 2, depth, w, w_stride, x_t, x_stride, y_t, y_stride, prefetch_next);
-        break;
-    case 1:
-        gemm_tile_pf(rows, 1, depth, w, w_stride, x_t, x_stride, y_t, y_stride, prefetch_next);
-        break;
-    default:
-        break;
-    }
-}
+/* The tile of R x S outputs at row r, step t, for tile_walk.h (in terms of
+ * the product's arguments below). */
+#define AVX512_TILE(R, S, r, t, prefetch)                                            \
+    gemm_tile_pf(R, S, depth, w + (r) * w_stride, w_stride, x + (t) * x_stride, x_stride, \
+                 y + (t) * y_stride + (r), y_stride, prefetch)
 
-/* Rows left over after the full groups (fewer than a group). */
-static void gemm_row_tail(size_t rows, size_t depth, size_t steps,
-                          const float *w, size_t w_stride, const float *x, size_t x_stride,
+void mtsi_gemm_f32_avx512(size_t rows, size_t depth, size_t steps,
+                          const float *w, size_t w_stride,
+                          const float *x, size_t x_stride,
                           float *y, size_t y_stride)
-{
-    switch (rows) {
-    case 5: gemm_row_group(5, depth, steps, w, w_stride, x, x_stride, y, y_stride, 0); break;
-    case 4: gemm_row_group(4, depth, steps, w, w_stride, x, x_stride, y, y_stride, 0); break;
-    case 3: gemm_row_group(3, depth, steps, w, w_stride, x, x_stride, y, y_stride, 0); break;
-    case 2: gemm_row_group(2, depth, steps, w, w_stride, x, x_stride, y, y_stride, 0); break;
-    case 1: gemm_row_group(1, depth, steps, w, w_stride, x, x_stride, y, y_stride, 0); break;
-    default: break;
-    }
-}
-
-void mts_gemm_f32_avx512(size_t rows, size_t depth, size_t steps,
-                         const float *w, size_t w_stride,
-                         const float *x, size_t x_stride,
-                         float *y, size_t y_stride)
 {
     /* Software prefetch pays only when the weights come from DRAM (1.35x
      * at T = 1 for 48 MiB); on weights that stay in a 32 MiB L3 it costs
      * ~10%, so it is used only for products at least that large. */
     const int prefetch = rows * w_stride >= MTS_X86_PREFETCH_FLOATS;
-    size_t r = 0;
-    if (steps == 1) {
-        /* A matrix-vector product: eight weight streams at once. */
-        for (; r + 8 <= rows; r += 8)
-            gemm_tile_pf(8, 1, depth, w + r * w_stride, w_stride, x, x_stride, y + r, y_stride,
-                         prefetch && r + 16 <= rows);
-    }
-    for (; r + MTS_AVX512_GROUP_ROWS <= rows; r += MTS_AVX512_GROUP_ROWS)
-        gemm_row_group(MTS_AVX512_GROUP_ROWS, depth, steps, w + r * w_stride, w_stride,
-                       x, x_stride, y + r, y_stride,
-                       prefetch && r + 2 * MTS_AVX512_GROUP_ROWS <= rows);
-    gemm_row_tail(rows - r, depth, steps, w + r * w_stride, w_stride, x, x_stride, y + r,
-                  y_stride);
+    MTS_TILE_WALK(AVX512_TILE, rows, steps, MTS_AVX512_GROUP_ROWS, MTS_AVX512_TILE_STEPS,
+                  prefetch);
 }
 
 #else
@@ -214,4 +165,4 @@ void mts_gemm_f32_avx512(size_t rows, size_t depth, size_t steps,
 /* Not built for this target; ISO C does not allow an empty translation unit. */
 typedef int mts_gemm_avx512_not_built;
 
-#endif /* __AVX512F__ */
+#endif /* MTS_HAVE_AVX512 */

@@ -21,9 +21,9 @@
  * post-incremented VLDRW, VFMA and a low-overhead loop (LE), nothing else
  * (checked in the disassembly).
  */
-#include "mtsrnn/gemm.h"
+#include "gemm_isa.h"
 
-#ifdef MTS_GEMM_HAVE_HELIUM  /* gemm.h: MVE with floating point */
+#if defined(MTS_HAVE_HELIUM) /* isa.h: MVE with floating point */
 
 #include <arm_mve.h>
 
@@ -136,10 +136,10 @@ static void helium_tile_1x1(size_t depth, const float *w, const float *x, float 
     *y = vgetq_lane_f32(helium_sum4(a, zero, zero, zero), 0);
 }
 
-void mts_gemm_f32_helium(size_t rows, size_t depth, size_t steps,
-                         const float *w, size_t w_stride,
-                         const float *x, size_t x_stride,
-                         float *y, size_t y_stride)
+void mtsi_gemm_f32_helium(size_t rows, size_t depth, size_t steps,
+                          const float *w, size_t w_stride,
+                          const float *x, size_t x_stride,
+                          float *y, size_t y_stride)
 {
     size_t r = 0;
     /* Groups of 4 rows: step pairs as two 2x2 tiles, an odd last step as 4x1. */

@@ -48,9 +48,9 @@
  * is 1 VLDRB + 1 VCVT + 6 (VLDRW + VFMA) + LE for 24. The macros HE_WA_ROWS,
  * HE_WA_STEPS and HE_W_STEPS may be predefined to measure other tiles.
  */
-#include "mtsrnn/gemm.h"
+#include "gemm_isa.h"
 
-#ifdef MTS_GEMM_HAVE_HELIUM /* gemm.h: MVE with floating point */
+#if defined(MTS_HAVE_HELIUM) /* isa.h: MVE with floating point */
 
 #include <arm_mve.h>
 
@@ -185,10 +185,10 @@ static MTS_ALWAYS_INLINE void he_i8i8_rows(size_t rows, size_t depth, size_t ste
                      x_scale + t, y + t * y_stride, y_stride);
 }
 
-void mts_gemm_i8i8_helium(size_t rows, size_t depth, size_t steps,
-                          const int8_t *w, size_t w_stride, const float *w_scale,
-                          const int8_t *xq, size_t xq_stride, const float *x_scale,
-                          float *y, size_t y_stride)
+void mtsi_gemm_i8i8_helium(size_t rows, size_t depth, size_t steps,
+                           const int8_t *w, size_t w_stride, const float *w_scale,
+                           const int8_t *xq, size_t xq_stride, const float *x_scale,
+                           float *y, size_t y_stride)
 {
     size_t r = 0;
     if (steps == 1) {
@@ -389,10 +389,10 @@ static MTS_ALWAYS_INLINE void he_i8f32_row(size_t depth, size_t steps,
     }
 }
 
-void mts_gemm_i8f32_helium(size_t rows, size_t depth, size_t steps,
-                           const int8_t *w, size_t w_stride, const float *w_scale,
-                           const float *x, size_t x_stride,
-                           float *y, size_t y_stride)
+void mtsi_gemm_i8f32_helium(size_t rows, size_t depth, size_t steps,
+                            const int8_t *w, size_t w_stride, const float *w_scale,
+                            const float *x, size_t x_stride,
+                            float *y, size_t y_stride)
 {
     float scratch[16]; /* he_sum4's transposition */
     size_t r = 0;

@@ -34,9 +34,9 @@
  * operations whatever its tile shape, so the order depends only on depth and
  * outputs are bit-identical for every block size T and stream split.
  */
-#include "mtsrnn/gemm.h"
+#include "gemm_isa.h"
 
-#if defined(__ARM_NEON) && !defined(MTS_SIMD_NONE)
+#if defined(MTS_HAVE_NEON)
 #include <arm_neon.h>
 
 #include "../compiler.h"
@@ -72,7 +72,7 @@
 static MTS_ALWAYS_INLINE int32x4_t i8_neon_dot16(int sdot, int32x4_t acc, int8x16_t a,
                                                  int8x16_t b)
 {
-#if defined(__ARM_FEATURE_DOTPROD)
+#if defined(MTS_HAVE_NEON_SDOT)
     if (sdot)
         return vdotq_s32(acc, a, b);
 #endif
@@ -227,20 +227,20 @@ static MTS_ALWAYS_INLINE void i8i8_neon(int sdot, size_t tile_steps, size_t rows
                        w_scale + r, xq, xq_stride, x_scale, y + r, y_stride);
 }
 
-void mts_gemm_i8i8_neon(size_t rows, size_t depth, size_t steps,
-                        const int8_t *w, size_t w_stride, const float *w_scale,
-                        const int8_t *xq, size_t xq_stride, const float *x_scale,
-                        float *y, size_t y_stride)
+void mtsi_gemm_i8i8_neon(size_t rows, size_t depth, size_t steps,
+                         const int8_t *w, size_t w_stride, const float *w_scale,
+                         const int8_t *xq, size_t xq_stride, const float *x_scale,
+                         float *y, size_t y_stride)
 {
     i8i8_neon(0, MTS_I8_NEON_MULL_STEPS, rows, depth, steps, w, w_stride, w_scale, xq, xq_stride,
               x_scale, y, y_stride);
 }
 
-#if defined(__ARM_FEATURE_DOTPROD)
-void mts_gemm_i8i8_neon_sdot(size_t rows, size_t depth, size_t steps,
-                             const int8_t *w, size_t w_stride, const float *w_scale,
-                             const int8_t *xq, size_t xq_stride, const float *x_scale,
-                             float *y, size_t y_stride)
+#if defined(MTS_HAVE_NEON_SDOT)
+void mtsi_gemm_i8i8_neon_sdot(size_t rows, size_t depth, size_t steps,
+                              const int8_t *w, size_t w_stride, const float *w_scale,
+                              const int8_t *xq, size_t xq_stride, const float *x_scale,
+                              float *y, size_t y_stride)
 {
     i8i8_neon(1, MTS_I8_NEON_SDOT_STEPS, rows, depth, steps, w, w_stride, w_scale, xq, xq_stride,
               x_scale, y, y_stride);
@@ -367,10 +367,10 @@ static MTS_ALWAYS_INLINE void i8f32_neon_rows(size_t rows, size_t depth, size_t 
                         y + t * y_stride, y_stride);
 }
 
-void mts_gemm_i8f32_neon(size_t rows, size_t depth, size_t steps,
-                         const int8_t *w, size_t w_stride, const float *w_scale,
-                         const float *x, size_t x_stride,
-                         float *y, size_t y_stride)
+void mtsi_gemm_i8f32_neon(size_t rows, size_t depth, size_t steps,
+                          const int8_t *w, size_t w_stride, const float *w_scale,
+                          const float *x, size_t x_stride,
+                          float *y, size_t y_stride)
 {
     size_t r = 0;
     for (; r + MTS_I8_NEON_TILE_ROWS <= rows; r += MTS_I8_NEON_TILE_ROWS)

@@ -12,7 +12,7 @@
  * int8-wa: acc = sum_i Wq[r][i] * Xq[t][i] in int32 (exact, so bit-identical
  *          to the reference), Y[t][r] = (float)acc * (w_scale[r] * x_scale[t]).
  */
-#include "mtsrnn/gemm.h"
+#include "gemm_isa.h"
 
 #include "../compiler.h"
 
@@ -126,10 +126,10 @@ static MTS_ALWAYS_INLINE void i8i8_row_group(size_t rows, size_t depth, size_t s
                   xq + t * xq_stride, xq_stride, x_scale + t, y + t * y_stride, y_stride);
 }
 
-void mts_gemm_i8f32_tiled(size_t rows, size_t depth, size_t steps,
-                          const int8_t *w, size_t w_stride, const float *w_scale,
-                          const float *x, size_t x_stride,
-                          float *y, size_t y_stride)
+void mtsi_gemm_i8f32_tiled(size_t rows, size_t depth, size_t steps,
+                           const int8_t *w, size_t w_stride, const float *w_scale,
+                           const float *x, size_t x_stride,
+                           float *y, size_t y_stride)
 {
     size_t r = 0;
     for (; r + MTS_I8_TILE_ROWS <= rows; r += MTS_I8_TILE_ROWS)
@@ -140,10 +140,10 @@ void mts_gemm_i8f32_tiled(size_t rows, size_t depth, size_t steps,
                         w_scale + r, x, x_stride, y + r, y_stride);
 }
 
-void mts_gemm_i8i8_tiled(size_t rows, size_t depth, size_t steps,
-                         const int8_t *w, size_t w_stride, const float *w_scale,
-                         const int8_t *xq, size_t xq_stride, const float *x_scale,
-                         float *y, size_t y_stride)
+void mtsi_gemm_i8i8_tiled(size_t rows, size_t depth, size_t steps,
+                          const int8_t *w, size_t w_stride, const float *w_scale,
+                          const int8_t *xq, size_t xq_stride, const float *x_scale,
+                          float *y, size_t y_stride)
 {
     size_t r = 0;
     for (; r + MTS_I8_TILE_ROWS <= rows; r += MTS_I8_TILE_ROWS)

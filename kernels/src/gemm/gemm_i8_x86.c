@@ -45,13 +45,14 @@
  * through these operations whatever its tile shape, so results are
  * bit-identical for every block size T and stream split.
  */
-#include "mtsrnn/gemm.h"
+#include "gemm_isa.h"
 
-#if defined(__AVX2__)
+#if defined(MTS_HAVE_AVX2)
 
 #include <immintrin.h>
 
 #include "gemm_x86.h"
+#include "tile_walk.h"
 
 /* The instruction sets of the variants; a tile's `isa` is a constant at
  * every call, so each branch on it compiles away. */
@@ -183,7 +184,7 @@ static MTS_ALWAYS_INLINE void i8i8_avx2_tile(size_t rows, size_t steps, size_t d
 
 /* ---- int8-wa, AVX-512 (VPMADDWD) and AVX-512 VNNI (VPDPBUSD) -------------- */
 
-#if defined(MTS_GEMM_HAVE_AVX512_I8)
+#if defined(MTS_HAVE_AVX512_I8)
 
 /* The sum of a zmm's 16 int32 lanes folded into 8 (lane l + lane l + 8). */
 static MTS_ALWAYS_INLINE __m256i fold_epi32(__m512i v)
@@ -195,7 +196,7 @@ static MTS_ALWAYS_INLINE __m256i fold_epi32(__m512i v)
  * loaded by the tile below (VNNI: w ^ 0x80 as u8 times x as s8). */
 static MTS_ALWAYS_INLINE __m512i dot512(int isa, __m512i acc, __m512i wv, __m512i xv)
 {
-#if defined(__AVX512VNNI__)
+#if defined(MTS_HAVE_AVX512_VNNI)
     if (isa == ISA_VNNI) {
         /* VPDPBUSD accumulates into its destination; as an intrinsic GCC 12
          * copied every accumulator to a new register and to the stack on
@@ -294,7 +295,7 @@ static MTS_ALWAYS_INLINE void i8i8_avx512_tile(int isa, size_t rows, size_t step
     }
 }
 
-#if defined(__AVX512VNNI__)
+#if defined(MTS_HAVE_AVX512_VNNI)
 /* x_offset[t] = 128 * sum_i xq[t][i] (modulo 2^32) for t < steps, by the
  * same VPDPBUSD as the tiles: 0x80 bytes times the row. */
 static void vnni_offsets(size_t steps, size_t depth, const int8_t *xq, size_t xq_stride,
@@ -316,7 +317,7 @@ static void vnni_offsets(size_t steps, size_t depth, const int8_t *xq, size_t xq
 }
 #endif
 
-#endif /* MTS_GEMM_HAVE_AVX512_I8 */
+#endif /* MTS_HAVE_AVX512_I8 */
 
 /* ---- int8-wa drivers ------------------------------------------------------- */
 
@@ -326,7 +327,7 @@ static MTS_ALWAYS_INLINE void i8i8_tile(int isa, size_t rows, size_t steps, size
                                         const float *x_scale, const int32_t *x_offset,
                                         float *y, size_t y_stride)
 {
-#if defined(MTS_GEMM_HAVE_AVX512_I8)
+#if defined(MTS_HAVE_AVX512_I8)
     if (isa != ISA_AVX2) {
         i8i8_avx512_tile(isa, rows, steps, depth, w, w_stride, w_scale, xq, xq_stride, x_scale,
                          x_offset, y, y_stride);
@@ -347,41 +348,7 @@ static MTS_ALWAYS_INLINE void i8i8_tile(int isa, size_t rows, size_t steps, size
 #define W_GROUP_ROWS(isa) ((isa) == ISA_AVX2 ? (size_t)4 : (size_t)6)
 #define TILE_STEPS(isa) ((isa) == ISA_AVX2 ? (size_t)3 : (size_t)4)
 
-/* All step tiles of one group of `rows` (a constant) output rows. */
-static MTS_ALWAYS_INLINE void i8i8_row_group(int isa, size_t rows, size_t depth, size_t steps,
-                                             const int8_t *w, size_t w_stride,
-                                             const float *w_scale,
-                                             const int8_t *xq, size_t xq_stride,
-                                             const float *x_scale, const int32_t *x_offset,
-                                             float *y, size_t y_stride)
-{
-    const size_t tile = TILE_STEPS(isa);
-    size_t t = 0;
-    for (; t + tile <= steps; t += tile)
-        i8i8_tile(isa, rows, tile, depth, w, w_stride, w_scale, xq + t * xq_stride, xq_stride,
-                  x_scale + t, x_offset + t, y + t * y_stride, y_stride);
-    const int8_t *x_t = xq + t * xq_stride;
-    float *y_t = y + t * y_stride;
-    switch (steps - t) {
-    case 3:
-        i8i8_tile(isa, rows, 3, depth, w, w_stride, w_scale, x_t, xq_stride, x_scale + t,
-                  x_offset + t, y_t, y_stride);
-        break;
-    case 2:
-        i8i8_tile(isa, rows, 2, depth, w, w_stride, w_scale, x_t, xq_stride, x_scale + t,
-                  x_offset + t, y_t, y_stride);
-        break;
-    case 1:
-        i8i8_tile(isa, rows, 1, depth, w, w_stride, w_scale, x_t, xq_stride, x_scale + t,
-                  x_offset + t, y_t, y_stride);
-        break;
-    default:
-        break;
-    }
-}
-
-/* The whole product for `steps` steps: 8 x 1 tiles for a single step, then
- * groups of GROUP_ROWS rows, then the rows left over. */
+/* The whole product for `steps` steps (tile_walk.h); no prefetch. */
 static MTS_ALWAYS_INLINE void i8i8_product(int isa, size_t rows, size_t depth, size_t steps,
                                            const int8_t *w, size_t w_stride,
                                            const float *w_scale,
@@ -389,67 +356,39 @@ static MTS_ALWAYS_INLINE void i8i8_product(int isa, size_t rows, size_t depth, s
                                            const float *x_scale, const int32_t *x_offset,
                                            float *y, size_t y_stride)
 {
-    size_t r = 0;
-    if (steps == 1) /* a matrix-vector product: eight weight streams at once */
-        for (; r + 8 <= rows; r += 8)
-            i8i8_tile(isa, 8, 1, depth, w + r * w_stride, w_stride, w_scale + r, xq, xq_stride,
-                      x_scale, x_offset, y + r, y_stride);
-    const size_t group = WA_GROUP_ROWS(isa);
-    for (; r + group <= rows; r += group)
-        i8i8_row_group(isa, group, depth, steps, w + r * w_stride, w_stride, w_scale + r, xq,
-                       xq_stride, x_scale, x_offset, y + r, y_stride);
-    const int8_t *w_r = w + r * w_stride;
-    switch (rows - r) {
-    case 5:
-        i8i8_row_group(isa, 5, depth, steps, w_r, w_stride, w_scale + r, xq, xq_stride,
-                       x_scale, x_offset, y + r, y_stride);
-        break;
-    case 4:
-        i8i8_row_group(isa, 4, depth, steps, w_r, w_stride, w_scale + r, xq, xq_stride,
-                       x_scale, x_offset, y + r, y_stride);
-        break;
-    case 3:
-        i8i8_row_group(isa, 3, depth, steps, w_r, w_stride, w_scale + r, xq, xq_stride,
-                       x_scale, x_offset, y + r, y_stride);
-        break;
-    case 2:
-        i8i8_row_group(isa, 2, depth, steps, w_r, w_stride, w_scale + r, xq, xq_stride,
-                       x_scale, x_offset, y + r, y_stride);
-        break;
-    case 1:
-        i8i8_row_group(isa, 1, depth, steps, w_r, w_stride, w_scale + r, xq, xq_stride,
-                       x_scale, x_offset, y + r, y_stride);
-        break;
-    default:
-        break;
-    }
+#define I8I8_TILE(R, S, r, t, prefetch)                                                  \
+    i8i8_tile(isa, R, S, depth, w + (r) * w_stride, w_stride, w_scale + (r),             \
+              xq + (t) * xq_stride, xq_stride, x_scale + (t), x_offset + (t),            \
+              y + (t) * y_stride + (r), y_stride)
+    MTS_TILE_WALK(I8I8_TILE, rows, steps, WA_GROUP_ROWS(isa), TILE_STEPS(isa), 0);
+#undef I8I8_TILE
 }
 
-void mts_gemm_i8i8_avx2(size_t rows, size_t depth, size_t steps,
-                        const int8_t *w, size_t w_stride, const float *w_scale,
-                        const int8_t *xq, size_t xq_stride, const float *x_scale,
-                        float *y, size_t y_stride)
+void mtsi_gemm_i8i8_avx2(size_t rows, size_t depth, size_t steps,
+                         const int8_t *w, size_t w_stride, const float *w_scale,
+                         const int8_t *xq, size_t xq_stride, const float *x_scale,
+                         float *y, size_t y_stride)
 {
     i8i8_product(ISA_AVX2, rows, depth, steps, w, w_stride, w_scale, xq, xq_stride, x_scale,
                  NULL, y, y_stride);
 }
 
-#if defined(MTS_GEMM_HAVE_AVX512_I8)
-void mts_gemm_i8i8_avx512(size_t rows, size_t depth, size_t steps,
-                          const int8_t *w, size_t w_stride, const float *w_scale,
-                          const int8_t *xq, size_t xq_stride, const float *x_scale,
-                          float *y, size_t y_stride)
+#if defined(MTS_HAVE_AVX512_I8)
+void mtsi_gemm_i8i8_avx512(size_t rows, size_t depth, size_t steps,
+                           const int8_t *w, size_t w_stride, const float *w_scale,
+                           const int8_t *xq, size_t xq_stride, const float *x_scale,
+                           float *y, size_t y_stride)
 {
     i8i8_product(ISA_AVX512, rows, depth, steps, w, w_stride, w_scale, xq, xq_stride, x_scale,
                  NULL, y, y_stride);
 }
 #endif
 
-#if defined(MTS_GEMM_HAVE_AVX512_I8) && defined(__AVX512VNNI__)
-void mts_gemm_i8i8_avx512_vnni(size_t rows, size_t depth, size_t steps,
-                               const int8_t *w, size_t w_stride, const float *w_scale,
-                               const int8_t *xq, size_t xq_stride, const float *x_scale,
-                               float *y, size_t y_stride)
+#if defined(MTS_HAVE_AVX512_VNNI)
+void mtsi_gemm_i8i8_avx512_vnni(size_t rows, size_t depth, size_t steps,
+                                const int8_t *w, size_t w_stride, const float *w_scale,
+                                const int8_t *xq, size_t xq_stride, const float *x_scale,
+                                float *y, size_t y_stride)
 {
     /* Steps in panels whose input sums fit a stack array; every row group
      * runs within a panel, so the weights are read once per panel. */
@@ -465,7 +404,7 @@ void mts_gemm_i8i8_avx512_vnni(size_t rows, size_t depth, size_t steps,
 
 /* ---- int8-w ---------------------------------------------------------------- */
 
-#if defined(__FMA__)
+#if defined(MTS_HAVE_AVX2_FMA)
 
 /* One tile of `rows` x `steps` outputs (constants; rows <= 8, steps <= 3),
  * 8 float lanes per output. */
@@ -532,7 +471,7 @@ static MTS_ALWAYS_INLINE void i8f32_avx2_tile(size_t rows, size_t steps, size_t 
     }
 }
 
-#if defined(MTS_GEMM_HAVE_AVX512_I8)
+#if defined(MTS_HAVE_AVX512_I8)
 
 /* Lane l + lane l + 8 of a zmm: the first step of the int8-w lane sum. */
 static MTS_ALWAYS_INLINE __m256 fold_ps(__m512 v)
@@ -603,14 +542,14 @@ static MTS_ALWAYS_INLINE void i8f32_avx512_tile(size_t rows, size_t steps, size_
     }
 }
 
-#endif /* MTS_GEMM_HAVE_AVX512_I8 */
+#endif /* MTS_HAVE_AVX512_I8 */
 
 static MTS_ALWAYS_INLINE void i8f32_tile(int isa, size_t rows, size_t steps, size_t depth,
                                          const int8_t *w, size_t w_stride, const float *w_scale,
                                          const float *x, size_t x_stride,
                                          float *y, size_t y_stride)
 {
-#if defined(MTS_GEMM_HAVE_AVX512_I8)
+#if defined(MTS_HAVE_AVX512_I8)
     if (isa != ISA_AVX2) {
         i8f32_avx512_tile(rows, steps, depth, w, w_stride, w_scale, x, x_stride, y, y_stride);
         return;
@@ -620,100 +559,44 @@ static MTS_ALWAYS_INLINE void i8f32_tile(int isa, size_t rows, size_t steps, siz
     i8f32_avx2_tile(rows, steps, depth, w, w_stride, w_scale, x, x_stride, y, y_stride);
 }
 
-static MTS_ALWAYS_INLINE void i8f32_row_group(int isa, size_t rows, size_t depth, size_t steps,
-                                              const int8_t *w, size_t w_stride,
-                                              const float *w_scale,
-                                              const float *x, size_t x_stride,
-                                              float *y, size_t y_stride)
-{
-    const size_t tile = TILE_STEPS(isa);
-    size_t t = 0;
-    for (; t + tile <= steps; t += tile)
-        i8f32_tile(isa, rows, tile, depth, w, w_stride, w_scale, x + t * x_stride, x_stride,
-                   y + t * y_stride, y_stride);
-    const float *x_t = x + t * x_stride;
-    float *y_t = y + t * y_stride;
-    switch (steps - t) {
-    case 3:
-        i8f32_tile(isa, rows, 3, depth, w, w_stride, w_scale, x_t, x_stride, y_t, y_stride);
-        break;
-    case 2:
-        i8f32_tile(isa, rows, 2, depth, w, w_stride, w_scale, x_t, x_stride, y_t, y_stride);
-        break;
-    case 1:
-        i8f32_tile(isa, rows, 1, depth, w, w_stride, w_scale, x_t, x_stride, y_t, y_stride);
-        break;
-    default:
-        break;
-    }
-}
-
+/* The whole product (tile_walk.h); no prefetch. */
 static MTS_ALWAYS_INLINE void i8f32_product(int isa, size_t rows, size_t depth, size_t steps,
                                             const int8_t *w, size_t w_stride,
                                             const float *w_scale,
                                             const float *x, size_t x_stride,
                                             float *y, size_t y_stride)
 {
-    size_t r = 0;
-    if (steps == 1) /* a matrix-vector product: eight weight streams at once */
-        for (; r + 8 <= rows; r += 8)
-            i8f32_tile(isa, 8, 1, depth, w + r * w_stride, w_stride, w_scale + r, x, x_stride,
-                       y + r, y_stride);
-    const size_t group = W_GROUP_ROWS(isa);
-    for (; r + group <= rows; r += group)
-        i8f32_row_group(isa, group, depth, steps, w + r * w_stride, w_stride, w_scale + r, x,
-                        x_stride, y + r, y_stride);
-    const int8_t *w_r = w + r * w_stride;
-    switch (rows - r) {
-    case 5:
-        i8f32_row_group(isa, 5, depth, steps, w_r, w_stride, w_scale + r, x, x_stride, y + r,
-                        y_stride);
-        break;
-    case 4:
-        i8f32_row_group(isa, 4, depth, steps, w_r, w_stride, w_scale + r, x, x_stride, y + r,
-                        y_stride);
-        break;
-    case 3:
-        i8f32_row_group(isa, 3, depth, steps, w_r, w_stride, w_scale + r, x, x_stride, y + r,
-                        y_stride);
-        break;
-    case 2:
-        i8f32_row_group(isa, 2, depth, steps, w_r, w_stride, w_scale + r, x, x_stride, y + r,
-                        y_stride);
-        break;
-    case 1:
-        i8f32_row_group(isa, 1, depth, steps, w_r, w_stride, w_scale + r, x, x_stride, y + r,
-                        y_stride);
-        break;
-    default:
-        break;
-    }
+#define I8F32_TILE(R, S, r, t, prefetch)                                                 \
+    i8f32_tile(isa, R, S, depth, w + (r) * w_stride, w_stride, w_scale + (r),            \
+               x + (t) * x_stride, x_stride, y + (t) * y_stride + (r), y_stride)
+    MTS_TILE_WALK(I8F32_TILE, rows, steps, W_GROUP_ROWS(isa), TILE_STEPS(isa), 0);
+#undef I8F32_TILE
 }
 
-void mts_gemm_i8f32_avx2(size_t rows, size_t depth, size_t steps,
-                         const int8_t *w, size_t w_stride, const float *w_scale,
-                         const float *x, size_t x_stride,
-                         float *y, size_t y_stride)
+void mtsi_gemm_i8f32_avx2(size_t rows, size_t depth, size_t steps,
+                          const int8_t *w, size_t w_stride, const float *w_scale,
+                          const float *x, size_t x_stride,
+                          float *y, size_t y_stride)
 {
     i8f32_product(ISA_AVX2, rows, depth, steps, w, w_stride, w_scale, x, x_stride, y, y_stride);
 }
 
-#if defined(MTS_GEMM_HAVE_AVX512_I8)
-void mts_gemm_i8f32_avx512(size_t rows, size_t depth, size_t steps,
-                           const int8_t *w, size_t w_stride, const float *w_scale,
-                           const float *x, size_t x_stride,
-                           float *y, size_t y_stride)
+#if defined(MTS_HAVE_AVX512_I8)
+void mtsi_gemm_i8f32_avx512(size_t rows, size_t depth, size_t steps,
+                            const int8_t *w, size_t w_stride, const float *w_scale,
+                            const float *x, size_t x_stride,
+                            float *y, size_t y_stride)
 {
     i8f32_product(ISA_AVX512, rows, depth, steps, w, w_stride, w_scale, x, x_stride, y,
                   y_stride);
 }
 #endif
 
-#endif /* __FMA__ */
+#endif /* MTS_HAVE_AVX2_FMA */
 
 #else
 
 /* Not built for this target; ISO C does not allow an empty translation unit. */
 typedef int mts_gemm_i8_x86_not_built;
 
-#endif /* __AVX2__ */
+#endif /* MTS_HAVE_AVX2 */

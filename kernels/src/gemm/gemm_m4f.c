@@ -27,9 +27,9 @@
  * rows left over below a multiple of 4 use the C loop below, whose sum is
  * also in input order; which path a row takes depends only on `rows`.
  */
-#include "mtsrnn/gemm.h"
+#include "gemm_isa.h"
 
-#ifdef MTS_GEMM_HAVE_M4F  /* gemm.h: an FPU, Thumb-2, no Helium */
+#if defined(MTS_HAVE_M4F) /* isa.h: an FPU, Thumb-2, no Helium */
 
 /* Sixteen zeros, loaded into the accumulators with one VLDM. */
 static const float m4f_zeros[16] = {0.0f};
@@ -144,10 +144,10 @@ static __attribute__((noinline)) void m4f_tile(size_t steps, size_t depth,
     }
 }
 
-void mts_gemm_f32_m4f(size_t rows, size_t depth, size_t steps,
-                      const float *w, size_t w_stride,
-                      const float *x, size_t x_stride,
-                      float *y, size_t y_stride)
+void mtsi_gemm_f32_m4f(size_t rows, size_t depth, size_t steps,
+                       const float *w, size_t w_stride,
+                       const float *x, size_t x_stride,
+                       float *y, size_t y_stride)
 {
     size_t r = 0;
     for (; r + 4 <= rows; r += 4) {

@@ -19,9 +19,9 @@
  * where its row or step falls in a tile, so results are bit-identical for
  * every block size T and every split of a stream.
  */
-#include "mtsrnn/gemm.h"
+#include "gemm_isa.h"
 
-#if defined(__ARM_NEON) && !defined(MTS_SIMD_NONE)
+#if defined(MTS_HAVE_NEON)
 #include <arm_neon.h>
 
 #include "../compiler.h"
@@ -138,10 +138,10 @@ static MTS_ALWAYS_INLINE void neon_row_group(size_t rows, size_t depth, size_t s
                   y_stride);
 }
 
-void mts_gemm_f32_neon(size_t rows, size_t depth, size_t steps,
-                       const float *w, size_t w_stride,
-                       const float *x, size_t x_stride,
-                       float *y, size_t y_stride)
+void mtsi_gemm_f32_neon(size_t rows, size_t depth, size_t steps,
+                        const float *w, size_t w_stride,
+                        const float *x, size_t x_stride,
+                        float *y, size_t y_stride)
 {
     size_t r = 0;
     for (; r + MTS_NEON_TILE_ROWS <= rows; r += MTS_NEON_TILE_ROWS)

@@ -19,12 +19,15 @@
  * tile differently from a single row's, so a row's bits may depend on its
  * row group; a given row always falls in the same group, whatever T.
  */
-#include "mtsrnn/gemm.h"
+#include "gemm_isa.h"
 
 #include "../compiler.h"
 
 #define MTS_GEMM_TILE_ROWS 4
 #define MTS_GEMM_TILE_STEPS 4
+/* Lanes per output: the width of the compiler's own vectors, which it
+ * auto-vectorises the lanes into (the target's -m flags, not a product
+ * choice of isa.h: the portable products are compiled for the baseline). */
 #ifndef MTS_GEMM_LANES
 #if defined(__AVX512F__)
 #define MTS_GEMM_LANES 16
@@ -92,10 +95,10 @@ static MTS_ALWAYS_INLINE void gemm_row_group(size_t rows, size_t depth, size_t s
                   x + t * x_stride, x_stride, y + t * y_stride, y_stride);
 }
 
-void mts_gemm_f32_tiled(size_t rows, size_t depth, size_t steps,
-                        const float *w, size_t w_stride,
-                        const float *x, size_t x_stride,
-                        float *y, size_t y_stride)
+void mtsi_gemm_f32_tiled(size_t rows, size_t depth, size_t steps,
+                         const float *w, size_t w_stride,
+                         const float *x, size_t x_stride,
+                         float *y, size_t y_stride)
 {
     size_t r = 0;
     for (; r + MTS_GEMM_TILE_ROWS <= rows; r += MTS_GEMM_TILE_ROWS)

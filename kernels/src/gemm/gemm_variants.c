@@ -1,33 +1,32 @@
 /* The one list of blocked-product variants built for this target. Tests and
  * benchmarks enumerate it; the first entry is the default. */
-#include "mtsrnn/gemm.h"
-
+#include "gemm_isa.h"
 
 const mts_gemm_f32_variant mts_gemm_f32_variants[] = {
-#if defined(__ARM_NEON) && !defined(MTS_SIMD_NONE)
+#if defined(MTS_HAVE_NEON)
 #if defined(__aarch64__)
     {"neon", "NEON intrinsics, 4 rows x 5 steps register tiles (29 of 32 q registers)",
-     mts_gemm_f32_neon},
+     mtsi_gemm_f32_neon},
 #else
     {"neon", "NEON intrinsics, 4 rows x 2 steps register tiles (8 of 16 q registers)",
-     mts_gemm_f32_neon},
+     mtsi_gemm_f32_neon},
 #endif
 #endif
-#ifdef MTS_GEMM_HAVE_HELIUM
-    {"helium", "Helium (MVE-F), 2 rows x 2 steps of 4-lane VFMA tiles", mts_gemm_f32_helium},
+#if defined(MTS_HAVE_HELIUM)
+    {"helium", "Helium (MVE-F), 2 rows x 2 steps of 4-lane VFMA tiles", mtsi_gemm_f32_helium},
 #endif
-#ifdef MTS_GEMM_HAVE_M4F
-    {"m4f", "Cortex-M FPU, 4 rows x 4 steps in 32 registers, VLDM loads", mts_gemm_f32_m4f},
+#if defined(MTS_HAVE_M4F)
+    {"m4f", "Cortex-M FPU, 4 rows x 4 steps in 32 registers, VLDM loads", mtsi_gemm_f32_m4f},
 #endif
-#if defined(__AVX512F__)
+#if defined(MTS_HAVE_AVX512)
     {"avx512", "AVX-512 intrinsics, 6 rows x 4 steps zmm tiles (8 x 1 for T = 1)",
-     mts_gemm_f32_avx512},
+     mtsi_gemm_f32_avx512},
 #endif
-#if defined(__AVX2__) && defined(__FMA__)
+#if defined(MTS_HAVE_AVX2_FMA)
     {"avx2", "AVX2+FMA intrinsics, 4 rows x 3 steps ymm tiles (8 x 1 for T = 1)",
-     mts_gemm_f32_avx2},
+     mtsi_gemm_f32_avx2},
 #endif
-    {"tiled", "portable C, 4 rows x 4 steps register tiles", mts_gemm_f32_tiled},
+    {"tiled", "portable C, 4 rows x 4 steps register tiles", mtsi_gemm_f32_tiled},
     {"reference", "plain C triple loop", mts_gemm_f32_reference},
 };
 

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "../compiler.h"
+#include "../isa.h"
 
 /* The loops over a tile's rows and steps must be unrolled completely for
  * its accumulators to stay in registers; -O2 alone does not unroll them. */
@@ -34,7 +35,7 @@
 #define MTS_X86_PREFETCH_FLOATS ((size_t)8 << 20)
 #endif
 
-#if defined(__AVX2__)
+#if defined(MTS_HAVE_AVX2)
 #include <immintrin.h>
 
 /* Sum each of a, b, c, d over its 8 lanes in one fixed tree,
@@ -55,6 +56,6 @@ static MTS_ALWAYS_INLINE __m256i mts_x86_lane_mask(size_t count)
     return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)count),
                               _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
-#endif /* __AVX2__ */
+#endif /* MTS_HAVE_AVX2 */
 
 #endif /* MTSRNN_GEMM_X86_H */

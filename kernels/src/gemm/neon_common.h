@@ -1,6 +1,6 @@
 /* Private: what the NEON products (gemm_neon.c, gemm_i8_neon.c) share, so
  * the float and the int8-w products reduce their lanes in the same order.
- * Include only where __ARM_NEON is defined. */
+ * Include only where MTS_HAVE_NEON (../isa.h) is defined. */
 #ifndef MTSRNN_GEMM_NEON_COMMON_H
 #define MTSRNN_GEMM_NEON_COMMON_H
 

@@ -11,10 +11,10 @@
  */
 #include "internal.h"
 
-void mts_blocked_product(const mts_products *products, const mts_scratch *scratch,
-                         const mts_weights *w, size_t row0, size_t rows, size_t depth,
-                         size_t steps, const float *x, size_t x_stride,
-                         float *y, size_t y_stride)
+void mtsi_blocked_product(const mts_products *products, const mts_scratch *scratch,
+                          const mts_weights *w, size_t row0, size_t rows, size_t depth,
+                          size_t steps, const float *x, size_t x_stride,
+                          float *y, size_t y_stride)
 {
     const size_t offset = row0 * depth;
     switch (w->quant) {

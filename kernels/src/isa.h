@@ -1,0 +1,88 @@
+/* Private: which instruction sets the kernels use, decided here once from
+ * the compiler's target macros and the build's options, and read by every
+ * file that has code for one (the products in gemm/, their variant tables,
+ * the quantiser, the 4-lane scans of simd_f32x4.h). A product is built, and
+ * listed in its variant table, exactly where its MTS_HAVE_ macro is defined.
+ *
+ *   MTS_HAVE_NEON          Arm NEON (aarch64, armv7-a), unless MTS_SIMD_NONE
+ *   MTS_HAVE_NEON_SDOT     NEON with the dot-product extension (SDOT)
+ *   MTS_HAVE_HELIUM        Armv8.1-M MVE with floating point (Cortex-M55, M85)
+ *   MTS_HAVE_M4F           M-profile single-precision FPU, Thumb-2, no Helium
+ *                          (M4F, M7, M33, a scalar M55 build)
+ *   MTS_HAVE_DSP           M-profile DSP extension, Thumb-2 (M4, M7, M33, M55)
+ *   MTS_HAVE_AVX2          x86 AVX2 (the int8-wa product needs no more)
+ *   MTS_HAVE_AVX2_FMA      AVX2 and FMA (the float and int8-w products)
+ *   MTS_HAVE_AVX512        AVX-512F (the float product)
+ *   MTS_HAVE_AVX512_I8     AVX2, FMA, AVX-512F, BW and VL (the int8 products)
+ *   MTS_HAVE_AVX512_VNNI   the above and AVX-512 VNNI (VPDPBUSD)
+ *
+ * The 4-lane scan backend (simd_f32x4.h), from the CMake option MTSRNN_SIMD
+ * (MTS_SIMD_NONE, MTS_F32X4_GENERIC) and the target:
+ *
+ *   MTS_F32X4_USE_GENERIC  plain C (MTS_F32X4_GENERIC: tests, any host)
+ *   MTS_F32X4_USE_NEON     NEON on aarch64 (armv7 NEON flushes subnormals)
+ *   MTS_F32X4_USE_MVE      Helium
+ *   none of them           scalar scans (MTS_SIMD_NONE, or no backend)
+ *
+ * Everything here is decided at compile time: the x86 macros follow the
+ * compiler's -m flags (-march=native on host builds). Choosing the x86
+ * products at run time would compile them with target attributes and
+ * define their macros here for every x86-64 build instead.
+ */
+#ifndef MTSRNN_ISA_H
+#define MTSRNN_ISA_H
+
+/* ---- Arm, A-profile ----------------------------------------------------- */
+#if defined(__ARM_NEON) && !defined(MTS_SIMD_NONE)
+#define MTS_HAVE_NEON 1
+#if defined(__ARM_FEATURE_DOTPROD)
+#define MTS_HAVE_NEON_SDOT 1
+#endif
+#endif
+
+/* ---- Arm, M-profile ----------------------------------------------------- */
+#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 2)
+#define MTS_HAVE_HELIUM 1
+#endif
+
+#if defined(__ARM_ARCH_PROFILE) && __ARM_ARCH_PROFILE == 'M' && defined(__thumb2__)
+#if defined(__ARM_FP) && (__ARM_FP & 4) && !defined(MTS_HAVE_HELIUM)
+#define MTS_HAVE_M4F 1
+#endif
+#if defined(__ARM_FEATURE_DSP)
+#define MTS_HAVE_DSP 1
+#endif
+#endif
+
+/* ---- x86-64 -------------------------------------------------------------- */
+#if defined(__AVX2__)
+#define MTS_HAVE_AVX2 1
+#if defined(__FMA__)
+#define MTS_HAVE_AVX2_FMA 1
+#endif
+#endif
+
+#if defined(__AVX512F__)
+#define MTS_HAVE_AVX512 1
+#endif
+
+#if defined(MTS_HAVE_AVX2_FMA) && defined(__AVX512F__) && defined(__AVX512BW__) && \
+    defined(__AVX512VL__)
+#define MTS_HAVE_AVX512_I8 1
+#if defined(__AVX512VNNI__)
+#define MTS_HAVE_AVX512_VNNI 1
+#endif
+#endif
+
+/* ---- The scans' 4-lane backend ------------------------------------------ */
+#if defined(MTS_F32X4_GENERIC)
+#define MTS_F32X4_USE_GENERIC 1
+#elif defined(MTS_SIMD_NONE)
+/* scalar scans */
+#elif defined(MTS_HAVE_NEON) && defined(__aarch64__)
+#define MTS_F32X4_USE_NEON 1
+#elif defined(MTS_HAVE_HELIUM)
+#define MTS_F32X4_USE_MVE 1
+#endif
+
+#endif /* MTSRNN_ISA_H */
