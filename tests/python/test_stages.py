@@ -92,39 +92,31 @@ def message(data):
     return error.value
 
 
-def test_messages_name_the_layer_and_tensor_where_python_can_tell():
-    assert "layer 0 weight: absent, expected (8, 1)" in message(
-        STRUCTURE_CASES["missing_weight"][0]).message
-    assert "layer 0 bias: (4, 1), expected (4,)" in message(
-        STRUCTURE_CASES["bias_as_a_column"][0]).message
-    assert "layer 1: reserved bytes are set" in message(
+def test_messages_name_the_layer_and_tensor():
+    """The C loader's detail (mts_file_error) names where a file is wrong; the
+    Python reader adds the configuration of the stage at fault."""
+    missing = message(STRUCTURE_CASES["missing_weight"][0]).message
+    assert "layer 0, kind 1 (weight), missing, shape (8, 1)" in missing
+    assert "[layer 0: SRU input 3, hidden 2 x 1 direction(s), projection 1" in missing
+    assert "layer 0, tensor record 3, kind 4 (bias), ndim, found 2, expected 1, shape (4,)" \
+        in message(STRUCTURE_CASES["bias_as_a_column"][0]).message
+    assert "(MTS_ERR_FILE_LAYER): layer 1, reserved, found 23" in message(
         LAYER_CASES["qrnn_reserved_byte_3"][0]).message
     assert "window 65" in message(LAYER_CASES["qrnn_window_65"][0]).message
 
 
-class DetailedError(_core.ModelFileError):
-    """What the binding raises once the C loader reports where a file is wrong."""
-
-    def __init__(self, code, detail):
-        super().__init__(_core.status_str(code), code)
-        self.status = code
-        self.status_name = stages.STATUS_NAMES[code]
-        self.detail = detail
-
-
-def test_messages_use_the_loaders_detail(monkeypatch):
+def test_messages_use_the_loaders_detail():
     data = TENSOR_CASES["nbytes_off_by_4"][0]
     code = stages.STATUS_CODES["MTS_ERR_FILE_TENSOR"]
-    detail = dict(layer=0, tensor=3, kind=4, field="nbytes", found=4, expected=8)
-
-    def load_file(buffer, skip_crc=False):
-        raise DetailedError(code, detail)
-
-    monkeypatch.setattr(_core, "load_file", load_file)
     error = message(data)
     assert error.status == "MTS_ERR_FILE_TENSOR" and error.code == code
-    assert error.message == (f"{_core.status_str(code)}: tensor record 3 layer 0 bias: "
-                             "nbytes is 4, expected 8")
-    detail = dict(layer=None, tensor=None, kind=None, field="num_layers", found=0,
-                  expected=None)
-    assert message(BASE["sru"]).message.endswith(": num_layers is 0")
+    assert error.message.startswith(f"{_core.status_str(code)} (MTS_ERR_FILE_TENSOR): layer 0, "
+                                    "tensor record 3, kind 4 (bias), nbytes, found 12, "
+                                    "expected 16")
+    with pytest.raises(_core.ModelFileError) as caught:
+        _core.load_file(data)
+    assert caught.value.detail == dict(cell=1, layer=0, tensor=3, kind=4, field="nbytes",
+                                       found=12, expected=16, shape=None)
+    no_layers = bytearray(BASE["sru"])
+    no_layers[24:28] = bytes(4)  # the header's num_layers
+    assert "(MTS_ERR_FILE_HEADER): num_layers, found 0" in message(bytes(no_layers)).message
