@@ -200,9 +200,11 @@ void mts_dev_command_bench(mts_device *device, const mts_dev_word *words, size_t
         uint64_t values[MTS_NUM_COUNTERS];
         uint32_t valid;
         mts_dev_reset_state(device, model);
+        mts_dev_mem_window_open(model);
         const mts_status status = timed_forward(device, model, &variant, block,
                                                 device->config.input, steps,
                                                 device->config.output, values, &valid);
+        mts_dev_mem_window_close();
         if (status != MTS_OK) {
             mts_dev_send_kernel_error(device, status);
             break;
