@@ -16,7 +16,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from mtsrnn.bench import memory
 
 ROOT = Path(__file__).resolve().parents[2]
