@@ -329,3 +329,23 @@ def format_memory(data: dict[str, Any]) -> str:
 
 def parts_help() -> str:
     return "; ".join(f"{p.name}: {p.title}" for p in PARTS.values())
+
+
+def parameter_tables() -> str:
+    """Every part's parameter table with its sources, as docs/performance.md shows it."""
+    out = []
+    for p in PARTS.values():
+        rows = [f"**{p.name}**: {p.title}", "", "| parameter | value | source |",
+                "|---|---|---|", f"| clock | {p.clock_hz / 1e6:g} MHz | |"]
+        rows += [f"| cycles per `{c}` instruction | {v.value:g} | {v.source} |"
+                 for c, v in p.cpi.items()]
+        rows += [f"| cache `{n}` | {s} B, {line} B lines, {w}-way, LRU, in front of "
+                 f"{p.scope} | |" for n, s, line, w in p.caches]
+        rows += [f"| miss penalty `{c}` | {v.value:g} cycles | {v.source} |"
+                 for c, v in p.penalty.items()]
+        rows += [f"| core energy per cycle | {p.energy_cycle_nj.value:g} nJ | "
+                 f"{p.energy_cycle_nj.source} |",
+                 f"| energy per byte fetched behind the last cache | "
+                 f"{p.energy_byte_nj.value:g} nJ | {p.energy_byte_nj.source} |", ""]
+        out.append("\n".join(rows))
+    return "\n".join(out)
