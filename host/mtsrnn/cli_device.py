@@ -250,7 +250,8 @@ def _bench_device(args: argparse.Namespace) -> int:
                              "with")
             data = bench.run(session, chosen, args.block, variants=args.variant,
                              steps=args.steps, repeat=1 if part else args.repeat,
-                             progress=False if args.no_progress else None)
+                             progress=False if args.no_progress else None,
+                             product=args.product_only)
         if part:
             memory.add_memory(data, part, memory.read_windows(plugin.name))
     finally:
@@ -358,6 +359,9 @@ def add_commands(subparsers: Any, bench_targets: Any = None) -> None:
         bench.add_argument("--repeat", type=positive, default=None, metavar="N",
                            help="runs per T, the median reported (default 1 under QEMU, "
                                 "where counts are deterministic, else 5)")
+        bench.add_argument("--product-only", action="store_true",
+                           help="measure the first layer's blocked product alone (no scan, "
+                                "no copies), reported per multiply-add")
         from .bench.memory import PARTS, parts_help
 
         bench.add_argument("--memory", metavar="PART", choices=sorted(PARTS),

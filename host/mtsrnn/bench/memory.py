@@ -286,7 +286,10 @@ def add_memory(data: dict[str, Any], part: Part, windows: list[dict[str, int]]) 
     it = iter(windows)
     for rows in groups:
         for row in rows:
-            row["per_step"].update(model_step(part, next(it), row["steps"]))
+            step = row["per_step"]
+            step.update(model_step(part, next(it), row["steps"]))
+            if step.get("macs"):  # the product alone: the plugin's instructions per MAC
+                step["instructions_per_mac"] = step["instructions"] / step["macs"]
         base = next((r for r in rows if r["block"] == 1), None)
         for row in rows:
             step, ref = row["per_step"], base["per_step"] if base else None
