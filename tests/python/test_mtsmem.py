@@ -166,3 +166,42 @@ def test_cache_model_matches_cachegrind(built, tmp_path):
     # cachegrind also sees the program's start-up, stack and stdio: a few percent
     assert our_d1 == pytest.approx(d1_misses, rel=0.03)
     assert our_ll == pytest.approx(ll_misses, rel=0.03)
+
+
+def test_bench_device_memory_on_the_default_board(built, tmp_path, monkeypatch):
+    """`mtsrnn bench device --memory` end to end on the QEMU M4F firmware: the
+    per-step keys, the weights read once per 4-step tile at the core, and every
+    modelled figure labelled as such."""
+    import json
+
+    from mtsrnn.harness import BoardError, find_firmware, get_board
+
+    if shutil.which("qemu-system-arm") is None:
+        pytest.skip("needs qemu-system-arm")
+    try:
+        find_firmware(get_board("qemu-mps2-an386"))
+    except BoardError:
+        pytest.skip("no mps2-an386 firmware built (ci/firmware.sh)")
+    monkeypatch.setenv("MTSRNN_QEMU_PLUGIN", str(built / "libmtsmem.so"))
+    out = tmp_path / "memory.json"
+    result = subprocess.run(["python", "-m", "mtsrnn", "bench", "device", "--board",
+                             "qemu-mps2-an386", "--index", "demo_sru", "--variant", "m4f",
+                             "--block", "1,16", "--memory", "stm32f446", "--no-progress",
+                             "--json", str(out)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "modelled, not measured" in result.stdout
+    data = json.loads(out.read_text())
+    assert data["memory"]["part"] == "stm32f446" and "modelled" in data["memory"]["note"]
+    one, sixteen = (row["per_step"] for row in data["results"])
+    for step in (one, sixteen):
+        assert {"instructions", "weight_bytes", "misses", "cycles_model",
+                "energy_model_nj"} <= set(step)
+        assert set(step["misses"]) == {"art"}
+    weights = 2 * 3 * 64 * 64 * 4  # demo_sru: 2 layers, 3 gate rows per unit, 64 x 64, float
+    # the span runs from the first to the last weight byte of the model: arrays
+    # the linker put between two layers' weights (a few biases) count too, once
+    # per step at any T
+    between = one["weight_bytes"] - weights
+    assert 0 <= between <= 0.02 * weights
+    assert sixteen["weight_bytes"] == weights / 4 + between  # a weight load per 4-step tile
+    assert data["results"][1]["speedup_model"] > 1
