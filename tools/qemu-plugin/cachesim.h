@@ -26,7 +26,7 @@ typedef struct cachesim {
 
 /* 0 on success; -1 for a shape that is not size = sets * ways * line with
  * line and sets powers of two. */
-static int cachesim_init(cachesim *c, uint64_t size, uint64_t line, uint64_t ways)
+static inline int cachesim_init(cachesim *c, uint64_t size, uint64_t line, uint64_t ways)
 {
     if (line == 0 || ways == 0 || (line & (line - 1)) || size % (line * ways))
         return -1;
@@ -50,7 +50,7 @@ static int cachesim_init(cachesim *c, uint64_t size, uint64_t line, uint64_t way
 
 /* One access to line number `line_addr` (address / line). Returns 1 on a
  * miss (the line is then filled, its LRU victim written back if dirty). */
-static int cachesim_access(cachesim *c, uint64_t line_addr, int store)
+static inline int cachesim_access(cachesim *c, uint64_t line_addr, int store)
 {
     const uint64_t set = line_addr & (c->sets - 1);
     uint64_t *tag = c->tag + set * c->ways;
@@ -77,7 +77,20 @@ static int cachesim_access(cachesim *c, uint64_t line_addr, int store)
     return 1;
 }
 
-static void cachesim_free(cachesim *c)
+/* Empty every line (dirty ones dropped, not written back) and zero the
+ * counts: each measured window starts cold, whatever ran before it. */
+static inline void cachesim_clear(cachesim *c)
+{
+    const size_t n = (size_t)(c->sets * c->ways);
+    for (size_t i = 0; i < n; i++) {
+        c->tag[i] = UINT64_MAX;
+        c->stamp[i] = 0;
+        c->dirty[i] = 0;
+    }
+    c->clock = c->accesses = c->misses = c->writebacks = 0;
+}
+
+static inline void cachesim_free(cachesim *c)
 {
     free(c->tag);
     free(c->stamp);

@@ -10,7 +10,9 @@
  * the marker array (its address is the plugin's `marker` argument), then one
  * byte at the first and one at the last byte of the model's weights (the
  * span the weight bytes are counted in), runs the kernel, and loads word 1.
- * Each window appends one line of key=value counts to the `out` file.
+ * Each window appends one line of key=value counts to the `out` file; the
+ * caches start each window empty, so a window's counts do not depend on
+ * what ran before it.
  *
  *   qemu-system-arm ... -plugin libmtsmem.so,marker=0x1234,out=mem.txt,\
  *       region=flash:0x0:0x400000,region=sram:0x20000000:0x20400000,\
@@ -68,7 +70,7 @@ static void reset_counts(void)
     for (int i = 0; i < S.num_regions; i++)
         S.regions[i].read = S.regions[i].written = 0;
     for (int i = 0; i < S.num_caches; i++)
-        S.caches[i].accesses = S.caches[i].misses = S.caches[i].writebacks = 0;
+        cachesim_clear(&S.caches[i]); /* a window starts cold: no order effects */
 }
 
 static void emit_window(void)
