@@ -7,7 +7,11 @@
 # benchmarks (docs/performance.md): SRU and QRNN layers of hidden 256 to 2048
 # against NumPy/OpenBLAS, CMSIS-DSP per step, PyPI sru and the measured
 # roofline (a few minutes), and cachegrind's last-level misses per step in an
-# embedded-sized cache model (about two minutes). Results: build/bench/.
+# embedded-sized cache model (about two minutes). Between them, the memory
+# traffic per step measured on the ARM binaries by the project's QEMU plugin
+# (ci/qemu-plugin.sh) with cycles and energy MODELLED for an STM32F446 (the
+# default board's firmware) and a Cortex-A72 (mtsrnn-device under qemu-aarch64,
+# an SRU of hidden 1024). Results: build/bench/.
 # Extra arguments go to each of the three `mtsrnn bench device` runs (see its
 # --help), e.g.
 #   bash ci/main.sh --board qemu-mps3-an547 --block 1,4,16
@@ -26,9 +30,28 @@ for name in demo_sru demo_sru_i8w demo_sru_i8wa; do
     --index "$name" "$@"
   echo
 done
+mkdir -p build/bench
+echo "== device: memory traffic per step, measured on the binaries (QEMU plugin), and"
+echo "   time and energy per step MODELLED for named parts (docs/performance.md)"
+bash ci/qemu-plugin.sh >/dev/null
+MTSRNN_FIRMWARE_DIR="$root/build" mtsrnn bench device --board qemu-mps2-an386 \
+  --index demo_sru --variant m4f --block 1,4,16 --memory stm32f446 --no-progress \
+  --json build/bench/memory-stm32f446.json --plot build/bench/memory-stm32f446.png
+echo
+# mtsrnn-device for aarch64 (the one target of ci/aarch64.sh's NEON build), and an
+# SRU the size of a speech model (hidden 1024: 12 MB of weights, far beyond the L2).
+cmake -S . -B build/aarch64-neon -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_TOOLCHAIN_FILE=cmake/toolchains/aarch64-linux-gnu.cmake -DMTSRNN_SIMD=auto \
+  -DMTSRNN_FIRMWARE=ON -DPython_EXECUTABLE="$(command -v python)" >/dev/null
+cmake --build build/aarch64-neon -j "$(nproc)" --target mtsrnn-device >/dev/null
+python -c 'import mtsrnn, sys; mtsrnn.random_sru(1024, 1024, seed=3).save(sys.argv[1])' \
+  build/bench/sru1024.mts
+MTSRNN_FIRMWARE_DIR="$root/build" mtsrnn bench device --board qemu-aarch64 \
+  --model build/bench/sru1024.mts --variant neon --block 1,4,16 --steps 16 \
+  --memory cortex-a72 --no-progress \
+  --json build/bench/memory-cortex-a72.json --plot build/bench/memory-cortex-a72.png
 echo
 echo "== host: SRU and QRNN layers against peers and the roofline (wall-clock, one thread)"
-mkdir -p build/bench
 mtsrnn bench host --json build/bench/host.json --plot build/bench/host.png
 echo
 echo "== host: memory traffic in an embedded-sized cache model (cachegrind)"

@@ -9,6 +9,7 @@
  *   mts_device_commands.c  id, model, reset, variant (kernel)
  *   mts_device_run.c       the commands that run a model: infer, bench,
  *                          selftest
+ *   mts_device_mem.c       the memory-traffic window a QEMU plugin watches
  *
  * A reply line is composed in device->out (mts_dev_out_*) and sent whole
  * (mts_dev_out_send). Nothing here allocates, prints through stdio or uses
@@ -41,6 +42,11 @@ void mts_dev_format_hex32(char buf[8], uint32_t value);
 void mts_dev_format_hex_byte(char pair[2], unsigned char byte);
 /* The value 0..15 of a hex digit (either case), or -1. */
 int mts_dev_hex_value(char c);
+
+/* ---- the memory-traffic window of bench (mts_device_mem.c): open marks
+ * the start and names the span of `model`'s weights, close marks the end. */
+void mts_dev_mem_window_open(const mts_model *model);
+void mts_dev_mem_window_close(void);
 
 /* ---- words (mts_device_io.c) */
 

@@ -35,6 +35,81 @@ static mts_status timed_forward(mts_device *device, const mts_model *model,
     return status;
 }
 
+/* bench's product=1 (docs/protocol.md): the first layer's blocked product
+ * alone, `steps` frames in blocks of `block`, with the product `variant`
+ * names for the layer's weight scheme: rows = every gate row of the layer,
+ * depth = its product's input width, the fixed input as X (its rows reused
+ * when the steps need more than it holds; for int8-wa its
+ * bytes as Xq, its floats as scales: the values do not matter to a count),
+ * Y in the workspace. So the scan of a small model does not hide the
+ * product's cost per multiply-add. *macs gets rows * depth * steps. */
+static mts_status timed_product(mts_device *device, const mts_model *model,
+                                const mts_run_options *variant, uint32_t block,
+                                uint32_t steps, uint64_t values[MTS_NUM_COUNTERS],
+                                uint32_t *valid, uint64_t *macs)
+{
+    const mts_board *board = device->board;
+    size_t rows = 0, depth = 0;
+    unsigned quant = 0;
+    const void *w = NULL;
+    const float *w_scale = NULL;
+    if (model->cell == MTS_CELL_SRU) {
+        const mts_sru_layer *layer = &model->sru[0];
+        mts_sru_array_sizes n;
+        mts_status status = mts_sru_layer_array_sizes(layer, &n);
+        if (status != MTS_OK)
+            return status;
+        quant = layer->quant;
+        rows = n.weight_rows;
+        depth = n.weight / n.weight_rows;
+        w = quant != 0u ? (const void *)layer->weight_q : (const void *)layer->weight;
+        w_scale = layer->weight_scale;
+    } else {
+        const mts_qrnn_layer *layer = &model->qrnn[0];
+        mts_qrnn_array_sizes n;
+        mts_status status = mts_qrnn_layer_array_sizes(layer, &n);
+        if (status != MTS_OK)
+            return status;
+        quant = layer->quant;
+        rows = n.weight_rows;
+        depth = n.weight / n.weight_rows;
+        w = quant != 0u ? (const void *)layer->weight_q : (const void *)layer->weight;
+        w_scale = layer->weight_scale;
+    }
+    /* X: the input buffer's rows of `depth` floats, reused from the start
+     * when the steps need more rows than it holds (a QRNN's depth is window *
+     * input); a block's rows are always contiguous. */
+    const size_t fit = depth > 0u ? device->config.input_floats / depth : 0u;
+    if (fit < block || (size_t)block * rows * sizeof(float) > device->config.workspace_bytes)
+        return MTS_ERR_BUFFER_TOO_SMALL;
+    const size_t period = fit / block * block;
+    const float *x = device->config.input;
+    float *y = (float *)device->config.workspace;
+    for (unsigned i = 0; i < MTS_NUM_COUNTERS; i++)
+        values[i] = 0;
+    *valid = 0;
+    *macs = (uint64_t)rows * depth * steps;
+    const int counting = board->counters_available != 0u && board->counters_start != NULL &&
+                         board->counters_stop != NULL;
+    if (counting)
+        board->counters_start(board->ctx);
+    for (uint32_t done = 0; done < steps; done += block) {
+        const size_t n = steps - done < block ? steps - done : block;
+        const float *xt = x + ((size_t)done % period) * depth;
+        if (quant == MTS_QUANT_INT8_W)
+            variant->gemm_i8f32(rows, depth, n, (const int8_t *)w, depth, w_scale, xt, depth,
+                                y, rows);
+        else if (quant == MTS_QUANT_INT8_WA)
+            variant->gemm_i8i8(rows, depth, n, (const int8_t *)w, depth, w_scale,
+                               (const int8_t *)xt, depth * sizeof(float), xt, y, rows);
+        else
+            variant->gemm(rows, depth, n, (const float *)w, depth, xt, depth, y, rows);
+    }
+    if (counting)
+        *valid = board->counters_stop(board->ctx, values) & board->counters_available;
+    return MTS_OK;
+}
+
 static void out_counters(mts_device *device, const uint64_t values[MTS_NUM_COUNTERS],
                          uint32_t valid)
 {
@@ -146,15 +221,15 @@ static int option_is(mts_dev_word w, const char *key, mts_dev_word *value)
 
 void mts_dev_command_bench(mts_device *device, const mts_dev_word *words, size_t count)
 {
-    static const char usage[] = "bench needs <T1,T2,...> [steps=<n>] [variant=<name>], T in "
-                                "1..max_block, n in 1..max_steps";
+    static const char usage[] = "bench needs <T1,T2,...> [steps=<n>] [variant=<name>] "
+                                "[product=1], T in 1..max_block, n in 1..max_steps";
     uint32_t steps = device->config.max_steps, block = 0;
     const mts_model *model = mts_dev_selected_model(device)->model;
     uint32_t index;
     mts_run_options variant = {.block = 1};
     (void)mts_dev_model_variant(device, model, &variant, &index);
-    int seen_steps = 0, seen_variant = 0;
-    if (count < 2u || count > 4u) {
+    int seen_steps = 0, seen_variant = 0, product_only = 0;
+    if (count < 2u || count > 5u) {
         mts_dev_send_error(device, "bad-args", usage);
         return;
     }
@@ -172,6 +247,9 @@ void mts_dev_command_bench(mts_device *device, const mts_dev_word *words, size_t
                 mts_dev_send_error(device, "bad-args", usage);
                 return;
             }
+        } else if (!product_only && option_is(words[a], "product", &value) &&
+                   mts_dev_word_is(value, "1")) {
+            product_only = 1;
         } else if (!seen_variant && named != NULL) {
             seen_variant = 1;
             if (mts_model_select_variant(model, value.text, value.length, device->variants,
@@ -193,16 +271,24 @@ void mts_dev_command_bench(mts_device *device, const mts_dev_word *words, size_t
     }
     size_t input = 0, output = 0;
     (void)mts_model_io_sizes(model, &input, &output);
-    fill_fixed_input(device->config.input, (size_t)steps * input);
+    /* The product alone reads steps * depth floats (a QRNN's depth is window *
+     * input): fill the whole buffer, so every run reads the same numbers. */
+    fill_fixed_input(device->config.input,
+                     product_only ? device->config.input_floats : (size_t)steps * input);
     list = words[1];
     while (list.length > 0u) {
         (void)next_block(device, &list, &block);
         uint64_t values[MTS_NUM_COUNTERS];
         uint32_t valid;
         mts_dev_reset_state(device, model);
-        const mts_status status = timed_forward(device, model, &variant, block,
-                                                device->config.input, steps,
-                                                device->config.output, values, &valid);
+        uint64_t macs = 0;
+        mts_dev_mem_window_open(model);
+        const mts_status status =
+            product_only ? timed_product(device, model, &variant, block, steps, values, &valid,
+                                         &macs)
+                         : timed_forward(device, model, &variant, block, device->config.input,
+                                         steps, device->config.output, values, &valid);
+        mts_dev_mem_window_close();
         if (status != MTS_OK) {
             mts_dev_send_kernel_error(device, status);
             break;
@@ -210,6 +296,8 @@ void mts_dev_command_bench(mts_device *device, const mts_dev_word *words, size_t
         mts_dev_out_begin(device, "m-bench");
         mts_dev_out_key_u64(device, "block", block);
         mts_dev_out_key_u64(device, "steps", steps);
+        if (product_only)
+            mts_dev_out_key_u64(device, "macs", macs);
         out_counters(device, values, valid);
         mts_dev_out_send(device);
     }

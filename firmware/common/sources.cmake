@@ -7,5 +7,6 @@ set(MTSRNN_DEVICE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/mts_device_commands.c
   ${CMAKE_CURRENT_LIST_DIR}/mts_device_format.c
   ${CMAKE_CURRENT_LIST_DIR}/mts_device_io.c
+  ${CMAKE_CURRENT_LIST_DIR}/mts_device_mem.c
   ${CMAKE_CURRENT_LIST_DIR}/mts_device_run.c
 )

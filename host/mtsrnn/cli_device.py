@@ -34,7 +34,8 @@ from .cli_common import (
 RUN_TOLERANCE = 1e-4  # max abs difference between device and host outputs
 
 
-def _open(args: argparse.Namespace, device_args: list[str] | None = None):
+def _open(args: argparse.Namespace, device_args: list[str] | None = None,
+          emulator_args=None):
     from .harness import build_firmware, get_board, open_board
 
     model = getattr(args, "model", None)
@@ -49,7 +50,8 @@ def _open(args: argparse.Namespace, device_args: list[str] | None = None):
                   file=sys.stderr)
             args.firmware = str(build_firmware(board, [model]))
     return open_board(args.board, port=args.port, firmware=args.firmware,
-                      timeout=args.timeout, baudrate=args.baudrate, device_args=device_args)
+                      timeout=args.timeout, baudrate=args.baudrate, device_args=device_args,
+                      emulator_args=emulator_args)
 
 
 def _describe(info) -> list[str]:
@@ -224,13 +226,40 @@ def _bench_device(args: argparse.Namespace) -> int:
         from .bench.plot import require_matplotlib
 
         require_matplotlib()  # before the measuring
-    with _open(args) as session:
-        chosen, _host = _choose_model(session.device, args.model, args.index)
-        if not session.device.info.available_counters:
-            raise Failed(f"{session.device.info.board_name} has no counters to measure with")
-        data = bench.run(session, chosen, args.block, variants=args.variant, steps=args.steps,
-                         repeat=args.repeat, progress=False if args.no_progress else None)
+    part = plugin = None
+    if args.memory:
+        import tempfile
+
+        from .bench import memory
+
+        part = memory.PARTS[args.memory]
+        if args.port is not None:
+            raise CommandError("--memory needs an emulated board (--board), not --port")
+        memory.check_board(part, args.board)
+        memory.find_plugin()  # fails before booting when it is not built
+        plugin = tempfile.NamedTemporaryFile(prefix="mtsmem-", suffix=".txt", delete=False)
+        plugin.close()
+
+        def emulator_args(elf):
+            return memory.plugin_arguments(part, args.board, elf, plugin.name)
+    try:
+        with _open(args, emulator_args=emulator_args if part else None) as session:
+            chosen, _host = _choose_model(session.device, args.model, args.index)
+            if not session.device.info.available_counters:
+                raise Failed(f"{session.device.info.board_name} has no counters to measure "
+                             "with")
+            data = bench.run(session, chosen, args.block, variants=args.variant,
+                             steps=args.steps, repeat=1 if part else args.repeat,
+                             progress=False if args.no_progress else None,
+                             product=args.product_only)
+        if part:
+            memory.add_memory(data, part, memory.read_windows(plugin.name))
+    finally:
+        if plugin:
+            os.unlink(plugin.name)
     print(bench.format_report(data))
+    if part:
+        print(memory.format_memory(data))
     if args.json:
         write_json(args.json, data)
     if args.plot:
@@ -330,6 +359,15 @@ def add_commands(subparsers: Any, bench_targets: Any = None) -> None:
         bench.add_argument("--repeat", type=positive, default=None, metavar="N",
                            help="runs per T, the median reported (default 1 under QEMU, "
                                 "where counts are deterministic, else 5)")
+        bench.add_argument("--product-only", action="store_true",
+                           help="measure the first layer's blocked product alone (no scan, "
+                                "no copies), reported per multiply-add")
+        from .bench.memory import PARTS, parts_help
+
+        bench.add_argument("--memory", metavar="PART", choices=sorted(PARTS),
+                           help="also measure the memory traffic per step on the binary (a "
+                                "QEMU plugin, ci/qemu-plugin.sh) and MODEL cycles and energy "
+                                "per step under a named part: " + parts_help())
         bench.add_argument("--json", metavar="FILE", help="also write the results as JSON")
         bench.add_argument("--plot", metavar="FILE.png", help="also plot them (matplotlib)")
         bench.add_argument("--no-progress", action="store_true", help="no progress bar")

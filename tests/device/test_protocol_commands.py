@@ -143,6 +143,29 @@ def test_bench(device, demo_models):
     assert len(default) == 1 and fields(default[0], "m-bench")["steps"] == str(MAX_STEPS)
 
 
+def test_bench_product_only_counts_the_first_layers_macs(device, demo_models):
+    # product=1 runs the first layer's product alone: rows x depth per step,
+    # from the layer's shapes (SRU: 3 gate rows per unit over the input; QRNN
+    # window 2 fo-pooling with an output gate: 3 gate rows over 2 frames)
+    sru, qrnn = demo_models["demo_sru"], demo_models["demo_qrnn"]
+    expected = {"demo_sru": 3 * sru.output_size * sru.input_size,
+                "demo_qrnn": 3 * qrnn.output_size * 2 * qrnn.input_size}
+    for index, name in enumerate(DEMOS):
+        if name not in expected:
+            continue
+        device.command(f"model {index}")
+        reply = device.command("bench 1,4,16 steps=32 product=1")
+        assert len(reply) == 3
+        for block, line in zip((1, 4, 16), reply, strict=True):
+            values = fields(line, "m-bench")
+            assert values["block"] == str(block) and values["steps"] == "32"
+            assert int(values["macs"]) == 32 * expected[name]
+            assert int(values["ns"]) > 0
+    device.command("model 0")
+    plain = fields(device.command("bench 4 steps=8")[0], "m-bench")
+    assert "macs" not in plain
+
+
 def test_bench_and_selftest_leave_the_state_reset(device, demo_models):
     model = demo_models["demo_sru"]
     x = frames(np.random.default_rng(3), 4, model.input_size)
@@ -155,7 +178,8 @@ def test_bench_and_selftest_leave_the_state_reset(device, demo_models):
 
 @pytest.mark.parametrize("text", ["bench", "bench 0", "bench 65", "bench 1,,2", "bench 1,",
                                   "bench 1 steps=0", "bench 1 steps=257", "bench 1 step=4",
-                                  "bench 1 steps=4 x", "bench a"])
+                                  "bench 1 steps=4 x", "bench a", "bench 1 product=2",
+                                  "bench 1 product=1 product=1"])
 def test_bench_bad_args(device, text):
     reply = device.command(text)
     assert len(reply) == 1 and reply[0].startswith("e-bad-args "), reply

@@ -121,6 +121,10 @@ def bench_rows(raw: list[dict[str, Any]], counters: list[str]) -> tuple[list, st
     for entry in raw:
         per_step = {c: entry[c] / entry["steps"] for c in counters
                     if c in entry and entry["steps"]}
+        if entry.get("macs"):  # the product alone: its cost per multiply-add
+            per_step["macs"] = entry["macs"] / entry["steps"]
+            per_step.update({f"{c}_per_mac": entry[c] / entry["macs"] for c in counters
+                             if c in entry})
         rows.append({"block": entry["block"], "steps": entry["steps"],
                      "runs": entry.get("runs", 1),
                      "totals": {c: entry[c] for c in counters if c in entry},
@@ -137,13 +141,15 @@ def bench_rows(raw: list[dict[str, Any]], counters: list[str]) -> tuple[list, st
 
 def run(session, model, blocks: list[int], *, variants: list[str] | None = None,
         steps: int | None = None, repeat: int | None = None,
-        progress: bool | None = None) -> dict[str, Any]:
+        progress: bool | None = None, product: bool = False) -> dict[str, Any]:
     """Measure `model` (a ModelInfo, already selected on the device) at each
     T of `blocks` (T = 1 added first when missing: the ratios' reference)
     with each product variant (`variants`, default every one offered).
     `repeat` runs per T, the median kept (default 1 under emulation, else 5);
-    `progress` draws a bar on stderr (None: on a terminal). Returns the
-    JSON-ready results. ValueError for what the device cannot do."""
+    `progress` draws a bar on stderr (None: on a terminal); `product`
+    measures the first layer's product alone (the device's `product=1`), per
+    multiply-add. Returns the JSON-ready results. ValueError for what the
+    device cannot do."""
     device = session.device
     info = device.info
     blocks = list(dict.fromkeys(blocks))
@@ -172,7 +178,8 @@ def run(session, model, blocks: list[int], *, variants: list[str] | None = None,
             for block in blocks:
                 runs = []
                 for _ in range(repeat):
-                    runs += device.bench([block], steps=steps, variant=variant)
+                    runs += device.bench([block], steps=steps, variant=variant,
+                                         product=product)
                     bar.step(f"{variant or ''} T={block}")
                 raw.append(median_run(runs))
     finally:
@@ -188,6 +195,7 @@ def run(session, model, blocks: list[int], *, variants: list[str] | None = None,
         "note": note.removeprefix("note: ") if emulated else "",
         # the first variant measured (the device's default unless asked)
         "variant": chosen[0],
+        "product_only": product,
         "t1_added": added_one,
         "results": rows,
     }
@@ -237,6 +245,22 @@ def variant_table(by_variant: dict[str, list[dict[str, Any]]], primary: str) -> 
     return _align([header, *body])
 
 
+def per_mac_table(data: dict[str, Any]) -> str:
+    """The product alone: the primary counter per multiply-add, per variant and T."""
+    primary = data["primary_counter"]
+    groups = data.get("variants") or {data.get("variant") or "default": data["results"]}
+    header = ["T", *groups]
+    body = []
+    for i, row in enumerate(next(iter(groups.values()))):
+        cells = [str(row["block"])]
+        for rows in groups.values():
+            value = rows[i]["per_step"].get(f"{primary}_per_mac")
+            cells.append("-" if value is None else f"{value:.3f}")
+        body.append(cells)
+    return (f"the first layer's product alone: {primary} per multiply-add\n"
+            + _align([header, *body]))
+
+
 def _align(table: list[list[str]]) -> str:
     widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
     return "\n".join("  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)).rstrip()
@@ -260,6 +284,8 @@ def format_report(data: dict[str, Any]) -> str:
                         else "")
                      + " (lower is better)")
         lines.append(variant_table(data["variants"], primary or counters[0]))
+    if data.get("product_only"):
+        lines.append(per_mac_table(data))
     if data.get("t1_added"):
         lines.append("(T = 1 added as the reference of the ratios)")
     if data["emulated"]:

@@ -100,7 +100,11 @@ def plot_device(data: dict[str, Any], path: str) -> None:
     by_variant = data.get("variants") or {data.get("variant") or "default": data["results"]}
     primary = data["primary_counter"] or data["counters"][0]
     title = f"{data['model']['name']} on {data['board'].get('name', '?')}"
-    fig, ax = plt.subplots(figsize=(6 if len(by_variant) == 1 else 7.5, 4))
+    memory = data.get("memory")
+    width = 6 if len(by_variant) == 1 else 7.5
+    fig, axes = plt.subplots(1, 3 if memory else 1, squeeze=False,
+                             figsize=(width * (2.2 if memory else 1), 4))
+    ax = axes[0][0]
     blocks = [r["block"] for r in next(iter(by_variant.values()))]
     for name, rows in by_variant.items():
         values = [r["per_step"].get(primary, math.nan) for r in rows]
@@ -119,6 +123,23 @@ def plot_device(data: dict[str, Any], path: str) -> None:
     ax.set_title(title + (f"\nunder emulation: {counts}not performance" if data["emulated"]
                           else ""), fontsize=9)
     ax.grid(True, which="both", alpha=0.3)
+    if memory:  # measured traffic behind the part's caches, then its modelled cycles
+        panels = (("memory_bytes", "bytes/step behind the cache model",
+                   f"measured on the binary ({memory['part']} caches)"),
+                  ("cycles_model", "cycles/step (MODELLED)",
+                   f"modelled, not measured: {memory['part']}"))
+        for axis, (key, ylabel, note) in zip(axes[0][1:], panels, strict=True):
+            for name, rows in by_variant.items():
+                axis.plot(blocks, [r["per_step"].get(key, math.nan) for r in rows],
+                          marker="o", label=name)
+            axis.set_xscale("log", base=2)
+            axis.set_yscale("log")
+            axis.set_xticks(blocks)
+            axis.set_xticklabels([str(b) for b in blocks])
+            axis.set_xlabel("block size T")
+            axis.set_ylabel(ylabel, fontsize=8)
+            axis.set_title(note, fontsize=8)
+            axis.grid(True, which="both", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

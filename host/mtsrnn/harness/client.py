@@ -605,10 +605,12 @@ class Device:
         return np.concatenate(outputs), totals
 
     def bench(self, blocks: list[int], steps: int | None = None,
-              timeout: float | None = None, variant: str | None = None) -> list[dict[str, Any]]:
+              timeout: float | None = None, variant: str | None = None,
+              product: bool = False) -> list[dict[str, Any]]:
         """Per T: {'block', 'steps', counter name: total} from the device's
         `bench` command (a zero state, a fixed input; the state is reset after),
-        with the variant `variant` (default: the selected one)."""
+        with the variant `variant` (default: the selected one). `product`: the
+        first layer's product alone (`product=1`), each row with its 'macs'."""
         if not blocks:
             raise ValueError("bench needs at least one block size")
         command = "bench " + ",".join(str(int(b)) for b in blocks)
@@ -617,6 +619,8 @@ class Device:
         if variant is not None:
             _check_word("variant name", variant)
             command += f" {self._variant_word()}={variant}"
+        if product:
+            command += " product=1"
         lines = self.command(command, timeout=timeout if timeout is not None
                              else self.timeout * (1 + len(blocks)))
         results = []

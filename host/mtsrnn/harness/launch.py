@@ -21,7 +21,7 @@ import os
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from .boards import BOARDS, DEFAULT_BOARD, Board, BoardError, get_board
@@ -59,8 +59,10 @@ class Session:
         self.close()
 
 
-def qemu_command(board: Board, elf: Path, port: int) -> list[str]:
-    return ["qemu-system-arm", "-M", board.machine, "-display", "none", "-monitor", "none",
+def qemu_command(board: Board, elf: Path, port: int,
+                 extra: list[str] | None = None) -> list[str]:
+    return ["qemu-system-arm", "-M", board.machine, *(extra or []),
+            "-display", "none", "-monitor", "none",
             "-semihosting-config", "enable=on,target=native", "-icount", "shift=0",
             "-kernel", str(elf),
             "-serial", f"tcp:127.0.0.1:{port},server=on,wait=on,nodelay=on"]
@@ -68,8 +70,10 @@ def qemu_command(board: Board, elf: Path, port: int) -> list[str]:
 
 def start_qemu(board: Board, firmware: str | os.PathLike | None = None,
                timeout: float = DEFAULT_TIMEOUT, boot_timeout: float = 20.0,
-               handshake: bool = True) -> Session:
-    """Boot `board`'s firmware in QEMU and connect to its UART."""
+               handshake: bool = True,
+               emulator_args: Callable[[Path], list[str]] | None = None) -> Session:
+    """Boot `board`'s firmware in QEMU and connect to its UART. `emulator_args`
+    gives extra QEMU arguments for the firmware's path (e.g. a -plugin)."""
     if board.kind != "qemu":
         raise BoardError(f"{board.name} is not a QEMU board")
     elf = find_firmware(board, firmware)
@@ -79,7 +83,8 @@ def start_qemu(board: Board, firmware: str | os.PathLike | None = None,
     last_error = ""
     for _attempt in range(3):  # a free port can be taken before QEMU binds it
         port = free_port()
-        child = ChildProcess(qemu_command(board, elf, port), f"qemu {board.name}",
+        extra = emulator_args(elf) if emulator_args else None
+        child = ChildProcess(qemu_command(board, elf, port, extra), f"qemu {board.name}",
                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
         try:
             transport = _connect_tcp(port, child, boot_timeout)
@@ -134,18 +139,27 @@ def _connect_tcp(port: int, child: ChildProcess, timeout: float) -> SerialTransp
 
 def start_host(program: str | os.PathLike | None = None, tcp: bool = False,
                args: list[str] | None = None, timeout: float = DEFAULT_TIMEOUT,
-               handshake: bool = True, board: Board | None = None) -> Session:
+               handshake: bool = True, board: Board | None = None,
+               emulator_args: Callable[[Path], list[str]] | None = None) -> Session:
     """Start the Linux device program and talk to it over a pipe (or TCP).
     With an emulated-linux `board`, its cross-built program under the board's
-    qemu user-mode emulator."""
+    qemu user-mode emulator (`emulator_args`: extra emulator arguments for the
+    program's path, e.g. a -plugin)."""
     board = board or BOARDS["host"]
+    env: dict[str, str] | None = None  # None: the caller's environment
     if board.kind == "emulated-linux":
         path = find_linux_program(board, program)
         emulator = shutil.which(board.emulator)
         if emulator is None:
             raise BoardError(f"{board.emulator} not found (apt-get install qemu-user, or "
                              "ci/install-toolchains.sh)")
-        argv = [emulator, str(path), *(args or [])]
+        extra = emulator_args(path) if emulator_args else []
+        argv = [emulator, *extra, str(path), *(args or [])]
+        # Measuring under a plugin: the guest sees only the emulator's own
+        # QEMU_* settings, so the size of the caller's environment does not
+        # move the guest stack (and with it a few cache misses).
+        if emulator_args:
+            env = {k: v for k, v in os.environ.items() if k.startswith("QEMU_")}
         name = f"{board.emulator} mtsrnn-device"
     elif board.kind == "host":
         path = find_device_program(program)
@@ -158,7 +172,7 @@ def start_host(program: str | os.PathLike | None = None, tcp: bool = False,
         if tcp:
             for attempt in range(3):  # a free port can be taken before the program binds it
                 port = free_port()
-                child = ChildProcess(argv + ["--tcp", str(port)], name,
+                child = ChildProcess(argv + ["--tcp", str(port)], name, env=env,
                                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
                 try:
                     transport = _connect_tcp(port, child, 20.0)
@@ -169,7 +183,7 @@ def start_host(program: str | os.PathLike | None = None, tcp: bool = False,
                     if "in use" not in str(error).lower() or attempt == 2:
                         raise
         else:
-            child = ChildProcess(argv, name, stdin=subprocess.PIPE,
+            child = ChildProcess(argv, name, env=env, stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, bufsize=0)
             transport = PipeTransport(child.process, f"{path} (pipe)")
         device = Device(transport, timeout=timeout)
@@ -194,7 +208,8 @@ def connect(port: str, baudrate: int = 115200, timeout: float = DEFAULT_TIMEOUT,
 @contextlib.contextmanager
 def open_board(name: str | None = None, *, port: str | None = None,
                firmware: str | os.PathLike | None = None, timeout: float = DEFAULT_TIMEOUT,
-               baudrate: int = 115200, device_args: list[str] | None = None
+               baudrate: int = 115200, device_args: list[str] | None = None,
+               emulator_args: Callable[[Path], list[str]] | None = None
                ) -> Iterator[Session]:
     """A Session for a named board (QEMU or host) or a port URL; always closed."""
     if port is not None:
@@ -202,12 +217,12 @@ def open_board(name: str | None = None, *, port: str | None = None,
     else:
         board = get_board(name or DEFAULT_BOARD)
         if board.kind == "qemu":
-            session = start_qemu(board, firmware, timeout=timeout)
+            session = start_qemu(board, firmware, timeout=timeout, emulator_args=emulator_args)
         elif board.kind == "host":
             session = start_host(firmware, args=device_args, timeout=timeout)
         elif board.kind == "emulated-linux":
             session = start_host(firmware, tcp=True, args=device_args, timeout=timeout,
-                                 board=board)
+                                 board=board, emulator_args=emulator_args)
         else:
             raise BoardError(f"{board.name} is a real board: flash it (mtsrnn flash --board "
                              f"{board.name}), then give its serial port with --port URL")

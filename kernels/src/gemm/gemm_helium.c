@@ -49,7 +49,7 @@ static MTS_ALWAYS_INLINE float32x4_t helium_sum4(float32x4_t a, float32x4_t b, f
 
 /* Rows 0, 1 x steps 0, 1: each weight vector serves two steps, each input
  * vector two rows; 7 of the 8 vector registers. */
-static void helium_tile_2x2(size_t depth, const float *w, size_t w_stride,
+static MTS_ALWAYS_INLINE void helium_tile_2x2(size_t depth, const float *w, size_t w_stride,
                             const float *x, size_t x_stride, float *y, size_t y_stride)
 {
     const float *w0 = w, *w1 = w + w_stride, *x0 = x, *x1 = x + x_stride;

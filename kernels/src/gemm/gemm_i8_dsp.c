@@ -59,6 +59,7 @@
 
 #define DSP_PANEL_CHUNKS 16     /* 4-input chunks per panel: 64 inputs (DSP_PANEL has 16) */
 #define DSP_MAX_STEPS 6
+#define DSP_ROW_BLOCK_BYTES 8192u /* weights per row block: half a 16 KB cache */
 #define DSP_PAIRS_WORDS (2 * DSP_MAX_STEPS * DSP_PANEL_CHUNKS)
 
 static MTS_ALWAYS_INLINE uint32_t dsp_load_word(const int8_t *p)
@@ -415,25 +416,40 @@ void mtsi_gemm_i8i8_dsp(size_t rows, size_t depth, size_t steps,
     uint32_t pairs[DSP_PAIRS_WORDS]; /* 768 bytes of stack */
     dsp_job job;
     job.pairs = pairs;
-    job.rows = rows;
     job.depth = depth;
-    job.w = w;
     job.w_stride = w_stride;
-    job.w_scale = w_scale;
     job.xq_stride = xq_stride;
     job.y_stride = y_stride;
-    /* Groups of 4 steps (the LDM tile, 3.25 instructions per step and 4
-     * inputs against 3.5 for 6 steps), ending with 5 or 6 steps rather than
-     * a group of 1 or 2 (16 = 4 + 4 + 4 + 4, 7 = 4 + 3, 10 = 4 + 6). */
-    size_t t = 0;
-    while (t < steps) {
-        const size_t left = steps - t;
-        job.steps = left == 5 || left == 6 || left < 4 ? left : 4;
-        job.xq = xq + t * xq_stride;
-        job.x_scale = x_scale + t;
-        job.y = y + t * y_stride;
-        dsp_step_group(&job, pairs);
-        t += job.steps;
+    /* With more than one step group, the rows go in blocks of about
+     * DSP_ROW_BLOCK_BYTES of weights, the step groups inside a block: a
+     * block's weights then come from flash once per call and from a small
+     * cache (an XIP or flash cache) for its other step groups, instead of
+     * the whole matrix once per group (measured with the QEMU plugin,
+     * docs/performance.md). Which rows share a call changes no sum: the
+     * int32 sums are exact and each output's scaling is the same. */
+    size_t block_rows = rows;
+    if (steps > DSP_MAX_STEPS) {
+        block_rows = DSP_ROW_BLOCK_BYTES / (depth > 0 ? depth : 1);
+        if (block_rows < 3)
+            block_rows = 3;
+    }
+    for (size_t r0 = 0; r0 < rows; r0 += block_rows) {
+        job.rows = rows - r0 < block_rows ? rows - r0 : block_rows;
+        job.w = w + r0 * w_stride;
+        job.w_scale = w_scale + r0;
+        /* Groups of 4 steps (the LDM tile, 3.25 instructions per step and 4
+         * inputs against 3.5 for 6 steps), ending with 5 or 6 steps rather
+         * than a group of 1 or 2 (16 = 4 + 4 + 4 + 4, 7 = 4 + 3, 10 = 4 + 6). */
+        size_t t = 0;
+        while (t < steps) {
+            const size_t left = steps - t;
+            job.steps = left == 5 || left == 6 || left < 4 ? left : 4;
+            job.xq = xq + t * xq_stride;
+            job.x_scale = x_scale + t;
+            job.y = y + t * y_stride + r0;
+            dsp_step_group(&job, pairs);
+            t += job.steps;
+        }
     }
 }
 

@@ -1,0 +1,354 @@
+"""`mtsrnn bench device --memory PART`: memory traffic per step measured on
+the device's own binary, and time and energy under a named part as a stated
+MODEL (docs/performance.md, "Memory traffic on the ARM targets").
+
+The QEMU TCG plugin tools/qemu-plugin/mtsmem.c (built by
+ci/qemu-plugin.sh into build/qemu-plugin/libmtsmem.so) watches every load and
+store of the firmware (qemu-system-arm) or of mtsrnn-device (qemu-aarch64,
+qemu-arm) inside the window the device's `bench` marks
+(firmware/common/mts_device_mem.c), and counts instructions by class, bytes
+read from the model's weights and per memory region, and the misses of the
+part's cache model. Those counts are measured (deterministic); the cycles and
+energy derived here from the part's parameter table are modelled, never
+measured, and every output says so.
+
+    args = plugin_arguments(PARTS["rp2040"], elf, out)   # QEMU's -plugin ...
+    add_memory(data, PARTS["rp2040"], read_windows(out)) # data of bench/device.run
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+MARKER_SYMBOL = "mts_mem_marker"
+PLUGIN_NAME = "libmtsmem.so"
+CLASSES = ("fmac", "imac", "falu", "load", "store", "branch", "div", "other")
+MODEL_NOTE = ("modelled, not measured: cycles and energy come from the counts above through "
+              "the part's parameter table (docs/performance.md); instructions, bytes and "
+              "misses are measured on the binary under QEMU")
+
+
+@dataclass(frozen=True)
+class Param:
+    value: float
+    unit: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Part:
+    """A named part's memory system and cost table (every number with its source)."""
+    name: str
+    title: str
+    boards: tuple[str, ...]          # the boards whose binary stands for it
+    clock_hz: float
+    cpi: dict[str, Param]            # cycles per instruction of each class
+    caches: tuple[tuple[str, int, int, int], ...]  # (name, size, line, ways), core first
+    scope: str                       # the region the caches sit in front of, or "all"
+    penalty: dict[str, Param]        # cycles per miss of each cache level
+    energy_cycle_nj: Param           # core energy per cycle
+    energy_byte_nj: Param            # energy per byte fetched behind the last level
+    how: str                         # how the part is modelled from the binary
+    leaves_out: tuple[str, ...] = field(default=())
+
+
+_M4_TRM = "Cortex-M4 TRM r0p1, 3.3.1 Table 3-1"
+_M4_FPU = "Cortex-M4 TRM r0p1, 7.2.3 Table 7-1 (FPU instruction timing)"
+_M0P_TRM = "Cortex-M0+ TRM r0p1, 3.3 (instruction timing)"
+_A72_SOG = "Cortex-A72 Software Optimization Guide (UAN0016A), 3.x throughput tables"
+
+PARTS: dict[str, Part] = {
+    "stm32f446": Part(
+        "stm32f446", "STM32F446 (Cortex-M4F, 180 MHz, flash behind the ART accelerator)",
+        ("qemu-mps2-an386",), 180e6,
+        cpi={"fmac": Param(3, "cycles", _M4_FPU + ": VFMA/VMLA.F32 3"),
+             "imac": Param(1, "cycles", _M4_TRM + ": MLA, SMLAD 1"),
+             "falu": Param(1, "cycles", _M4_FPU + ": VADD/VMUL/VCVT.F32 1"),
+             "load": Param(2, "cycles", _M4_TRM + ": LDR 2 (1 when pipelined: not modelled)"),
+             "store": Param(1, "cycles", _M4_TRM + ": STR 1 (write buffer)"),
+             "branch": Param(2, "cycles", _M4_TRM + ": taken B 1 + P, P = 1..3, taken as 1"),
+             "div": Param(14, "cycles", _M4_FPU + ": VDIV/VSQRT.F32 14"),
+             "other": Param(1, "cycles", _M4_TRM + ": data processing 1")},
+        caches=(("art", 128, 16, 8),), scope="flash",
+        penalty={"art": Param(5, "cycles", "RM0390 3.4.1 Table 5: 5 wait states at "
+                                           "150 < HCLK <= 180 MHz, 2.7-3.6 V; one 128-bit "
+                                           "line per flash access (RM0390 3.4.2, ART: "
+                                           "8 data lines of 128 bits)")},
+        energy_cycle_nj=Param(0.70, "nJ", "DS10693 (STM32F446 datasheet) run-mode current "
+                                          "at 180 MHz from flash, ART on, peripherals off: "
+                                          "about 38 mA at 3.3 V (value as recalled, not "
+                                          "re-checked here) / 180 MHz"),
+        energy_byte_nj=Param(0.0, "nJ", "none: the datasheet gives no per-access flash "
+                                        "energy; flash reads are inside the run current, "
+                                        "so wait-state cycles cost the run current"),
+        how="the firmware of qemu-mps2-an386 (the same Cortex-M4F code the Nucleo-F446RE "
+            "image is built from); its flash 0x00000000-0x00400000 stands for the F446's "
+            "flash, its SRAM for the F446's SRAM (zero wait states)",
+        leaves_out=("instruction fetches (assumed to hit the ART's 1 KB instruction cache)",
+                    "the ART prefetch buffer (sequential flash lines would arrive earlier)",
+                    "pipelined LDR (1 cycle each after the first)")),
+    "rp2040": Part(
+        "rp2040", "RP2040 (Cortex-M0+, 133 MHz, XIP flash behind its 16 KB cache)",
+        ("qemu-mps2-an386",), 133e6,
+        cpi={"fmac": Param(120, "cycles", "RP2040 datasheet 2.8.3.2 (boot ROM float): fmul "
+                                          "+ fadd about 60 cycles each (approximate): the "
+                                          "M0+ has no FPU"),
+             "imac": Param(8, "cycles", _M0P_TRM + ": an M4 SMLAD (two 16-bit MACs) as 2 "
+                                        "SXTH pairs, 2 MULS (single-cycle multiplier), 2 "
+                                        "ADDS: about 8"),
+             "falu": Param(60, "cycles", "RP2040 datasheet 2.8.3.2 (boot ROM float): fadd, "
+                                         "fmul, conversions about 60 cycles (approximate)"),
+             "load": Param(2, "cycles", _M0P_TRM + ": LDR 2"),
+             "store": Param(2, "cycles", _M0P_TRM + ": STR 2"),
+             "branch": Param(2, "cycles", _M0P_TRM + ": taken branch 2"),
+             "div": Param(60, "cycles", "RP2040 datasheet 2.8.3.2: fdiv via the SIO divider, "
+                                        "about 60 cycles (approximate)"),
+             "other": Param(1, "cycles", _M0P_TRM + ": data processing 1")},
+        caches=(("xip", 16384, 8, 2),), scope="flash",
+        penalty={"xip": Param(56, "cycles", "RP2040 datasheet 2.6.3 (XIP cache, 8-byte "
+                                            "lines) and 4.10 (SSI): a quad-I/O read (0xEB, "
+                                            "continuous mode) at SCK = clk_sys / 2: 6 "
+                                            "address + 2 mode + 4 dummy + 16 data SCK = 28 "
+                                            "SCK = 56 cycles")},
+        energy_cycle_nj=Param(0.50, "nJ", "RP2040 datasheet 5.x (power consumption): about "
+                                          "20 mA at 3.3 V through the on-chip regulator, "
+                                          "busy core at 125-133 MHz (approximate)"),
+        energy_byte_nj=Param(2.6, "nJ", "W25Q16JV datasheet: quad read active current about "
+                                        "15 mA at 3.3 V over a 56-cycle (0.42 us) 8-byte "
+                                        "line fetch = 20.8 nJ / 8 bytes (approximate)"),
+        how="no M0+ is emulated here and main has no armv6-m build: the Cortex-M4F "
+            "firmware's counts (qemu-mps2-an386) are timed with M0+ costs, one M4 "
+            "instruction as one M0+ instruction (an underestimate: Thumb-1 needs more "
+            "instructions than Thumb-2) and each float multiply-add as the boot ROM's "
+            "soft-float fmul + fadd; its flash stands for the XIP flash",
+        leaves_out=("instruction fetches (code assumed in SRAM, e.g. copy_to_ram)",
+                    "Thumb-1 expansion of Thumb-2 code", "the XIP streaming FIFO",
+                    "soft-float costs of the scan other than multiply-adds")),
+    "cortex-a72": Part(
+        "cortex-a72", "Raspberry Pi 4 class Cortex-A72 (1.5 GHz, 32 KB L1D, 1 MB L2, "
+                      "LPDDR4)",
+        ("qemu-aarch64", "qemu-armv7"), 1.5e9,
+        cpi={"fmac": Param(0.5, "cycles", _A72_SOG + ": FMLA (vector) 2 per cycle"),
+             "imac": Param(0.5, "cycles", _A72_SOG + ": SDOT/SMLAL (vector) 2 per cycle"),
+             "falu": Param(0.5, "cycles", _A72_SOG + ": FADD/FMUL 2 per cycle"),
+             "load": Param(1, "cycles", _A72_SOG + ": one load pipe"),
+             "store": Param(1, "cycles", _A72_SOG + ": one store pipe"),
+             "branch": Param(1, "cycles", _A72_SOG + ": one branch pipe"),
+             "div": Param(7, "cycles", _A72_SOG + ": FDIV (single) about 7"),
+             "other": Param(0.5, "cycles", _A72_SOG + ": two integer pipes")},
+        caches=(("l1d", 32768, 64, 2), ("l2", 1048576, 64, 16)), scope="all",
+        penalty={"l1d": Param(4, "cycles", "L2 to L1 refill, prefetched stream: 64 B at "
+                                           "about 16 B/cycle (Cortex-A72 TRM r0p3 7.x; "
+                                           "latency hidden by the prefetcher)"),
+                 "l2": Param(24, "cycles", "64 B per line at about 4 GB/s single-core "
+                                           "streaming read on a Raspberry Pi 4 (published "
+                                           "measurements) = 16 ns = 24 cycles at 1.5 GHz")},
+        energy_cycle_nj=Param(0.6, "nJ", "Raspberry Pi 4: about 0.9 W per busy core above "
+                                         "idle at 1.5 GHz (published board power "
+                                         "measurements, approximate)"),
+        energy_byte_nj=Param(0.16, "nJ", "Horowitz, ISSCC 2014 'Computing's energy "
+                                          "problem': 1.3-2.6 nJ per 64-bit DRAM access, "
+                                          "20 pJ/bit (DDR3, 45 nm; LPDDR4 is lower: an "
+                                          "upper value)"),
+        how="mtsrnn-device cross-built for aarch64 (NEON) under qemu-aarch64; every data "
+            "access goes through the L1D and L2 models; L2 misses are the DRAM traffic",
+        leaves_out=("out-of-order overlap of compute and memory (the cycles add up: an "
+                    "upper bound)", "instruction fetches and the L1I",
+                    "L1 write-backs into L2 (as in cachegrind)", "TLBs",
+                    "the other cores sharing the L2")),
+}
+
+# The memory regions of each board's binary, [lo, hi) (docs/boards.md).
+REGIONS = {
+    "qemu-mps2-an386": (("flash", 0x0, 0x400000), ("sram", 0x20000000, 0x20400000)),
+    "qemu-mps3-an547": (("itcm", 0x0, 0x80000), ("sram", 0x01000000, 0x01200000),
+                        ("dtcm", 0x20000000, 0x20080000)),
+}
+
+
+def elf_symbol(path: str | os.PathLike, name: str) -> int:
+    """The address of a symbol in an ELF file's symbol table (32 or 64-bit,
+    little-endian). ValueError when the file or the symbol is missing."""
+    data = Path(path).read_bytes()
+    if data[:4] != b"\x7fELF" or data[5] != 1:
+        raise ValueError(f"{path}: not a little-endian ELF file")
+    wide = data[4] == 2
+    if wide:
+        shoff, = struct.unpack_from("<Q", data, 0x28)
+        shentsize, shnum = struct.unpack_from("<HH", data, 0x3A)
+    else:
+        shoff, = struct.unpack_from("<I", data, 0x20)
+        shentsize, shnum = struct.unpack_from("<HH", data, 0x2E)
+    sections = []
+    for i in range(shnum):
+        at = shoff + i * shentsize
+        if wide:
+            _n, kind, _f, _a, off, size, link, _i, _al, entsize = struct.unpack_from(
+                "<IIQQQQIIQQ", data, at)
+        else:
+            _n, kind, _f, _a, off, size, link, _i, _al, entsize = struct.unpack_from(
+                "<IIIIIIIIII", data, at)
+        sections.append((kind, off, size, link, entsize))
+    wanted = name.encode()
+    for kind, off, size, link, entsize in sections:
+        if kind != 2 or entsize == 0:  # SHT_SYMTAB
+            continue
+        strings = sections[link]
+        for at in range(off, off + size, entsize):
+            if wide:
+                name_at, _info, _other, _shndx, value, _size = struct.unpack_from(
+                    "<IBBHQQ", data, at)
+            else:
+                name_at, value, _size, _info, _other, _shndx = struct.unpack_from(
+                    "<IIIBBH", data, at)
+            start = strings[1] + name_at
+            if data[start:data.index(b"\0", start)] == wanted:
+                return value
+    raise ValueError(f"{path}: no symbol {name} (a firmware older than the memory window?)")
+
+
+def find_plugin() -> Path:
+    """The built plugin: $MTSRNN_QEMU_PLUGIN, or build/qemu-plugin/ of a source tree."""
+    from ..harness.firmware import repo_roots
+
+    if os.environ.get("MTSRNN_QEMU_PLUGIN"):
+        path = Path(os.environ["MTSRNN_QEMU_PLUGIN"])
+        if not path.is_file():
+            raise ValueError(f"MTSRNN_QEMU_PLUGIN={path}: no such file")
+        return path
+    for root in repo_roots():
+        path = root / "build" / "qemu-plugin" / PLUGIN_NAME
+        if path.is_file():
+            return path
+    raise ValueError(f"the QEMU plugin {PLUGIN_NAME} was not found: build it with "
+                     "`bash ci/qemu-plugin.sh` (or set MTSRNN_QEMU_PLUGIN)")
+
+
+def check_board(part: Part, board: str) -> None:
+    if board not in part.boards:
+        raise ValueError(f"--memory {part.name} models the binary of "
+                         f"{' or '.join(part.boards)}, not {board}: add --board "
+                         f"{part.boards[0]}")
+
+
+def plugin_arguments(part: Part, board: str, elf: str | os.PathLike,
+                     out: str | os.PathLike) -> list[str]:
+    """QEMU's -plugin argument for `part` on `board`'s binary `elf`."""
+    options = [f"marker={elf_symbol(elf, MARKER_SYMBOL):#x}", f"out={out}"]
+    options += [f"region={n}:{lo:#x}:{hi:#x}" for n, lo, hi in REGIONS.get(board, ())]
+    options += [f"cache={n}:{size}:{line}:{ways}" for n, size, line, ways in part.caches]
+    options.append(f"scope={part.scope}")
+    return ["-plugin", ",".join([str(find_plugin()), *options])]
+
+
+def read_windows(path: str | os.PathLike) -> list[dict[str, int]]:
+    """The plugin's windows, in order: one dict of counts each."""
+    windows = []
+    for line in Path(path).read_text().splitlines():
+        if line.startswith("window="):
+            windows.append({k: int(v) for k, v in (w.split("=", 1) for w in line.split())})
+    return windows
+
+
+def model_step(part: Part, window: dict[str, int], steps: int) -> dict[str, Any]:
+    """Per step: the measured counts of one window and the part's modelled cycles
+    and energy (additive: core cycles by class plus miss penalties)."""
+    core = sum(window[f"i_{c}"] * part.cpi[c].value for c in CLASSES)
+    misses = {name: window[f"{name}_miss"] for name, *_ in part.caches}
+    stall = sum(misses[name] * part.penalty[name].value for name in misses)
+    last, last_line = part.caches[-1][0], part.caches[-1][2]
+    fetched = misses[last] * last_line
+    cycles = core + stall
+    energy = cycles * part.energy_cycle_nj.value + fetched * part.energy_byte_nj.value
+    return {"instructions": window["insns"] / steps,
+            "weight_bytes": window["weight_read"] / steps,
+            # the weights' share of the traffic behind the last cache level
+            "weight_memory_bytes": window["last_miss_weights"] * last_line / steps,
+            "misses": {name: n / steps for name, n in misses.items()},
+            "memory_bytes": fetched / steps,
+            "cycles_model": cycles / steps,
+            "energy_model_nj": energy / steps}
+
+
+def add_memory(data: dict[str, Any], part: Part, windows: list[dict[str, int]]) -> None:
+    """Fold the plugin's windows (one per bench run, in the order of
+    bench/device.run: per variant, per T) into `data`'s rows, with the
+    modelled speed-up and energy saving against T = 1 of the same variant."""
+    groups = list(data["variants"].values()) if "variants" in data else [data["results"]]
+    runs = sum(len(rows) for rows in groups)
+    if len(windows) != runs:
+        raise ValueError(f"the plugin saw {len(windows)} measured windows for {runs} bench "
+                         "runs (a firmware without the memory window?)")
+    it = iter(windows)
+    for rows in groups:
+        for row in rows:
+            step = row["per_step"]
+            step.update(model_step(part, next(it), row["steps"]))
+            if step.get("macs"):  # the product alone: the plugin's instructions per MAC
+                step["instructions_per_mac"] = step["instructions"] / step["macs"]
+        base = next((r for r in rows if r["block"] == 1), None)
+        for row in rows:
+            step, ref = row["per_step"], base["per_step"] if base else None
+            row["speedup_model"] = ref["cycles_model"] / step["cycles_model"] if ref else None
+            row["energy_saving_model"] = (ref["energy_model_nj"] / step["energy_model_nj"]
+                                          if ref else None)
+    if "variants" in data:  # the first variant's rows are also results
+        data["results"] = next(iter(data["variants"].values()))
+    data["memory"] = {"part": part.name, "title": part.title, "clock_hz": part.clock_hz,
+                      "caches": [dict(zip(("name", "size", "line", "ways"), c, strict=True))
+                                 for c in part.caches],
+                      "scope": part.scope, "how": part.how, "note": MODEL_NOTE,
+                      "leaves_out": list(part.leaves_out)}
+
+
+def format_memory(data: dict[str, Any]) -> str:
+    """The memory table of every variant: measured counts, then the modelled cost."""
+    memory = data["memory"]
+    groups = data.get("variants") or {data.get("variant") or "default": data["results"]}
+    names = [c["name"] for c in memory["caches"]]
+    header = ["variant", "T", "instr/step", "weight B/step", "weight mem B/step",
+              *[f"{n} miss/step" for n in names], "mem B/step", "cycles/step (model)",
+              "nJ/step (model)", "speed-up (model)", "energy saving (model)"]
+    body = []
+    for name, rows in groups.items():
+        for row in rows:
+            s = row["per_step"]
+            body.append([str(name), str(row["block"]), f"{s['instructions']:,.0f}",
+                         f"{s['weight_bytes']:,.0f}", f"{s['weight_memory_bytes']:,.0f}",
+                         *[f"{s['misses'][n]:,.1f}" for n in names],
+                         f"{s['memory_bytes']:,.0f}", f"{s['cycles_model']:,.0f}",
+                         f"{s['energy_model_nj']:,.0f}", f"{row['speedup_model']:.2f}x",
+                         f"{row['energy_saving_model']:.2f}x"])
+    widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
+    table = "\n".join("  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True))
+                      for r in [header, *body])
+    return (f"memory under {memory['title']}:\n{table}\nnote: {memory['note']}\n"
+            f"how: {memory['how']}")
+
+
+def parts_help() -> str:
+    return "; ".join(f"{p.name}: {p.title}" for p in PARTS.values())
+
+
+def parameter_tables() -> str:
+    """Every part's parameter table with its sources, as docs/performance.md shows it."""
+    out = []
+    for p in PARTS.values():
+        rows = [f"**{p.name}**: {p.title}", "", "| parameter | value | source |",
+                "|---|---|---|", f"| clock | {p.clock_hz / 1e6:g} MHz | |"]
+        rows += [f"| cycles per `{c}` instruction | {v.value:g} | {v.source} |"
+                 for c, v in p.cpi.items()]
+        rows += [f"| cache `{n}` | {s} B, {line} B lines, {w}-way, LRU, in front of "
+                 f"{p.scope} | |" for n, s, line, w in p.caches]
+        rows += [f"| miss penalty `{c}` | {v.value:g} cycles | {v.source} |"
+                 for c, v in p.penalty.items()]
+        rows += [f"| core energy per cycle | {p.energy_cycle_nj.value:g} nJ | "
+                 f"{p.energy_cycle_nj.source} |",
+                 f"| energy per byte fetched behind the last cache | "
+                 f"{p.energy_byte_nj.value:g} nJ | {p.energy_byte_nj.source} |", ""]
+        out.append("\n".join(rows))
+    return "\n".join(out)
