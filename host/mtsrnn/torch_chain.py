@@ -181,6 +181,11 @@ def torch_parts(module: Any, is_recurrent: Any, import_recurrent: Any) -> list[P
                 raise chain.fail(arg, f"a branch: the result is used by {len(arg.users)} "
                                       f"operations ({users})")
         if node.op == "get_attr":
+            for user in node.users:
+                if user.op == "call_module" and is_recurrent(modules[user.target]):
+                    raise chain.fail(user, "a call of a recurrent module with more than the "
+                                           "input (an initial state or mask: mtsrnn starts "
+                                           "from the model's own state)")
             raise chain.fail(node, "a direct use of a parameter or buffer (e.g. x @ self.W)")
         if node.op == "output":
             result = node.args[0]
@@ -223,7 +228,7 @@ def _step(chain: _Chain, node: Any, value: _Value, modules: dict[str, Any],
         sub = modules[node.target]
         name = f"{type(sub).__module__}.{type(sub).__name__}"
         if chain.is_recurrent(sub):
-            if len(node.args) != 1 or kwargs:
+            if any(arg is not None for arg in (*node.args[1:], *kwargs.values())):
                 raise chain.fail(node, f"a call of {name} with more than the input (an "
                                        "initial state or mask: mtsrnn starts from the model's "
                                        "own state)")
