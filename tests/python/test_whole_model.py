@@ -15,9 +15,8 @@ import mtsrnn
 import numpy as np
 import pytest
 from mtsrnn import reference, stages
-from test_torch_import import QRNN, needs_sru, nn, sru, torch
-
-from mtsrnn.torch_import import UnsupportedModuleError, parts_from_torch
+from mtsrnn.torch_import import parts_from_torch
+from test_torch_import import QRNN, nn, sru, torch
 
 F = torch.nn.functional
 pytestmark = pytest.mark.filterwarnings("ignore:use_tanh = True is deprecated:UserWarning")

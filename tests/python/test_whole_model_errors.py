@@ -9,10 +9,9 @@ import mtsrnn
 import numpy as np
 import pytest
 from mtsrnn import cli_common
+from mtsrnn.torch_import import UnsupportedModuleError, from_torch
 from test_torch_import import needs_sru, nn, sru, torch
 from test_whole_model import NEEDS_C_SIDE, randomise
-
-from mtsrnn.torch_import import UnsupportedModuleError, from_torch
 
 F = torch.nn.functional
 N = 6
