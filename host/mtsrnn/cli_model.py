@@ -72,7 +72,11 @@ def _read_checkpoint(path: str) -> Any:
             warnings.simplefilter("ignore", UserWarning)
             return torch.load(path, map_location="cpu", weights_only=False)
     except Exception as error:
-        raise CommandError(f"{path}: cannot unpickle ({type(error).__name__}: {error})") \
+        hint = ("; the module's class must be importable here: put its source on "
+                "PYTHONPATH, or call mtsrnn.from_torch(module) where the class is defined"
+                if "Can't get attribute" in str(error) or isinstance(error, ImportError)
+                else "")
+        raise CommandError(f"{path}: cannot unpickle ({type(error).__name__}: {error}){hint}") \
             from None
 
 
@@ -274,17 +278,19 @@ def _inspect(args: argparse.Namespace) -> int:
         python_verdict = "loads as a mtsrnn.Model"
     except mtsfile.UnsupportedModelError as error:
         python_verdict = f"valid, but not a mtsrnn.Model: {error.message}"
-    cell = contents.cell.upper()
     weight_bytes = contents.tensor_bytes
     state_bytes = 4 * core.state_floats
+    what = (f"cell: {contents.cell.upper()}, {len(contents.stages)} layer(s)"
+            if contents.cell != "model" else
+            f"stages: {', '.join(stage.cell for stage in contents.stages)}")
     lines = [
         f"file: {args.model}",
         f"  {contents.file_size} bytes, format {contents.version[0]}.{contents.version[1]}, "
         f"CRC-32 0x{contents.crc32:08x} ok",
         f"  C loader (mts_file_load): {c_verdict}; Python: {python_verdict}",
-        f"cell: {cell}, {len(contents.stages)} layer(s), input {contents.input_size}, "
-        f"output {contents.output_size}",
+        f"{what}, input {contents.input_size}, output {contents.output_size}",
     ]
+    word = "layer" if contents.cell != "model" else "stage"
     for index, stage in enumerate(contents.stages):
         layer = stage.fields
         shapes = ", ".join(f"{tensor.name} {'x'.join(map(str, array.shape))}"
@@ -292,7 +298,7 @@ def _inspect(args: argparse.Namespace) -> int:
                            for tensor in stage.kind.tensors
                            if (array := stage.tensors.get(tensor.name)) is not None)
         extra = ""
-        if contents.cell == "sru":
+        if stage.cell == "sru":
             extra = f", scale_x {layer['scale_x']:g}"
             if layer["norm"]:
                 extra += f", norm_eps {layer['norm_eps']:g}"
@@ -300,8 +306,12 @@ def _inspect(args: argparse.Namespace) -> int:
                 extra += ", original form (no weight_c)"
         if stage.quantization:
             extra += f", weights {stage.quantization}"
-        lines.append(f"layer {index}: {stage.describe()}{extra}")
-        lines.append(f"  tensors: {shapes}")
+        lines.append(f"{word} {index}: {stage.describe()}{extra}")
+        lines.append(f"  tensors: {shapes or 'none'}")
+        per_step = ", ".join(f"T={block}: {_per_step(stage.weight_bytes, block)}"
+                             for block in args.block)
+        lines.append(f"  parameters {stage.parameter_count}, weight bytes {stage.weight_bytes} "
+                     f"(per step {per_step}), state {4 * stage.state_floats} bytes")
     quantized = any(stage.quantization for stage in contents.stages)
     dtypes = ("int8 product weights, float32 scales and the rest"
               if quantized else "float32")
@@ -313,9 +323,10 @@ def _inspect(args: argparse.Namespace) -> int:
     ]
     per_frame = core.workspace_size(1, 1) - core.workspace_size(1, 0)
     if per_frame and args.seq_len is None:
-        lines.append(f"workspace: a stack with a bidirectional layer also needs {per_frame} "
+        lines.append(f"workspace: a model with a bidirectional layer also needs {per_frame} "
                      "bytes per frame of the sequence (added below as '+ N/frame'; or pass "
                      "--seq-len)")
+    lines.append("whole model (workspace: mts_model_workspace_size for the stages):")
     header = ("T", "weight bytes/step", "workspace bytes", "state bytes")
     rows = []
     for block in args.block:
