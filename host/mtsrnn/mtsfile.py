@@ -21,6 +21,11 @@ the C loader, by design:
 - the alignment check (MTS_ERR_MISALIGNED) concerns a device's buffer, not
   the file, and does not apply: the reader hands the loader an aligned copy.
 
+Version 1.x files hold a stack of one cell, 2.0 files any sequence of
+stages (issue 14); `read` parses both into stages, and `load` makes a Model
+of them: consecutive layers of one cell become one stack part, each norm,
+dense and softmax stage a part of its own (mtsrnn.heads).
+
 The file records only what the kernels need. The Python `Model` is built
 from a PyTorch-layout state dict with one configuration for the whole stack
 (`from_sru_state_dict`, `from_qrnn_state_dict`), so a file the C loader
@@ -50,21 +55,28 @@ from .heads import part_from_stage
 from .model import Model, from_qrnn_state_dict, from_sru_state_dict, sru_weight_from_kernel
 from .stages import (
     BYTE_ORDER_MARK,
+    DTYPE_I8,
+    HEADER,
+    HEADER_FIELDS,
     HEADER_SIZE,
+    LAYER_RECORD_SIZE,
     MAGIC,
     SCHEME_NAMES,
     SRU,
+    STAGE_KINDS_BY_CODE,
+    STAGE_RECORD_HEAD,
+    STAGE_RECORD_SIZE,
     STATUS_CODES,
     STATUS_NAMES,
+    TENSOR_FIELDS,
+    TENSOR_RECORD,
+    TENSOR_RECORD_SIZE,
     VERSION_MAJOR,
     VERSION_MAJOR_STAGES,
     Stage,
+    StageKind,
     aligned_buffer,
     crc32,
-    header_fields,
-    parse_image,
-    stage_records,
-    tensor_records,
     write_image,
 )
 
@@ -79,6 +91,7 @@ __all__ = [
     "kernel_layers",
     "load",
     "model_from_contents",
+    "parse_image",
     "read",
     "save",
     "to_bytes",
@@ -153,6 +166,67 @@ class ModelFile:
     @property
     def tensor_bytes(self) -> int:
         return sum(stage.weight_bytes for stage in self.stages)
+
+
+# ---- reading an image's records (after the C loader has validated it) ---------------
+
+def header_fields(data: Any) -> dict[str, Any]:
+    """The header of an image, by HEADER_FIELDS name (num_layers is the 2.0
+    num_stages, cell is 0 in 2.0)."""
+    return dict(zip(HEADER_FIELDS, HEADER.unpack_from(data, 0), strict=True))
+
+
+def stage_records(data: Any, header: Mapping[str, Any] | None = None,
+                  with_reserved: bool = False) -> list[tuple[StageKind, dict[str, Any]]]:
+    """(kind, record fields) of every stage of a 1.x or 2.0 image (a 1.x layer
+    is a stage of the header's cell). It checks nothing the C loader checks;
+    only an unknown kind raises ValueError."""
+    header = header_fields(data) if header is None else header
+    result = []
+    for index in range(header["num_layers"]):
+        if header["version_major"] == VERSION_MAJOR_STAGES:
+            start = HEADER_SIZE + STAGE_RECORD_SIZE * index
+            code, reserved = STAGE_RECORD_HEAD.unpack_from(data, start)
+            start += STAGE_RECORD_HEAD.size
+        else:
+            code, reserved = header["cell"], 0
+            start = HEADER_SIZE + LAYER_RECORD_SIZE * index
+        kind = STAGE_KINDS_BY_CODE.get(code)
+        if kind is None:
+            raise ValueError(f"stage {index} has unknown kind {code}")
+        fields = kind.unpack(data, start, with_reserved)
+        if with_reserved and header["version_major"] == VERSION_MAJOR_STAGES:
+            fields["reserved bytes 4-7"] = reserved
+        result.append((kind, fields))
+    return result
+
+
+def tensor_records(data: Any, header: Mapping[str, Any]) -> list[dict[str, int]]:
+    start = header["tensor_table_offset"]
+    return [dict(zip(TENSOR_FIELDS, TENSOR_RECORD.unpack_from(
+        data, start + TENSOR_RECORD_SIZE * index), strict=True))
+        for index in range(header["num_tensors"])]
+
+
+def parse_image(data: bytes) -> tuple[tuple[int, int], tuple[Stage, ...], list[dict[str, int]]]:
+    """(version, stages, tensor records) of an image the C loader accepted:
+    the records parsed into stages, the tensors copied out (float32, or int8
+    for int8 records). Nothing is checked again (the C loader did)."""
+    header = header_fields(data)
+    records = tensor_records(data, header)
+    kinds = stage_records(data, header)
+    tensors: list[dict[str, np.ndarray]] = [{} for _ in kinds]
+    for record in sorted(records, key=lambda r: (r["layer"], r["kind"])):
+        int8 = record["dtype"] == DTYPE_I8
+        shape = (record["dim0"],) if record["ndim"] == 1 else (record["dim0"], record["dim1"])
+        array = np.frombuffer(data, dtype="i1" if int8 else "<f4",
+                              count=record["dim0"] * record["dim1"], offset=record["offset"])
+        kind = kinds[record["layer"]][0]
+        tensors[record["layer"]][kind.tensor(record["kind"]).name] = (
+            array.astype(np.int8 if int8 else np.float32).reshape(shape))
+    stages = tuple(Stage(kind.name, fields, arrays)
+                   for (kind, fields), arrays in zip(kinds, tensors, strict=True))
+    return (header["version_major"], header["version_minor"]), stages, records
 
 
 # ---- writer ----------------------------------------------------------------

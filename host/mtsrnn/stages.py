@@ -1,11 +1,16 @@
 """What a kernel stage is: one table per stage kind, and the .mts image of a list of stages.
 
-A *stage* is the kernel-level unit of a model: one SRU or QRNN layer as the
-C kernels run it (`mts_sru_layer`, `mts_qrnn_layer`), with its record
-fields and its tensors in the kernels' layout, exactly what an .mts file
-stores (docs/model-format.md). This module is the bottom of the package's
-import graph (it imports the standard library, NumPy and `_core` only); every
-other module learns what a stage holds from the table here:
+A *stage* is the kernel-level unit of a model: one SRU or QRNN layer, one
+input normalisation, dense layer or softmax as the C kernels run it
+(`mts_sru_layer`, `mts_qrnn_layer`, `mts_norm_stage`, `mts_dense_layer`,
+`mts_softmax_stage`, each in an `mts_stage`), with its record fields and its
+tensors in the kernels' layout, exactly what an .mts file stores
+(docs/model-format.md). A stack of one cell is written as version 1.0 / 1.1
+(byte for byte as before issue 14); anything else as 2.0, whose stage table
+holds 48-byte records: u32 kind, u32 reserved, then the kind's 40 bytes of
+fields (a 1.x layer record and 8 zero bytes for sru and qrnn). This module
+is the bottom of the package's import graph (it imports the standard
+library, NumPy and `_core` only); every other module learns what a stage holds from the table here:
 
 - `STAGE_KINDS`: per stage kind its record (fields in file order, binary
   layout), its tensor kinds (name, file kind code, whether it may be int8 and
@@ -16,7 +21,8 @@ other module learns what a stage holds from the table here:
   Adding a stage kind means adding one `StageKind` entry.
 - `Stage`: one stage (kind name, record fields, tensors by kind name).
 - `write_image`: the .mts writer (header, tables, 64-byte aligned data, CRC),
-  into a 64-byte aligned buffer that `_core.load_file` runs in place.
+  into a 64-byte aligned buffer that `_core.load_file` runs in place (the
+  reader, 1.x and 2.0, is mtsrnn.mtsfile's).
 - `quantize_rows` and `Stage.quantized`: the int8 form of a stage's product
   weights (docs/quantization.md); the scheme names are the values of the
   record's `quant` field.
@@ -659,64 +665,3 @@ def stages_image(stages: Sequence[Stage]) -> tuple[np.ndarray, tuple[Stage, ...]
               {stage.kind.tensor(code).name: view for code, view in tensors.items()})
         for stage, tensors in zip(stages, views, strict=True))
     return image, placed
-
-
-# ---- reading an image's records (after the C loader has validated it) ---------------
-
-def header_fields(data: Any) -> dict[str, Any]:
-    """The header of an image, by HEADER_FIELDS name (num_layers is the 2.0
-    num_stages, cell is 0 in 2.0)."""
-    return dict(zip(HEADER_FIELDS, HEADER.unpack_from(data, 0), strict=True))
-
-
-def stage_records(data: Any, header: Mapping[str, Any] | None = None,
-                  with_reserved: bool = False) -> list[tuple[StageKind, dict[str, Any]]]:
-    """(kind, record fields) of every stage of a 1.x or 2.0 image (a 1.x layer
-    is a stage of the header's cell). It checks nothing the C loader checks;
-    only an unknown kind raises ValueError."""
-    header = header_fields(data) if header is None else header
-    result = []
-    for index in range(header["num_layers"]):
-        if header["version_major"] == VERSION_MAJOR_STAGES:
-            start = HEADER_SIZE + STAGE_RECORD_SIZE * index
-            code, reserved = STAGE_RECORD_HEAD.unpack_from(data, start)
-            start += STAGE_RECORD_HEAD.size
-        else:
-            code, reserved = header["cell"], 0
-            start = HEADER_SIZE + LAYER_RECORD_SIZE * index
-        kind = STAGE_KINDS_BY_CODE.get(code)
-        if kind is None:
-            raise ValueError(f"stage {index} has unknown kind {code}")
-        fields = kind.unpack(data, start, with_reserved)
-        if with_reserved and header["version_major"] == VERSION_MAJOR_STAGES:
-            fields["reserved bytes 4-7"] = reserved
-        result.append((kind, fields))
-    return result
-
-
-def tensor_records(data: Any, header: Mapping[str, Any]) -> list[dict[str, int]]:
-    start = header["tensor_table_offset"]
-    return [dict(zip(TENSOR_FIELDS, TENSOR_RECORD.unpack_from(
-        data, start + TENSOR_RECORD_SIZE * index), strict=True))
-        for index in range(header["num_tensors"])]
-
-
-def parse_image(data: bytes) -> tuple[tuple[int, int], tuple[Stage, ...], list[dict[str, int]]]:
-    """(version, stages, tensor records) of an image the C loader accepted:
-    the records parsed into stages, the tensors copied out (float32, or int8
-    for int8 records). Nothing is checked again (the C loader did)."""
-    header = header_fields(data)
-    records = tensor_records(data, header)
-    kinds = stage_records(data, header)
-    tensors: list[dict[str, np.ndarray]] = [{} for _ in kinds]
-    for record in sorted(records, key=lambda r: (r["layer"], r["kind"])):
-        int8 = record["dtype"] == DTYPE_I8
-        shape = (record["dim0"],) if record["ndim"] == 1 else (record["dim0"], record["dim1"])
-        array = np.frombuffer(data, dtype="i1" if int8 else "<f4",
-                              count=record["dim0"] * record["dim1"], offset=record["offset"])
-        kind = kinds[record["layer"]][0]
-        tensors[record["layer"]][kind.tensor(record["kind"]).name] = (
-            array.astype(np.int8 if int8 else np.float32).reshape(shape))
-    stages = tuple(Stage(kind.name, fields, arrays)
-                   for (kind, fields), arrays in zip(kinds, tensors, strict=True))
-    return (header["version_major"], header["version_minor"]), stages, records

@@ -76,7 +76,7 @@ def from_torch(module: Any, **overrides: Any) -> Model:
     """
     import torch  # (lazy: only users of from_torch need torch)
 
-    if not _is_recurrent(module) and isinstance(module, torch.nn.Module):
+    if not _is_recurrent(module) and _is_chain(module, torch):
         # A whole model: a chain of modules and functions traced with torch.fx.
         if overrides:
             raise TypeError(f"overrides {sorted(overrides)} apply to a bare SRU or QRNN "
@@ -111,7 +111,7 @@ def parts_from_torch(module: Any) -> list[Part]:
     through `(part.kind, part.state_dict, part.config)`."""
     import torch
 
-    if _is_recurrent(module) or not isinstance(module, torch.nn.Module):
+    if _is_recurrent(module) or not _is_chain(module, torch):
         return list(from_torch(module).parts)
     return torch_parts(module, _is_recurrent, _import_leaf)
 
@@ -131,6 +131,16 @@ def _is_recurrent(module: Any) -> bool:
         if layers and all(hasattr(layer, "linear") for layer in layers):
             return True
     return hasattr(module, "linear") and hasattr(module, "window")
+
+
+def _is_chain(module: Any, torch: Any) -> bool:
+    """A module whose forward from_torch traces: an nn.Sequential or a user's
+    nn.Module (torch.nn's own modules other than Sequential are fx leaves, not
+    chains: an nn.LSTM is refused as an unrecognised module)."""
+    if not isinstance(module, torch.nn.Module):
+        return False
+    return (isinstance(module, torch.nn.Sequential)
+            or not type(module).__module__.startswith("torch."))
 
 
 def _import_leaf(module: Any, name: str) -> Model:

@@ -84,10 +84,10 @@ def test_stages_of_several_kinds_make_a_2_0_image():
     records parse back into the same stages."""
     sru, qrnn = mtsrnn.random_sru(3, 3), mtsrnn.random_qrnn(3, 3)
     image, placed = stages.stages_image([sru.stages[0], qrnn.stages[0]])
-    version, parsed, _records = stages.parse_image(image.tobytes())
+    version, parsed, _records = mtsfile.parse_image(image.tobytes())
     assert version == (2, 0)
     assert [s.describe() for s in parsed] == [s.describe() for s in placed]
-    assert stages.parse_image(stages.stages_image(sru.stages)[0].tobytes())[0] == (1, 0)
+    assert mtsfile.parse_image(stages.stages_image(sru.stages)[0].tobytes())[0] == (1, 0)
 
 
 # ---- messages ------------------------------------------------------------------------
