@@ -124,14 +124,14 @@ def part_from_stage(stage: Stage) -> Part:
     if stage.cell == "norm":
         part = _norm_part(fields["mode"], stage.tensors["weight"], stage.tensors["bias"],
                           fields["eps"])
-        return part
-    if stage.cell == "dense":
+    elif stage.cell == "dense":
         part = dense(_float_weight(stage), stage.tensors.get("bias"),
                      ACTIVATIONS[fields["activation"]])
-        return Part(part.kind, part.config, part.state_dict, (stage,))
-    if stage.cell == "softmax":
-        return softmax(fields["size"], bool(fields["log"]))
-    raise ValueError(f"a {stage.cell} stage is a recurrent stack's, not a part of its own")
+    elif stage.cell == "softmax":
+        part = softmax(fields["size"], bool(fields["log"]))
+    else:
+        raise ValueError(f"a {stage.cell} stage is a recurrent stack's, not a part of its own")
+    return Part(part.kind, part.config, part.state_dict, (stage,))
 
 
 def sequential(*pieces: Model | Part) -> Model:

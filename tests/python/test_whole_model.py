@@ -357,3 +357,55 @@ def test_new_kinds_describe_themselves():
     assert described[4] == "norm layer over 3 features, eps 0.001"
     assert described[5] == "log-softmax over 3 features"
     assert [stage.state_floats for stage in whole_stages()] == [0, 6, 6, 0, 0, 0]
+
+
+# ---- whole models from state dicts (mtsrnn convert's inference) --------------------------
+
+STATE_DICT_CASES = {
+    # name: (sru options, activations, softmax) the state dict cannot show
+    "kws_batch_first": ({}, ["relu", "identity"], "log"),
+    "time_first_layer_norm": ({"use_tanh": True}, ["tanh"], "none"),
+    "sru_then_qrnn": ({}, ["relu"], "none"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(STATE_DICT_CASES))
+def test_state_dict_parts_compute_what_torch_computes(name):
+    """The modules found by key prefix (BatchNorm1d, LayerNorm, the `rnn.` SRU,
+    nn.Linear heads), with the options given, against PyTorch."""
+    from mtsrnn.state_dicts import parts_from_state_dict
+
+    module, x, expected = build(name)
+    sru_options, activations, softmax = STATE_DICT_CASES[name]
+    qrnn_options = {"window": 1} if name == "sru_then_qrnn" else {}
+    parts, notes = parts_from_state_dict(module.state_dict(), sru_options=sru_options,
+                                         qrnn_options=qrnn_options, activations=activations,
+                                         softmax=softmax)
+    assert [stage.cell for part in parts for stage in part.stages] == MODULES[name][2]
+    assert_close(reference_of(parts, x), expected, name)
+    assert any("assumed" in note for note in notes) and any("order" in note for note in notes)
+
+
+def test_file_stages_become_parts_again():
+    """A 2.0 file's norm, dense and softmax stages read back as the parts they were."""
+    from mtsrnn.heads import part_from_stage
+
+    for quantization in (None, "int8-wa"):
+        original = whole_stages(quantization)
+        _version, parsed, _records = mtsfile.parse_image(
+            stages.stages_image(original)[0].tobytes())
+        for before, after in zip(original, parsed, strict=True):
+            if before.kind.recurrent:
+                continue
+            part = part_from_stage(after)
+            assert part.stages[0] is after and part.kind == before.cell
+            if before.cell == "dense" and quantization:
+                scale = after.tensors["weight_scale"][:, None]
+                np.testing.assert_array_equal(part.state_dict["weight"],
+                                              after.tensors["weight"] * scale)
+            else:
+                for name, array in before.tensors.items():
+                    np.testing.assert_array_equal(part.state_dict[name], array)
+    runs = mtsfile._runs(whole_stages())
+    assert [[s.cell for s in run] for run in runs] == [
+        ["norm"], ["sru", "sru"], ["dense"], ["norm"], ["softmax"]]
