@@ -27,7 +27,7 @@ from .model import (
 )
 from .mtsfile import ModelFileError, UnsupportedModelError, load
 from .quantize import quantize
-from .torch_import import from_torch
+from .torch_import import UnsupportedModuleError, from_torch
 
 __all__ = [
     "Model",
@@ -35,6 +35,7 @@ __all__ = [
     "Part",
     "State",
     "UnsupportedModelError",
+    "UnsupportedModuleError",
     "dense",
     "from_qrnn_state_dict",
     "from_sru_state_dict",

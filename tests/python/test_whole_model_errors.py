@@ -2,8 +2,10 @@
 UnsupportedModuleError naming it and its fx node; `mtsrnn convert` of whole-model
 state dicts never assumes silently (notes, one-line errors, --check)."""
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import mtsrnn
 import numpy as np
@@ -210,6 +212,37 @@ def test_convert_without_the_flag_prints_the_assumption_and_check_fails(option, 
                  tmp_path / "y.npy", "-o", out)
     assert result.returncode == 0 and "--check: max abs error" in result.stdout, result.stderr
     assert mtsrnn.load(out).config[option] is True
+
+
+class WithGRU(nn.Module):
+    """A saved whole module with an unsupported layer (importable: a module-level class)."""
+
+    def __init__(self):
+        super().__init__()
+        self.gru = nn.GRU(N, N)
+        self.head = nn.Linear(N, 2)
+
+    def forward(self, x):
+        return self.head(self.gru(x)[0])
+
+
+def test_convert_saved_module_errors(tmp_path):
+    torch.save(WithGRU().eval(), tmp_path / "gru.pt")
+    out = tmp_path / "gru.mts"
+    # Where the class cannot be imported, the error says what to do.
+    error_line(run("convert", tmp_path / "gru.pt", "-o", out), cli_common.EXIT_USER_ERROR,
+               "cannot unpickle", "class must be importable")
+    here = str(Path(__file__).parent)
+    result = subprocess.run([sys.executable, "-m", "mtsrnn", "convert", str(tmp_path / "gru.pt"),
+                             "-o", str(out)], capture_output=True, text=True,
+                            env={**os.environ, "PYTHONPATH": here})
+    error_line(result, cli_common.EXIT_USER_ERROR, "WithGRU", "torch.nn.modules.rnn.GRU",
+               "fx node 'gru'")
+    result = subprocess.run([sys.executable, "-m", "mtsrnn", "convert", str(tmp_path / "gru.pt"),
+                             "--activations", "relu", "-o", str(out)], capture_output=True,
+                            text=True, env={**os.environ, "PYTHONPATH": here})
+    error_line(result, cli_common.EXIT_USER_ERROR, "--activations and --softmax are for state")
+    assert not out.exists()
 
 
 def test_convert_check_arguments(tmp_path):
