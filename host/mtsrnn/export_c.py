@@ -236,6 +236,7 @@ def export_c(model_or_path: Model | str | os.PathLike[str], out_dir: str | os.Pa
         "",
         f"#define {upper}_INPUT_SIZE {model.input_size}u",
         f"#define {upper}_OUTPUT_SIZE {model.output_size}u",
+        f"#define {upper}_NUM_LAYERS {model.num_layers}u",
         f"#define {upper}_NUM_STAGES {model.num_stages}u",
         f"#define {upper}_STATE_FLOATS {model.state_floats}u",
         f"#define {upper}_WEIGHT_BYTES {weight_bytes}u",

@@ -78,7 +78,7 @@ def _c_constant(name: str, value: int) -> int:
 
 # Version 2.0 (docs/model-format.md): a stage table of 48-byte records, each the
 # stage kind (u32), a reserved u32, then 40 bytes of the kind's fields.
-VERSION_MAJOR_STAGES = _c_constant("FILE_VERSION_MAJOR_STAGES", 2)
+VERSION_MAJOR_STAGES = _c_constant("FILE_STAGES_VERSION_MAJOR", 2)
 STAGE_RECORD_SIZE = _c_constant("FILE_STAGE_RECORD_SIZE", 48)
 STAGE_FIELDS_SIZE = STAGE_RECORD_SIZE - 8
 STAGE_RECORD_HEAD = struct.Struct("<II")
@@ -368,6 +368,7 @@ NORM = StageKind(
     state=_no_state,
     describe=_norm_describe,
     c_type="mts_norm_stage", c_member="norm", c_cell="MTS_STAGE_NORM",
+    c_enums={"mode": ("MTS_NORM_MODE_AFFINE", "MTS_NORM_MODE_LAYER")},
     input_size=lambda f: f["size"], recurrent=False,
 )
 
@@ -385,7 +386,9 @@ DENSE = StageKind(
     state=_no_state,
     describe=_dense_describe,
     c_type="mts_dense_layer", c_member="dense", c_cell="MTS_STAGE_DENSE",
-    c_enums={"quant": ("MTS_QUANT_NONE", "MTS_QUANT_INT8_W", "MTS_QUANT_INT8_WA")},
+    c_enums={"activation": ("MTS_DENSE_IDENTITY", "MTS_DENSE_RELU", "MTS_DENSE_TANH",
+                            "MTS_DENSE_SIGMOID"),
+             "quant": ("MTS_QUANT_NONE", "MTS_QUANT_INT8_W", "MTS_QUANT_INT8_WA")},
     recurrent=False,
 )
 

@@ -132,6 +132,34 @@ def test_export_compiles_and_self_test_passes(which, tmp_path, kernel_objects):
     assert np.max(np.abs(h - golden)) <= 1e-4
 
 
+def whole_model():
+    """Issue 14: every stage kind in one model."""
+    rng = np.random.default_rng(14)
+    return mtsrnn.sequential(
+        mtsrnn.norm(rng.uniform(0.5, 1.5, 5), mean=rng.uniform(-1, 1, 5)),
+        mtsrnn.random_sru(5, 6, num_layers=2, seed=14),
+        mtsrnn.random_qrnn(6, 4, window=2, seed=15),
+        mtsrnn.dense(rng.uniform(-0.5, 0.5, (7, 4)), rng.uniform(-0.5, 0.5, 7), "relu"),
+        mtsrnn.layer_norm(rng.uniform(0.8, 1.2, 7), rng.uniform(-0.2, 0.2, 7), eps=1e-3),
+        mtsrnn.dense(rng.uniform(-0.5, 0.5, (3, 7)), None, "sigmoid"),
+        mtsrnn.softmax(3, log=True))
+
+
+@NEEDS_C_SIDE
+@pytest.mark.parametrize("scheme", [None, "int8-w", "int8-wa"])
+def test_export_whole_model_compiles_and_self_test_passes(scheme, tmp_path, kernel_objects):
+    model = whole_model()
+    if scheme:
+        model = mtsrnn.quantize(model, scheme)
+    export_c(model, tmp_path, name="kws", golden_steps=11, block=4)
+    source = (tmp_path / "kws.c").read_text()
+    for kind in ("NORM", "SRU", "QRNN", "DENSE", "SOFTMAX"):
+        assert f".kind = MTS_STAGE_{kind}," in source
+    assert ".activation = MTS_DENSE_RELU," in source and ".log = 1u," in source
+    code, error, stdout = build_and_run(tmp_path, "kws", kernel_objects)
+    assert code == 0 and error is not None and error <= 1e-4, stdout
+
+
 @NEEDS_C_SIDE
 def test_export_from_file_and_names(tmp_path, kernel_objects):
     model = mtsrnn.random_qrnn(3, 4, num_layers=2, window=2, pooling="ifo", seed=11)

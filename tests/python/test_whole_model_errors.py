@@ -122,9 +122,17 @@ def test_dynamic_forward_is_named():
 
 # ---- mtsrnn convert of state dicts ------------------------------------------------------
 
-def run(*args):
+HERE = str(Path(__file__).parent)
+
+
+def run(*args, importable=False):
+    """`mtsrnn ARGS`; importable: this directory on PYTHONPATH, so that a module
+    saved by these tests (a class defined here) can be unpickled."""
+    env = dict(os.environ)
+    if importable:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [HERE, env.get("PYTHONPATH")]))
     return subprocess.run([sys.executable, "-m", "mtsrnn", *map(str, args)],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, env=env)
 
 
 def error_line(result, status, *fragments):
@@ -184,7 +192,7 @@ def test_convert_whole_state_dict_and_module(tmp_path):
     assert result.returncode == 0 and "assumed" in result.stderr, result.stderr
     torch.save(module, tmp_path / "module.pt")
     result = run("convert", tmp_path / "module.pt", "--check", tmp_path / "x.npy",
-                 tmp_path / "y.npy", "-o", tmp_path / "b.mts")
+                 tmp_path / "y.npy", "-o", tmp_path / "b.mts", importable=True)
     assert result.returncode == 0 and "stages sru x2, dense x2" in result.stdout, result.stderr
 
 
@@ -232,15 +240,11 @@ def test_convert_saved_module_errors(tmp_path):
     # Where the class cannot be imported, the error says what to do.
     error_line(run("convert", tmp_path / "gru.pt", "-o", out), cli_common.EXIT_USER_ERROR,
                "cannot unpickle", "class must be importable")
-    here = str(Path(__file__).parent)
-    result = subprocess.run([sys.executable, "-m", "mtsrnn", "convert", str(tmp_path / "gru.pt"),
-                             "-o", str(out)], capture_output=True, text=True,
-                            env={**os.environ, "PYTHONPATH": here})
+    result = run("convert", tmp_path / "gru.pt", "-o", out, importable=True)
     error_line(result, cli_common.EXIT_USER_ERROR, "WithGRU", "torch.nn.modules.rnn.GRU",
                "fx node 'gru'")
-    result = subprocess.run([sys.executable, "-m", "mtsrnn", "convert", str(tmp_path / "gru.pt"),
-                             "--activations", "relu", "-o", str(out)], capture_output=True,
-                            text=True, env={**os.environ, "PYTHONPATH": here})
+    result = run("convert", tmp_path / "gru.pt", "--activations", "relu", "-o", out,
+                 importable=True)
     error_line(result, cli_common.EXIT_USER_ERROR, "--activations and --softmax are for state")
     assert not out.exists()
 
