@@ -1,4 +1,5 @@
-"""mtsrnn: multi-time-step SRU and QRNN inference.
+"""mtsrnn: multi-time-step SRU and QRNN inference, for whole streaming models
+(input normalisation, recurrent stacks, dense heads, softmax).
 
 SRU and QRNN multiply their weights only with the input, so T consecutive
 time steps can share one pass over the weights: one (T x n)(n x m) product
@@ -13,8 +14,10 @@ per block, then a cheap elementwise recurrence (Sung & Park, arXiv
 
 from . import reference
 from ._core import VERSION as __version__  # noqa: F401 (CMakeLists.txt's version)
+from .heads import dense, layer_norm, norm, sequential, softmax
 from .model import (
     Model,
+    Part,
     State,
     from_qrnn_state_dict,
     from_sru_state_dict,
@@ -24,20 +27,27 @@ from .model import (
 )
 from .mtsfile import ModelFileError, UnsupportedModelError, load
 from .quantize import quantize
-from .torch_import import from_torch
+from .torch_import import UnsupportedModuleError, from_torch
 
 __all__ = [
     "Model",
     "ModelFileError",
+    "Part",
     "State",
     "UnsupportedModelError",
+    "UnsupportedModuleError",
+    "dense",
     "from_qrnn_state_dict",
     "from_sru_state_dict",
     "from_torch",
     "gemm_variants",
+    "layer_norm",
     "load",
+    "norm",
     "quantize",
     "random_qrnn",
     "random_sru",
     "reference",
+    "sequential",
+    "softmax",
 ]

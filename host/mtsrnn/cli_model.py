@@ -18,6 +18,8 @@ from typing import Any
 
 from .cli_common import (
     CommandError,
+    Failed,
+    csv_choices,
     guarded,
     int_list,
     positive,
@@ -70,7 +72,11 @@ def _read_checkpoint(path: str) -> Any:
             warnings.simplefilter("ignore", UserWarning)
             return torch.load(path, map_location="cpu", weights_only=False)
     except Exception as error:
-        raise CommandError(f"{path}: cannot unpickle ({type(error).__name__}: {error})") \
+        hint = ("; the module's class must be importable here: put its source on "
+                "PYTHONPATH, or call mtsrnn.from_torch(module) where the class is defined"
+                if "Can't get attribute" in str(error) or isinstance(error, ImportError)
+                else "")
+        raise CommandError(f"{path}: cannot unpickle ({type(error).__name__}: {error}){hint}") \
             from None
 
 
@@ -125,9 +131,75 @@ def _qrnn_options(args: argparse.Namespace) -> dict[str, Any]:
     return options
 
 
+def _state_dict_model(args: argparse.Namespace, state_dict: Mapping[str, Any]) -> Any:
+    """The Model of a state dict: its parts found by key prefix
+    (mtsrnn.state_dicts), every assumption printed as a note."""
+    from .model import Model
+    from .state_dicts import parts_from_state_dict
+
+    sru, qrnn = _sru_options(args), _qrnn_options(args)
+    parts, notes = parts_from_state_dict(
+        state_dict, sru_options=sru, qrnn_options=qrnn, activations=args.activations,
+        softmax=args.softmax, batch_norm_eps=args.batch_norm_eps, layer_norm_eps=args.norm_eps)
+    kinds = {part.kind for part in parts}
+    if args.cell is not None and not kinds & {args.cell}:
+        found = ", ".join(sorted(kinds & {"sru", "qrnn"})) or "no recurrent layers"
+        raise CommandError(f"{args.checkpoint}: --cell {args.cell}, but the keys show {found}")
+    unused = [flag for flag, cell in ((_given(args, _SRU_FLAGS), "sru"),
+                                      (_given(args, _QRNN_FLAGS), "qrnn"))
+              if flag and cell not in kinds]
+    if unused:
+        flags = [_flag(name) for group in unused for name in group]
+        raise CommandError(f"{', '.join(flags)}: the state dict has no layer of that cell")
+    for note in notes:
+        print(f"mtsrnn convert: note: {note}", file=sys.stderr)
+    return Model(parts)
+
+
+def _load_check(path: str, what: str) -> Any:
+    import numpy as np
+
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as error:
+        raise CommandError(f"--check: {path}: not a readable .npy file ({error})") from None
+    if not isinstance(array, np.ndarray) or not np.issubdtype(array.dtype, np.floating):
+        raise CommandError(f"--check: {path}: expected a float array ({what}), got "
+                           f"{getattr(array, 'dtype', type(array).__name__)}")
+    squeezed = array.reshape([dim for index, dim in enumerate(array.shape)
+                              if not (dim == 1 and index < array.ndim - 1 and array.ndim > 2)])
+    if squeezed.ndim != 2:
+        raise CommandError(f"--check: {path}: expected {what} of shape (L, size) (a batch of "
+                           f"one may be a middle or first axis of size 1), got {array.shape}")
+    return squeezed
+
+
+def _check(model: Any, args: argparse.Namespace) -> str:
+    """Compare the converted model's outputs with reference outputs (--check):
+    Failed (exit 1) on a mismatch."""
+    import numpy as np
+
+    x_path, y_path = args.check
+    x = np.ascontiguousarray(_load_check(x_path, "inputs"), dtype=np.float32)
+    y = _load_check(y_path, "outputs")
+    if x.shape[1] != model.input_size:
+        raise CommandError(f"--check: {x_path} has {x.shape[1]} features per frame, the model "
+                           f"takes {model.input_size}")
+    if y.shape != (x.shape[0], model.output_size):
+        raise CommandError(f"--check: {y_path} has shape {y.shape}, expected "
+                           f"({x.shape[0]}, {model.output_size}) for {x_path}")
+    h, _state = model.forward(x)
+    error = float(np.max(np.abs(h.astype(np.float64) - y.astype(np.float64)), initial=0.0))
+    if not error <= args.tolerance:  # also NaN
+        raise Failed(f"the converted model differs from {y_path} by {error:.3g} (max abs "
+                     f"error), more than --tolerance {args.tolerance:g}: the options do not "
+                     f"match the trained model (see the notes above); {args.output} not "
+                     "written")
+    return f", --check: max abs error {error:.3g} <= {args.tolerance:g}"
+
+
 def _convert(args: argparse.Namespace) -> int:
     from . import mtsfile
-    from .model import from_qrnn_state_dict, from_sru_state_dict
 
     if args.cell is not None:
         wrong = _given(args, _QRNN_FLAGS if args.cell == "sru" else _SRU_FLAGS)
@@ -137,46 +209,53 @@ def _convert(args: argparse.Namespace) -> int:
                                f"--cell {args.cell}")
     checkpoint = _read_checkpoint(args.checkpoint)
     if isinstance(checkpoint, Mapping):
-        state_dict = _state_dict_of(checkpoint, args.checkpoint)
-        if args.cell is None:
-            raise CommandError(f"{args.checkpoint} holds a state dict: give --cell sru or "
-                               "--cell qrnn (and the options the state dict does not record)")
-        if args.cell == "sru":
-            model = from_sru_state_dict(state_dict, **_sru_options(args))
-        else:
-            model = from_qrnn_state_dict(state_dict, **_qrnn_options(args))
+        model = _state_dict_model(args, _state_dict_of(checkpoint, args.checkpoint))
     elif hasattr(checkpoint, "state_dict") and hasattr(checkpoint, "parameters"):
         try:
-            from .torch_import import from_torch
+            from .torch_import import _is_recurrent, from_torch
         except ImportError as error:
             raise CommandError(f"importing a PyTorch module needs mtsrnn.torch_import "
                                f"({error})") from None
-        module_cell = "sru" if hasattr(checkpoint, "rnn_lst") or hasattr(
-            checkpoint, "weight_c") else "qrnn"
-        if args.cell is not None and module_cell != args.cell:
-            raise CommandError(f"{args.checkpoint} holds an {module_cell.upper()} module, not "
-                               f"--cell {args.cell}")
-        if args.cell is None:
-            given = _given(args, _SRU_FLAGS + _QRNN_FLAGS)
+        head_flags = [name for name in ("activations",) if getattr(args, name) is not None]
+        if head_flags or args.softmax != "none":
+            raise CommandError("--activations and --softmax are for state dicts; a saved "
+                               "module records its own")
+        if not _is_recurrent(checkpoint):  # a whole model: it records everything
+            given = _given(args, _SRU_FLAGS + _QRNN_FLAGS) + (["cell"] if args.cell else [])
             if given:
-                raise CommandError(f"{', '.join(map(_flag, given))}: give --cell too, to "
-                                   "say which cell the options are for")
-            options: dict[str, Any] = {}
+                raise CommandError(f"{', '.join(map(_flag, given))}: a saved whole model "
+                                   "records its own options")
+            model = from_torch(checkpoint)
         else:
-            options = _sru_options(args) if args.cell == "sru" else _qrnn_options(args)
-        model = from_torch(checkpoint, **options)
+            module_cell = "sru" if hasattr(checkpoint, "rnn_lst") or hasattr(
+                checkpoint, "weight_c") else "qrnn"
+            if args.cell is not None and module_cell != args.cell:
+                raise CommandError(f"{args.checkpoint} holds an {module_cell.upper()} module, "
+                                   f"not --cell {args.cell}")
+            if args.cell is None:
+                given = _given(args, _SRU_FLAGS + _QRNN_FLAGS)
+                if given:
+                    raise CommandError(f"{', '.join(map(_flag, given))}: give --cell too, to "
+                                       "say which cell the options are for")
+                options: dict[str, Any] = {}
+            else:
+                options = _sru_options(args) if args.cell == "sru" else _qrnn_options(args)
+            model = from_torch(checkpoint, **options)
     else:
-        raise CommandError(f"{args.checkpoint}: expected a state dict or an SRU/QRNN module, "
+        raise CommandError(f"{args.checkpoint}: expected a state dict or a PyTorch module, "
                            f"got a {type(checkpoint).__name__}")
     if args.quantize is not None:
         from .quantize import quantize
 
         model = quantize(model, args.quantize)
+    checked = _check(model, args) if args.check else ""
     mtsfile.save(model, args.output)
     size = os.path.getsize(args.output)
     weights = f", weights {args.quantize}" if args.quantize else ""
-    print(f"wrote {args.output}: {model.cell.upper()}, {model.num_layers} layer(s), input "
-          f"{model.input_size}, output {model.output_size}{weights}, {size} bytes")
+    what = (f"{model.cell.upper()}, {model.num_layers} layer(s)" if model.cell != "model"
+            else f"stages {model.describe()}")
+    print(f"wrote {args.output}: {what}, input {model.input_size}, output "
+          f"{model.output_size}{weights}, {size} bytes{checked}")
     return 0
 
 
@@ -199,17 +278,19 @@ def _inspect(args: argparse.Namespace) -> int:
         python_verdict = "loads as a mtsrnn.Model"
     except mtsfile.UnsupportedModelError as error:
         python_verdict = f"valid, but not a mtsrnn.Model: {error.message}"
-    cell = contents.cell.upper()
     weight_bytes = contents.tensor_bytes
     state_bytes = 4 * core.state_floats
+    what = (f"cell: {contents.cell.upper()}, {len(contents.stages)} layer(s)"
+            if contents.cell != "model" else
+            f"stages: {', '.join(stage.cell for stage in contents.stages)}")
     lines = [
         f"file: {args.model}",
         f"  {contents.file_size} bytes, format {contents.version[0]}.{contents.version[1]}, "
         f"CRC-32 0x{contents.crc32:08x} ok",
         f"  C loader (mts_file_load): {c_verdict}; Python: {python_verdict}",
-        f"cell: {cell}, {len(contents.stages)} layer(s), input {contents.input_size}, "
-        f"output {contents.output_size}",
+        f"{what}, input {contents.input_size}, output {contents.output_size}",
     ]
+    word = "layer" if contents.cell != "model" else "stage"
     for index, stage in enumerate(contents.stages):
         layer = stage.fields
         shapes = ", ".join(f"{tensor.name} {'x'.join(map(str, array.shape))}"
@@ -217,7 +298,7 @@ def _inspect(args: argparse.Namespace) -> int:
                            for tensor in stage.kind.tensors
                            if (array := stage.tensors.get(tensor.name)) is not None)
         extra = ""
-        if contents.cell == "sru":
+        if stage.cell == "sru":
             extra = f", scale_x {layer['scale_x']:g}"
             if layer["norm"]:
                 extra += f", norm_eps {layer['norm_eps']:g}"
@@ -225,8 +306,12 @@ def _inspect(args: argparse.Namespace) -> int:
                 extra += ", original form (no weight_c)"
         if stage.quantization:
             extra += f", weights {stage.quantization}"
-        lines.append(f"layer {index}: {stage.describe()}{extra}")
-        lines.append(f"  tensors: {shapes}")
+        lines.append(f"{word} {index}: {stage.describe()}{extra}")
+        lines.append(f"  tensors: {shapes or 'none'}")
+        per_step = ", ".join(f"T={block}: {_per_step(stage.weight_bytes, block)}"
+                             for block in args.block)
+        lines.append(f"  parameters {stage.parameter_count}, weight bytes {stage.weight_bytes} "
+                     f"(per step {per_step}), state {4 * stage.state_floats} bytes")
     quantized = any(stage.quantization for stage in contents.stages)
     dtypes = ("int8 product weights, float32 scales and the rest"
               if quantized else "float32")
@@ -238,9 +323,10 @@ def _inspect(args: argparse.Namespace) -> int:
     ]
     per_frame = core.workspace_size(1, 1) - core.workspace_size(1, 0)
     if per_frame and args.seq_len is None:
-        lines.append(f"workspace: a stack with a bidirectional layer also needs {per_frame} "
+        lines.append(f"workspace: a model with a bidirectional layer also needs {per_frame} "
                      "bytes per frame of the sequence (added below as '+ N/frame'; or pass "
                      "--seq-len)")
+    lines.append("whole model (workspace: mts_model_workspace_size for the stages):")
     header = ("T", "weight bytes/step", "workspace bytes", "state bytes")
     rows = []
     for block in args.block:
@@ -285,7 +371,7 @@ def add_commands(subparsers: Any) -> None:
                     "from the file: convert only checkpoints you trust).")
     convert.add_argument("checkpoint", help="a .pt/.pth (torch.save) or .npz file")
     convert.add_argument("--cell", choices=("sru", "qrnn"),
-                         help="the cell of a state dict (optional for a module)")
+                         help="the cell the state dict's keys must show (optional: inferred)")
     convert.add_argument("-o", "--output", required=True, metavar="MODEL.mts")
     sru = convert.add_argument_group("SRU options (sru.SRU constructor arguments)")
     sru.add_argument("--use-tanh", action="store_true", help="tanh activation g")
@@ -306,6 +392,23 @@ def add_commands(subparsers: Any) -> None:
                               "quantises each product's input per step (docs/quantization.md)")
     qrnn.add_argument("--pooling", choices=("f", "fo", "ifo"),
                       help="default fo; f implies --no-output-gate")
+    head = convert.add_argument_group(
+        "whole-model state dicts (a head, input normalisation; a saved module records these)")
+    head.add_argument("--activations", type=csv_choices(("identity", "relu", "tanh", "sigmoid")),
+                      metavar="A1,A2,...", help="the activation after each nn.Linear, in "
+                      "state-dict order (required when the state dict has nn.Linear layers)")
+    head.add_argument("--softmax", choices=("none", "softmax", "log"), default="none",
+                      help="a final softmax or log-softmax over the outputs (default none)")
+    head.add_argument("--batch-norm-eps", type=positive_float, default=1e-5, metavar="EPS",
+                      help="nn.BatchNorm1d eps (default 1e-5)")
+    head.add_argument("--norm-eps", type=positive_float, default=1e-5, metavar="EPS",
+                      help="nn.LayerNorm eps of a LayerNorm stage (default 1e-5)")
+    convert.add_argument("--check", nargs=2, metavar=("X.npy", "Y.npy"),
+                         help="run the converted model on X (L, input) from the zero state and "
+                              "compare with the reference outputs Y (L, output), e.g. the "
+                              "PyTorch model's; exit 1 without writing on a mismatch")
+    convert.add_argument("--tolerance", type=positive_float, default=1e-4,
+                         help="max abs error --check accepts (default 1e-4)")
     convert.set_defaults(run=guarded("convert", _convert))
 
     inspect = subparsers.add_parser(

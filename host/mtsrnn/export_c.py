@@ -5,8 +5,10 @@
 - the weights as `static const float` arrays in the kernels' layout (the
   layout of the .mts file), `const` so that a microcontroller keeps them in
   flash, 16-byte aligned under GCC and Clang;
-- the layer descriptors (`mts_sru_layer` or `mts_qrnn_layer`) and an
-  `mts_model` named `<name>_model` to pass to `mts_model_forward`;
+- the stage descriptors (an `mts_stage` array: `.kind` and `.as.<kind>`, the
+  kind's descriptor `mts_sru_layer`, `mts_qrnn_layer`, `mts_norm_stage`,
+  `mts_dense_layer` or `mts_softmax_stage`) and an `mts_model` named
+  `<name>_model` to pass to `mts_model_forward`;
 - golden self-test vectors: `<name>_golden_input[STEPS][INPUT]`, a
   deterministic input, and `<name>_golden_output[STEPS][OUTPUT]`, the output
   of the float64 reference (`mtsrnn.reference`) from the zero state, rounded
@@ -32,7 +34,7 @@ import numpy as np
 
 from . import mtsfile, reference
 from .model import Model, gemm_variants
-from .stages import STAGE_KINDS, Stage, StageKind
+from .stages import Stage, StageKind
 
 __all__ = ["c_float", "export_c", "golden_input", "golden_vectors"]
 
@@ -75,18 +77,7 @@ def golden_vectors(model: Model, steps: int) -> tuple[np.ndarray, np.ndarray]:
     """The golden input and the float64 reference output (rounded to float32)
     from the zero state."""
     x = golden_input(steps, model.input_size)
-    config = model.config
-    if model.cell == "sru":
-        h, _c = reference.sru_forward(
-            model.state_dict(), x, use_tanh=config["use_tanh"],
-            bidirectional=config["bidirectional"], has_skip_term=config["has_skip_term"],
-            normalize_after=config["normalize_after"],
-            layer_norm_eps=config["layer_norm_eps"], quantization=model.quantization)
-    else:
-        h, _c, _prev = reference.qrnn_forward(
-            model.state_dict(), x, window=config["window"], output_gate=config["output_gate"],
-            zoneout=config["zoneout"], pooling=config["pooling"],
-            quantization=model.quantization)
+    h = reference.model_forward(model.reference_parts(), x, quantization=model.quantization)
     return x, np.asarray(h, dtype=np.float64).astype(np.float32)
 
 
@@ -146,23 +137,25 @@ def _c_value(kind: StageKind, name: str, value: Any) -> str:
 
 
 def _descriptor(stage: Stage, arrays: dict[str, str]) -> list[str]:
-    """The C descriptor of a stage (mts_sru_layer, mts_qrnn_layer): its record
-    fields, then its float tensors (NULL when absent), then for a quantised
-    stage the quant scheme and its int8 weights with their scales."""
+    """The C descriptor of a stage, an mts_stage (mtsrnn/model.h): its kind and
+    in `.as.<kind>` (mts_sru_layer, mts_qrnn_layer, mts_norm_stage,
+    mts_dense_layer, mts_softmax_stage) its record fields, then its float
+    tensors (NULL when absent), then for a quantised stage the quant scheme and
+    its int8 weights with their scales."""
     kind = stage.kind
     scales = kind.scale_kinds
-    lines = ["    {"]
-    lines += [f"        .{name} = {_c_value(kind, name, stage.fields[name])},"
+    lines = ["    {", f"        .kind = {kind.c_kind},", f"        .as.{kind.c_member} = {{"]
+    lines += [f"            .{name} = {_c_value(kind, name, stage.fields[name])},"
               for name in kind.fields if name != "quant"]
-    lines += [f"        .{tensor.name} = {arrays.get(tensor.name, 'NULL')},"
+    lines += [f"            .{tensor.name} = {arrays.get(tensor.name, 'NULL')},"
               for tensor in kind.tensors if tensor.name not in scales]
     if stage.quantization is not None:
-        lines.append(f"        .quant = {_c_value(kind, 'quant', stage.fields['quant'])},")
+        lines.append(f"            .quant = {_c_value(kind, 'quant', stage.fields['quant'])},")
         for tensor in kind.tensors:
             if tensor.scale and tensor.name + "_q" in arrays:
-                lines.append(f"        .{tensor.name}_q = {arrays[tensor.name + '_q']},")
-                lines.append(f"        .{tensor.scale} = {arrays[tensor.scale]},")
-    return lines + ["    },"]
+                lines.append(f"            .{tensor.name}_q = {arrays[tensor.name + '_q']},")
+                lines.append(f"            .{tensor.scale} = {arrays[tensor.scale]},")
+    return lines + ["        },", "    },"]
 
 
 def _check_host_error(model: Model, x: np.ndarray, golden: np.ndarray, block: int,
@@ -214,15 +207,15 @@ def export_c(model_or_path: Model | str | os.PathLike[str], out_dir: str | os.Pa
     weight_bytes = model.weight_bytes
     upper = name.upper()
     align = f"{upper}_ALIGNED"
-    kind = stages[0].kind
-    options = ", ".join(f"{key}={value!r}" for key, value in model.config.items())
+    options = (", ".join(f"{key}={value!r}" for key, value in model.config.items())
+               if model.cell != "model" else f"stages {model.describe()}")
     needs_math = not all(np.isfinite(array).all() for stage in stages
                          for array in stage.tensors.values())
     guard = f"MTSRNN_EXPORT_{upper}_H"
 
     header = [
         f"/* {name}.h: generated by mtsrnn export-c from {source}; do not edit.",
-        f" * {model.cell.upper()}, {model.num_layers} layer(s), {options}"
+        f" * {model.cell.upper()}, {model.num_stages} stage(s), {options}"
         + (f", weights quantised {model.quantization} (docs/quantization.md)."
            if model.quantization else "."),
         " *",
@@ -244,6 +237,7 @@ def export_c(model_or_path: Model | str | os.PathLike[str], out_dir: str | os.Pa
         f"#define {upper}_INPUT_SIZE {model.input_size}u",
         f"#define {upper}_OUTPUT_SIZE {model.output_size}u",
         f"#define {upper}_NUM_LAYERS {model.num_layers}u",
+        f"#define {upper}_NUM_STAGES {model.num_stages}u",
         f"#define {upper}_STATE_FLOATS {model.state_floats}u",
         f"#define {upper}_WEIGHT_BYTES {weight_bytes}u",
         f"#define {upper}_BLOCK {block}u",
@@ -299,15 +293,13 @@ def export_c(model_or_path: Model | str | os.PathLike[str], out_dir: str | os.Pa
                         else _array(array_name, array, align))
         descriptors.extend(_descriptor(stage, arrays))
     body += [
-        f"static const {kind.c_type} {name}_layers[{upper}_NUM_LAYERS] = {{",
+        f"static const mts_stage {name}_stages[{upper}_NUM_STAGES] = {{",
         *descriptors,
         "};",
         "",
         f"const mts_model {name}_model = {{",
-        f"    .cell = {kind.c_cell},",
-        f"    .num_layers = {upper}_NUM_LAYERS,",
-        *(f"    .{other.c_member} = {name + '_layers' if other is kind else 'NULL'},"
-          for other in STAGE_KINDS.values()),
+        f"    .num_stages = {upper}_NUM_STAGES,",
+        f"    .stages = {name}_stages,",
         "};",
         "",
         *_matrix(f"{name}_golden_input", f"{upper}_GOLDEN_STEPS", f"{upper}_INPUT_SIZE", x),

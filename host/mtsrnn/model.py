@@ -126,8 +126,23 @@ def _layer_dicts(state_dict: Mapping[str, Any], pattern: str, what: str) -> list
 
 
 @dataclass(frozen=True)
+class Part:
+    """One piece of a model in the layout it was given in: a recurrent stack
+    (kind "sru" or "qrnn": its PyTorch-layout state dict and the options a
+    state dict does not record, as `from_sru_state_dict` / `from_qrnn_state_dict`
+    take them) or one norm, dense or softmax stage (mtsrnn.heads: its arrays
+    and options). `stages` are its kernel stages (quantised when the model is).
+    (kind, state_dict, config) is what `mtsrnn.reference.model_forward` takes."""
+
+    kind: str
+    config: Mapping[str, Any]
+    state_dict: Mapping[str, np.ndarray]
+    stages: tuple[Stage, ...]
+
+
+@dataclass(frozen=True)
 class _LayerState:
-    """Where one layer's state lies in the flat state buffer (floats)."""
+    """Where one stage's state lies in the flat state buffer (floats)."""
 
     c_offset: int
     c_size: int
@@ -138,8 +153,9 @@ class _LayerState:
 
 class State:
     """The carried state of a stream: SRU `c` per layer; QRNN `c` and the last
-    window-1 inputs per layer. Immutable from the outside: `forward` returns a
-    new State and never modifies the one it is given."""
+    window-1 inputs per layer (norm, dense and softmax stages carry none).
+    Immutable from the outside: `forward` returns a new State and never
+    modifies the one it is given."""
 
     __slots__ = ("_layout", "_buffer")
 
@@ -148,42 +164,77 @@ class State:
         self._buffer = buffer
 
     @property
+    def _recurrent(self) -> tuple[_LayerState, ...]:
+        return tuple(s for s in self._layout if s.c_size)
+
+    @property
+    def cells(self) -> list[np.ndarray]:
+        """Per recurrent stage, its cell state (float32 copies)."""
+        return [self._buffer[s.c_offset:s.c_offset + s.c_size].copy() for s in self._recurrent]
+
+    @property
     def c(self) -> np.ndarray:
-        """(num_layers, output_size) float32: the cell state of every layer."""
-        return np.stack([self._buffer[s.c_offset:s.c_offset + s.c_size] for s in self._layout])
+        """(recurrent stages, output_size) float32: the cell state of every
+        recurrent stage (they must have one size; else see `cells`)."""
+        cells = self.cells
+        if len({cell.size for cell in cells}) > 1:
+            raise ValueError("the recurrent stages have different sizes: use State.cells")
+        return np.stack(cells)
 
     @property
     def prev_inputs(self) -> list[np.ndarray] | None:
-        """QRNN: per layer, (window-1, n_layer) float32, row k-1 = x_{t-k}. SRU: None."""
-        if self._layout[0].prev_width == 0:
+        """QRNN: per QRNN stage, (window-1, n_layer) float32, row k-1 = x_{t-k}.
+        None when no stage keeps previous inputs (SRU)."""
+        layers = [s for s in self._layout if s.prev_width]
+        if not layers:
             return None
         return [
             self._buffer[s.prev_offset:s.prev_offset + s.prev_frames * s.prev_width]
             .reshape(s.prev_frames, s.prev_width).copy()
-            for s in self._layout
+            for s in layers
         ]
 
     def __repr__(self) -> str:
-        return f"State(layers={len(self._layout)}, floats={self._buffer.size})"
+        return f"State(stages={len(self._layout)}, floats={self._buffer.size})"
+
+
+def _chain(parts: Sequence[Part]) -> tuple[Stage, ...]:
+    """The stages of the parts in order, checked to chain (stage s+1's input
+    size is stage s's output size), with a message naming both stages."""
+    stages = tuple(stage for part in parts for stage in part.stages)
+    for index in range(1, len(stages)):
+        before, after = stages[index - 1], stages[index]
+        if after.input_size != before.output_size:
+            raise ValueError(f"stage {index} ({after.describe()}) takes input size "
+                             f"{after.input_size}, but stage {index - 1} "
+                             f"({before.describe()}) outputs {before.output_size}")
+    return stages
 
 
 class Model:
-    """A stack of SRU or QRNN layers whose forward pass runs in the C kernels.
+    """A sequence of stages (SRU and QRNN stacks, norm, dense and softmax
+    stages) whose forward pass runs in the C kernels.
 
     Build one with `from_sru_state_dict`, `from_qrnn_state_dict`, `random_sru`
-    or `random_qrnn` (or `mtsrnn.load`, `mtsrnn.from_torch`, `mtsrnn.quantize`).
-    `stages` are its kernel stages (mtsrnn.stages.Stage), their tensors views
-    into `image`, the .mts image the kernels run in place."""
+    or `random_qrnn` (a stack), `mtsrnn.sequential` (any stages, see
+    mtsrnn.heads), `mtsrnn.load`, `mtsrnn.from_torch` or `mtsrnn.quantize`.
+    `parts` are its pieces in the layout they were given in, `stages` its
+    kernel stages (mtsrnn.stages.Stage), their tensors views into `image`, the
+    .mts image the kernels run in place. `cell` is "sru" or "qrnn" for a stack
+    of one cell (with `config` its options), else "model" (`config` empty: each
+    part has its own)."""
 
-    def __init__(self, cell: str, config: dict[str, Any], state_dict: dict[str, np.ndarray],
-                 stages: Sequence[Stage], quantization: str | None = None):
-        self.cell = cell
-        self.config = dict(config)
-        # None for float32 weights, else the scheme of mtsrnn.quantize
-        # (the state dict then holds the float weights it was made from).
+    def __init__(self, parts: Sequence[Part], quantization: str | None = None):
+        if not parts:
+            raise ValueError("a model needs at least one part")
+        self.parts = tuple(parts)
+        # None for float32 weights, else the scheme of mtsrnn.quantize (the
+        # parts' state dicts then hold the float weights it was made from).
         self.quantization = quantization
-        self._state_dict = state_dict
-        self._image, self.stages = stages_image(stages)
+        self._image, self.stages = stages_image(_chain(self.parts))
+        single = len(self.parts) == 1 and self.parts[0].kind in ("sru", "qrnn")
+        self.cell = self.parts[0].kind if single else "model"
+        self.config = dict(self.parts[0].config) if single else {}
         try:
             self._core = _core.load_file(self._image)
         except _core.ModelFileError as error:  # sizes only the kernels check
@@ -200,11 +251,39 @@ class Model:
         self.input_size = self._core.input_size
         self.output_size = self._core.output_size
 
+    @property
+    def num_stages(self) -> int:
+        return len(self.stages)
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The kind of every stage, in order."""
+        return tuple(stage.cell for stage in self.stages)
+
+    def describe(self) -> str:
+        """The stages in one line, e.g. "norm, sru x2, dense, softmax"."""
+        runs: list[list[Any]] = []
+        for kind in self.kinds:
+            if runs and runs[-1][0] == kind:
+                runs[-1][1] += 1
+            else:
+                runs.append([kind, 1])
+        return ", ".join(kind if count == 1 else f"{kind} x{count}" for kind, count in runs)
+
     def __repr__(self) -> str:
-        options = ", ".join(f"{k}={v!r}" for k, v in self.config.items())
         quantized = f", quantization={self.quantization!r}" if self.quantization else ""
+        if self.cell == "model":
+            return (f"Model({self.describe()}, input={self.input_size}, "
+                    f"output={self.output_size}{quantized})")
+        options = ", ".join(f"{k}={v!r}" for k, v in self.config.items())
         return (f"Model({self.cell}, layers={self.num_layers}, input={self.input_size}, "
                 f"output={self.output_size}, {options}{quantized})")
+
+    def reference_parts(self) -> list[tuple[str, dict[str, np.ndarray], dict[str, Any]]]:
+        """(kind, state_dict, config) per part: what `mtsrnn.reference.model_forward`
+        takes (float weights; pass `quantization` to it for a quantised model)."""
+        return [(part.kind, {k: v.copy() for k, v in part.state_dict.items()},
+                 dict(part.config)) for part in self.parts]
 
     @property
     def image(self) -> memoryview:
@@ -221,8 +300,12 @@ class Model:
             f.write(self.image)
 
     def state_dict(self) -> dict[str, np.ndarray]:
-        """The weights in the PyTorch layout they were given in (float32 copies)."""
-        return {key: value.copy() for key, value in self._state_dict.items()}
+        """The weights in the PyTorch layout they were given in (float32 copies);
+        for a model of several parts, part i's keys prefixed with "i."."""
+        if len(self.parts) == 1:
+            return {key: value.copy() for key, value in self.parts[0].state_dict.items()}
+        return {f"{index}.{key}": value.copy() for index, part in enumerate(self.parts)
+                for key, value in part.state_dict.items()}
 
     @property
     def quantized_tensors(self) -> tuple[dict[str, np.ndarray], ...]:
@@ -262,21 +345,30 @@ class Model:
 
     def initial_state(self, c: Any = None, prev_inputs: Any = None) -> State:
         """The state at the start of a stream: zeros, or the given cell states
-        `c` (num_layers, output_size) and, for QRNN, the previous inputs (one
-        (window-1, n_layer) array per layer, most recent first)."""
+        `c` (one per recurrent stage: an array (stages, size) or a list of
+        arrays) and, for QRNN stages, the previous inputs (one
+        (window-1, n_layer) array per QRNN stage, most recent first)."""
         buffer = np.zeros(self._core.state_floats, dtype=np.float32)
+        recurrent = [layer for layer in self._layout if layer.c_size]
         if c is not None:
-            c = self._check_float32(c, "c")
-            _expect_shape(c, (self.num_layers, self.output_size), "c")
-            for layer, part in zip(self._layout, c, strict=True):
+            if isinstance(c, np.ndarray):
+                c = self._check_float32(c, "c")
+                _expect_shape(c, (len(recurrent), recurrent[0].c_size if recurrent else 0), "c")
+            elif not isinstance(c, (list, tuple)) or len(c) != len(recurrent):
+                raise ValueError(f"c must hold {len(recurrent)} cell states (one per recurrent "
+                                 f"stage), got {type(c).__name__}")
+            for index, (layer, part) in enumerate(zip(recurrent, c, strict=True)):
+                part = self._check_float32(part, f"c[{index}]")
+                _expect_shape(part, (layer.c_size,), f"c[{index}]")
                 buffer[layer.c_offset:layer.c_offset + layer.c_size] = part
         if prev_inputs is not None:
-            if self.cell != "qrnn":
+            windowed = [layer for layer in self._layout if layer.prev_width]
+            if not windowed:
                 raise ValueError("prev_inputs is a QRNN state; an SRU carries only c")
-            if len(prev_inputs) != self.num_layers:
-                raise ValueError(f"prev_inputs must hold {self.num_layers} arrays (one per "
-                                 f"layer), got {len(prev_inputs)}")
-            for index, (layer, frames) in enumerate(zip(self._layout, prev_inputs, strict=True)):
+            if len(prev_inputs) != len(windowed):
+                raise ValueError(f"prev_inputs must hold {len(windowed)} arrays (one per "
+                                 f"QRNN layer), got {len(prev_inputs)}")
+            for index, (layer, frames) in enumerate(zip(windowed, prev_inputs, strict=True)):
                 frames = self._check_float32(frames, f"prev_inputs[{index}]")
                 _expect_shape(frames, (layer.prev_frames, layer.prev_width),
                               f"prev_inputs[{index}]")
@@ -440,7 +532,7 @@ def from_sru_state_dict(state_dict: Mapping[str, Any], *, use_tanh: bool = False
     config = dict(use_tanh=bool(use_tanh), bidirectional=bool(bidirectional),
                   has_skip_term=bool(has_skip_term), normalize_after=bool(normalize_after),
                   layer_norm_eps=float(layer_norm_eps))
-    return Model("sru", config, kept, stages, quantization)
+    return Model([Part("sru", config, kept, tuple(stages))], quantization)
 
 
 def random_sru(input_size: int, hidden_size: int, num_layers: int = 1, *, seed: int = 0,
@@ -564,7 +656,7 @@ def from_qrnn_state_dict(state_dict: Mapping[str, Any], *, window: int = 1,
         stages.append(stage)
     config = dict(window=window, output_gate=bool(output_gate), zoneout=float(zoneout),
                   pooling=pooling)
-    return Model("qrnn", config, kept, stages, quantization)
+    return Model([Part("qrnn", config, kept, tuple(stages))], quantization)
 
 
 def random_qrnn(input_size: int, hidden_size: int, num_layers: int = 1, *, seed: int = 0,

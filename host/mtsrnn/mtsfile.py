@@ -21,6 +21,11 @@ the C loader, by design:
 - the alignment check (MTS_ERR_MISALIGNED) concerns a device's buffer, not
   the file, and does not apply: the reader hands the loader an aligned copy.
 
+Version 1.x files hold a stack of one cell, 2.0 files any sequence of
+stages (issue 14); `read` parses both into stages, and `load` makes a Model
+of them: consecutive layers of one cell become one stack part, each norm,
+dense and softmax stage a part of its own (mtsrnn.heads).
+
 The file records only what the kernels need. The Python `Model` is built
 from a PyTorch-layout state dict with one configuration for the whole stack
 (`from_sru_state_dict`, `from_qrnn_state_dict`), so a file the C loader
@@ -38,6 +43,7 @@ tensors by kind code, for tools and tests (it validates nothing).
 from __future__ import annotations
 
 import os
+import struct
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,6 +51,7 @@ from typing import Any
 import numpy as np
 
 from . import _core
+from .heads import part_from_stage
 from .model import Model, from_qrnn_state_dict, from_sru_state_dict, sru_weight_from_kernel
 from .stages import (
     BYTE_ORDER_MARK,
@@ -57,16 +64,19 @@ from .stages import (
     SCHEME_NAMES,
     SRU,
     STAGE_KINDS_BY_CODE,
+    STAGE_RECORD_HEAD,
+    STAGE_RECORD_SIZE,
     STATUS_CODES,
     STATUS_NAMES,
     TENSOR_FIELDS,
     TENSOR_RECORD,
     TENSOR_RECORD_SIZE,
     VERSION_MAJOR,
+    VERSION_MAJOR_STAGES,
     Stage,
+    StageKind,
     aligned_buffer,
     crc32,
-    stage_kind,
     write_image,
 )
 
@@ -81,6 +91,7 @@ __all__ = [
     "kernel_layers",
     "load",
     "model_from_contents",
+    "parse_image",
     "read",
     "save",
     "to_bytes",
@@ -157,6 +168,67 @@ class ModelFile:
         return sum(stage.weight_bytes for stage in self.stages)
 
 
+# ---- reading an image's records (after the C loader has validated it) ---------------
+
+def header_fields(data: Any) -> dict[str, Any]:
+    """The header of an image, by HEADER_FIELDS name (num_layers is the 2.0
+    num_stages, cell is 0 in 2.0)."""
+    return dict(zip(HEADER_FIELDS, HEADER.unpack_from(data, 0), strict=True))
+
+
+def stage_records(data: Any, header: Mapping[str, Any] | None = None,
+                  with_reserved: bool = False) -> list[tuple[StageKind, dict[str, Any]]]:
+    """(kind, record fields) of every stage of a 1.x or 2.0 image (a 1.x layer
+    is a stage of the header's cell). It checks nothing the C loader checks;
+    only an unknown kind raises ValueError."""
+    header = header_fields(data) if header is None else header
+    result = []
+    for index in range(header["num_layers"]):
+        if header["version_major"] == VERSION_MAJOR_STAGES:
+            start = HEADER_SIZE + STAGE_RECORD_SIZE * index
+            code, reserved = STAGE_RECORD_HEAD.unpack_from(data, start)
+            start += STAGE_RECORD_HEAD.size
+        else:
+            code, reserved = header["cell"], 0
+            start = HEADER_SIZE + LAYER_RECORD_SIZE * index
+        kind = STAGE_KINDS_BY_CODE.get(code)
+        if kind is None:
+            raise ValueError(f"stage {index} has unknown kind {code}")
+        fields = kind.unpack(data, start, with_reserved)
+        if with_reserved and header["version_major"] == VERSION_MAJOR_STAGES:
+            fields["reserved bytes 4-7"] = reserved
+        result.append((kind, fields))
+    return result
+
+
+def tensor_records(data: Any, header: Mapping[str, Any]) -> list[dict[str, int]]:
+    start = header["tensor_table_offset"]
+    return [dict(zip(TENSOR_FIELDS, TENSOR_RECORD.unpack_from(
+        data, start + TENSOR_RECORD_SIZE * index), strict=True))
+        for index in range(header["num_tensors"])]
+
+
+def parse_image(data: bytes) -> tuple[tuple[int, int], tuple[Stage, ...], list[dict[str, int]]]:
+    """(version, stages, tensor records) of an image the C loader accepted:
+    the records parsed into stages, the tensors copied out (float32, or int8
+    for int8 records). Nothing is checked again (the C loader did)."""
+    header = header_fields(data)
+    records = tensor_records(data, header)
+    kinds = stage_records(data, header)
+    tensors: list[dict[str, np.ndarray]] = [{} for _ in kinds]
+    for record in sorted(records, key=lambda r: (r["layer"], r["kind"])):
+        int8 = record["dtype"] == DTYPE_I8
+        shape = (record["dim0"],) if record["ndim"] == 1 else (record["dim0"], record["dim1"])
+        array = np.frombuffer(data, dtype="i1" if int8 else "<f4",
+                              count=record["dim0"] * record["dim1"], offset=record["offset"])
+        kind = kinds[record["layer"]][0]
+        tensors[record["layer"]][kind.tensor(record["kind"]).name] = (
+            array.astype(np.int8 if int8 else np.float32).reshape(shape))
+    stages = tuple(Stage(kind.name, fields, arrays)
+                   for (kind, fields), arrays in zip(kinds, tensors, strict=True))
+    return (header["version_major"], header["version_minor"]), stages, records
+
+
 # ---- writer ----------------------------------------------------------------
 
 def kernel_layers(model: Model) -> list[tuple[dict[str, Any], dict[int, np.ndarray]]]:
@@ -208,22 +280,13 @@ def _source_bytes(source: Any) -> bytes:
                     f"{type(source).__name__}")
 
 
-def _header(data: bytes) -> dict[str, Any]:
-    return dict(zip(HEADER_FIELDS, HEADER.unpack_from(data, 0), strict=True))
-
-
-def _tensor_records(data: bytes, header: Mapping[str, Any]) -> list[dict[str, int]]:
-    start = header["tensor_table_offset"]
-    return [dict(zip(TENSOR_FIELDS, TENSOR_RECORD.unpack_from(
-        data, start + TENSOR_RECORD_SIZE * index), strict=True))
-        for index in range(header["num_tensors"])]
+_header = header_fields
+_tensor_records = tensor_records
 
 
 def _layer_fields(data: bytes, header: Mapping[str, Any], with_reserved: bool = False
                   ) -> list[dict[str, Any]]:
-    kind = STAGE_KINDS_BY_CODE[header["cell"]]
-    return [kind.unpack(data, HEADER_SIZE + LAYER_RECORD_SIZE * index, with_reserved)
-            for index in range(header["num_layers"])]
+    return [fields for _kind, fields in stage_records(data, header, with_reserved)]
 
 
 def _file_error(error: Exception, data: bytes) -> ModelFileError:
@@ -246,8 +309,9 @@ def _file_error(error: Exception, data: bytes) -> ModelFileError:
                               f"{header['magic'].hex(' ')}, expected {MAGIC.hex(' ')}", status)
     if status == "MTS_ERR_FILE_VERSION":
         return ModelFileError(f"format version {header['version_major']}."
-                              f"{header['version_minor']}: this reader reads major version "
-                              f"{VERSION_MAJOR} only", status)
+                              f"{header['version_minor']}: this reader reads versions "
+                              f"{VERSION_MAJOR}.x and {VERSION_MAJOR_STAGES}.0 "
+                              f"({error.message})", status)
     if status == "MTS_ERR_FILE_BYTE_ORDER":
         return ModelFileError(f"byte_order is 0x{header['byte_order']:08x}, expected "
                               f"0x{BYTE_ORDER_MARK:08x} (a little-endian file); the file has "
@@ -258,10 +322,13 @@ def _file_error(error: Exception, data: bytes) -> ModelFileError:
                               f"the data gives 0x{actual:08x} (the file is corrupt)", status)
     message = error.message
     layer = error.detail.get("layer")
-    kind = STAGE_KINDS_BY_CODE.get(header["cell"])
-    if layer is not None and kind is not None and status != "MTS_ERR_FILE_LAYER":
-        fields = kind.unpack(data, HEADER_SIZE + LAYER_RECORD_SIZE * layer)
-        message += f" [layer {layer}: {kind.describe(fields)}]"
+    if layer is not None and status != "MTS_ERR_FILE_LAYER":
+        try:  # the configuration of the stage at fault, when its record parses
+            kind, fields = stage_records(data, {**header, "num_layers": layer + 1})[layer]
+            word = "stage" if header["version_major"] == VERSION_MAJOR_STAGES else "layer"
+            message += f" [{word} {layer}: {kind.describe(fields)}]"
+        except (ValueError, KeyError, struct.error):
+            pass
     return ModelFileError(message, status)
 
 
@@ -283,21 +350,11 @@ def read(source: Any) -> ModelFile:
             f"the data is {len(data)} bytes long, but the header says the file is "
             f"{header['file_size']} bytes ({len(data) - header['file_size']} trailing bytes); "
             "the Python reader needs the exact file", "MTS_ERR_FILE_HEADER")
-    kind = STAGE_KINDS_BY_CODE[header["cell"]]
-    records = _tensor_records(data, header)
-    tensors: list[dict[str, np.ndarray]] = [{} for _ in range(header["num_layers"])]
-    for record in sorted(records, key=lambda r: (r["layer"], r["kind"])):
-        int8 = record["dtype"] == DTYPE_I8
-        shape = (record["dim0"],) if record["ndim"] == 1 else (record["dim0"], record["dim1"])
-        array = np.frombuffer(data, dtype="i1" if int8 else "<f4",
-                              count=record["dim0"] * record["dim1"], offset=record["offset"])
-        tensors[record["layer"]][kind.tensor(record["kind"]).name] = (
-            array.astype(np.int8 if int8 else np.float32).reshape(shape))
-    stages = tuple(Stage(kind.name, fields, arrays)
-                   for fields, arrays in zip(_layer_fields(data, header), tensors, strict=True))
-    return ModelFile(cell=kind.name, version=(header["version_major"], header["version_minor"]),
-                     stages=stages, file_size=header["file_size"], crc32=header["crc32"],
-                     records=records, kernel=kernel)
+    version, stages, records = parse_image(data)
+    cells = {stage.cell for stage in stages}
+    cell = stages[0].cell if len(cells) == 1 and stages[0].kind.recurrent else "model"
+    return ModelFile(cell=cell, version=version, stages=stages, file_size=header["file_size"],
+                     crc32=header["crc32"], records=records, kernel=kernel)
 
 
 # ---- from the file to a Model ----------------------------------------------
@@ -328,14 +385,16 @@ def _float_tensor(stage: Stage, name: str) -> np.ndarray:
                                 dtype=np.float32)
 
 
-def _quantization(contents: ModelFile) -> tuple[str | None, list[dict[str, np.ndarray]] | None]:
-    """The scheme of a file's stages and their int8 tensors (None, None: float32)."""
-    quant = _one_value([stage.fields.get("quant", 0) for stage in contents.stages],
-                       "quantisation")
+def _quantization(stages: Sequence[Stage]
+                  ) -> tuple[str | None, list[dict[str, np.ndarray]] | None]:
+    """The scheme of stages with product weights and their int8 tensors (None,
+    None: float32); norm and softmax stages have no scheme."""
+    quant = _one_value([stage.fields["quant"] for stage in stages
+                        if "quant" in stage.kind.fields] or [0], "quantisation")
     if quant == 0:
         return None, None
     quantized = []
-    for stage in contents.stages:
+    for stage in stages:
         arrays = {}
         for tensor in stage.kind.tensors:
             if tensor.scale and tensor.name in stage.tensors:
@@ -345,9 +404,9 @@ def _quantization(contents: ModelFile) -> tuple[str | None, list[dict[str, np.nd
     return SCHEME_NAMES[quant], quantized
 
 
-def _sru_model(contents: ModelFile) -> Model:
-    layers = contents.layers
-    quantization, quantized_tensors = _quantization(contents)
+def _sru_model(stages: Sequence[Stage]) -> Model:
+    layers = [dict(stage.fields) for stage in stages]
+    quantization, quantized_tensors = _quantization(stages)
     use_tanh = _one_value([layer["activation"] == 1 for layer in layers], "use_tanh")
     directions = _one_value([layer["num_directions"] for layer in layers], "num_directions")
     has_skip = _one_value([layer["skip"] != 0 for layer in layers], "has_skip_term")
@@ -361,7 +420,7 @@ def _sru_model(contents: ModelFile) -> Model:
         first = layers[0]["norm_eps"]
         layer_norm_eps = first if np.isfinite(first) and first > 0 else 1e-5
     state: dict[str, np.ndarray] = {}
-    for index, stage in enumerate(contents.stages):
+    for index, stage in enumerate(stages):
         layer, tensors = stage.fields, stage.tensors
         n, hidden = layer["input_size"], layer["hidden_size"]
         out = directions * hidden
@@ -395,15 +454,15 @@ def _sru_model(contents: ModelFile) -> Model:
                                     f"built from it: {error}") from error
 
 
-def _qrnn_model(contents: ModelFile) -> Model:
-    layers = contents.layers
+def _qrnn_model(stages: Sequence[Stage]) -> Model:
+    layers = [dict(stage.fields) for stage in stages]
     window = _one_value([layer["window"] for layer in layers], "window")
     input_gate = _one_value([layer["input_gate"] for layer in layers], "input_gate")
     output_gate = _one_value([layer["output_gate"] for layer in layers], "output_gate")
     zoneout = _one_value([layer["zoneout"] for layer in layers], "zoneout")
-    quantization, quantized_tensors = _quantization(contents)
+    quantization, quantized_tensors = _quantization(stages)
     state = {}
-    for index, stage in enumerate(contents.stages):
+    for index, stage in enumerate(stages):
         state[f"layers.{index}.linear.weight"] = _float_tensor(stage, "weight")
         state[f"layers.{index}.linear.bias"] = stage.tensors["bias"]
     try:
@@ -420,10 +479,31 @@ def _qrnn_model(contents: ModelFile) -> Model:
 _MODEL_BUILDERS = {"sru": _sru_model, "qrnn": _qrnn_model}
 
 
+def _runs(stages: Sequence[Stage]) -> list[list[Stage]]:
+    """The stages grouped into parts: consecutive stages of one cell form a
+    stack; every norm, dense and softmax stage is a part of its own."""
+    runs: list[list[Stage]] = []
+    for stage in stages:
+        if runs and stage.kind.recurrent and runs[-1][0].cell == stage.cell:
+            runs[-1].append(stage)
+        else:
+            runs.append([stage])
+    return runs
+
+
 def model_from_contents(contents: ModelFile) -> Model:
     """The Model of validated file contents (raises UnsupportedModelError)."""
-    stage_kind(contents.cell)
-    return _MODEL_BUILDERS[contents.cell](contents)
+    runs = _runs(contents.stages)
+    if len(runs) == 1 and runs[0][0].kind.recurrent:
+        return _MODEL_BUILDERS[runs[0][0].cell](runs[0])
+    quantization, _tensors = _quantization(contents.stages)
+    parts = []
+    for run in runs:
+        if run[0].kind.recurrent:
+            parts.append(_MODEL_BUILDERS[run[0].cell](run).parts[0])
+        else:
+            parts.append(part_from_stage(run[0]))
+    return Model(parts, quantization)
 
 
 def load(source: Any) -> Model:

@@ -9,7 +9,8 @@ in float32:
   time step (dynamic, symmetric) to int8, summed in int32, then scaled back.
 
 The quantised tensors are the products' weights: SRU ``weight`` and
-``weight_proj``, QRNN ``linear.weight``. `quantize` builds the int8 stages
+``weight_proj``, QRNN ``linear.weight``, dense ``weight``; norm and softmax
+stages stay float32. `quantize` builds the int8 stages
 of a float model (`Stage.quantized`, whose one quantiser is `quantize_rows`);
 both live in mtsrnn.stages, below the Model, so that the state-dict
 importers can quantise too without an import cycle.
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .model import Model
+from .model import Model, Part
 from .stages import SCHEME_CODES, SCHEMES, check_scheme, quantize_rows
 
 __all__ = ["SCHEMES", "SCHEME_CODES", "check_scheme", "quantize", "quantize_rows"]
@@ -35,5 +36,11 @@ def quantize(model: Any, scheme: str) -> Model:
     if model.quantization is not None:
         raise ValueError(f"model is already quantised ({model.quantization!r}); quantise "
                          "the float model instead")
-    stages = [stage.quantized(scheme, layer=index) for index, stage in enumerate(model.stages)]
-    return Model(model.cell, model.config, model.state_dict(), stages, scheme)
+    parts, index = [], 0
+    for part in model.parts:
+        stages = []
+        for stage in part.stages:  # norm and softmax stages stay float (Stage.quantized)
+            stages.append(stage.quantized(scheme, layer=index))
+            index += 1
+        parts.append(Part(part.kind, part.config, part.state_dict, tuple(stages)))
+    return Model(parts, scheme)

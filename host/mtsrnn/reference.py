@@ -35,12 +35,20 @@ Quantised products (docs/quantization.md), ``quantization="int8-w"`` or
               y[r] = float32(acc[r]) * float32(s_r * float32(a / 127))   (float32 steps)
 
 The rest of the cell stays float64.
+
+Whole models (issue 14), per step x_t -> y_t: norm "affine" y = x*w + b;
+norm "layer" y = (x - mean x)/sqrt(var x + eps)*w + b (biased variance);
+dense y = act(W x + b) with act identity, relu, tanh or sigmoid (W as
+nn.Linear.weight, quantised like the cells' products when asked);
+softmax y_i = exp(x_i - max x) / sum_j exp(x_j - max x) (log_softmax: the
+log of it). `model_forward` chains parts from the zero state.
 """
 
 import numpy as np
 
-__all__ = ["QUANTIZATIONS", "qrnn_forward", "quantize_activation", "quantize_outputs",
-           "quantized_product", "sru_forward"]
+__all__ = ["QUANTIZATIONS", "dense_forward", "model_forward", "norm_forward", "qrnn_forward",
+           "quantize_activation", "quantize_outputs", "quantized_product", "softmax_forward",
+           "sru_forward"]
 
 QUANTIZATIONS = ("int8-w", "int8-wa")
 
@@ -337,3 +345,85 @@ def qrnn_forward(state_dict, x, c0=None, prev_inputs=None, *, window=1, output_g
             quantization=quantization)
         new_prev_inputs.append(prev)
     return layer_input, c_final, new_prev_inputs
+
+
+# ------------------------------------------------ norm, dense, softmax, whole models
+
+DENSE_ACTIVATIONS = ("identity", "relu", "tanh", "sigmoid")
+
+
+def norm_forward(x, weight, bias, *, mode="affine", eps=0.0):
+    """x (L, n) -> (L, n). "affine": y = x * weight + bias per feature;
+    "layer": y = (x - mean(x)) / sqrt(var(x) + eps) * weight + bias per frame."""
+    x = _as_float64(x)
+    weight, bias = _as_float64(weight), _as_float64(bias)
+    if mode == "affine":
+        return x * weight + bias
+    if mode == "layer":
+        return np.array([_layer_norm(frame, weight, bias, eps) for frame in x]).reshape(x.shape)
+    raise ValueError(f"mode must be 'affine' or 'layer', got {mode!r}")
+
+
+def _activation(name, y):
+    if name == "identity":
+        return y
+    if name == "relu":
+        return np.maximum(y, 0.0)
+    if name == "tanh":
+        return np.tanh(y)
+    if name == "sigmoid":
+        return _sigmoid(y)
+    raise ValueError(f"activation must be one of {DENSE_ACTIVATIONS}, got {name!r}")
+
+
+def dense_forward(x, weight, bias=None, *, activation="identity", quantization=None):
+    """x (L, n) -> (L, m): y_t = act(W x_t + b), W (m, n) as nn.Linear.weight;
+    quantization None, "int8-w" or "int8-wa" (the products as in the module
+    docstring, the bias and activation in float64)."""
+    _check_quantization(quantization)
+    x = _as_float64(x)
+    weight = _as_float64(weight)
+    bias = np.zeros(weight.shape[0]) if bias is None else _as_float64(bias)
+    product = _product(weight, quantization)
+    return np.array([_activation(activation, product(frame) + bias)
+                     for frame in x]).reshape(x.shape[0], weight.shape[0])
+
+
+def softmax_forward(x, *, log=False):
+    """x (L, n) -> (L, n): softmax over each frame's features (log_softmax when
+    log), computed after subtracting the frame's maximum."""
+    x = _as_float64(x)
+    shifted = x - x.max(axis=1, keepdims=True)
+    log_sum = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return shifted - log_sum if log else np.exp(shifted - log_sum)
+
+
+def model_forward(parts, x, *, quantization=None):
+    """A whole model from the zero state: x (L, n) -> y (L, output), float64.
+
+    parts: (kind, state_dict, options) per part, in order (what
+    ``mtsrnn.Model.reference_parts()`` returns):
+    "sru" / "qrnn" a stack (state dict and keyword options of sru_forward /
+    qrnn_forward); "norm" {weight, bias} with mode ("affine" / "layer") and
+    eps; "dense" {weight, [bias]} with activation; "softmax" {} with log
+    (and size). quantization applies to the products of the recurrent and
+    dense parts; norm and softmax stay float64."""
+    _check_quantization(quantization)
+    y = _as_float64(x)
+    for kind, state_dict, options in parts:
+        options = dict(options)
+        if kind == "sru":
+            y = sru_forward(state_dict, y, quantization=quantization, **options)[0]
+        elif kind == "qrnn":
+            y = qrnn_forward(state_dict, y, quantization=quantization, **options)[0]
+        elif kind == "norm":
+            y = norm_forward(y, state_dict["weight"], state_dict["bias"], mode=options["mode"],
+                             eps=options.get("eps", 0.0))
+        elif kind == "dense":
+            y = dense_forward(y, state_dict["weight"], state_dict.get("bias"),
+                              activation=options["activation"], quantization=quantization)
+        elif kind == "softmax":
+            y = softmax_forward(y, log=options.get("log", False))
+        else:
+            raise ValueError(f"unknown part kind {kind!r}")
+    return y

@@ -1,11 +1,16 @@
 """What a kernel stage is: one table per stage kind, and the .mts image of a list of stages.
 
-A *stage* is the kernel-level unit of a model: one SRU or QRNN layer as the
-C kernels run it (`mts_sru_layer`, `mts_qrnn_layer`), with its record
-fields and its tensors in the kernels' layout, exactly what an .mts file
-stores (docs/model-format.md). This module is the bottom of the package's
-import graph (it imports the standard library, NumPy and `_core` only); every
-other module learns what a stage holds from the table here:
+A *stage* is the kernel-level unit of a model: one SRU or QRNN layer, one
+input normalisation, dense layer or softmax as the C kernels run it
+(`mts_sru_layer`, `mts_qrnn_layer`, `mts_norm_stage`, `mts_dense_layer`,
+`mts_softmax_stage`, each in an `mts_stage`), with its record fields and its
+tensors in the kernels' layout, exactly what an .mts file stores
+(docs/model-format.md). A stack of one cell is written as version 1.0 / 1.1
+(byte for byte as before issue 14); anything else as 2.0, whose stage table
+holds 48-byte records: u32 kind, u32 reserved, then the kind's 40 bytes of
+fields (a 1.x layer record and 8 zero bytes for sru and qrnn). This module
+is the bottom of the package's import graph (it imports the standard
+library, NumPy and `_core` only); every other module learns what a stage holds from the table here:
 
 - `STAGE_KINDS`: per stage kind its record (fields in file order, binary
   layout), its tensor kinds (name, file kind code, whether it may be int8 and
@@ -16,7 +21,8 @@ other module learns what a stage holds from the table here:
   Adding a stage kind means adding one `StageKind` entry.
 - `Stage`: one stage (kind name, record fields, tensors by kind name).
 - `write_image`: the .mts writer (header, tables, 64-byte aligned data, CRC),
-  into a 64-byte aligned buffer that `_core.load_file` runs in place.
+  into a 64-byte aligned buffer that `_core.load_file` runs in place (the
+  reader, 1.x and 2.0, is mtsrnn.mtsfile's).
 - `quantize_rows` and `Stage.quantized`: the int8 form of a stage's product
   weights (docs/quantization.md); the scheme names are the values of the
   record's `quant` field.
@@ -61,8 +67,25 @@ HEADER_FIELDS = ("magic", "version_major", "version_minor", "byte_order", "heade
 TENSOR_FIELDS = ("layer", "kind", "dtype", "ndim", "dim0", "dim1", "offset", "nbytes")
 assert HEADER.size == HEADER_SIZE and TENSOR_RECORD.size == TENSOR_RECORD_SIZE
 
+
+
+def _c_constant(name: str, value: int) -> int:
+    """A constant of issue 14's C side (the 2.0 file, the stage kinds), read from
+    `_core` once the binding exports it; until the C branch is merged, the value
+    docs/model-format.md fixes. TODO(merge issue 14): read from _core only."""
+    return int(getattr(_core, name, value))
+
+
+# Version 2.0 (docs/model-format.md): a stage table of 48-byte records, each the
+# stage kind (u32), a reserved u32, then 40 bytes of the kind's fields.
+VERSION_MAJOR_STAGES = _c_constant("FILE_STAGES_VERSION_MAJOR", 2)
+STAGE_RECORD_SIZE = _c_constant("FILE_STAGE_RECORD_SIZE", 48)
+STAGE_FIELDS_SIZE = STAGE_RECORD_SIZE - 8
+STAGE_RECORD_HEAD = struct.Struct("<II")
+
 MAX_DIM = _core.MAX_DIM
 MAX_LAYERS = _core.MAX_LAYERS
+MAX_STAGES = _c_constant("MAX_STAGES", 64)
 MAX_WINDOW = _core.MAX_WINDOW
 STATUS_CODES: dict[str, int] = dict(_core.STATUS_CODES)
 STATUS_NAMES: dict[int, str] = {code: name for name, code in STATUS_CODES.items()}
@@ -159,6 +182,13 @@ class StageKind:
     c_member: str
     c_cell: str
     c_enums: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    input_size: Callable[[Mapping[str, Any]], int] = lambda f: f["input_size"]
+    recurrent: bool = True  # a cell (sru, qrnn), which a 1.x file can hold
+
+    @property
+    def c_kind(self) -> str:
+        """The kind's name in the C enum mts_stage_kind."""
+        return f"MTS_STAGE_{self.name.upper()}"
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -304,10 +334,84 @@ QRNN = StageKind(
     c_enums={"quant": ("MTS_QUANT_NONE", "MTS_QUANT_INT8_W", "MTS_QUANT_INT8_WA")},
 )
 
-STAGE_KINDS: dict[str, StageKind] = {kind.name: kind for kind in (SRU, QRNN)}
+# Norm, dense and softmax stages (issue 14): a 2.0 file only; their record is
+# the 40 bytes at offset 8 of the stage record.
+NORM_AFFINE, NORM_LAYER = 0, 1
+NORM_MODES = ("affine", "layer")
+DENSE_ACTIVATIONS = ("identity", "relu", "tanh", "sigmoid")
+
+
+def _norm_describe(f: Mapping[str, Any]) -> str:
+    mode = _enum_text(dict(enumerate(NORM_MODES)), f["mode"])
+    eps = f", eps {_f32_text(f['eps'])}" if f["mode"] == NORM_LAYER else ""
+    return f"norm {mode} over {f['size']} features{eps}"
+
+
+def _dense_describe(f: Mapping[str, Any]) -> str:
+    return (f"dense input {f['input_size']}, output {f['output_size']}, activation "
+            f"{_enum_text(dict(enumerate(DENSE_ACTIVATIONS)), f['activation'])}")
+
+
+def _no_state(_fields: Mapping[str, Any]) -> tuple[int, int, int]:
+    return (0, 0, 0)
+
+
+NORM = StageKind(
+    name="norm", code=_c_constant("STAGE_NORM", 3), title="norm",
+    record=struct.Struct("<IB3sf28s"),
+    record_fields=("size", "mode", None, "eps", None),
+    reserved=(bytes(3), bytes(28)),
+    tensors=(TensorKind("weight", _c_constant("NORM_KIND_WEIGHT", 1)),
+             TensorKind("bias", _c_constant("NORM_KIND_BIAS", 2))),
+    shapes=lambda f: {"weight": TensorSpec((f["size"],)), "bias": TensorSpec((f["size"],))},
+    output_size=lambda f: f["size"],
+    state=_no_state,
+    describe=_norm_describe,
+    c_type="mts_norm_stage", c_member="norm", c_cell="MTS_STAGE_NORM",
+    c_enums={"mode": ("MTS_NORM_MODE_AFFINE", "MTS_NORM_MODE_LAYER")},
+    input_size=lambda f: f["size"], recurrent=False,
+)
+
+DENSE = StageKind(
+    name="dense", code=_c_constant("STAGE_DENSE", 4), title="dense",
+    record=struct.Struct("<IIBB2s28s"),
+    record_fields=("input_size", "output_size", "activation", "quant", None, None),
+    reserved=(bytes(2), bytes(28)),
+    tensors=(TensorKind("weight", _c_constant("DENSE_KIND_WEIGHT", 1), scale="weight_scale"),
+             TensorKind("bias", _c_constant("DENSE_KIND_BIAS", 2)),
+             TensorKind("weight_scale", _c_constant("DENSE_KIND_WEIGHT_SCALE", 3))),
+    shapes=lambda f: {"weight": TensorSpec((f["output_size"], f["input_size"])),
+                      "bias": TensorSpec((f["output_size"],), required=False)},
+    output_size=lambda f: f["output_size"],
+    state=_no_state,
+    describe=_dense_describe,
+    c_type="mts_dense_layer", c_member="dense", c_cell="MTS_STAGE_DENSE",
+    c_enums={"activation": ("MTS_DENSE_IDENTITY", "MTS_DENSE_RELU", "MTS_DENSE_TANH",
+                            "MTS_DENSE_SIGMOID"),
+             "quant": ("MTS_QUANT_NONE", "MTS_QUANT_INT8_W", "MTS_QUANT_INT8_WA")},
+    recurrent=False,
+)
+
+SOFTMAX = StageKind(
+    name="softmax", code=_c_constant("STAGE_SOFTMAX", 5), title="softmax",
+    record=struct.Struct("<IB35s"),
+    record_fields=("size", "log", None),
+    reserved=(bytes(35),),
+    tensors=(),
+    shapes=lambda f: {},
+    output_size=lambda f: f["size"],
+    state=_no_state,
+    describe=lambda f: f"{'log-softmax' if f['log'] else 'softmax'} over {f['size']} features",
+    c_type="mts_softmax_stage", c_member="softmax", c_cell="MTS_STAGE_SOFTMAX",
+    input_size=lambda f: f["size"], recurrent=False,
+)
+
+STAGE_KINDS: dict[str, StageKind] = {kind.name: kind
+                                     for kind in (SRU, QRNN, NORM, DENSE, SOFTMAX)}
 STAGE_KINDS_BY_CODE: dict[int, StageKind] = {kind.code: kind for kind in STAGE_KINDS.values()}
 for _kind in STAGE_KINDS.values():
-    assert _kind.record.size == LAYER_RECORD_SIZE, _kind.name
+    assert _kind.record.size == (LAYER_RECORD_SIZE if _kind.recurrent else STAGE_FIELDS_SIZE), \
+        _kind.name
 
 
 def stage_kind(name: str) -> StageKind:
@@ -372,7 +476,7 @@ class Stage:
 
     @property
     def input_size(self) -> int:
-        return int(self.fields["input_size"])
+        return int(self.kind.input_size(self.fields))
 
     @property
     def output_size(self) -> int:
@@ -417,6 +521,8 @@ class Stage:
         by quantize_rows, or taken from `given` (name_q and name_scale per
         product weight, checked; `layer` names the stage in messages)."""
         scheme = check_scheme(scheme)
+        if "quant" not in self.kind.fields:
+            return self  # norm and softmax stay float (no product weights)
         if self.quantization is not None:
             raise ValueError(f"layer {layer} is already quantised ({self.quantization!r})")
         tensors = dict(self.tensors)
@@ -460,19 +566,46 @@ def _align(offset: int) -> int:
     return -(-offset // DATA_ALIGNMENT) * DATA_ALIGNMENT
 
 
-def write_image(cell: str, layers: Sequence[tuple[Mapping[str, Any], Mapping[int, Any]]]
-                ) -> tuple[np.ndarray, list[dict[int, np.ndarray]]]:
+def _kinds_of(cell: str | Sequence[str], count: int) -> list[StageKind]:
+    if isinstance(cell, str):
+        return [stage_kind(cell)] * count
+    kinds = [stage_kind(name) for name in cell]
+    if len(kinds) != count:
+        raise ValueError(f"{len(kinds)} stage kinds for {count} stages")
+    return kinds
+
+
+def image_version(kinds: Sequence[StageKind], quantized: bool) -> tuple[int, int]:
+    """The oldest format version that holds stages of these kinds: 1.0 (float)
+    or 1.1 (int8) for a stack of one cell, 2.0 for anything else."""
+    if kinds and kinds[0].recurrent and all(kind is kinds[0] for kind in kinds):
+        return VERSION_MAJOR, 1 if quantized else 0
+    return VERSION_MAJOR_STAGES, 0
+
+
+def stage_record(kind: StageKind, fields: Mapping[str, Any]) -> bytes:
+    """The 48-byte 2.0 stage record: kind, reserved 0, the kind's fields (a 1.x
+    layer record for sru/qrnn, padded with zeros)."""
+    return (STAGE_RECORD_HEAD.pack(kind.code, 0) + kind.pack(fields)).ljust(
+        STAGE_RECORD_SIZE, b"\0")
+
+
+def write_image(cell: str | Sequence[str],
+                layers: Sequence[tuple[Mapping[str, Any], Mapping[int, Any]]],
+                major: int | None = None) -> tuple[np.ndarray, list[dict[int, np.ndarray]]]:
     """The .mts image of records and tensors, (fields, {kind code: array}) per
     stage, and per stage read-only views of its tensors inside the image.
 
-    The image is a read-only 64-byte aligned uint8 array. Tensors are written
-    stage by stage in increasing kind code, each at the next multiple of 64
-    bytes; 1-D arrays get ndim 1, 2-D arrays ndim 2; int8 arrays dtype 2, all
-    others float32. The minor version is 1 when a stage is quantised, else 0
-    (a 1.0 file, byte for byte what 1.0 writers wrote). Nothing is validated
-    beyond the record formats (a test can write an invalid file on purpose):
-    `_core.load_file` judges the image."""
-    kind = stage_kind(cell)
+    `cell` is the kind of every stage, or a sequence of kind names, one per
+    stage. The version is the oldest that holds the stages (`image_version`)
+    unless `major` forces one (2: a stack written as 2.0, for tests). The image
+    is a read-only 64-byte aligned uint8 array. Tensors are written stage by
+    stage in increasing kind code, each at the next multiple of 64 bytes; 1-D
+    arrays get ndim 1, 2-D arrays ndim 2; int8 arrays dtype 2, all others
+    float32. A 1.x image is byte for byte what 1.x writers wrote. Nothing is
+    validated beyond the record formats (a test can write an invalid file on
+    purpose): `_core.load_file` judges the image."""
+    kinds = _kinds_of(cell, len(layers))
     entries = []
     for index, (_fields, tensors) in enumerate(layers):
         for code, array in sorted(tensors.items()):
@@ -482,8 +615,15 @@ def write_image(cell: str, layers: Sequence[tuple[Mapping[str, Any], Mapping[int
                 raise ValueError(f"layer {index} tensor kind {code}: expected 1 or 2 "
                                  f"dimensions, got shape {array.shape}")
             entries.append((index, code, array))
-    minor = 1 if any(fields.get("quant", 0) for fields, _tensors in layers) else 0
-    tensor_table = HEADER_SIZE + LAYER_RECORD_SIZE * len(layers)
+    version = image_version(kinds, any(fields.get("quant", 0) for fields, _t in layers))
+    if major is not None and major != version[0]:
+        if major != VERSION_MAJOR_STAGES:
+            raise ValueError(f"these stages ({', '.join(k.name for k in kinds)}) need format "
+                             f"{version[0]}.{version[1]}, not {major}.x")
+        version = (VERSION_MAJOR_STAGES, 0)
+    staged = version[0] == VERSION_MAJOR_STAGES
+    record_size = STAGE_RECORD_SIZE if staged else LAYER_RECORD_SIZE
+    tensor_table = HEADER_SIZE + record_size * len(layers)
     offset = tensor_table + TENSOR_RECORD_SIZE * len(entries)
     placed = []
     for index, code, array in entries:
@@ -492,12 +632,13 @@ def write_image(cell: str, layers: Sequence[tuple[Mapping[str, Any], Mapping[int
         offset += array.nbytes
     file_size = offset
     image = aligned_buffer(file_size)
-    HEADER.pack_into(image, 0, MAGIC, VERSION_MAJOR, minor, BYTE_ORDER_MARK, HEADER_SIZE,
-                     kind.code, len(layers), len(entries), file_size, HEADER_SIZE,
-                     tensor_table, 0, 0, bytes(8))
-    for index, (fields, _tensors) in enumerate(layers):
-        start = HEADER_SIZE + LAYER_RECORD_SIZE * index
-        image[start:start + LAYER_RECORD_SIZE] = np.frombuffer(kind.pack(fields), np.uint8)
+    HEADER.pack_into(image, 0, MAGIC, version[0], version[1], BYTE_ORDER_MARK, HEADER_SIZE,
+                     0 if staged else kinds[0].code, len(layers), len(entries), file_size,
+                     HEADER_SIZE, tensor_table, 0, 0, bytes(8))
+    for index, (kind, (fields, _tensors)) in enumerate(zip(kinds, layers, strict=True)):
+        start = HEADER_SIZE + record_size * index
+        record = stage_record(kind, fields) if staged else kind.pack(fields)
+        image[start:start + record_size] = np.frombuffer(record, np.uint8)
     views: list[dict[int, np.ndarray]] = [{} for _ in layers]
     for number, (index, code, array, start) in enumerate(placed):
         dim1 = array.shape[1] if array.ndim == 2 else 1
@@ -514,19 +655,16 @@ def write_image(cell: str, layers: Sequence[tuple[Mapping[str, Any], Mapping[int
 
 
 def stages_image(stages: Sequence[Stage]) -> tuple[np.ndarray, tuple[Stage, ...]]:
-    """The .mts image of `stages` (one kind) and the same stages with their
-    tensors as read-only views into the image."""
+    """The .mts image of `stages` (1.x for a stack of one cell, else 2.0) and
+    the same stages with their tensors as read-only views into the image."""
     if not stages:
         raise ValueError("a model needs at least one stage")
-    cell = stages[0].cell
-    if any(stage.cell != cell for stage in stages):
-        raise ValueError(f"the stages of one model must be of one kind, got "
-                         f"{sorted({stage.cell for stage in stages})}")
-    image, views = write_image(cell, [(stage.fields, stage.by_code()) for stage in stages])
-    kind = stage_kind(cell)
+    if len(stages) > MAX_STAGES:
+        raise ValueError(f"a model has at most {MAX_STAGES} stages, got {len(stages)}")
+    image, views = write_image([stage.cell for stage in stages],
+                               [(stage.fields, stage.by_code()) for stage in stages])
     placed = tuple(
-        Stage(cell, dict(stage.fields),
-              {kind.tensor(code).name: view for code, view in tensors.items()})
+        Stage(stage.cell, dict(stage.fields),
+              {stage.kind.tensor(code).name: view for code, view in tensors.items()})
         for stage, tensors in zip(stages, views, strict=True))
     return image, placed
-

@@ -42,7 +42,10 @@ from typing import Any
 
 import numpy as np
 
-from .model import Model, from_qrnn_state_dict, from_sru_state_dict
+from .model import Model, Part, from_qrnn_state_dict, from_sru_state_dict
+from .torch_chain import UnsupportedModuleError, torch_parts
+
+__all__ = ["UnsupportedModuleError", "from_torch", "parts_from_torch"]
 
 _SRU_OPTIONS = ("use_tanh", "bidirectional", "has_skip_term", "normalize_after",
                 "layer_norm_eps")
@@ -53,7 +56,11 @@ def from_torch(module: Any, **overrides: Any) -> Model:
     """A `Model` that computes what `module` computes in eval mode.
 
     `module` is an ``sru.SRU``, an ``sru.SRUCell``, or a torchqrnn-style QRNN
-    stack or layer (see the module docstring for the duck-typed contract).
+    stack or layer (see the module docstring for the duck-typed contract), or
+    a whole model: an ``nn.Sequential`` or a custom ``nn.Module`` whose forward
+    is a straight chain of supported modules and functions around them
+    (mtsrnn.torch_chain; anything else raises UnsupportedModuleError naming
+    it). `Model.forward` takes one stream's frames (L, input) either way.
     Every configuration value is read from the module. `overrides` replace a
     value read from it, or supply one a duck-typed module lacks; the keys are
     those of `from_sru_state_dict` (use_tanh, bidirectional, has_skip_term,
@@ -67,8 +74,14 @@ def from_torch(module: Any, **overrides: Any) -> Model:
     dropout or zoneout) and TypeError for an unrecognised module or unknown
     override.
     """
-    import torch  # noqa: F401  (lazy: only users of from_torch need torch)
+    import torch  # (lazy: only users of from_torch need torch)
 
+    if not _is_recurrent(module) and _is_chain(module, torch):
+        # A whole model: a chain of modules and functions traced with torch.fx.
+        if overrides:
+            raise TypeError(f"overrides {sorted(overrides)} apply to a bare SRU or QRNN "
+                            "module; a whole model's recurrent modules record their options")
+        return Model(parts_from_torch(module))
     if hasattr(module, "rnn_lst"):
         _check_input_to_hidden(module)
         return _from_sru(list(module.rnn_lst), overrides, "SRU")
@@ -92,7 +105,51 @@ def from_torch(module: Any, **overrides: Any) -> Model:
         ".layers) or QRNN layer (an object with .linear and .window)")
 
 
+def parts_from_torch(module: Any) -> list[Part]:
+    """The parts (mtsrnn.model.Part) that `from_torch(module)` chains into its
+    Model, without building it: what `mtsrnn.reference.model_forward` takes
+    through `(part.kind, part.state_dict, part.config)`."""
+    import torch
+
+    if _is_recurrent(module) or not _is_chain(module, torch):
+        return list(from_torch(module).parts)
+    return torch_parts(module, _is_recurrent, _import_leaf)
+
+
 # ---- helpers ---------------------------------------------------------------
+
+def _is_recurrent(module: Any) -> bool:
+    """Whether from_torch imports `module` on its own (sru.SRU, sru.SRUCell, a
+    torchqrnn-style QRNN stack or layer): a leaf of a traced whole model."""
+    if hasattr(module, "rnn_lst"):
+        return True
+    if hasattr(module, "weight_c") and hasattr(module, "num_matrices"):
+        return True
+    layers = getattr(module, "layers", None)
+    if layers is not None and hasattr(layers, "__iter__"):
+        layers = list(layers)
+        if layers and all(hasattr(layer, "linear") for layer in layers):
+            return True
+    return hasattr(module, "linear") and hasattr(module, "window")
+
+
+def _is_chain(module: Any, torch: Any) -> bool:
+    """A module whose forward from_torch traces: an nn.Sequential or a user's
+    nn.Module (torch.nn's own modules other than Sequential are fx leaves, not
+    chains: an nn.LSTM is refused as an unrecognised module)."""
+    if not isinstance(module, torch.nn.Module):
+        return False
+    return (isinstance(module, torch.nn.Sequential)
+            or not type(module).__module__.startswith("torch."))
+
+
+def _import_leaf(module: Any, name: str) -> Model:
+    """A recurrent submodule of a whole model, with its name in messages."""
+    try:
+        return from_torch(module)
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"{name}: {error}") from None
+
 
 def _check_overrides(overrides: dict[str, Any], allowed: tuple[str, ...], what: str) -> None:
     unknown = sorted(set(overrides) - set(allowed))

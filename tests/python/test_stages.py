@@ -43,7 +43,9 @@ def test_records_round_trip_through_the_table():
             if kind.record.format[1 + kind.record_fields.index(name)] == "f":
                 fields[name] = 0.5
         record = kind.pack(fields)
-        assert len(record) == stages.LAYER_RECORD_SIZE
+        # sru/qrnn: the 1.x layer record; the others: 2.0 stage fields (issue 14)
+        assert len(record) == (stages.LAYER_RECORD_SIZE if kind.recurrent
+                               else stages.STAGE_FIELDS_SIZE)
         assert kind.unpack(record) == fields
         reserved = [value for key, value in kind.unpack(record, with_reserved=True).items()
                     if key.startswith("reserved")]
@@ -77,10 +79,15 @@ def test_model_image_is_what_the_kernels_run():
         model.stages[0].fields["window"] = 3
 
 
-def test_stages_of_one_model_are_of_one_kind():
+def test_stages_of_several_kinds_make_a_2_0_image():
+    """Issue 14: a stack of one cell stays 1.x; cells mixed make a 2.0 image whose
+    records parse back into the same stages."""
     sru, qrnn = mtsrnn.random_sru(3, 3), mtsrnn.random_qrnn(3, 3)
-    with pytest.raises(ValueError, match="one kind"):
-        stages.stages_image([sru.stages[0], qrnn.stages[0]])
+    image, placed = stages.stages_image([sru.stages[0], qrnn.stages[0]])
+    version, parsed, _records = mtsfile.parse_image(image.tobytes())
+    assert version == (2, 0)
+    assert [s.describe() for s in parsed] == [s.describe() for s in placed]
+    assert mtsfile.parse_image(stages.stages_image(sru.stages)[0].tobytes())[0] == (1, 0)
 
 
 # ---- messages ------------------------------------------------------------------------
