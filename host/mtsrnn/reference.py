@@ -1,6 +1,6 @@
 """Independent per-step NumPy float64 golden reference for SRU and QRNN.
 
-Written from docs/spec.md (sections 2 and 3) and nothing else: it reads the
+Written from docs/spec.md (sections 2, 3, 6 and 7) and nothing else: it reads the
 PyTorch state_dict layouts directly, never a kernel-friendly reordering, and
 imports nothing from mtsrnn, so it can be loaded standalone from its file path
 (``importlib.util.spec_from_file_location``). Every time step and every layer
@@ -36,8 +36,8 @@ Quantised products (docs/quantization.md), ``quantization="int8-w"`` or
 
 The rest of the cell stays float64.
 
-minGRU, minLSTM (docs/spec.md 7, ``mingru-pytorch`` 0.2.1 layout, its sequential path) and
-IndRNN (docs/spec.md 8), one state dict per layer::
+minGRU, minLSTM (docs/spec.md 6, ``mingru-pytorch`` 0.2.1 layout, its sequential path) and
+IndRNN (docs/spec.md 7), one state dict per layer::
 
     minGRU:  [a; b] = W x_t   (to_hidden_and_gate.weight (2H, n): hidden rows, then gate rows)
              h_t = (1 - sigma(b)) h_{t-1} + sigma(b) g(a)      g(a) = a + 1/2 (a >= 0), sigma(a)

@@ -1,5 +1,5 @@
 """The float64 references of minGRU, minLSTM and IndRNN (host/mtsrnn/reference.py)
-against the real packages and hand-computed values (docs/spec.md 7 and 8).
+against the real packages and hand-computed values (docs/spec.md 6 and 7).
 
 minGRU / minLSTM: the real ``mingru-pytorch`` 0.2.1, a stack of its modules (1 and 3
 layers, with and without ``to_out``), run two ways:
@@ -7,7 +7,7 @@ layers, with and without ``to_out``), run two ways:
   from a zero state and from a given (negative too) state;
 - its parallel log-space path over whole sequences, where it is defined: from a zero
   state (no ``prev_hidden``) and, for minGRU, from a positive carried state streamed in
-  pieces. minLSTM's parallel path applies g to a carried ``prev_hidden`` (docs/spec.md 7),
+  pieces. minLSTM's parallel path applies g to a carried ``prev_hidden`` (docs/spec.md 6.1),
   which the test pins as the documented disagreement.
 IndRNN: a small torch module written here from Li et al. 2018, and a hand-computed case.
 """
