@@ -91,7 +91,7 @@ for name in $builds; do
     continue
   fi
   # Every test must have run; only `simd` may skip, and only without a backend.
-  for test in model quantized activation simd_generic golden kernel_library_rules \
+  for test in model quantized activation simd_generic golden new_cells kernel_library_rules \
               device_protocol file; do
     grep -Eq "Test +#[0-9]+: $test \.+ +Passed" "$log" || {
       echo "aarch64.sh: $name: test $test did not pass"; exit 1; }

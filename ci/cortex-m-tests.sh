@@ -7,7 +7,8 @@
 # streaming invariance), quantized (the int8 products), simd and simd_generic
 # (4-lane activations bit for bit against the scalar ones; simd is skipped
 # where the core has no backend), golden (the host's float64 golden data,
-# every variant and T), kernel_library_rules, and activation (error bounds:
+# every variant and T), new_cells (minGRU, minLSTM, IndRNN against their
+# float64 golden data, every variant and T), kernel_library_rules, and activation (error bounds:
 # on the M55 only by default, as its dense sweeps take ~110 s emulated on
 # the M4F; CORTEX_M_TESTS_FULL=1 runs it on both). Exits non-zero on any
 # failure. Emulated timings are never performance.

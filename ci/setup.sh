@@ -39,12 +39,14 @@ python -m pip install -q --disable-pip-version-check \
 # The real PyTorch packages the import tests compare against (MTSRNN_WITH_TORCH=1,
 # set by ci/test.sh): torch pinned to the CPU build available on these machines
 # (any other version pulls a multi-GB CUDA build), sru without its
-# dependencies (it compiles a small C++ extension with ninja on first import).
+# dependencies (it compiles a small C++ extension with ninja on first import),
+# mingru-pytorch (minGRU / minLSTM) and einops beside them, also without dependencies.
 if [ "${MTSRNN_WITH_TORCH:-0}" = 1 ]; then
   if ! python -c 'import importlib.util as u, sys
-sys.exit(0 if u.find_spec("torch") and u.find_spec("sru") else 1)'; then
+sys.exit(0 if all(u.find_spec(m) for m in ("torch", "sru", "minGRU_pytorch")) else 1)'; then
     python -m pip install -q --disable-pip-version-check torch==2.13.0 ninja
-    python -m pip install -q --disable-pip-version-check --no-deps sru==2.6.0
+    python -m pip install -q --disable-pip-version-check --no-deps sru==2.6.0 \
+      mingru-pytorch==0.2.1 einops==0.8.2
   fi
 fi
 # CMSIS-DSP sources for the per-step peer baseline of the benchmarks (host

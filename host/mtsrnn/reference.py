@@ -1,6 +1,6 @@
 """Independent per-step NumPy float64 golden reference for SRU and QRNN.
 
-Written from docs/spec.md (sections 2 and 3) and nothing else: it reads the
+Written from docs/spec.md (sections 2, 3, 6 and 7) and nothing else: it reads the
 PyTorch state_dict layouts directly, never a kernel-friendly reordering, and
 imports nothing from mtsrnn, so it can be loaded standalone from its file path
 (``importlib.util.spec_from_file_location``). Every time step and every layer
@@ -42,11 +42,22 @@ dense y = act(W x + b) with act identity, relu, tanh or sigmoid (W as
 nn.Linear.weight, quantised like the cells' products when asked);
 softmax y_i = exp(x_i - max x) / sum_j exp(x_j - max x) (log_softmax: the
 log of it). `model_forward` chains parts from the zero state.
+
+minGRU, minLSTM (docs/spec.md 6, ``mingru-pytorch`` 0.2.1 layout, its sequential path) and
+IndRNN (docs/spec.md 7), one state dict per layer::
+
+    minGRU:  [a; b] = W x_t   (to_hidden_and_gate.weight (2H, n): hidden rows, then gate rows)
+             h_t = (1 - sigma(b)) h_{t-1} + sigma(b) g(a)      g(a) = a + 1/2 (a >= 0), sigma(a)
+    minLSTM: [a; f; i] = W x_t   (to_hidden_and_f_i_gate.weight (3H, n))
+             f = sigma(f), i = sigma(i), h_t = f/(f+i) h_{t-1} + i/(f+i) g(a)
+    both:    y_t = W_out h_t  (to_out.weight (m, H), when present), else y_t = h_t
+    IndRNN:  h_t = act(W x_t + u * h_{t-1} + b)   (weight_ih (H, n), weight_hh (H,), bias (H,))
 """
 
 import numpy as np
 
-__all__ = ["QUANTIZATIONS", "dense_forward", "model_forward", "norm_forward", "qrnn_forward",
+__all__ = ["QUANTIZATIONS", "dense_forward", "indrnn_forward", "mingru_forward",
+           "minlstm_forward", "model_forward", "norm_forward", "qrnn_forward",
            "quantize_activation", "quantize_outputs", "quantized_product", "softmax_forward",
            "sru_forward"]
 
@@ -427,3 +438,108 @@ def model_forward(parts, x, *, quantization=None):
         else:
             raise ValueError(f"unknown part kind {kind!r}")
     return y
+
+# ------------------------------------------------------- minGRU, minLSTM, IndRNN
+
+
+def _g(a):
+    """mingru-pytorch's g: a + 1/2 for a >= 0, sigma(a) below (continuous, always > 0)."""
+    return np.where(a >= 0, a + 0.5, _sigmoid(np.minimum(a, 0.0)))
+
+
+def _initial_states(h0, hidden_sizes):
+    if h0 is None:
+        return [np.zeros(size) for size in hidden_sizes]
+    if len(h0) != len(hidden_sizes):
+        raise ValueError(f"h0 must hold one state per layer ({len(hidden_sizes)}), "
+                         f"got {len(h0)}")
+    return [_as_float64(h).reshape(size).copy() for h, size in zip(h0, hidden_sizes, strict=True)]
+
+
+def _min_cell_forward(layers, x, h0, quantization, weight_key, gates, scan):
+    """The shared walk of minGRU and minLSTM: per layer one product, the scan, to_out."""
+    _check_quantization(quantization)
+    x = _as_float64(x)
+    if x.ndim != 2:
+        raise ValueError(f"x must be (L, n), got shape {x.shape}")
+    weights = [_as_float64(layer[weight_key]) for layer in layers]
+    for index, weight in enumerate(weights):
+        if weight.ndim != 2 or weight.shape[0] % gates:
+            raise ValueError(f"layer {index}: {weight_key} must be ({gates}H, n), "
+                             f"got {weight.shape}")
+    states = _initial_states(h0, [w.shape[0] // gates for w in weights])
+    layer_input = x
+    for index, (layer, weight) in enumerate(zip(layers, weights, strict=True)):
+        if weight.shape[1] != layer_input.shape[1]:
+            raise ValueError(f"layer {index}: {weight_key} takes {weight.shape[1]} inputs, "
+                             f"the layer gets {layer_input.shape[1]}")
+        hidden = weight.shape[0] // gates
+        product = _product(weight, quantization)
+        out_weight = layer.get("to_out.weight")
+        project = None if out_weight is None else _product(_as_float64(out_weight), quantization)
+        rows = []
+        h = states[index]
+        for t in range(layer_input.shape[0]):
+            h = scan(product(layer_input[t]), h, hidden)
+            rows.append(h if project is None else project(h))
+        states[index] = h
+        layer_input = np.array(rows).reshape(layer_input.shape[0], -1)
+    return layer_input, states
+
+
+def _mingru_step(u, h, hidden):
+    z = _sigmoid(u[hidden:])
+    return (1.0 - z) * h + z * _g(u[:hidden])
+
+
+def _minlstm_step(u, h, hidden):
+    f = _sigmoid(u[hidden:2 * hidden])
+    i = _sigmoid(u[2 * hidden:])
+    return f / (f + i) * h + i / (f + i) * _g(u[:hidden])
+
+
+def mingru_forward(layers, x, h0=None, *, quantization=None):
+    """minGRU stack: layers = one state dict per layer (``to_hidden_and_gate.weight``,
+    optional ``to_out.weight``), x (L, n) -> (y (L, m), [h (H,) per layer]), float64."""
+    return _min_cell_forward(layers, x, h0, quantization, "to_hidden_and_gate.weight", 2,
+                             _mingru_step)
+
+
+def minlstm_forward(layers, x, h0=None, *, quantization=None):
+    """minLSTM stack: layers = one state dict per layer (``to_hidden_and_f_i_gate.weight``,
+    optional ``to_out.weight``), x (L, n) -> (y (L, m), [h (H,) per layer]), float64."""
+    return _min_cell_forward(layers, x, h0, quantization, "to_hidden_and_f_i_gate.weight", 3,
+                             _minlstm_step)
+
+
+def indrnn_forward(layers, x, h0=None, *, activation="relu", quantization=None):
+    """IndRNN stack: layers = one state dict per layer (``weight_ih`` (H, n), ``weight_hh``
+    (H,), ``bias`` (H,)), x (L, n) -> (y (L, H), [h (H,) per layer]), float64."""
+    _check_quantization(quantization)
+    if activation not in ("relu", "tanh"):
+        raise ValueError(f"activation must be 'relu' or 'tanh', got {activation!r}")
+    act = np.tanh if activation == "tanh" else (lambda v: np.maximum(v, 0.0))
+    x = _as_float64(x)
+    if x.ndim != 2:
+        raise ValueError(f"x must be (L, n), got shape {x.shape}")
+    states = _initial_states(h0, [np.shape(layer["weight_ih"])[0] for layer in layers])
+    layer_input = x
+    for index, layer in enumerate(layers):
+        weight = _as_float64(layer["weight_ih"])
+        u = _as_float64(layer["weight_hh"])
+        bias = _as_float64(layer["bias"])
+        hidden = weight.shape[0]
+        if weight.shape[1] != layer_input.shape[1] or u.shape != (hidden,) or \
+                bias.shape != (hidden,):
+            raise ValueError(f"layer {index}: weight_ih {weight.shape}, weight_hh {u.shape}, "
+                             f"bias {bias.shape} do not fit (H, {layer_input.shape[1]}), "
+                             f"(H,), (H,)")
+        product = _product(weight, quantization)
+        h = states[index]
+        rows = np.zeros((layer_input.shape[0], hidden))
+        for t in range(layer_input.shape[0]):
+            h = act(product(layer_input[t]) + u * h + bias)
+            rows[t] = h
+        states[index] = h
+        layer_input = rows
+    return layer_input, states

@@ -1,0 +1,120 @@
+/* IndRNN driver (docs/spec.md 7, mtsrnn/indrnn.h): per block of T steps one
+ * blocked product, then the elementwise scan:
+ *
+ *   U[t0:t0+T] = x[t0:t0+T] W^T          one pass over W for T steps
+ *   for t in the block:  h = act(u_t + w_hh * h + b)    act relu or tanh
+ */
+#include "min_cells.h"
+
+/* One step over the H units. With a 4-lane backend (simd_f32x4.h) a first
+ * loop takes four units at a time with the same operations, the scalar
+ * loop the rest; use_tanh is a constant in each instantiation below. */
+static MTS_ALWAYS_INLINE void indrnn_step(size_t hidden, const float *restrict u,
+                                          const float *restrict w_hh, const float *restrict b,
+                                          float *restrict h, float *restrict out, int use_tanh)
+{
+    size_t j = 0;
+#if MTS_F32X4
+    const mts_f32x4 zero = mts_f32x4_dup(0.0f);
+    for (; j + 4 <= hidden; j += 4) {
+        const mts_f32x4 v = mts_f32x4_add(
+            mts_f32x4_add(mts_f32x4_load(u + j),
+                          mts_f32x4_mul(mts_f32x4_load(w_hh + j), mts_f32x4_load(h + j))),
+            mts_f32x4_load(b + j));
+        /* relu as a select, so a NaN stays NaN as in the scalar loop. */
+        const mts_f32x4 h_new =
+            use_tanh ? mts_tanhf_x4(v) : mts_f32x4_select(mts_f32x4_lt(v, zero), zero, v);
+        mts_f32x4_store(h + j, h_new);
+        mts_f32x4_store(out + j, h_new);
+    }
+#endif
+    for (; j < hidden; j++) {
+        const float v = (u[j] + w_hh[j] * h[j]) + b[j];
+        const float h_new = use_tanh ? mts_tanhf_inline(v) : (v < 0.0f ? 0.0f : v);
+        h[j] = h_new;
+        out[j] = h_new;
+    }
+}
+
+typedef void (*indrnn_step_fn)(size_t hidden, const float *restrict u,
+                               const float *restrict w_hh, const float *restrict b,
+                               float *restrict h, float *restrict out);
+
+static void indrnn_step_relu(size_t hidden, const float *restrict u, const float *restrict w_hh,
+                             const float *restrict b, float *restrict h, float *restrict out)
+{
+    indrnn_step(hidden, u, w_hh, b, h, out, 0);
+}
+
+static void indrnn_step_tanh(size_t hidden, const float *restrict u, const float *restrict w_hh,
+                             const float *restrict b, float *restrict h, float *restrict out)
+{
+    indrnn_step(hidden, u, w_hh, b, h, out, 1);
+}
+
+mts_status mts_indrnn_layer_array_sizes(const mts_indrnn_layer *layer,
+                                        mts_indrnn_array_sizes *sizes)
+{
+    if (layer == NULL || sizes == NULL)
+        return MTS_ERR_NULL_POINTER;
+    if (layer->activation != MTS_INDRNN_RELU && layer->activation != MTS_INDRNN_TANH)
+        return MTS_ERR_BAD_CONFIG;
+    mts_indrnn_array_sizes counts;
+    size_t none;
+    const mts_status status = mtsi_cell_sizes_check(layer->input_size, layer->hidden_size, 1u,
+                                                    0u, layer->quant, &counts.weight, &none);
+    if (status != MTS_OK)
+        return status;
+    counts.weight_hh = layer->hidden_size;
+    counts.bias = layer->hidden_size;
+    counts.weight_rows = layer->hidden_size;
+    *sizes = counts;
+    return MTS_OK;
+}
+
+mts_status mtsi_indrnn_check(const mts_indrnn_layer *layer)
+{
+    mts_indrnn_array_sizes sizes;
+    const mts_status status = mts_indrnn_layer_array_sizes(layer, &sizes);
+    if (status != MTS_OK)
+        return status;
+    const int weights_missing = layer->quant == MTS_QUANT_NONE
+                                    ? layer->weight == NULL
+                                    : layer->weight_q == NULL || layer->weight_scale == NULL;
+    if (weights_missing || layer->weight_hh == NULL || layer->bias == NULL)
+        return MTS_ERR_NULL_POINTER;
+    return MTS_OK;
+}
+
+void mtsi_indrnn_needs(const mts_indrnn_layer *layer, mtsi_cell_needs *needs)
+{
+    needs->state_floats = layer->hidden_size;
+    needs->product_floats = layer->hidden_size;
+    needs->projected_floats = 0u;
+    needs->quantized_depth = layer->quant == MTS_QUANT_INT8_WA ? layer->input_size : 0u;
+    needs->output_size = layer->hidden_size;
+}
+
+void mtsi_indrnn_run(const mts_indrnn_layer *layer, const mts_scratch *scratch, size_t block,
+                     const mts_products *products, float *state, const float *x,
+                     size_t seq_len, float *y)
+{
+    const size_t n = layer->input_size;
+    const size_t H = layer->hidden_size;
+    const indrnn_step_fn step =
+        layer->activation == MTS_INDRNN_TANH ? indrnn_step_tanh : indrnn_step_relu;
+    const mts_weights weight = {layer->quant, layer->weight, layer->weight_q,
+                                layer->weight_scale};
+    for (size_t t0 = 0; t0 < seq_len; t0 += block) {
+        const size_t steps = mts_min_size(block, seq_len - t0);
+        /* As the other drivers: the block's rows at the padded stride (y may be
+         * x when H <= n). */
+        for (size_t t = 0; t < steps; t++)
+            mtsi_copy_floats(scratch->input + t * scratch->input_stride, x + (t0 + t) * n, n);
+        mtsi_blocked_product(products, scratch, &weight, 0, H, n, steps, scratch->input,
+                             scratch->input_stride, scratch->product, scratch->product_stride);
+        for (size_t t = 0; t < steps; t++)
+            step(H, scratch->product + t * scratch->product_stride, layer->weight_hh,
+                 layer->bias, state, y + (t0 + t) * H);
+    }
+}
