@@ -84,19 +84,6 @@ static MTS_ALWAYS_INLINE void store_i8i8(float *y, size_t here, __m128i acc,
         _mm_maskstore_ps(y, mask, out);
 }
 
-/* Y[r .. r + here) of one step = sums * w_scale[r] (here <= 4). */
-static MTS_ALWAYS_INLINE void store_i8f32(float *y, size_t here, __m128 sums,
-                                          const float *w_scale)
-{
-    const __m128i mask = _mm256_castsi256_si128(mts_x86_lane_mask(here));
-    const __m128 ws = here == 4 ? _mm_loadu_ps(w_scale) : _mm_maskload_ps(w_scale, mask);
-    const __m128 out = _mm_mul_ps(sums, ws);
-    if (here == 4)
-        _mm_storeu_ps(y, out);
-    else
-        _mm_maskstore_ps(y, mask, out);
-}
-
 /* dst[0 .. width) = src[0 .. n), then zeros (n < width). One loop with a
  * select, not a copy and a fill: GCC turned those into memcpy calls, across
  * which the tiles' accumulators could not stay in registers (it then stored
@@ -360,7 +347,8 @@ static MTS_ALWAYS_INLINE void i8i8_product(int isa, size_t rows, size_t depth, s
     i8i8_tile(isa, R, S, depth, w + (r) * w_stride, w_stride, w_scale + (r),             \
               xq + (t) * xq_stride, xq_stride, x_scale + (t), x_offset + (t),            \
               y + (t) * y_stride + (r), y_stride)
-    MTS_TILE_WALK(I8I8_TILE, rows, steps, WA_GROUP_ROWS(isa), TILE_STEPS(isa), 0);
+    const size_t group = WA_GROUP_ROWS(isa), tile_steps = TILE_STEPS(isa);
+    MTS_TILE_WALK(I8I8_TILE, rows, steps, group, tile_steps, 0);
 #undef I8I8_TILE
 }
 
@@ -405,6 +393,19 @@ void mtsi_gemm_i8i8_avx512_vnni(size_t rows, size_t depth, size_t steps,
 /* ---- int8-w ---------------------------------------------------------------- */
 
 #if defined(MTS_HAVE_AVX2_FMA)
+
+/* Y[r .. r + here) of one step = sums * w_scale[r] (here <= 4). */
+static MTS_ALWAYS_INLINE void store_i8f32(float *y, size_t here, __m128 sums,
+                                          const float *w_scale)
+{
+    const __m128i mask = _mm256_castsi256_si128(mts_x86_lane_mask(here));
+    const __m128 ws = here == 4 ? _mm_loadu_ps(w_scale) : _mm_maskload_ps(w_scale, mask);
+    const __m128 out = _mm_mul_ps(sums, ws);
+    if (here == 4)
+        _mm_storeu_ps(y, out);
+    else
+        _mm_maskstore_ps(y, mask, out);
+}
 
 /* One tile of `rows` x `steps` outputs (constants; rows <= 8, steps <= 3),
  * 8 float lanes per output. */
@@ -569,7 +570,8 @@ static MTS_ALWAYS_INLINE void i8f32_product(int isa, size_t rows, size_t depth, 
 #define I8F32_TILE(R, S, r, t, prefetch)                                                 \
     i8f32_tile(isa, R, S, depth, w + (r) * w_stride, w_stride, w_scale + (r),            \
                x + (t) * x_stride, x_stride, y + (t) * y_stride + (r), y_stride)
-    MTS_TILE_WALK(I8F32_TILE, rows, steps, W_GROUP_ROWS(isa), TILE_STEPS(isa), 0);
+    const size_t group = W_GROUP_ROWS(isa), tile_steps = TILE_STEPS(isa);
+    MTS_TILE_WALK(I8F32_TILE, rows, steps, group, tile_steps, 0);
 #undef I8F32_TILE
 }
 

@@ -20,6 +20,12 @@
  * tiles ignore it), as long as another tile or group of the same height
  * follows.
  *
+ * Every case of the two switches is compiled, also those a product never
+ * reaches (3 leftover steps with TILE_STEPS = 3, 4 or 5 leftover rows with
+ * GROUP <= 4): with them left out, GCC 12 allocated the registers of the
+ * AVX2 int8-wa product's 3 x 3 tile differently, 37 instructions per pass
+ * of its depth loop instead of 28 (2 % slower at T = 16).
+ *
  * A tile's arithmetic for an output depends on neither the tile's shape nor
  * its place, so the walk decides only which tile computes an output, never
  * its bits (the results are bit-identical for every T).
@@ -36,10 +42,7 @@
         for (; t_ + (TILE_STEPS) <= (steps); t_ += (TILE_STEPS))                  \
             TILE(R, TILE_STEPS, r, t_, (prefetch) && t_ == 0);                    \
         switch ((steps) - t_) {                                                   \
-        case 3:                                                                   \
-            if (3 < (TILE_STEPS))                                                 \
-                TILE(R, 3, r, t_, (prefetch) && t_ == 0);                         \
-            break;                                                                \
+        case 3: TILE(R, 3, r, t_, (prefetch) && t_ == 0); break;                  \
         case 2: TILE(R, 2, r, t_, (prefetch) && t_ == 0); break;                  \
         case 1: TILE(R, 1, r, t_, (prefetch) && t_ == 0); break;                  \
         default: break;                                                           \
@@ -57,18 +60,9 @@
             MTS_TILE_WALK_STEPS(TILE, GROUP, r_, steps, TILE_STEPS,               \
                                 (prefetch) && r_ + 2 * (GROUP) <= (rows));        \
         switch ((rows) - r_) {                                                    \
-        case 5:                                                                   \
-            if (5 < (GROUP))                                                      \
-                MTS_TILE_WALK_STEPS(TILE, 5, r_, steps, TILE_STEPS, 0);           \
-            break;                                                                \
-        case 4:                                                                   \
-            if (4 < (GROUP))                                                      \
-                MTS_TILE_WALK_STEPS(TILE, 4, r_, steps, TILE_STEPS, 0);           \
-            break;                                                                \
-        case 3:                                                                   \
-            if (3 < (GROUP))                                                      \
-                MTS_TILE_WALK_STEPS(TILE, 3, r_, steps, TILE_STEPS, 0);           \
-            break;                                                                \
+        case 5: MTS_TILE_WALK_STEPS(TILE, 5, r_, steps, TILE_STEPS, 0); break;    \
+        case 4: MTS_TILE_WALK_STEPS(TILE, 4, r_, steps, TILE_STEPS, 0); break;    \
+        case 3: MTS_TILE_WALK_STEPS(TILE, 3, r_, steps, TILE_STEPS, 0); break;    \
         case 2: MTS_TILE_WALK_STEPS(TILE, 2, r_, steps, TILE_STEPS, 0); break;    \
         case 1: MTS_TILE_WALK_STEPS(TILE, 1, r_, steps, TILE_STEPS, 0); break;    \
         default: break;                                                           \
