@@ -388,12 +388,21 @@ class Device:
         if error.code == "bad-args":
             self._session, self._dirty = before, dirty
 
-    def _settle(self, timeout: float) -> None:
+    def _left(self, end: float, what: str) -> float:
+        """The seconds left until `end`, the deadline of the whole call."""
+        left = end - time.monotonic()
+        if left <= 0:
+            self._need_sync = True
+            raise ProtocolError(f"{what}: no time left of the call's timeout")
+        return left
+
+    def _settle(self, end: float) -> None:
         """Before a command that runs on the selection or the state: make sure
         the device runs on the model, variant and state the host confirmed;
-        re-establish them after a failure, or raise SessionLost."""
+        re-establish them after a failure, or raise SessionLost. Done by
+        `end`, the deadline of the whole call."""
         if self._need_sync:
-            self.resync(timeout=timeout)
+            self.resync(timeout=self._left(end, "resynchronising"))
         want, have = self._session, self._device_session()
         if have is None:
             return
@@ -414,10 +423,10 @@ class Device:
         # zeroes its state), then its variant.
         self._trace("  (re-establishing)", f"model {want.model} variant {want.variant}")
         self._dirty = True
-        lines = self.command(f"model {want.model}", timeout=timeout)
+        lines = self.command(f"model {want.model}", timeout=self._left(end, "re-establishing"))
         self._check_selected(want.model, lines)
         if self.status.get("variant") != want.variant:
-            self._variant_command(want.variant, timeout)
+            self._variant_command(want.variant, self._left(end, "re-establishing"))
         have = self._device_session()
         if have is None or (have.model, have.variant) != (want.model, want.variant):
             raise SessionLost(f"cannot re-establish model {want.model} with variant "
@@ -594,15 +603,16 @@ class Device:
             raise ValueError(f"steps must be 1..{info.max_steps} on this device, got {steps}")
         if not 1 <= block <= info.max_block:
             raise ValueError(f"block must be 1..{info.max_block} on this device, got {block}")
-        self._settle(self.timeout)
-        session = self._session
         payload = array.tobytes()
+        if timeout is None:
+            timeout = min(MAX_TIMEOUT, self.timeout + 4 * len(payload) * SEND_SECONDS_PER_BYTE)
+        end = time.monotonic() + timeout  # the whole call, re-establishing included
+        self._settle(end)
+        session = self._session
         data = encode_payload(payload)
         command = f"infer {steps} {block} {len(payload)} {zlib.crc32(payload):08x}"
-        if timeout is None:
-            timeout = self.timeout + 4 * len(payload) * SEND_SECONDS_PER_BYTE
         self._dirty = True
-        lines = self.command(command, timeout=timeout, data=data)
+        lines = self.command(command, timeout=self._left(end, command), data=data)
         counters: dict[str, int | float] = {}
         announced: Line | None = None
         produced: Line | None = None
@@ -679,9 +689,10 @@ class Device:
         with the variant `variant` (default: the selected one)."""
         if not blocks:
             raise ValueError("bench needs at least one block size")
-        if timeout is not None:
-            check_timeout(timeout)
-        self._settle(self.timeout)
+        if timeout is None:
+            timeout = min(MAX_TIMEOUT, self.timeout * (1 + len(blocks)))
+        end = time.monotonic() + check_timeout(timeout)  # the whole call
+        self._settle(end)
         session = self._session
         command = "bench " + ",".join(str(int(b)) for b in blocks)
         if steps is not None:
@@ -690,8 +701,7 @@ class Device:
             _check_word("variant name", variant)
             command += f" {self._variant_word()}={variant}"
         self._changing(zero=True)  # bench leaves the state at zeros
-        lines = self.command(command, timeout=timeout if timeout is not None
-                             else min(MAX_TIMEOUT, self.timeout * (1 + len(blocks))))
+        lines = self.command(command, timeout=self._left(end, command))
         results = []
         # What produced the figures: the model and variant asked for.
         want = {"model": str(session.model) if session else None,
