@@ -38,7 +38,8 @@ class PeerDevice:
     sent so only the length is wrong).
     """
 
-    def __init__(self, model, max_block=16, max_steps=32, late_delay=2.5):
+    def __init__(self, model, max_block=16, max_steps=32, late_delay=2.5,
+                 checks: bool = True):
         self.model = model
         self.state = model.initial_state()
         self.max_block = max_block
@@ -49,6 +50,7 @@ class PeerDevice:
         self.lock = threading.Lock()
         self.generation = 0  # the state's generation (m-ready state=)
         self.answering = "-"  # the check of the line being answered (re=)
+        self.checks = checks  # False: a protocol 1 device, lines without checks
 
     def ready(self) -> str:
         return f"m-ready model=0 variant=peer state={self.generation} re={self.answering}"
@@ -156,6 +158,10 @@ class PeerDevice:
             reply.insert(len(reply) // 2, Raw("\x07\xff\x00garbage#noise"))
         elif fault == "bad-type":
             reply.insert(0, "hello world")
+        elif fault == "damaged":  # the first line damaged on the way: 'protocol=2' -> '=\x32'
+            first = with_check(reply[0])
+            reply[0] = Raw(first.replace("protocol=2", "protocol=\x12", 1)
+                           if "protocol=2" in first else first.replace("=", "+", 1))
         elif fault == "crc" and data_lines:
             i = data_lines[0]
             digits = reply[i][2:]
@@ -213,6 +219,11 @@ def with_check(text: str) -> str:
 def _serve(peer: PeerDevice, read, write, stop: threading.Event):
     reader = _LineReader(read)
     peer.write = write
+    if not peer.checks:
+        write(b"m-ready\n")
+        while not stop.is_set() and reader() is not None:
+            write(b"m-ready\n")  # protocol 1 answers the handshake's empty line so
+        return
     write(with_check(peer.ready()).encode() + b"\n")
     while not stop.is_set():
         line = reader()
