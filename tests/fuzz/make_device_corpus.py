@@ -9,9 +9,8 @@ import sys
 import zlib
 from pathlib import Path
 
-import numpy as np
-
 import mtsrnn
+import numpy as np
 
 
 def checked(text: str) -> str:

@@ -26,7 +26,7 @@ def read_file(path):
 def main():
     directory, count = sys.argv[1], int(sys.argv[2])
     for index in range(count):
-        name = "%s/%05d.mts" % (directory, index)
+        name = f"{directory}/{index:05d}.mts"
         data = bytearray(read_file(name))
         try:
             mtsrnn.Model(data)
