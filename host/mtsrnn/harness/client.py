@@ -591,8 +591,13 @@ class Device(SessionTracking):
         if variant is not None:
             _check_word("variant name", variant)
             command += f" {self._variant_word()}={variant}"
-        self._changing(zero=True)  # bench leaves the state at zeros
-        lines = self.command(command, timeout=self._left(end, command))
+        dirty = self._dirty
+        before = self._changing(zero=True)  # bench leaves the state at zeros
+        try:
+            lines = self.command(command, timeout=self._left(end, command))
+        except DeviceError as error:
+            self._refused(error, before, dirty)  # e.g. no such variant: nothing ran
+            raise
         results = []
         # What produced the figures: the model and variant asked for.
         want = {"model": str(session.model) if session else None,
