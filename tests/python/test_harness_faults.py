@@ -103,6 +103,21 @@ def test_flipped_model_command_is_refused_and_the_next_call_reestablishes():
 
 
 @needs_device
+def test_a_damaged_first_select_is_reestablished_too():
+    """The session's very first call fails: the next still runs on the model
+    asked for, not on whatever the device had selected."""
+    twins = _demo_twins()
+    with _linux_device() as port, _through_link(port, seed=5) as (dev, link):
+        qrnn = twins[dev.identify().models[1].name]
+        link.rewrite("to-device", b"model 1", b"model 0")
+        with pytest.raises(DeviceError):
+            dev.select(1)
+        x = _x(np.random.default_rng(5), 3, 64)
+        h, _ = dev.infer(x, block=3)
+        np.testing.assert_allclose(h, qrnn.forward(x, block=3)[0], atol=TOL, rtol=0)
+
+
+@needs_device
 def test_reset_damaged_into_reseu_is_refused_and_the_next_call_reestablishes():
     twins = _demo_twins()
     rng = np.random.default_rng(2)

@@ -57,11 +57,12 @@ class SessionTracking:
         caller wants is recorded (so the next call can re-establish it).
         Returns the session as it was (see _refused)."""
         self._dirty = True
-        s = self._session
+        before = self._session
+        # Before the first confirmed call: start from what the device runs on.
+        s = before if before is not None else self._device_session()
         if s is None:
-            return None
-        self._session = dataclasses.replace(s)
-        before, s = s, self._session
+            return before
+        self._session = s = dataclasses.replace(s)
         if model is not None:
             s.model, zero = model, True
         if variant is not None:
