@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
-# Fuzz the .mts loader: libFuzzer with ASan + UBSan (clang from Debian), from
-# a seed corpus of valid files, for a bounded time (default 60 s; CI uses
-# that). Longer runs: `bash ci/fuzz.sh 3600`; the corpus grows in
-# build/fuzz/corpus and is reused; crashes land in build/fuzz/artifacts.
-# Exits non-zero on any crash, leak or sanitizer report.
+# Fuzz the .mts loader and the device protocol loop: libFuzzer with ASan +
+# UBSan (clang from Debian), each from a seed corpus (valid files; whole
+# host sessions), for a bounded total time (default 75 s, CI uses that: 3/5
+# for the loader, the rest for the device loop, whose target checks that
+# every line the device sends is well formed and checked). Longer runs:
+# `bash ci/fuzz.sh 3600`; the corpora grow in build/fuzz/corpus and
+# build/fuzz/device-corpus and are reused; crashes land in
+# build/fuzz/artifacts. Exits non-zero on any crash, leak, sanitizer report
+# or malformed device line.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
-seconds=${1:-60}
+seconds=${1:-75}
+loader_seconds=$((seconds * 3 / 5))
+device_seconds=$((seconds - loader_seconds))
 
 fuzzer_ok() {
   command -v clang >/dev/null &&
@@ -30,8 +36,23 @@ python tests/fuzz/make_corpus.py "$out/seeds"
 clang -std=c99 -g -O1 -Wall -Wextra -Werror -fsanitize=fuzzer,address,undefined \
   -fno-sanitize-recover=undefined -Ikernels/include \
   tests/fuzz/fuzz_model_file.c kernels/src/*.c kernels/src/gemm/*.c -o "$out/fuzz_model_file"
-"$out/fuzz_model_file" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+"$out/fuzz_model_file" -max_total_time="$loader_seconds" -timeout=10 -rss_limit_mb=2048 \
   -artifact_prefix="$out/artifacts/" -print_final_stats=1 "$out/corpus" "$out/seeds" \
   2>"$out/fuzz.log" || { tail -60 "$out/fuzz.log"; echo "fuzz: 0 passed, 1 failed"; exit 1; }
 grep -E '^(Done|stat::number_of_executed_units|stat::new_units_added)' "$out/fuzz.log" || true
-echo "fuzz: no crash in ${seconds} s, $(ls "$out/seeds" | wc -l) seed files, corpus $(ls "$out/corpus" | wc -l) files"
+echo "fuzz: loader: no crash in ${loader_seconds} s, $(ls "$out/seeds" | wc -l) seed files, corpus $(ls "$out/corpus" | wc -l) files"
+
+# The device's command/line/payload loop (firmware/common) on a fake board.
+mkdir -p "$out/device-corpus"
+python tests/fuzz/make_device_corpus.py "$out/device" >/dev/null
+clang -std=c99 -g -O1 -Wall -Wextra -Werror -fsanitize=fuzzer,address,undefined \
+  -fno-sanitize-recover=undefined -Ikernels/include -Ifirmware/common \
+  tests/fuzz/fuzz_device.c firmware/common/mts_device*.c kernels/src/*.c kernels/src/gemm/*.c \
+  -o "$out/fuzz_device"
+FUZZ_DEVICE_MODELS="$out/device/models/sru.mts:$out/device/models/qrnn_i8wa.mts" \
+  "$out/fuzz_device" -max_total_time="$device_seconds" -timeout=10 -rss_limit_mb=2048 \
+  -artifact_prefix="$out/artifacts/device-" -print_final_stats=1 "$out/device-corpus" \
+  "$out/device/seeds" 2>"$out/fuzz-device.log" ||
+  { tail -60 "$out/fuzz-device.log"; echo "fuzz: 0 passed, 1 failed"; exit 1; }
+grep -E '^(Done|stat::number_of_executed_units|stat::new_units_added)' "$out/fuzz-device.log" || true
+echo "fuzz: device loop: every line well formed in ${device_seconds} s, corpus $(ls "$out/device-corpus" | wc -l) inputs"

@@ -31,8 +31,8 @@ ctest --test-dir build/asan --output-on-failure -j "$jobs"
 echo "== Cortex-M firmware: build every board, boot the QEMU boards"
 bash ci/firmware.sh
 
-echo "== Fuzzing the .mts loader (libFuzzer + ASan + UBSan, 60 s)"
-bash ci/fuzz.sh 60
+echo "== Fuzzing the .mts loader and the device loop (libFuzzer + ASan + UBSan, 75 s)"
+bash ci/fuzz.sh 75
 
 echo "== C tests on Cortex-M4F and M55 under qemu-system-arm (semihosting)"
 bash ci/cortex-m-tests.sh

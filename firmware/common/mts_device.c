@@ -9,6 +9,8 @@
 
 #include <string.h>
 
+#include "mtsrnn/file.h"
+
 #include "mts_device_internal.h"
 
 /* ------------------------------------------------------------ models */
@@ -28,6 +30,7 @@ size_t mts_dev_model_state_floats(const mts_model *model)
 
 void mts_dev_reset_state(mts_device *device, const mts_model *model)
 {
+    device->generation++;
     (void)mts_model_reset_state(model, device->config.state, mts_dev_model_state_floats(model));
 }
 
@@ -77,18 +80,58 @@ static void send_init_error(mts_device *device)
     mts_dev_out_send(device);
 }
 
+/* Take the check off the end of device->line: " #" and 8 hex digits.
+ * Returns 0 when the line has none, 1 when it matches the CRC-32 of the
+ * rest, -1 when it does not. device->answering gets the check it carried
+ * (its reply's re=). */
+static int take_check(mts_device *device)
+{
+    const size_t n = device->line_length;
+    device->answering_known = 0;
+    if (n < MTS_PROTO_CHECK_BYTES || device->line[n - 10u] != ' ' ||
+        device->line[n - 9u] != '#')
+        return 0;
+    const mts_dev_word digits = {device->line + n - 8u, 8u};
+    uint32_t claimed;
+    if (!mts_dev_parse_crc(digits, &claimed))
+        return 0;
+    device->answering = claimed;
+    device->answering_known = 1;
+    device->line_length = n - MTS_PROTO_CHECK_BYTES;
+    return mts_crc32(0, device->line, device->line_length) == claimed ? 1 : -1;
+}
+
 /* Answer one line (not overlong). Returns -1 at end of input. */
 static int handle_line(mts_device *device)
 {
     int result = 0;
+    device->answering_known = 0;
     if (device->line_length == 0u) {
         mts_dev_send_ready(device); /* the handshake */
         return 0;
     }
+    const int check = take_check(device);
     mts_dev_word words[MTS_DEV_MAX_WORDS];
     const size_t count = mts_dev_split_words(device->line, device->line_length, words);
     const mts_dev_word name = words[0];
-    if (device->init_status != MTS_OK)
+    if (check > 0)
+        device->checked = 1;
+    if (check < 0) {
+        /* Corrupted on the way: never executed as whatever it now reads. */
+        mts_dev_out_begin(device, "e-check mismatch: the line ");
+        mts_dev_out_shown_word(device, name);
+        mts_dev_out_text(device, " ... has CRC-32 ");
+        mts_dev_out_hex32(device, mts_crc32(0, device->line, device->line_length));
+        mts_dev_out_text(device, ", its check says ");
+        mts_dev_out_hex32(device, device->answering);
+        mts_dev_out_text(device, "; not executed");
+        mts_dev_out_send(device);
+    } else if (check == 0 && device->checked) {
+        mts_dev_out_begin(device, "e-check missing: in checked mode a command ends with "
+                                  "#<crc32>; not executed: ");
+        mts_dev_out_shown_word(device, name);
+        mts_dev_out_send(device);
+    } else if (device->init_status != MTS_OK)
         send_init_error(device);
     else if (mts_dev_word_is(name, "id"))
         mts_dev_command_id(device, count);
@@ -106,7 +149,10 @@ static int handle_line(mts_device *device)
         mts_dev_command_bench(device, words, count);
     else if (mts_dev_word_is(name, "selftest"))
         mts_dev_command_selftest(device, count);
-    else {
+    else if (mts_dev_word_is(name, "interactive") && count == 1u) {
+        device->checked = 0;
+        mts_dev_send_line(device, "m-interactive");
+    } else {
         mts_dev_out_begin(device, "e-unknown-command ");
         mts_dev_out_shown_word(device, name);
         mts_dev_out_send(device);
@@ -118,10 +164,13 @@ static int handle_line(mts_device *device)
 
 void mts_device_run(mts_device *device)
 {
+    device->checked = 0;
+    device->answering_known = 0;
     mts_dev_send_ready(device);
     for (;;) {
         if (mts_dev_read_line(device) < 0)
             return;
+        device->answering_known = 0;
         if (device->line_overflow) {
             mts_dev_send_overflow(device);
             mts_dev_send_ready(device);
@@ -175,6 +224,10 @@ mts_status mts_device_init(mts_device *device, const mts_board *board,
         return MTS_ERR_NULL_POINTER;
     device->board = board;
     device->selected = 0;
+    device->generation = 0;
+    device->checked = 0;
+    device->answering = 0;
+    device->answering_known = 0;
     device->line_length = 0;
     device->line_overflow = 0;
     device->out_length = 0;

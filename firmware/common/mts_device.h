@@ -70,10 +70,16 @@
 extern "C" {
 #endif
 
-#define MTS_PROTO_VERSION 1
-#define MTS_PROTO_MINOR 1           /* 1.1: `variant` (docs/protocol.md) */
+/* 2.0: every reply line carries a check, commands may carry one (and must,
+ * once the device is in checked mode), replies name what produced them
+ * (docs/protocol.md, "Versions"). */
+#define MTS_PROTO_VERSION 2
+#define MTS_PROTO_MINOR 0
 #define MTS_PROTO_MAX_LINE 512u     /* bytes of a line before its '\n' */
 #define MTS_PROTO_CHUNK_BYTES 64u   /* payload bytes per d line */
+/* The check every line the device sends ends with, and a command may:
+ * " #" and the 8 hex digits of the CRC-32 of the bytes before it. */
+#define MTS_PROTO_CHECK_BYTES 10u
 #define MTS_FW_NAME "mtsrnn"
 #define MTS_FW_VERSION "0.1.0"
 
@@ -158,10 +164,20 @@ typedef struct mts_device {
     mts_status init_status;         /* MTS_OK after a successful init */
     uint32_t init_model;            /* the model that failed the init checks */
     uint32_t selected;              /* index of the selected model */
+    /* Counts the changes of the selected model's state (model, reset,
+     * infer, bench, selftest): replies name it, so a host can tell the
+     * state it runs on. Wraps at 2^32. */
+    uint32_t generation;
+    /* Checked mode: from the first command carrying a valid check on,
+     * every command must carry one (docs/protocol.md, "Checks"). */
+    int checked;
+    /* The check the line being answered carried (`re=` of m-ready). */
+    uint32_t answering;
+    int answering_known;
     size_t line_length;
     int line_overflow;              /* discarding the rest of an overlong line */
     char line[MTS_PROTO_MAX_LINE];
-    char out[192];                  /* the reply line being composed */
+    char out[256];                  /* the reply line being composed */
     size_t out_length;
 } mts_device;
 
@@ -190,7 +206,8 @@ mts_status mts_device_set_variants(mts_device *device, const mts_gemm_f32_varian
 /* The protocol loop: sends `m-ready`, then reads and answers commands until
  * board->read_byte returns -1. Can be called again after it returned (e.g.
  * for the next TCP client): the selection and the state are kept, a
- * partial line is dropped. */
+ * partial line is dropped, and checked mode is left (a new peer may be a
+ * person at a terminal). */
 void mts_device_run(mts_device *device);
 
 /* Helpers the boards may use for their own messages (no printf on MCUs).

@@ -14,7 +14,8 @@
 
 void mts_dev_out_bytes(mts_device *device, const char *bytes, size_t n)
 {
-    const size_t room = sizeof device->out - 1u - device->out_length;
+    /* Room is kept for the check and the '\n' (mts_dev_out_send). */
+    const size_t room = sizeof device->out - 1u - MTS_PROTO_CHECK_BYTES - device->out_length;
     if (n > room)
         n = room;
     memcpy(device->out + device->out_length, bytes, n);
@@ -71,6 +72,12 @@ void mts_dev_out_begin(mts_device *device, const char *text)
 
 void mts_dev_out_send(mts_device *device)
 {
+    /* Every line ends with its check: " #" and the CRC-32 of what precedes. */
+    const uint32_t check = mts_crc32(0, device->out, device->out_length);
+    device->out[device->out_length++] = ' ';
+    device->out[device->out_length++] = '#';
+    mts_dev_format_hex32(device->out + device->out_length, check);
+    device->out_length += 8u;
     device->out[device->out_length++] = '\n';
     device->board->write(device->board->ctx, device->out, device->out_length);
     device->out_length = 0;
@@ -84,7 +91,26 @@ void mts_dev_send_line(mts_device *device, const char *text)
 
 void mts_dev_send_ready(mts_device *device)
 {
-    mts_dev_send_line(device, "m-ready");
+    mts_dev_out_begin(device, "m-ready");
+    if (device->init_status == MTS_OK) {
+        /* What the next command runs on: the selection, the variant and
+         * the state's generation. */
+        const mts_model *model = mts_dev_selected_model(device)->model;
+        mts_run_options options = {.block = 1};
+        uint32_t index;
+        mts_dev_out_key_u64(device, "model", device->selected);
+        mts_dev_out_text(device, " variant=");
+        mts_dev_out_text(device, mts_dev_model_variant(device, model, &options, &index));
+        mts_dev_out_key_u64(device, "state", device->generation);
+    }
+    /* The check of the line this answers: the host pairs replies with
+     * commands by it; '-' when the line had none (noise, a person). */
+    mts_dev_out_text(device, " re=");
+    if (device->answering_known)
+        mts_dev_out_hex32(device, device->answering);
+    else
+        mts_dev_out_text(device, "-");
+    mts_dev_out_send(device);
 }
 
 void mts_dev_send_error(mts_device *device, const char *code, const char *reason)

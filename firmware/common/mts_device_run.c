@@ -161,7 +161,8 @@ int mts_dev_command_infer(mts_device *device, const mts_dev_word *words, size_t 
     uint32_t valid;
     uint32_t index;
     mts_run_options variant = {.block = block};
-    (void)mts_dev_model_variant(device, model, &variant, &index);
+    const char *variant_name = mts_dev_model_variant(device, model, &variant, &index);
+    const uint32_t from = device->generation++; /* the state changes, even on failure */
     const mts_status status = timed_forward(device, model, &variant, block,
                                             device->config.input, steps,
                                             device->config.output, values, &valid);
@@ -169,6 +170,16 @@ int mts_dev_command_infer(mts_device *device, const mts_dev_word *words, size_t 
         mts_dev_send_kernel_error(device, status);
         return 0;
     }
+    /* What produced the output: the host checks it against what it asked. */
+    mts_dev_out_begin(device, "m-infer");
+    mts_dev_out_key_u64(device, "model", device->selected);
+    mts_dev_out_text(device, " variant=");
+    mts_dev_out_text(device, variant_name);
+    mts_dev_out_key_u64(device, "block", block);
+    mts_dev_out_key_u64(device, "steps", steps);
+    mts_dev_out_key_u64(device, "from", from);
+    mts_dev_out_key_u64(device, "state", device->generation);
+    mts_dev_out_send(device);
     mts_dev_out_begin(device, "m-counter");
     out_counters(device, values, valid);
     mts_dev_out_send(device);
@@ -227,7 +238,7 @@ void mts_dev_command_bench(mts_device *device, const mts_dev_word *words, size_t
     const mts_model *model = mts_dev_selected_model(device)->model;
     uint32_t index;
     mts_run_options variant = {.block = 1};
-    (void)mts_dev_model_variant(device, model, &variant, &index);
+    const char *variant_name = mts_dev_model_variant(device, model, &variant, &index);
     int seen_steps = 0, seen_variant = 0, product_only = 0;
     if (count < 2u || count > 5u) {
         mts_dev_send_error(device, "bad-args", usage);
@@ -253,7 +264,8 @@ void mts_dev_command_bench(mts_device *device, const mts_dev_word *words, size_t
         } else if (!seen_variant && named != NULL) {
             seen_variant = 1;
             if (mts_model_select_variant(model, value.text, value.length, device->variants,
-                                         device->num_variants, &variant, NULL) != MTS_OK) {
+                                         device->num_variants, &variant,
+                                         &variant_name) != MTS_OK) {
                 mts_dev_send_no_variant(device, named, value);
                 return;
             }
@@ -294,6 +306,9 @@ void mts_dev_command_bench(mts_device *device, const mts_dev_word *words, size_t
             break;
         }
         mts_dev_out_begin(device, "m-bench");
+        mts_dev_out_key_u64(device, "model", device->selected);
+        mts_dev_out_text(device, " variant=");
+        mts_dev_out_text(device, variant_name);
         mts_dev_out_key_u64(device, "block", block);
         mts_dev_out_key_u64(device, "steps", steps);
         if (product_only)
@@ -399,6 +414,8 @@ void mts_dev_command_selftest(mts_device *device, size_t count)
         mts_dev_out_text(device, " tolerance=");
         mts_dev_out_float(device, entry->golden_tolerance);
         mts_dev_out_key_u64(device, "variants", offered);
+        mts_dev_out_key_u64(device, "block", device->config.max_block);
+        mts_dev_out_key_u64(device, "steps", entry->golden_steps);
         mts_dev_out_text(device, " worst_variant=");
         mts_dev_out_text(device, worst);
         mts_dev_out_text(device, !not_a_number && error <= entry->golden_tolerance

@@ -118,6 +118,12 @@ def write_json(path: str, data: dict[str, Any]) -> None:
 
 # ---- argument parsers ------------------------------------------------------
 
+# The largest count an option takes (block sizes, steps, rounds, a baud
+# rate): what a C int holds; beyond it no device or kernel call makes sense.
+MAX_COUNT = 2**31 - 1
+# The longest timeout (a day): the harness's own limit (MAX_TIMEOUT).
+MAX_TIMEOUT_SECONDS = 86400.0
+
 def int_list(text: str) -> list[int]:
     """Comma-separated integers >= 1 (block sizes, hidden sizes)."""
     try:
@@ -125,8 +131,8 @@ def int_list(text: str) -> list[int]:
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"expected comma-separated integers, got {text!r}") from None
-    if not values or min(values) < 1:
-        raise argparse.ArgumentTypeError(f"expected integers >= 1, got {text!r}")
+    if not values or min(values) < 1 or max(values) > MAX_COUNT:
+        raise argparse.ArgumentTypeError(f"expected integers in 1..{MAX_COUNT}, got {text!r}")
     return values
 
 
@@ -135,8 +141,21 @@ def positive(text: str) -> int:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
+    if not 1 <= value <= MAX_COUNT:
+        raise argparse.ArgumentTypeError(f"expected an integer in 1..{MAX_COUNT}, got {text!r}")
+    return value
+
+
+def seconds(text: str) -> float:
+    """A timeout: a finite number of seconds > 0, at most a day."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") \
+            from None
+    if not 0.0 < value <= MAX_TIMEOUT_SECONDS:  # NaN and inf fail too
+        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0 and <= "
+                                         f"{MAX_TIMEOUT_SECONDS:g}, got {text!r}")
     return value
 
 

@@ -28,6 +28,7 @@ from .cli_common import (
     int_list,
     name_list,
     positive,
+    seconds,
     write_json,
 )
 
@@ -283,8 +284,11 @@ def _target_arguments(parser: argparse.ArgumentParser, firmware_help: str) -> No
                             "socket://host:port, rfc2217://host:port")
     parser.add_argument("--firmware", metavar="FILE", help=firmware_help)
     parser.add_argument("--baudrate", type=positive, default=115200)
-    parser.add_argument("--timeout", type=float, default=10.0,
-                        help="seconds per command (default 10)")
+    parser.add_argument("--timeout", type=seconds, default=10.0,
+                        help="seconds each device call may take, resynchronising and "
+                             "re-establishing the session included (default 10; an infer "
+                             "adds the time to send its data, bench one timeout per T, "
+                             "selftest three); a call past it fails")
 
 
 def add_commands(subparsers: Any, bench_targets: Any = None) -> None:
@@ -303,7 +307,8 @@ def add_commands(subparsers: Any, bench_targets: Any = None) -> None:
     flash.add_argument("--board", default=DEFAULT_BOARD, choices=sorted(BOARDS))
     flash.add_argument("--firmware", metavar="FILE.elf", help="default: the build tree")
     flash.add_argument("--probe", metavar="ID", help="pyocd probe unique ID (real boards)")
-    flash.add_argument("--timeout", type=float, default=10.0)
+    flash.add_argument("--timeout", type=seconds, default=10.0,
+                       help="seconds each device call may take (default 10)")
     flash.set_defaults(run=guarded("flash", _flash))
 
     run = subparsers.add_parser(

@@ -54,6 +54,24 @@ def crc_hex(data: bytes) -> str:
     return f"{zlib.crc32(data) & 0xFFFFFFFF:08x}"
 
 
+def checked(text: str) -> str:
+    """A command with its check, as a host sends it in checked mode."""
+    return f"{text} #{crc_hex(text.encode())}"
+
+
+def unchecked(line: str) -> str:
+    """A received line without its check; fails the test when the check is
+    missing or wrong."""
+    body, sep, check = line.rpartition(" #")
+    assert sep and len(check) == 8, f"a line without its check: {line!r}"
+    assert crc_hex(body.encode()) == check, f"a line failing its check: {line!r}"
+    return body
+
+
+def is_ready(line: str) -> bool:
+    return line == "m-ready" or line.startswith("m-ready ")
+
+
 class Device:
     """A line client: a reader thread queues the device's lines; command()
     sends a line (and payload lines) and returns the reply up to m-ready."""
@@ -78,17 +96,20 @@ class Device:
         self._write(data)
 
     def line(self, timeout: float = TIMEOUT) -> str:
+        """The next line, its check (protocol 2: every line ends with " #" and
+        the CRC-32 of its text) verified and removed."""
         line = self._lines.get(timeout=timeout)
         if line is None:
             raise EOFError("the device closed its output")
-        return line
+        return unchecked(line)
 
     def reply(self, timeout: float = TIMEOUT) -> list[str]:
-        """Lines up to (without) m-ready."""
+        """Lines up to (without) m-ready; its fields in self.ready."""
         lines = []
         while True:
             line = self.line(timeout)
-            if line == "m-ready":
+            if is_ready(line):
+                self.ready = fields(line, "m-ready")
                 return lines
             lines.append(line)
 
@@ -128,7 +149,7 @@ def start_pipe_device(*args: str) -> tuple[Device, subprocess.Popen]:
             process.stdin.close()
 
     device = Device(write, read_chunks, close)
-    assert device.line() == "m-ready", "no m-ready at boot"
+    assert is_ready(device.line()), "no m-ready at boot"
     return device, process
 
 
@@ -161,11 +182,14 @@ def infer(dev: Device, x: np.ndarray, block: int, output_size: int) -> tuple[np.
     data = np.ascontiguousarray(x, dtype="<f4").tobytes()
     reply = dev.command(f"infer {x.shape[0]} {block} {len(data)} {crc_hex(data)}",
                         encode_payload(data))
-    assert len(reply) >= 2, reply
-    counters = fields(reply[0], "m-counter")
-    header = fields(reply[1], "m-payload")
+    assert len(reply) >= 3, reply
+    produced = fields(reply[0], "m-infer")
+    assert produced["block"] == str(block) and produced["steps"] == str(x.shape[0]), produced
+    assert produced["state"] == dev.ready["state"] == str(int(produced["from"]) + 1)
+    counters = fields(reply[1], "m-counter")
+    header = fields(reply[2], "m-payload")
     out = b""
-    for line in reply[2:]:
+    for line in reply[3:]:
         assert line.startswith("d-"), line
         hex_text = line[2:]
         assert len(hex_text) % 2 == 0 and 0 < len(hex_text) <= 128, line

@@ -40,8 +40,8 @@ def test_boot_ready_and_handshake(device):
 
 def test_id_fields(device, demo_models):
     reply = device.command("id")
-    assert fields(reply[0], "m-fw") == {"name": "mtsrnn", "version": "0.1.0", "protocol": "1",
-                                        "protocol_minor": "1"}
+    assert fields(reply[0], "m-fw") == {"name": "mtsrnn", "version": "0.1.0", "protocol": "2",
+                                        "protocol_minor": "0"}
     board = fields(reply[1], "m-board")
     # MTSRNN_DEVICE_CORE: the device's machine when it runs under an emulator.
     assert board["name"] == "linux"

@@ -195,9 +195,9 @@ def test_uppercase_hex_is_accepted(device, demo_models):
     data = x.astype("<f4").tobytes()
     lines = [line.upper().replace("D ", "d ", 1) for line in encode_payload(data)]
     reply = device.command(f"infer 2 2 {len(data)} {crc_hex(data).upper()}", lines)
-    assert reply[1].startswith("m-payload "), reply
+    assert reply[2].startswith("m-payload "), reply
     h_host, _ = model.forward(x, block=2)
-    h = np.frombuffer(b"".join(bytes.fromhex(line[2:]) for line in reply[2:]), "<f4")
+    h = np.frombuffer(b"".join(bytes.fromhex(line[2:]) for line in reply[3:]), "<f4")
     np.testing.assert_allclose(h.reshape(h_host.shape), h_host, rtol=0, atol=ABS_TOL)
 
 

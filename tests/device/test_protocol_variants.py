@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import DEMOS, NEEDS_DEVICE, fields
+from .conftest import DEMOS, MAX_BLOCK, NEEDS_DEVICE, fields
 
 pytestmark = NEEDS_DEVICE
 
@@ -96,6 +96,7 @@ def test_selftest_names_variants(device):
     for index, line in enumerate(reply):
         values = fields(line, "m-selftest")
         assert list(values) == ["index", "name", "max_abs_err", "tolerance", "variants",
-                                "worst_variant", "result"], line
+                                "block", "steps", "worst_variant", "result"], line
+        assert values["block"] == str(MAX_BLOCK)
         assert values["variants"] == str(len(offered[index]))
         assert values["worst_variant"] in offered[index]

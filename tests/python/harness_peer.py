@@ -38,7 +38,8 @@ class PeerDevice:
     sent so only the length is wrong).
     """
 
-    def __init__(self, model, max_block=16, max_steps=32, late_delay=2.5):
+    def __init__(self, model, max_block=16, max_steps=32, late_delay=2.5,
+                 checks: bool = True):
         self.model = model
         self.state = model.initial_state()
         self.max_block = max_block
@@ -47,12 +48,29 @@ class PeerDevice:
         self.late_delay = late_delay
         self.commands: list[str] = []
         self.lock = threading.Lock()
+        self.generation = 0  # the state's generation (m-ready state=)
+        self.answering = "-"  # the check of the line being answered (re=)
+        self.checks = checks  # False: a protocol 1 device, lines without checks
+
+    def ready(self) -> str:
+        return f"m-ready model=0 variant=peer state={self.generation} re={self.answering}"
+
+    def _new_state(self):
+        self.generation += 1
+        self.state = self.model.initial_state()
 
     # the line handler: returns the reply lines, or None to close the link
     def handle(self, line: str, read_line) -> list[str] | None:
         self.commands.append(line)
+        self.answering = "-"
         if line == "":
-            return ["m-ready"]
+            return [self.ready()]
+        body, sep, check = line.rpartition(" #")
+        if sep and len(check) == 8:
+            self.answering = check
+            if f"{zlib.crc32(body.encode('latin-1')):08x}" != check:
+                return self._misbehave(["e-check mismatch: not executed"])
+            line = body
         words = line.split(" ")
         name = words[0]
         try:
@@ -62,18 +80,19 @@ class PeerDevice:
                 if words[1] != "0":
                     reply = ["e-bad-args no model " + words[1]]
                 else:
-                    self.state = self.model.initial_state()
+                    self._new_state()
                     reply = ["m-selected index=0"]
             elif name == "reset":
-                self.state = self.model.initial_state()
+                self._new_state()
                 reply = ["m-reset"]
             elif name == "infer":
                 reply = self._infer(words, read_line)
             elif name == "bench":
                 reply = self._bench(words)
             elif name == "selftest":
-                reply = ["m-selftest index=0 name=peer max_abs_err=0 tolerance=0.0001 "
-                         "result=pass"]
+                self._new_state()
+                reply = [f"m-selftest index=0 name=peer max_abs_err=0 tolerance=0.0001 "
+                         f"block={self.max_block} steps=4 result=pass"]
             else:
                 shown = "".join(c if 32 < ord(c) < 127 else "?" for c in name[:32])
                 reply = [f"e-unknown-command {shown}"]
@@ -83,7 +102,7 @@ class PeerDevice:
 
     def _id(self):
         m = self.model
-        return ["m-fw name=mtsrnn version=0.1.0 protocol=1",
+        return ["m-fw name=mtsrnn version=0.1.0 protocol=2 protocol_minor=0",
                 "m-board name=peer core=python clock_hz=0",
                 "m-counters cycles=unavailable instructions=available ns=unavailable",
                 f"m-limits max_block={self.max_block} max_steps={self.max_steps}",
@@ -111,8 +130,11 @@ class PeerDevice:
             raise ValueError("bad steps, block or bytes")
         x = np.frombuffer(data, "<f4").reshape(steps, self.model.input_size)
         h, self.state = self.model.forward(np.ascontiguousarray(x), self.state, block=block)
+        self.generation += 1
         out = np.ascontiguousarray(h, "<f4").tobytes()
-        reply = [f"m-counter instructions={1000 * steps}",
+        reply = [f"m-infer model=0 variant=peer block={block} steps={steps} "
+                 f"from={self.generation - 1} state={self.generation}",
+                 f"m-counter instructions={1000 * steps}",
                  f"m-payload bytes={len(out)} crc32={zlib.crc32(out):08x}"]
         reply += ["d-" + out[i:i + 64].hex() for i in range(0, len(out), 64)]
         return reply
@@ -123,9 +145,9 @@ class PeerDevice:
         for word in words[2:]:
             if word.startswith("steps="):
                 steps = int(word[6:])
-        self.state = self.model.initial_state()
-        return [f"m-bench block={b} steps={steps} instructions={steps * (500 + 64000 // b)}"
-                for b in blocks]
+        self._new_state()
+        return [f"m-bench model=0 variant=peer block={b} steps={steps} "
+                f"instructions={steps * (500 + 64000 // b)}" for b in blocks]
 
     def _misbehave(self, reply):
         fault, self.fault = self.fault, None
@@ -133,9 +155,13 @@ class PeerDevice:
             return None
         data_lines = [i for i, line in enumerate(reply) if line.startswith("d-")]
         if fault == "garbage":
-            reply.insert(len(reply) // 2, "\x07\xff\x00garbage#noise")
+            reply.insert(len(reply) // 2, Raw("\x07\xff\x00garbage#noise"))
         elif fault == "bad-type":
             reply.insert(0, "hello world")
+        elif fault == "damaged":  # the first line damaged on the way: 'protocol=2' -> '=\x32'
+            first = with_check(reply[0])
+            reply[0] = Raw(first.replace("protocol=2", "protocol=\x12", 1)
+                           if "protocol=2" in first else first.replace("=", "+", 1))
         elif fault == "crc" and data_lines:
             i = data_lines[0]
             digits = reply[i][2:]
@@ -157,7 +183,11 @@ class PeerDevice:
             time.sleep(self.late_delay)
         elif fault == "close":
             return reply[:2] + [None]
-        return reply + ["m-ready"]
+        return reply + [self.ready()]
+
+
+class Raw(str):
+    """A reply line sent as it is, without a check (noise)."""
 
 
 class _LineReader:
@@ -180,10 +210,21 @@ class _LineReader:
         return line.rstrip(b"\r").decode("latin-1")
 
 
+def with_check(text: str) -> str:
+    """A line as the device sends it: its text, " #", the CRC-32 of the text
+    (a fault's damaged text keeps the check of the text before the damage)."""
+    return f"{text} #{zlib.crc32(text.encode('latin-1')):08x}"
+
+
 def _serve(peer: PeerDevice, read, write, stop: threading.Event):
     reader = _LineReader(read)
     peer.write = write
-    write(b"m-ready\n")
+    if not peer.checks:
+        write(b"m-ready\n")
+        while not stop.is_set() and reader() is not None:
+            write(b"m-ready\n")  # protocol 1 answers the handshake's empty line so
+        return
+    write(with_check(peer.ready()).encode() + b"\n")
     while not stop.is_set():
         line = reader()
         if line is None:
@@ -194,7 +235,10 @@ def _serve(peer: PeerDevice, read, write, stop: threading.Event):
         for text in reply:
             if text is None:
                 return  # close mid-reply
-            write(text.encode("latin-1") + b"\n")
+            if isinstance(text, Raw):
+                write(text.encode("latin-1") + b"\n")
+            else:
+                write(with_check(text).encode("latin-1") + b"\n")
 
 
 @contextlib.contextmanager

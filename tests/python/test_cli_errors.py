@@ -125,6 +125,26 @@ def test_argparse_errors_exit_2_without_traceback():
         assert result.stderr.strip().splitlines()[-1].startswith("mtsrnn"), result.stderr
 
 
+def test_numbers_out_of_range_are_argument_errors():
+    """Timeouts and counts must be finite and in range: argparse's error
+    naming the option and what it expects, exit 2, no traceback (an infinite
+    timeout used to end in an OverflowError traceback, NaN, 0 and -1 were
+    accepted)."""
+    for value in ("inf", "nan", "0", "-1", "1e300", "ten"):
+        for command in (["selftest"], ["flash"] if value == "inf" else ["bench", "device"]):
+            result = mtsrnn_cli(*command, "--timeout", value)
+            assert result.returncode == 2, (command, value, result.stderr)
+            assert "Traceback" not in result.stderr
+            last = result.stderr.strip().splitlines()[-1]
+            assert "--timeout" in last and "seconds" in last, last
+    for args in (["bench", "device", "--block", "1,99999999999"],
+                 ["bench", "device", "--steps", "99999999999"],
+                 ["bench", "device", "--baudrate", "0"],
+                 ["bench", "host", "--rounds", "-3"]):
+        result = mtsrnn_cli(*args)
+        assert result.returncode == 2 and "Traceback" not in result.stderr, (args, result)
+
+
 def test_guard_maps_each_error_to_its_status(capsys):
     """In process: every error kind the guard knows, its status and one line;
     Ctrl-C is 130."""

@@ -79,29 +79,26 @@ def test_device_program_every_variant():
 
 
 @needs_device
-def test_host_speaks_protocol_1_0_through_the_alias():
-    """A host talking to a protocol 1.0 device (no protocol_minor=) sends
-    `kernel` and `bench ... kernel=` and reads m-kernel lines: the device's
-    alias answers exactly so, with the same variants and choice."""
+def test_the_kernel_alias_answers_in_protocol_1_0_words():
+    """Protocol 2 keeps `kernel` and `bench ... kernel=` (protocol 1.0's
+    words for `variant`), answering with m-kernel lines, the same variants
+    and the same choice; the host itself sends `variant`."""
     with start_host(DEVICE_PROGRAM) as session:
         dev = session.device
         info = dev.identify()
-        assert info.protocol_minor == 1 and info.firmware["protocol_minor"] == "1"
+        assert info.firmware["protocol"] == "2"
         listed, selected = dev.variants()
         names = [v.name for v in listed]
         assert selected.index == 0 and len(names) >= 2
-        trace: list[str] = []
-        dev.log = trace.append
-        info.protocol_minor = 0
-        assert dev.variants() == (listed, selected)
-        assert dev.select_variant(names[1]).name == names[1]
-        assert [row["block"] for row in dev.bench([1, 2], steps=4, variant=names[0])] == [1, 2]
-        assert [t for t in trace if t.startswith("> ")] == [
-            "> kernel", f"> kernel {names[1]}", f"> bench 1,2 steps=4 kernel={names[0]}"]
-        assert any(t == f"< m-selected-kernel index=1 name={names[1]}" for t in trace)
-        info.protocol_minor = 1
-        dev.log = None
+        lines = dev.command("kernel")
+        assert [line.raw for line in lines] == [
+            *(f"m-kernel index={v.index} name={v.name}" for v in listed),
+            f"m-selected-kernel index=0 name={names[0]}"]
+        lines = dev.command(f"kernel {names[1]}")
+        assert [line.raw for line in lines] == [f"m-selected-kernel index=1 name={names[1]}"]
         assert dev.variants()[1].name == names[1]   # the same choice, seen through `variant`
+        lines = dev.command(f"bench 1,2 steps=4 kernel={names[0]}")
+        assert [line.fields["variant"] for line in lines] == [names[0], names[0]]
         dev.select_variant(names[0])
 
 

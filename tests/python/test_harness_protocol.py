@@ -157,6 +157,33 @@ def test_corrupted_reply_is_rejected_then_recovered(device, peer, small_model, f
     np.testing.assert_allclose(h, small_model.forward(x, block=4)[0], atol=TOL, rtol=0)
 
 
+def test_a_damaged_id_line_is_noise_not_a_version_mismatch(device, peer):
+    device.identify()
+    peer.fault = "damaged"
+    with pytest.raises(ProtocolError, match="failing its check") as caught:
+        device.identify()
+    assert "speaks protocol" not in str(caught.value)
+    assert device.identify().firmware["protocol"] == "2"
+
+
+def test_a_protocol_1_device_is_named_as_such(small_model):
+    with socket_peer(PeerDevice(small_model, checks=False)) as url:
+        with pytest.raises(ProtocolError, match="without line checks.*protocol 1"):
+            Device.open(url, timeout=SHORT).close()
+
+
+def test_timeouts_must_be_finite_and_positive(peer):
+    with socket_peer(peer) as url:
+        for bad in (float("inf"), float("nan"), 0, -1, 1e300, "soon"):
+            with pytest.raises(ValueError, match="timeout"):
+                Device.open(url, timeout=bad)
+        with Device.open(url, timeout=SHORT) as dev:
+            with pytest.raises(ValueError, match="timeout"):
+                dev.command("id", timeout=float("inf"))
+            with pytest.raises(ValueError, match="timeout"):
+                dev.timeout = float("nan")
+
+
 def test_silence_times_out_then_recovers(device, peer):
     device.identify()
     peer.fault = "silence"

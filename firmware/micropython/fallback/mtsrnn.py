@@ -308,13 +308,14 @@ def _read_tensors(data, size, header_end, count, num_layers, kinds, int8_kinds):
                  "or past the file end")
         if kind in tensors[layer]:
             _bad(f"tensor record {index} repeats kind {kind} of layer {layer}")
-        tensors[layer][kind] = (offset, dim0 * dim1, dtype)
+        tensors[layer][kind] = (offset, ndim, dim0, dim1, dtype)
     return tensors
 
 
-def _take(data, tensors, layer, kind, count, what, required=True, int8=False):
+def _take(data, tensors, layer, kind, count, what, required=True, int8=False, cols=0):
     """A copy of tensor (layer, kind) as array('f'), or array('b') when int8,
-    after checking its size and dtype."""
+    after checking its shape (a product weight (count / cols, cols), any
+    other (count,), as the C loader does) and dtype."""
     entry = tensors[layer].pop(kind, None)
     if entry is None:
         if required:
@@ -322,12 +323,14 @@ def _take(data, tensors, layer, kind, count, what, required=True, int8=False):
         return None
     if not required:
         _bad(f"layer {layer} has a {what} tensor its options do not use")
-    offset, found, dtype = entry
+    offset, ndim, dim0, dim1, dtype = entry
     if (dtype == _DTYPE_I8) != int8:
         _bad(f"layer {layer} {what} is " + ("int8 in a float32 layer" if not int8 else
                                              "float32 in a quantised layer (int8 expected)"))
-    if found != count:
-        _bad(f"layer {layer} {what} has {found} values, its options need {count}")
+    shape = (2, count // cols, cols) if cols else (1, count, 1)
+    if (ndim, dim0, dim1) != shape:
+        _bad(f"layer {layer} {what} has shape {(dim0, dim1)[:ndim]}, its options need "
+             f"{shape[1:1 + shape[0]]}")
     if int8:
         return array.array("b", bytes(data[offset:offset + count]))
     return array.array("f", bytes(data[offset:offset + 4 * count]))
@@ -361,8 +364,9 @@ def _sru_layer(data, fields, tensors, index):
     layer.rows = dirs * layer.k * d
     layer.quant = quant
     int8 = quant != _QUANT_NONE
-    layer.weight = _take(data, tensors, index, 1, layer.rows * layer.depth, "weight", True, int8)
-    layer.weight_proj = _take(data, tensors, index, 2, p * n, "weight_proj", p > 0, int8)
+    layer.weight = _take(data, tensors, index, 1, layer.rows * layer.depth, "weight", True, int8,
+                         layer.depth)
+    layer.weight_proj = _take(data, tensors, index, 2, p * n, "weight_proj", p > 0, int8, n)
     layer.weight_scale = _take(data, tensors, index, 7, layer.rows, "weight_scale", int8)
     layer.weight_proj_scale = _take(data, tensors, index, 8, p, "weight_proj_scale",
                                     int8 and p > 0)
@@ -396,7 +400,8 @@ def _qrnn_layer(data, fields, tensors, index):
     layer.dirs = 1
     layer.quant = quant
     int8 = quant != _QUANT_NONE
-    layer.weight = _take(data, tensors, index, 1, layer.rows * layer.depth, "weight", True, int8)
+    layer.weight = _take(data, tensors, index, 1, layer.rows * layer.depth, "weight", True, int8,
+                         layer.depth)
     layer.bias = _take(data, tensors, index, 2, layer.rows, "bias")
     layer.weight_scale = _take(data, tensors, index, 3, layer.rows, "weight_scale", int8)
     layer.state = hidden + (window - 1) * n

@@ -2,7 +2,7 @@
 docs/protocol.md (client.py, transport.py), the board registry (boards.py),
 where a board's program comes from (firmware.py), starting and reaching a
 board (launch.py) and the child processes it runs (processes.py). Needs
-pyserial."""
+pyserial. What the host guarantees on a damaged link: docs/protocol.md."""
 
 from .boards import BOARDS, DEFAULT_BOARD, Board, BoardError, get_board
 from .client import (
@@ -13,7 +13,9 @@ from .client import (
     Line,
     ModelInfo,
     ProtocolError,
+    SessionLost,
     VariantInfo,
+    check_timeout,
     decode_payload,
     encode_payload,
     parse_line,
@@ -33,7 +35,8 @@ from .transport import LinkClosed, PipeTransport, SerialTransport, Transport
 __all__ = [
     "BOARDS", "DEFAULT_BOARD", "Board", "BoardError", "Device", "DeviceError", "DeviceInfo",
     "HarnessError", "Line", "LinkClosed", "ModelInfo", "PipeTransport", "ProtocolError",
-    "SerialTransport", "Session", "Transport", "VariantInfo", "build_firmware", "connect",
+    "SerialTransport", "Session", "SessionLost", "Transport", "VariantInfo", "build_firmware",
+    "check_timeout", "connect",
     "decode_payload", "encode_payload", "find_device_program", "find_firmware",
     "find_linux_program", "firmware_candidates", "flash_real", "free_port", "get_board",
     "linux_program_candidates", "live_children", "open_board", "parse_line", "start_host",

@@ -1,237 +1,81 @@
-"""The host side of the device protocol (docs/protocol.md).
+"""The host side of the device protocol (docs/protocol.md, version 2).
 
     from mtsrnn.harness import Device
     with Device.open("socket://127.0.0.1:4000") as device:
         info = device.identify()
         h, counters = device.infer(x, block=8)
 
-Every command has a timeout and returns only a reply that ended with
-`m-ready`. An `e-` line raises `DeviceError` (with the device's code and
-reason); anything malformed, a payload whose length or CRC-32 does not
-check, silence past the timeout or a closed link raises `ProtocolError`.
-After noise or a timeout the next command first resynchronises: it sends a
-line with a fresh nonce, which the device echoes back in its
-`e-unknown-command` (or `e-payload`) reply, and drops everything before it,
-so a late reply to an old command is never taken for a new one.
+What the host guarantees (docs/protocol.md, "What the host guarantees"):
+
+- Every line the device sends ends with the CRC-32 of its text; a line whose
+  check fails is never used, and a reply holding one raises ProtocolError.
+- Every command the host sends carries its check too, so the device refuses
+  a corrupted command (`e-check`) instead of running it as another one.
+- A reply is paired with its command by the `re=` of its `m-ready` line (the
+  check the device received): a late reply or an answer to line noise is
+  never taken for the reply to this command.
+- infer, bench and selftest replies name the model, the variant, T and the
+  state generation that produced them; the host compares them with what it
+  asked for and with the state it last confirmed.
+- A failed command that changes the selection or state leaves the session
+  unsynchronised: the next call re-establishes the model, the variant and
+  the zero state, or raises when the state the caller expects (after an
+  infer) is gone; no call runs on a selection or state the host did not
+  confirm.
+- Every call returns or raises within its timeout (an unsynchronised call:
+  within its timeout plus one timeout per command that re-establishes the
+  session).
+
+An `e-` reply raises DeviceError (the device's code and reason); anything
+malformed or failing a check, silence past the timeout or a closed link
+raises ProtocolError.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import time
 import zlib
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from .lines import (
+    CHUNK_BYTES,
+    DEFAULT_TIMEOUT,
+    MAX_DEVICE_LINE,
+    MAX_TIMEOUT,
+    PROTOCOL_MINOR,
+    PROTOCOL_VERSION,
+    SEND_SECONDS_PER_BYTE,
+    DeviceError,
+    DeviceInfo,
+    HarnessError,
+    Line,
+    ModelInfo,
+    ProtocolError,
+    VariantInfo,
+    _check_word,
+    _counter_value,
+    _show,
+    check_timeout,
+    decode_payload,
+    encode_payload,
+    parse_line,
+    strip_check,
+    with_check,
+)
+from .session import SessionLost, SessionTracking, _Session
 from .transport import LinkClosed, RawLine, SerialTransport, Transport
 
-PROTOCOL_VERSION = 1  # the major version: a device of another one is refused
-PROTOCOL_MINOR = 1  # the revision this host knows (1.1: `variant`, docs/protocol.md)
-MAX_DEVICE_LINE = 512  # MTS_PROTO_MAX_LINE: the longest line a device reads
-CHUNK_BYTES = 64  # payload bytes per d line
-DEFAULT_TIMEOUT = 10.0
-# Host to device over an emulated UART runs at about 20 kB/s; give every
-# byte sent that much time on top of a command's own timeout.
-SEND_SECONDS_PER_BYTE = 1.0 / 10000
+__all__ = [
+    "CHUNK_BYTES", "DEFAULT_TIMEOUT", "MAX_DEVICE_LINE", "MAX_TIMEOUT", "PROTOCOL_MINOR",
+    "PROTOCOL_VERSION", "Device", "DeviceError", "DeviceInfo", "HarnessError", "Line",
+    "ModelInfo", "ProtocolError", "SessionLost", "VariantInfo", "check_timeout",
+    "decode_payload", "encode_payload", "parse_line", "strip_check", "with_check",
+]
 
-_HEX = re.compile(r"[0-9a-fA-F]*\Z")
-
-
-class HarnessError(Exception):
-    """Base of the harness's errors."""
-
-
-class ProtocolError(HarnessError):
-    """The device's reply was malformed, failed a check, or did not come in time."""
-
-
-class DeviceError(HarnessError):
-    """The device answered with an error line `e-<code> <reason>`."""
-
-    def __init__(self, command: str, code: str, reason: str, lines: list[Line] | None = None):
-        self.command = command
-        self.code = code
-        self.reason = reason
-        self.lines = lines or []
-        super().__init__(f"{command!r}: device error {code}: {reason}" if reason
-                         else f"{command!r}: device error {code}")
-
-
-@dataclass(frozen=True)
-class Line:
-    """One reply line: kind 'm' (message), 'd' (data) or 'e' (error)."""
-
-    kind: str
-    text: str  # the line without its type prefix
-    tag: str = ""  # m-: the first word when it is not key=value; e-: the code
-    fields: dict[str, str] = field(default_factory=dict)  # m-: key=value pairs
-
-    @property
-    def raw(self) -> str:
-        return f"{self.kind}-{self.text}"
-
-    def __getitem__(self, key: str) -> str:
-        return self.fields[key]
-
-    def int(self, key: str) -> int:
-        try:
-            return int(self.fields[key])
-        except (KeyError, ValueError):
-            raise ProtocolError(f"expected an integer {key}= in {self.raw!r}") from None
-
-
-def parse_line(text: str) -> Line:
-    """Parse one received line; ProtocolError when it is not a typed line."""
-    if len(text) < 2 or text[1] != "-" or text[0] not in "mde":
-        raise ProtocolError(f"not a protocol line: {_show(text)}")
-    kind, body = text[0], text[2:]
-    if kind == "d":
-        return Line("d", body)
-    if kind == "e":
-        code, _, reason = body.partition(" ")
-        if not code:
-            raise ProtocolError(f"error line without a code: {_show(text)}")
-        return Line("e", body, tag=code, fields={"reason": reason})
-    words = body.split(" ")
-    tag = ""
-    if words and "=" not in words[0]:
-        tag = words.pop(0)
-    fields: dict[str, str] = {}
-    for word in words:
-        key, sep, value = word.partition("=")
-        if not sep or not key:
-            raise ProtocolError(f"expected key=value, got {word!r} in {_show(text)}")
-        fields[key] = value
-    if not tag and not fields:
-        raise ProtocolError(f"empty message line: {_show(text)}")
-    return Line("m", body, tag=tag, fields=fields)
-
-
-def _check_word(what: str, text: str) -> None:
-    """A word of a command: printable ASCII without spaces or '='."""
-    if not text or not all(33 <= ord(c) <= 126 and c != "=" for c in text):
-        raise ValueError(f"{what} must be printable ASCII without spaces or '=', got "
-                         f"{text!r}")
-
-
-def _show(text: str, limit: int = 80) -> str:
-    shown = text if len(text) <= limit else text[:limit] + "..."
-    return repr(shown)
-
-
-def _counter_value(text: str) -> int | float:
-    try:
-        return int(text)
-    except ValueError:
-        try:
-            return float(text)
-        except ValueError:
-            raise ProtocolError(f"counter value {text!r} is not a number") from None
-
-
-@dataclass
-class ModelInfo:
-    index: int
-    name: str
-    cell: str
-    layers: int
-    input: int
-    output: int
-    weight_bytes: int
-    dtype: str
-    # The weights' scheme (docs/quantization.md): "float32", "int8-w",
-    # "int8-wa", or the schemes of a model mixing them joined by "+".
-    # Firmware older than the int8 models sends no weights=: float32.
-    weights: str = "float32"
-
-
-@dataclass
-class VariantInfo:
-    """A variant of the blocked product the device offers (`variant`)."""
-
-    index: int
-    name: str
-
-
-@dataclass
-class DeviceInfo:
-    """What `id` reports."""
-
-    firmware: dict[str, str]
-    board: dict[str, str]
-    counters: dict[str, bool]  # name -> available
-    max_block: int
-    max_steps: int
-    models: list[ModelInfo]
-    selected: int
-    # The protocol's minor version (docs/protocol.md, "Versions"); a device
-    # without protocol_minor= speaks 1.0.
-    protocol_minor: int = 0
-
-    @property
-    def board_name(self) -> str:
-        return self.board.get("name", "?")
-
-    @property
-    def available_counters(self) -> list[str]:
-        return [name for name, available in self.counters.items() if available]
-
-    def model(self, index: int | None = None) -> ModelInfo:
-        index = self.selected if index is None else index
-        for model in self.models:
-            if model.index == index:
-                return model
-        raise HarnessError(f"the device has no model {index}")
-
-
-def encode_payload(data: bytes) -> list[str]:
-    """`d <hex>` lines of at most CHUNK_BYTES bytes each."""
-    return [f"d {data[i:i + CHUNK_BYTES].hex()}" for i in range(0, len(data), CHUNK_BYTES)]
-
-
-def decode_payload(lines: list[Line], announced: Line | None, command: str) -> bytes:
-    """Check and join the d- lines of a reply against its m-payload line."""
-    if announced is None:
-        if lines:
-            raise ProtocolError(f"{command!r}: data lines without an m-payload line")
-        raise ProtocolError(f"{command!r}: the reply has no m-payload line")
-    length = announced.int("bytes")
-    crc_text = announced.fields.get("crc32", "")
-    if len(crc_text) != 8 or not _HEX.match(crc_text):
-        raise ProtocolError(f"{command!r}: bad crc32 in {announced.raw!r}")
-    parts = []
-    for line in lines:
-        text = line.text
-        if len(text) % 2 or len(text) > 2 * CHUNK_BYTES or not _HEX.match(text):
-            raise ProtocolError(f"{command!r}: malformed data line {_show(line.raw)}")
-        parts.append(bytes.fromhex(text))
-    data = b"".join(parts)
-    if len(data) != length:
-        raise ProtocolError(f"{command!r}: payload of {len(data)} bytes, announced {length}")
-    crc = zlib.crc32(data)
-    if crc != int(crc_text, 16):
-        raise ProtocolError(f"{command!r}: payload CRC-32 {crc:08x} does not match the "
-                            f"announced {crc_text.lower()}")
-    return data
-
-
-def _answers_noise(text: str, command: str) -> bool:
-    """Whether a first reply line can only answer something other than `command`:
-    e-overflow (the host never sends an overlong line) or e-unknown-command
-    naming another word."""
-    if text.startswith("e-overflow"):
-        return True
-    prefix = "e-unknown-command"
-    if not text.startswith(prefix):
-        return False
-    named = text[len(prefix):].strip()
-    return named != command.split(" ")[0][:32]
-
-
-class Device:
+class Device(SessionTracking):
     """A device speaking the mtsrnn protocol over a Transport."""
 
     def __init__(self, transport: Transport, timeout: float = DEFAULT_TIMEOUT,
@@ -242,10 +86,24 @@ class Device:
         self._need_sync = True
         self._info: DeviceInfo | None = None
         self._nonce = int.from_bytes(os.urandom(3), "big")
+        # The fields of the last m-ready (model, variant, state): what the
+        # device runs on now.
+        self.status: dict[str, str] = {}
+        self._session: _Session | None = None
+        self._dirty = False  # a state-changing command failed since
+
+    @property
+    def timeout(self) -> float:
+        return self._timeout
+
+    @timeout.setter
+    def timeout(self, value: float) -> None:
+        self._timeout = check_timeout(value)
 
     @classmethod
     def open(cls, url: str, baudrate: int = 115200, timeout: float = DEFAULT_TIMEOUT,
              connect_timeout: float = 0.0, handshake: bool = True) -> Device:
+        check_timeout(timeout)
         transport = SerialTransport(url, baudrate=baudrate, connect_timeout=connect_timeout)
         device = cls(transport, timeout=timeout)
         if handshake:
@@ -275,6 +133,7 @@ class Device:
         try:
             self.transport.write_line(text)
         except LinkClosed as error:
+            self._need_sync = True
             raise ProtocolError(f"link to {self.transport} closed: {error}") from None
 
     def _receive(self, deadline: float) -> RawLine | None:
@@ -287,11 +146,23 @@ class Device:
             self._trace("<", line.text + (" [overlong, truncated]" if line.overlong else ""))
         return line
 
+    def _ready_fields(self, body: str) -> dict[str, str] | None:
+        """The fields of a checked m-ready line, or None for another line."""
+        if body != "m-ready" and not body.startswith("m-ready "):
+            return None
+        try:
+            return parse_line(body).fields
+        except ProtocolError:
+            return None
+
     # ---- synchronisation ----------------------------------------------------
     def handshake(self, retries: int = 10, interval: float = 0.5) -> None:
         """Send empty lines until the device answers `m-ready`, then align the
         reply stream exactly (`resync`). ProtocolError when it never answers."""
+        unchecked = 0
         for _ in range(max(1, retries)):
+            if unchecked >= 2:
+                break
             self.transport.discard_pending()
             self._send("")
             deadline = time.monotonic() + interval
@@ -300,105 +171,131 @@ class Device:
                 if line is None:
                     break
                 if line.text == "m-ready":
+                    unchecked += 1  # a protocol 1 device: no line checks
+                    if unchecked >= 2:  # answering, but never with a check
+                        break
+                    continue
+                body = strip_check(line.text)
+                if body is not None and self._ready_fields(body) is not None:
                     self.resync(timeout=max(self.timeout, 2.0))
                     return
         self._need_sync = True
+        if unchecked:
+            raise ProtocolError(f"{self.transport} answers without line checks: its firmware "
+                                f"speaks protocol 1, this host {PROTOCOL_VERSION} (rebuild "
+                                "and flash the firmware of this version)")
         raise ProtocolError(f"no m-ready from {self.transport} after {retries} handshake "
                             f"attempt(s) {interval:g} s apart")
 
     def resync(self, timeout: float | None = None, attempts: int = 3) -> None:
-        """Drop everything up to the device's answer to a fresh nonce line."""
+        """Drop everything up to the device's answer to a fresh sync line;
+        at most `timeout` seconds in all (over `attempts` sync lines)."""
         timeout = self.timeout if timeout is None else timeout
-        for _ in range(max(1, attempts)):
+        end = time.monotonic() + timeout
+        sent: set[str] = set()
+        for attempt in range(max(1, attempts)):
             self._nonce = (self._nonce + 1) & 0xFFFFFF
-            nonce = f"sync{self._nonce:06x}"
+            nonce = with_check(f"sync{self._nonce:06x}")
+            sent.add(nonce[-8:])
             self.transport.discard_pending()
             # The empty line ends any half line the device holds (or the data
-            # wait of an aborted infer); the nonce line is then answered with
-            # an error line that names it, followed by m-ready.
+            # wait of an aborted infer); the sync line is answered with an
+            # error line, then m-ready re=<its check>. An answer to an
+            # earlier sync line of this call counts as well.
             self._send("")
             self._send(nonce)
-            deadline = time.monotonic() + timeout
-            seen = False
+            deadline = min(end, time.monotonic() + timeout / max(1, attempts)) \
+                if attempt + 1 < attempts else end
             while True:
                 line = self._receive(deadline)
                 if line is None:
                     break
-                if not seen:
-                    seen = line.text.startswith("e-") and nonce in line.text
-                elif line.text == "m-ready":
+                body = strip_check(line.text)
+                ready = self._ready_fields(body) if body is not None else None
+                if ready is not None and ready.get("re") in sent:
+                    self.status = ready
                     self._need_sync = False
                     return
+            if time.monotonic() >= end:
+                break
         self._need_sync = True
-        raise ProtocolError(f"cannot resynchronise with {self.transport}: no answer naming "
-                            f"the sync line in {timeout:g} s ({attempts} attempts)")
+        raise ProtocolError(f"cannot resynchronise with {self.transport}: no answer to a "
+                            f"sync line in {timeout:g} s")
 
     # ---- commands ---------------------------------------------------------
     def command(self, line: str, timeout: float | None = None,
                 data: list[str] | None = None) -> list[Line]:
-        """Send one command (and `data` lines after it); return the typed reply
-        lines before `m-ready`. Raises DeviceError for an `e-` line and
-        ProtocolError for anything malformed or no complete reply in time."""
+        """Send one command with its check (and `data` lines after it); return
+        the typed reply lines before its `m-ready`. Raises DeviceError for an
+        `e-` line and ProtocolError for anything malformed, a failed check or
+        no complete reply in time. `timeout` bounds the whole call, a
+        resynchronisation included."""
         if "\n" in line or "\r" in line:
             raise ValueError("a command is one line")
-        if len(line) >= MAX_DEVICE_LINE:
-            raise ValueError(f"a command line must be shorter than {MAX_DEVICE_LINE} bytes")
-        timeout = self.timeout if timeout is None else timeout
+        if len(line) + 10 >= MAX_DEVICE_LINE:
+            raise ValueError(f"a command line must be shorter than {MAX_DEVICE_LINE - 10} "
+                             "bytes")
+        timeout = check_timeout(self.timeout if timeout is None else timeout)
+        end = time.monotonic() + timeout
         if self._need_sync:
-            self.resync()
+            self.resync(timeout=timeout)
         else:
             stale = self.transport.discard_pending()
             for raw in stale:
                 self._trace("  (dropped stale)", raw.text)
         self._need_sync = True  # until this reply has ended cleanly
-        self._send(line)
+        checked = with_check(line)
+        check = checked[-8:]
+        self._send(checked)
         for text in data or ():
             self._send(text)
-        deadline = time.monotonic() + timeout
+        name = line.split(" ")[0]
         lines: list[Line] = []
         errors: list[Line] = []
         problem: str | None = None
-        skipping = False
+        others: list[str] = []  # error lines of replies to other lines
         while True:
-            raw = self._receive(deadline)
+            raw = self._receive(end)
             if raw is None:
-                got = f" after {len(lines) + len(errors)} line(s)" if lines or errors else ""
-                raise ProtocolError(f"{line.split(' ')[0]!r}: no complete reply from "
-                                    f"{self.transport} within {timeout:g} s{got}")
-            if raw.text == "m-ready":
-                if skipping:
-                    skipping = False
-                    continue
-                break
-            if skipping:
+                shown = (f"; meanwhile the device answered another line with "
+                         f"{_show(others[0])}, probably this command damaged on the way"
+                         if others else "")
+                raise ProtocolError(f"{name!r}: no complete reply from {self.transport} "
+                                    f"within {timeout:g} s{shown}")
+            body = None if raw.overlong else strip_check(raw.text)
+            if body is None:
+                if raw.text.startswith("m-ready") and f"re={check}" in raw.text:
+                    problem = problem or f"a damaged line from the device ({_show(raw.text)})"
+                    break  # the end of this reply, damaged
+                problem = problem or (f"overlong line from the device ({_show(raw.text)})"
+                                      if raw.overlong else
+                                      f"a line failing its check ({_show(raw.text)})")
                 continue
-            if not lines and not errors and problem is None and _answers_noise(raw.text, line):
-                # The device's answer to line noise (a stray newline-terminated
-                # burst) that arrived after this command was sent: it names a
-                # word this command does not start with. Skip it up to its m-ready.
-                self._trace("  (skipped: an answer to noise)", raw.text)
-                skipping = True
-                continue
-            if raw.overlong:
-                problem = problem or f"overlong line from the device ({_show(raw.text)})"
+            ready = self._ready_fields(body)
+            if ready is not None:
+                if ready.get("re") == check:
+                    self.status = ready
+                    break
+                # The end of a reply to another line (noise, a late reply):
+                # forget what came with it.
+                others += [f"e-{e.text}" for e in errors]
+                lines, errors, problem = [], [], None
+                self.status = ready
                 continue
             try:
-                parsed = parse_line(raw.text)
+                parsed = parse_line(body)
             except ProtocolError as error:
                 problem = problem or str(error)
                 continue
             (errors if parsed.kind == "e" else lines).append(parsed)
         if problem is not None:
-            # Noise inside the reply: it ended with m-ready, but what came with it
-            # cannot be trusted, and the link may still carry more noise.
-            raise ProtocolError(f"{line.split(' ')[0]!r}: {problem}")
+            # The reply ended, but what came with it cannot be trusted, and
+            # the link may still carry more noise.
+            raise ProtocolError(f"{name!r}: {problem}")
         if errors:
-            if data:
-                # The device may have rejected the command before reading the
-                # data lines, then answered each as a command: realign first.
-                self._need_sync = True
-            else:
-                self._need_sync = False
+            # The device may have rejected the command before reading the
+            # data lines, then answered each as a command: realign first.
+            self._need_sync = bool(data)
             first = errors[0]
             raise DeviceError(line, first.tag, first.fields.get("reason", ""), errors + lines)
         self._need_sync = False
@@ -406,8 +303,9 @@ class Device:
 
     def exchange_raw(self, data: bytes, timeout: float | None = None) -> list[str]:
         """Send raw bytes (anything: noise, an overlong line) and return the
-        received lines up to and without the first `m-ready`, unparsed. For
-        tests and debugging; the link is resynchronised before the next command."""
+        received lines up to and without the first `m-ready`, their checks
+        verified and removed. For tests and debugging; the link is
+        resynchronised before the next command."""
         timeout = self.timeout if timeout is None else timeout
         if self._need_sync:
             self.resync()
@@ -424,9 +322,12 @@ class Device:
             raw = self._receive(deadline)
             if raw is None:
                 raise ProtocolError(f"no m-ready within {timeout:g} s after the raw bytes")
-            if raw.text == "m-ready":
+            body = strip_check(raw.text)
+            if body is None:
+                raise ProtocolError(f"a line failing its check: {_show(raw.text)}")
+            if self._ready_fields(body) is not None:
                 return lines
-            lines.append(raw.text)
+            lines.append(body)
 
     # ---- the protocol's commands -------------------------------------------
     def identify(self) -> DeviceInfo:
@@ -461,9 +362,11 @@ class Device:
             raise ProtocolError(f"'id': the reply lacks {', '.join(missing)}")
         assert fw and board and counters and limits and selected
         protocol = fw.fields.get("protocol")
+        if protocol is None or not protocol.isdigit():
+            raise ProtocolError(f"'id': no protocol version in {fw.raw!r}")
         if protocol != str(PROTOCOL_VERSION):
-            raise ProtocolError(f"the device speaks protocol {protocol}, the host "
-                                f"{PROTOCOL_VERSION}")
+            raise ProtocolError(f"the device speaks protocol {protocol}, this host "
+                                f"{PROTOCOL_VERSION}: use firmware and host of one version")
         minor = fw.int("protocol_minor") if "protocol_minor" in fw.fields else 0
         for value in counters.fields.values():
             if value not in ("available", "unavailable"):
@@ -483,19 +386,33 @@ class Device:
             return self.identify()
         return self._info
 
-    def select(self, index: int) -> None:
-        lines = self.command(f"model {int(index)}")
+    def _check_selected(self, index: int, lines: list[Line]) -> None:
         chosen = [line for line in lines if line.kind == "m" and line.tag == "selected"]
-        if not chosen or chosen[-1].int("index") != int(index):
+        if len(chosen) != 1 or chosen[0].int("index") != index or \
+                self.status.get("model") != str(index):
+            self._need_sync = True
             raise ProtocolError(f"'model {index}': the reply does not confirm it: "
-                                f"{[line.raw for line in lines]}")
+                                f"{[line.raw for line in lines]}, {self.status}")
         if self._info is not None:
-            self._info.selected = int(index)
+            self._info.selected = index
+
+    def select(self, index: int) -> None:
+        """Select built-in model `index` (its state zeroed)."""
+        index = int(index)
+        dirty = self._dirty
+        before = self._changing(model=index)
+        try:
+            lines = self.command(f"model {index}")
+        except DeviceError as error:
+            self._refused(error, before, dirty)
+            raise
+        self._check_selected(index, lines)
+        self._confirm(zero=True)
 
     def _variant_word(self) -> str:
-        """The variant command's name (and bench option's key) on this device:
-        `variant` from protocol 1.1, its alias `kernel` on a 1.0 device."""
-        return "variant" if self.info.protocol_minor >= 1 else "kernel"
+        """The variant command's name (and bench option's key): `variant`
+        (protocol 2 keeps the 1.0 alias `kernel` for people, not hosts)."""
+        return "variant"
 
     def variants(self) -> tuple[list[VariantInfo], VariantInfo]:
         """The variants of the blocked product the selected model offers (those
@@ -521,19 +438,44 @@ class Device:
         every model offering it runs it, the others their default.
         DeviceError (bad-args) when the selected model offers no such variant."""
         _check_word("variant name", name)
+        zero = self._session.zero if self._session is not None else False
+        dirty = self._dirty
+        before = self._changing(variant=name)
+        try:
+            chosen = self._variant_command(name, self.timeout)
+        except DeviceError as error:
+            self._refused(error, before, dirty)
+            raise
+        if dirty and self._session is not None:
+            # The state is still to be re-established (or lost): keep
+            # what was asked, with the new variant.
+            self._session.variant = name
+        else:
+            self._confirm(zero=zero)
+        return chosen
+
+    def _variant_command(self, name: str, timeout: float) -> VariantInfo:
         word = self._variant_word()
-        lines = self.command(f"{word} {name}")
+        lines = self.command(f"{word} {name}", timeout=timeout)
         chosen = [line for line in lines
                   if line.kind == "m" and line.tag == f"selected-{word}"]
-        if len(chosen) != 1 or chosen[0].fields.get("name") != name:
+        if len(chosen) != 1 or chosen[0].fields.get("name") != name or \
+                self.status.get("variant") != name:
+            self._need_sync = True
             raise ProtocolError(f"'{word} {name}': the reply does not confirm it: "
                                 f"{[line.raw for line in lines]}")
         return VariantInfo(chosen[0].int("index"), name)
 
     def reset(self) -> None:
+        """The selected model's state to zeros."""
+        self._changing(zero=True)
+        before = self.status.get("state")
         lines = self.command("reset")
-        if not any(line.kind == "m" and line.tag == "reset" for line in lines):
-            raise ProtocolError(f"'reset': no m-reset in {[line.raw for line in lines]}")
+        if len(lines) != 1 or lines[0].raw != "m-reset" or self.status.get("state") == before:
+            self._need_sync = True
+            raise ProtocolError(f"'reset': no m-reset and new state in "
+                                f"{[line.raw for line in lines]}, {self.status}")
+        self._confirm(zero=True)
 
     def infer(self, x: np.ndarray, block: int,
               timeout: float | None = None) -> tuple[np.ndarray, dict[str, int | float]]:
@@ -541,6 +483,8 @@ class Device:
         `block`, continuing from the device's state. Returns h (steps, output)
         and the counter readings of the kernel call. The output is accepted
         only when its length and CRC-32 match the device's announcement."""
+        if timeout is not None:
+            check_timeout(timeout)
         array = np.ascontiguousarray(x, dtype="<f4")
         if array.ndim != 2:
             raise ValueError(f"x must have shape (steps, input), got {array.shape}")
@@ -555,17 +499,24 @@ class Device:
         if not 1 <= block <= info.max_block:
             raise ValueError(f"block must be 1..{info.max_block} on this device, got {block}")
         payload = array.tobytes()
+        if timeout is None:
+            timeout = min(MAX_TIMEOUT, self.timeout + 4 * len(payload) * SEND_SECONDS_PER_BYTE)
+        end = time.monotonic() + timeout  # the whole call, re-establishing included
+        self._settle(end)
+        session = self._session
         data = encode_payload(payload)
         command = f"infer {steps} {block} {len(payload)} {zlib.crc32(payload):08x}"
-        if timeout is None:
-            timeout = self.timeout + 4 * len(payload) * SEND_SECONDS_PER_BYTE
-        lines = self.command(command, timeout=timeout, data=data)
+        self._dirty = True
+        lines = self.command(command, timeout=self._left(end, command), data=data)
         counters: dict[str, int | float] = {}
         announced: Line | None = None
+        produced: Line | None = None
         chunks: list[Line] = []
         try:
             for line in lines:
-                if line.kind == "d":
+                if line.tag == "infer" and produced is None and not chunks:
+                    produced = line
+                elif line.kind == "d":
                     if announced is None:
                         raise ProtocolError(f"{command!r}: a data line before m-payload")
                     chunks.append(line)
@@ -578,6 +529,7 @@ class Device:
                 else:
                     raise ProtocolError(f"{command!r}: unexpected line {line.raw!r}")
             result = decode_payload(chunks, announced, command)
+            self._check_producer(command, produced, session, block, steps)
             expected = steps * model.output * 4
             if len(result) != expected:
                 raise ProtocolError(f"{command!r}: {len(result)} output bytes, expected "
@@ -585,8 +537,29 @@ class Device:
         except ProtocolError:
             self._need_sync = True
             raise
+        self._confirm(zero=False)
         h = np.frombuffer(result, dtype="<f4").astype(np.float32).reshape(steps, model.output)
         return h, counters
+
+    def _check_producer(self, command: str, produced: Line | None,
+                        session: _Session | None, block: int, steps: int) -> None:
+        """The m-infer line names what produced the output: the model, the
+        variant, T, the steps and the state it started from; each must be
+        what was asked for, and the state the one this session confirmed."""
+        if produced is None:
+            raise ProtocolError(f"{command!r}: the reply does not say what produced it "
+                                "(no m-infer line)")
+        want = {"block": str(block), "steps": str(steps), "state": self.status.get("state")}
+        if session is not None:
+            want.update(model=str(session.model), variant=session.variant,
+                        **{"from": str(session.state)})
+        got = {key: produced.fields.get(key) for key in want}
+        if got != want:
+            wrong = ", ".join(f"{key}={got[key]} (asked for {want[key]})"
+                              for key in want if got[key] != want[key])
+            raise ProtocolError(f"{command!r}: the output was produced by something else "
+                                f"than asked for: {wrong}")
+
 
     def infer_stream(self, x: np.ndarray, block: int) -> tuple[np.ndarray, dict[str, int]]:
         """infer over any number of frames: split into calls of at most
@@ -613,6 +586,11 @@ class Device:
         first layer's product alone (`product=1`), each row with its 'macs'."""
         if not blocks:
             raise ValueError("bench needs at least one block size")
+        if timeout is None:
+            timeout = min(MAX_TIMEOUT, self.timeout * (1 + len(blocks)))
+        end = time.monotonic() + check_timeout(timeout)  # the whole call
+        self._settle(end)
+        session = self._session
         command = "bench " + ",".join(str(int(b)) for b in blocks)
         if steps is not None:
             command += f" steps={int(steps)}"
@@ -621,20 +599,42 @@ class Device:
             command += f" {self._variant_word()}={variant}"
         if product:
             command += " product=1"
-        lines = self.command(command, timeout=timeout if timeout is not None
-                             else self.timeout * (1 + len(blocks)))
+        dirty = self._dirty
+        before = self._changing(zero=True)  # bench leaves the state at zeros
+        try:
+            lines = self.command(command, timeout=self._left(end, command))
+        except DeviceError as error:
+            self._refused(error, before, dirty)  # e.g. no such variant: nothing ran
+            raise
         results = []
+        # What produced the figures: the model and variant asked for.
+        want = {"model": str(session.model) if session else None,
+                "variant": variant if variant is not None else
+                session.variant if session else None}
         for line in lines:
             if line.kind != "m" or line.tag != "bench":
+                self._need_sync = True
                 raise ProtocolError(f"{command!r}: unexpected line {line.raw!r}")
+            for key, value in want.items():
+                if value is not None and line.fields.get(key) != value:
+                    self._need_sync = True
+                    raise ProtocolError(f"{command!r}: a result of {key} "
+                                        f"{line.fields.get(key)}, asked for {value}: "
+                                        f"{line.raw!r}")
             row: dict[str, Any] = {"block": line.int("block"), "steps": line.int("steps")}
             for key, value in line.fields.items():
-                if key not in ("block", "steps"):
+                if key not in ("block", "steps", "model", "variant"):
                     row[key] = _counter_value(value)
+            if steps is not None and row["steps"] != int(steps):
+                self._need_sync = True
+                raise ProtocolError(f"{command!r}: a result of {row['steps']} steps, asked "
+                                    f"for {steps}")
             results.append(row)
         if [row["block"] for row in results] != [int(b) for b in blocks]:
+            self._need_sync = True
             raise ProtocolError(f"{command!r}: results for T = "
                                 f"{[row['block'] for row in results]}, asked for {blocks}")
+        self._confirm(zero=True)
         return results
 
     def selftest(self, timeout: float | None = None) -> list[dict[str, Any]]:
@@ -643,12 +643,27 @@ class Device:
         devices that check every variant: variants (how many were run; the
         error is the largest over them) and worst_variant (which gave it;
         protocol 1.0 devices name these two kernels= and worst_kernel=)."""
+        if timeout is not None:
+            check_timeout(timeout)
+        info = self.info
+        self._changing(zero=True)  # selftest leaves the state at zeros
         lines = self.command("selftest", timeout=timeout if timeout is not None
-                             else self.timeout * 3)
+                             else min(MAX_TIMEOUT, self.timeout * 3))
         results = []
-        for line in lines:
+        for position, line in enumerate(lines):
             if line.kind != "m" or line.tag != "selftest":
+                self._need_sync = True
                 raise ProtocolError(f"'selftest': unexpected line {line.raw!r}")
+            # What produced the result: each built-in model in turn, at the
+            # device's largest T.
+            named = position < len(info.models) and \
+                line.fields.get("index") == str(info.models[position].index) and \
+                line.fields.get("name") == info.models[position].name
+            block = line.fields.get("block", str(info.max_block))
+            if not named or block != str(info.max_block):
+                self._need_sync = True
+                raise ProtocolError(f"'selftest': result {position} should be model "
+                                    f"{position} at T = {info.max_block}: {line.raw!r}")
             try:
                 verdict = line["result"]
                 default = "nan" if verdict == "skip" else None
@@ -669,6 +684,9 @@ class Device:
                             # the host does not take "pass" on trust.
                             "passed": None if verdict == "skip"
                             else verdict == "pass" and error <= tolerance})
-        if not results:
-            raise ProtocolError("'selftest': the device reported no model")
+        if len(results) != len(info.models):
+            self._need_sync = True
+            raise ProtocolError(f"'selftest': {len(results)} results for "
+                                f"{len(info.models)} models")
+        self._confirm(zero=True)
         return results

@@ -1,0 +1,270 @@
+"""The harness through a link that damages bytes (fault_link.py: a proxy on
+127.0.0.1 that flips, drops and inserts bytes in both directions, seeded and
+bounded), against the Linux device program and one QEMU board: no wrong
+result is accepted (outputs against the host model, bench and selftest text
+against a fault-free run), every failure is a HarnessError with a message,
+and no call outlasts its timeout. Also the issue's two regression scenarios:
+a `model 0` flipped into `model 1`, a `reset` damaged into `reseu`, and an
+infer whose reply is lost. Counts are printed (pytest -s)."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+serial = pytest.importorskip("serial", reason="the harness needs pyserial")
+
+from fault_link import FaultLink  # noqa: E402
+from harness_devices import DEVICE_PROGRAM, _firmware, needs_device, needs_qemu  # noqa: E402
+from mtsrnn.harness import BOARDS, Device, DeviceError, HarnessError  # noqa: E402
+from mtsrnn.harness.client import SessionLost  # noqa: E402
+from mtsrnn.harness.launch import qemu_command  # noqa: E402
+from mtsrnn.harness.processes import ChildProcess, free_port  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+TOL = 1e-4
+SLACK = 0.5  # seconds a call may take beyond its timeout (scheduling)
+
+
+def _demo_twins() -> dict:
+    spec = importlib.util.spec_from_file_location(
+        "make_demo_models", ROOT / "firmware" / "common" / "make_demo_models.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return {name: make() for name, make in module.DEMO_MODELS.items()}
+
+
+@contextlib.contextmanager
+def _linux_device():
+    """mtsrnn-device on a TCP port; yields the port."""
+    port = free_port()
+    child = ChildProcess([DEVICE_PROGRAM, "--tcp", str(port)], "mtsrnn-device",
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    try:
+        yield port
+    finally:
+        child.close()
+
+
+@contextlib.contextmanager
+def _qemu_device(board: str):
+    port = free_port()
+    child = ChildProcess(qemu_command(BOARDS[board], _firmware(board), port), "qemu",
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    try:
+        yield port
+    finally:
+        child.close()
+
+
+@contextlib.contextmanager
+def _through_link(port: int, seed: int, rate: float = 0.0, max_faults: int = 0,
+                  timeout: float = 2.0):
+    with FaultLink(port, seed=seed, rate=rate, max_faults=max_faults) as link:
+        link.enabled = False  # a clean start
+        dev = Device.open(link.url, timeout=timeout, connect_timeout=20.0)
+        try:
+            yield dev, link
+        finally:
+            dev.close()
+
+
+def _x(rng, steps: int, width: int) -> np.ndarray:
+    return rng.standard_normal((steps, width)).astype(np.float32)
+
+
+# ------------------------------------------------------ the issue's scenarios
+
+@needs_device
+def test_flipped_model_command_is_refused_and_the_next_call_reestablishes():
+    twins = _demo_twins()
+    rng = np.random.default_rng(1)
+    with _linux_device() as port, _through_link(port, seed=1) as (dev, link):
+        info = dev.identify()
+        sru, qrnn = (twins[info.models[i].name] for i in (0, 1))
+        dev.select(1)
+        dev.infer(_x(rng, 3, 64), block=2)          # model 1 with a non-zero state
+        link.rewrite("to-device", b"model 0", b"model 1")  # one bit: '0' -> '1'
+        with pytest.raises(DeviceError) as caught:
+            dev.select(0)
+        assert caught.value.code == "check" and "not executed" in caught.value.reason
+        # The caller carries on: the host selects model 0 again first.
+        x = _x(rng, 4, 64)
+        h, _ = dev.infer(x, block=2)
+        np.testing.assert_allclose(h, sru.forward(x, block=2)[0], atol=TOL, rtol=0)
+        assert dev.status["model"] == "0"
+        assert not np.allclose(h, qrnn.forward(x, block=2)[0], atol=TOL)
+
+
+@needs_device
+def test_a_damaged_first_select_is_reestablished_too():
+    """The session's very first call fails: the next still runs on the model
+    asked for, not on whatever the device had selected."""
+    twins = _demo_twins()
+    with _linux_device() as port, _through_link(port, seed=5) as (dev, link):
+        qrnn = twins[dev.identify().models[1].name]
+        link.rewrite("to-device", b"model 1", b"model 0")
+        with pytest.raises(DeviceError):
+            dev.select(1)
+        x = _x(np.random.default_rng(5), 3, 64)
+        h, _ = dev.infer(x, block=3)
+        np.testing.assert_allclose(h, qrnn.forward(x, block=3)[0], atol=TOL, rtol=0)
+
+
+@needs_device
+def test_reset_damaged_into_reseu_is_refused_and_the_next_call_reestablishes():
+    twins = _demo_twins()
+    rng = np.random.default_rng(2)
+    with _linux_device() as port, _through_link(port, seed=2) as (dev, link):
+        sru = twins[dev.identify().models[0].name]
+        dev.select(0)
+        dev.infer(_x(rng, 5, 64), block=4)          # a non-zero state
+        link.rewrite("to-device", b"reset", b"reseu")
+        with pytest.raises(DeviceError) as caught:
+            dev.reset()
+        assert caught.value.code == "check"
+        x = _x(rng, 3, 64)
+        h, _ = dev.infer(x, block=1)                 # from zeros, not the stale state
+        np.testing.assert_allclose(h, sru.forward(x, block=1)[0], atol=TOL, rtol=0)
+
+
+@needs_device
+def test_a_lost_infer_reply_makes_the_next_infer_raise_until_reset():
+    twins = _demo_twins()
+    rng = np.random.default_rng(3)
+    with _linux_device() as port, _through_link(port, seed=3) as (dev, link):
+        sru = twins[dev.identify().models[0].name]
+        dev.select(0)
+        first = _x(rng, 2, 64)
+        dev.infer(first, block=2)
+        link.rewrite("to-host", b"m-payload", b"m-paylaod")  # the reply damaged
+        with pytest.raises(HarnessError):
+            dev.infer(_x(rng, 2, 64), block=2)       # it ran: the state moved on
+        with pytest.raises(SessionLost, match="reset"):
+            dev.infer(_x(rng, 2, 64), block=2)
+        with pytest.raises(SessionLost):             # whatever the caller does
+            dev.infer(_x(rng, 2, 64), block=2)
+        dev.reset()
+        h, _ = dev.infer(first, block=2)
+        np.testing.assert_allclose(h, sru.forward(first, block=2)[0], atol=TOL, rtol=0)
+
+
+@needs_device
+def test_a_damaged_command_is_shown_not_turned_into_a_bare_timeout():
+    with _linux_device() as port, _through_link(port, seed=4, timeout=1.0) as (dev, link):
+        dev.identify()
+        link.rewrite("to-device", b"reset #", b"reset!#")   # its check unreadable
+        start = time.monotonic()
+        with pytest.raises(HarnessError, match="e-check missing") as caught:
+            dev.reset()
+        assert time.monotonic() - start < 1.0 + SLACK
+        assert "damaged on the way" in str(caught.value)
+        dev.reset()
+
+
+# ------------------------------------------------------------ random faults
+
+def _hammer(dev: Device, link: FaultLink, twins: dict, calls: int, seed: int,
+            blocks: list[int], bench_exact: bool) -> dict:
+    """`calls` random calls through the damaging link; returns the counts.
+    The reference mirrors what the host promises: after a failed reset,
+    select, bench or selftest the next infer runs from zeros; after a
+    failed infer from the state before it, or raises SessionLost."""
+    rng = np.random.default_rng(seed)
+    info = dev.identify()
+    models = [m for m in info.models if m.name in twins][:2]
+    dev.select(models[0].index)
+    baseline_selftest = dev.selftest()
+    baseline_bench = {m.index: None for m in models}
+    for m in models:
+        dev.select(m.index)
+        baseline_bench[m.index] = dev.bench(blocks, steps=4)
+    current = models[0]
+    dev.select(current.index)
+    state = twins[current.name].initial_state()
+    counts = {"calls": 0, "failed": 0, "wrong": 0, "session_lost": 0}
+    link.enabled = True
+    bound = 0.0
+    for _ in range(calls):
+        op = rng.choice(["infer"] * 5 + ["reset", "select", "bench", "selftest"])
+        twin = twins[current.name]
+        counts["calls"] += 1
+        start = time.monotonic()
+        try:
+            if op == "infer":
+                x = _x(rng, int(rng.integers(1, 5)), current.input)
+                block = int(rng.integers(1, 5))
+                limit = dev.timeout + 4 * x.nbytes / 10000
+                h, _ = dev.infer(x, block=block)
+                expected, new_state = twin.forward(x, state, block=block)
+                if not np.allclose(h, expected, atol=TOL, rtol=0):
+                    counts["wrong"] += 1
+                state = new_state
+            elif op == "reset":
+                limit = dev.timeout
+                state = twin.initial_state()  # wanted, whatever happens
+                dev.reset()
+            elif op == "select":
+                current = models[int(rng.integers(len(models)))]
+                state = twins[current.name].initial_state()
+                limit = dev.timeout
+                dev.select(current.index)
+            elif op == "bench":
+                state = twin.initial_state()
+                limit = dev.timeout * (1 + len(blocks))
+                rows = dev.bench(blocks, steps=4)
+                expected_rows = baseline_bench[current.index]
+                same = [(r["block"], r["steps"], set(r)) for r in rows] == \
+                    [(r["block"], r["steps"], set(r)) for r in expected_rows]
+                if not same or (bench_exact and rows != expected_rows):
+                    counts["wrong"] += 1
+            else:
+                state = twin.initial_state()
+                limit = dev.timeout * 3
+                if dev.selftest() != baseline_selftest:
+                    counts["wrong"] += 1
+        except SessionLost:
+            counts["failed"] += 1
+            counts["session_lost"] += 1
+        except HarnessError as error:
+            counts["failed"] += 1
+            assert str(error), "an error without a message"
+        elapsed = time.monotonic() - start
+        bound = max(bound, elapsed / limit)
+        assert elapsed <= limit + SLACK, f"{op} took {elapsed:.2f} s, bound {limit:.2f} s"
+    link.enabled = False
+    counts["faults"] = link.injected
+    counts["worst_fraction_of_bound"] = round(bound, 2)
+    return counts
+
+
+@needs_device
+def test_random_faults_on_the_linux_device():
+    twins = _demo_twins()
+    with _linux_device() as port, \
+            _through_link(port, seed=11, rate=1e-4, max_faults=400, timeout=1.0) as (dev, link):
+        counts = _hammer(dev, link, twins, calls=200, seed=11, blocks=[1, 4],
+                         bench_exact=False)
+    print(f"\nfault link, linux device: {counts}, by direction {link.counts}")
+    assert counts["wrong"] == 0, counts
+    assert counts["faults"] >= 20 and counts["failed"] >= 5, counts  # faults did happen
+
+
+@needs_qemu[0]
+@needs_qemu[1]
+def test_random_faults_on_a_qemu_board():
+    board = "qemu-mps2-an386"
+    twins = _demo_twins()
+    with _qemu_device(board) as port, \
+            _through_link(port, seed=12, rate=1e-4, max_faults=200, timeout=4.0) as (dev, link):
+        counts = _hammer(dev, link, twins, calls=30, seed=12, blocks=[1, 8],
+                         bench_exact=True)   # instruction counts are deterministic
+    print(f"\nfault link, {board}: {counts}, by direction {link.counts}")
+    assert counts["wrong"] == 0, counts
+    assert counts["faults"] >= 3, counts
