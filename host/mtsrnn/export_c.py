@@ -32,7 +32,7 @@ import numpy as np
 
 from . import mtsfile, reference
 from .model import Model, gemm_variants
-from .stages import STAGE_KINDS, Stage, StageKind
+from .stages import Stage, StageKind
 
 __all__ = ["c_float", "export_c", "golden_input", "golden_vectors"]
 
@@ -214,7 +214,6 @@ def export_c(model_or_path: Model | str | os.PathLike[str], out_dir: str | os.Pa
     weight_bytes = model.weight_bytes
     upper = name.upper()
     align = f"{upper}_ALIGNED"
-    kind = stages[0].kind
     options = ", ".join(f"{key}={value!r}" for key, value in model.config.items())
     needs_math = not all(np.isfinite(array).all() for stage in stages
                          for array in stage.tensors.values())
@@ -244,6 +243,7 @@ def export_c(model_or_path: Model | str | os.PathLike[str], out_dir: str | os.Pa
         f"#define {upper}_INPUT_SIZE {model.input_size}u",
         f"#define {upper}_OUTPUT_SIZE {model.output_size}u",
         f"#define {upper}_NUM_LAYERS {model.num_layers}u",
+        f"#define {upper}_NUM_STAGES {len(stages)}u",
         f"#define {upper}_STATE_FLOATS {model.state_floats}u",
         f"#define {upper}_WEIGHT_BYTES {weight_bytes}u",
         f"#define {upper}_BLOCK {block}u",
@@ -297,17 +297,21 @@ def export_c(model_or_path: Model | str | os.PathLike[str], out_dir: str | os.Pa
             arrays[key] = array_name
             body.extend(_int8_array(array_name, array, align) if int8
                         else _array(array_name, array, align))
-        descriptors.extend(_descriptor(stage, arrays))
+        # An element of the stage array (mtsrnn/model.h: mts_stage), its
+        # kind's descriptor as the union member of that kind's name.
+        lines = _descriptor(stage, arrays)
+        lines[0] = (f"    {{.kind = MTS_STAGE_{stage.kind.name.upper()}, "
+                    f".as.{stage.kind.name} = {{")
+        lines[-1] = "    }},"
+        descriptors.extend(lines)
     body += [
-        f"static const {kind.c_type} {name}_layers[{upper}_NUM_LAYERS] = {{",
+        f"static const mts_stage {name}_stages[{upper}_NUM_STAGES] = {{",
         *descriptors,
         "};",
         "",
         f"const mts_model {name}_model = {{",
-        f"    .cell = {kind.c_cell},",
-        f"    .num_layers = {upper}_NUM_LAYERS,",
-        *(f"    .{other.c_member} = {name + '_layers' if other is kind else 'NULL'},"
-          for other in STAGE_KINDS.values()),
+        f"    .num_stages = {upper}_NUM_STAGES,",
+        f"    .stages = {name}_stages,",
         "};",
         "",
         *_matrix(f"{name}_golden_input", f"{upper}_GOLDEN_STEPS", f"{upper}_INPUT_SIZE", x),
