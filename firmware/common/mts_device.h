@@ -71,7 +71,7 @@ extern "C" {
 #endif
 
 #define MTS_PROTO_VERSION 1
-#define MTS_PROTO_MINOR 1           /* 1.1: `variant` (docs/protocol.md) */
+#define MTS_PROTO_MINOR 2           /* 1.1: `variant`; 1.2: `stages=` in `id` (docs/protocol.md) */
 #define MTS_PROTO_MAX_LINE 512u     /* bytes of a line before its '\n' */
 #define MTS_PROTO_CHUNK_BYTES 64u   /* payload bytes per d line */
 #define MTS_FW_NAME "mtsrnn"

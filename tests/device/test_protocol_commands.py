@@ -41,7 +41,7 @@ def test_boot_ready_and_handshake(device):
 def test_id_fields(device, demo_models):
     reply = device.command("id")
     assert fields(reply[0], "m-fw") == {"name": "mtsrnn", "version": "0.1.0", "protocol": "1",
-                                        "protocol_minor": "1"}
+                                        "protocol_minor": "2"}
     board = fields(reply[1], "m-board")
     # MTSRNN_DEVICE_CORE: the device's machine when it runs under an emulator.
     assert board["name"] == "linux"
@@ -62,7 +62,8 @@ def test_id_fields(device, demo_models):
             "layers": str(model.num_layers), "input": str(model.input_size),
             "output": str(model.output_size),
             "weight_bytes": str(kernel_weight_bytes(model)), "dtype": "f32",
-            "weights": model.quantization or "float32"}
+            "weights": model.quantization or "float32",
+            "stages": ",".join(stage.cell for stage in model.stages)}
     assert reply[-1] == "m-selected index=0"
 
 
@@ -186,7 +187,7 @@ def test_models_loaded_at_run_time(tmp_path):
         assert fields(reply[4 + extra_index], "m-model") == {
             "index": str(extra_index), "name": "extra_model", "cell": "qrnn", "layers": "2",
             "input": "12", "output": "20", "weight_bytes": str(kernel_weight_bytes(extra)),
-            "dtype": "f32", "weights": "float32"}
+            "dtype": "f32", "weights": "float32", "stages": "qrnn,qrnn"}
         assert dev.command(f"model {extra_index}") == [f"m-selected index={extra_index}"]
         x = frames(np.random.default_rng(11), 16, 12)
         h1, _ = infer(dev, x[:10], 8, 20)   # 800 bytes: 12 chunks of 64 and one of 32

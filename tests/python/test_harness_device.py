@@ -86,7 +86,7 @@ def test_host_speaks_protocol_1_0_through_the_alias():
     with start_host(DEVICE_PROGRAM) as session:
         dev = session.device
         info = dev.identify()
-        assert info.protocol_minor == 1 and info.firmware["protocol_minor"] == "1"
+        assert info.protocol_minor == 2 and info.firmware["protocol_minor"] == "2"
         listed, selected = dev.variants()
         names = [v.name for v in listed]
         assert selected.index == 0 and len(names) >= 2
@@ -99,7 +99,7 @@ def test_host_speaks_protocol_1_0_through_the_alias():
         assert [t for t in trace if t.startswith("> ")] == [
             "> kernel", f"> kernel {names[1]}", f"> bench 1,2 steps=4 kernel={names[0]}"]
         assert any(t == f"< m-selected-kernel index=1 name={names[1]}" for t in trace)
-        info.protocol_minor = 1
+        info.protocol_minor = 2
         dev.log = None
         assert dev.variants()[1].name == names[1]   # the same choice, seen through `variant`
         dev.select_variant(names[0])

@@ -29,7 +29,7 @@ import numpy as np
 from .transport import LinkClosed, RawLine, SerialTransport, Transport
 
 PROTOCOL_VERSION = 1  # the major version: a device of another one is refused
-PROTOCOL_MINOR = 1  # the revision this host knows (1.1: `variant`, docs/protocol.md)
+PROTOCOL_MINOR = 2  # this host's revision (1.1: `variant`, 1.2: `stages=`; docs/protocol.md)
 MAX_DEVICE_LINE = 512  # MTS_PROTO_MAX_LINE: the longest line a device reads
 CHUNK_BYTES = 64  # payload bytes per d line
 DEFAULT_TIMEOUT = 10.0
@@ -146,6 +146,9 @@ class ModelInfo:
     # "int8-wa", or the schemes of a model mixing them joined by "+".
     # Firmware older than the int8 models sends no weights=: float32.
     weights: str = "float32"
+    # The model's stages in order ("norm", "sru", "dense", ...; protocol 1.2).
+    # Firmware before 1.2 sends none: empty.
+    stages: tuple[str, ...] = ()
 
 
 @dataclass
@@ -453,7 +456,8 @@ class Device:
                     input=line.int("input"), output=line.int("output"),
                     weight_bytes=line.int("weight_bytes"),
                     dtype=line.fields.get("dtype", "f32"),
-                    weights=line.fields.get("weights", "float32")))
+                    weights=line.fields.get("weights", "float32"),
+                    stages=tuple(s for s in line.fields.get("stages", "").split(",") if s)))
         missing = [name for name, value in (("m-fw", fw), ("m-board", board),
                                             ("m-counters", counters), ("m-limits", limits),
                                             ("m-selected", selected)) if value is None]
