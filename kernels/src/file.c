@@ -452,6 +452,8 @@ static mts_status read_tensor(const uint8_t *base, const file_header *header,
     const uint64_t offset = read_u64(record + 32);
     const uint64_t nbytes = read_u64(record + 40);
     detail_locate(error, MTS_FILE_NO_INDEX, index, 0);
+    if (error != NULL)
+        error->cell = header->cell; /* no stage named yet (2.0: 0) */
     if (*layer >= header->num_stages)
         return reject_value(error, bad, "layer", *layer, header->num_stages);
     const uint32_t stage_kind = stages[*layer].kind;
