@@ -829,6 +829,8 @@ mts_status mts_file_load(const void *data, size_t size, uint32_t flags, void *de
     mts_stage *stages = (mts_stage *)descriptors;
     for (uint32_t s = 0; s < header.num_stages; s++) {
         detail_locate(error, s, MTS_FILE_NO_INDEX, 0);
+        if (error != NULL)
+            error->cell = header.cell; /* 2.0: 0 until this record's kind is valid */
         status = read_stage_record(base, &header, s, &stages[s], error);
         if (status != MTS_OK)
             return status;
