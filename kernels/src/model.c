@@ -41,7 +41,7 @@ const char *mtsi_stage_bad_value(const mts_stage *stage)
         const mts_norm_stage *norm = &stage->as.norm;
         if (norm->mode == MTS_NORM_MODE_LAYER)
             return eps_ok(norm->eps, 1) ? NULL : "eps";
-        return mts_f2u_(norm->eps) == 0u ? NULL : "eps";
+        return norm->eps == 0.0f ? NULL : "eps"; /* +0 or -0; NaN fails */
     }
     default:
         return NULL;

@@ -648,11 +648,22 @@ class Stream:
         widest = max(max(layer.n, layer.out) for layer in layers)
         history = max((layer.window - 1 + steps) * layer.n for layer in layers)
 
+        # Zeroed scratch without a temporary copy (array('f', bytes(n)) holds
+        # both at once, a peak that does not fit a small heap): a uctypes
+        # view of a bytearray, kept alive in self._raw.
+        self._raw = []
+
         def floats(count):
-            return array.array("f", bytes(4 * count))
+            if uctypes is None:
+                return array.array("f", bytes(4 * count))
+            raw = bytearray(4 * count or 4)
+            self._raw.append(raw)
+            layout = {"a": (uctypes.ARRAY | 0, uctypes.FLOAT32 | (count or 1))}
+            return uctypes.struct(uctypes.addressof(raw), layout, uctypes.LITTLE_ENDIAN).a
 
         self._io = (floats(steps * widest), floats(steps * widest))
-        self._normed = floats(steps * widest)
+        self._normed = floats(steps * widest if any(getattr(layer, "norm", 0) == _NORM_BEFORE
+                                                    for layer in layers) else 0)
         self._projected = floats(steps * max(getattr(layer, "p", 0) for layer in layers))
         self._u = floats(steps * max(layer.rows for layer in layers))
         self._history = floats(history)
