@@ -91,7 +91,7 @@ static void put_tensor_f32(image *img, uint32_t t, uint64_t row, float value)
 
 static void test_valid(void)
 {
-    image img;
+    static image img; /* 8 KB: off the small boards' stack */
     mts_file_error e;
     mts_model model;
     whole(&img);
@@ -125,7 +125,7 @@ static void test_valid(void)
 
 static void test_header(void)
 {
-    image img;
+    static image img; /* 8 KB: off the small boards' stack */
     mts_file_error e;
     whole(&img);
     put_u32(img.u.bytes + 20, MTS_CELL_SRU); /* 1.x's cell: reserved in 2.0 */
@@ -157,7 +157,7 @@ static void test_header(void)
 static void expect_record(uint32_t stage, size_t at, uint32_t value, int as_u32,
                           mts_status status, const char *field, uint64_t found)
 {
-    image img;
+    static image img; /* 8 KB: off the small boards' stack */
     mts_file_error e;
     whole(&img);
     if (as_u32)
@@ -195,7 +195,7 @@ static void test_stage_records(void)
     expect_record(3, 12, 2, 0, MTS_ERR_BAD_CONFIG, "", 0);  /* softmax log */
     expect_record(3, 8, 0, 1, MTS_ERR_BAD_SIZE, "", 0);     /* softmax size */
     /* The detail names the stage and its kind in the text. */
-    image img;
+    static image img; /* 8 KB: off the small boards' stack */
     mts_file_error e;
     whole(&img);
     stage_of(&img, 2)[20] = 9;
@@ -212,7 +212,7 @@ static void test_stage_records(void)
 static void expect_tensor(uint32_t t, size_t at, uint64_t value, mts_status status,
                           const char *field, uint32_t stage)
 {
-    image img;
+    static image img; /* 8 KB: off the small boards' stack */
     mts_file_error e;
     whole(&img);
     if (at >= 16)
@@ -237,7 +237,7 @@ static void test_tensors(void)
     expect_tensor(0, 8, MTS_FILE_DTYPE_I8, MTS_ERR_FILE_TENSOR, "dtype", 0);
     /* int8 dense weight in a float dense stage: its dtype contradicts quant. */
     {
-        image img;
+        static image img; /* 8 KB: off the small boards' stack */
         mts_file_error e;
         whole(&img);
         uint8_t *r = record_of(&img, 4);
@@ -252,7 +252,7 @@ static void test_tensors(void)
     expect_tensor(1, 4, MTS_NORM_KIND_WEIGHT, MTS_ERR_FILE_TENSOR, "duplicate", 0);
     /* The dense weight relabelled 1-D (12 x 1), nbytes unchanged. */
     {
-        image img;
+        static image img; /* 8 KB: off the small boards' stack */
         mts_file_error e;
         whole(&img);
         uint8_t *r = record_of(&img, 4);
@@ -291,7 +291,7 @@ static void test_tensors(void)
     /* Unneeded and missing: dense scales in a float stage, none in an
      * int8 one. */
     {
-        image img;
+        static image img; /* 8 KB: off the small boards' stack */
         mts_file_error e;
         whole_with(&img, MTS_QUANT_INT8_W, 4);
         stage_of(&img, 2)[17] = MTS_QUANT_NONE;
@@ -320,7 +320,7 @@ static void test_tensors(void)
  * MTS_ERR_BAD_VALUE and the field's name, in 2.0 and 1.x files alike. */
 static void test_values(void)
 {
-    image img;
+    static image img; /* 8 KB: off the small boards' stack */
     mts_file_error e;
     static const float bad_eps[] = {0.0f, -1e-5f, 2.0f, NAN, INFINITY};
     for (size_t i = 0; i < sizeof bad_eps / sizeof bad_eps[0]; i++) {
@@ -410,7 +410,7 @@ static void test_values(void)
 
 static void test_chaining(void)
 {
-    image img;
+    static image img; /* 8 KB: off the small boards' stack */
     mts_file_error e;
     whole_with(&img, MTS_QUANT_NONE, 5); /* dense takes 5, the SRU gives 4 */
     CHECK_STATUS(load_image(&img, &e), MTS_ERR_BAD_CONFIG);
