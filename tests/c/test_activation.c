@@ -612,7 +612,7 @@ int main(int argc, char **argv)
     dense_sweeps();
     symmetry(stride * 4u + 1u);
     report_and_check_bounds();
-    logf_check(stride * 4u + 1u);
+    logf_check(stride * 16u + 1u);
     printf("activation: %ld passed, %ld failed\n", n_pass, n_fail);
     return n_fail == 0 ? 0 : 1;
 }
