@@ -74,7 +74,8 @@ typedef struct mts_scratch {
     size_t projected_stride;
     float *product;         /* U = x W rows, the blocked product */
     size_t product_stride;
-    float *blockbuf;        /* block x widest stage output: between stages */
+    float *blockbuf;        /* block x widest stage output: between stages
+                             * (NULL: h's rows of the block are wide enough) */
     float *sequence[2];     /* seq_len x widest output: models with a
                              * bidirectional stage and 3+ stages use both,
                              * 2 stages the first, else none */

@@ -352,6 +352,7 @@ typedef struct scratch_layout {
     size_t quantized_stride;                            /* bytes */
     size_t input, normed, projected, product;           /* offsets (floats) */
     size_t blockbuf, sequence[2];                       /* offsets (floats) */
+    int blockbuf_used;                                  /* else h's rows hold the block */
     size_t width;                                       /* widest stage output */
     size_t quantized, quantized_scale;                  /* offsets (floats) */
     size_t total;                                       /* floats */
@@ -371,13 +372,15 @@ static int append_buffer(scratch_layout *layout, size_t rows, size_t stride, siz
 static mts_status plan_scratch(const mts_model *model, size_t block, size_t seq_len,
                                scratch_layout *layout)
 {
-    size_t max_input = 0, max_projected = 0, max_product = 0, width = 0;
+    size_t max_input = 0, max_projected = 0, max_product = 0, width = 0, between_width = 0;
     int any_norm_before = 0, any_int8_wa = 0;
     for (size_t s = 0; s < model->num_stages; s++) {
         const mts_stage *stage = &model->stages[s];
         size_t input = 0, projected = 0, product = 0, in, out;
         mtsi_stage_io(stage, &in, &out);
         width = out > width ? out : width;
+        if (s + 1 < model->num_stages)
+            between_width = out > between_width ? out : between_width;
         if (stage->kind == MTS_STAGE_SRU) {
             const mts_sru_layer *layer = &stage->as.sru;
             any_int8_wa |= layer->quant == MTS_QUANT_INT8_WA;
@@ -416,7 +419,12 @@ static mts_status plan_scratch(const mts_model *model, size_t block, size_t seq_
      * cannot run in place), stages alternate between sequence buffers and
      * the last one writes h: one buffer for two stages, two for more. */
     const int whole = has_bidirectional(model);
-    const size_t between = model->num_stages > 1u ? 1u : 0u;
+    /* Block by block, the rows between stages go to the block's own rows of
+     * h when no stage before the last is wider than the output (a stack:
+     * no extra buffer), else to a block buffer (a model with a narrow head). */
+    size_t last_in, output_size;
+    mtsi_stage_io(&model->stages[model->num_stages - 1], &last_in, &output_size);
+    const size_t between = model->num_stages > 1u && between_width > output_size ? 1u : 0u;
     const size_t sequence_rows[2] = {
         whole && model->num_stages > 1u ? seq_len : 0u,
         whole && model->num_stages > 2u ? seq_len : 0u,
@@ -433,6 +441,7 @@ static mts_status plan_scratch(const mts_model *model, size_t block, size_t seq_
         !append_buffer(&plan, any_int8_wa ? 1u : 0u, mts_padded_stride(block),
                        &plan.quantized_scale))
         return MTS_ERR_OVERFLOW;
+    plan.blockbuf_used = !whole && between;
     *layout = plan;
     return MTS_OK;
 }
@@ -482,7 +491,8 @@ mts_status mts_model_reset_state(const mts_model *model, float *state, size_t st
 
 /* Run the stages over `steps` frames x -> h, each stage's state in turn.
  * Block by block (whole == 0, steps <= block), the stages between the first
- * and the last read and write the block buffer in place; stage by stage
+ * and the last read and write the block buffer in place (or, without one,
+ * this block's rows of h, which then hold every stage's rows); stage by stage
  * over a whole sequence (whole == 1), they alternate between the sequence
  * buffers, so no stage reads the buffer it writes. The last stage writes h. */
 static void run_stages(const mts_model *model, const mts_scratch *scratch, size_t block,
@@ -495,7 +505,8 @@ static void run_stages(const mts_model *model, const mts_scratch *scratch, size_
         const mts_stage *stage = &model->stages[s];
         float *out = s + 1 == model->num_stages ? h
                      : whole                     ? scratch->sequence[s % 2u]
-                                                 : scratch->blockbuf;
+                     : scratch->blockbuf != NULL ? scratch->blockbuf
+                                                 : h;
         size_t state_size;
         (void)stage_state_floats(stage, &state_size); /* checked: no overflow */
         switch (stage->kind) {
@@ -590,7 +601,7 @@ mts_status mts_model_forward(const mts_model *model, const mts_run_options *opti
         base + layout.input,    layout.input_stride,
         base + layout.normed,   base + layout.projected,
         layout.projected_stride, base + layout.product,
-        layout.product_stride,  base + layout.blockbuf,
+        layout.product_stride,  layout.blockbuf_used ? base + layout.blockbuf : NULL,
         {base + layout.sequence[0], base + layout.sequence[1]},
         (int8_t *)(base + layout.quantized), layout.quantized_stride,
         base + layout.quantized_scale,
