@@ -72,7 +72,8 @@ extern "C" {
 
 /* 2.0: every reply line carries a check, commands may carry one (and must,
  * once the device is in checked mode), replies name what produced them
- * (docs/protocol.md, "Versions"). */
+ * (docs/protocol.md, "Versions"); `id` describes each model's stages
+ * (`stages=`). */
 #define MTS_PROTO_VERSION 2
 #define MTS_PROTO_MINOR 0
 #define MTS_PROTO_MAX_LINE 512u     /* bytes of a line before its '\n' */

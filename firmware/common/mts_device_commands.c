@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "mts_device_internal.h"
+#include "mtsrnn/file.h"
 
 static const char *const counter_names[MTS_NUM_COUNTERS] = {"cycles", "instructions", "ns"};
 
@@ -41,34 +42,69 @@ void mts_dev_send_kernel_error(mts_device *device, mts_status status)
 /* Bytes of weights a pass streams: float32 arrays, and for a quantised
  * layer its int8 product weights (one byte each) plus their float32 scales
  * (one per row) instead of the float ones. */
+static uint64_t stage_weight_bytes(const mts_stage *stage)
+{
+    uint64_t bytes = 0;
+    if (stage->kind == MTS_STAGE_SRU) {
+        const mts_sru_layer *layer = &stage->as.sru;
+        mts_sru_array_sizes s;
+        if (mts_sru_layer_array_sizes(layer, &s) != MTS_OK)
+            return 0;
+        const uint64_t products = (uint64_t)s.weight + s.weight_proj;
+        bytes += layer->quant != MTS_QUANT_NONE
+                     ? products + sizeof(float) * ((uint64_t)s.weight_rows + s.weight_proj_rows)
+                     : sizeof(float) * products;
+        bytes += sizeof(float) * ((uint64_t)s.bias + s.norm_weight + s.norm_bias);
+        if (layer->weight_c != NULL)
+            bytes += sizeof(float) * (uint64_t)s.weight_c;
+    } else if (stage->kind == MTS_STAGE_QRNN) {
+        const mts_qrnn_layer *layer = &stage->as.qrnn;
+        mts_qrnn_array_sizes s;
+        if (mts_qrnn_layer_array_sizes(layer, &s) != MTS_OK)
+            return 0;
+        bytes += layer->quant != MTS_QUANT_NONE
+                     ? (uint64_t)s.weight + sizeof(float) * (uint64_t)s.weight_rows
+                     : sizeof(float) * (uint64_t)s.weight;
+        bytes += sizeof(float) * (uint64_t)s.bias;
+    } else if (stage->kind == MTS_STAGE_DENSE) {
+        const mts_dense_layer *layer = &stage->as.dense;
+        const uint64_t weight = (uint64_t)layer->input_size * layer->output_size;
+        bytes += layer->quant != MTS_QUANT_NONE
+                     ? weight + sizeof(float) * (uint64_t)layer->output_size
+                     : sizeof(float) * weight;
+        if (layer->bias != NULL)
+            bytes += sizeof(float) * (uint64_t)layer->output_size;
+    } else if (stage->kind == MTS_STAGE_NORM) {
+        bytes += 2u * sizeof(float) * (uint64_t)stage->as.norm.size;
+    }
+    return bytes;
+}
+
 static uint64_t model_weight_bytes(const mts_model *model)
 {
     uint64_t bytes = 0;
-    for (uint32_t l = 0; l < model->num_layers; l++) {
-        if (model->cell == MTS_CELL_SRU) {
-            const mts_sru_layer *layer = &model->sru[l];
-            mts_sru_array_sizes s;
-            if (mts_sru_layer_array_sizes(layer, &s) != MTS_OK)
-                continue;
-            const uint64_t products = (uint64_t)s.weight + s.weight_proj;
-            bytes += layer->quant != MTS_QUANT_NONE
-                         ? products + sizeof(float) * ((uint64_t)s.weight_rows + s.weight_proj_rows)
-                         : sizeof(float) * products;
-            bytes += sizeof(float) * ((uint64_t)s.bias + s.norm_weight + s.norm_bias);
-            if (layer->weight_c != NULL)
-                bytes += sizeof(float) * (uint64_t)s.weight_c;
-        } else {
-            const mts_qrnn_layer *layer = &model->qrnn[l];
-            mts_qrnn_array_sizes s;
-            if (mts_qrnn_layer_array_sizes(layer, &s) != MTS_OK)
-                continue;
-            bytes += layer->quant != MTS_QUANT_NONE
-                         ? (uint64_t)s.weight + sizeof(float) * (uint64_t)s.weight_rows
-                         : sizeof(float) * (uint64_t)s.weight;
-            bytes += sizeof(float) * (uint64_t)s.bias;
-        }
-    }
+    for (uint32_t s = 0; s < model->num_stages; s++)
+        bytes += stage_weight_bytes(&model->stages[s]);
     return bytes;
+}
+
+/* The cell of a model's recurrent stages: "sru" or "qrnn" when they all
+ * share one, "mixed" when not, "none" without any; and how many there are. */
+static const char *model_cell(const mts_model *model, uint32_t *recurrent)
+{
+    uint32_t cell = 0, count = 0;
+    int mixed = 0;
+    for (uint32_t s = 0; s < model->num_stages; s++) {
+        const uint32_t kind = model->stages[s].kind;
+        if (kind != MTS_STAGE_SRU && kind != MTS_STAGE_QRNN)
+            continue;
+        mixed |= cell != 0 && kind != cell;
+        cell = kind;
+        count++;
+    }
+    *recurrent = count;
+    return mixed ? "mixed" : cell == MTS_STAGE_SRU ? "sru" : cell == MTS_STAGE_QRNN ? "qrnn"
+                                                                                 : "none";
 }
 
 void mts_dev_command_id(mts_device *device, size_t count)
@@ -113,8 +149,16 @@ void mts_dev_command_id(mts_device *device, size_t count)
         mts_dev_out_key_u64(device, "index", i);
         mts_dev_out_text(device, " name=");
         mts_dev_out_text(device, entry->name);
-        mts_dev_out_text(device, entry->model->cell == MTS_CELL_SRU ? " cell=sru" : " cell=qrnn");
-        mts_dev_out_key_u64(device, "layers", entry->model->num_layers);
+        uint32_t recurrent = 0;
+        mts_dev_out_text(device, " cell=");
+        mts_dev_out_text(device, model_cell(entry->model, &recurrent));
+        mts_dev_out_key_u64(device, "layers", recurrent);
+        /* Protocol 1.2: the stages, in order (docs/protocol.md). */
+        mts_dev_out_text(device, " stages=");
+        for (uint32_t s = 0; s < entry->model->num_stages; s++) {
+            mts_dev_out_text(device, s ? "," : "");
+            mts_dev_out_text(device, mts_stage_kind_name(entry->model->stages[s].kind));
+        }
         mts_dev_out_key_u64(device, "input", input);
         mts_dev_out_key_u64(device, "output", output);
         mts_dev_out_key_u64(device, "weight_bytes", model_weight_bytes(entry->model));

@@ -13,7 +13,9 @@
  *       buf: a bytes, bytearray or memoryview holding an .mts file (read from
  *       a file, or a bytes constant frozen into the firmware). The weights
  *       are used in place, never copied, so m keeps a reference to buf.
- *   m.input_size, m.output_size, m.num_layers, m.state_size, m.cell
+ *   m.input_size, m.output_size, m.num_stages, m.num_layers (the recurrent
+ *   stages), m.state_size, m.cell ('sru' or 'qrnn' when every recurrent
+ *   stage has that cell, 'mixed', or 'none')
  *   s = m.stream(block=8, max_steps=0)
  *       block: T, the time steps per pass over the weights (>= 1).
  *       max_steps: the longest push; needed only by models whose workspace
@@ -282,13 +284,28 @@ static void model_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest)
         dest[0] = mp_obj_new_int_from_uint(self->input_size);
     } else if (attr == MP_QSTR_output_size) {
         dest[0] = mp_obj_new_int_from_uint(self->output_size);
-    } else if (attr == MP_QSTR_num_layers) {
-        dest[0] = mp_obj_new_int_from_uint(self->model.num_layers);
+    } else if (attr == MP_QSTR_num_stages) {
+        dest[0] = mp_obj_new_int_from_uint(self->model.num_stages);
+    } else if (attr == MP_QSTR_num_layers || attr == MP_QSTR_cell) {
+        uint32_t recurrent = 0, cell = 0;
+        int mixed = 0;
+        for (uint32_t s = 0; s < self->model.num_stages; s++) {
+            const uint32_t kind = self->model.stages[s].kind;
+            if (kind != MTS_STAGE_SRU && kind != MTS_STAGE_QRNN)
+                continue;
+            mixed |= cell != 0 && kind != cell;
+            cell = kind;
+            recurrent++;
+        }
+        if (attr == MP_QSTR_num_layers)
+            dest[0] = mp_obj_new_int_from_uint(recurrent);
+        else
+            dest[0] = mixed                    ? MP_OBJ_NEW_QSTR(MP_QSTR_mixed)
+                      : cell == MTS_STAGE_SRU  ? MP_OBJ_NEW_QSTR(MP_QSTR_sru)
+                      : cell == MTS_STAGE_QRNN ? MP_OBJ_NEW_QSTR(MP_QSTR_qrnn)
+                                               : MP_OBJ_NEW_QSTR(MP_QSTR_none);
     } else if (attr == MP_QSTR_state_size) {
         dest[0] = mp_obj_new_int_from_uint(self->state_floats);
-    } else if (attr == MP_QSTR_cell) {
-        dest[0] = self->model.cell == MTS_CELL_SRU ? MP_OBJ_NEW_QSTR(MP_QSTR_sru)
-                                                   : MP_OBJ_NEW_QSTR(MP_QSTR_qrnn);
     }
 }
 

@@ -23,6 +23,7 @@ static int add_activation_bounds(PyObject *module)
         MTS_BOUND(SIGMOIDF_MAX_ULP_ERR),  MTS_BOUND(TANHF_MAX_REL_ERR),
         MTS_BOUND(TANHF_MAX_ABS_ERR),     MTS_BOUND(TANHF_MAX_ULP_ERR),
         MTS_BOUND(RSQRTF_MAX_REL_ERR),    MTS_BOUND(RSQRTF_MAX_ULP_ERR),
+        MTS_BOUND(LOGF_MAX_ABS_ERR),      MTS_BOUND(LOGF_MAX_REL_ERR),
     };
 #undef MTS_BOUND
     PyObject *dict = PyDict_New();
@@ -51,8 +52,15 @@ static int add_limits_and_enums(PyObject *module)
         const char *name;
         long value;
     } constants[] = {
-        C(MAX_DIM), C(MAX_LAYERS), C(MAX_WINDOW), C(I8_MAX_DEPTH),
+        C(MAX_DIM), C(MAX_LAYERS), C(MAX_STAGES), C(MAX_WINDOW), C(I8_MAX_DEPTH),
         C(FILE_VERSION_MAJOR), C(FILE_VERSION_MINOR), C(FILE_HEADER_SIZE),
+        C(FILE_STAGES_VERSION_MAJOR), C(FILE_STAGES_VERSION_MINOR),
+        C(FILE_STAGE_RECORD_SIZE), C(FILE_MAX_KINDS),
+        C(STAGE_SRU), C(STAGE_QRNN), C(STAGE_NORM), C(STAGE_DENSE), C(STAGE_SOFTMAX),
+        C(NORM_MODE_AFFINE), C(NORM_MODE_LAYER),
+        C(DENSE_IDENTITY), C(DENSE_RELU), C(DENSE_TANH), C(DENSE_SIGMOID),
+        C(NORM_KIND_WEIGHT), C(NORM_KIND_BIAS), C(NORM_KINDS),
+        C(DENSE_KIND_WEIGHT), C(DENSE_KIND_BIAS), C(DENSE_KIND_WEIGHT_SCALE), C(DENSE_KINDS),
         C(FILE_LAYER_RECORD_SIZE), C(FILE_TENSOR_RECORD_SIZE), C(FILE_DATA_ALIGNMENT),
         C(FILE_CRC_OFFSET), C(FILE_BYTE_ORDER_MARK), C(LOAD_SKIP_CRC),
         C(CELL_SRU), C(CELL_QRNN),
@@ -86,8 +94,11 @@ static int add_tables(PyObject *module)
                  PyDict_SetItemString(codes, mts_status_name((mts_status)code), value) < 0;
         Py_XDECREF(value);
     }
-    const uint32_t cells[2][2] = {{MTS_CELL_SRU, MTS_SRU_KINDS}, {MTS_CELL_QRNN, MTS_QRNN_KINDS}};
-    for (size_t c = 0; c < 2 && !failed; c++) {
+    const uint32_t cells[4][2] = {{MTS_STAGE_SRU, MTS_SRU_KINDS},
+                                  {MTS_STAGE_QRNN, MTS_QRNN_KINDS},
+                                  {MTS_STAGE_NORM, MTS_NORM_KINDS},
+                                  {MTS_STAGE_DENSE, MTS_DENSE_KINDS}};
+    for (size_t c = 0; c < 4 && !failed; c++) {
         PyObject *names = PyDict_New(), *cell = PyLong_FromUnsignedLong(cells[c][0]);
         failed = names == NULL || cell == NULL || PyDict_SetItem(kinds, cell, names) < 0;
         for (uint32_t kind = 1; kind <= cells[c][1] && !failed; kind++) {

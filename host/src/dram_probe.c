@@ -143,9 +143,10 @@ int main(int argc, char **argv)
         free(weight); /* the quantised layer reads only weight_q */
         weight = NULL;
     }
+    mts_stage stage;
     mts_sru_layer sru;
     mts_qrnn_layer qrnn;
-    mts_model model;
+    memset(&stage, 0, sizeof stage);
     if (argv[1][0] == 's') {
         memset(&sru, 0, sizeof sru);
         sru.input_size = n;
@@ -160,7 +161,8 @@ int main(int argc, char **argv)
         sru.quant = (uint8_t)weights->quant;
         sru.weight_q = weight_q;
         sru.weight_scale = weight_scale;
-        model = (mts_model){MTS_CELL_SRU, 1, &sru, NULL};
+        stage.kind = MTS_STAGE_SRU;
+        stage.as.sru = sru;
     } else {
         memset(&qrnn, 0, sizeof qrnn);
         qrnn.input_size = n;
@@ -172,8 +174,10 @@ int main(int argc, char **argv)
         qrnn.quant = (uint8_t)weights->quant;
         qrnn.weight_q = weight_q;
         qrnn.weight_scale = weight_scale;
-        model = (mts_model){MTS_CELL_QRNN, 1, NULL, &qrnn};
+        stage.kind = MTS_STAGE_QRNN;
+        stage.as.qrnn = qrnn;
     }
+    const mts_model model = {1, &stage};
     size_t state_floats = 0, workspace_bytes = 0;
     mts_status status = mts_model_state_size(&model, &state_floats);
     if (status == MTS_OK)

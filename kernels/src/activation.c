@@ -6,6 +6,8 @@
 
 float mts_expf(float x) { return mts_expf_inline(x); }
 
+float mts_logf(float x) { return mts_logf_inline(x); }
+
 float mts_sigmoidf(float x) { return mts_sigmoidf_inline(x); }
 
 float mts_tanhf(float x) { return mts_tanhf_inline(x); }

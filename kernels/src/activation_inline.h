@@ -209,4 +209,44 @@ static inline float mts_rsqrtf_inline(float x)
     return y;
 }
 
+/* log(x) = e * ln2 + log(m),  x = 2^e * m,  m in [sqrt(1/2), sqrt(2)):
+ * - subnormal x is first scaled by 2^23 (exact; e corrected by -23);
+ * - e and m come from the bits; m above sqrt(2) (mantissa bits above
+ *   0x3504f3) is halved through its exponent bits and e incremented, so
+ *   |m - 1| <= 0.4143;
+ * - log(m) = 2 atanh(s) = 2 (s + s^3/3 + ... + s^11/11), s = (m-1)/(m+1),
+ *   |s| <= 0.1716: the truncated series errs by < 2e-11; m - 1 is exact
+ *   (Sterbenz), m + 1 and the division round once each;
+ * - e * ln2 as e * LN2_HI (exact: 15 + 8 bits) + e * LN2_LO, the small parts
+ *   summed first.
+ * Special cases by select: +0 and -0 -> -inf, +inf -> +inf, x < 0 -> NaN,
+ * NaN -> NaN. Error bound: MTS_LOGF_MAX_ABS_ERR (mtsrnn/activation.h). */
+static inline float mts_logf_inline(float x)
+{
+    const float flt_min = 1.17549435e-38f;     /* 2^-126 */
+    const float flt_max = 3.40282347e+38f;
+    int sub = x < flt_min;                     /* also true for x <= 0 */
+    float xs = x * mts_sel_(sub, 8388608.0f, 1.0f);      /* 2^23 */
+    uint32_t bits = mts_f2u_(xs);
+    uint32_t mant = bits & 0x007fffffu;
+    uint32_t big = (uint32_t)(mant > 0x003504f3u);
+    /* Exponent of m: 127 (m in [1, 2)) or 126 (halved, m in [0.5, 1)). */
+    float m = mts_u2f_(mant | ((127u - big) << 23));
+    float e = (float)(int32_t)(((bits >> 23) & 0xffu) + big) - 127.0f -
+              mts_sel_(sub, 23.0f, 0.0f);
+    float s = (m - 1.0f) / (m + 1.0f);
+    float s2 = s * s;
+    float series = s2 * (0.333333333f +
+                         s2 * (0.2f + s2 * (0.142857143f +
+                                            s2 * (0.111111111f + s2 * 0.0909090909f))));
+    float y = e * MTS_EXP_LN2_HI + ((e * MTS_EXP_LN2_LO + 2.0f * s * series) + 2.0f * s);
+    uint32_t inf_bits = 0x7f800000u;
+    y = mts_sel_(x > flt_max, mts_u2f_(inf_bits), y);
+    y = mts_sel_(x == 0.0f, mts_u2f_(inf_bits | 0x80000000u), y);
+    y = mts_sel_(x < 0.0f, mts_u2f_(0x7fc00000u), y);
+    /* NaN's bits look like a large finite x to the split above. */
+    y = mts_sel_(x != x, x, y);
+    return y;
+}
+
 #endif /* MTSRNN_ACTIVATION_INLINE_H */

@@ -74,7 +74,11 @@ typedef struct mts_scratch {
     size_t projected_stride;
     float *product;         /* U = x W rows, the blocked product */
     size_t product_stride;
-    float *sequence;        /* seq_len x output: bidirectional stacks only */
+    float *blockbuf;        /* block x widest stage output: between stages
+                             * (NULL: h's rows of the block are wide enough) */
+    float *sequence[2];     /* seq_len x widest output: models with a
+                             * bidirectional stage and 3+ stages use both,
+                             * 2 stages the first, else none */
     /* int8-wa models: a product's input rows quantised per step. */
     int8_t *quantized;      /* block rows of quantized_stride bytes */
     size_t quantized_stride;
@@ -104,13 +108,37 @@ void mtsi_blocked_product(const mts_products *products, const mts_scratch *scrat
                           size_t steps, const float *x, size_t x_stride,
                           float *y, size_t y_stride);
 
-void mtsi_sru_run(const mts_model *model, const mts_scratch *scratch, size_t block,
-                  const mts_products *products, float *state, const float *x,
-                  size_t seq_len, float *h);
+/* Input and output size of a stage (of a known kind). */
+void mtsi_stage_io(const mts_stage *stage, size_t *in, size_t *out);
 
-void mtsi_qrnn_run(const mts_model *model, const mts_scratch *scratch, size_t block,
-                   const mts_products *products, float *state, const float *x,
-                   size_t seq_len, float *h);
+/* A stage's sizes, options and scalar fields, without its arrays: what
+ * mts_model_check asks of each stage before looking at the arrays. */
+mts_status mtsi_check_stage_config(const mts_stage *stage);
+
+/* The name of the first scalar field of a stage that is not finite or out
+ * of its range (mts_model_check's MTS_ERR_BAD_VALUE), or NULL. */
+const char *mtsi_stage_bad_value(const mts_stage *stage);
+
+/* The stage drivers. Rows are contiguous: in[t][input size], out[t][output
+ * size]. seq_len <= block unless the model runs stage by stage
+ * (bidirectional); then in != out. Otherwise in == out is allowed. */
+void mtsi_sru_stage(const mts_sru_layer *layer, const mts_scratch *scratch, size_t block,
+                    const mts_products *products, float *c, const float *in, float *out,
+                    size_t seq_len);
+
+void mtsi_qrnn_stage(const mts_qrnn_layer *layer, const mts_scratch *scratch, size_t block,
+                     const mts_products *products, float *state, const float *in, float *out,
+                     size_t seq_len);
+
+/* steps <= block (the scratch holds one block). */
+void mtsi_dense_stage(const mts_dense_layer *layer, const mts_scratch *scratch,
+                      const mts_products *products, const float *in, float *out,
+                      size_t steps);
+
+void mtsi_norm_stage(const mts_norm_stage *stage, const float *in, float *out, size_t steps);
+
+void mtsi_softmax_stage(const mts_softmax_stage *stage, const float *in, float *out,
+                        size_t steps);
 
 /* x <- (x - mean(x)) / sqrt(var(x) + eps) * weight + bias over n floats
  * (biased variance, as torch.nn.LayerNorm). */

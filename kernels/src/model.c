@@ -1,10 +1,51 @@
 /* Model validation, size queries and the forward entry point. All checks of
  * a call happen here, once, before the drivers run check-free loops. */
+#include "bits.h"
 #include "internal.h"
 
 static int in_dim_range(uint32_t value)
 {
     return value >= 1u && value <= MTS_MAX_DIM;
+}
+
+/* Neither NaN nor infinite, from the bits (no libm, and correct whatever
+ * the compiler assumes of float comparisons). */
+static int is_finite(float value)
+{
+    return (mts_f2u_(value) & 0x7f800000u) != 0x7f800000u;
+}
+
+/* A layer-norm epsilon: finite, in (0, 1] where it is used, else 0 .. 1. */
+static int eps_ok(float eps, int used)
+{
+    return is_finite(eps) && (used ? eps > 0.0f : eps >= 0.0f) && eps <= 1.0f;
+}
+
+const char *mtsi_stage_bad_value(const mts_stage *stage)
+{
+    switch (stage->kind) {
+    case MTS_STAGE_SRU: {
+        const mts_sru_layer *layer = &stage->as.sru;
+        if (!is_finite(layer->scale_x) || layer->scale_x > MTS_MAX_SCALE_X ||
+            layer->scale_x < -MTS_MAX_SCALE_X)
+            return "scale_x";
+        if (!eps_ok(layer->norm_eps, layer->norm != MTS_NORM_NONE))
+            return "norm_eps";
+        return NULL;
+    }
+    case MTS_STAGE_QRNN: {
+        const float p = stage->as.qrnn.zoneout;
+        return is_finite(p) && p >= 0.0f && p <= 1.0f ? NULL : "zoneout";
+    }
+    case MTS_STAGE_NORM: {
+        const mts_norm_stage *norm = &stage->as.norm;
+        if (norm->mode == MTS_NORM_MODE_LAYER)
+            return eps_ok(norm->eps, 1) ? NULL : "eps";
+        return norm->eps == 0.0f ? NULL : "eps"; /* +0 or -0; NaN fails */
+    }
+    default:
+        return NULL;
+    }
 }
 
 /* Sizes and options of an SRU layer, without looking at its arrays. */
@@ -19,8 +60,6 @@ static mts_status check_sru_config(const mts_sru_layer *layer)
         layer->norm > MTS_NORM_AFTER)
         return MTS_ERR_BAD_CONFIG;
     if (layer->skip == MTS_SKIP_SCALED_INPUT && layer->input_size != mts_sru_output_size(layer))
-        return MTS_ERR_BAD_CONFIG;
-    if (layer->norm != MTS_NORM_NONE && !(layer->norm_eps > 0.0f))
         return MTS_ERR_BAD_CONFIG;
     if (layer->quant > MTS_QUANT_INT8_WA)
         return MTS_ERR_BAD_CONFIG;
@@ -90,8 +129,7 @@ mts_status mts_qrnn_layer_array_sizes(const mts_qrnn_layer *layer, mts_qrnn_arra
         return MTS_ERR_BAD_SIZE;
     if (layer->window < 1u || layer->window > MTS_MAX_WINDOW)
         return MTS_ERR_BAD_SIZE;
-    if (layer->input_gate > 1u || layer->output_gate > 1u ||
-        !(layer->zoneout >= 0.0f && layer->zoneout <= 1.0f) || layer->quant > MTS_QUANT_INT8_WA)
+    if (layer->input_gate > 1u || layer->output_gate > 1u || layer->quant > MTS_QUANT_INT8_WA)
         return MTS_ERR_BAD_CONFIG;
     /* int8-wa sums w * n products in int32 (window <= 64, checked above). */
     if (layer->quant == MTS_QUANT_INT8_WA &&
@@ -123,15 +161,106 @@ static mts_status check_qrnn_layer(const mts_qrnn_layer *layer)
     return MTS_OK;
 }
 
-/* Input and output size of layer l. */
-static void layer_io(const mts_model *model, size_t l, size_t *in, size_t *out)
+static mts_status check_dense_config(const mts_dense_layer *layer)
 {
-    if (model->cell == MTS_CELL_SRU) {
-        *in = model->sru[l].input_size;
-        *out = mts_sru_output_size(&model->sru[l]);
-    } else {
-        *in = model->qrnn[l].input_size;
-        *out = model->qrnn[l].hidden_size;
+    if (!in_dim_range(layer->input_size) || !in_dim_range(layer->output_size))
+        return MTS_ERR_BAD_SIZE;
+    if (layer->activation > MTS_DENSE_SIGMOID || layer->quant > MTS_QUANT_INT8_WA)
+        return MTS_ERR_BAD_CONFIG;
+    if (layer->quant == MTS_QUANT_INT8_WA && layer->input_size > MTS_I8_MAX_DEPTH)
+        return MTS_ERR_BAD_CONFIG;
+    size_t count, bytes;
+    if (!mts_mul_ok(layer->input_size, layer->output_size, &count) ||
+        !mts_mul_ok(count, sizeof(float), &bytes))
+        return MTS_ERR_OVERFLOW;
+    return MTS_OK;
+}
+
+mts_status mtsi_check_stage_config(const mts_stage *stage)
+{
+    mts_status status = MTS_OK;
+    switch (stage->kind) {
+    case MTS_STAGE_SRU: {
+        mts_sru_array_sizes sizes;
+        status = mts_sru_layer_array_sizes(&stage->as.sru, &sizes);
+        break;
+    }
+    case MTS_STAGE_QRNN: {
+        mts_qrnn_array_sizes sizes;
+        status = mts_qrnn_layer_array_sizes(&stage->as.qrnn, &sizes);
+        break;
+    }
+    case MTS_STAGE_NORM:
+        if (!in_dim_range(stage->as.norm.size))
+            return MTS_ERR_BAD_SIZE;
+        if (stage->as.norm.mode > MTS_NORM_MODE_LAYER)
+            return MTS_ERR_BAD_CONFIG;
+        break;
+    case MTS_STAGE_DENSE:
+        status = check_dense_config(&stage->as.dense);
+        break;
+    case MTS_STAGE_SOFTMAX:
+        if (!in_dim_range(stage->as.softmax.size))
+            return MTS_ERR_BAD_SIZE;
+        if (stage->as.softmax.log > 1u)
+            return MTS_ERR_BAD_CONFIG;
+        break;
+    default:
+        return MTS_ERR_BAD_CONFIG;
+    }
+    if (status != MTS_OK)
+        return status;
+    return mtsi_stage_bad_value(stage) != NULL ? MTS_ERR_BAD_VALUE : MTS_OK;
+}
+
+static mts_status check_stage(const mts_stage *stage)
+{
+    const mts_status status = mtsi_check_stage_config(stage);
+    if (status != MTS_OK)
+        return status;
+    switch (stage->kind) {
+    case MTS_STAGE_SRU:
+        return check_sru_layer(&stage->as.sru);
+    case MTS_STAGE_QRNN:
+        return check_qrnn_layer(&stage->as.qrnn);
+    case MTS_STAGE_NORM:
+        return stage->as.norm.weight == NULL || stage->as.norm.bias == NULL
+                   ? MTS_ERR_NULL_POINTER
+                   : MTS_OK;
+    case MTS_STAGE_DENSE: {
+        /* The bias is optional. */
+        const mts_dense_layer *layer = &stage->as.dense;
+        const int missing = layer->quant == MTS_QUANT_NONE
+                                ? layer->weight == NULL
+                                : layer->weight_q == NULL || layer->weight_scale == NULL;
+        return missing ? MTS_ERR_NULL_POINTER : MTS_OK;
+    }
+    default:
+        return MTS_OK;
+    }
+}
+
+void mtsi_stage_io(const mts_stage *stage, size_t *in, size_t *out)
+{
+    switch (stage->kind) {
+    case MTS_STAGE_SRU:
+        *in = stage->as.sru.input_size;
+        *out = mts_sru_output_size(&stage->as.sru);
+        break;
+    case MTS_STAGE_QRNN:
+        *in = stage->as.qrnn.input_size;
+        *out = stage->as.qrnn.hidden_size;
+        break;
+    case MTS_STAGE_NORM:
+        *in = *out = stage->as.norm.size;
+        break;
+    case MTS_STAGE_DENSE:
+        *in = stage->as.dense.input_size;
+        *out = stage->as.dense.output_size;
+        break;
+    default:
+        *in = *out = stage->as.softmax.size;
+        break;
     }
 }
 
@@ -139,26 +268,18 @@ mts_status mts_model_check(const mts_model *model)
 {
     if (model == NULL)
         return MTS_ERR_NULL_POINTER;
-    if (model->cell != MTS_CELL_SRU && model->cell != MTS_CELL_QRNN)
-        return MTS_ERR_BAD_CONFIG;
-    if (model->num_layers < 1u || model->num_layers > MTS_MAX_LAYERS)
+    if (model->num_stages < 1u || model->num_stages > MTS_MAX_STAGES)
         return MTS_ERR_BAD_SIZE;
-    if ((model->cell == MTS_CELL_SRU && model->sru == NULL) ||
-        (model->cell == MTS_CELL_QRNN && model->qrnn == NULL))
+    if (model->stages == NULL)
         return MTS_ERR_NULL_POINTER;
-    size_t first_out = 0, prev_out = 0;
-    for (size_t l = 0; l < model->num_layers; l++) {
-        const mts_status status = model->cell == MTS_CELL_SRU
-                                      ? check_sru_layer(&model->sru[l])
-                                      : check_qrnn_layer(&model->qrnn[l]);
+    size_t prev_out = 0;
+    for (size_t s = 0; s < model->num_stages; s++) {
+        const mts_status status = check_stage(&model->stages[s]);
         if (status != MTS_OK)
             return status;
         size_t in, out;
-        layer_io(model, l, &in, &out);
-        if (l == 0)
-            first_out = out;
-        /* Layers run in place in the output buffer, which needs one width. */
-        else if (in != prev_out || out != first_out)
+        mtsi_stage_io(&model->stages[s], &in, &out);
+        if (s > 0 && in != prev_out)
             return MTS_ERR_BAD_CONFIG;
         prev_out = out;
     }
@@ -173,26 +294,33 @@ mts_status mts_model_io_sizes(const mts_model *model, size_t *input_size, size_t
     if (input_size == NULL || output_size == NULL)
         return MTS_ERR_NULL_POINTER;
     size_t unused;
-    layer_io(model, 0, input_size, &unused);
-    layer_io(model, model->num_layers - 1, &unused, output_size);
+    mtsi_stage_io(&model->stages[0], input_size, &unused);
+    mtsi_stage_io(&model->stages[model->num_stages - 1], &unused, output_size);
     return MTS_OK;
+}
+
+/* State floats of one stage of an already checked model (0 without state). */
+static int stage_state_floats(const mts_stage *stage, size_t *num_floats)
+{
+    *num_floats = 0;
+    if (stage->kind == MTS_STAGE_SRU) {
+        *num_floats = mts_sru_output_size(&stage->as.sru);
+    } else if (stage->kind == MTS_STAGE_QRNN) {
+        const mts_qrnn_layer *layer = &stage->as.qrnn;
+        return mts_mul_ok((size_t)layer->window - 1u, layer->input_size, num_floats) &&
+               mts_add_ok(*num_floats, layer->hidden_size, num_floats);
+    }
+    return 1;
 }
 
 /* State floats of an already checked model. */
 static mts_status state_floats(const mts_model *model, size_t *num_floats)
 {
     size_t total = 0;
-    for (size_t l = 0; l < model->num_layers; l++) {
-        size_t layer_floats;
-        if (model->cell == MTS_CELL_SRU) {
-            layer_floats = mts_sru_output_size(&model->sru[l]);
-        } else {
-            const mts_qrnn_layer *layer = &model->qrnn[l];
-            if (!mts_mul_ok((size_t)layer->window - 1u, layer->input_size, &layer_floats) ||
-                !mts_add_ok(layer_floats, layer->hidden_size, &layer_floats))
-                return MTS_ERR_OVERFLOW;
-        }
-        if (!mts_add_ok(total, layer_floats, &total))
+    for (size_t s = 0; s < model->num_stages; s++) {
+        size_t floats;
+        if (!stage_state_floats(&model->stages[s], &floats) ||
+            !mts_add_ok(total, floats, &total))
             return MTS_ERR_OVERFLOW;
     }
     *num_floats = total;
@@ -209,12 +337,23 @@ mts_status mts_model_state_size(const mts_model *model, size_t *num_floats)
     return state_floats(model, num_floats);
 }
 
+static int has_bidirectional(const mts_model *model)
+{
+    for (size_t s = 0; s < model->num_stages; s++)
+        if (model->stages[s].kind == MTS_STAGE_SRU && model->stages[s].as.sru.num_directions == 2u)
+            return 1;
+    return 0;
+}
+
 /* Where each scratch buffer lies, in floats from the 64-byte aligned start
  * of the workspace. A buffer that the model does not need has size 0. */
 typedef struct scratch_layout {
     size_t input_stride, projected_stride, product_stride;
     size_t quantized_stride;                            /* bytes */
-    size_t input, normed, projected, product, sequence; /* offsets (floats) */
+    size_t input, normed, projected, product;           /* offsets (floats) */
+    size_t blockbuf, sequence[2];                       /* offsets (floats) */
+    int blockbuf_used;                                  /* else h's rows hold the block */
+    size_t width;                                       /* widest stage output */
     size_t quantized, quantized_scale;                  /* offsets (floats) */
     size_t total;                                       /* floats */
 } scratch_layout;
@@ -233,52 +372,76 @@ static int append_buffer(scratch_layout *layout, size_t rows, size_t stride, siz
 static mts_status plan_scratch(const mts_model *model, size_t block, size_t seq_len,
                                scratch_layout *layout)
 {
-    size_t max_input = 0, max_projected = 0, max_product = 0;
-    int any_norm_before = 0, any_bidirectional = 0, any_int8_wa = 0;
-    for (size_t l = 0; l < model->num_layers; l++) {
-        size_t input, projected = 0, product;
-        if (model->cell == MTS_CELL_SRU) {
-            const mts_sru_layer *layer = &model->sru[l];
+    size_t max_input = 0, max_projected = 0, max_product = 0, width = 0, between_width = 0;
+    int any_norm_before = 0, any_int8_wa = 0;
+    for (size_t s = 0; s < model->num_stages; s++) {
+        const mts_stage *stage = &model->stages[s];
+        size_t input = 0, projected = 0, product = 0, in, out;
+        mtsi_stage_io(stage, &in, &out);
+        width = out > width ? out : width;
+        if (s + 1 < model->num_stages)
+            between_width = out > between_width ? out : between_width;
+        if (stage->kind == MTS_STAGE_SRU) {
+            const mts_sru_layer *layer = &stage->as.sru;
             any_int8_wa |= layer->quant == MTS_QUANT_INT8_WA;
             input = layer->input_size;
             projected = layer->projection_size;
             product = mts_sru_num_blocks(layer) * layer->hidden_size;
             any_norm_before |= layer->norm == MTS_NORM_BEFORE;
-            any_bidirectional |= layer->num_directions == 2u;
-        } else {
-            const mts_qrnn_layer *layer = &model->qrnn[l];
+        } else if (stage->kind == MTS_STAGE_QRNN) {
+            const mts_qrnn_layer *layer = &stage->as.qrnn;
             any_int8_wa |= layer->quant == MTS_QUANT_INT8_WA;
             input = (size_t)layer->window * layer->input_size; /* checked: no overflow */
             product = mts_qrnn_num_gates(layer) * layer->hidden_size;
+        } else if (stage->kind == MTS_STAGE_DENSE) {
+            any_int8_wa |= stage->as.dense.quant == MTS_QUANT_INT8_WA;
+            input = stage->as.dense.input_size;
+            product = stage->as.dense.output_size;
         }
         max_input = input > max_input ? input : max_input;
         max_projected = projected > max_projected ? projected : max_projected;
         max_product = product > max_product ? product : max_product;
     }
     scratch_layout plan = {0};
-    /* Dimensions are at most MTS_MAX_WINDOW * MTS_MAX_DIM, far below
-     * SIZE_MAX - 2 lines on any target with a 32-bit size_t or wider. */
-    plan.input_stride = mts_padded_stride(max_input);
+    /* Dimensions are at most MTS_WINDOW * MTS_MAX_DIM, far below
+     * SIZE_MAX - 2 lines on any target with a 32-bit size_t or wider. A
+     * model without products (norm and softmax only) needs none of these. */
+    plan.input_stride = max_input ? mts_padded_stride(max_input) : 0;
     plan.projected_stride = max_projected ? mts_padded_stride(max_projected) : 0;
-    plan.product_stride = mts_padded_stride(max_product);
+    plan.product_stride = max_product ? mts_padded_stride(max_product) : 0;
+    plan.width = width;
     /* int8 rows of every product input (the layer input or its projection),
      * an odd number of cache lines each like the float rows. */
     const size_t max_quantized = max_input > max_projected ? max_input : max_projected;
     plan.quantized_stride = any_int8_wa ? mts_padded_stride((max_quantized + 3u) / 4u) * 4u : 0;
-    size_t unused_output, output_size;
-    layer_io(model, 0, &unused_output, &output_size);
-    layer_io(model, model->num_layers - 1, &unused_output, &output_size);
-    const size_t sequence_rows =
-        any_bidirectional && model->num_layers > 1 ? seq_len : 0;
+    /* Block by block, stage s > 0 reads and writes one block buffer (the
+     * drivers take in == out); stage by stage (a bidirectional stage, which
+     * cannot run in place), stages alternate between sequence buffers and
+     * the last one writes h: one buffer for two stages, two for more. */
+    const int whole = has_bidirectional(model);
+    /* Block by block, the rows between stages go to the block's own rows of
+     * h when no stage before the last is wider than the output (a stack:
+     * no extra buffer), else to a block buffer (a model with a narrow head). */
+    size_t last_in, output_size;
+    mtsi_stage_io(&model->stages[model->num_stages - 1], &last_in, &output_size);
+    const size_t between = model->num_stages > 1u && between_width > output_size ? 1u : 0u;
+    const size_t sequence_rows[2] = {
+        whole && model->num_stages > 1u ? seq_len : 0u,
+        whole && model->num_stages > 2u ? seq_len : 0u,
+    };
+    const size_t width_stride = mts_padded_stride(width);
     if (!append_buffer(&plan, block, plan.input_stride, &plan.input) ||
         !append_buffer(&plan, any_norm_before ? block : 0, plan.input_stride, &plan.normed) ||
         !append_buffer(&plan, block, plan.projected_stride, &plan.projected) ||
         !append_buffer(&plan, block, plan.product_stride, &plan.product) ||
-        !append_buffer(&plan, sequence_rows, output_size, &plan.sequence) ||
+        !append_buffer(&plan, whole ? 0u : between * block, width_stride, &plan.blockbuf) ||
+        !append_buffer(&plan, sequence_rows[0], width_stride, &plan.sequence[0]) ||
+        !append_buffer(&plan, sequence_rows[1], width_stride, &plan.sequence[1]) ||
         !append_buffer(&plan, block, plan.quantized_stride / 4u, &plan.quantized) ||
         !append_buffer(&plan, any_int8_wa ? 1u : 0u, mts_padded_stride(block),
                        &plan.quantized_scale))
         return MTS_ERR_OVERFLOW;
+    plan.blockbuf_used = !whole && between;
     *layout = plan;
     return MTS_OK;
 }
@@ -324,6 +487,56 @@ mts_status mts_model_reset_state(const mts_model *model, float *state, size_t st
     for (size_t i = 0; i < expected; i++)
         state[i] = 0.0f;
     return MTS_OK;
+}
+
+/* Run the stages over `steps` frames x -> h, each stage's state in turn.
+ * Block by block (whole == 0, steps <= block), the stages between the first
+ * and the last read and write the block buffer in place (or, without one,
+ * this block's rows of h, which then hold every stage's rows); stage by stage
+ * over a whole sequence (whole == 1), they alternate between the sequence
+ * buffers, so no stage reads the buffer it writes. The last stage writes h. */
+static void run_stages(const mts_model *model, const mts_scratch *scratch, size_t block,
+                       const mts_products *products, float *state, const float *x,
+                       size_t steps, float *h, int whole)
+{
+    const float *in = x;
+    float *stage_state = state;
+    for (size_t s = 0; s < model->num_stages; s++) {
+        const mts_stage *stage = &model->stages[s];
+        float *out = s + 1 == model->num_stages ? h
+                     : whole                     ? scratch->sequence[s % 2u]
+                     : scratch->blockbuf != NULL ? scratch->blockbuf
+                                                 : h;
+        size_t state_size;
+        (void)stage_state_floats(stage, &state_size); /* checked: no overflow */
+        switch (stage->kind) {
+        case MTS_STAGE_SRU:
+            mtsi_sru_stage(&stage->as.sru, scratch, block, products, stage_state, in, out, steps);
+            break;
+        case MTS_STAGE_QRNN:
+            mtsi_qrnn_stage(&stage->as.qrnn, scratch, block, products, stage_state, in, out,
+                            steps);
+            break;
+        case MTS_STAGE_NORM:
+            mtsi_norm_stage(&stage->as.norm, in, out, steps);
+            break;
+        case MTS_STAGE_DENSE:
+            /* The dense driver's scratch holds one block. */
+            for (size_t t0 = 0; t0 < steps; t0 += block) {
+                const size_t n = mts_min_size(block, steps - t0);
+                size_t in_size, out_size;
+                mtsi_stage_io(stage, &in_size, &out_size);
+                mtsi_dense_stage(&stage->as.dense, scratch, products, in + t0 * in_size,
+                                 out + t0 * out_size, n);
+            }
+            break;
+        default:
+            mtsi_softmax_stage(&stage->as.softmax, in, out, steps);
+            break;
+        }
+        in = out;
+        stage_state += state_size;
+    }
 }
 
 /* Whether [a, a + a_bytes) and [b, b + b_bytes) share a byte. */
@@ -388,7 +601,8 @@ mts_status mts_model_forward(const mts_model *model, const mts_run_options *opti
         base + layout.input,    layout.input_stride,
         base + layout.normed,   base + layout.projected,
         layout.projected_stride, base + layout.product,
-        layout.product_stride,  base + layout.sequence,
+        layout.product_stride,  layout.blockbuf_used ? base + layout.blockbuf : NULL,
+        {base + layout.sequence[0], base + layout.sequence[1]},
         (int8_t *)(base + layout.quantized), layout.quantized_stride,
         base + layout.quantized_scale,
     };
@@ -397,9 +611,15 @@ mts_status mts_model_forward(const mts_model *model, const mts_run_options *opti
         options->gemm_i8f32 ? options->gemm_i8f32 : mts_gemm_i8f32_variants[0].fn,
         options->gemm_i8i8 ? options->gemm_i8i8 : mts_gemm_i8i8_variants[0].fn,
     };
-    if (model->cell == MTS_CELL_SRU)
-        mtsi_sru_run(model, &scratch, options->block, &products, state, x, seq_len, h);
-    else
-        mtsi_qrnn_run(model, &scratch, options->block, &products, state, x, seq_len, h);
+    if (has_bidirectional(model)) {
+        run_stages(model, &scratch, options->block, &products, state, x, seq_len, h, 1);
+    } else {
+        /* Block by block: every stage's weights once per block. */
+        for (size_t t0 = 0; t0 < seq_len; t0 += options->block) {
+            const size_t steps = mts_min_size(options->block, seq_len - t0);
+            run_stages(model, &scratch, options->block, &products, state,
+                       x + t0 * input_size, steps, h + t0 * output_size, 0);
+        }
+    }
     return MTS_OK;
 }

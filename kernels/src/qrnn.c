@@ -97,7 +97,8 @@ static const qrnn_step_fn qrnn_steps[2][2] = {
     {qrnn_step_1_0, qrnn_step_1_1},
 };
 
-/* One layer over the whole call. `in` and `out` may be the same buffer: a
+/* One layer over the whole call. `in` and `out` may be the same buffer when
+ * the call is one block (model.c runs causal stages block by block): the
  * block's inputs are copied to scratch (and the carried frames updated)
  * before its outputs are written. */
 static void qrnn_layer(const mts_qrnn_layer *layer, const mts_scratch *scratch, size_t block,
@@ -145,17 +146,9 @@ static void qrnn_layer(const mts_qrnn_layer *layer, const mts_scratch *scratch, 
     }
 }
 
-void mtsi_qrnn_run(const mts_model *model, const mts_scratch *scratch, size_t block,
-                   const mts_products *products, float *state, const float *x,
-                   size_t seq_len, float *h)
+void mtsi_qrnn_stage(const mts_qrnn_layer *layer, const mts_scratch *scratch, size_t block,
+                     const mts_products *products, float *state, const float *in, float *out,
+                     size_t seq_len)
 {
-    const float *in = x;
-    float *layer_state = state;
-    for (size_t l = 0; l < model->num_layers; l++) {
-        const mts_qrnn_layer *layer = &model->qrnn[l];
-        /* QRNN layers are causal, so every layer runs in place in h. */
-        qrnn_layer(layer, scratch, block, products, layer_state, in, h, seq_len);
-        in = h;
-        layer_state += layer->hidden_size + (size_t)(layer->window - 1) * layer->input_size;
-    }
+    qrnn_layer(layer, scratch, block, products, state, in, out, seq_len);
 }

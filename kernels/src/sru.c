@@ -111,8 +111,9 @@ static const sru_step_fn sru_steps[2][2][3] = {
 };
 
 /* One direction of one layer over the whole call, block by block. `in` and
- * `out` may be the same buffer (unidirectional stacks run in place): a
- * block's input rows are copied to scratch before its outputs are written. */
+ * `out` may be the same buffer when the call is one block of a
+ * unidirectional layer (model.c runs those block by block): the block's
+ * input rows are copied to scratch before its outputs are written. */
 static void sru_direction(const mts_sru_layer *layer, size_t dir, const mts_scratch *scratch,
                           size_t block, const mts_products *products, float *c_layer,
                           const float *in, float *out, size_t seq_len)
@@ -177,33 +178,15 @@ static void sru_direction(const mts_sru_layer *layer, size_t dir, const mts_scra
     }
 }
 
-void mtsi_sru_run(const mts_model *model, const mts_scratch *scratch, size_t block,
-                  const mts_products *products, float *state, const float *x,
-                  size_t seq_len, float *h)
+void mtsi_sru_stage(const mts_sru_layer *layer, const mts_scratch *scratch, size_t block,
+                    const mts_products *products, float *c, const float *in, float *out,
+                    size_t seq_len)
 {
-    int any_bidirectional = 0;
-    for (size_t l = 0; l < model->num_layers; l++)
-        any_bidirectional |= model->sru[l].num_directions == 2;
-
-    const float *in = x;
-    float *c = state;
-    for (size_t l = 0; l < model->num_layers; l++) {
-        const mts_sru_layer *layer = &model->sru[l];
-        const size_t out_size = mts_sru_output_size(layer);
-        /* Unidirectional stacks run every layer in place in h. A backward
-         * direction reads inputs that the forward one has already passed, so
-         * stacks with a bidirectional layer alternate between h and a
-         * sequence buffer, arranged so that the last layer writes h. */
-        float *out = h;
-        if (any_bidirectional && (model->num_layers - 1 - l) % 2 == 1)
-            out = scratch->sequence;
-        for (size_t dir = 0; dir < layer->num_directions; dir++)
-            sru_direction(layer, dir, scratch, block, products, c, in, out, seq_len);
-        if (layer->norm == MTS_NORM_AFTER)
-            for (size_t t = 0; t < seq_len; t++)
-                mtsi_layer_norm_inplace(out + t * out_size, out_size, layer->norm_weight,
-                                        layer->norm_bias, layer->norm_eps);
-        in = out;
-        c += out_size;
-    }
+    const size_t out_size = mts_sru_output_size(layer);
+    for (size_t dir = 0; dir < layer->num_directions; dir++)
+        sru_direction(layer, dir, scratch, block, products, c, in, out, seq_len);
+    if (layer->norm == MTS_NORM_AFTER)
+        for (size_t t = 0; t < seq_len; t++)
+            mtsi_layer_norm_inplace(out + t * out_size, out_size, layer->norm_weight,
+                                    layer->norm_bias, layer->norm_eps);
 }

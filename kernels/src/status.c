@@ -34,6 +34,7 @@ static status_row status_row_of(mts_status status)
     ROW(MTS_ERR_FILE_SHAPE, "model file tensors contradict the layer configuration");
     ROW(MTS_ERR_DESCRIPTORS_TOO_SMALL, "descriptor storage too small for the model file");
     ROW(MTS_ERR_BUFFER_TOO_SMALL, "input or output buffer too small");
+    ROW(MTS_ERR_BAD_VALUE, "a scalar field is not finite or out of range");
     }
 #undef ROW
     return (status_row){NULL, "unknown status code"};

@@ -69,16 +69,29 @@ static int key_is(const char *entry, const key *k)
 
 uint32_t mts_model_schemes(const mts_model *model)
 {
-    if (model == NULL || model->num_layers > MTS_MAX_LAYERS)
-        return 0;
-    const int sru = model->cell == MTS_CELL_SRU;
-    if (!sru && model->cell != MTS_CELL_QRNN)
-        return 0;
-    if (model->num_layers > 0u && (sru ? model->sru == NULL : model->qrnn == NULL))
+    if (model == NULL || model->num_stages > MTS_MAX_STAGES ||
+        (model->num_stages > 0u && model->stages == NULL))
         return 0;
     uint32_t mask = 0;
-    for (uint32_t l = 0; l < model->num_layers; l++) {
-        const unsigned quant = sru ? model->sru[l].quant : model->qrnn[l].quant;
+    for (uint32_t s = 0; s < model->num_stages; s++) {
+        const mts_stage *stage = &model->stages[s];
+        unsigned quant;
+        switch (stage->kind) {
+        case MTS_STAGE_SRU:
+            quant = stage->as.sru.quant;
+            break;
+        case MTS_STAGE_QRNN:
+            quant = stage->as.qrnn.quant;
+            break;
+        case MTS_STAGE_DENSE:
+            quant = stage->as.dense.quant;
+            break;
+        case MTS_STAGE_NORM:
+        case MTS_STAGE_SOFTMAX:
+            continue; /* no product */
+        default:
+            return 0;
+        }
         if (quant >= NUM_SCHEMES)
             return 0;
         mask |= MTS_SCHEME_BIT(quant);

@@ -542,6 +542,56 @@ static void report_and_check_bounds(void)
     check(st[F_TANH].abs <= MTS_TANHF_MAX_ABS_ERR, "tanh absolute error bound", msg);
 }
 
+/* mts_logf (log-softmax's log): every stride-th positive finite float,
+ * normal and subnormal, against libm's double log: absolute error where
+ * |log x| < 1, relative where |log x| >= 1 (mtsrnn/activation.h); and its
+ * special values. */
+static void logf_check(uint64_t stride)
+{
+    double max_abs = 0.0, max_rel = 0.0;
+    float x_abs = 0.0f, x_rel = 0.0f;
+    long bad_special = 0;
+    char msg[200];
+    for (uint64_t u = 1; u < 0x7f800000u; u += stride) {
+        const float x = u2f((uint32_t)u);
+        const double t = log((double)x);
+        const double err = fabs((double)mts_logf(x) - t);
+        if (fabs(t) < 1.0 && err > max_abs) {
+            max_abs = err;
+            x_abs = x;
+        }
+        if (fabs(t) >= 1.0 && err / fabs(t) > max_rel) {
+            max_rel = err / fabs(t);
+            x_rel = x;
+        }
+    }
+    /* The edges of the range and of the mantissa split at sqrt(2). */
+    static const float edges[] = {1.0f, 0x1.6a09e6p0f, 0x1.6a09e8p0f, 0x1.fffffep-1f,
+                                  0x1p-126f, 0x1p-149f, 0x1.fffffep127f, 2.0f, 0.5f};
+    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
+        const double t = log((double)edges[i]);
+        const double err = fabs((double)mts_logf(edges[i]) - t);
+        if (fabs(t) < 1.0 ? err > MTS_LOGF_MAX_ABS_ERR : err / fabs(t) > MTS_LOGF_MAX_REL_ERR)
+            bad_special++;
+    }
+    bad_special += mts_logf(1.0f) != 0.0f;
+    bad_special += !(mts_logf(0.0f) < 0.0f && isinf(mts_logf(0.0f)));
+    bad_special += !(mts_logf(-0.0f) < 0.0f && isinf(mts_logf(-0.0f)));
+    bad_special += !(mts_logf(u2f(0x7f800000u)) > 0.0f && isinf(mts_logf(u2f(0x7f800000u))));
+    bad_special += !isnan(mts_logf(-1.0f)) + !isnan(mts_logf(u2f(0x7fc00000u))) +
+                   !isnan(mts_logf(u2f(0xff800000u)));
+    printf("# logf     max abs (|log x| < 1) %.4g (x=%a), max rel (|log x| >= 1) %.4g (x=%a)\n",
+           max_abs, (double)x_abs, max_rel, (double)x_rel);
+    snprintf(msg, sizeof msg, "logf: max abs err %.6g > bound %.6g at x = %a", max_abs,
+             (double)MTS_LOGF_MAX_ABS_ERR, (double)x_abs);
+    check(max_abs <= MTS_LOGF_MAX_ABS_ERR, "logf absolute error bound", msg);
+    snprintf(msg, sizeof msg, "logf: max rel err %.6g > bound %.6g at x = %a", max_rel,
+             (double)MTS_LOGF_MAX_REL_ERR, (double)x_rel);
+    check(max_rel <= MTS_LOGF_MAX_REL_ERR, "logf relative error bound", msg);
+    snprintf(msg, sizeof msg, "logf: %ld wrong edge or special values", bad_special);
+    check(bad_special == 0, "logf edges and special values", msg);
+}
+
 int main(int argc, char **argv)
 {
     unsigned long stride = 421;
@@ -562,6 +612,7 @@ int main(int argc, char **argv)
     dense_sweeps();
     symmetry(stride * 4u + 1u);
     report_and_check_bounds();
+    logf_check(stride * 16u + 1u);
     printf("activation: %ld passed, %ld failed\n", n_pass, n_fail);
     return n_fail == 0 ? 0 : 1;
 }

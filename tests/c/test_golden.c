@@ -45,10 +45,9 @@ static void *alloc_or_die(size_t bytes)
 
 static int bidirectional(const mts_model *model)
 {
-    if (model->cell != MTS_CELL_SRU)
-        return 0;
-    for (uint32_t l = 0; l < model->num_layers; l++)
-        if (model->sru[l].num_directions == 2)
+    for (uint32_t s = 0; s < model->num_stages; s++)
+        if (model->stages[s].kind == MTS_STAGE_SRU &&
+            model->stages[s].as.sru.num_directions == 2)
             return 1;
     return 0;
 }

@@ -88,7 +88,7 @@ static void test_gemm_variants(void)
 /* ---- model fixtures ---------------------------------------------------- */
 
 typedef struct {
-    mts_sru_layer layers[3];
+    mts_stage stages[3];
     float *arrays[3][6];
     mts_model model;
 } sru_fixture;
@@ -105,7 +105,8 @@ static void sru_make(sru_fixture *f, const sru_config *cfg)
     uint32_t n = cfg->n;
     const uint32_t out = cfg->d * cfg->dirs;
     for (uint32_t l = 0; l < cfg->layers; l++) {
-        mts_sru_layer *layer = &f->layers[l];
+        f->stages[l].kind = MTS_STAGE_SRU;
+        mts_sru_layer *layer = &f->stages[l].as.sru;
         layer->input_size = n;
         layer->hidden_size = cfg->d;
         layer->num_directions = cfg->dirs;
@@ -138,9 +139,8 @@ static void sru_make(sru_fixture *f, const sru_config *cfg)
         layer->norm_bias = f->arrays[l][5];
         n = out;
     }
-    f->model.cell = MTS_CELL_SRU;
-    f->model.num_layers = cfg->layers;
-    f->model.sru = f->layers;
+    f->model.num_stages = cfg->layers;
+    f->model.stages = f->stages;
 }
 
 static void sru_free(sru_fixture *f)
@@ -151,7 +151,7 @@ static void sru_free(sru_fixture *f)
 }
 
 typedef struct {
-    mts_qrnn_layer layers[3];
+    mts_stage stages[3];
     float *arrays[3][2];
     mts_model model;
 } qrnn_fixture;
@@ -162,7 +162,8 @@ static void qrnn_make(qrnn_fixture *f, uint32_t n, uint32_t hidden, uint32_t win
 {
     memset(f, 0, sizeof *f);
     for (uint32_t l = 0; l < num_layers; l++) {
-        mts_qrnn_layer *layer = &f->layers[l];
+        f->stages[l].kind = MTS_STAGE_QRNN;
+        mts_qrnn_layer *layer = &f->stages[l].as.qrnn;
         layer->input_size = n;
         layer->hidden_size = hidden;
         layer->window = window;
@@ -180,9 +181,8 @@ static void qrnn_make(qrnn_fixture *f, uint32_t n, uint32_t hidden, uint32_t win
         layer->bias = f->arrays[l][1];
         n = hidden;
     }
-    f->model.cell = MTS_CELL_QRNN;
-    f->model.num_layers = num_layers;
-    f->model.qrnn = f->layers;
+    f->model.num_stages = num_layers;
+    f->model.stages = f->stages;
 }
 
 static void qrnn_free(qrnn_fixture *f)
@@ -391,53 +391,57 @@ static void test_bad_arguments(void)
                  MTS_ERR_NULL_POINTER);
     CHECK_STATUS(mts_sru_layer_array_sizes(NULL, NULL), MTS_ERR_NULL_POINTER);
     {
-        const float *saved = f.layers[1].bias;
-        f.layers[1].bias = NULL;
+        const float *saved = f.stages[1].as.sru.bias;
+        f.stages[1].as.sru.bias = NULL;
         CHECK_STATUS(mts_model_check(m), MTS_ERR_NULL_POINTER);
-        f.layers[1].bias = saved;
-        saved = f.layers[0].norm_weight;
-        f.layers[0].norm_weight = NULL;
+        f.stages[1].as.sru.bias = saved;
+        saved = f.stages[0].as.sru.norm_weight;
+        f.stages[0].as.sru.norm_weight = NULL;
         CHECK_STATUS(mts_model_forward(m, &opt, state, state_floats, x, seq_len, h, ws, bytes),
                      MTS_ERR_NULL_POINTER);
-        f.layers[0].norm_weight = saved;
+        f.stages[0].as.sru.norm_weight = saved;
     }
 
     /* Sizes: zero, too large, inconsistent. */
-    f.layers[0].input_size = 0;
+    f.stages[0].as.sru.input_size = 0;
     CHECK_STATUS(mts_model_check(m), MTS_ERR_BAD_SIZE);
-    f.layers[0].input_size = MTS_MAX_DIM + 1u;
+    f.stages[0].as.sru.input_size = MTS_MAX_DIM + 1u;
     CHECK_STATUS(mts_model_check(m), MTS_ERR_BAD_SIZE);
-    f.layers[0].input_size = 5; /* scaled skip with n != out */
+    f.stages[0].as.sru.input_size = 5; /* scaled skip with n != out */
     CHECK_STATUS(mts_model_check(m), MTS_ERR_BAD_CONFIG);
-    f.layers[0].input_size = 6;
-    f.layers[1].hidden_size = 4; /* layer 1 outputs 8, not 6 */
-    f.layers[1].input_size = 6;
-    f.layers[1].skip = MTS_SKIP_PROJECTED;
+    f.stages[0].as.sru.input_size = 6;
+    f.stages[1].as.sru.hidden_size = 4; /* layer 1 outputs 8, not 6: stages may */
+    f.stages[1].as.sru.input_size = 6;
+    f.stages[1].as.sru.skip = MTS_SKIP_PROJECTED;
+    CHECK_STATUS(mts_model_check(m), MTS_OK);
+    f.stages[1].as.sru.input_size = 5; /* but stage 1 must take stage 0's 6 outputs */
     CHECK_STATUS(mts_model_check(m), MTS_ERR_BAD_CONFIG);
-    f.layers[1].hidden_size = 3;
-    f.layers[1].skip = MTS_SKIP_SCALED_INPUT;
-    f.layers[0].hidden_size = 0;
+    f.stages[1].as.sru.input_size = 6;
+    f.stages[1].as.sru.hidden_size = 3;
+    f.stages[1].as.sru.skip = MTS_SKIP_SCALED_INPUT;
+    f.stages[0].as.sru.hidden_size = 0;
     CHECK_STATUS(mts_model_check(m), MTS_ERR_BAD_SIZE);
-    f.layers[0].hidden_size = 3;
-    f.layers[0].num_directions = 3;
+    f.stages[0].as.sru.hidden_size = 3;
+    f.stages[0].as.sru.num_directions = 3;
     CHECK_STATUS(mts_model_check(m), MTS_ERR_BAD_CONFIG);
-    f.layers[0].num_directions = 2;
-    f.layers[0].activation = 7;
+    f.stages[0].as.sru.num_directions = 2;
+    f.stages[0].as.sru.activation = 7;
     CHECK_STATUS(mts_model_check(m), MTS_ERR_BAD_CONFIG);
-    f.layers[0].activation = 0;
-    f.layers[0].norm_eps = 0.0f;
-    CHECK_STATUS(mts_model_check(m), MTS_ERR_BAD_CONFIG);
-    f.layers[0].norm_eps = 1e-5f;
-    f.model.num_layers = 0;
+    f.stages[0].as.sru.activation = 0;
+    f.stages[0].as.sru.norm_eps = 0.0f;
+    CHECK_STATUS(mts_model_check(m), MTS_ERR_BAD_VALUE);
+    f.stages[0].as.sru.norm_eps = 1e-5f;
+    f.model.num_stages = 0;
     CHECK_STATUS(mts_model_check(m), MTS_ERR_BAD_SIZE);
-    f.model.num_layers = MTS_MAX_LAYERS + 1u;
+    f.model.num_stages = MTS_MAX_STAGES + 1u;
     CHECK_STATUS(mts_model_check(m), MTS_ERR_BAD_SIZE);
-    f.model.num_layers = 2;
-    f.model.cell = 9;
+    f.model.num_stages = 2;
+    f.stages[1].kind = 9;
     CHECK_STATUS(mts_model_check(m), MTS_ERR_BAD_CONFIG);
-    f.model.cell = MTS_CELL_QRNN; /* qrnn pointer is NULL */
+    f.stages[1].kind = MTS_STAGE_SRU;
+    f.model.stages = NULL;
     CHECK_STATUS(mts_model_check(m), MTS_ERR_NULL_POINTER);
-    f.model.cell = MTS_CELL_SRU;
+    f.model.stages = f.stages;
     CHECK_STATUS(mts_model_check(m), MTS_OK);
 
     /* Block, state size, workspace. */
@@ -489,27 +493,29 @@ static void test_bad_arguments(void)
     CHECK_STATUS(mts_model_check(&q.model), MTS_OK);
     CHECK_STATUS(mts_model_state_size(&q.model, &state_floats), MTS_OK);
     CHECK(state_floats == 3 + 4, "QRNN state floats %lu", (unsigned long)state_floats);
-    q.layers[0].window = 0;
+    q.stages[0].as.qrnn.window = 0;
     CHECK_STATUS(mts_model_check(&q.model), MTS_ERR_BAD_SIZE);
-    q.layers[0].window = 65;
+    q.stages[0].as.qrnn.window = 65;
     CHECK_STATUS(mts_model_check(&q.model), MTS_ERR_BAD_SIZE);
-    q.layers[0].window = 2;
-    q.layers[0].zoneout = NAN;
+    q.stages[0].as.qrnn.window = 2;
+    q.stages[0].as.qrnn.zoneout = NAN;
+    CHECK_STATUS(mts_model_check(&q.model), MTS_ERR_BAD_VALUE);
+    q.stages[0].as.qrnn.zoneout = 1.5f;
+    CHECK_STATUS(mts_model_check(&q.model), MTS_ERR_BAD_VALUE);
+    q.stages[0].as.qrnn.zoneout = -INFINITY;
+    CHECK_STATUS(mts_model_check(&q.model), MTS_ERR_BAD_VALUE);
+    q.stages[0].as.qrnn.zoneout = 0.0f;
+    q.stages[0].as.qrnn.output_gate = 2;
     CHECK_STATUS(mts_model_check(&q.model), MTS_ERR_BAD_CONFIG);
-    q.layers[0].zoneout = 1.5f;
-    CHECK_STATUS(mts_model_check(&q.model), MTS_ERR_BAD_CONFIG);
-    q.layers[0].zoneout = 0.0f;
-    q.layers[0].output_gate = 2;
-    CHECK_STATUS(mts_model_check(&q.model), MTS_ERR_BAD_CONFIG);
-    q.layers[0].output_gate = 1;
-    q.layers[0].weight = NULL;
+    q.stages[0].as.qrnn.output_gate = 1;
+    q.stages[0].as.qrnn.weight = NULL;
     CHECK_STATUS(mts_model_check(&q.model), MTS_ERR_NULL_POINTER);
-    q.layers[0].weight = q.arrays[0][0];
+    q.stages[0].as.qrnn.weight = q.arrays[0][0];
     CHECK_STATUS(mts_model_check(&q.model), MTS_OK);
     qrnn_free(&q);
 
     /* Every status has its own description. */
-    for (int s = MTS_OK; s <= MTS_ERR_OVERLAP; s++)
+    for (int s = MTS_OK; s <= MTS_ERR_BAD_VALUE; s++)
         CHECK(strcmp(mts_status_str((mts_status)s), "unknown status code") != 0,
               "status %d undescribed", s);
     CHECK(strcmp(mts_status_str((mts_status)99), "unknown status code") == 0, "status 99");

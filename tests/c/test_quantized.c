@@ -555,25 +555,28 @@ static void test_quantized_models(void)
     }
     for (size_t i = 0; i < L * N; i++)
         x[i] = rng_uniform(2.0f);
-    mts_sru_layer layer = {0};
-    layer.input_size = N;
-    layer.hidden_size = D;
-    layer.num_directions = 2;
-    layer.projection_size = P;
-    layer.skip = MTS_SKIP_PROJECTED;
-    layer.scale_x = 1.0f;
-    layer.weight_c = weight_c;
-    layer.bias = bias;
-    layer.weight_q = weight_q;
-    layer.weight_scale = weight_scale;
-    layer.weight_proj_q = proj_q;
-    layer.weight_proj_scale = proj_scale;
-    const mts_model model = {MTS_CELL_SRU, 1, &layer, NULL};
+    mts_stage sru_stage;
+    memset(&sru_stage, 0, sizeof sru_stage);
+    sru_stage.kind = MTS_STAGE_SRU;
+    mts_sru_layer *const layer = &sru_stage.as.sru;
+    layer->input_size = N;
+    layer->hidden_size = D;
+    layer->num_directions = 2;
+    layer->projection_size = P;
+    layer->skip = MTS_SKIP_PROJECTED;
+    layer->scale_x = 1.0f;
+    layer->weight_c = weight_c;
+    layer->bias = bias;
+    layer->weight_q = weight_q;
+    layer->weight_scale = weight_scale;
+    layer->weight_proj_q = proj_q;
+    layer->weight_proj_scale = proj_scale;
+    const mts_model model = {1, &sru_stage};
 
     /* Float model descriptor without float weights. */
     CHECK_STATUS(mts_model_check(&model), MTS_ERR_NULL_POINTER);
     for (uint8_t quant = MTS_QUANT_INT8_W; quant <= MTS_QUANT_INT8_WA; quant++) {
-        layer.quant = quant;
+        layer->quant = quant;
         CHECK_STATUS(mts_model_check(&model), MTS_OK);
         CHECK_STATUS(run_model(&model, L, x, L, h_one), MTS_OK);
         static const size_t blocks[] = {1, 2, 5, 16};
@@ -587,16 +590,16 @@ static void test_quantized_models(void)
             finite &= isfinite(h_one[i]) != 0;
         CHECK(finite, "SRU quant %d: non-finite output", quant);
     }
-    layer.weight_proj_scale = NULL;
+    layer->weight_proj_scale = NULL;
     CHECK_STATUS(mts_model_check(&model), MTS_ERR_NULL_POINTER);
-    layer.weight_proj_scale = proj_scale;
-    layer.weight_scale = NULL;
+    layer->weight_proj_scale = proj_scale;
+    layer->weight_scale = NULL;
     CHECK_STATUS(mts_model_check(&model), MTS_ERR_NULL_POINTER);
-    layer.weight_scale = weight_scale;
-    layer.quant = 3;
+    layer->weight_scale = weight_scale;
+    layer->quant = 3;
     CHECK_STATUS(mts_model_check(&model), MTS_ERR_BAD_CONFIG);
     /* int8-wa needs every product depth <= MTS_I8_MAX_DEPTH (sizes only). */
-    mts_sru_layer deep = layer;
+    mts_sru_layer deep = *layer;
     deep.quant = MTS_QUANT_INT8_WA;
     deep.input_size = MTS_I8_MAX_DEPTH + 1;
     mts_sru_array_sizes sizes;
@@ -619,23 +622,25 @@ static void test_quantized_models(void)
     }
     for (size_t i = 0; i < QG * QH * QW * QH; i++)
         qweight2[i] = rng_uniform(0.3f);
-    mts_qrnn_layer qlayers[2] = {{0}, {0}};
-    qlayers[0].input_size = QN;
-    qlayers[0].hidden_size = QH;
-    qlayers[0].window = QW;
-    qlayers[0].output_gate = 1;
-    qlayers[0].bias = qbias;
-    qlayers[0].weight_q = qweight_q;
-    qlayers[0].weight_scale = qweight_scale;
-    qlayers[1] = qlayers[0];
-    qlayers[1].input_size = QH;
-    qlayers[1].weight = qweight2;
-    qlayers[1].weight_q = NULL;
-    qlayers[1].weight_scale = NULL;
-    const mts_model qmodel = {MTS_CELL_QRNN, 2, NULL, qlayers};
+    mts_stage qstages[2];
+    memset(qstages, 0, sizeof qstages);
+    qstages[0].kind = qstages[1].kind = MTS_STAGE_QRNN;
+    qstages[0].as.qrnn.input_size = QN;
+    qstages[0].as.qrnn.hidden_size = QH;
+    qstages[0].as.qrnn.window = QW;
+    qstages[0].as.qrnn.output_gate = 1;
+    qstages[0].as.qrnn.bias = qbias;
+    qstages[0].as.qrnn.weight_q = qweight_q;
+    qstages[0].as.qrnn.weight_scale = qweight_scale;
+    qstages[1].as.qrnn = qstages[0].as.qrnn;
+    qstages[1].as.qrnn.input_size = QH;
+    qstages[1].as.qrnn.weight = qweight2;
+    qstages[1].as.qrnn.weight_q = NULL;
+    qstages[1].as.qrnn.weight_scale = NULL;
+    const mts_model qmodel = {2, qstages};
     CHECK_STATUS(mts_model_check(&qmodel), MTS_ERR_NULL_POINTER);
     for (uint8_t quant = MTS_QUANT_INT8_W; quant <= MTS_QUANT_INT8_WA; quant++) {
-        qlayers[0].quant = quant;
+        qstages[0].as.qrnn.quant = quant;
         CHECK_STATUS(mts_model_check(&qmodel), MTS_OK);
         CHECK_STATUS(run_model(&qmodel, 1, x, L, qh_one), MTS_OK);
         static const size_t blocks[] = {2, 3, 16, 64};
@@ -645,10 +650,10 @@ static void test_quantized_models(void)
                   (unsigned long)blocks[b]);
         }
     }
-    qlayers[0].quant = MTS_QUANT_INT8_WA;
-    qlayers[0].input_size = MTS_I8_MAX_DEPTH / 2 + 1; /* window 2: depth too large */
+    qstages[0].as.qrnn.quant = MTS_QUANT_INT8_WA;
+    qstages[0].as.qrnn.input_size = MTS_I8_MAX_DEPTH / 2 + 1; /* window 2: depth too large */
     mts_qrnn_array_sizes qsizes;
-    CHECK_STATUS(mts_qrnn_layer_array_sizes(&qlayers[0], &qsizes), MTS_ERR_BAD_CONFIG);
+    CHECK_STATUS(mts_qrnn_layer_array_sizes(&qstages[0].as.qrnn, &qsizes), MTS_ERR_BAD_CONFIG);
 }
 
 int main(void)

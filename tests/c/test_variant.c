@@ -39,18 +39,19 @@ static void product_b(size_t rows, size_t depth, size_t steps, const float *w, s
 
 /* A model of up to 3 SRU layers with the given schemes. */
 typedef struct fixture {
-    mts_sru_layer layers[3];
+    mts_stage stages[3];
     mts_model model;
 } fixture;
 
 static const mts_model *sru_with(fixture *f, uint32_t num_layers, const unsigned *quant)
 {
     memset(f, 0, sizeof *f);
-    for (uint32_t l = 0; l < num_layers; l++)
-        f->layers[l].quant = (uint8_t)quant[l];
-    f->model.cell = MTS_CELL_SRU;
-    f->model.num_layers = num_layers;
-    f->model.sru = f->layers;
+    for (uint32_t l = 0; l < num_layers; l++) {
+        f->stages[l].kind = MTS_STAGE_SRU;
+        f->stages[l].as.sru.quant = (uint8_t)quant[l];
+    }
+    f->model.num_stages = num_layers;
+    f->model.stages = f->stages;
     return &f->model;
 }
 
@@ -281,23 +282,40 @@ static void test_bad_models(void)
     model = sru_with(&g, 0, unknown);
     CHECK(mts_model_schemes(model) == 0u, "no layers");
     model = sru_with(&g, 2, quant);
-    g.model.sru = NULL;
-    CHECK(mts_model_schemes(model) == 0u, "no layer array");
-    g.model.sru = g.layers;
-    g.model.cell = 3;
-    CHECK(mts_model_schemes(model) == 0u, "an unknown cell");
-    g.model.cell = MTS_CELL_SRU;
-    g.model.num_layers = MTS_MAX_LAYERS + 1u;
-    CHECK(mts_model_schemes(model) == 0u, "too many layers");
+    g.model.stages = NULL;
+    CHECK(mts_model_schemes(model) == 0u, "no stage array");
+    g.model.stages = g.stages;
+    g.stages[1].kind = 9;
+    CHECK(mts_model_schemes(model) == 0u, "an unknown stage kind");
+    g.stages[1].kind = MTS_STAGE_SRU;
+    g.model.num_stages = MTS_MAX_STAGES + 1u;
+    CHECK(mts_model_schemes(model) == 0u, "too many stages");
 
-    /* A QRNN stack reads its own layer array. */
-    mts_qrnn_layer qrnn[2];
+    /* A QRNN stage reads its own descriptor. */
+    mts_stage qrnn[2];
     memset(qrnn, 0, sizeof qrnn);
-    qrnn[1].quant = MTS_QUANT_INT8_WA;
-    const mts_model stack = {MTS_CELL_QRNN, 2, NULL, qrnn};
+    qrnn[0].kind = qrnn[1].kind = MTS_STAGE_QRNN;
+    qrnn[1].as.qrnn.quant = MTS_QUANT_INT8_WA;
+    const mts_model stack = {2, qrnn};
     CHECK(mts_model_schemes(&stack) ==
               (MTS_SCHEME_BIT(MTS_QUANT_NONE) | MTS_SCHEME_BIT(MTS_QUANT_INT8_WA)),
           "QRNN schemes");
+
+    /* A whole model: the dense stages' schemes count, norm and softmax have
+     * no product; a model without products has no schemes. */
+    mts_stage whole[4];
+    memset(whole, 0, sizeof whole);
+    whole[0].kind = MTS_STAGE_NORM;
+    whole[1].kind = MTS_STAGE_SRU;
+    whole[2].kind = MTS_STAGE_DENSE;
+    whole[2].as.dense.quant = MTS_QUANT_INT8_W;
+    whole[3].kind = MTS_STAGE_SOFTMAX;
+    const mts_model head = {4, whole};
+    CHECK(mts_model_schemes(&head) ==
+              (MTS_SCHEME_BIT(MTS_QUANT_NONE) | MTS_SCHEME_BIT(MTS_QUANT_INT8_W)),
+          "whole-model schemes");
+    const mts_model no_products = {1, &whole[3]};
+    CHECK(mts_model_schemes(&no_products) == 0u, "a model without products");
     CHECK_STATUS(mts_model_select_variant(&stack, "reference", 9, NULL, 0, &options, NULL),
                  MTS_OK);
     CHECK(options.gemm == mts_gemm_f32_reference && options.gemm_i8i8 == mts_gemm_i8i8_reference

@@ -62,7 +62,8 @@ def test_id_fields(device, demo_models):
             "layers": str(model.num_layers), "input": str(model.input_size),
             "output": str(model.output_size),
             "weight_bytes": str(kernel_weight_bytes(model)), "dtype": "f32",
-            "weights": model.quantization or "float32"}
+            "weights": model.quantization or "float32",
+            "stages": ",".join(stage.cell for stage in model.stages)}
     assert reply[-1] == "m-selected index=0"
 
 
@@ -210,7 +211,7 @@ def test_models_loaded_at_run_time(tmp_path):
         assert fields(reply[4 + extra_index], "m-model") == {
             "index": str(extra_index), "name": "extra_model", "cell": "qrnn", "layers": "2",
             "input": "12", "output": "20", "weight_bytes": str(kernel_weight_bytes(extra)),
-            "dtype": "f32", "weights": "float32"}
+            "dtype": "f32", "weights": "float32", "stages": "qrnn,qrnn"}
         assert dev.command(f"model {extra_index}") == [f"m-selected index={extra_index}"]
         x = frames(np.random.default_rng(11), 16, 12)
         h1, _ = infer(dev, x[:10], 8, 20)   # 800 bytes: 12 chunks of 64 and one of 32
@@ -241,3 +242,44 @@ def test_eof_ends_the_program():
     dev, process = start_pipe_device()
     dev.send(b"id")                          # a partial line, then EOF
     assert stop(process) == 0
+
+
+def test_whole_model_loaded_at_run_time(tmp_path):
+    """A whole model (format 2.0: norm -> SRU -> dense(relu) -> dense ->
+    softmax, float32 and int8-wa heads), loaded with --model: id lists its
+    stages, infer returns the last stage's outputs, the host's (<= ABS_TOL),
+    streamed in two pieces."""
+    import sys
+    from pathlib import Path
+
+    from mtsrnn import _core
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
+    import stage_files
+
+    rng = np.random.default_rng(14)
+    paths = []
+    for quant in (0, 2):
+        path = tmp_path / f"head{quant}.mts"
+        path.write_bytes(stage_files.image(stage_files.whole_model(rng, n=6, hidden=6,
+                                                                   quant=quant)))
+        paths += ["--model", str(path)]
+    dev, process = start_pipe_device(*paths, "--max-block", "8", "--max-steps", "16")
+    try:
+        reply = dev.command("id")
+        for offset, quant in enumerate((0, 2)):
+            index = len(DEMOS) + offset
+            line = fields(reply[4 + index], "m-model")
+            assert (line["stages"], line["cell"], line["layers"], line["input"],
+                    line["output"]) == ("norm,sru,dense,dense,softmax", "sru", "1", "6", "4")
+            assert line["weights"] == ("float32" if quant == 0 else "float32+int8-wa")
+            assert dev.command(f"model {index}") == [f"m-selected index={index}"]
+            core = _core.load_file(Path(paths[2 * offset + 1]).read_bytes())
+            x = frames(rng, 16, 6)
+            h_host = np.empty((16, 4), np.float32)
+            core.forward(x, 16, np.zeros(core.state_floats, np.float32), h_host, 4)
+            h1, _ = infer(dev, x[:5], 4, 4)
+            h2, _ = infer(dev, x[5:], 8, 4)
+            np.testing.assert_allclose(np.concatenate([h1, h2]), h_host, rtol=0, atol=ABS_TOL)
+            np.testing.assert_allclose(h_host.sum(axis=1), 1.0, atol=1e-5)  # probabilities
+    finally:
+        assert stop(process) == 0

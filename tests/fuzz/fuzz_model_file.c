@@ -55,7 +55,8 @@ static uint32_t read_u32(const uint8_t *p)
  * field never NULL; indices within the header's counts (a header that got
  * as far as naming them passed its checks) and kinds within the cell's;
  * every rejection names a layer, a tensor or a field; a success says
- * nothing. The text form must fit and end. */
+ * nothing. The text form must fit and end. In 2.0 files the detail's cell
+ * is the kind of the stage at fault. */
 static void check_detail(mts_status status, const mts_file_error *e, const uint8_t *image,
                          size_t size)
 {
@@ -71,14 +72,27 @@ static void check_detail(mts_status status, const mts_file_error *e, const uint8
     }
     if (!named && e->field[0] == '\0')
         abort();
+    if (e->version_major > MTS_FILE_STAGES_VERSION_MAJOR)
+        abort();
     if (named || e->cell != 0) {
         /* Only a header that passed its checks gets this far. */
-        if (size < MTS_FILE_HEADER_SIZE || e->cell != read_u32(image + 20))
+        if (size < MTS_FILE_HEADER_SIZE || e->version_major == 0)
             abort();
-        const uint32_t kinds = e->cell == MTS_CELL_SRU ? MTS_SRU_KINDS : MTS_QRNN_KINDS;
-        if ((e->layer != MTS_FILE_NO_INDEX && e->layer >= read_u32(image + 24)) ||
-            (e->tensor != MTS_FILE_NO_INDEX && e->tensor >= read_u32(image + 28)) ||
-            e->kind > kinds || (e->kind != 0 && mts_file_kind_name(e->cell, e->kind)[0] == '\0'))
+        const uint32_t stages = read_u32(image + 24);
+        if ((e->layer != MTS_FILE_NO_INDEX && e->layer >= stages) ||
+            (e->tensor != MTS_FILE_NO_INDEX && e->tensor >= read_u32(image + 28)))
+            abort();
+        /* The kind of the stage at fault: 1.x the header's cell; 2.0 the
+         * stage record's kind, once that record named a valid one. */
+        if (e->version_major == MTS_FILE_VERSION_MAJOR && e->cell != read_u32(image + 20))
+            abort();
+        if (e->version_major == MTS_FILE_STAGES_VERSION_MAJOR && e->cell != 0 &&
+            (e->cell > MTS_STAGE_KINDS || e->layer == MTS_FILE_NO_INDEX ||
+             e->cell != read_u32(image + MTS_FILE_HEADER_SIZE +
+                                 (size_t)MTS_FILE_STAGE_RECORD_SIZE * e->layer)))
+            abort();
+        if (e->kind > mts_file_kinds_of(e->cell) ||
+            (e->kind != 0 && mts_file_kind_name(e->cell, e->kind)[0] == '\0'))
             abort();
     }
     char text[160];

@@ -1,10 +1,50 @@
 """Write the fuzzer's seed corpus: small valid .mts files covering every
-option of both cells (the fuzzer mutates from these)."""
+option of both cells (format 1.x, the package's writer) and whole models of
+every stage kind (format 2.0, written by tests/python/stage_files.py from
+the format document); the fuzzer mutates from these."""
 
 import sys
 from pathlib import Path
 
 import mtsrnn
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
+import stage_files  # noqa: E402  (the tests' own 2.0 writer)
+
+
+def whole_models() -> dict[str, bytes]:
+    """Format 2.0 seeds: every stage kind, option and weight scheme."""
+    rng = np.random.default_rng(14)
+    f32 = np.float32
+    seeds = {
+        "v2_whole_f32": stage_files.whole_model(rng),
+        "v2_whole_int8w_logsoftmax": stage_files.whole_model(rng, quant=1, log=1),
+        "v2_whole_int8wa_skip": stage_files.whole_model(rng, n=6, hidden=6, quant=2),
+    }
+    seeds["v2_layernorm_qrnn_dense_tanh"] = [
+        ("norm", {"size": 3, "mode": 1, "eps": 1e-5},
+         {"weight": rng.uniform(0.5, 1.5, 3).astype(f32), "bias": np.zeros(3, f32)}),
+        ("qrnn", {"input_size": 3, "hidden_size": 4, "window": 2, "input_gate": 1,
+                  "output_gate": 1, "zoneout": 0.1},
+         {"weight": rng.uniform(-0.5, 0.5, (16, 6)).astype(f32),
+          "bias": rng.uniform(-0.5, 0.5, 16).astype(f32)}),
+        ("dense", {"input_size": 4, "output_size": 2, "activation": 2},
+         {"weight": rng.uniform(-1, 1, (2, 4)).astype(f32)}),
+    ]
+    seeds["v2_sru_bidir_sru_dense_sigmoid"] = [
+        ("sru", {"input_size": 3, "hidden_size": 2, "num_directions": 2, "scale_x": 1.0},
+         {"weight": rng.uniform(-0.5, 0.5, (12, 3)).astype(f32),
+          "bias": rng.uniform(-0.5, 0.5, 8).astype(f32)}),
+        ("qrnn", {"input_size": 4, "hidden_size": 3, "window": 1, "output_gate": 1},
+         {"weight": rng.uniform(-0.5, 0.5, (9, 4)).astype(f32),
+          "bias": rng.uniform(-0.5, 0.5, 9).astype(f32)}),
+        ("dense", {"input_size": 3, "output_size": 3, "activation": 3},
+         {"weight": rng.uniform(-1, 1, (3, 3)).astype(f32),
+          "bias": rng.uniform(-1, 1, 3).astype(f32)}),
+        ("softmax", {"size": 3, "log": 0}, {}),
+    ]
+    return {name: stage_files.image(stages) for name, stages in seeds.items()}
 
 
 def main(out_dir: str) -> int:
@@ -32,7 +72,10 @@ def main(out_dir: str) -> int:
                                                "int8-wa")
     for name, model in models.items():
         model.save(out / f"{name}.mts")
-    print(f"wrote {len(models)} seed files to {out}")
+    whole = whole_models()
+    for name, data in whole.items():
+        (out / f"{name}.mts").write_bytes(data)
+    print(f"wrote {len(models) + len(whole)} seed files to {out}")
     return 0
 
 

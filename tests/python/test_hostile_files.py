@@ -259,7 +259,9 @@ def header_cases():
                                   "MTS_ERR_FILE_TRUNCATED"),
         "file_size_huge": (patch(sru, "header", file_size=U64 - 1), "MTS_ERR_FILE_TRUNCATED"),
         "version_0": (patch(sru, "header", version_major=0), "MTS_ERR_FILE_VERSION"),
-        "version_2": (patch(sru, "header", version_major=2), "MTS_ERR_FILE_VERSION"),
+        # A 1.x header relabelled 2.0: offset 20 (the cell) is reserved in 2.0.
+        "version_2": (patch(sru, "header", version_major=2), "MTS_ERR_FILE_HEADER"),
+        "version_3": (patch(sru, "header", version_major=3), "MTS_ERR_FILE_VERSION"),
         "version_ffff": (patch(qrnn, "header", version_major=0xFFFF), "MTS_ERR_FILE_VERSION"),
         "byte_order_swapped": (patch(sru, "header", byte_order=0x04030201),
                                "MTS_ERR_FILE_BYTE_ORDER"),
@@ -372,17 +374,17 @@ def layer_cases():
         "sru_skip_3": (patch(sru, "layer", 0, skip=3), "MTS_ERR_BAD_CONFIG"),
         "sru_norm_3": (patch(sru, "layer", 0, norm=3), "MTS_ERR_BAD_CONFIG"),
         "sru_scaled_skip_sizes_differ": (patch(sru, "layer", 0, skip=1), "MTS_ERR_BAD_CONFIG"),
-        "sru_norm_eps_0": (patch(sru, "layer", 0, norm_eps=0.0), "MTS_ERR_BAD_CONFIG"),
+        "sru_norm_eps_0": (patch(sru, "layer", 0, norm_eps=0.0), "MTS_ERR_BAD_VALUE"),
         "sru_norm_eps_negative": (patch(bidir, "layer", 1, norm_eps=-1e-5),
-                                  "MTS_ERR_BAD_CONFIG"),
-        "sru_norm_eps_nan": (patch(sru, "layer", 0, norm_eps=nan), "MTS_ERR_BAD_CONFIG"),
+                                  "MTS_ERR_BAD_VALUE"),
+        "sru_norm_eps_nan": (patch(sru, "layer", 0, norm_eps=nan), "MTS_ERR_BAD_VALUE"),
         "qrnn_input_gate_2": (patch(qrnn, "layer", 0, input_gate=2), "MTS_ERR_BAD_CONFIG"),
         "qrnn_output_gate_255": (patch(qrnn, "layer", 1, output_gate=255),
                                  "MTS_ERR_BAD_CONFIG"),
-        "qrnn_zoneout_negative": (patch(qrnn, "layer", 0, zoneout=-0.25), "MTS_ERR_BAD_CONFIG"),
-        "qrnn_zoneout_above_1": (patch(qrnn, "layer", 0, zoneout=1.5), "MTS_ERR_BAD_CONFIG"),
-        "qrnn_zoneout_nan": (patch(qrnn, "layer", 0, zoneout=nan), "MTS_ERR_BAD_CONFIG"),
-        "qrnn_zoneout_inf": (patch(qrnn, "layer", 0, zoneout=math.inf), "MTS_ERR_BAD_CONFIG"),
+        "qrnn_zoneout_negative": (patch(qrnn, "layer", 0, zoneout=-0.25), "MTS_ERR_BAD_VALUE"),
+        "qrnn_zoneout_above_1": (patch(qrnn, "layer", 0, zoneout=1.5), "MTS_ERR_BAD_VALUE"),
+        "qrnn_zoneout_nan": (patch(qrnn, "layer", 0, zoneout=nan), "MTS_ERR_BAD_VALUE"),
+        "qrnn_zoneout_inf": (patch(qrnn, "layer", 0, zoneout=math.inf), "MTS_ERR_BAD_VALUE"),
         # A config that contradicts the tensors' shapes (the CRC is right).
         "sru_hidden_grown": (patch(sru, "layer", 0, hidden_size=3), "MTS_ERR_FILE_SHAPE"),
         "sru_input_grown": (patch(sru, "layer", 0, input_size=4), "MTS_ERR_FILE_SHAPE"),
@@ -443,15 +445,21 @@ def two_layers(first, second):
 @pytest.mark.parametrize("data", [
     # Layer 1 takes 5 inputs, layer 0 gives 4.
     two_layers(mtsrnn.random_sru(3, 4, seed=1), mtsrnn.random_sru(5, 5, seed=2)),
-    # Layer 1 takes layer 0's 4 outputs but gives 2: the layers need one width.
-    two_layers(mtsrnn.random_sru(3, 4, seed=1), mtsrnn.random_sru(4, 2, seed=2)),
     two_layers(mtsrnn.random_qrnn(3, 4, seed=1), mtsrnn.random_qrnn(3, 5, seed=2)),
-    two_layers(mtsrnn.random_qrnn(3, 4, seed=1), mtsrnn.random_qrnn(4, 5, seed=2)),
-], ids=["sru_input_mismatch", "sru_width_mismatch", "qrnn_input_mismatch",
-        "qrnn_width_mismatch"])
+], ids=["sru_input_mismatch", "qrnn_input_mismatch"])
 def test_layers_that_do_not_chain(data):
     """Each layer valid on its own, the stack not (mts_model_check)."""
     assert_rejected(data, "MTS_ERR_BAD_CONFIG")
+
+
+@pytest.mark.parametrize("data", [
+    two_layers(mtsrnn.random_sru(3, 4, seed=1), mtsrnn.random_sru(4, 2, seed=2)),
+    two_layers(mtsrnn.random_qrnn(3, 4, seed=1), mtsrnn.random_qrnn(4, 5, seed=2)),
+], ids=["sru_width_changes", "qrnn_width_changes"])
+def test_layers_may_change_width(data):
+    """Issue 14: stages chain by input = previous output only; the 1.x rule
+    "one output width" is gone, so the C loader accepts such a stack."""
+    _core.load_file(data)
 
 
 # ---- tensor records -------------------------------------------------------------------

@@ -326,7 +326,7 @@ def test_status_codes_mirror_status_h():
     """STATUS_CODES matches the C enum: every name's description from the C side
     matches its role, and the codes are the C values."""
     assert mtsfile.STATUS_CODES["MTS_OK"] == 0
-    assert sorted(mtsfile.STATUS_CODES.values()) == list(range(20))
+    assert sorted(mtsfile.STATUS_CODES.values()) == list(range(21))
     assert _core.status_str(mtsfile.STATUS_CODES["MTS_ERR_FILE_CRC"]).startswith(
         "model file CRC-32 mismatch")
     assert "bad magic" in _core.status_str(mtsfile.STATUS_CODES["MTS_ERR_FILE_MAGIC"])
@@ -334,7 +334,8 @@ def test_status_codes_mirror_status_h():
     assert "tensor record" in _core.status_str(mtsfile.STATUS_CODES["MTS_ERR_FILE_TENSOR"])
     assert "contradict" in _core.status_str(mtsfile.STATUS_CODES["MTS_ERR_FILE_SHAPE"])
     assert "layer record" in _core.status_str(mtsfile.STATUS_CODES["MTS_ERR_FILE_LAYER"])
-    assert "unknown status" in _core.status_str(20)
+    assert "not finite" in _core.status_str(mtsfile.STATUS_CODES["MTS_ERR_BAD_VALUE"])
+    assert "unknown status" in _core.status_str(21)
     # The C loader reports the same codes.
     with pytest.raises(_core.ModelFileError) as error:
         _core.load_file(b"not a model file, but long enough to hold a whole header........")

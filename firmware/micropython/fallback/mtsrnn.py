@@ -8,26 +8,39 @@ docs/micropython.md), reading the same .mts files (docs/model-format.md):
     n = s.push(x, y)                        # array('f') in, caller's array('f') out
     s.reset()
 
-Differences, by necessity: MicroPython cannot view a bytes object as float32
-without a copy, so Model copies the weights into array('f') objects (RAM
-equal to the file's weight bytes; the C module reads them in place). The
-int8 weights of quantised layers (format 1.1, docs/quantization.md) stay
-int8: they are copied into array('b') objects, one byte per weight. The
+Weights are read in place from the model's buffer (a bytes object, a frozen
+constant or a memoryview) through uctypes views (FLOAT32 and INT8 arrays at
+the tensors' offsets), so a model costs the heap of its scratch buffers and
+state only, not of its weights; on a port built without uctypes they are
+copied into array('f') / array('b') objects instead. Formats 1.0, 1.1 and 2.0
+(whole models: norm, dense and softmax stages, docs/model-format.md). The
 arithmetic runs on MicroPython floats (float32 or float64, as the firmware
 was built) and is rounded to float32 wherever the kernels store a value,
 and, for int8-wa, wherever docs/quantization.md computes in float32 (through
 a one-element array('f'), a no-op on a float32 port).
 
-Hot loops carry @micropython.native (compile with mpy-cross -march=<arch>,
-or on the board); for a port without a native emitter, drop those lines
-(ci/micropython.sh builds and tests such a bytecode-only variant too).
+The hot loops are in mtsrnn_loops.py (install both files), with
+@micropython.native (compile with mpy-cross -march=<arch>, or on the board);
+for a port without a native emitter, drop those lines (ci/micropython.sh
+builds and tests such a bytecode-only variant too).
 """
 
 import array
-import math
 import struct
 
-import micropython
+# The hot loops (install mtsrnn_loops next to this module).
+from mtsrnn_loops import (
+    _affine,
+    _bias_activation,
+    _gemm,
+    _gemm_i8f32,
+    _gemm_i8i8,
+    _layer_norm,
+    _qrnn_scan,
+    _quantize_rows,
+    _softmax,
+    _sru_scan,
+)
 
 implementation = "python"
 
@@ -44,9 +57,23 @@ _NORM_BEFORE, _NORM_AFTER = 1, 2
 _DTYPE_F32, _DTYPE_I8 = 1, 2
 _QUANT_NONE, _QUANT_INT8_W, _QUANT_INT8_WA = 0, 1, 2
 _I8_MAX_DEPTH = 133144  # MTS_I8_MAX_DEPTH: int8-wa sums of depth <= this fit int32
-_MIN_ABSMAX = 2.0 ** -96  # int8-wa: a smaller absmax quantises to zeros (127 / a may overflow)
 # Tensor kinds that may hold int8, per cell: the products' weights.
-_INT8_KINDS = {_CELL_SRU: (1, 2), _CELL_QRNN: (1,)}
+_INT8_KINDS = {_CELL_SRU: (1, 2), _CELL_QRNN: (1,), 3: (), 4: (1,), 5: ()}
+_KINDS = {_CELL_SRU: 8, _CELL_QRNN: 3, 3: 2, 4: 3, 5: 0}  # tensor kinds per stage kind
+_STAGE_NAMES = {1: "sru", 2: "qrnn", 3: "norm", 4: "dense", 5: "softmax"}
+_NORM_RECORD = "<IB3sf28s"
+_DENSE_RECORD = "<IIBB30s"
+_SOFTMAX_RECORD = "<IB35s"
+_MAX_SCALE_X = 65536.0
+
+try:
+    import uctypes
+except ImportError:  # a port without uctypes: the weights are copied
+    uctypes = None
+
+
+def _finite(v):
+    return v - v == 0.0  # NaN and inf give NaN
 
 
 def _crc32_bitwise(data, end):
@@ -84,202 +111,6 @@ def _float32_count(buf, name):
     return count
 
 
-# ---- hot loops ---------------------------------------------------------------
-
-
-@micropython.native
-def _gemm(w, w_off, w_stride, rows, depth, x, x_off, x_stride, steps, out, accumulate):
-    # out[t*rows + r] (+)= sum_{i<depth} w[w_off + r*w_stride + i] * x[x_off + t*x_stride + i]
-    # Rows outer, steps inner: each weight row is read once per block of steps.
-    for r in range(rows):
-        wo = w_off + r * w_stride
-        for t in range(steps):
-            xo = x_off + t * x_stride
-            acc = out[t * rows + r] if accumulate else 0.0
-            for i in range(depth):
-                acc += w[wo + i] * x[xo + i]
-            out[t * rows + r] = acc
-
-
-@micropython.native
-def _gemm_i8f32(w, scale, rows, depth, x, x_off, x_stride, steps, out):
-    # int8-w: out[t*rows + r] = scale[r] * sum_{i<depth} float(w[r*depth + i]) * x_t[i],
-    # x_t[i] = x[x_off + t*x_stride + i]
-    for r in range(rows):
-        wo = r * depth
-        s = scale[r]
-        for t in range(steps):
-            xo = x_off + t * x_stride
-            acc = 0.0
-            for i in range(depth):
-                acc += w[wo + i] * x[xo + i]
-            out[t * rows + r] = s * acc
-
-
-@micropython.native
-def _round_half_even(v):
-    # v a float with |v| <= 127; no libm needed (int() truncates toward zero, and
-    # v - int(v) is exact).
-    i = int(v)
-    frac = v - i
-    if frac > 0.5 or (frac == 0.5 and i & 1):
-        i += 1
-    elif frac < -0.5 or (frac == -0.5 and i & 1):
-        i -= 1
-    return i
-
-
-@micropython.native
-def _quantize_rows(x, x_off, x_stride, depth, steps, xq, x_scale, f32):
-    # int8-wa, per step t, in float32 (f32: a one-element array('f') that rounds):
-    #   a = max_i |x_t[i]|; inv = f32(127 / a)
-    #   xq[t*depth + i] = round_half_even(clamp(f32(x_t[i] * inv), -127, 127))
-    #   x_scale[t] = f32(a / 127); all zeros when a < 2^-96 or x_t holds NaN or inf.
-    for t in range(steps):
-        xo = x_off + t * x_stride
-        qo = t * depth
-        a = 0.0
-        finite = 0.0  # v - v is 0 for finite v, NaN for NaN and inf
-        for i in range(depth):
-            v = x[xo + i]
-            finite += v - v
-            if v < 0.0:
-                v = -v
-            if v > a:
-                a = v
-        if finite != 0.0 or a < _MIN_ABSMAX:
-            for i in range(depth):
-                xq[qo + i] = 0
-            x_scale[t] = 0.0
-            continue
-        f32[0] = 127.0 / a
-        inv = f32[0]
-        for i in range(depth):
-            f32[0] = x[xo + i] * inv
-            v = f32[0]
-            if v > 127.0:
-                v = 127.0
-            elif v < -127.0:
-                v = -127.0
-            xq[qo + i] = _round_half_even(v)
-        x_scale[t] = a / 127.0  # rounded to float32 by the store
-
-
-@micropython.native
-def _gemm_i8i8(w, scale, rows, depth, xq, x_scale, steps, out, f32):
-    # int8-wa: acc = sum_{i<depth} w[r*depth + i] * xq[t*depth + i]   (Python int: exact)
-    #          out[t*rows + r] = f32(acc) * f32(scale[r] * x_scale[t])  (float32, this order)
-    for r in range(rows):
-        wo = r * depth
-        s = scale[r]
-        for t in range(steps):
-            xo = t * depth
-            acc = 0
-            for i in range(depth):
-                acc += w[wo + i] * xq[xo + i]
-            f32[0] = s * x_scale[t]
-            combined = f32[0]
-            f32[0] = acc
-            out[t * rows + r] = f32[0] * combined
-
-
-@micropython.native
-def _sigmoid(a):
-    # exp of a large positive argument would overflow (MicroPython raises).
-    if a >= 0.0:
-        return 1.0 / (1.0 + math.exp(-a))
-    e = math.exp(a)
-    return e / (1.0 + e)
-
-
-@micropython.native
-def _tanh(a):
-    # From exp, as math.tanh is missing on ports built without special functions.
-    e = math.exp(-2.0 * a if a >= 0.0 else 2.0 * a)
-    t = (1.0 - e) / (1.0 + e)
-    return t if a >= 0.0 else -t
-
-
-@micropython.native
-def _layer_norm(x, x_off, stride, width, steps, out, out_off, weight, bias, eps):
-    # out_t = (x_t - mean) / sqrt(var + eps) * weight + bias, per row of width floats
-    for t in range(steps):
-        xo = x_off + t * stride
-        oo = out_off + t * stride
-        mean = 0.0
-        for i in range(width):
-            mean += x[xo + i]
-        mean /= width
-        var = 0.0
-        for i in range(width):
-            v = x[xo + i] - mean
-            var += v * v
-        scale = 1.0 / math.sqrt(var / width + eps)
-        for i in range(width):
-            out[oo + i] = (x[xo + i] - mean) * scale * weight[i] + bias[i]
-
-
-@micropython.native
-def _sru_scan(u, rows, steps, k, d, direction, c, c_off, wc, bias, out_width, use_tanh, skip,
-              scale_x, x, x_off, x_stride, h, h_off, h_stride):
-    # f = sigma(u1 + vf c + bf); r = sigma(u2 + vr c + br); c = (c - u0) f + u0;
-    # h = (g(c) - s) r + s, s = 0 | scale_x x_t[dir*d + j] | u3; backward direction reversed.
-    base = direction * k * d
-    unit0 = direction * d
-    for step in range(steps):
-        t = step if direction == 0 else steps - 1 - step
-        uo = t * rows + base
-        for j in range(d):
-            unit = unit0 + j
-            cp = c[c_off + unit]
-            u0 = u[uo + j]
-            a = u[uo + d + j] + bias[unit]
-            b = u[uo + 2 * d + j] + bias[out_width + unit]
-            if wc is not None:
-                a += wc[unit] * cp
-                b += wc[out_width + unit] * cp
-            f = _sigmoid(a)
-            r = _sigmoid(b)
-            cn = (cp - u0) * f + u0
-            c[c_off + unit] = cn
-            cn = c[c_off + unit]  # the state is float32, as in the kernels
-            g = _tanh(cn) if use_tanh else cn
-            if skip == 0:
-                s = 0.0
-            elif skip == 2:
-                s = u[uo + 3 * d + j]
-            else:
-                s = scale_x * x[x_off + t * x_stride + unit]
-            h[h_off + t * h_stride + unit] = (g - s) * r + s
-
-
-@micropython.native
-def _qrnn_scan(u, hidden, gates, steps, bias, c, c_off, input_gate, output_gate, zoneout,
-               h, h_off, h_stride):
-    # z = tanh, f/i/o = sigma of u + b; f/fo: f' = (1-p) f, c = f' z + (1-f') c;
-    # ifo: c = p c + (1-p)(f c + i z); h = o c or c.
-    rows = gates * hidden
-    keep = 1.0 - zoneout
-    for t in range(steps):
-        uo = t * rows
-        for j in range(hidden):
-            z = _tanh(u[uo + j] + bias[j])
-            f = _sigmoid(u[uo + hidden + j] + bias[hidden + j])
-            cp = c[c_off + j]
-            if input_gate:
-                i = _sigmoid(u[uo + 2 * hidden + j] + bias[2 * hidden + j])
-                cn = zoneout * cp + keep * (f * cp + i * z)
-            else:
-                f *= keep
-                cn = f * z + (1.0 - f) * cp
-            c[c_off + j] = cn
-            if output_gate:
-                o = _sigmoid(u[uo + (gates - 1) * hidden + j] + bias[(gates - 1) * hidden + j])
-                h[h_off + t * h_stride + j] = o * c[c_off + j]
-            else:
-                h[h_off + t * h_stride + j] = c[c_off + j]
-
-
 # ---- the model file ------------------------------------------------------------
 
 
@@ -287,7 +118,7 @@ class _Layer:
     pass
 
 
-def _read_tensors(data, size, header_end, count, num_layers, kinds, int8_kinds):
+def _read_tensors(data, size, header_end, count, num_layers, stage_kinds):
     tensors = [{} for _ in range(num_layers)]
     for index in range(count):
         rec = struct.unpack_from(_TENSOR_RECORD, data, header_end + 48 * index)
@@ -295,8 +126,10 @@ def _read_tensors(data, size, header_end, count, num_layers, kinds, int8_kinds):
         if rec[5] or rec[7] or rec[9] or rec[11]:
             _bad(f"tensor record {index} has a size beyond 32 bits")
         dim0, dim1, offset, nbytes = rec[4], rec[6], rec[8], rec[10]
-        if (layer >= num_layers or kind < 1 or kind > kinds or ndim not in (1, 2)
-                or not (dtype == _DTYPE_F32 or (dtype == _DTYPE_I8 and kind in int8_kinds))):
+        stage = stage_kinds[layer] if layer < num_layers else 0
+        if (layer >= num_layers or kind < 1 or kind > _KINDS[stage] or ndim not in (1, 2)
+                or not (dtype == _DTYPE_F32
+                        or (dtype == _DTYPE_I8 and kind in _INT8_KINDS[stage]))):
             _bad(f"tensor record {index}: layer {layer}, kind {kind}, dtype {dtype}, "
                  f"ndim {ndim} out of range (dtype 2, int8, only for product weights)")
         width = 4 if dtype == _DTYPE_F32 else 1
@@ -308,14 +141,15 @@ def _read_tensors(data, size, header_end, count, num_layers, kinds, int8_kinds):
                  "or past the file end")
         if kind in tensors[layer]:
             _bad(f"tensor record {index} repeats kind {kind} of layer {layer}")
-        tensors[layer][kind] = (offset, ndim, dim0, dim1, dtype)
+        tensors[layer][kind] = (offset, dim0 * dim1, dtype, ndim, dim1)
     return tensors
 
 
-def _take(data, tensors, layer, kind, count, what, required=True, int8=False, cols=0):
-    """A copy of tensor (layer, kind) as array('f'), or array('b') when int8,
-    after checking its shape (a product weight (count / cols, cols), any
-    other (count,), as the C loader does) and dtype."""
+def _take(data, tensors, layer, kind, count, what, required=True, int8=False, dim1=None):
+    """Tensor (layer, kind) in place: a uctypes view of `count` float32 (int8
+    when int8) values of the model's buffer (a copy without uctypes), after
+    checking its dtype and shape: a vector, or (dim1 given) a matrix with
+    rows of dim1 (2-D, as the C loader requires)."""
     entry = tensors[layer].pop(kind, None)
     if entry is None:
         if required:
@@ -323,17 +157,28 @@ def _take(data, tensors, layer, kind, count, what, required=True, int8=False, co
         return None
     if not required:
         _bad(f"layer {layer} has a {what} tensor its options do not use")
-    offset, ndim, dim0, dim1, dtype = entry
+    offset, found, dtype, ndim, found_dim1 = entry
     if (dtype == _DTYPE_I8) != int8:
         _bad(f"layer {layer} {what} is " + ("int8 in a float32 layer" if not int8 else
                                              "float32 in a quantised layer (int8 expected)"))
-    shape = (2, count // cols, cols) if cols else (1, count, 1)
-    if (ndim, dim0, dim1) != shape:
-        _bad(f"layer {layer} {what} has shape {(dim0, dim1)[:ndim]}, its options need "
-             f"{shape[1:1 + shape[0]]}")
+    if found != count or ndim != (1 if dim1 is None else 2) or found_dim1 != (dim1 or 1):
+        _bad(f"layer {layer} {what} has {found} values in {ndim} dimension(s), its options "
+             f"need {count}" + (" as a vector" if dim1 is None else f" as rows of {dim1}"))
+    if uctypes is not None:
+        kind_code = uctypes.INT8 if int8 else uctypes.FLOAT32
+        layout = {"a": (uctypes.ARRAY | 0, kind_code | count)}
+        return uctypes.struct(uctypes.addressof(data) + offset, layout,
+                              uctypes.LITTLE_ENDIAN).a
     if int8:
         return array.array("b", bytes(data[offset:offset + count]))
     return array.array("f", bytes(data[offset:offset + 4 * count]))
+
+
+def _check_scales(scale, count, index):
+    for r in range(count):
+        v = scale[r]
+        if not _finite(v) or v < 0.0:
+            _bad(f"layer {index}: int8 weight scale of row {r} is {v} (finite, >= 0 expected)")
 
 
 def _check_quant(quant, depth, index):
@@ -353,9 +198,12 @@ def _sru_layer(data, fields, tensors, index):
     _check_quant(quant, max(n, p), index)
     if skip == _SKIP_SCALED and n != dirs * d:
         _bad(f"layer {index}: a scaled-input skip needs input size {n} == {dirs * d}")
-    if norm and not eps > 0.0:
-        _bad(f"layer {index}: layer norm needs eps > 0")
+    if not (_finite(scale_x) and -_MAX_SCALE_X <= scale_x <= _MAX_SCALE_X):
+        _bad(f"layer {index}: scale_x {scale_x} is not finite or above {_MAX_SCALE_X}")
+    if not (_finite(eps) and 0.0 <= eps <= 1.0 and (eps > 0.0 or not norm)):
+        _bad(f"layer {index}: norm_eps {eps} out of range (0, 1]")
     layer = _Layer()
+    layer.kind = "sru"
     layer.n, layer.d, layer.dirs, layer.p, layer.use_tanh = n, d, dirs, p, act == 1
     layer.skip, layer.norm, layer.scale_x, layer.eps = skip, norm, scale_x, eps
     layer.k = 4 if skip == _SKIP_PROJECTED else 3
@@ -377,6 +225,10 @@ def _sru_layer(data, fields, tensors, index):
     width = n if norm == _NORM_BEFORE else layer.out
     layer.norm_weight = _take(data, tensors, index, 5, width, "norm_weight", norm != 0)
     layer.norm_bias = _take(data, tensors, index, 6, width, "norm_bias", norm != 0)
+    if int8:
+        _check_scales(layer.weight_scale, layer.rows, index)
+        if p:
+            _check_scales(layer.weight_proj_scale, p, index)
     layer.state = layer.out
     layer.window = 1
     return layer
@@ -387,10 +239,13 @@ def _qrnn_layer(data, fields, tensors, index):
     if reserved or reserved12 != b"\0" * 12:
         _bad(f"layer {index}: reserved bytes of the layer record are set")
     if not (0 < n <= _MAX_DIM and 0 < hidden <= _MAX_DIM and 1 <= window <= 64
-            and input_gate <= 1 and output_gate <= 1 and 0.0 <= zoneout <= 1.0):
+            and input_gate <= 1 and output_gate <= 1):
         _bad(f"layer {index}: QRNN record out of range")
     _check_quant(quant, window * n, index)
+    if not (_finite(zoneout) and 0.0 <= zoneout <= 1.0):
+        _bad(f"layer {index}: zoneout {zoneout} outside [0, 1]")
     layer = _Layer()
+    layer.kind = "qrnn"
     layer.n, layer.hidden, layer.window = n, hidden, window
     layer.input_gate, layer.output_gate, layer.zoneout = input_gate, output_gate, zoneout
     layer.gates = 2 + input_gate + output_gate
@@ -404,7 +259,52 @@ def _qrnn_layer(data, fields, tensors, index):
                          layer.depth)
     layer.bias = _take(data, tensors, index, 2, layer.rows, "bias")
     layer.weight_scale = _take(data, tensors, index, 3, layer.rows, "weight_scale", int8)
+    if int8:
+        _check_scales(layer.weight_scale, layer.rows, index)
     layer.state = hidden + (window - 1) * n
+    return layer
+
+
+def _simple_stage(data, kind, at, tensors, index):
+    """A 2.0 norm (3), dense (4) or softmax (5) stage record at offset `at`."""
+    layer = _Layer()
+    layer.kind, layer.dirs, layer.window, layer.state, layer.quant = _STAGE_NAMES[kind], 1, 1, 0, 0
+    layer.rows = layer.depth = 0
+    if kind == 3:
+        size, mode, reserved3, eps, reserved = struct.unpack_from(_NORM_RECORD, data, at)
+        if reserved3 != b"\0" * 3 or reserved != b"\0" * 28:
+            _bad(f"stage {index}: reserved bytes of the stage record are set")
+        if not (0 < size <= _MAX_DIM and mode <= 1):
+            _bad(f"stage {index}: norm record out of range")
+        if not (_finite(eps) and (0.0 < eps <= 1.0 if mode else eps == 0.0)):
+            _bad(f"stage {index}: norm eps {eps} out of range")
+        layer.n = layer.out = size
+        layer.mode, layer.eps = mode, eps
+        layer.weight = _take(data, tensors, index, 1, size, "weight")
+        layer.bias = _take(data, tensors, index, 2, size, "bias")
+    elif kind == 4:
+        n, m, act, quant, reserved = struct.unpack_from(_DENSE_RECORD, data, at)
+        if reserved != b"\0" * 30:
+            _bad(f"stage {index}: reserved bytes of the stage record are set")
+        if not (0 < n <= _MAX_DIM and 0 < m <= _MAX_DIM and act <= 3):
+            _bad(f"stage {index}: dense record out of range")
+        _check_quant(quant, n, index)
+        int8 = quant != _QUANT_NONE
+        layer.n, layer.out, layer.act, layer.quant = n, m, act, quant
+        layer.rows, layer.depth = m, n
+        layer.weight = _take(data, tensors, index, 1, m * n, "weight", True, int8, n)
+        layer.bias = _take(data, tensors, index, 2, m, "bias", 2 in tensors[index])
+        layer.weight_scale = _take(data, tensors, index, 3, m, "weight_scale", int8)
+        if int8:
+            _check_scales(layer.weight_scale, m, index)
+    else:
+        size, log, reserved = struct.unpack_from(_SOFTMAX_RECORD, data, at)
+        if reserved != b"\0" * 35:
+            _bad(f"stage {index}: reserved bytes of the stage record are set")
+        if not (0 < size <= _MAX_DIM and log <= 1):
+            _bad(f"stage {index}: softmax record out of range")
+        layer.n = layer.out = size
+        layer.log = log
     return layer
 
 
@@ -423,8 +323,9 @@ class Model:
         head = struct.unpack_from(_HEADER, data, 0)
         if head[0] != _MAGIC:
             _bad("bad magic, not an .mts file")
-        if head[1] != 1:
-            _bad(f"major version {head[1]}, this reader knows 1")
+        major = head[1]
+        if major not in (1, 2):
+            _bad(f"major version {major}, this reader knows 1 and 2")
         if head[3] != 0x01020304:
             _bad(f"byte order mark 0x{head[3]:08x}, expected 0x01020304")
         cell, num_layers, num_tensors = head[5], head[6], head[7]
@@ -433,25 +334,39 @@ class Model:
             _bad("file_size beyond 32 bits")
         if size < file_size:
             _bad(f"model file truncated ({size} bytes, the header says {file_size})")
-        kinds = 8 if cell == _CELL_SRU else 3
-        if (head[4] != 64 or cell not in (_CELL_SRU, _CELL_QRNN) or not 1 <= num_layers <= 64
-                or not 1 <= num_tensors <= kinds * num_layers or head[10] != 64
-                or head[11] != 64 + 32 * num_layers or head[13] or head[14] != b"\0" * 8
-                or file_size < head[11] + 48 * num_tensors):
+        record = 48 if major == 2 else 32
+        kinds = 8 if major == 2 or cell == _CELL_SRU else 3
+        if (head[4] != 64 or (cell != 0 if major == 2 else cell not in (_CELL_SRU, _CELL_QRNN))
+                or not 1 <= num_layers <= 64 or not 1 <= num_tensors <= kinds * num_layers
+                or head[10] != 64 or head[11] != 64 + record * num_layers or head[13]
+                or head[14] != b"\0" * 8 or file_size < head[11] + 48 * num_tensors):
             _bad("header fields invalid")
         if check_crc and _crc32(data, file_size) != head[12]:
             _bad("CRC-32 mismatch (corrupt file)")
-        tensors = _read_tensors(data, file_size, head[11], num_tensors, num_layers, kinds,
-                                _INT8_KINDS[cell])
-        layers = []
+        # Stage kinds first (2.0: each record's; 1.x: the header's cell).
+        stage_kinds = []
         for index in range(num_layers):
-            at = 64 + 32 * index
-            if cell == _CELL_SRU:
+            kind = cell
+            if major == 2:
+                kind, reserved = struct.unpack_from("<II", data, 64 + 48 * index)
+                if not 1 <= kind <= 5 or reserved:
+                    _bad(f"stage {index}: kind {kind} unknown or reserved bytes set")
+            stage_kinds.append(kind)
+        tensors = _read_tensors(data, file_size, head[11], num_tensors, num_layers, stage_kinds)
+        layers = []
+        for index, kind in enumerate(stage_kinds):
+            at = 64 + record * index + (8 if major == 2 else 0)
+            if kind in (_CELL_SRU, _CELL_QRNN) and major == 2 and bytes(data[at + 32:at + 40]) \
+                    != b"\0" * 8:
+                _bad(f"stage {index}: reserved bytes of the stage record are set")
+            if kind == _CELL_SRU:
                 layers.append(_sru_layer(data, struct.unpack_from(_SRU_RECORD, data, at),
                                          tensors, index))
-            else:
+            elif kind == _CELL_QRNN:
                 layers.append(_qrnn_layer(data, struct.unpack_from(_QRNN_RECORD, data, at),
                                           tensors, index))
+            else:
+                layers.append(_simple_stage(data, kind, at, tensors, index))
             if tensors[index]:
                 _bad(f"layer {index} has tensors its options do not use")
         for index in range(1, num_layers):
@@ -461,8 +376,11 @@ class Model:
         self._source = buf  # as the C module does (it reads the weights in place)
         self._layers = layers
         self._bidirectional = any(layer.dirs == 2 for layer in layers)
-        self.cell = "sru" if cell == _CELL_SRU else "qrnn"
-        self.num_layers = num_layers
+        recurrent = [layer.kind for layer in layers if layer.kind in ("sru", "qrnn")]
+        self.cell = ("none" if not recurrent else recurrent[0]
+                     if all(kind == recurrent[0] for kind in recurrent) else "mixed")
+        self.num_layers = len(recurrent)
+        self.num_stages = num_layers
         self.input_size = layers[0].n
         self.output_size = layers[-1].out
         self.state_size = sum(layer.state for layer in layers)
@@ -481,7 +399,7 @@ class Stream:
                              f"got {block!r}")
         if not isinstance(max_steps, int) or max_steps < 0:
             raise ValueError(f"max_steps must be >= 0 (0: no limit), got {max_steps!r}")
-        self._needs_max_steps = model._bidirectional and model.num_layers > 1
+        self._needs_max_steps = model._bidirectional and model.num_stages > 1
         if self._needs_max_steps and max_steps == 0:
             raise ValueError("this model has a bidirectional layer among several layers, so "
                              "its workspace holds a whole sequence: give max_steps, the "
@@ -503,18 +421,29 @@ class Stream:
         widest = max(max(layer.n, layer.out) for layer in layers)
         history = max((layer.window - 1 + steps) * layer.n for layer in layers)
 
+        # Zeroed scratch without a temporary copy (array('f', bytes(n)) holds
+        # both at once, a peak that does not fit a small heap): a uctypes
+        # view of a bytearray, kept alive in self._raw.
+        self._raw = []
+
         def floats(count):
-            return array.array("f", bytes(4 * count))
+            if uctypes is None:
+                return array.array("f", bytes(4 * count))
+            raw = bytearray(4 * count or 4)
+            self._raw.append(raw)
+            layout = {"a": (uctypes.ARRAY | 0, uctypes.FLOAT32 | (count or 1))}
+            return uctypes.struct(uctypes.addressof(raw), layout, uctypes.LITTLE_ENDIAN).a
 
         self._io = (floats(steps * widest), floats(steps * widest))
-        self._normed = floats(steps * widest)
+        self._normed = floats(steps * widest if any(getattr(layer, "norm", 0) == _NORM_BEFORE
+                                                    for layer in layers) else 0)
         self._projected = floats(steps * max(getattr(layer, "p", 0) for layer in layers))
         self._u = floats(steps * max(layer.rows for layer in layers))
         self._history = floats(history)
         # Quantised QRNN layers: the product rows [x_t | x_{t-1} | ...] gathered
         # (the per-step quantiser and the row scales need the whole row).
         self._gathered = floats(steps * max([layer.depth for layer in layers
-                                             if self.model.cell == "qrnn" and layer.quant] + [0]))
+                                             if layer.kind == "qrnn" and layer.quant] + [0]))
         # int8-wa: the quantised product inputs and their per-step scales.
         wa = [layer for layer in layers if layer.quant == _QUANT_INT8_WA]
         self._xq = array.array("b", bytes(steps * max(
@@ -562,10 +491,21 @@ class Stream:
                 dst, dst_off = y, y_off
             else:
                 dst, dst_off = self._io[index % 2], 0
-            if self.model.cell == "sru":
+            if layer.kind == "sru":
                 self._sru(layer, src, src_off, steps, dst, dst_off, state_off)
-            else:
+            elif layer.kind == "qrnn":
                 self._qrnn(layer, src, src_off, steps, dst, dst_off, state_off)
+            elif layer.kind == "dense":
+                self._product(layer.quant, layer.weight, layer.weight_scale, layer.rows,
+                              layer.n, src, src_off, layer.n, steps, self._u)
+                _bias_activation(self._u, layer.rows, steps, layer.bias, layer.act, dst, dst_off)
+            elif layer.kind == "norm" and layer.mode == 1:
+                _layer_norm(src, src_off, layer.n, layer.n, steps, dst, dst_off, layer.weight,
+                            layer.bias, layer.eps)
+            elif layer.kind == "norm":
+                _affine(src, src_off, layer.n, steps, dst, dst_off, layer.weight, layer.bias)
+            else:
+                _softmax(src, src_off, layer.n, steps, dst, dst_off, layer.log)
             state_off += layer.state
             src, src_off = dst, dst_off
 

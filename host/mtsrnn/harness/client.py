@@ -354,7 +354,8 @@ class Device(SessionTracking):
                     input=line.int("input"), output=line.int("output"),
                     weight_bytes=line.int("weight_bytes"),
                     dtype=line.fields.get("dtype", "f32"),
-                    weights=line.fields.get("weights", "float32")))
+                    weights=line.fields.get("weights", "float32"),
+                    stages=tuple(s for s in line.fields.get("stages", "").split(",") if s)))
         missing = [name for name, value in (("m-fw", fw), ("m-board", board),
                                             ("m-counters", counters), ("m-limits", limits),
                                             ("m-selected", selected)) if value is None]

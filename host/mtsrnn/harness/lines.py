@@ -142,6 +142,8 @@ class ModelInfo:
     # "int8-wa", or the schemes of a model mixing them joined by "+".
     # Firmware older than the int8 models sends no weights=: float32.
     weights: str = "float32"
+    # The model's stages in order ("norm", "sru", "dense", ...; protocol 2.0).
+    stages: tuple[str, ...] = ()
 
 
 @dataclass

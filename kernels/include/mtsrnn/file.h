@@ -25,8 +25,15 @@ extern "C" {
 #define MTS_FILE_HEADER_SIZE 64u
 #define MTS_FILE_LAYER_RECORD_SIZE 32u
 #define MTS_FILE_TENSOR_RECORD_SIZE 48u
+/* Format 1.x: a stack of one cell's layers (1.0 float, 1.1 int8). */
 #define MTS_FILE_VERSION_MAJOR 1u
 #define MTS_FILE_VERSION_MINOR 1u
+/* Format 2.0: a sequence of stages of any kinds (48-byte stage records). */
+#define MTS_FILE_STAGES_VERSION_MAJOR 2u
+#define MTS_FILE_STAGES_VERSION_MINOR 0u
+#define MTS_FILE_STAGE_RECORD_SIZE 48u
+/* Tensor records per stage at most (the SRU's kinds), for num_tensors. */
+#define MTS_FILE_MAX_KINDS 8u
 #define MTS_FILE_DATA_ALIGNMENT 64u
 #define MTS_FILE_CRC_OFFSET 48u         /* the header's crc32 field */
 #define MTS_FILE_BYTE_ORDER_MARK 0x01020304u
@@ -57,9 +64,33 @@ typedef enum mts_qrnn_kind {
     MTS_QRNN_KINDS = 3      /* kinds are 1 .. MTS_QRNN_KINDS */
 } mts_qrnn_kind;
 
-/* The name of a tensor kind of a cell ("weight", "weight_proj", "bias",
- * ...); "" for an unknown cell or kind; never NULL. */
-const char *mts_file_kind_name(uint32_t cell, uint32_t kind);
+typedef enum mts_norm_kind {
+    MTS_NORM_KIND_WEIGHT = 1,
+    MTS_NORM_KIND_BIAS = 2,
+    MTS_NORM_KINDS = 2
+} mts_norm_kind;
+
+typedef enum mts_dense_kind {
+    MTS_DENSE_KIND_WEIGHT = 1,
+    MTS_DENSE_KIND_BIAS = 2,
+    MTS_DENSE_KIND_WEIGHT_SCALE = 3,
+    MTS_DENSE_KINDS = 3
+} mts_dense_kind;
+
+/* A softmax stage has no tensors. */
+#define MTS_SOFTMAX_KINDS 0u
+
+/* The name of a tensor kind of a stage kind (mts_stage_kind; in 1.x the
+ * header's cell): "weight", "weight_proj", "bias", ...; "" for an unknown
+ * stage kind or tensor kind; never NULL. */
+const char *mts_file_kind_name(uint32_t stage_kind, uint32_t kind);
+
+/* Number of tensor kinds of a stage kind (0 for softmax or an unknown kind). */
+uint32_t mts_file_kinds_of(uint32_t stage_kind);
+
+/* The name of a stage kind: "sru", "qrnn", "norm", "dense", "softmax"; ""
+ * for an unknown kind; never NULL. */
+const char *mts_stage_kind_name(uint32_t stage_kind);
 
 /* Flags of mts_file_load. */
 #define MTS_LOAD_SKIP_CRC 1u    /* the image was verified already (e.g. at flashing) */
@@ -71,10 +102,14 @@ const char *mts_file_kind_name(uint32_t cell, uint32_t kind);
  *
  * field names the thing at fault: a header field ("magic", "version_major",
  * "byte_order" or "host_byte_order", "file_size", "header_size", "flags", "reserved", "cell",
- * "num_layers", "num_tensors", "layer_table_offset", "tensor_table_offset",
- * "crc32"), a tensor record field ("layer", "kind", "dtype", "ndim", "dim0",
- * "dim1", "nbytes", "offset"), "duplicate", "missing", "unneeded", a layer
- * record field, a chaining rule ("input_size", "output_size"), an argument
+ * "num_layers" or "num_stages", "num_tensors", "layer_table_offset" or
+ * "stage_table_offset", "tensor_table_offset", "crc32"), a tensor record
+ * field ("layer", "kind", "dtype", "ndim", "dim0", "dim1", "nbytes",
+ * "offset"), "duplicate", "missing", "unneeded", a layer or stage record
+ * field ("kind", "reserved"), a scalar field rejected with
+ * MTS_ERR_BAD_VALUE ("scale_x", "norm_eps", "eps", "zoneout", and
+ * "weight_scale" / "weight_proj_scale" with found = the row), the chaining
+ * rule ("input_size"), an argument
  * ("data", "descriptors", "descriptor_bytes", "model", "num_bytes"), or
  * "size" (the buffer); "" when none. found and expected are meaningful when
  * MTS_FILE_ERROR_FOUND / MTS_FILE_ERROR_EXPECTED are set in has; expected
@@ -85,8 +120,11 @@ const char *mts_file_kind_name(uint32_t cell, uint32_t kind);
 #define MTS_FILE_ERROR_FOUND 1u
 #define MTS_FILE_ERROR_EXPECTED 2u
 typedef struct mts_file_error {
-    uint32_t cell;          /* the header's cell once the header passed, else 0 */
-    uint32_t layer;         /* layer index at fault, or MTS_FILE_NO_INDEX */
+    /* The kind of the stage at fault (1.x: the header's cell once the header
+     * passed, also on success; 2.0: once the stage's record gave a valid
+     * kind), else 0. Names the tensor kinds (mts_file_kind_name). */
+    uint32_t cell;
+    uint32_t layer;         /* stage (layer) index at fault, or MTS_FILE_NO_INDEX */
     uint32_t tensor;        /* tensor record index at fault, or MTS_FILE_NO_INDEX */
     uint32_t kind;          /* tensor kind at fault (a valid kind), 0 when none */
     uint32_t has;           /* MTS_FILE_ERROR_FOUND | MTS_FILE_ERROR_EXPECTED */
@@ -95,6 +133,9 @@ typedef struct mts_file_error {
     uint64_t expected;
     uint32_t shape_ndim;    /* 1 or 2 when shape is set, else 0 */
     uint64_t shape[2];
+    /* The file's major version once read (1 or 2), else 0: the text says
+     * "layer" for 1.x and "stage" for 2.0. */
+    uint32_t version_major;
 } mts_file_error;
 
 /* One line of text for a rejection, NUL-terminated in text[0, size) (cut
@@ -111,16 +152,17 @@ size_t mts_file_error_text(mts_status status, const mts_file_error *error, char 
 uint32_t mts_crc32(uint32_t crc, const void *data, size_t size);
 
 /* Bytes of descriptor storage that mts_file_load needs for this file (one
- * layer descriptor per layer). Validates the header first (checks 1-6 of
+ * mts_stage per stage; 1.x: per layer). Validates the header first (checks 1-6 of
  * the format document). error may be NULL. */
 mts_status mts_file_descriptor_size(const void *data, size_t size, size_t *num_bytes,
                                     mts_file_error *error);
 
-/* Validate the file in data[0, size) and point *model at its weights in
+/* Validate the file (format 1.0, 1.1 or 2.0) in data[0, size) and point
+ * *model at its weights in
  * place. data must be 4-byte aligned and stay valid (and unchanged) while
  * the model is used; size may exceed the file (e.g. a flash partition): only
  * file_size bytes are read. descriptors (pointer-aligned, at least
- * mts_file_descriptor_size bytes) receives the layer descriptors that *model
+ * mts_file_descriptor_size bytes) receives the stage descriptors that *model
  * points to. *model is written only on success. error, when not NULL, says
  * where a rejected file is wrong. */
 mts_status mts_file_load(const void *data, size_t size, uint32_t flags, void *descriptors,

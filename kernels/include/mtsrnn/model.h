@@ -1,12 +1,19 @@
-/* A model (a stack of SRU or QRNN layers) and the entry points that run it
- * over a stream in blocks of T time steps.
+/* A model (a sequence of stages: SRU and QRNN layers, normalisation, dense
+ * layers, softmax) and the entry points that run it over a stream in blocks
+ * of T time steps.
  *
  * Memory is the caller's: the model borrows its weights, the state and the
  * workspace are caller buffers sized by the *_size queries. Every entry point
  * returns a status; preconditions are checked once per call, up front, and
  * the loops that follow contain no checks.
  *
- * State layout (floats), layer by layer:
+ * Running: for a block of T frames, stage s gets the T output rows of stage
+ * s-1 and produces its T rows, so every stage's weights (the dense head's
+ * too) are read once per block. A model with a bidirectional SRU stage runs
+ * stage by stage over the whole sequence instead.
+ *
+ * State layout (floats), the concatenation of the stages' states in stage
+ * order (norm, dense and softmax stages carry none):
  *   SRU:  c[D*d]                              (D*d floats per layer)
  *   QRNN: c[H], then prev[w-1][n]: prev[k-1] = x_{t-k}, the layer input k
  *         steps before the next frame (w - 1 frames, most recent first)
@@ -23,9 +30,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mtsrnn/dense.h"
 #include "mtsrnn/gemm.h"
+#include "mtsrnn/norm.h"
 #include "mtsrnn/qrnn.h"
 #include "mtsrnn/quantize.h"
+#include "mtsrnn/softmax.h"
 #include "mtsrnn/sru.h"
 #include "mtsrnn/status.h"
 
@@ -36,18 +46,44 @@ extern "C" {
 /* Largest size of any one dimension; keeps every size product of a layer
  * far from overflow checks' limits on 32-bit targets too. */
 #define MTS_MAX_DIM 0x1000000u
-#define MTS_MAX_LAYERS 64u
+#define MTS_MAX_STAGES 64u
+/* The name of format 1.x (a stack of layers); a stage is a layer there. */
+#define MTS_MAX_LAYERS MTS_MAX_STAGES
 
-typedef enum mts_cell {
-    MTS_CELL_SRU = 1,
-    MTS_CELL_QRNN = 2
-} mts_cell;
+/* Largest |scale_x| of an SRU layer: far above any trained value (sru's
+ * default is sqrt(3)); a larger one is a corrupt field, not a model. */
+#define MTS_MAX_SCALE_X 65536.0f
+
+/* One number per stage kind, the same in the C API, the .mts file (2.0
+ * stage records, 1.x header cell), the Python table and the protocol. */
+typedef enum mts_stage_kind {
+    MTS_STAGE_SRU = 1,
+    MTS_STAGE_QRNN = 2,
+    MTS_STAGE_NORM = 3,
+    MTS_STAGE_DENSE = 4,
+    MTS_STAGE_SOFTMAX = 5
+    /* 6, 7, 8: reserved (minGRU, minLSTM, IndRNN) */
+} mts_stage_kind;
+#define MTS_STAGE_KINDS 5u      /* kinds are 1 .. MTS_STAGE_KINDS */
+
+/* Format 1.x names of the two recurrent kinds (the header's cell). */
+#define MTS_CELL_SRU MTS_STAGE_SRU
+#define MTS_CELL_QRNN MTS_STAGE_QRNN
+
+typedef struct mts_stage {
+    uint32_t kind;              /* mts_stage_kind: selects the member of `as` */
+    union {
+        mts_sru_layer sru;
+        mts_qrnn_layer qrnn;
+        mts_norm_stage norm;
+        mts_dense_layer dense;
+        mts_softmax_stage softmax;
+    } as;
+} mts_stage;
 
 typedef struct mts_model {
-    uint32_t cell;              /* mts_cell */
-    uint32_t num_layers;
-    const mts_sru_layer *sru;   /* [num_layers] when cell == MTS_CELL_SRU */
-    const mts_qrnn_layer *qrnn; /* [num_layers] when cell == MTS_CELL_QRNN */
+    uint32_t num_stages;        /* 1 .. MTS_MAX_STAGES */
+    const mts_stage *stages;    /* [num_stages], run in order */
 } mts_model;
 
 /* How to run: the block size and, per weight dtype, the blocked product
@@ -76,10 +112,11 @@ typedef struct mts_run_options {
  * its tables (float32, int8-w, int8-wa), so a model of one scheme offers
  * exactly its table and its default is the table's first entry. */
 
-/* The weight schemes of a model's layers: a mask of MTS_SCHEME_BIT(quant)
- * over mts_quant (mtsrnn/quantize.h). 0 for a NULL model, an unknown cell
- * or scheme, a NULL layer array or no layers (mts_model_check rejects all
- * of these). */
+/* The weight schemes of a model's stages with products (SRU, QRNN, dense):
+ * a mask of MTS_SCHEME_BIT(quant) over mts_quant (mtsrnn/quantize.h). 0
+ * for a NULL model, an unknown stage kind or scheme, a NULL stage array, no
+ * stages (mts_model_check rejects all of these) or a model without any
+ * product (only norm and softmax stages). */
 #define MTS_SCHEME_BIT(quant) (1u << (quant))
 uint32_t mts_model_schemes(const mts_model *model);
 
@@ -130,12 +167,18 @@ typedef struct mts_qrnn_array_sizes {
 mts_status mts_qrnn_layer_array_sizes(const mts_qrnn_layer *layer,
                                       mts_qrnn_array_sizes *sizes);
 
-/* Validate a model once: sizes, options, non-NULL arrays, layer chaining
- * (layer l+1's input size is layer l's output size, all layers have the same
- * output size) and that every weight byte count fits in size_t. */
+/* Validate a model once: sizes, options, non-NULL arrays, stage chaining
+ * (stage s+1's input size is stage s's output size; MTS_ERR_BAD_CONFIG
+ * otherwise), that every weight byte count fits in size_t, and the scalar
+ * fields: MTS_ERR_BAD_VALUE for an SRU scale_x that is not finite or above
+ * MTS_MAX_SCALE_X in magnitude, a layer-norm eps (SRU norm_eps, norm stage
+ * eps) that is not finite or outside (0, 1] where it is used and [0, 1]
+ * where it is not (an affine norm stage's must be 0), a QRNN zoneout that
+ * is not in [0, 1]. The int8 scales are arrays and are checked by the
+ * loader (mts_file_load), once. */
 mts_status mts_model_check(const mts_model *model);
 
-/* Input size of the first layer and output size of the last. */
+/* Input size of the first stage and output size of the last. */
 mts_status mts_model_io_sizes(const mts_model *model, size_t *input_size,
                               size_t *output_size);
 
@@ -143,8 +186,8 @@ mts_status mts_model_io_sizes(const mts_model *model, size_t *input_size,
 mts_status mts_model_state_size(const mts_model *model, size_t *num_floats);
 
 /* Bytes of workspace for mts_model_forward with this block size and sequence
- * length. seq_len only matters for models with a bidirectional layer and
- * more than one layer (they need one sequence-long buffer); otherwise the
+ * length. seq_len only matters for models with a bidirectional SRU stage
+ * and more than one stage (they need sequence-long buffers); otherwise the
  * size depends on the block alone. Includes 64 bytes of alignment slack, so
  * any workspace pointer is accepted. */
 mts_status mts_model_workspace_size(const mts_model *model, size_t block,

@@ -45,7 +45,11 @@ typedef enum mts_status {
     MTS_ERR_DESCRIPTORS_TOO_SMALL = 18,
     /* A caller's input or output buffer holds fewer values than the model
      * needs for the steps asked for. */
-    MTS_ERR_BUFFER_TOO_SMALL = 19
+    MTS_ERR_BUFFER_TOO_SMALL = 19,
+    /* A scalar field is not finite or outside its range: an SRU scale_x, a
+     * layer-norm epsilon, a QRNN zoneout, an int8 weight scale (negative or
+     * not finite). The loader's detail names the stage and the field. */
+    MTS_ERR_BAD_VALUE = 20
 } mts_status;
 
 /* A short English description of a status code; never NULL. */
