@@ -69,23 +69,16 @@ assert HEADER.size == HEADER_SIZE and TENSOR_RECORD.size == TENSOR_RECORD_SIZE
 
 
 
-def _c_constant(name: str, value: int) -> int:
-    """A constant of issue 14's C side (the 2.0 file, the stage kinds), read from
-    `_core` once the binding exports it; until the C branch is merged, the value
-    docs/model-format.md fixes. TODO(merge issue 14): read from _core only."""
-    return int(getattr(_core, name, value))
-
-
 # Version 2.0 (docs/model-format.md): a stage table of 48-byte records, each the
 # stage kind (u32), a reserved u32, then 40 bytes of the kind's fields.
-VERSION_MAJOR_STAGES = _c_constant("FILE_STAGES_VERSION_MAJOR", 2)
-STAGE_RECORD_SIZE = _c_constant("FILE_STAGE_RECORD_SIZE", 48)
+VERSION_MAJOR_STAGES = _core.FILE_STAGES_VERSION_MAJOR
+STAGE_RECORD_SIZE = _core.FILE_STAGE_RECORD_SIZE
 STAGE_FIELDS_SIZE = STAGE_RECORD_SIZE - 8
 STAGE_RECORD_HEAD = struct.Struct("<II")
 
 MAX_DIM = _core.MAX_DIM
 MAX_LAYERS = _core.MAX_LAYERS
-MAX_STAGES = _c_constant("MAX_STAGES", 64)
+MAX_STAGES = _core.MAX_STAGES
 MAX_WINDOW = _core.MAX_WINDOW
 STATUS_CODES: dict[str, int] = dict(_core.STATUS_CODES)
 STATUS_NAMES: dict[int, str] = {code: name for name, code in STATUS_CODES.items()}
@@ -357,12 +350,12 @@ def _no_state(_fields: Mapping[str, Any]) -> tuple[int, int, int]:
 
 
 NORM = StageKind(
-    name="norm", code=_c_constant("STAGE_NORM", 3), title="norm",
+    name="norm", code=_core.STAGE_NORM, title="norm",
     record=struct.Struct("<IB3sf28s"),
     record_fields=("size", "mode", None, "eps", None),
     reserved=(bytes(3), bytes(28)),
-    tensors=(TensorKind("weight", _c_constant("NORM_KIND_WEIGHT", 1)),
-             TensorKind("bias", _c_constant("NORM_KIND_BIAS", 2))),
+    tensors=(TensorKind("weight", _core.NORM_KIND_WEIGHT),
+             TensorKind("bias", _core.NORM_KIND_BIAS)),
     shapes=lambda f: {"weight": TensorSpec((f["size"],)), "bias": TensorSpec((f["size"],))},
     output_size=lambda f: f["size"],
     state=_no_state,
@@ -373,13 +366,13 @@ NORM = StageKind(
 )
 
 DENSE = StageKind(
-    name="dense", code=_c_constant("STAGE_DENSE", 4), title="dense",
+    name="dense", code=_core.STAGE_DENSE, title="dense",
     record=struct.Struct("<IIBB2s28s"),
     record_fields=("input_size", "output_size", "activation", "quant", None, None),
     reserved=(bytes(2), bytes(28)),
-    tensors=(TensorKind("weight", _c_constant("DENSE_KIND_WEIGHT", 1), scale="weight_scale"),
-             TensorKind("bias", _c_constant("DENSE_KIND_BIAS", 2)),
-             TensorKind("weight_scale", _c_constant("DENSE_KIND_WEIGHT_SCALE", 3))),
+    tensors=(TensorKind("weight", _core.DENSE_KIND_WEIGHT, scale="weight_scale"),
+             TensorKind("bias", _core.DENSE_KIND_BIAS),
+             TensorKind("weight_scale", _core.DENSE_KIND_WEIGHT_SCALE)),
     shapes=lambda f: {"weight": TensorSpec((f["output_size"], f["input_size"])),
                       "bias": TensorSpec((f["output_size"],), required=False)},
     output_size=lambda f: f["output_size"],
@@ -393,7 +386,7 @@ DENSE = StageKind(
 )
 
 SOFTMAX = StageKind(
-    name="softmax", code=_c_constant("STAGE_SOFTMAX", 5), title="softmax",
+    name="softmax", code=_core.STAGE_SOFTMAX, title="softmax",
     record=struct.Struct("<IB35s"),
     record_fields=("size", "log", None),
     reserved=(bytes(35),),

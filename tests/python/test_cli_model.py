@@ -279,8 +279,6 @@ def test_inspect_a_file_the_python_model_cannot_express(tmp_path):
 # ---- export-c --------------------------------------------------------------------------
 
 @pytest.mark.skipif(CC is None, reason="gcc is not installed")
-@pytest.mark.skip(reason="NEEDS-C-SIDE issue 14: the exported mts_stage descriptors compile "
-                  "against the C branch's headers only (lead: remove at merge)")
 def test_export_c_output_compiles(tmp_path):
     model = mtsrnn.random_sru(5, 4, num_layers=2, projection_size=2, seed=8)
     model.save(tmp_path / "m.mts")

@@ -96,8 +96,6 @@ def build_and_run(out_dir, name, kernel_objects):
 
 # The generated code uses issue 14's mts_stage descriptors (SPEC14.md): it compiles
 # against the C branch's headers only. TODO(lead, merge issue 14): remove this skip.
-NEEDS_C_SIDE = pytest.mark.skip(reason="NEEDS-C-SIDE issue 14: mts_stage descriptors of the "
-                                "C branch (lead: remove at merge)")
 
 
 MODELS = {
@@ -118,7 +116,6 @@ MODELS = {
 }
 
 
-@NEEDS_C_SIDE
 @pytest.mark.parametrize("which", sorted(MODELS))
 def test_export_compiles_and_self_test_passes(which, tmp_path, kernel_objects):
     model = MODELS[which]()
@@ -145,7 +142,6 @@ def whole_model():
         mtsrnn.softmax(3, log=True))
 
 
-@NEEDS_C_SIDE
 @pytest.mark.parametrize("scheme", [None, "int8-w", "int8-wa"])
 def test_export_whole_model_compiles_and_self_test_passes(scheme, tmp_path, kernel_objects):
     model = whole_model()
@@ -160,7 +156,6 @@ def test_export_whole_model_compiles_and_self_test_passes(scheme, tmp_path, kern
     assert code == 0 and error is not None and error <= 1e-4, stdout
 
 
-@NEEDS_C_SIDE
 def test_export_from_file_and_names(tmp_path, kernel_objects):
     model = mtsrnn.random_qrnn(3, 4, num_layers=2, window=2, pooling="ifo", seed=11)
     path = tmp_path / "m.mts"
@@ -267,7 +262,6 @@ def test_tolerance_is_checked_against_the_host(tmp_path):
         export_c(mtsrnn.random_sru(4, 4, seed=1), tmp_path, tolerance=0)
 
 
-@NEEDS_C_SIDE
 def test_self_test_detects_a_wrong_output(tmp_path, kernel_objects):
     """The harness is not vacuous: a golden output off by 1e-3 fails the self-test."""
     export_c(mtsrnn.random_sru(4, 4, seed=14), tmp_path, name="net", golden_steps=2)

@@ -255,8 +255,6 @@ def test_weight_bytes_shrink_about_fourfold():
 # ----------------------------------------------------------- export-c
 
 
-@pytest.mark.skip(reason="NEEDS-C-SIDE issue 14: the exported mts_stage descriptors compile "
-                  "against the C branch's headers only (lead: remove at merge)")
 @pytest.mark.skipif(CC is None, reason="gcc is not installed")
 @pytest.mark.parametrize("scheme", SCHEMES)
 @pytest.mark.parametrize("which", ["sru_bidir_tanh_proj", "sru_norm_before", "qrnn_w2_stack"])

@@ -2,11 +2,10 @@
 from_torch of real modules (custom nn.Modules with real sru.SRU 2.6.0 layers,
 an nn.Sequential, a QRNN module) against PyTorch's own outputs.
 
-Without the C side of issue 14 (the 2.0 loader), a whole model cannot run in
-the kernels: the tests marked NEEDS_C_SIDE run the C model; the others check
-the imported parts through the independent float64 reference
-(mtsrnn.reference.model_forward) against PyTorch, so the import is verified
-either way.
+The whole models run in the C kernels (through the .mts 2.0 image and the C
+loader); the imported parts are also checked through the independent float64
+reference (mtsrnn.reference.model_forward) against PyTorch, so the import and
+the kernels are verified separately.
 """
 
 import itertools
@@ -21,8 +20,6 @@ from test_torch_import import QRNN, nn, sru, torch
 F = torch.nn.functional
 pytestmark = pytest.mark.filterwarnings("ignore:use_tanh = True is deprecated:UserWarning")
 
-NEEDS_C_SIDE = pytest.mark.skip(reason="NEEDS-C-SIDE issue 14: whole models need the C "
-                                "branch's 2.0 loader and stage drivers (lead: remove at merge)")
 MAX_ABS_ERROR = 2e-5
 BLOCKS = (1, 3, 4, 16)
 LENGTH = 120
@@ -188,7 +185,6 @@ def test_imported_parts_compute_what_torch_computes(name):
     assert_close(reference_of(parts, x), expected, name)
 
 
-@NEEDS_C_SIDE
 @pytest.mark.parametrize("name", sorted(MODULES))
 def test_whole_model_matches_torch_for_every_block_and_split(name):
     module, x, expected = build(name)
@@ -221,7 +217,6 @@ def test_int8_reference_of_whole_models_within_bounds(name, scheme):
     assert 0 < error <= INT8_BOUNDS[scheme], (name, scheme, error)
 
 
-@NEEDS_C_SIDE
 @pytest.mark.parametrize("scheme", ["int8-w", "int8-wa"])
 @pytest.mark.parametrize("name", ["kws_batch_first", "qrnn_head"])
 def test_int8_whole_models_match_their_reference(name, scheme):

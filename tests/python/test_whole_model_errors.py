@@ -13,7 +13,7 @@ import pytest
 from mtsrnn import cli_common
 from mtsrnn.torch_import import UnsupportedModuleError, from_torch
 from test_torch_import import needs_sru, nn, sru, torch
-from test_whole_model import NEEDS_C_SIDE, randomise
+from test_whole_model import randomise
 
 F = torch.nn.functional
 N = 6
@@ -177,7 +177,6 @@ def test_convert_whole_state_dict_needs_the_activations(tmp_path):
     assert not out.exists()
 
 
-@NEEDS_C_SIDE
 @needs_sru
 def test_convert_whole_state_dict_and_module(tmp_path):
     module = randomise(KWS(), 2)
