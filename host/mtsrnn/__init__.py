@@ -23,6 +23,7 @@ from .model import (
     random_sru,
 )
 from .mtsfile import ModelFileError, UnsupportedModelError, load
+from .products import cpu_features, product_choice
 from .quantize import quantize
 from .torch_import import from_torch
 
@@ -30,12 +31,14 @@ __all__ = [
     "Model",
     "ModelFileError",
     "State",
+    "cpu_features",
     "UnsupportedModelError",
     "from_qrnn_state_dict",
     "from_sru_state_dict",
     "from_torch",
     "gemm_variants",
     "load",
+    "product_choice",
     "quantize",
     "random_qrnn",
     "random_sru",

@@ -14,16 +14,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..extras import optional
+
 
 def require_matplotlib() -> None:
     """ImportError saying what to install, before any measuring, when
     matplotlib is missing; selects its file-only backend."""
-    try:
-        import matplotlib
-    except ImportError:
-        raise ImportError("plotting needs matplotlib (pip install matplotlib); the table "
-                          "and the JSON need nothing more") from None
-    matplotlib.use("Agg")
+    optional("matplotlib", "plotting (the table and the JSON need nothing more)").use("Agg")
 
 
 STYLES = {
