@@ -4,6 +4,7 @@
 #  - host: the kernels built and `cmake --install`ed, found by
 #    find_package(mtsrnn), linked as mtsrnn::kernels; the program runs an
 #    `mtsrnn export-c` model and checks its golden output;
+#  - make: the same program built by a plain Makefile with kernels/mtsrnn.mk;
 #  - cortex-m4f: add_subdirectory() of the repository with the Cortex-M4F
 #    toolchain and no build type, linked only; checks that the kernels were
 #    compiled with -O2 and without -fPIC, and that the image has no .got.
@@ -27,6 +28,11 @@ cmake -S "$root/examples/embedding/host" -B "$out/host" -DCMAKE_PREFIX_PATH="$ou
   -DMODEL_DIR="$out/model" >/dev/null
 cmake --build "$out/host" -j "$jobs" >/dev/null
 "$out/host/app"
+
+echo "== embedding: the same program built by Make with kernels/mtsrnn.mk"
+make -s -C "$root/examples/embedding/make" -j "$jobs" MODEL_DIR="$out/model" \
+  BUILD="$out/make" >/dev/null
+"$out/make/app"
 
 echo "== embedding: add_subdirectory() with the Cortex-M4F toolchain, no build type (link only)"
 cmake -S "$root/examples/embedding/cortex-m4f" -B "$out/m4f" \
