@@ -44,6 +44,7 @@ bash ci/aarch64.sh
 
 echo "== MicroPython module (test port, native-module compile check, fallback)"
 bash ci/micropython.sh
+bash ci/micropython_packaging.sh
 
 echo "== The kernels in outside projects (find_package, Make, add_subdirectory on Cortex-M4F)"
 bash ci/embedding.sh
