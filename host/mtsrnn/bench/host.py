@@ -301,6 +301,11 @@ def format_report(data: dict[str, Any]) -> str:
                 if n in row["seconds_per_step"] else f" {'-':>17}" for n in names)
             lines.append(f"  {row['block']:>3} {row['bound_seconds_per_step'] * 1e6:>9.1f}"
                          + cells)
+        if any(ratio < 1 for row in case["rows"] for ratio in row["ratio_to_bound"].values()):
+            lines.append("  (below 1x: faster than the bound, max(weight bytes / T / read "
+                         "bandwidth, FLOPs / peak) with the bandwidth measured here at this "
+                         "size; the weights stayed in a cache level faster than that "
+                         "measurement, or the rounds were noisy)")
         others = [n for n in names if n != "mtsrnn" and n not in peers.INT8_RUNNERS]
         if "mtsrnn" in names and others:
             lines.append("  mtsrnn's speed-up over each peer (peer time / mtsrnn time)")

@@ -112,6 +112,10 @@ def plot_device(data: dict[str, Any], path: str) -> None:
     if primary == "instructions":
         label += " (QEMU -icount; not cycles)"
     ax.set_ylabel(label)
+    finite = [v for rows in by_variant.values() for r in rows
+              if math.isfinite(v := r["per_step"].get(primary, math.nan)) and v > 0]
+    if finite and max(finite) >= 10 * min(finite):  # values spanning a decade or more
+        ax.set_yscale("log")
     counts = "instruction counts, " if primary == "instructions" else ""
     ax.set_title(title + (f"\nunder emulation: {counts}not performance" if data["emulated"]
                           else ""), fontsize=9)
