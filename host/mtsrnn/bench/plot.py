@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 from typing import Any
 
 from ..extras import optional
@@ -79,9 +80,12 @@ def plot_host(data: dict[str, Any], path: str) -> None:
     fig.legend(list(legend.values()), list(legend), loc="lower center", ncol=len(legend),
                fontsize=8)
     machine = data["machine"]
-    fig.suptitle(f"{machine['cpu']}, one thread: per-step time against T "
-                 f"(lower is better)", fontsize=10)
-    fig.tight_layout(rect=(0, 0.06, 1, 0.96))
+    # Wrapped to the figure's width (about 11 characters per inch at this
+    # size): a long CPU name ran off both edges of a two-panel figure.
+    title = textwrap.fill(f"{machine['cpu']}, one thread: per-step time against T (lower "
+                          "is better)", width=max(40, int(fig.get_figwidth() * 11)))
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))  # it leaves room for the suptitle
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
