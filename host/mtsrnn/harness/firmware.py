@@ -146,12 +146,16 @@ ELF_MACHINE_NAMES = {62: "x86-64", 183: "aarch64", 40: "arm", 3: "i386", 243: "r
 
 
 def check_host_program(path: Path) -> Path:
-    """`path` if it is an ELF program for this machine's CPU; otherwise a
-    BoardError saying which CPU it is for (instead of "Exec format error")."""
+    """`path` if it is an ELF program for this machine's CPU (or a #! script);
+    otherwise a BoardError saying which CPU it is for (instead of "Exec
+    format error")."""
     import platform
 
     want = HOST_ELF_MACHINES.get(platform.machine().lower())
     got = _elf_machine(path)
+    with open(path, "rb") as f:
+        if f.read(2) == b"#!":
+            return path  # a wrapper script (e.g. an emulator's): its program is its own
     if got is None:
         raise BoardError(f"device program {path}: not a (little-endian) ELF program")
     if want is not None and got != want:
