@@ -31,7 +31,7 @@ fi
 . "$venv/bin/activate"
 python -m pip install -q --disable-pip-version-check \
   "scikit-build-core>=0.10" "cmake>=3.20" ninja "numpy>=1.21" pyserial matplotlib \
-  threadpoolctl pytest hypothesis ruff
+  threadpoolctl pytest hypothesis ruff build
 # The real MicroPython the module's fallback runs on, and its cross-compiler
 # (pinned: ci/micropython.sh tests against exactly these).
 python -m pip install -q --disable-pip-version-check \

@@ -26,6 +26,7 @@ from .model import (
     random_sru,
 )
 from .mtsfile import ModelFileError, UnsupportedModelError, load
+from .products import cpu_features, product_choice
 from .quantize import quantize
 from .torch_import import UnsupportedModuleError, from_torch
 
@@ -34,6 +35,7 @@ __all__ = [
     "ModelFileError",
     "Part",
     "State",
+    "cpu_features",
     "UnsupportedModelError",
     "UnsupportedModuleError",
     "dense",
@@ -44,6 +46,7 @@ __all__ = [
     "layer_norm",
     "load",
     "norm",
+    "product_choice",
     "quantize",
     "random_qrnn",
     "random_sru",

@@ -47,9 +47,11 @@ def _open(args: argparse.Namespace, device_args: list[str] | None = None,
         elif board.kind == "qemu" and args.firmware is None:
             if not os.path.exists(model):
                 raise CommandError(f"{model}: no such file")
-            print(f"building the {board.name} firmware with {model} built in ...",
+            print(f"firmware for {board.name} with {model} built in (cached per user) ...",
                   file=sys.stderr)
-            args.firmware = str(build_firmware(board, [model]))
+            args.firmware = str(build_firmware(
+                board, [model], log=lambda line: print(line, file=sys.stderr)
+                if line.startswith(("using the cached", "built ")) else None))
     return open_board(args.board, port=args.port, firmware=args.firmware,
                       timeout=args.timeout, baudrate=args.baudrate, device_args=device_args,
                       emulator_args=emulator_args)
@@ -166,7 +168,11 @@ def _run(args: argparse.Namespace) -> int:
         if x.shape[1] != chosen.input:
             raise CommandError(f"{args.input}: frames of {x.shape[1]} values, model "
                                f"{chosen.name} takes {chosen.input}")
-        block = min(args.block, device.info.max_block)
+        block = args.block
+        if block > device.info.max_block:  # an error, never a silently smaller T
+            raise CommandError(f"--block {block} is above the device's maximum block size "
+                               f"T = {device.info.max_block} (its max_block); pass --block "
+                               f"{device.info.max_block} or less")
         device.reset()
         h, counters = device.infer_stream(x, block)
     np.save(args.output, h)

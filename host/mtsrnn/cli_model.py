@@ -26,6 +26,7 @@ from .cli_common import (
     positive_float,
     probability,
 )
+from .extras import optional
 
 _SRU_FLAGS = ("use_tanh", "bidirectional", "no_skip_term", "normalize_after", "layer_norm_eps")
 _QRNN_FLAGS = ("window", "no_output_gate", "zoneout", "pooling")
@@ -46,12 +47,11 @@ def _read_checkpoint(path: str) -> Any:
         except (OSError, ValueError) as error:
             raise CommandError(f"{path}: not a readable .npz archive ({error})") from None
     try:
-        import torch
-    except ImportError:
+        torch = optional("torch", f"{path}: reading a PyTorch checkpoint")
+    except ImportError as error:
         raise CommandError(
-            f"{path}: reading a PyTorch checkpoint needs torch (pip install torch); without "
-            "torch, save the state dict as .npz (numpy.savez(path, **{k: v.numpy() ...}))"
-        ) from None
+            f"{error}; without torch, save the state dict as .npz "
+            "(numpy.savez(path, **{k: v.numpy() ...}))") from None
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
@@ -321,6 +321,11 @@ def _inspect(args: argparse.Namespace) -> int:
         "steps)",
         f"state: {core.state_floats} floats = {state_bytes} bytes",
     ]
+    from .products import product_choice
+
+    schemes = sorted({stage.quantization or "float32" for stage in contents.stages})
+    for scheme in schemes:
+        lines.append(f"product on this CPU ({scheme}): {product_choice(scheme)}")
     per_frame = core.workspace_size(1, 1) - core.workspace_size(1, 0)
     if per_frame and args.seq_len is None:
         lines.append(f"workspace: a model with a bidirectional layer also needs {per_frame} "

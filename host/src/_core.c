@@ -132,29 +132,10 @@ static PyObject *CoreModel_workspace_size(CoreModel *self, PyObject *args)
     return PyLong_FromSize_t(bytes);
 }
 
-/* The float products the binding offers a model: the kernels' variants,
- * then the benchmarks' host peers (cmsis_peer.c), in one table that the
- * kernels' resolver (mts_model_select_variant) searches by name. Built once
- * at module init. */
-static mts_gemm_f32_variant *float_variants;
-static size_t float_variant_count;
-
-static int build_float_variants(void)
-{
-    float_variant_count = mts_gemm_f32_variant_count + mts_host_gemm_variant_count;
-    float_variants = PyMem_Calloc(float_variant_count, sizeof *float_variants);
-    if (float_variants == NULL)
-        return -1;
-    for (size_t i = 0; i < mts_gemm_f32_variant_count; i++)
-        float_variants[i] = mts_gemm_f32_variants[i];
-    for (size_t i = 0; i < mts_host_gemm_variant_count; i++)
-        float_variants[mts_gemm_f32_variant_count + i] = mts_host_gemm_variants[i];
-    return 0;
-}
-
 /* forward(x, seq_len, state, h, block, variant=None): runs the kernels,
  * with the product variant of that name for every weight scheme the model
- * uses (mts_model_select_variant; None: each table's default); state is
+ * uses (mts_model_select_variant over the binding's float view, products.c;
+ * None: each table's default, its first entry this CPU runs); state is
  * updated in place, h written. The GIL is released while they run. */
 static PyObject *CoreModel_forward(CoreModel *self, PyObject *args)
 {
@@ -166,7 +147,9 @@ static PyObject *CoreModel_forward(CoreModel *self, PyObject *args)
         return NULL;
     if (block == 0)
         return PyErr_Format(PyExc_ValueError, "block must be >= 1, got 0");
-    mts_run_options options = {.block = block};
+    mts_run_options options = {.block = block, .gemm = mts_gemm_f32_default(),
+                               .gemm_i8f32 = mts_gemm_i8f32_default(),
+                               .gemm_i8i8 = mts_gemm_i8i8_default()};
     if (variant_obj != Py_None) {
         Py_ssize_t length;
         const char *name = PyUnicode_Check(variant_obj)
@@ -177,8 +160,8 @@ static PyObject *CoreModel_forward(CoreModel *self, PyObject *args)
                              Py_TYPE(variant_obj)->tp_name);
             return NULL;
         }
-        if (mts_model_select_variant(&self->model, name, (size_t)length, float_variants,
-                                     float_variant_count, &options, NULL) != MTS_OK)
+        if (mts_model_select_variant(&self->model, name, (size_t)length, mts_py_runnable.f32,
+                                     mts_py_runnable.f32_count, &options, NULL) != MTS_OK)
             return PyErr_Format(PyExc_ValueError,
                                 "no product variant %R for this model's weights", variant_obj);
     }
@@ -367,7 +350,7 @@ static PyObject *core_gemm_variants(PyObject *module, PyObject *unused)
 {
     (void)module;
     (void)unused;
-    return VARIANT_TUPLE(mts_gemm_f32_variants, mts_gemm_f32_variant_count);
+    return VARIANT_TUPLE(mts_py_runnable.f32, mts_py_runnable.kernel_f32_count);
 }
 
 /* host_gemm_variants() -> ((name, summary), ...): the benchmark peers that
@@ -511,8 +494,8 @@ static PyObject *core_quantize_rows_i8(PyObject *module, PyObject *args)
 }
 
 /* gemm_i8(scheme, index, rows, depth, steps, wq, w_scale, x, x_scale, y):
- * variant `index` of mts_gemm_i8f32_variants (scheme 1: x float32, x_scale
- * None) or mts_gemm_i8i8_variants (scheme 2: x int8, x_scale float32). */
+ * variant `index` of the int8-w variants this CPU runs (scheme 1: x float32, x_scale
+ * None) or of the int8-wa ones (scheme 2: x int8, x_scale float32). */
 static PyObject *core_gemm_i8(PyObject *module, PyObject *args)
 {
     (void)module;
@@ -523,8 +506,8 @@ static PyObject *core_gemm_i8(PyObject *module, PyObject *args)
                           &ws_obj, &x_obj, &xs_obj, &y_obj) ||
         check_i8_sizes(rows, depth, steps) != 0)
         return NULL;
-    const size_t count = scheme == MTS_QUANT_INT8_W ? mts_gemm_i8f32_variant_count
-                                                    : mts_gemm_i8i8_variant_count;
+    const size_t count = scheme == MTS_QUANT_INT8_W ? mts_py_runnable.i8f32_count
+                                                    : mts_py_runnable.i8i8_count;
     if ((scheme != MTS_QUANT_INT8_W && scheme != MTS_QUANT_INT8_WA) || index < 0 ||
         (size_t)index >= count) {
         PyErr_Format(PyExc_ValueError, "scheme must be 1 or 2 and index in [0, %zu)", count);
@@ -548,13 +531,13 @@ static PyObject *core_gemm_i8(PyObject *module, PyObject *args)
         goto done;
     held++;
     if (scheme == MTS_QUANT_INT8_W) {
-        mts_gemm_i8f32_variants[index].fn(r, d, s, views[0].buf, d, views[1].buf,
+        mts_py_runnable.i8f32[index].fn(r, d, s, views[0].buf, d, views[1].buf,
                                           views[2].buf, d, views[3].buf, r);
     } else {
         if (get_floats(xs_obj, &views[held], s, 0, "x_scale") != 0)
             goto done;
         held++;
-        mts_gemm_i8i8_variants[index].fn(r, d, s, views[0].buf, d, views[1].buf,
+        mts_py_runnable.i8i8[index].fn(r, d, s, views[0].buf, d, views[1].buf,
                                          views[2].buf, d, views[4].buf, views[3].buf, r);
     }
     result = Py_None;
@@ -572,8 +555,8 @@ static PyObject *core_gemm_i8_variants(PyObject *module, PyObject *unused)
     (void)module;
     (void)unused;
     return Py_BuildValue(
-        "(NN)", VARIANT_TUPLE(mts_gemm_i8f32_variants, mts_gemm_i8f32_variant_count),
-        VARIANT_TUPLE(mts_gemm_i8i8_variants, mts_gemm_i8i8_variant_count));
+        "(NN)", VARIANT_TUPLE(mts_py_runnable.i8f32, mts_py_runnable.i8f32_count),
+        VARIANT_TUPLE(mts_py_runnable.i8i8, mts_py_runnable.i8i8_count));
 }
 
 static PyMethodDef core_methods[] = {
@@ -587,7 +570,11 @@ static PyMethodDef core_methods[] = {
      "load_file(data, skip_crc=False) -> Model, validated by the C loader, weights in place"},
     {"status_str", core_status_str, METH_O, "status_str(code) -> description"},
     {"gemm_variants", core_gemm_variants, METH_NOARGS,
-     "gemm_variants() -> ((name, summary), ...), the default first"},
+     "gemm_variants() -> ((name, summary), ...) this CPU runs, the default first"},
+    {"products", mts_py_products_detail, METH_NOARGS,
+     "products() -> {scheme: ((name, summary, requires, runs), ...)}: every product built"},
+    {"cpu_features", mts_py_cpu_features, METH_NOARGS,
+     "cpu_features() -> {name: (bit, present)}: the CPU features products may require"},
     {"host_gemm_variants", core_host_gemm_variants, METH_NOARGS,
      "host_gemm_variants() -> ((name, summary), ...): benchmark peers, indices after the "
      "kernel variants"},
@@ -614,7 +601,7 @@ PyMODINIT_FUNC PyInit__core(void)
     ModelFileError = mts_py_new_file_error_type();
     if (ModelFileError == NULL || PyModule_AddObjectRef(module, "ModelFileError",
                                                          ModelFileError) < 0 ||
-        mts_py_add_constants(module) < 0 || build_float_variants() < 0) {
+        mts_py_add_constants(module) < 0 || mts_py_build_products() < 0) {
         Py_DECREF(module);
         return PyErr_Occurred() ? NULL : PyErr_NoMemory();
     }

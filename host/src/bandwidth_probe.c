@@ -2,7 +2,13 @@
 
 #include <string.h>
 
-#if defined(__AVX512F__)
+#include "mtsrnn/gemm.h" /* mts_cpu_supports */
+
+/* The AVX-512 pass is built on every x86-64 build (GCC, Clang) for its
+ * instruction set and taken where the CPU has it, as the kernels' products
+ * are (kernels/src/isa.h): the probe must read as fast as they can. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define PROBE_AVX512 1
 #include <immintrin.h>
 #endif
 
@@ -11,10 +17,11 @@
  * accumulators, and a software prefetch 8 KiB ahead, so that the probe reads
  * as fast as the blocked kernels' own loops can (explicit AVX-512 where the
  * kernels use it, lane-wise C elsewhere). */
-unsigned long long mts_probe_read_lines(const unsigned char *bytes, size_t lines)
+#if defined(PROBE_AVX512)
+__attribute__((target("avx512f"))) static unsigned long long
+read_lines_avx512(const unsigned char *bytes, size_t lines)
 {
     const size_t ahead = 8192u / 64u;
-#if defined(__AVX512F__)
     __m512i acc0 = _mm512_setzero_si512(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
     size_t l = 0;
     for (; l + 4u <= lines; l += 4u) {
@@ -31,7 +38,16 @@ unsigned long long mts_probe_read_lines(const unsigned char *bytes, size_t lines
         acc0 = _mm512_add_epi64(acc0, _mm512_loadu_si512(bytes + l * 64u));
     acc0 = _mm512_add_epi64(_mm512_add_epi64(acc0, acc1), _mm512_add_epi64(acc2, acc3));
     return (unsigned long long)_mm512_reduce_add_epi64(acc0);
-#else
+}
+#endif
+
+unsigned long long mts_probe_read_lines(const unsigned char *bytes, size_t lines)
+{
+#if defined(PROBE_AVX512)
+    if (mts_cpu_supports(MTS_CPU_AVX512F))
+        return read_lines_avx512(bytes, lines);
+#endif
+    const size_t ahead = 8192u / 64u;
     unsigned long long acc[8] = {0};
     for (size_t l = 0; l < lines; l++) {
 #if defined(__GNUC__) || defined(__clang__)
@@ -47,5 +63,4 @@ unsigned long long mts_probe_read_lines(const unsigned char *bytes, size_t lines
     for (size_t k = 0; k < 8u; k++)
         sum += acc[k];
     return sum;
-#endif
 }

@@ -21,4 +21,28 @@ PyObject *mts_py_new_file_error_type(void);
 PyObject *mts_py_raise_file_error(PyObject *type, mts_status status,
                                   const mts_file_error *detail);
 
+/* products.c: the product variants the binding offers: the kernels'
+ * entries this CPU runs (`requires`, mtsrnn/gemm.h), the float view
+ * followed by the benchmarks' host peers (cmsis_peer.c). Built once at
+ * module init by mts_py_build_products (0, or -1 out of memory). */
+#include "mtsrnn/gemm.h"
+
+typedef struct mts_py_products {
+    mts_gemm_f32_variant *f32;      /* kernel entries, then the host peers */
+    size_t f32_count, kernel_f32_count;
+    mts_gemm_i8f32_variant *i8f32;
+    size_t i8f32_count;
+    mts_gemm_i8i8_variant *i8i8;
+    size_t i8i8_count;
+} mts_py_products;
+
+extern mts_py_products mts_py_runnable;
+int mts_py_build_products(void);
+/* products() -> {"float32" | "int8-w" | "int8-wa": ((name, summary,
+ * requires, runs), ...)}: every entry built, the CPU features it needs (a
+ * mask of MTS_CPU_ bits) and whether this CPU runs it. */
+PyObject *mts_py_products_detail(PyObject *module, PyObject *unused);
+/* cpu_features() -> {name: (bit, present)} for the MTS_CPU_ features. */
+PyObject *mts_py_cpu_features(PyObject *module, PyObject *unused);
+
 #endif /* MTSRNN_HOST_BINDING_H */

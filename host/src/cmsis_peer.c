@@ -34,7 +34,7 @@ const mts_gemm_f32_variant mts_host_gemm_variants[] = {
     {"cmsis-matvec", "CMSIS-DSP arm_mat_vec_mult_f32, one call per time step",
      cmsis_matvec_product},
 #endif
-    {NULL, NULL, NULL},
+    {NULL, NULL, NULL, 0},
 };
 
 const size_t mts_host_gemm_variant_count =

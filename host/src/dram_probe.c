@@ -23,6 +23,7 @@
  * Built for valgrind: the host build compiles this program's copy of the
  * kernels without AVX-512, which valgrind does not decode.
  */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,8 +34,9 @@
 #include "mtsrnn/quantize.h"
 
 /* One weight scheme: its name, mts_quant code and product variant table.
- * The three variant structs differ only in their function pointer type and
- * all start with `const char *name`, so a table is walked by its stride. */
+ * The three variant structs differ only in their function pointer type
+ * (name, summary, fn, requires in that order), so a table is walked by its
+ * stride. */
 typedef struct scheme {
     const char *name;
     mts_quant quant;
@@ -42,9 +44,23 @@ typedef struct scheme {
     size_t count, stride;
 } scheme;
 
+/* Entry v's name, or NULL when the running CPU cannot run it (under
+ * valgrind: an AVX-512 product, which valgrind's CPUID does not offer). */
 static const char *variant_name(const scheme *s, size_t v)
 {
-    return *(const char *const *)(const void *)((const char *)s->variants + v * s->stride);
+    const char *entry = (const char *)s->variants + v * s->stride;
+    uint32_t requires;
+    memcpy(&requires, entry + offsetof(mts_gemm_f32_variant, requires), sizeof requires);
+    return mts_cpu_supports(requires) ? *(const char *const *)(const void *)entry : NULL;
+}
+
+/* The first entry the CPU runs (the portable ones always do). */
+static size_t default_variant(const scheme *s)
+{
+    size_t v = 0;
+    while (v + 1u < s->count && variant_name(s, v) == NULL)
+        v++;
+    return v;
 }
 
 /* floats in [-scale, scale) from a 32-bit LCG (values only need to be tame). */
@@ -85,7 +101,8 @@ int main(int argc, char **argv)
         for (size_t s = 0; s < scheme_count; s++) {
             printf("%s", schemes[s].name);
             for (size_t v = 0; v < schemes[s].count; v++)
-                printf(" %s", variant_name(&schemes[s], v));
+                if (variant_name(&schemes[s], v) != NULL)
+                    printf(" %s", variant_name(&schemes[s], v));
             printf("\n");
         }
         return 0;
@@ -108,16 +125,18 @@ int main(int argc, char **argv)
                 argv[6]);
         return 2;
     }
-    size_t variant = 0;
+    size_t variant = default_variant(weights);
     if (argc == 8) {
         variant = weights->count;
         for (size_t v = 0; v < weights->count; v++)
-            if (strcmp(argv[7], variant_name(weights, v)) == 0)
+            if (variant_name(weights, v) != NULL && strcmp(argv[7], variant_name(weights, v)) == 0)
                 variant = v;
         if (variant == weights->count) {
-            fprintf(stderr, "unknown %s gemm variant '%s'; built:", weights->name, argv[7]);
+            fprintf(stderr, "unknown %s gemm variant '%s'; this CPU runs:", weights->name,
+                    argv[7]);
             for (size_t v = 0; v < weights->count; v++)
-                fprintf(stderr, " %s", variant_name(weights, v));
+                if (variant_name(weights, v) != NULL)
+                    fprintf(stderr, " %s", variant_name(weights, v));
             fprintf(stderr, "\n");
             return 2;
         }

@@ -12,7 +12,8 @@
  *   MTS_HAVE_DSP           M-profile DSP extension, Thumb-2 (M4, M7, M33, M55)
  *   MTS_HAVE_AVX2          x86 AVX2 (the int8-wa product needs no more)
  *   MTS_HAVE_AVX2_FMA      AVX2 and FMA (the float and int8-w products)
- *   MTS_HAVE_AVX512        AVX-512F (the float product)
+ *   MTS_HAVE_AVX512        AVX-512F and VL (the float product; its tail store
+ *                          is a 128-bit masked store)
  *   MTS_HAVE_AVX512_I8     AVX2, FMA, AVX-512F, BW and VL (the int8 products)
  *   MTS_HAVE_AVX512_VNNI   the above and AVX-512 VNNI (VPDPBUSD)
  *
@@ -24,10 +25,15 @@
  *   MTS_F32X4_USE_MVE      Helium
  *   none of them           scalar scans (MTS_SIMD_NONE, or no backend)
  *
- * Everything here is decided at compile time: the x86 macros follow the
- * compiler's -m flags (-march=native on host builds). Choosing the x86
- * products at run time would compile them with target attributes and
- * define their macros here for every x86-64 build instead.
+ * Arm products are decided at compile time (the target's -m flags). On
+ * x86-64 with GCC or Clang every x86 product is built whatever the -m flags
+ * (MTS_X86_DISPATCH): each function is compiled for its own instruction set
+ * by a target attribute (MTS_TARGET_* in gemm/gemm_x86.h), its table entry
+ * names the CPU features it needs (`requires`, mtsrnn/gemm.h), and the
+ * running CPU's features (mts_cpu_features, __builtin_cpu_supports) decide
+ * which entries run. So one build (a wheel) runs on any x86-64 CPU and uses
+ * the widest products it has. Other compilers, or -DMTS_X86_NO_DISPATCH,
+ * decide by the compiler's macros (__AVX2__, ...) as on Arm.
  */
 #ifndef MTSRNN_ISA_H
 #define MTSRNN_ISA_H
@@ -55,6 +61,15 @@
 #endif
 
 /* ---- x86-64 -------------------------------------------------------------- */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && \
+    !defined(MTS_X86_NO_DISPATCH)
+#define MTS_X86_DISPATCH 1
+#define MTS_HAVE_AVX2 1
+#define MTS_HAVE_AVX2_FMA 1
+#define MTS_HAVE_AVX512 1
+#define MTS_HAVE_AVX512_I8 1
+#define MTS_HAVE_AVX512_VNNI 1
+#else
 #if defined(__AVX2__)
 #define MTS_HAVE_AVX2 1
 #if defined(__FMA__)
@@ -62,7 +77,7 @@
 #endif
 #endif
 
-#if defined(__AVX512F__)
+#if defined(__AVX512F__) && defined(__AVX512VL__)
 #define MTS_HAVE_AVX512 1
 #endif
 
@@ -73,6 +88,7 @@
 #define MTS_HAVE_AVX512_VNNI 1
 #endif
 #endif
+#endif /* MTS_X86_DISPATCH */
 
 /* ---- The scans' 4-lane backend ------------------------------------------ */
 #if defined(MTS_F32X4_GENERIC)

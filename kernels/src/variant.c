@@ -13,10 +13,13 @@
 
 #define NUM_SCHEMES 3u
 
-/* The tables a lookup reads: the caller's float table, the kernels' int8 ones. */
+/* The tables a lookup reads: the caller's float table, the kernels' int8
+ * ones; and the running CPU's features, which decide which entries exist
+ * for it (an entry whose `requires` the CPU lacks is never found). */
 typedef struct tables {
     const mts_gemm_f32_variant *f32;
     size_t f32_count;
+    uint32_t cpu;
 } tables;
 
 static tables tables_of(const mts_gemm_f32_variant *f32_table, size_t f32_count)
@@ -24,6 +27,7 @@ static tables tables_of(const mts_gemm_f32_variant *f32_table, size_t f32_count)
     tables t;
     t.f32 = f32_table != NULL ? f32_table : mts_gemm_f32_variants;
     t.f32_count = f32_table != NULL ? f32_count : mts_gemm_f32_variant_count;
+    t.cpu = mts_cpu_features();
     return t;
 }
 
@@ -36,13 +40,22 @@ static size_t table_count(const tables *t, unsigned scheme)
     return t->f32_count;
 }
 
+/* Entry k's name, or NULL when the running CPU cannot run it. */
 static const char *table_name(const tables *t, unsigned scheme, size_t k)
 {
-    if (scheme == MTS_QUANT_INT8_W)
-        return mts_gemm_i8f32_variants[k].name;
-    if (scheme == MTS_QUANT_INT8_WA)
-        return mts_gemm_i8i8_variants[k].name;
-    return t->f32[k].name;
+    const char *name;
+    uint32_t requires;
+    if (scheme == MTS_QUANT_INT8_W) {
+        name = mts_gemm_i8f32_variants[k].name;
+        requires = mts_gemm_i8f32_variants[k].requires;
+    } else if (scheme == MTS_QUANT_INT8_WA) {
+        name = mts_gemm_i8i8_variants[k].name;
+        requires = mts_gemm_i8i8_variants[k].requires;
+    } else {
+        name = t->f32[k].name;
+        requires = t->f32[k].requires;
+    }
+    return (requires & ~t->cpu) == 0u ? name : NULL;
 }
 
 /* A variant name to look up: name_length bytes at text, or (terminated)

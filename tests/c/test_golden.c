@@ -96,6 +96,8 @@ int main(void)
     const size_t num_cases = sizeof golden_cases / sizeof golden_cases[0];
     for (size_t v = 0; v < mts_gemm_f32_variant_count; v++) {
         const mts_gemm_f32_variant *variant = &mts_gemm_f32_variants[v];
+        if (!mts_cpu_supports(variant->requires))
+            continue; /* built, but this CPU lacks its instruction set */
         double variant_worst = 0.0;
         for (size_t c = 0; c < num_cases; c++) {
             const golden_case *gc = &golden_cases[c];

@@ -44,6 +44,8 @@ static void test_gemm_variants(void)
     const float guard = 12345.0f;
     for (size_t v = 0; v < mts_gemm_f32_variant_count; v++) {
         const mts_gemm_f32_variant *variant = &mts_gemm_f32_variants[v];
+        if (!mts_cpu_supports(variant->requires))
+            continue; /* built, but this CPU lacks its instruction set */
         size_t worst_case = 0;
         double worst = 0.0;
         for (size_t a = 0; a < sizeof rows_list / sizeof *rows_list; a++)
@@ -267,6 +269,8 @@ static void check_invariance(const mts_model *model, const char *name, int strea
     CHECK_STATUS(run_pieces(model, mts_gemm_f32_reference, 1, x, seq_len, whole, 1, state0,
                             state, h_base), MTS_OK);
     for (size_t v = 0; v < mts_gemm_f32_variant_count; v++) {
+        if (!mts_cpu_supports(mts_gemm_f32_variants[v].requires))
+            continue;
         const mts_gemm_f32_fn gemm = mts_gemm_f32_variants[v].fn;
         const char *vname = mts_gemm_f32_variants[v].name;
         CHECK_STATUS(run_pieces(model, gemm, 1, x, seq_len, whole, 1, state0, state_ref, h_ref),

@@ -373,7 +373,8 @@ static void check_i8f32(const mts_gemm_i8f32_variant *v, const problem *p)
 static void check_every_i8i8(const problem *p, const char *what)
 {
     for (size_t v = 0; v < mts_gemm_i8i8_variant_count; v++)
-        check_i8i8(&mts_gemm_i8i8_variants[v], p, what);
+        if (mts_cpu_supports(mts_gemm_i8i8_variants[v].requires))
+            check_i8i8(&mts_gemm_i8i8_variants[v], p, what);
 }
 
 /* Every variant built, of both schemes, on `p`. */
@@ -381,7 +382,8 @@ static void check_every_variant(const problem *p, const char *what)
 {
     check_every_i8i8(p, what);
     for (size_t v = 0; v < mts_gemm_i8f32_variant_count; v++)
-        check_i8f32(&mts_gemm_i8f32_variants[v], p);
+        if (mts_cpu_supports(mts_gemm_i8f32_variants[v].requires))
+            check_i8f32(&mts_gemm_i8f32_variants[v], p);
 }
 
 static void test_products(void)

@@ -63,6 +63,14 @@ static size_t name_index(const char *const *names, size_t count, const char *nam
     return count;
 }
 
+/* The CPU features entry e of a scheme's kernel table needs. */
+static uint32_t entry_requires(unsigned scheme, size_t e)
+{
+    return scheme == 0u   ? mts_gemm_f32_variants[e].requires
+           : scheme == 1u ? mts_gemm_i8f32_variants[e].requires
+                          : mts_gemm_i8i8_variants[e].requires;
+}
+
 /* Walking a model of one scheme gives exactly its table, in order, and each
  * step's options are that entry's product; selecting each name agrees. */
 static void test_one_scheme(void)
@@ -75,29 +83,37 @@ static void test_one_scheme(void)
         const size_t count = scheme == 0u ? mts_gemm_f32_variant_count
                              : scheme == 1u ? mts_gemm_i8f32_variant_count
                                             : mts_gemm_i8i8_variant_count;
-        size_t at = 0, k = 0;
+        size_t at = 0, k = 0, e = 0;
         mts_run_options walked = {.block = 7};
         for (const char *name; (name = mts_model_next_variant(model, NULL, 0, &at, &walked));
-             k++) {
-            CHECK(k < count, "scheme %u: more variants than its table", scheme);
-            if (k >= count)
+             k++, e++) {
+            /* The walk skips the entries this CPU cannot run (`requires`). */
+            while (e < count && !mts_cpu_supports(entry_requires(scheme, e)))
+                e++;
+            CHECK(e < count, "scheme %u: more variants than its table", scheme);
+            if (e >= count)
                 break;
-            const char *expected = scheme == 0u ? mts_gemm_f32_variants[k].name
-                                   : scheme == 1u ? mts_gemm_i8f32_variants[k].name
-                                                  : mts_gemm_i8i8_variants[k].name;
+            const char *expected = scheme == 0u ? mts_gemm_f32_variants[e].name
+                                   : scheme == 1u ? mts_gemm_i8f32_variants[e].name
+                                                  : mts_gemm_i8i8_variants[e].name;
             CHECK(name == expected, "scheme %u entry %lu: %s, the table's own string", scheme,
-                  (unsigned long)k, name);
+                  (unsigned long)e, name);
             CHECK(walked.block == 7u, "the block is kept");
             CHECK((walked.gemm != NULL) == (scheme == 0u) &&
                       (walked.gemm_i8f32 != NULL) == (scheme == 1u) &&
                       (walked.gemm_i8i8 != NULL) == (scheme == 2u),
                   "scheme %u: only its product is set", scheme);
             if (scheme == 0u)
-                CHECK(walked.gemm == mts_gemm_f32_variants[k].fn, "%s", name);
+                CHECK(walked.gemm == mts_gemm_f32_variants[e].fn, "%s", name);
             else if (scheme == 1u)
-                CHECK(walked.gemm_i8f32 == mts_gemm_i8f32_variants[k].fn, "%s", name);
+                CHECK(walked.gemm_i8f32 == mts_gemm_i8f32_variants[e].fn, "%s", name);
             else
-                CHECK(walked.gemm_i8i8 == mts_gemm_i8i8_variants[k].fn, "%s", name);
+                CHECK(walked.gemm_i8i8 == mts_gemm_i8i8_variants[e].fn, "%s", name);
+            if (k == 0u)
+                CHECK(scheme == 0u   ? walked.gemm == mts_gemm_f32_default()
+                      : scheme == 1u ? walked.gemm_i8f32 == mts_gemm_i8f32_default()
+                                     : walked.gemm_i8i8 == mts_gemm_i8i8_default(),
+                      "scheme %u: the walk's first is the table's default", scheme);
             mts_run_options chosen = {.block = 3};
             const char *found = NULL;
             CHECK_STATUS(mts_model_select_variant(model, name, strlen(name), NULL, 0, &chosen,
@@ -108,8 +124,11 @@ static void test_one_scheme(void)
                       chosen.gemm_i8i8 == walked.gemm_i8i8,
                   "select %s agrees with the walk", name);
         }
-        CHECK(k == count, "scheme %u: %lu variants walked, its table has %lu", scheme,
-              (unsigned long)k, (unsigned long)count);
+        size_t runnable = 0;
+        for (e = 0; e < count; e++)
+            runnable += mts_cpu_supports(entry_requires(scheme, e)) ? 1u : 0u;
+        CHECK(k == runnable, "scheme %u: %lu variants walked, its table has %lu this CPU runs",
+              scheme, (unsigned long)k, (unsigned long)runnable);
         CHECK(mts_model_next_variant(model, NULL, 0, &at, NULL) == NULL,
               "the walk stays at its end");
     }
@@ -150,10 +169,10 @@ static void test_names(void)
 static void test_float_table(void)
 {
     const mts_gemm_f32_variant board[] = {
-        {"mine", "a board's own product", product_a},
-        {"tiled", "the kernels' tiled product", kernels_product("tiled")},
-        {"reference", "the reference", mts_gemm_f32_reference},
-        {"peer", "a peer library", product_b},
+        {"mine", "a board's own product", product_a, 0},
+        {"tiled", "the kernels' tiled product", kernels_product("tiled"), 0},
+        {"reference", "the reference", mts_gemm_f32_reference, 0},
+        {"peer", "a peer library", product_b, 0},
     };
     const size_t count = sizeof board / sizeof *board;
     fixture f;
@@ -218,7 +237,7 @@ static void test_float_table(void)
     /* No name in common: nothing offered, nothing selected. */
     const unsigned wa[2] = {MTS_QUANT_NONE, MTS_QUANT_INT8_WA};
     model = sru_with(&f, 2, wa);
-    static const mts_gemm_f32_variant lonely[] = {{"only-float", "", product_a}};
+    static const mts_gemm_f32_variant lonely[] = {{"only-float", "", product_a, 0}};
     at = 0;
     CHECK(mts_model_next_variant(model, lonely, 1, &at, &options) == NULL, "no common name");
     CHECK_STATUS(mts_model_select_variant(model, "only-float", 10, lonely, 1, &options, NULL),
@@ -323,8 +342,44 @@ static void test_bad_models(void)
           "QRNN: the reference products of its two schemes");
 }
 
+/* An entry whose `requires` the CPU lacks is neither walked nor selected
+ * (a bit no feature uses: no CPU has it), and the features are stable. */
+static void test_cpu_requirements(void)
+{
+    const uint32_t unknown = 0x80000000u;
+    CHECK(mts_cpu_supports(0u), "no requirement: any CPU");
+    CHECK(!mts_cpu_supports(unknown), "a feature no CPU has");
+    CHECK(mts_cpu_features() == mts_cpu_features() && !(mts_cpu_features() & unknown),
+          "the features are the CPU's, the same on every call");
+    const mts_gemm_f32_variant board[] = {
+        {"future", "needs a feature no CPU has", product_a, unknown},
+        {"mine", "a board's own product", product_b, 0},
+    };
+    fixture f;
+    const unsigned float_only[1] = {0};
+    const mts_model *model = sru_with(&f, 1, float_only);
+    size_t at = 0;
+    mts_run_options options = {.block = 1};
+    const char *first = mts_model_next_variant(model, board, 2, &at, &options);
+    CHECK(first != NULL && strcmp(first, "mine") == 0 && options.gemm == product_b,
+          "the walk starts at the first entry the CPU runs");
+    CHECK(mts_model_next_variant(model, board, 2, &at, &options) == NULL, "and ends there");
+    CHECK_STATUS(mts_model_select_variant(model, "future", 6, board, 2, &options, NULL),
+                 MTS_ERR_BAD_CONFIG);
+    /* Every kernel entry the CPU runs is selectable; the others are not. */
+    for (size_t v = 0; v < mts_gemm_f32_variant_count; v++) {
+        const mts_gemm_f32_variant *entry = &mts_gemm_f32_variants[v];
+        const mts_status status = mts_model_select_variant(
+            model, entry->name, strlen(entry->name), NULL, 0, &options, NULL);
+        CHECK(mts_cpu_supports(entry->requires) ? status == MTS_OK : status != MTS_OK,
+              "%s: selectable exactly when the CPU runs it", entry->name);
+    }
+    printf("cpu features 0x%lx\n", (unsigned long)mts_cpu_features());
+}
+
 int main(void)
 {
+    test_cpu_requirements();
     test_one_scheme();
     test_names();
     test_float_table();

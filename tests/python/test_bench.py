@@ -383,7 +383,7 @@ def test_dram_probe_rejects_bad_arguments():
     for args, message in (
             (["sru", "8", "1", "1", "1", "int4"], "unknown weight scheme 'int4'"),
             (["qrnn", "8", "1", "1", "1", "int8-w", "nope"],
-             "unknown int8-w gemm variant 'nope'; built:"),
+             "unknown int8-w gemm variant 'nope'; this CPU runs:"),
             (["sru", "8", "0", "1", "1"], "usage"),
             (["lstm", "8", "1", "1", "1"], "usage")):
         done = subprocess.run([probe, *args], capture_output=True, text=True)

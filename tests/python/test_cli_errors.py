@@ -99,6 +99,47 @@ def test_device_commands_without_a_device(tmp_path, frames_file):
                     ["bench", "device", "--no-progress"]):
         assert_one_line(mtsrnn_cli(*command, "--port", url, "--timeout", "1"), 1,
                         "cannot open")
+    # A serial port that does not exist: a link error too.
+    assert_one_line(mtsrnn_cli("selftest", "--port", "/dev/ttyNOPE", "--timeout", "1"), 1,
+                    "/dev/ttyNOPE")
+
+
+def fake_elf(path, machine):
+    """The 20 bytes of an ELF header that name its CPU (e_machine), executable."""
+    header = b"\x7fELF\x02\x01\x01" + bytes(9) + (2).to_bytes(2, "little") \
+        + machine.to_bytes(2, "little")
+    path.write_bytes(header + bytes(44))
+    path.chmod(0o755)
+    return path
+
+
+def test_device_program_for_another_cpu_is_refused(tmp_path):
+    """An aarch64 (or x86-64, on an Arm host) mtsrnn-device is refused by its ELF
+    machine before it is run: one line naming its CPU, not "Exec format error"."""
+    import platform
+
+    other, name = (183, "aarch64") if platform.machine() != "aarch64" else (62, "x86-64")
+    program = fake_elf(tmp_path / "mtsrnn-device", other)
+    for command in (["selftest"], ["bench", "device", "--no-progress"]):
+        assert_one_line(mtsrnn_cli(*command, "--board", "host", "--firmware", program), 2,
+                        f"built for {name}")
+    assert_one_line(mtsrnn_cli("selftest", "--board", "host",
+                               env={"MTSRNN_DEVICE": str(program)}), 2, f"built for {name}")
+
+
+def test_missing_optional_dependency_names_its_extra(tmp_path):
+    """An extra that is not installed (a module on the path that fails to
+    import, as a missing one does): one line naming `mtsrnn[EXTRA]`, exit 2."""
+    shadow = tmp_path / "shadow"
+    shadow.mkdir()
+    for module in ("threadpoolctl", "matplotlib"):
+        (shadow / f"{module}.py").write_text(f"raise ImportError('No module named {module}')\n")
+    env = {"PYTHONPATH": os.pathsep.join([str(shadow), os.environ.get("PYTHONPATH", "")])}
+    assert_one_line(mtsrnn_cli("bench", "host", "--quick", "--no-torch", env=env), 2,
+                    "needs threadpoolctl", "pip install 'mtsrnn[bench]'")
+    assert_one_line(mtsrnn_cli("bench", "host", "--quick", "--no-torch", "--plot",
+                               tmp_path / "p.png", env=env), 2, "needs matplotlib",
+                    "pip install 'mtsrnn[plot]'")
 
 
 @pytest.mark.skipif(not (HAVE_SERIAL and DEVICE_PROGRAM),
@@ -113,6 +154,13 @@ def test_device_commands_with_the_device_program(tmp_path, frames_file):
                         2, "no variant nosuch for model 0", "its variants: ")
     assert_one_line(mtsrnn_cli("bench", "device", "--board", "host", "--block", "100000",
                                "--no-progress"), 2, "exceeds the device's max_block")
+    # A block size above the device's maximum: an error, never a smaller T.
+    wide = tmp_path / "x64.npy"  # frames for the first demo model (input 64)
+    np.save(wide, np.zeros((4, 64), np.float32))
+    assert_one_line(mtsrnn_cli("run", "--board", "host", "--block", "100000", "--input",
+                               wide, "-o", out), 2, "--block 100000 is above the "
+                    "device's maximum block size T = ")
+    assert not out.exists()
 
 
 def test_argparse_errors_exit_2_without_traceback():

@@ -139,6 +139,13 @@ def bench_rows(raw: list[dict[str, Any]], counters: list[str]) -> tuple[list, st
     return rows, primary
 
 
+def _numbers(fields: dict[str, Any]) -> dict[str, Any]:
+    """The device's `id` fields (text on the wire) with the integers as
+    numbers, so that the JSON has clock_hz 0, not "0"."""
+    return {key: int(value) if isinstance(value, str) and value.isdigit() else value
+            for key, value in fields.items()}
+
+
 def run(session, model, blocks: list[int], *, variants: list[str] | None = None,
         steps: int | None = None, repeat: int | None = None,
         progress: bool | None = None, product: bool = False) -> dict[str, Any]:
@@ -189,7 +196,8 @@ def run(session, model, blocks: list[int], *, variants: list[str] | None = None,
     note = emulation_note(session.board)
     data = {
         "benchmark": "device",
-        "board": info.board, "firmware": info.firmware, "where": where(session),
+        "board": _numbers(info.board), "firmware": _numbers(info.firmware),
+        "where": where(session),
         "model": vars(model), "counters": counters, "primary_counter": primary,
         "emulated": emulated,
         "note": note.removeprefix("note: ") if emulated else "",

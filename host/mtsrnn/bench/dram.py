@@ -108,9 +108,16 @@ def parse_gemm(text: str | None, weights: list[str]) -> dict[str, str]:
 
 
 def probe_variants(probe: Path) -> dict[str, tuple[str, ...]]:
-    """The product variants of the probe's build per weight scheme, default
-    first (`mtsrnn-dram-probe --list`, run natively)."""
-    done = subprocess.run([str(probe), "--list"], capture_output=True, text=True)
+    """The product variants of the probe's build per weight scheme that run
+    under valgrind, default first (`mtsrnn-dram-probe --list` under valgrind
+    without a tool: the probe lists what the CPU valgrind presents runs,
+    which has no AVX-512; natively when valgrind is missing, and run_probe
+    says so)."""
+    valgrind = shutil.which("valgrind")
+    command = [str(probe), "--list"]
+    if valgrind is not None:
+        command = [valgrind, "--tool=none", "-q", *command]
+    done = subprocess.run(command, capture_output=True, text=True)
     variants = {line.split()[0]: tuple(line.split()[1:])
                 for line in done.stdout.splitlines() if line.split()}
     if done.returncode != 0 or set(variants) != set(WEIGHTS):

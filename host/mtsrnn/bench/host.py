@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from ..extras import optional
 from ..model import gemm_variants
 from . import peers, roofline
 
@@ -100,8 +101,7 @@ def cpu_model() -> str:
 
 def blas_info() -> list[dict[str, Any]]:
     """threadpoolctl's view of the BLAS libraries loaded (kernel = architecture)."""
-    from threadpoolctl import threadpool_info
-
+    threadpool_info = optional("threadpoolctl", "mtsrnn bench host").threadpool_info
     keys = ("user_api", "internal_api", "version", "architecture", "threading_layer",
             "num_threads", "filepath")
     return [{k: info.get(k) for k in keys} for info in threadpool_info()]
@@ -147,18 +147,16 @@ def measure(runners: list[peers.Runner], blocks: list[int], settings: Settings,
 
 def run(settings: Settings, log=print) -> dict[str, Any]:
     """The whole benchmark; returns the JSON-ready results."""
-    from threadpoolctl import threadpool_limits
-
+    threadpool_limits = optional("threadpoolctl", "mtsrnn bench host").threadpool_limits
     blocks = sorted(set(settings.blocks))
     if settings.steps < blocks[-1]:
         raise ValueError(f"--steps ({settings.steps}) must be at least the largest block "
                          f"size ({blocks[-1]})")
     if settings.with_torch:
         try:
-            import torch
-            torch.set_num_threads(1)
+            optional("torch", "the sru peers").set_num_threads(1)
         except ImportError:
-            pass
+            pass  # the sru peers are reported missing
     int8_blocks = tuple(t for t in blocks if t in INT8_BLOCKS) or tuple(blocks)
     cases: list[Case] = []
     with threadpool_limits(limits=1):
@@ -303,6 +301,11 @@ def format_report(data: dict[str, Any]) -> str:
                 if n in row["seconds_per_step"] else f" {'-':>17}" for n in names)
             lines.append(f"  {row['block']:>3} {row['bound_seconds_per_step'] * 1e6:>9.1f}"
                          + cells)
+        if any(ratio < 1 for row in case["rows"] for ratio in row["ratio_to_bound"].values()):
+            lines.append("  (below 1x: faster than the bound, max(weight bytes / T / read "
+                         "bandwidth, FLOPs / peak) with the bandwidth measured here at this "
+                         "size; the weights stayed in a cache level faster than that "
+                         "measurement, or the rounds were noisy)")
         others = [n for n in names if n != "mtsrnn" and n not in peers.INT8_RUNNERS]
         if "mtsrnn" in names and others:
             lines.append("  mtsrnn's speed-up over each peer (peer time / mtsrnn time)")

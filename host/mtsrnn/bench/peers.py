@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _core
+from ..extras import optional
 from ..model import Model, gemm_variants, random_qrnn, random_sru, sru_weight_to_kernel
 from ..quantize import quantize
 
@@ -131,9 +132,8 @@ class NumpyBlocked:
 def sru_module(model: Model):
     """A `sru.SRU` (PyPI sru, PyTorch) holding this model's weights, in eval
     mode; raises ImportError when torch or sru is not installed."""
-    import sru
-    import torch
-
+    sru = optional("sru", "the sru peers")
+    torch = optional("torch", "the sru peers")
     rnn = sru.SRU(model.input_size, model.output_size, num_layers=1,
                   use_tanh=bool(model.config.get("use_tanh", False))).eval()
     rnn.load_state_dict({key: torch.from_numpy(value)

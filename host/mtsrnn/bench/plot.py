@@ -12,18 +12,16 @@
 from __future__ import annotations
 
 import math
+import textwrap
 from typing import Any
+
+from ..extras import optional
 
 
 def require_matplotlib() -> None:
     """ImportError saying what to install, before any measuring, when
     matplotlib is missing; selects its file-only backend."""
-    try:
-        import matplotlib
-    except ImportError:
-        raise ImportError("plotting needs matplotlib (pip install matplotlib); the table "
-                          "and the JSON need nothing more") from None
-    matplotlib.use("Agg")
+    optional("matplotlib", "plotting (the table and the JSON need nothing more)").use("Agg")
 
 
 STYLES = {
@@ -82,9 +80,12 @@ def plot_host(data: dict[str, Any], path: str) -> None:
     fig.legend(list(legend.values()), list(legend), loc="lower center", ncol=len(legend),
                fontsize=8)
     machine = data["machine"]
-    fig.suptitle(f"{machine['cpu']}, one thread: per-step time against T "
-                 f"(lower is better)", fontsize=10)
-    fig.tight_layout(rect=(0, 0.06, 1, 0.96))
+    # Wrapped to the figure's width (about 11 characters per inch at this
+    # size): a long CPU name ran off both edges of a two-panel figure.
+    title = textwrap.fill(f"{machine['cpu']}, one thread: per-step time against T (lower "
+                          "is better)", width=max(40, int(fig.get_figwidth() * 11)))
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))  # it leaves room for the suptitle
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
@@ -119,6 +120,10 @@ def plot_device(data: dict[str, Any], path: str) -> None:
     if primary == "instructions":
         label += " (QEMU -icount; not cycles)"
     ax.set_ylabel(label)
+    finite = [v for rows in by_variant.values() for r in rows
+              if math.isfinite(v := r["per_step"].get(primary, math.nan)) and v > 0]
+    if finite and max(finite) >= 10 * min(finite):  # values spanning a decade or more
+        ax.set_yscale("log")
     counts = "instruction counts, " if primary == "instructions" else ""
     ax.set_title(title + (f"\nunder emulation: {counts}not performance" if data["emulated"]
                           else ""), fontsize=9)

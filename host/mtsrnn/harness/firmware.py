@@ -74,8 +74,10 @@ def build_firmware(board: Board, models: list[str | os.PathLike], *,
                    max_block: int | None = None, max_steps: int | None = None,
                    log=None) -> Path:
     """Build `board`'s firmware with the given .mts models built in (instead
-    of the demo models), in build/fw-model/<board>-<hash of the models>
-    (reused when it exists, rebuilt incrementally). Needs the source tree and
+    of the demo models), in the per-user cache (cache_dir()/fw-model/<board>-
+    <hash of the models>; reused when it exists, rebuilt incrementally: "using
+    the cached firmware" when nothing was rebuilt). Needs the firmware sources
+    (a source tree or sdist: repo_roots(), e.g. $MTSRNN_ROOT) and
     arm-none-eabi-gcc."""
     import hashlib
 
@@ -96,7 +98,7 @@ def build_firmware(board: Board, models: list[str | os.PathLike], *,
             raise BoardError(f"{path}: no such file")
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     digest.update(f"{max_block}:{max_steps}".encode())
-    build_dir = root / "build" / "fw-model" / f"{board.firmware_board}-{digest.hexdigest()[:12]}"
+    build_dir = cache_dir() / "fw-model" / f"{board.firmware_board}-{digest.hexdigest()[:12]}"
     elf = build_dir / board.firmware_board / f"mtsrnn-{board.firmware_board}.elf"
     configure = ["cmake", "-S", str(root / "firmware" / "boards"), "-B", str(build_dir),
                  f"-DMTSRNN_FW_ARCH={board.arch}", f"-DMTSRNN_BOARDS={board.firmware_board}",
@@ -106,8 +108,9 @@ def build_firmware(board: Board, models: list[str | os.PathLike], *,
         configure.append(f"-DMTSRNN_FW_MAX_BLOCK={max_block}")
     if max_steps is not None:
         configure.append(f"-DMTSRNN_FW_MAX_STEPS={max_steps}")
-    if shutil.which("ninja"):
+    if shutil.which("ninja") and not (build_dir / "CMakeCache.txt").is_file():
         configure[1:1] = ["-G", "Ninja"]
+    before = elf.stat().st_mtime_ns if elf.is_file() else None
     # An existing build tree is configured again (the models' paths may have
     # moved) and rebuilt incrementally: quick when nothing changed, and never
     # a stale image when the sources did.
@@ -121,29 +124,77 @@ def build_firmware(board: Board, models: list[str | os.PathLike], *,
                              f"{', '.join(p.name for p in paths)} failed: {output[-800:]}")
     if not elf.is_file():
         raise BoardError(f"the firmware build did not produce {elf}")
+    if log is not None:
+        log(f"using the cached firmware {elf}" if elf.stat().st_mtime_ns == before
+            else f"built {elf}")
     return elf
 
 
+def cache_dir() -> Path:
+    """The per-user cache of built firmware: $MTSRNN_CACHE_DIR, else
+    $XDG_CACHE_HOME/mtsrnn, else ~/.cache/mtsrnn (never the source tree)."""
+    if os.environ.get("MTSRNN_CACHE_DIR"):
+        return Path(os.environ["MTSRNN_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "mtsrnn"
+
+
+# e_machine of this machine's programs (ELF), by platform.machine().
+HOST_ELF_MACHINES = {"x86_64": 62, "amd64": 62, "aarch64": 183, "arm64": 183, "armv7l": 40,
+                     "armv6l": 40, "i686": 3, "riscv64": 243}
+ELF_MACHINE_NAMES = {62: "x86-64", 183: "aarch64", 40: "arm", 3: "i386", 243: "riscv"}
+
+
+def check_host_program(path: Path) -> Path:
+    """`path` if it is an ELF program for this machine's CPU (or a #! script);
+    otherwise a BoardError saying which CPU it is for (instead of "Exec
+    format error")."""
+    import platform
+
+    want = HOST_ELF_MACHINES.get(platform.machine().lower())
+    got = _elf_machine(path)
+    with open(path, "rb") as f:
+        if f.read(2) == b"#!":
+            return path  # a wrapper script (e.g. an emulator's): its program is its own
+    if got is None:
+        raise BoardError(f"device program {path}: not a (little-endian) ELF program")
+    if want is not None and got != want:
+        raise BoardError(f"device program {path} is built for "
+                         f"{ELF_MACHINE_NAMES.get(got, f'e_machine {got}')}, not this "
+                         f"{platform.machine()} machine; build mtsrnn-device for it or use "
+                         "the installed one")
+    return path
+
+
 def find_device_program(program: str | os.PathLike | None = None) -> Path:
-    """The Linux device program: the argument, $MTSRNN_DEVICE, PATH, or the build tree."""
+    """The Linux device program for this machine: the argument,
+    $MTSRNN_DEVICE, the copy installed with the package, PATH, or the build
+    tree; an explicit one must be an ELF program for this machine's CPU
+    (check_host_program), others of another CPU are passed over."""
     if program is None:
         program = os.environ.get("MTSRNN_DEVICE") or None
     if program is not None:
         path = Path(program)
         if not (path.is_file() and os.access(path, os.X_OK)):
             raise BoardError(f"device program {path}: not an executable file")
-        return path
+        return check_host_program(path)
+    candidates = [Path(__file__).resolve().parents[1] / "mtsrnn-device"]
     on_path = shutil.which("mtsrnn-device")
     if on_path:
-        return Path(on_path)
+        candidates.append(Path(on_path))
     for root in repo_roots():
         for pattern in ("build/firmware/linux/mtsrnn-device", "build*/firmware/linux/"
                         "mtsrnn-device", "build/*/firmware/linux/mtsrnn-device"):
-            for match in sorted(glob.glob(str(root / pattern))):
-                if os.path.isfile(match) and os.access(match, os.X_OK):
-                    return Path(match)
-    raise BoardError("the device program mtsrnn-device was not found: build it (CMake "
-                     "target mtsrnn-device) and set MTSRNN_DEVICE=/path/to/mtsrnn-device")
+            candidates += [Path(match) for match in sorted(glob.glob(str(root / pattern)))]
+    for path in candidates:
+        if path.is_file() and os.access(path, os.X_OK):
+            try:
+                return check_host_program(path)
+            except BoardError:
+                continue  # a cross-built program in the build tree
+    raise BoardError("the device program mtsrnn-device for this machine was not found: build "
+                     "it (CMake target mtsrnn-device, -DMTSRNN_FIRMWARE=ON) and set "
+                     "MTSRNN_DEVICE=/path/to/mtsrnn-device")
 
 
 def _elf_machine(path: Path) -> int | None:

@@ -34,10 +34,31 @@ typedef void (*mts_gemm_f32_fn)(size_t rows, size_t depth, size_t steps,
                                 const float *x, size_t x_stride,
                                 float *y, size_t y_stride);
 
+/* CPU features a product needs to run (a variant's `requires`, a mask of
+ * these bits; 0: any CPU of the target). On x86-64 a build carries every x86
+ * product (kernels/src/isa.h) and the running CPU decides which can run;
+ * on Arm the build decides and every built product has requires == 0. */
+#define MTS_CPU_AVX2 0x01u
+#define MTS_CPU_FMA 0x02u
+#define MTS_CPU_AVX512F 0x04u
+#define MTS_CPU_AVX512BW 0x08u
+#define MTS_CPU_AVX512VL 0x10u
+#define MTS_CPU_AVX512VNNI 0x20u
+
+/* The MTS_CPU_ features of the running CPU (x86-64: CPUID, and the OS
+ * saving the vector registers, through __builtin_cpu_supports; a build
+ * without run-time dispatch: the compiler's target macros; other targets:
+ * 0). Reads no static data of the kernels. */
+uint32_t mts_cpu_features(void);
+
+/* Whether the running CPU has every feature in `requires` (a variant's). */
+int mts_cpu_supports(uint32_t requires);
+
 typedef struct mts_gemm_f32_variant {
     const char *name;       /* e.g. "reference", "tiled" */
     const char *summary;    /* one line: tile shape, ISA */
     mts_gemm_f32_fn fn;
+    uint32_t requires;      /* MTS_CPU_ features it needs; 0 for none */
 } mts_gemm_f32_variant;
 
 /* Plain triple loop, summing i in order: the readable reference. */
@@ -46,8 +67,10 @@ void mts_gemm_f32_reference(size_t rows, size_t depth, size_t steps,
                             const float *x, size_t x_stride,
                             float *y, size_t y_stride);
 
-/* Every variant built for this target, fastest first; the first entry is
- * the default used when a caller passes no variant. */
+/* Every variant built for this target, fastest first. Only entries whose
+ * `requires` the running CPU supports (mts_cpu_supports) may be called; the
+ * first of those is the default (mts_gemm_f32_default) used when a caller
+ * passes no variant. The name resolver (mtsrnn/model.h) skips the others. */
 extern const mts_gemm_f32_variant mts_gemm_f32_variants[];
 extern const size_t mts_gemm_f32_variant_count;
 
@@ -82,12 +105,14 @@ typedef struct mts_gemm_i8f32_variant {
     const char *name;
     const char *summary;
     mts_gemm_i8f32_fn fn;
+    uint32_t requires;
 } mts_gemm_i8f32_variant;
 
 typedef struct mts_gemm_i8i8_variant {
     const char *name;
     const char *summary;
     mts_gemm_i8i8_fn fn;
+    uint32_t requires;
 } mts_gemm_i8i8_variant;
 
 /* Plain loops summing i in order: the readable references. */
@@ -100,11 +125,18 @@ void mts_gemm_i8i8_reference(size_t rows, size_t depth, size_t steps,
                              const int8_t *xq, size_t xq_stride, const float *x_scale,
                              float *y, size_t y_stride);
 
-/* Every int8 variant built for this target, the default first. */
+/* Every int8 variant built for this target, fastest first; as for the
+ * float table, only entries the running CPU supports may be called. */
 extern const mts_gemm_i8f32_variant mts_gemm_i8f32_variants[];
 extern const size_t mts_gemm_i8f32_variant_count;
 extern const mts_gemm_i8i8_variant mts_gemm_i8i8_variants[];
 extern const size_t mts_gemm_i8i8_variant_count;
+
+/* The default product of each table: its first entry the running CPU
+ * supports (the portable ones need nothing, so there always is one). */
+mts_gemm_f32_fn mts_gemm_f32_default(void);
+mts_gemm_i8f32_fn mts_gemm_i8f32_default(void);
+mts_gemm_i8i8_fn mts_gemm_i8i8_default(void);
 
 #ifdef __cplusplus
 }

@@ -110,7 +110,10 @@ typedef struct mts_run_options {
  * selects the entry of that name in every table the model uses; the model
  * offers the names present in all of them, in the order of the first of
  * its tables (float32, int8-w, int8-wa), so a model of one scheme offers
- * exactly its table and its default is the table's first entry. */
+ * exactly its table and its default is the table's first entry. Entries
+ * the running CPU cannot run (`requires`, mts_cpu_supports in gemm.h) are
+ * not there: an x86-64 build carries every x86 product, and only those the
+ * CPU has are offered. */
 
 /* The weight schemes of a model's stages with products (SRU, QRNN, dense):
  * a mask of MTS_SCHEME_BIT(quant) over mts_quant (mtsrnn/quantize.h). 0

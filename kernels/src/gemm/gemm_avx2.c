@@ -36,7 +36,7 @@
  * steps <= 3), summed over the whole depth with the accumulators in
  * registers; with `prefetch_next` (a constant too) it also asks for the next
  * `rows` weight rows into L2 (each line twice: cheaper than a test). */
-static MTS_ALWAYS_INLINE void gemm_tile(size_t rows, size_t steps, size_t depth,
+static MTS_ALWAYS_INLINE MTS_TARGET_AVX2 void gemm_tile(size_t rows, size_t steps, size_t depth,
                                         const float *w, size_t w_stride,
                                         const float *x, size_t x_stride,
                                         float *y, size_t y_stride, int prefetch_next)
@@ -104,7 +104,7 @@ static MTS_ALWAYS_INLINE void gemm_tile(size_t rows, size_t steps, size_t depth,
 }
 
 /* gemm_tile with a run-time prefetch flag, resolved outside the hot loop. */
-static MTS_ALWAYS_INLINE void gemm_tile_pf(size_t rows, size_t steps, size_t depth,
+static MTS_ALWAYS_INLINE MTS_TARGET_AVX2 void gemm_tile_pf(size_t rows, size_t steps, size_t depth,
                                            const float *w, size_t w_stride,
                                            const float *x, size_t x_stride,
                                            float *y, size_t y_stride, int prefetch_next)
@@ -121,7 +121,7 @@ static MTS_ALWAYS_INLINE void gemm_tile_pf(size_t rows, size_t steps, size_t dep
     gemm_tile_pf(R, S, depth, w + (r) * w_stride, w_stride, x + (t) * x_stride, x_stride, \
                  y + (t) * y_stride + (r), y_stride, prefetch)
 
-void mtsi_gemm_f32_avx2(size_t rows, size_t depth, size_t steps,
+MTS_TARGET_AVX2 void mtsi_gemm_f32_avx2(size_t rows, size_t depth, size_t steps,
                         const float *w, size_t w_stride,
                         const float *x, size_t x_stride,
                         float *y, size_t y_stride)

@@ -44,7 +44,7 @@
 
 /* Sum each of a, b, c, d over its 16 lanes (in the fixed tree above) into
  * the four floats of the result, in that order. */
-static MTS_ALWAYS_INLINE __m128 reduce4(__m512 a, __m512 b, __m512 c, __m512 d)
+static MTS_ALWAYS_INLINE MTS_TARGET_AVX512 __m128 reduce4(__m512 a, __m512 b, __m512 c, __m512 d)
 {
     /* 128-bit blocks: ab = {a0+a2, a1+a3, b0+b2, b1+b3}, element-wise. */
     const __m512 ab = _mm512_add_ps(_mm512_shuffle_f32x4(a, b, 0x44),
@@ -66,7 +66,7 @@ static MTS_ALWAYS_INLINE __m128 reduce4(__m512 a, __m512 b, __m512 c, __m512 d)
  * steps <= 4), summed over the whole depth with the accumulators in
  * registers. With `prefetch_next` (a constant too) it also asks for the
  * next `rows` weight rows, one line per row per chunk, into L2. */
-static MTS_ALWAYS_INLINE void gemm_tile(size_t rows, size_t steps, size_t depth,
+static MTS_ALWAYS_INLINE MTS_TARGET_AVX512 void gemm_tile(size_t rows, size_t steps, size_t depth,
                                         const float *w, size_t w_stride,
                                         const float *x, size_t x_stride,
                                         float *y, size_t y_stride, int prefetch_next)
@@ -130,7 +130,7 @@ static MTS_ALWAYS_INLINE void gemm_tile(size_t rows, size_t steps, size_t depth,
 }
 
 /* gemm_tile with a run-time prefetch flag, resolved outside the hot loop. */
-static MTS_ALWAYS_INLINE void gemm_tile_pf(size_t rows, size_t steps, size_t depth,
+static MTS_ALWAYS_INLINE MTS_TARGET_AVX512 void gemm_tile_pf(size_t rows, size_t steps, size_t depth,
                                            const float *w, size_t w_stride,
                                            const float *x, size_t x_stride,
                                            float *y, size_t y_stride, int prefetch_next)
@@ -147,7 +147,7 @@ static MTS_ALWAYS_INLINE void gemm_tile_pf(size_t rows, size_t steps, size_t dep
     gemm_tile_pf(R, S, depth, w + (r) * w_stride, w_stride, x + (t) * x_stride, x_stride, \
                  y + (t) * y_stride + (r), y_stride, prefetch)
 
-void mtsi_gemm_f32_avx512(size_t rows, size_t depth, size_t steps,
+MTS_TARGET_AVX512 void mtsi_gemm_f32_avx512(size_t rows, size_t depth, size_t steps,
                           const float *w, size_t w_stride,
                           const float *x, size_t x_stride,
                           float *y, size_t y_stride)

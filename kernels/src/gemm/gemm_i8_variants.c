@@ -7,37 +7,37 @@
  * "m4f" for int8-w (gemm_i8_m4f.c, like the float "m4f"), each beating
  * "tiled" in instructions per multiply-add on the M4F model
  * (docs/quantization.md); on x86-64, gemm_i8_x86.c's "avx512-vnni"
- * (int8-wa), "avx512" and "avx2" where their instruction sets are enabled
- * at compile time (-march=native on the host build). */
+ * (int8-wa), "avx512" and "avx2", each with the CPU features it requires:
+ * the first entry the running CPU supports is the default (../isa.h). */
 #include "gemm_isa.h"
 
 const mts_gemm_i8f32_variant mts_gemm_i8f32_variants[] = {
 #if defined(MTS_HAVE_HELIUM)
     {"helium", "Helium, 1 row x 6 steps (4 x 1 for T = 1), int8 widened to float32, 4-lane VFMA",
-     mtsi_gemm_i8f32_helium},
+     mtsi_gemm_i8f32_helium, 0},
 #endif
 #if defined(MTS_HAVE_NEON)
 #if defined(__aarch64__)
-    {"neon", "NEON, 4 rows x 3 steps, int8 widened to float32, 4-lane FMA", mtsi_gemm_i8f32_neon},
+    {"neon", "NEON, 4 rows x 3 steps, int8 widened to float32, 4-lane FMA", mtsi_gemm_i8f32_neon, 0},
 #else
     {"neon", "NEON, 4 rows x 2 steps, int8 widened to float32, 4-lane multiply-add",
-     mtsi_gemm_i8f32_neon},
+     mtsi_gemm_i8f32_neon, 0},
 #endif
 #endif
 #if defined(MTS_HAVE_M4F)
     {"m4f", "Cortex-M FPU, 4 rows x 4 steps in 32 registers, int8 converted by VCVT",
-     mtsi_gemm_i8f32_m4f},
+     mtsi_gemm_i8f32_m4f, 0},
 #endif
 #if defined(MTS_HAVE_AVX512_I8)
     {"avx512", "AVX-512, 6 rows x 4 steps (8 x 1 for T = 1), int8 widened to float32, "
-     "16-lane FMA", mtsi_gemm_i8f32_avx512},
+     "16-lane FMA", mtsi_gemm_i8f32_avx512, MTS_REQUIRES_AVX512_I8},
 #endif
 #if defined(MTS_HAVE_AVX2_FMA)
     {"avx2", "AVX2, 4 rows x 3 steps (8 x 1 for T = 1), int8 widened to float32, 8-lane FMA",
-     mtsi_gemm_i8f32_avx2},
+     mtsi_gemm_i8f32_avx2, MTS_REQUIRES_AVX2},
 #endif
-    {"tiled", "portable C, 4 rows x 4 steps tiles, 8 float lanes", mtsi_gemm_i8f32_tiled},
-    {"reference", "plain C loops, float32 sums in input order", mts_gemm_i8f32_reference},
+    {"tiled", "portable C, 4 rows x 4 steps tiles, 8 float lanes", mtsi_gemm_i8f32_tiled, 0},
+    {"reference", "plain C loops, float32 sums in input order", mts_gemm_i8f32_reference, 0},
 };
 
 const size_t mts_gemm_i8f32_variant_count =
@@ -46,36 +46,36 @@ const size_t mts_gemm_i8f32_variant_count =
 const mts_gemm_i8i8_variant mts_gemm_i8i8_variants[] = {
 #if defined(MTS_HAVE_HELIUM)
     {"helium", "Helium VMLADAVA.S8, 3 rows x 2 steps (4 x 1 for T = 1) of int32 accumulators",
-     mtsi_gemm_i8i8_helium},
+     mtsi_gemm_i8i8_helium, 0},
 #endif
 #if defined(MTS_HAVE_NEON)
 #if defined(MTS_HAVE_NEON_SDOT)
-    {"neon-sdot", "NEON SDOT, 4 rows x 5 steps of int32 accumulators", mtsi_gemm_i8i8_neon_sdot},
+    {"neon-sdot", "NEON SDOT, 4 rows x 5 steps of int32 accumulators", mtsi_gemm_i8i8_neon_sdot, 0},
 #endif
 #if defined(__aarch64__)
-    {"neon", "NEON SMULL + SADALP, 4 rows x 3 steps of int32 accumulators", mtsi_gemm_i8i8_neon},
+    {"neon", "NEON SMULL + SADALP, 4 rows x 3 steps of int32 accumulators", mtsi_gemm_i8i8_neon, 0},
 #else
-    {"neon", "NEON VMULL + VPADAL, 4 rows x 2 steps of int32 accumulators", mtsi_gemm_i8i8_neon},
+    {"neon", "NEON VMULL + VPADAL, 4 rows x 2 steps of int32 accumulators", mtsi_gemm_i8i8_neon, 0},
 #endif
 #endif
 #if defined(MTS_HAVE_DSP)
     {"dsp", "Cortex-M DSP SMLAD on SXTB16 pairs, 1 row x 6 steps (3 x 1 for T = 1)",
-     mtsi_gemm_i8i8_dsp},
+     mtsi_gemm_i8i8_dsp, 0},
 #endif
 #if defined(MTS_HAVE_AVX512_VNNI)
     {"avx512-vnni", "AVX-512 VNNI VPDPBUSD, 6 rows x 4 steps (8 x 1 for T = 1) of int32 "
-     "accumulators", mtsi_gemm_i8i8_avx512_vnni},
+     "accumulators", mtsi_gemm_i8i8_avx512_vnni, MTS_REQUIRES_AVX512_VNNI},
 #endif
 #if defined(MTS_HAVE_AVX512_I8)
     {"avx512", "AVX-512BW VPMOVSXBW + VPMADDWD, 6 rows x 4 steps (8 x 1 for T = 1) of int32 "
-     "accumulators", mtsi_gemm_i8i8_avx512},
+     "accumulators", mtsi_gemm_i8i8_avx512, MTS_REQUIRES_AVX512_I8},
 #endif
 #if defined(MTS_HAVE_AVX2)
     {"avx2", "AVX2 VPMOVSXBW + VPMADDWD, 4 rows x 3 steps (8 x 1 for T = 1) of int32 "
-     "accumulators", mtsi_gemm_i8i8_avx2},
+     "accumulators", mtsi_gemm_i8i8_avx2, MTS_REQUIRES_AVX2},
 #endif
-    {"tiled", "portable C, 4 rows x 4 steps of int32 accumulators", mtsi_gemm_i8i8_tiled},
-    {"reference", "plain C loops, int32 sums", mts_gemm_i8i8_reference},
+    {"tiled", "portable C, 4 rows x 4 steps of int32 accumulators", mtsi_gemm_i8i8_tiled, 0},
+    {"reference", "plain C loops, int32 sums", mts_gemm_i8i8_reference, 0},
 };
 
 const size_t mts_gemm_i8i8_variant_count =

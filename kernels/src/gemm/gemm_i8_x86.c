@@ -64,7 +64,7 @@ enum { ISA_AVX2, ISA_AVX512, ISA_VNNI };
 
 /* Sum each of a, b, c, d over its 8 int32 lanes (wrapping, so exact modulo
  * 2^32) into the four lanes of the result, in that order. */
-static MTS_ALWAYS_INLINE __m128i reduce4_epi32(__m256i a, __m256i b, __m256i c, __m256i d)
+static MTS_ALWAYS_INLINE MTS_TARGET_AVX2 __m128i reduce4_epi32(__m256i a, __m256i b, __m256i c, __m256i d)
 {
     const __m256i quads = _mm256_hadd_epi32(_mm256_hadd_epi32(a, b), _mm256_hadd_epi32(c, d));
     return _mm_add_epi32(_mm256_castsi256_si128(quads), _mm256_extracti128_si256(quads, 1));
@@ -72,7 +72,7 @@ static MTS_ALWAYS_INLINE __m128i reduce4_epi32(__m256i a, __m256i b, __m256i c, 
 
 /* Y[r .. r + here) of one step = (float)acc * (w_scale[r] * x_scale),
  * lane by lane (here <= 4). */
-static MTS_ALWAYS_INLINE void store_i8i8(float *y, size_t here, __m128i acc,
+static MTS_ALWAYS_INLINE MTS_TARGET_AVX2 void store_i8i8(float *y, size_t here, __m128i acc,
                                          const float *w_scale, float x_scale)
 {
     const __m128i mask = _mm256_castsi256_si128(mts_x86_lane_mask(here));
@@ -84,11 +84,24 @@ static MTS_ALWAYS_INLINE void store_i8i8(float *y, size_t here, __m128i acc,
         _mm_maskstore_ps(y, mask, out);
 }
 
+/* Y[r .. r + here) of one step = sums * w_scale[r] (here <= 4). */
+static MTS_ALWAYS_INLINE MTS_TARGET_AVX2 void store_i8f32(float *y, size_t here, __m128 sums,
+                                          const float *w_scale)
+{
+    const __m128i mask = _mm256_castsi256_si128(mts_x86_lane_mask(here));
+    const __m128 ws = here == 4 ? _mm_loadu_ps(w_scale) : _mm_maskload_ps(w_scale, mask);
+    const __m128 out = _mm_mul_ps(sums, ws);
+    if (here == 4)
+        _mm_storeu_ps(y, out);
+    else
+        _mm_maskstore_ps(y, mask, out);
+}
+
 /* dst[0 .. width) = src[0 .. n), then zeros (n < width). One loop with a
  * select, not a copy and a fill: GCC turned those into memcpy calls, across
  * which the tiles' accumulators could not stay in registers (it then stored
  * them on every pass of the depth loop). */
-static MTS_ALWAYS_INLINE void copy_padded(int8_t *dst, const int8_t *src, size_t n, size_t width)
+static MTS_ALWAYS_INLINE MTS_TARGET_AVX2 void copy_padded(int8_t *dst, const int8_t *src, size_t n, size_t width)
 {
     for (size_t k = 0; k < width; k++)
         dst[k] = k < n ? src[k] : 0;
@@ -99,18 +112,18 @@ static MTS_ALWAYS_INLINE void copy_padded(int8_t *dst, const int8_t *src, size_t
 #define AVX2_WA_CHUNK 16
 
 /* acc + VPMADDWD(a, b): lane l += a[2l] * b[2l] + a[2l+1] * b[2l+1]. */
-static MTS_ALWAYS_INLINE __m256i madd_add(__m256i acc, __m256i a, __m256i b)
+static MTS_ALWAYS_INLINE MTS_TARGET_AVX2 __m256i madd_add(__m256i acc, __m256i a, __m256i b)
 {
     return _mm256_add_epi32(acc, _mm256_madd_epi16(a, b));
 }
 
-static MTS_ALWAYS_INLINE __m256i widen16(const int8_t *p)
+static MTS_ALWAYS_INLINE MTS_TARGET_AVX2 __m256i widen16(const int8_t *p)
 {
     return _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)p));
 }
 
 /* One tile of `rows` x `steps` outputs (constants; rows <= 8, steps <= 3). */
-static MTS_ALWAYS_INLINE void i8i8_avx2_tile(size_t rows, size_t steps, size_t depth,
+static MTS_ALWAYS_INLINE MTS_TARGET_AVX2 void i8i8_avx2_tile(size_t rows, size_t steps, size_t depth,
                                              const int8_t *w, size_t w_stride,
                                              const float *w_scale,
                                              const int8_t *xq, size_t xq_stride,
@@ -174,14 +187,14 @@ static MTS_ALWAYS_INLINE void i8i8_avx2_tile(size_t rows, size_t steps, size_t d
 #if defined(MTS_HAVE_AVX512_I8)
 
 /* The sum of a zmm's 16 int32 lanes folded into 8 (lane l + lane l + 8). */
-static MTS_ALWAYS_INLINE __m256i fold_epi32(__m512i v)
+static MTS_ALWAYS_INLINE MTS_TARGET_AVX512_I8 __m256i fold_epi32(__m512i v)
 {
     return _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1));
 }
 
 /* acc + the products of one chunk of a weight row and an input row, as
  * loaded by the tile below (VNNI: w ^ 0x80 as u8 times x as s8). */
-static MTS_ALWAYS_INLINE __m512i dot512(int isa, __m512i acc, __m512i wv, __m512i xv)
+static MTS_ALWAYS_INLINE MTS_TARGET_AVX512_I8 __m512i dot512(int isa, __m512i acc, __m512i wv, __m512i xv)
 {
 #if defined(MTS_HAVE_AVX512_VNNI)
     if (isa == ISA_VNNI) {
@@ -206,7 +219,7 @@ static MTS_ALWAYS_INLINE __m512i dot512(int isa, __m512i acc, __m512i wv, __m512
 /* A chunk of an int8 row as the tile's products take it: 64 bytes as they
  * are (VNNI), or 32 sign-extended to int16; lanes outside `mask` are zero
  * and nothing is read there. */
-static MTS_ALWAYS_INLINE __m512i load512(int isa, const int8_t *p, int masked, __mmask64 mask)
+static MTS_ALWAYS_INLINE MTS_TARGET_AVX512_I8 __m512i load512(int isa, const int8_t *p, int masked, __mmask64 mask)
 {
     if (isa == ISA_VNNI)
         return masked ? _mm512_maskz_loadu_epi8(mask, p) : _mm512_loadu_si512((const void *)p);
@@ -216,7 +229,7 @@ static MTS_ALWAYS_INLINE __m512i load512(int isa, const int8_t *p, int masked, _
 
 /* One tile of `rows` x `steps` outputs (constants; rows <= 8, steps <= 4).
  * x_offset[t] (VNNI only) is 128 * sum_i xq[t][i], modulo 2^32. */
-static MTS_ALWAYS_INLINE void i8i8_avx512_tile(int isa, size_t rows, size_t steps, size_t depth,
+static MTS_ALWAYS_INLINE MTS_TARGET_AVX512_I8 void i8i8_avx512_tile(int isa, size_t rows, size_t steps, size_t depth,
                                                const int8_t *w, size_t w_stride,
                                                const float *w_scale,
                                                const int8_t *xq, size_t xq_stride,
@@ -285,7 +298,7 @@ static MTS_ALWAYS_INLINE void i8i8_avx512_tile(int isa, size_t rows, size_t step
 #if defined(MTS_HAVE_AVX512_VNNI)
 /* x_offset[t] = 128 * sum_i xq[t][i] (modulo 2^32) for t < steps, by the
  * same VPDPBUSD as the tiles: 0x80 bytes times the row. */
-static void vnni_offsets(size_t steps, size_t depth, const int8_t *xq, size_t xq_stride,
+static MTS_TARGET_AVX512_VNNI void vnni_offsets(size_t steps, size_t depth, const int8_t *xq, size_t xq_stride,
                          int32_t *x_offset)
 {
     const __m512i flip = _mm512_set1_epi8((char)0x80);
@@ -308,75 +321,65 @@ static void vnni_offsets(size_t steps, size_t depth, const int8_t *xq, size_t xq
 
 /* ---- int8-wa drivers ------------------------------------------------------- */
 
-static MTS_ALWAYS_INLINE void i8i8_tile(int isa, size_t rows, size_t steps, size_t depth,
-                                        const int8_t *w, size_t w_stride, const float *w_scale,
-                                        const int8_t *xq, size_t xq_stride,
-                                        const float *x_scale, const int32_t *x_offset,
-                                        float *y, size_t y_stride)
-{
-#if defined(MTS_HAVE_AVX512_I8)
-    if (isa != ISA_AVX2) {
-        i8i8_avx512_tile(isa, rows, steps, depth, w, w_stride, w_scale, xq, xq_stride, x_scale,
-                         x_offset, y, y_stride);
-        return;
-    }
-#endif
-    (void)isa;
-    (void)x_offset;
-    i8i8_avx2_tile(rows, steps, depth, w, w_stride, w_scale, xq, xq_stride, x_scale, y,
-                   y_stride);
-}
-
 /* Group rows and tile steps of each instruction set: as the float products,
  * except int8-wa on AVX2, whose VPMADDWD needs a register for its result:
  * 4 x 3 (12 accumulators + 3 inputs + weight + product = 17 of the 16 ymm
- * registers) spilled 6 accumulators per pass, so 3 x 3. */
+ * registers) spilled 6 accumulators per pass, so 3 x 3. One driver per
+ * instruction set, not one switching on `isa`: a function compiled for AVX2
+ * cannot contain (inline) the AVX-512 tiles. */
 #define WA_GROUP_ROWS(isa) ((isa) == ISA_AVX2 ? (size_t)3 : (size_t)6)
 #define W_GROUP_ROWS(isa) ((isa) == ISA_AVX2 ? (size_t)4 : (size_t)6)
 #define TILE_STEPS(isa) ((isa) == ISA_AVX2 ? (size_t)3 : (size_t)4)
 
-/* The whole product for `steps` steps (tile_walk.h); no prefetch. */
-static MTS_ALWAYS_INLINE void i8i8_product(int isa, size_t rows, size_t depth, size_t steps,
-                                           const int8_t *w, size_t w_stride,
-                                           const float *w_scale,
-                                           const int8_t *xq, size_t xq_stride,
-                                           const float *x_scale, const int32_t *x_offset,
-                                           float *y, size_t y_stride)
+MTS_TARGET_AVX2 void mtsi_gemm_i8i8_avx2(size_t rows, size_t depth, size_t steps,
+                                         const int8_t *w, size_t w_stride, const float *w_scale,
+                                         const int8_t *xq, size_t xq_stride,
+                                         const float *x_scale, float *y, size_t y_stride)
 {
 #define I8I8_TILE(R, S, r, t, prefetch)                                                  \
-    i8i8_tile(isa, R, S, depth, w + (r) * w_stride, w_stride, w_scale + (r),             \
-              xq + (t) * xq_stride, xq_stride, x_scale + (t), x_offset + (t),            \
-              y + (t) * y_stride + (r), y_stride)
-    const size_t group = WA_GROUP_ROWS(isa), tile_steps = TILE_STEPS(isa);
-    MTS_TILE_WALK(I8I8_TILE, rows, steps, group, tile_steps, 0);
+    i8i8_avx2_tile(R, S, depth, w + (r) * w_stride, w_stride, w_scale + (r),             \
+                   xq + (t) * xq_stride, xq_stride, x_scale + (t),                       \
+                   y + (t) * y_stride + (r), y_stride)
+    MTS_TILE_WALK(I8I8_TILE, rows, steps, WA_GROUP_ROWS(ISA_AVX2), TILE_STEPS(ISA_AVX2), 0);
 #undef I8I8_TILE
 }
 
-void mtsi_gemm_i8i8_avx2(size_t rows, size_t depth, size_t steps,
-                         const int8_t *w, size_t w_stride, const float *w_scale,
-                         const int8_t *xq, size_t xq_stride, const float *x_scale,
-                         float *y, size_t y_stride)
+#if defined(MTS_HAVE_AVX512_I8)
+/* The whole AVX-512 (isa: ISA_AVX512 or ISA_VNNI) product for `steps`
+ * steps (tile_walk.h); no prefetch. */
+static MTS_ALWAYS_INLINE MTS_TARGET_AVX512_I8 void
+i8i8_avx512_product(int isa, size_t rows, size_t depth, size_t steps,
+                    const int8_t *w, size_t w_stride, const float *w_scale,
+                    const int8_t *xq, size_t xq_stride, const float *x_scale,
+                    const int32_t *x_offset, float *y, size_t y_stride)
 {
-    i8i8_product(ISA_AVX2, rows, depth, steps, w, w_stride, w_scale, xq, xq_stride, x_scale,
-                 NULL, y, y_stride);
+#define I8I8_TILE(R, S, r, t, prefetch)                                                  \
+    i8i8_avx512_tile(isa, R, S, depth, w + (r) * w_stride, w_stride, w_scale + (r),      \
+                     xq + (t) * xq_stride, xq_stride, x_scale + (t), x_offset + (t),     \
+                     y + (t) * y_stride + (r), y_stride)
+    MTS_TILE_WALK(I8I8_TILE, rows, steps, WA_GROUP_ROWS(isa), TILE_STEPS(isa), 0);
+#undef I8I8_TILE
 }
 
-#if defined(MTS_HAVE_AVX512_I8)
-void mtsi_gemm_i8i8_avx512(size_t rows, size_t depth, size_t steps,
-                           const int8_t *w, size_t w_stride, const float *w_scale,
-                           const int8_t *xq, size_t xq_stride, const float *x_scale,
-                           float *y, size_t y_stride)
+MTS_TARGET_AVX512_I8 void mtsi_gemm_i8i8_avx512(size_t rows, size_t depth, size_t steps,
+                                                const int8_t *w, size_t w_stride,
+                                                const float *w_scale,
+                                                const int8_t *xq, size_t xq_stride,
+                                                const float *x_scale,
+                                                float *y, size_t y_stride)
 {
-    i8i8_product(ISA_AVX512, rows, depth, steps, w, w_stride, w_scale, xq, xq_stride, x_scale,
-                 NULL, y, y_stride);
+    i8i8_avx512_product(ISA_AVX512, rows, depth, steps, w, w_stride, w_scale, xq, xq_stride,
+                        x_scale, NULL, y, y_stride);
 }
 #endif
 
 #if defined(MTS_HAVE_AVX512_VNNI)
-void mtsi_gemm_i8i8_avx512_vnni(size_t rows, size_t depth, size_t steps,
-                                const int8_t *w, size_t w_stride, const float *w_scale,
-                                const int8_t *xq, size_t xq_stride, const float *x_scale,
-                                float *y, size_t y_stride)
+MTS_TARGET_AVX512_VNNI void mtsi_gemm_i8i8_avx512_vnni(size_t rows, size_t depth, size_t steps,
+                                                       const int8_t *w, size_t w_stride,
+                                                       const float *w_scale,
+                                                       const int8_t *xq, size_t xq_stride,
+                                                       const float *x_scale,
+                                                       float *y, size_t y_stride)
 {
     /* Steps in panels whose input sums fit a stack array; every row group
      * runs within a panel, so the weights are read once per panel. */
@@ -384,8 +387,8 @@ void mtsi_gemm_i8i8_avx512_vnni(size_t rows, size_t depth, size_t steps,
     for (size_t t = 0; t < steps; t += MTS_I8_X86_PANEL_STEPS) {
         const size_t n = steps - t < MTS_I8_X86_PANEL_STEPS ? steps - t : MTS_I8_X86_PANEL_STEPS;
         vnni_offsets(n, depth, xq + t * xq_stride, xq_stride, x_offset);
-        i8i8_product(ISA_VNNI, rows, depth, n, w, w_stride, w_scale, xq + t * xq_stride,
-                     xq_stride, x_scale + t, x_offset, y + t * y_stride, y_stride);
+        i8i8_avx512_product(ISA_VNNI, rows, depth, n, w, w_stride, w_scale, xq + t * xq_stride,
+                            xq_stride, x_scale + t, x_offset, y + t * y_stride, y_stride);
     }
 }
 #endif
@@ -394,22 +397,9 @@ void mtsi_gemm_i8i8_avx512_vnni(size_t rows, size_t depth, size_t steps,
 
 #if defined(MTS_HAVE_AVX2_FMA)
 
-/* Y[r .. r + here) of one step = sums * w_scale[r] (here <= 4). */
-static MTS_ALWAYS_INLINE void store_i8f32(float *y, size_t here, __m128 sums,
-                                          const float *w_scale)
-{
-    const __m128i mask = _mm256_castsi256_si128(mts_x86_lane_mask(here));
-    const __m128 ws = here == 4 ? _mm_loadu_ps(w_scale) : _mm_maskload_ps(w_scale, mask);
-    const __m128 out = _mm_mul_ps(sums, ws);
-    if (here == 4)
-        _mm_storeu_ps(y, out);
-    else
-        _mm_maskstore_ps(y, mask, out);
-}
-
 /* One tile of `rows` x `steps` outputs (constants; rows <= 8, steps <= 3),
  * 8 float lanes per output. */
-static MTS_ALWAYS_INLINE void i8f32_avx2_tile(size_t rows, size_t steps, size_t depth,
+static MTS_ALWAYS_INLINE MTS_TARGET_AVX2 void i8f32_avx2_tile(size_t rows, size_t steps, size_t depth,
                                               const int8_t *w, size_t w_stride,
                                               const float *w_scale,
                                               const float *x, size_t x_stride,
@@ -475,7 +465,7 @@ static MTS_ALWAYS_INLINE void i8f32_avx2_tile(size_t rows, size_t steps, size_t 
 #if defined(MTS_HAVE_AVX512_I8)
 
 /* Lane l + lane l + 8 of a zmm: the first step of the int8-w lane sum. */
-static MTS_ALWAYS_INLINE __m256 fold_ps(__m512 v)
+static MTS_ALWAYS_INLINE MTS_TARGET_AVX512_I8 __m256 fold_ps(__m512 v)
 {
     return _mm256_add_ps(_mm512_castps512_ps256(v),
                          _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
@@ -483,7 +473,7 @@ static MTS_ALWAYS_INLINE __m256 fold_ps(__m512 v)
 
 /* One tile of `rows` x `steps` outputs (constants; rows <= 8, steps <= 4),
  * 16 float lanes per output. */
-static MTS_ALWAYS_INLINE void i8f32_avx512_tile(size_t rows, size_t steps, size_t depth,
+static MTS_ALWAYS_INLINE MTS_TARGET_AVX512_I8 void i8f32_avx512_tile(size_t rows, size_t steps, size_t depth,
                                                 const int8_t *w, size_t w_stride,
                                                 const float *w_scale,
                                                 const float *x, size_t x_stride,
@@ -545,52 +535,31 @@ static MTS_ALWAYS_INLINE void i8f32_avx512_tile(size_t rows, size_t steps, size_
 
 #endif /* MTS_HAVE_AVX512_I8 */
 
-static MTS_ALWAYS_INLINE void i8f32_tile(int isa, size_t rows, size_t steps, size_t depth,
-                                         const int8_t *w, size_t w_stride, const float *w_scale,
-                                         const float *x, size_t x_stride,
-                                         float *y, size_t y_stride)
-{
-#if defined(MTS_HAVE_AVX512_I8)
-    if (isa != ISA_AVX2) {
-        i8f32_avx512_tile(rows, steps, depth, w, w_stride, w_scale, x, x_stride, y, y_stride);
-        return;
-    }
-#endif
-    (void)isa;
-    i8f32_avx2_tile(rows, steps, depth, w, w_stride, w_scale, x, x_stride, y, y_stride);
-}
-
-/* The whole product (tile_walk.h); no prefetch. */
-static MTS_ALWAYS_INLINE void i8f32_product(int isa, size_t rows, size_t depth, size_t steps,
-                                            const int8_t *w, size_t w_stride,
-                                            const float *w_scale,
-                                            const float *x, size_t x_stride,
-                                            float *y, size_t y_stride)
+MTS_TARGET_AVX2 void mtsi_gemm_i8f32_avx2(size_t rows, size_t depth, size_t steps,
+                                          const int8_t *w, size_t w_stride,
+                                          const float *w_scale,
+                                          const float *x, size_t x_stride,
+                                          float *y, size_t y_stride)
 {
 #define I8F32_TILE(R, S, r, t, prefetch)                                                 \
-    i8f32_tile(isa, R, S, depth, w + (r) * w_stride, w_stride, w_scale + (r),            \
-               x + (t) * x_stride, x_stride, y + (t) * y_stride + (r), y_stride)
-    const size_t group = W_GROUP_ROWS(isa), tile_steps = TILE_STEPS(isa);
-    MTS_TILE_WALK(I8F32_TILE, rows, steps, group, tile_steps, 0);
+    i8f32_avx2_tile(R, S, depth, w + (r) * w_stride, w_stride, w_scale + (r),            \
+                    x + (t) * x_stride, x_stride, y + (t) * y_stride + (r), y_stride)
+    MTS_TILE_WALK(I8F32_TILE, rows, steps, W_GROUP_ROWS(ISA_AVX2), TILE_STEPS(ISA_AVX2), 0);
 #undef I8F32_TILE
 }
 
-void mtsi_gemm_i8f32_avx2(size_t rows, size_t depth, size_t steps,
-                          const int8_t *w, size_t w_stride, const float *w_scale,
-                          const float *x, size_t x_stride,
-                          float *y, size_t y_stride)
-{
-    i8f32_product(ISA_AVX2, rows, depth, steps, w, w_stride, w_scale, x, x_stride, y, y_stride);
-}
-
 #if defined(MTS_HAVE_AVX512_I8)
-void mtsi_gemm_i8f32_avx512(size_t rows, size_t depth, size_t steps,
-                            const int8_t *w, size_t w_stride, const float *w_scale,
-                            const float *x, size_t x_stride,
-                            float *y, size_t y_stride)
+MTS_TARGET_AVX512_I8 void mtsi_gemm_i8f32_avx512(size_t rows, size_t depth, size_t steps,
+                                                 const int8_t *w, size_t w_stride,
+                                                 const float *w_scale,
+                                                 const float *x, size_t x_stride,
+                                                 float *y, size_t y_stride)
 {
-    i8f32_product(ISA_AVX512, rows, depth, steps, w, w_stride, w_scale, x, x_stride, y,
-                  y_stride);
+#define I8F32_TILE(R, S, r, t, prefetch)                                                 \
+    i8f32_avx512_tile(R, S, depth, w + (r) * w_stride, w_stride, w_scale + (r),          \
+                      x + (t) * x_stride, x_stride, y + (t) * y_stride + (r), y_stride)
+    MTS_TILE_WALK(I8F32_TILE, rows, steps, W_GROUP_ROWS(ISA_AVX512), TILE_STEPS(ISA_AVX512), 0);
+#undef I8F32_TILE
 }
 #endif
 

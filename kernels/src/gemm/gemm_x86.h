@@ -7,6 +7,26 @@
 #include "../compiler.h"
 #include "../isa.h"
 
+/* Each x86 function is compiled for its product's instruction set (isa.h):
+ * with run-time dispatch by a target attribute, whatever the build's -m
+ * flags, so the rest of the kernels stay baseline x86-64 and a product's
+ * code runs only where its table entry's `requires` (gemm_isa.h's
+ * MTS_REQUIRES_*, the same sets) holds; otherwise by the build's flags.
+ * Always-inline helpers carry the smallest set they need (a function
+ * inlines only into callers whose set contains its own). */
+#if defined(MTS_X86_DISPATCH)
+#define MTS_TARGET_AVX2 __attribute__((target("avx2,fma")))
+#define MTS_TARGET_AVX512 __attribute__((target("avx2,fma,avx512f,avx512vl")))
+#define MTS_TARGET_AVX512_I8 __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl")))
+#define MTS_TARGET_AVX512_VNNI \
+    __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl,avx512vnni")))
+#else
+#define MTS_TARGET_AVX2
+#define MTS_TARGET_AVX512
+#define MTS_TARGET_AVX512_I8
+#define MTS_TARGET_AVX512_VNNI
+#endif
+
 /* The loops over a tile's rows and steps must be unrolled completely for
  * its accumulators to stay in registers; -O2 alone does not unroll them. */
 #if defined(__clang__)
@@ -41,7 +61,7 @@
 /* Sum each of a, b, c, d over its 8 lanes in one fixed tree,
  * ((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7)), into the four floats of
  * the result, in that order (gemm_avx2.c, gemm_i8_x86.c). */
-static MTS_ALWAYS_INLINE __m128 mts_x86_reduce4_ps(__m256 a, __m256 b, __m256 c, __m256 d)
+static MTS_ALWAYS_INLINE MTS_TARGET_AVX2 __m128 mts_x86_reduce4_ps(__m256 a, __m256 b, __m256 c, __m256 d)
 {
     /* Per 128-bit half: {a0+a1, a2+a3, b0+b1, b2+b3}, then
      * {(a0+a1)+(a2+a3), (b..), (c..), (d..)}; the halves hold lanes 0-3 and
@@ -51,7 +71,7 @@ static MTS_ALWAYS_INLINE __m128 mts_x86_reduce4_ps(__m256 a, __m256 b, __m256 c,
 }
 
 /* Lanes [0, count) set, for masked loads and stores (count <= 8). */
-static MTS_ALWAYS_INLINE __m256i mts_x86_lane_mask(size_t count)
+static MTS_ALWAYS_INLINE MTS_TARGET_AVX2 __m256i mts_x86_lane_mask(size_t count)
 {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)count),
                               _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
