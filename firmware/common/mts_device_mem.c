@@ -46,9 +46,10 @@ static void mark_open(uintptr_t lo, uintptr_t hi)
 void mts_dev_mem_window_open(const mts_model *model)
 {
     uintptr_t lo = UINTPTR_MAX, hi = 0;
-    for (uint32_t l = 0; l < model->num_layers; l++) {
-        if (model->cell == MTS_CELL_SRU) {
-            const mts_sru_layer *layer = &model->sru[l];
+    for (uint32_t i = 0; i < model->num_stages; i++) {
+        const mts_stage *stage = &model->stages[i];
+        if (stage->kind == MTS_STAGE_SRU) {
+            const mts_sru_layer *layer = &stage->as.sru;
             mts_sru_array_sizes n;
             if (mts_sru_layer_array_sizes(layer, &n) != MTS_OK)
                 continue;
@@ -59,8 +60,8 @@ void mts_dev_mem_window_open(const mts_model *model)
                 span_add(layer->weight, n.weight, sizeof(float), &lo, &hi);
                 span_add(layer->weight_proj, n.weight_proj, sizeof(float), &lo, &hi);
             }
-        } else if (model->cell == MTS_CELL_QRNN) {
-            const mts_qrnn_layer *layer = &model->qrnn[l];
+        } else if (stage->kind == MTS_STAGE_QRNN) {
+            const mts_qrnn_layer *layer = &stage->as.qrnn;
             mts_qrnn_array_sizes n;
             if (mts_qrnn_layer_array_sizes(layer, &n) != MTS_OK)
                 continue;
@@ -68,6 +69,13 @@ void mts_dev_mem_window_open(const mts_model *model)
                 span_add(layer->weight_q, n.weight, 1u, &lo, &hi);
             else
                 span_add(layer->weight, n.weight, sizeof(float), &lo, &hi);
+        } else if (stage->kind == MTS_STAGE_DENSE) {
+            const mts_dense_layer *layer = &stage->as.dense;
+            const size_t count = (size_t)layer->input_size * layer->output_size;
+            if (layer->quant != 0u)
+                span_add(layer->weight_q, count, 1u, &lo, &hi);
+            else
+                span_add(layer->weight, count, sizeof(float), &lo, &hi);
         }
     }
     if (hi <= lo) /* no weights found: an empty span at the marker */

@@ -35,7 +35,7 @@ static mts_status timed_forward(mts_device *device, const mts_model *model,
     return status;
 }
 
-/* bench's product=1 (docs/protocol.md): the first layer's blocked product
+/* bench's product=1 (docs/protocol.md): the first weighted stage's blocked product
  * alone, `steps` frames in blocks of `block`, with the product `variant`
  * names for the layer's weight scheme: rows = every gate row of the layer,
  * depth = its product's input width, the fixed input as X (its rows reused
@@ -53,8 +53,16 @@ static mts_status timed_product(mts_device *device, const mts_model *model,
     unsigned quant = 0;
     const void *w = NULL;
     const float *w_scale = NULL;
-    if (model->cell == MTS_CELL_SRU) {
-        const mts_sru_layer *layer = &model->sru[0];
+    /* The first stage with a blocked product: SRU, QRNN or dense. */
+    const mts_stage *stage = NULL;
+    for (uint32_t i = 0; i < model->num_stages && stage == NULL; i++)
+        if (model->stages[i].kind == MTS_STAGE_SRU || model->stages[i].kind == MTS_STAGE_QRNN ||
+            model->stages[i].kind == MTS_STAGE_DENSE)
+            stage = &model->stages[i];
+    if (stage == NULL)
+        return MTS_ERR_BAD_CONFIG; /* no stage with weights: nothing to time */
+    if (stage->kind == MTS_STAGE_SRU) {
+        const mts_sru_layer *layer = &stage->as.sru;
         mts_sru_array_sizes n;
         mts_status status = mts_sru_layer_array_sizes(layer, &n);
         if (status != MTS_OK)
@@ -64,8 +72,8 @@ static mts_status timed_product(mts_device *device, const mts_model *model,
         depth = n.weight / n.weight_rows;
         w = quant != 0u ? (const void *)layer->weight_q : (const void *)layer->weight;
         w_scale = layer->weight_scale;
-    } else {
-        const mts_qrnn_layer *layer = &model->qrnn[0];
+    } else if (stage->kind == MTS_STAGE_QRNN) {
+        const mts_qrnn_layer *layer = &stage->as.qrnn;
         mts_qrnn_array_sizes n;
         mts_status status = mts_qrnn_layer_array_sizes(layer, &n);
         if (status != MTS_OK)
@@ -73,6 +81,13 @@ static mts_status timed_product(mts_device *device, const mts_model *model,
         quant = layer->quant;
         rows = n.weight_rows;
         depth = n.weight / n.weight_rows;
+        w = quant != 0u ? (const void *)layer->weight_q : (const void *)layer->weight;
+        w_scale = layer->weight_scale;
+    } else {
+        const mts_dense_layer *layer = &stage->as.dense;
+        quant = layer->quant;
+        rows = layer->output_size;
+        depth = layer->input_size;
         w = quant != 0u ? (const void *)layer->weight_q : (const void *)layer->weight;
         w_scale = layer->weight_scale;
     }

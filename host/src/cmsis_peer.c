@@ -32,7 +32,7 @@ static void cmsis_matvec_product(size_t rows, size_t depth, size_t steps,
 const mts_gemm_f32_variant mts_host_gemm_variants[] = {
 #ifdef MTSRNN_HAVE_CMSISDSP
     {"cmsis-matvec", "CMSIS-DSP arm_mat_vec_mult_f32, one call per time step",
-     cmsis_matvec_product},
+     cmsis_matvec_product, 0},
 #endif
     {NULL, NULL, NULL, 0},
 };

@@ -607,9 +607,9 @@ mts_status mts_model_forward(const mts_model *model, const mts_run_options *opti
         base + layout.quantized_scale,
     };
     const mts_products products = {
-        options->gemm ? options->gemm : mts_gemm_f32_variants[0].fn,
-        options->gemm_i8f32 ? options->gemm_i8f32 : mts_gemm_i8f32_variants[0].fn,
-        options->gemm_i8i8 ? options->gemm_i8i8 : mts_gemm_i8i8_variants[0].fn,
+        options->gemm ? options->gemm : mts_gemm_f32_default(),
+        options->gemm_i8f32 ? options->gemm_i8f32 : mts_gemm_i8f32_default(),
+        options->gemm_i8i8 ? options->gemm_i8i8 : mts_gemm_i8i8_default(),
     };
     if (has_bidirectional(model)) {
         run_stages(model, &scratch, options->block, &products, state, x, seq_len, h, 1);

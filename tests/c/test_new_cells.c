@@ -219,8 +219,8 @@ static void check_case(const nc_case *c)
                             : quant == MTS_QUANT_INT8_WA ? mts_gemm_i8i8_variant_count
                                                          : mts_gemm_f32_variant_count;
     for (size_t v = 0; v < variants; v++) {
-        mts_products products = {mts_gemm_f32_variants[0].fn, mts_gemm_i8f32_variants[0].fn,
-                                 mts_gemm_i8i8_variants[0].fn};
+        mts_products products = {mts_gemm_f32_default(), mts_gemm_i8f32_default(),
+                                 mts_gemm_i8i8_default()};
         const char *name;
         if (quant == MTS_QUANT_INT8_W) {
             products.i8f32 = mts_gemm_i8f32_variants[v].fn;
