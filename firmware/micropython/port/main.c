@@ -13,6 +13,7 @@
  *   hostfile.read(path) -> bytes    the whole file, or OSError
  */
 #include <errno.h>
+#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +28,6 @@
 #include "py/mperrno.h"
 #include "py/mphal.h"
 #include "py/runtime.h"
-#include "shared/runtime/gchelper.h"
 
 #define HEAP_BYTES (16 * 1024 * 1024)
 #define STACK_BYTES (256 * 1024)
@@ -49,10 +49,16 @@ void mp_hal_stdout_tx_str(const char *str)
     mp_hal_stdout_tx_strn(str, strlen(str));
 }
 
+/* The GC's roots: the C stack from here to its top, with the callee-saved
+ * registers spilled onto it first by setjmp (the registers a caller keeps
+ * live across this call are already on the stack). */
 void gc_collect(void)
 {
     gc_collect_start();
-    gc_helper_collect_regs_and_stack();
+    jmp_buf registers;
+    setjmp(registers);
+    void **sp = (void **)(void *)&registers;
+    gc_collect_root(sp, ((uintptr_t)MP_STATE_THREAD(stack_top) - (uintptr_t)sp) / sizeof(void *));
     gc_collect_end();
 }
 
