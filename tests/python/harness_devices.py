@@ -226,6 +226,9 @@ def _golden(model, x):
     from mtsrnn import reference
 
     config = model.config
+    if model.cell == "model":  # a whole model (demo_head): stage by stage
+        return np.asarray(reference.model_forward(model.reference_parts(), x,
+                                                  quantization=model.quantization), np.float64)
     if model.cell == "sru":
         h, _c = reference.sru_forward(
             model.state_dict(), x, use_tanh=config["use_tanh"],
