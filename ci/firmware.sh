@@ -10,7 +10,7 @@
 # `mtsrnn bench device` per built-in model, float demos and their int8
 # versions, printing instructions per step at T = 1 and 16 of every product
 # side by side. The M55 builds keep the models' constants in the an547's
-# SRAM (the default, MTSRNN_FW_AN547_WEIGHTS=sram: all six demo models fit);
+# SRAM (the default, MTSRNN_FW_AN547_WEIGHTS=sram: all eight demo models fit);
 # the ITCM layout (=itcm, four demo models in 512 KB) is linked once more,
 # without CMSIS-DSP, to check it still fits. The Nucleo image is only
 # compiled: there is no board here. Exits non-zero on any

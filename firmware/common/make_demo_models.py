@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 import mtsrnn
+import numpy as np
 
 
 def demo_sru() -> mtsrnn.Model:
@@ -28,6 +29,24 @@ def demo_sru() -> mtsrnn.Model:
 def demo_qrnn() -> mtsrnn.Model:
     """QRNN, window 2 (a causal convolution over two frames), fo-pooling."""
     return mtsrnn.random_qrnn(64, 64, num_layers=2, window=2, seed=2)
+
+
+def demo_head() -> mtsrnn.Model:
+    """A whole model (a classifier): affine input norm (16 features) -> SRU
+    (hidden 48, one layer) -> dense 48->32 relu -> dense 32->8 -> softmax.
+    Small (about 14 KB of float weights) so every board with room for the
+    stacks above holds it and its int8-wa version beside them."""
+    rng = np.random.default_rng(3)
+    features, hidden, inner, classes = 16, 48, 32, 8
+    return mtsrnn.sequential(
+        mtsrnn.norm(rng.uniform(0.5, 2.0, features), rng.normal(0.0, 0.1, features),
+                    mean=rng.normal(0.0, 0.5, features)),
+        mtsrnn.random_sru(features, hidden, num_layers=1, seed=4),
+        mtsrnn.dense(rng.normal(0.0, 1.0 / np.sqrt(hidden), (inner, hidden)),
+                     rng.normal(0.0, 0.1, inner), activation="relu"),
+        mtsrnn.dense(rng.normal(0.0, 1.0 / np.sqrt(inner), (classes, inner)),
+                     rng.normal(0.0, 0.1, classes)),
+        mtsrnn.softmax(classes))
 
 
 # name -> a function making the model. Sizes are the protocol's demo sizes:
@@ -41,6 +60,8 @@ DEMO_MODELS = {
     "demo_sru_i8wa": lambda: mtsrnn.quantize(demo_sru(), "int8-wa"),
     "demo_qrnn_i8w": lambda: mtsrnn.quantize(demo_qrnn(), "int8-w"),
     "demo_qrnn_i8wa": lambda: mtsrnn.quantize(demo_qrnn(), "int8-wa"),
+    "demo_head": demo_head,
+    "demo_head_i8wa": lambda: mtsrnn.quantize(demo_head(), "int8-wa"),
 }
 
 

@@ -57,9 +57,14 @@ def test_id_fields(device, demo_models):
     assert len(model_lines) == len(DEMOS)
     for index, (name, line) in enumerate(zip(DEMOS, model_lines, strict=True)):
         model = demo_models[name]
+        # docs/protocol.md: cell= the cell of the recurrent stages (mixed when
+        # they differ, none without any), layers= how many there are.
+        recurrent = [stage.cell for stage in model.stages if stage.cell in ("sru", "qrnn")]
+        cells = set(recurrent)
+        cell = cells.pop() if len(cells) == 1 else ("mixed" if cells else "none")
         assert fields(line, "m-model") == {
-            "index": str(index), "name": name, "cell": model.cell,
-            "layers": str(model.num_layers), "input": str(model.input_size),
+            "index": str(index), "name": name, "cell": cell,
+            "layers": str(len(recurrent)), "input": str(model.input_size),
             "output": str(model.output_size),
             "weight_bytes": str(kernel_weight_bytes(model)), "dtype": "f32",
             "weights": model.quantization or "float32",
@@ -94,7 +99,10 @@ def test_infer_streams_and_matches_host(device, demo_models, index, name):
     np.testing.assert_allclose(h_device, h_host, rtol=0, atol=ABS_TOL)
     config = model.config
     # The reference of the model's own arithmetic (int8 schemes included).
-    if model.cell == "sru":
+    if model.cell == "model":  # a whole model (demo_head): stage by stage
+        h_ref = reference.model_forward(model.reference_parts(), x,
+                                        quantization=model.quantization)
+    elif model.cell == "sru":
         h_ref, _c = reference.sru_forward(
             model.state_dict(), x, use_tanh=config["use_tanh"],
             bidirectional=config["bidirectional"], has_skip_term=config["has_skip_term"],
@@ -105,7 +113,21 @@ def test_infer_streams_and_matches_host(device, demo_models, index, name):
             model.state_dict(), x, window=config["window"], output_gate=config["output_gate"],
             zoneout=config["zoneout"], pooling=config["pooling"],
             quantization=model.quantization)
-    np.testing.assert_allclose(h_device, np.asarray(h_ref, np.float64), rtol=0, atol=ABS_TOL)
+    h_ref = np.asarray(h_ref, np.float64)
+    if model.cell == "model" and model.quantization == "int8-wa":
+        # A dense stage's int8-wa input quantisation (docs/quantization.md)
+        # reads the output of float stages, float32 on the device and float64
+        # in the reference: where a value lies within float32 rounding of a
+        # rounding tie, the two take neighbouring codes, which moves that
+        # frame's outputs by about one code's share (2.5e-3 seen here). Rare
+        # frames; every other frame agrees to ABS_TOL. (Device against the
+        # host's Model.forward, the same float32 arithmetic: ABS_TOL, above.)
+        off = np.any(np.abs(h_device - h_ref) > ABS_TOL, axis=1)
+        assert off.sum() <= max(1, len(x) // 100), np.flatnonzero(off)
+        assert np.max(np.abs(h_device - h_ref)) <= 1e-2
+        np.testing.assert_allclose(h_device[~off], h_ref[~off], rtol=0, atol=ABS_TOL)
+    else:
+        np.testing.assert_allclose(h_device, h_ref, rtol=0, atol=ABS_TOL)
 
 
 def test_reset_and_model_select_restart_the_stream(device, demo_models):

@@ -226,6 +226,9 @@ def _golden(model, x):
     from mtsrnn import reference
 
     config = model.config
+    if model.cell == "model":  # a whole model (demo_head): stage by stage
+        return np.asarray(reference.model_forward(model.reference_parts(), x,
+                                                  quantization=model.quantization), np.float64)
     if model.cell == "sru":
         h, _c = reference.sru_forward(
             model.state_dict(), x, use_tanh=config["use_tanh"],
@@ -322,6 +325,58 @@ def _cortex_a_program(board_name: str) -> Path:
         pytest.skip(f"no cross-built mtsrnn-device for {board_name}: build "
                     f"build/{board.linux_build} with ci/aarch64.sh")
     return candidates[0]
+
+
+# ------------------------------------------ (d2) a whole model with a head
+
+# The whole-model demos (firmware/common/make_demo_models.py: demo_head) and
+# the stages `id` must report for them, written here from the model's design
+# (norm -> SRU -> dense relu -> dense -> softmax), not read from the twin.
+WHOLE_MODEL_DEMOS = {"demo_head": "float32", "demo_head_i8wa": "int8-wa"}
+WHOLE_MODEL_STAGES = ("norm", "sru", "dense", "dense", "softmax")
+
+
+def _check_whole_model_demos(dev: Device, twins: dict) -> dict[str, float]:
+    """The whole-model demos on a device (both on every device here): `id`
+    lists their stages (stages=), cell, recurrent layers and sizes; each of
+    their variants, chosen with `variant`, streams the same outputs as the
+    host's Model.forward of the .mts twin (<= 1e-5) and rows that sum to 1
+    (softmax); selftest ran them through every variant against their golden
+    vectors. Returns the largest |device - host| per model and variant."""
+    info = dev.identify()
+    by_name = {m.name: m for m in info.models}
+    assert set(WHOLE_MODEL_DEMOS) <= set(by_name), list(by_name)
+    results = {r["name"]: r for r in dev.selftest()}
+    rng = np.random.default_rng(41)
+    worst: dict[str, float] = {}
+    for name, scheme in WHOLE_MODEL_DEMOS.items():
+        model, twin = by_name[name], twins[name]
+        assert model.stages == WHOLE_MODEL_STAGES, (name, model.stages)
+        assert twin.kinds == WHOLE_MODEL_STAGES, (name, twin.kinds)
+        assert (model.cell, model.layers, model.input, model.output, model.weights) == \
+            ("sru", 1, 16, 8, scheme), model
+        dev.select(model.index)
+        variants = [k.name for k in dev.variants()[0]]
+        row = results[name]
+        assert row["passed"] and row["variants"] == len(variants), row
+        steps = min(info.max_steps, 20)
+        x = _frames(rng, steps, model.input)
+        expected, _ = twin.forward(x, block=4)
+        for variant in variants:
+            assert dev.select_variant(variant).name == variant
+            dev.reset()
+            cuts = [0, 7, steps]  # the state carried across two calls
+            h = np.concatenate([dev.infer(x[a:b], block=min(4, info.max_block))[0]
+                                for a, b in zip(cuts, cuts[1:], strict=False)])
+            # The same C stages on both sides, products summing in other
+            # orders: float32 rounding of outputs in [0, 1].
+            np.testing.assert_allclose(h, expected, atol=1e-5, rtol=0,
+                                       err_msg=f"{name} variant {variant}")
+            np.testing.assert_allclose(h.sum(axis=1), 1.0, atol=1e-5, rtol=0)
+            worst[f"{name}/{variant}"] = float(np.max(np.abs(h - expected)))
+        dev.select_variant(variants[0])
+    dev.select(0)
+    return worst
 
 
 # ------------------------------------------ (e) int8 models on the devices

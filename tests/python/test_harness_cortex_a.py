@@ -22,6 +22,7 @@ from harness_devices import (  # noqa: E402
     _check_faults,
     _check_int8_models,
     _check_selftest_and_bench,
+    _check_whole_model_demos,
     _cortex_a_program,
     _device_dirs,
     _golden,
@@ -57,6 +58,8 @@ def test_cortex_a_board_demo_models(board):
         assert info.counters.get("ns")
         twins = _host_models(dev, _device_dirs(str(program)))
         assert _check_against_host(dev, twins) >= 2, f"no .mts twins next to {program}"
+        worst = _check_whole_model_demos(dev, twins)
+        print(f"{board}: whole-model demos, max |device - host| per variant: {worst}")
         _check_selftest_and_bench(dev)
         _check_faults(dev)
         kernels = _check_every_variant(dev, twins)

@@ -19,6 +19,7 @@ from harness_devices import (  # noqa: E402
     _check_every_variant,
     _check_faults,
     _check_selftest_and_bench,
+    _check_whole_model_demos,
     _corrupt_scale_files,
     _device_argv,
     _device_dirs,
@@ -40,7 +41,10 @@ def test_device_program_over_pipe():
     with start_host(DEVICE_PROGRAM) as session:
         dev = session.device
         dev.identify()
-        assert _check_against_host(dev, _host_models(dev, _device_dirs(DEVICE_PROGRAM))) >= 2
+        twins = _host_models(dev, _device_dirs(DEVICE_PROGRAM))
+        assert _check_against_host(dev, twins) >= 2
+        worst = _check_whole_model_demos(dev, twins)
+        print(f"mtsrnn-device: whole-model demos, max |device - host| per variant: {worst}")
         _check_selftest_and_bench(dev)
         pid = session.pid
     assert pid not in live_children()

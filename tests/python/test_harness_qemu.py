@@ -29,6 +29,7 @@ from harness_devices import (  # noqa: E402
     _check_faults,
     _check_int8_models,
     _check_selftest_and_bench,
+    _check_whole_model_demos,
     _firmware,
     _golden,
     _host_models,
@@ -61,6 +62,8 @@ def test_qemu_board_demo_models(board):
         assert info.counters.get("instructions") and not info.counters.get("cycles")
         twins = _host_models(dev, [elf.parents[1] / "models"])
         assert _check_against_host(dev, twins) >= 2, f"no .mts twins under {elf.parents[1]}"
+        worst = _check_whole_model_demos(dev, twins)
+        print(f"{board}: whole-model demos, max |device - host| per variant: {worst}")
         _check_selftest_and_bench(dev)
         _check_faults(dev)
     assert pid not in _qemu_pids() and not _alive(pid)
