@@ -32,14 +32,15 @@ PY
 
 echo "== MicroPython: mip.install of firmware/micropython/package.json (over HTTP)"
 python - "$root/firmware/micropython" "$out/port" <<'PY' &
-import functools, http.server, socketserver, sys
+import functools, http.server, json, os, socketserver, sys
 class Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass
 server = socketserver.TCPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=sys.argv[1]))
 open(sys.argv[2], "w").write(str(server.server_address[1]))
 server.timeout = 30
-for _ in range(2):  # package.json, then mtsrnn.py
+urls = json.load(open(os.path.join(sys.argv[1], "package.json")))["urls"]
+for _ in range(1 + len(urls)):  # package.json, then each file it lists
     server.handle_request()
 PY
 server=$!

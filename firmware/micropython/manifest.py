@@ -13,6 +13,7 @@ import os
 
 include("$(PORT_DIR)/boards/manifest.py")  # noqa: F821 (makemanifest.py provides it)
 module("mtsrnn.py", base_path="fallback")  # noqa: F821 (relative to this manifest)
+module("mtsrnn_loops.py", base_path="fallback")  # noqa: F821 (its hot loops)
 if os.environ.get("MTSRNN_MODEL_MODULE"):
     model = os.path.abspath(os.environ["MTSRNN_MODEL_MODULE"])
     module(os.path.basename(model), base_path=os.path.dirname(model))  # noqa: F821
