@@ -326,7 +326,9 @@ def _inspect(args: argparse.Namespace) -> int:
     schemes = sorted({stage.quantization or "float32" for stage in contents.stages})
     for scheme in schemes:
         lines.append(f"product on this CPU ({scheme}): {product_choice(scheme)}")
-    per_frame = core.workspace_size(1, 1) - core.workspace_size(1, 0)
+    # The sequence buffer's cost per frame over a long sequence (a short one
+    # also pays the rounding of the buffer to whole cache lines).
+    per_frame = -(-(core.workspace_size(1, 2048) - core.workspace_size(1, 1024)) // 1024)
     if per_frame and args.seq_len is None:
         lines.append(f"workspace: a model with a bidirectional layer also needs {per_frame} "
                      "bytes per frame of the sequence (added below as '+ N/frame'; or pass "

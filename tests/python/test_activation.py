@@ -36,6 +36,8 @@ FUNCS = {"exp": _core.vexpf, "sigmoid": _core.vsigmoidf, "tanh": _core.vtanhf}
 PREFIX = {"exp": "EXPF", "sigmoid": "SIGMOIDF", "tanh": "TANHF"}
 
 EXPECTED_KEYS = {
+    "LOGF_MAX_ABS_ERR",
+    "LOGF_MAX_REL_ERR",
     "EXPF_MAX_REL_ERR",
     "EXPF_MAX_SUBNORMAL_ABS_ERR",
     "EXPF_MAX_ULP_ERR",
