@@ -41,6 +41,7 @@ from harness_devices import (  # noqa: E402
 from harness_peer import _frames  # noqa: E402
 from mtsrnn.harness import (  # noqa: E402
     BOARDS,
+    BoardError,
     ProtocolError,
     open_board,
     start_qemu,
@@ -200,3 +201,26 @@ def test_qemu_board_int8_models(board, capsys, tmp_path):
     err = capsys.readouterr().err
     assert "no variant nosuch for model" in err and "int8-w weights" in err
     assert ", ".join(products["int8-w"]) in err
+
+
+def test_model_firmware_is_cached_per_source_tree(tmp_path, monkeypatch):
+    """Two checkouts sharing the per-user cache must not share a CMake build
+    tree (CMake refuses a build tree made from another source tree): the
+    cache directory differs by source tree, and by model bytes and options,
+    and is the same when all of them are."""
+    from mtsrnn.harness import get_board
+    from mtsrnn.harness.firmware import model_firmware_dir
+
+    monkeypatch.setenv("MTSRNN_CACHE_DIR", str(tmp_path / "cache"))
+    model = tmp_path / "m.mts"
+    model.write_bytes(b"one model")
+    board = get_board(QEMU_BOARDS[0])
+    here = model_firmware_dir(board, [model], tmp_path / "a", None, None)
+    assert here == model_firmware_dir(board, [model], tmp_path / "a", None, None)
+    assert here.parent == tmp_path / "cache" / "fw-model"
+    assert here != model_firmware_dir(board, [model], tmp_path / "b", None, None)
+    assert here != model_firmware_dir(board, [model], tmp_path / "a", 8, None)
+    model.write_bytes(b"another model")
+    assert here != model_firmware_dir(board, [model], tmp_path / "a", None, None)
+    with pytest.raises(BoardError, match="no such file"):
+        model_firmware_dir(board, [tmp_path / "absent.mts"], tmp_path / "a", None, None)

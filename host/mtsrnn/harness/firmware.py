@@ -75,12 +75,11 @@ def build_firmware(board: Board, models: list[str | os.PathLike], *,
                    log=None) -> Path:
     """Build `board`'s firmware with the given .mts models built in (instead
     of the demo models), in the per-user cache (cache_dir()/fw-model/<board>-
-    <hash of the models>; reused when it exists, rebuilt incrementally: "using
+    <hash of the models, the options and the source tree's path>:
+    model_firmware_dir(); reused when it exists, rebuilt incrementally: "using
     the cached firmware" when nothing was rebuilt). Needs the firmware sources
     (a source tree or sdist: repo_roots(), e.g. $MTSRNN_ROOT) and
     arm-none-eabi-gcc."""
-    import hashlib
-
     if not board.arch:
         raise BoardError(f"{board.name} has no firmware to build")
     roots = repo_roots()
@@ -92,13 +91,7 @@ def build_firmware(board: Board, models: list[str | os.PathLike], *,
         raise BoardError("building firmware needs cmake and arm-none-eabi-gcc "
                          "(ci/install-toolchains.sh)")
     paths = [Path(m).resolve() for m in models]
-    digest = hashlib.sha256()
-    for path in paths:
-        if not path.is_file():
-            raise BoardError(f"{path}: no such file")
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    digest.update(f"{max_block}:{max_steps}".encode())
-    build_dir = cache_dir() / "fw-model" / f"{board.firmware_board}-{digest.hexdigest()[:12]}"
+    build_dir = model_firmware_dir(board, paths, root, max_block, max_steps)
     elf = build_dir / board.firmware_board / f"mtsrnn-{board.firmware_board}.elf"
     configure = ["cmake", "-S", str(root / "firmware" / "boards"), "-B", str(build_dir),
                  f"-DMTSRNN_FW_ARCH={board.arch}", f"-DMTSRNN_BOARDS={board.firmware_board}",
@@ -128,6 +121,25 @@ def build_firmware(board: Board, models: list[str | os.PathLike], *,
         log(f"using the cached firmware {elf}" if elf.stat().st_mtime_ns == before
             else f"built {elf}")
     return elf
+
+
+def model_firmware_dir(board: Board, paths: list[Path], root: Path,
+                       max_block: int | None, max_steps: int | None) -> Path:
+    """The cache directory of `board`'s firmware built from source tree `root`
+    with the model files `paths`: named by a hash of the models' names and
+    bytes, the size options and the source tree's path. A CMake build tree
+    belongs to one source tree, so two checkouts (or a checkout and an
+    unpacked sdist) sharing the per-user cache never share one."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in paths:
+        if not path.is_file():
+            raise BoardError(f"{path}: no such file")
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    digest.update(f"{max_block}:{max_steps}".encode())
+    digest.update(b"\0" + str(Path(root).resolve()).encode())
+    return cache_dir() / "fw-model" / f"{board.firmware_board}-{digest.hexdigest()[:12]}"
 
 
 def cache_dir() -> Path:
