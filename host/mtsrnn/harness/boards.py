@@ -1,7 +1,9 @@
 """The board registry: every board the harness knows, by name.
 
-- `qemu-mps2-an386`, `qemu-mps3-an547`: Cortex-M firmware in QEMU, its UART on
-  a local TCP socket (launch.py).
+- `qemu-mps2-an386` (M4F), `qemu-mps3-an547` (M55), `qemu-mps2-an385` (M3),
+  `qemu-mps2-an500` (M7), `qemu-mps2-an505` (M33), `qemu-netduinoplus2`
+  (STM32F405, M4F), `qemu-microbit` (nRF51, M0): Cortex-M firmware in QEMU,
+  its UART on a local TCP socket (launch.py).
 - `host`: the Linux device program `mtsrnn-device` over a pipe or TCP.
 - `qemu-aarch64`, `qemu-armv7`: `mtsrnn-device` cross-built for Cortex-A
   (ci/aarch64.sh: build/aarch64-neon, build/armv7-neon) under QEMU user
@@ -49,6 +51,18 @@ BOARDS: dict[str, Board] = {board.name: board for board in (
           machine="mps2-an386", firmware_board="mps2-an386", arch="m4f", emulated=True),
     Board("qemu-mps3-an547", "qemu", "Cortex-M55 (Helium) on QEMU's MPS3 AN547",
           machine="mps3-an547", firmware_board="mps3-an547", arch="m55", emulated=True),
+    Board("qemu-mps2-an385", "qemu", "Cortex-M3 (no FPU: soft float) on QEMU's MPS2 AN385",
+          machine="mps2-an385", firmware_board="mps2-an385", arch="m3", emulated=True),
+    Board("qemu-mps2-an500", "qemu", "Cortex-M7 on QEMU's MPS2 AN500",
+          machine="mps2-an500", firmware_board="mps2-an500", arch="m7", emulated=True),
+    Board("qemu-mps2-an505", "qemu", "Cortex-M33 (FPU, DSP; secure) on QEMU's MPS2 AN505",
+          machine="mps2-an505", firmware_board="mps2-an505", arch="m33", emulated=True),
+    Board("qemu-netduinoplus2", "qemu",
+          "Cortex-M4F (STM32F405, the STM32 USART driver) on QEMU's netduinoplus2",
+          machine="netduinoplus2", firmware_board="netduinoplus2", arch="m4f", emulated=True),
+    Board("qemu-microbit", "qemu",
+          "Cortex-M0 (nRF51822, Armv6-M, 16 KB RAM) on QEMU's BBC micro:bit",
+          machine="microbit", firmware_board="microbit", arch="m0", emulated=True),
     Board("qemu-aarch64", "emulated-linux",
           "Cortex-A (aarch64, NEON): mtsrnn-device under qemu-aarch64",
           emulator="qemu-aarch64", linux_build="aarch64-neon", elf_machine=183, emulated=True),
