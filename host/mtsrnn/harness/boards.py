@@ -9,7 +9,9 @@
   (ci/aarch64.sh: build/aarch64-neon, build/armv7-neon) under QEMU user
   mode, reached over TCP. Its counter is CLOCK_MONOTONIC time of an
   emulator: never performance.
-- real boards (`nucleo-f446re`): reached by `port=URL`, programmed by pyocd.
+- real boards (`nucleo-f446re`, `nrf52840dk`, `pico`, `pico2`): reached by
+  `port=URL`, programmed by pyocd or (the Picos) by copying the .uf2 to the
+  boot ROM's USB drive (flashing.py). Compiled here, never run here.
 
 Where each board's program comes from is firmware.py; starting and stopping
 it is launch.py (with processes.py for the child processes).
@@ -39,6 +41,7 @@ class Board:
     linux_build: str = ""  # emulated-linux: the build directory under build/ (ci/aarch64.sh)
     elf_machine: int = 0  # emulated-linux: e_machine of the program (183 aarch64, 40 arm)
     emulated: bool = False  # counters come from an emulator: not performance
+    uf2_drive: str = ""  # real boards flashed by copying a .uf2: the drive's volume label
 
     @property
     def runs_linux_program(self) -> bool:
@@ -73,6 +76,16 @@ BOARDS: dict[str, Board] = {board.name: board for board in (
     Board("nucleo-f446re", "real",
           "ST Nucleo-64 STM32F446RE (ST-LINK; not run here: no board attached)",
           firmware_board="nucleo-f446re", pyocd_target="stm32f446retx", arch="m4f"),
+    Board("nrf52840dk", "real",
+          "Nordic nRF52840-DK, Cortex-M4F (J-Link OB; not run here: no board attached)",
+          firmware_board="nrf52840dk", pyocd_target="nrf52840", arch="m4f"),
+    Board("pico", "real",
+          "Raspberry Pi Pico, RP2040 Cortex-M0+ (UF2 drive RPI-RP2, or pyocd with a debug "
+          "probe; not run here: no board attached)",
+          firmware_board="pico", pyocd_target="rp2040", arch="m0", uf2_drive="RPI-RP2"),
+    Board("pico2", "real",
+          "Raspberry Pi Pico 2, RP2350 Cortex-M33 (UF2 drive RP2350; not run here: no board "
+          "attached)", firmware_board="pico2", arch="m33", uf2_drive="RP2350"),
 )}
 DEFAULT_BOARD = "qemu-mps2-an386"
 
