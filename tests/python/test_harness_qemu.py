@@ -71,7 +71,7 @@ def test_qemu_board_demo_models(board):
         _check_selftest_and_bench(dev)
         _check_faults(dev)
         # The core's own products are the defaults: the int8-wa whole model
-        # on every board (SMLAD "dsp" on M4F/M7/M33, "armv6m" on M0/M3).
+        # on every board (SMLAD "dsp" on M4F/M7/M33, "armv6m" on the M0).
         arch = BOARDS[board].arch
         dev.select(next(m.index for m in dev.identify().models if m.name == "demo_head_i8wa"))
         assert dev.variants()[0][0].name == EXPECTED_INT8WA[arch]
@@ -190,7 +190,7 @@ def test_qemu_board_int8_models(board, capsys, tmp_path):
         twins = _host_models(dev, [models_dir])
         products = _check_int8_models(dev, elf, twins)
     # The core's own int8-wa product is the default (SMLAD where the DSP
-    # extension is, the Armv6-M product where it is not).
+    # extension is, the Armv6-M product on the M0, "tiled" on the M3).
     assert products["int8-wa"][0] == EXPECTED_INT8WA[BOARDS[board].arch], products
     if BOARDS[board].arch in EXPECTED_VARIANTS and "cmsis-dsp-matvec" in products["float32"]:
         assert all("cmsis-dsp-matvec" not in products[s] for s in ("int8-w", "int8-wa"))
