@@ -2,6 +2,7 @@
 
     python make_uf2.py FIRMWARE.bin OUT.uf2 --base 0x10000000 --family rp2040
         [--rp2040-boot2]
+    python make_uf2.py --rp2040-boot2-elf FIRMWARE.elf   # the CRC into the .elf
 
 UF2 (Microsoft's USB flashing format, as the RP2040 and RP2350 boot ROMs
 read it): 512-byte blocks, each carrying 256 bytes of the image for one
@@ -14,7 +15,9 @@ count, family ID; 476 bytes of data (256 used, the rest zero); magic
 --rp2040-boot2 first writes the CRC-32 the RP2040's boot ROM checks into
 bytes 252..255 of the image (its second-stage boot, firmware/boards/pico/
 boot2.c): polynomial 0x04C11DB7, initial 0xFFFFFFFF, MSB first, no final
-xor, over bytes 0..251, stored little-endian.
+xor, over bytes 0..251, stored little-endian. --rp2040-boot2-elf writes it
+into the linked .elf in place (the build does so right after linking, so the
+.elf, .bin, .hex and .uf2 all boot, whichever is programmed).
 """
 
 from __future__ import annotations
@@ -50,6 +53,25 @@ def with_boot2_crc(image: bytes) -> bytes:
     return image[:252] + struct.pack("<I", boot2_crc(image[:252])) + image[256:]
 
 
+def patch_elf_boot2(path: Path, flash: int = 0x10000000) -> None:
+    """Write the boot2 CRC into a 32-bit little-endian ELF file in place: the
+    256 bytes at load address `flash`, found through the program headers."""
+    data = bytearray(path.read_bytes())
+    if data[:4] != b"\x7fELF" or data[4] != 1 or data[5] != 1:
+        raise ValueError("not a 32-bit little-endian ELF file")
+    phoff, = struct.unpack_from("<I", data, 0x1C)
+    phentsize, phnum = struct.unpack_from("<HH", data, 0x2A)
+    for k in range(phnum):
+        p_type, p_offset, _vaddr, p_paddr, p_filesz = struct.unpack_from(
+            "<5I", data, phoff + k * phentsize)
+        if p_type == 1 and p_paddr <= flash and flash + 256 <= p_paddr + p_filesz:
+            at = p_offset + (flash - p_paddr)
+            data[at:at + 256] = with_boot2_crc(bytes(data[at:at + 256]))
+            path.write_bytes(bytes(data))
+            return
+    raise ValueError(f"no loadable segment holds the 256 bytes at {flash:#x} (the boot2)")
+
+
 def uf2_blocks(image: bytes, base: int, family: int) -> bytes:
     """The UF2 file of `image` placed at flash address `base`."""
     if not image:
@@ -65,6 +87,15 @@ def uf2_blocks(image: bytes, base: int, family: int) -> bytes:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if argv is None:
+        argv = sys.argv[1:]
+    if argv[:1] == ["--rp2040-boot2-elf"] and len(argv) == 2:
+        try:
+            patch_elf_boot2(Path(argv[1]))
+        except (OSError, ValueError) as error:
+            print(f"make_uf2: {argv[1]}: {error}", file=sys.stderr)
+            return 1
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("image", type=Path, help="the raw image (objcopy -O binary)")
     parser.add_argument("out", type=Path)

@@ -106,3 +106,26 @@ def test_flash_without_a_probe_says_so(board, tmp_path):
         assert_one_line(result, 2, f"flashing {board} needs pyocd", "probe")
     else:  # pyocd is there, but no board is attached to this machine
         assert_one_line(result, 2, "no debug probe is connected")
+
+
+def test_built_pico_images_carry_the_boot2_crc(tmp_path, make_uf2):
+    """The pico build (ci/firmware.sh) writes the CRC into the .elf itself:
+    the image objcopy makes from it, and the .uf2 beside it, boot."""
+    import os
+    import subprocess
+
+    from mtsrnn.harness import BoardError, find_firmware, get_board
+
+    if not os.environ.get("MTSRNN_FIRMWARE_DIR") or shutil.which("arm-none-eabi-objcopy") is None:
+        pytest.skip("set MTSRNN_FIRMWARE_DIR to a ci/firmware.sh build root (with arm binutils)")
+    try:
+        elf = find_firmware(get_board("pico"))
+    except BoardError as error:
+        pytest.skip(str(error))
+    subprocess.run(["arm-none-eabi-objcopy", "-O", "binary", str(elf), str(tmp_path / "p.bin")],
+                   check=True)
+    image = (tmp_path / "p.bin").read_bytes()
+    assert struct.unpack("<I", image[252:256])[0] == make_uf2["boot2_crc"](image[:252])
+    blocks = _read_uf2(elf.with_suffix(".uf2").read_bytes())
+    assert blocks[0][0] == 0x10000000 and blocks[0][2] == RP2040_FAMILY
+    assert b"".join(p for _, p, _ in blocks)[:len(image)] == image

@@ -2,8 +2,9 @@
  * sections 2.8.1 and 4.10): the boot ROM copies the first 256 bytes of
  * flash to SRAM (0x20041F00) and runs them only if the CRC-32 (polynomial
  * 0x04C11DB7, initial 0xFFFFFFFF, not reflected, no final xor) of the first
- * 252 bytes matches the last 4. make_uf2.py --rp2040-boot2 writes that CRC
- * into the image (the .elf carries zeros there: program the .uf2 or .bin).
+ * 252 bytes matches the last 4. make_uf2.py --rp2040-boot2-elf writes that
+ * CRC into the linked .elf (the first post-link step), so the .elf, .bin,
+ * .hex and .uf2 all carry it.
  *
  * It sets up the SSI for execute-in-place with the plain 03h serial read
  * that every SPI NOR flash answers (the Pico's W25Q080 included): 24-bit
