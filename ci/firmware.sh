@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Builds the Cortex-M firmware for every board (mps2-an386 and nucleo-f446re
-# with the Cortex-M4F toolchain, mps3-an547 with the Cortex-M55 one, and the
-# an547 once more without Helium: the scalar M55 build the Helium build is
-# compared with), each with the CMSIS-DSP per-step baseline built in as
+# Builds the Cortex-M firmware for every board (mps2-an386, netduinoplus2,
+# nucleo-f446re and nrf52840dk with the Cortex-M4F toolchain, mps3-an547 with
+# the Cortex-M55 one, and the an547 once more without Helium: the scalar M55
+# build the Helium build is compared with; microbit and pico with the
+# Cortex-M0 one, mps2-an385 with the M3, mps2-an500 with the M7, mps2-an505
+# and pico2 with the M33), each with the CMSIS-DSP per-step baseline built in as
 # variant "cmsis-dsp-matvec" (the pinned sdist, fetched here if missing);
 # prints each board's flash/RAM use and workspace, then boots each QEMU board
 # through the host harness: `mtsrnn selftest` (every built-in model must pass
@@ -17,7 +19,8 @@
 # failure; the harness always stops QEMU.
 #
 #   ci/firmware.sh                 # build dirs build/fw-m4f, build/fw-m55,
-#                                  # build/scalar/fw-m55, build/itcm/fw-m55
+#                                  # build/scalar/fw-m55, build/itcm/fw-m55,
+#                                  # build/fw-m0, fw-m3, fw-m7, fw-m33
 #   FW_BUILD_ROOT=/tmp/fw ci/firmware.sh
 #   FW_CMAKE_ARGS="-DMTSRNN_FW_MODEL=my.mts" ci/firmware.sh
 set -euo pipefail
@@ -34,7 +37,8 @@ echo "== firmware: build"
 # The scalar M55 build lives one level deeper so that the harness, which
 # looks for <dir>/<board>/*.elf, never takes it for the Helium build.
 itcm="-DMTSRNN_FW_AN547_WEIGHTS=itcm -DMTSRNN_FW_CMSIS=OFF -DMTSRNN_BOARDS=mps3-an547"
-for build in m4f:fw-m4f: m55:fw-m55: m55:scalar/fw-m55:-DMTSRNN_FW_MVE=OFF m55:itcm/fw-m55:"$itcm"; do
+for build in m4f:fw-m4f: m55:fw-m55: m55:scalar/fw-m55:-DMTSRNN_FW_MVE=OFF m55:itcm/fw-m55:"$itcm" \
+             m0:fw-m0: m3:fw-m3: m7:fw-m7: m33:fw-m33:; do
   IFS=: read -r arch dir option <<<"$build"
   # shellcheck disable=SC2086
   cmake -S firmware/boards -B "$build_root/$dir" "${generator[@]}" -DMTSRNN_FW_ARCH=$arch \
@@ -42,11 +46,16 @@ for build in m4f:fw-m4f: m55:fw-m55: m55:scalar/fw-m55:-DMTSRNN_FW_MVE=OFF m55:i
   cmake --build "$build_root/$dir" -j "$jobs"
 done
 echo "== firmware: sizes"
-cat "$build_root"/fw-m4f/*/size.txt "$build_root"/fw-m55/*/size.txt
+cat "$build_root"/fw-m4f/*/size.txt "$build_root"/fw-m55/*/size.txt \
+  "$build_root"/fw-m0/*/size.txt "$build_root"/fw-m3/*/size.txt "$build_root"/fw-m7/*/size.txt \
+  "$build_root"/fw-m33/*/size.txt
 echo "(scalar M55 build, no Helium) $(cat "$build_root"/scalar/fw-m55/mps3-an547/size.txt)"
 echo "(ITCM layout, linked only) $(cat "$build_root"/itcm/fw-m55/mps3-an547/size.txt)"
-test -s "$build_root/fw-m4f/nucleo-f446re/mtsrnn-nucleo-f446re.elf"
-echo "(nucleo-f446re: compiled only, never run here: no board attached)"
+for real in fw-m4f/nucleo-f446re fw-m4f/nrf52840dk fw-m0/pico fw-m33/pico2; do
+  test -s "$build_root/$real/mtsrnn-${real#*/}.elf"
+done
+test -s "$build_root/fw-m0/pico/mtsrnn-pico.uf2" && test -s "$build_root/fw-m33/pico2/mtsrnn-pico2.uf2"
+echo "(nucleo-f446re, nrf52840dk, pico, pico2: compiled only, never run here: no board attached)"
 
 echo "== firmware: boot the QEMU boards (the harness: mtsrnn selftest / bench device)"
 export MTSRNN_FIRMWARE_DIR=$build_root
@@ -55,7 +64,11 @@ demos=$("$py" -c 'import runpy, sys; print(" ".join(runpy.run_path(sys.argv[1])[
   firmware/common/make_demo_models.py)
 fail=0
 scalar_elf=$build_root/scalar/fw-m55/mps3-an547/mtsrnn-mps3-an547.elf
-for target in qemu-mps2-an386: qemu-mps3-an547: qemu-mps3-an547:"$scalar_elf"; do
+# The boards added later (M3, M7, M33, STM32F405, M0) bench their int8-wa
+# and float whole-model demos and the SRU pair only: a few seconds each.
+for target in qemu-mps2-an386: qemu-mps3-an547: qemu-mps3-an547:"$scalar_elf" \
+              qemu-mps2-an385: qemu-mps2-an500: qemu-mps2-an505: qemu-netduinoplus2: \
+              qemu-microbit:; do
   IFS=: read -r board elf <<<"$target"
   firmware=()
   if [ -n "$elf" ]; then
@@ -63,9 +76,15 @@ for target in qemu-mps2-an386: qemu-mps3-an547: qemu-mps3-an547:"$scalar_elf"; d
     firmware=(--firmware "$elf")
   fi
   timeout -s TERM 300 "$py" -m mtsrnn selftest --board "$board" "${firmware[@]}" || fail=1
-  for name in $demos; do
+  names=$demos blocks=1,16
+  case $board in
+    qemu-microbit) names="demo_head demo_head_i8wa" blocks=1,8 ;;
+    qemu-mps2-an385|qemu-mps2-an500|qemu-mps2-an505|qemu-netduinoplus2)
+      names="demo_sru demo_sru_i8wa demo_head demo_head_i8wa" ;;
+  esac
+  for name in $names; do
     timeout -s TERM 300 "$py" -m mtsrnn bench device --board "$board" "${firmware[@]}" \
-      --index "$name" --block 1,16 --no-progress || fail=1
+      --index "$name" --block "$blocks" --no-progress || fail=1
   done
 done
 if [ "$fail" != 0 ]; then

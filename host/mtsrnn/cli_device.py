@@ -131,12 +131,12 @@ def _flash(args: argparse.Namespace) -> int:
     board = get_board(args.board)
     if board.kind == "real":
         elf = find_firmware(board, args.firmware)
-        print(f"programming {board.name} ({board.pyocd_target}) with {elf} through pyocd ...")
-        output = flash_real(board, elf, probe=args.probe)
+        print(f"programming {board.name} with {elf} ...")
+        output = flash_real(board, elf, probe=args.probe, drive=args.drive)
         if output:
             print(output)
-        print(f"{board.name}: flashed; talk to it with --port (its ST-LINK virtual COM port, "
-              "e.g. /dev/ttyACM0)")
+        print(f"{board.name}: flashed; talk to it with --port (its serial port, e.g. "
+              "/dev/ttyACM0; docs/boards.md)")
         return 0
     with open_board(board.name, firmware=args.firmware, timeout=args.timeout) as session:
         info = session.device.identify()
@@ -307,12 +307,16 @@ def add_commands(subparsers: Any, bench_targets: Any = None) -> None:
                      "$MTSRNN_DEVICE, PATH, the build tree)")
 
     flash = subparsers.add_parser(
-        "flash", help="boot a QEMU board, or program a real board with pyocd",
+        "flash", help="boot a QEMU board, or program a real board (pyocd or UF2 drive)",
         description="A QEMU board boots its firmware and answers `id`; a real board is "
-                    "programmed through pyocd (pip install pyocd; needs a connected probe).")
+                    "programmed through pyocd (pip install pyocd; needs a connected probe), "
+                    "a Raspberry Pi Pico by copying its .uf2 to the RPI-RP2 / RP2350 drive "
+                    "(hold BOOTSEL while plugging it in).")
     flash.add_argument("--board", default=DEFAULT_BOARD, choices=sorted(BOARDS))
     flash.add_argument("--firmware", metavar="FILE.elf", help="default: the build tree")
     flash.add_argument("--probe", metavar="ID", help="pyocd probe unique ID (real boards)")
+    flash.add_argument("--drive", metavar="DIR",
+                       help="the Pico's mounted UF2 drive (default: found as RPI-RP2 / RP2350)")
     flash.add_argument("--timeout", type=seconds, default=10.0,
                        help="seconds each device call may take (default 10)")
     flash.set_defaults(run=guarded("flash", _flash))

@@ -10,6 +10,7 @@
  *   MTS_HAVE_M4F           M-profile single-precision FPU, Thumb-2, no Helium
  *                          (M4F, M7, M33, a scalar M55 build)
  *   MTS_HAVE_DSP           M-profile DSP extension, Thumb-2 (M4, M7, M33, M55)
+ *   MTS_HAVE_ARMV6M        Armv6-M (M0, M0+, M1): the "armv6m" int8-wa product
  *   MTS_HAVE_AVX2          x86 AVX2 (the int8-wa product needs no more)
  *   MTS_HAVE_AVX2_FMA      AVX2 and FMA (the float and int8-w products)
  *   MTS_HAVE_AVX512        AVX-512F and VL (the float product; its tail store
@@ -58,6 +59,9 @@
 #if defined(__ARM_FEATURE_DSP)
 #define MTS_HAVE_DSP 1
 #endif
+#endif
+#if defined(__ARM_ARCH_6M__)
+#define MTS_HAVE_ARMV6M 1
 #endif
 
 /* ---- x86-64 -------------------------------------------------------------- */

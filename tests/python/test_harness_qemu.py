@@ -19,9 +19,12 @@ import pytest
 serial = pytest.importorskip("serial", reason="the harness needs pyserial")
 
 from harness_devices import (  # noqa: E402
-    CORTEX_M_BOARDS,
+    EXPECTED_INT8WA,
     EXPECTED_VARIANTS,
+    FULL_BOARDS,
+    INT8_DEMO_BOARDS,
     QEMU_BOARDS,
+    VARIANT_BOARDS,
     _alive,
     _check_against_host,
     _check_bad_variant,
@@ -67,11 +70,18 @@ def test_qemu_board_demo_models(board):
         print(f"{board}: whole-model demos, max |device - host| per variant: {worst}")
         _check_selftest_and_bench(dev)
         _check_faults(dev)
+        # The core's own products are the defaults: the int8-wa whole model
+        # on every board (SMLAD "dsp" on M4F/M7/M33, "armv6m" on the M0).
+        arch = BOARDS[board].arch
+        dev.select(next(m.index for m in dev.identify().models if m.name == "demo_head_i8wa"))
+        assert dev.variants()[0][0].name == EXPECTED_INT8WA[arch]
+        dev.select(0)
+        assert dev.variants()[0][0].name == EXPECTED_VARIANTS[arch]
     assert pid not in _qemu_pids() and not _alive(pid)
     assert _qemu_pids() <= before
 
 
-@pytest.mark.parametrize("board", QEMU_BOARDS)
+@pytest.mark.parametrize("board", FULL_BOARDS)
 @needs_qemu[0]
 @needs_qemu[1]
 def test_qemu_board_with_built_in_models(board, tmp_path):
@@ -146,7 +156,7 @@ def test_qemu_cleaned_up_on_error_and_interrupt():
             child.kill()
 
 
-@pytest.mark.parametrize("board", CORTEX_M_BOARDS)
+@pytest.mark.parametrize("board", VARIANT_BOARDS)
 @needs_qemu[0]
 @needs_qemu[1]
 def test_qemu_board_every_variant_against_the_reference(board):
@@ -167,7 +177,7 @@ def test_qemu_board_every_variant_against_the_reference(board):
         _check_bad_variant(dev)
 
 
-@pytest.mark.parametrize("board", CORTEX_M_BOARDS)
+@pytest.mark.parametrize("board", INT8_DEMO_BOARDS)
 @needs_qemu[0]
 @needs_qemu[1]
 def test_qemu_board_int8_models(board, capsys, tmp_path):
@@ -179,6 +189,9 @@ def test_qemu_board_int8_models(board, capsys, tmp_path):
         dev = session.device
         twins = _host_models(dev, [models_dir])
         products = _check_int8_models(dev, elf, twins)
+    # The core's own int8-wa product is the default (SMLAD where the DSP
+    # extension is, the Armv6-M product on the M0, "tiled" on the M3).
+    assert products["int8-wa"][0] == EXPECTED_INT8WA[BOARDS[board].arch], products
     if BOARDS[board].arch in EXPECTED_VARIANTS and "cmsis-dsp-matvec" in products["float32"]:
         assert all("cmsis-dsp-matvec" not in products[s] for s in ("int8-w", "int8-wa"))
     # The CLI: selftest names the schemes; `run --model q.mts` with the

@@ -1,5 +1,6 @@
 #include "cmsdk_uart.h"
 
+#include "board_run.h"
 #include "cortex_m.h"
 
 #define UART_DATA(u)      MTS_REG32((u)->base + 0x00u)
@@ -29,8 +30,9 @@ void cmsdk_uart_init(const cmsdk_uart *uart, uint32_t bauddiv)
     }
 }
 
-void cmsdk_uart_write(const cmsdk_uart *uart, const void *data, size_t size)
+void cmsdk_uart_write(const void *regs, const void *data, size_t size)
 {
+    const cmsdk_uart *uart = (const cmsdk_uart *)regs;
     const uint8_t *bytes = (const uint8_t *)data;
     for (size_t i = 0; i < size; i++) {
         while (UART_STATE(uart) & STATE_TX_FULL) {
@@ -39,16 +41,9 @@ void cmsdk_uart_write(const cmsdk_uart *uart, const void *data, size_t size)
     }
 }
 
-int cmsdk_uart_try_read(const cmsdk_uart *uart)
+uint8_t cmsdk_uart_read_byte(const void *regs)
 {
-    if (UART_STATE(uart) & STATE_RX_FULL) {
-        return (int)(UART_DATA(uart) & 0xFFu);
-    }
-    return -1;
-}
-
-uint8_t cmsdk_uart_read_byte(const cmsdk_uart *uart)
-{
+    const cmsdk_uart *uart = (const cmsdk_uart *)regs;
     for (;;) {
         /* Clear the interrupt first, then look: a byte that arrives after
          * the look pends the interrupt again and wfi returns at once. */
@@ -57,10 +52,21 @@ uint8_t cmsdk_uart_read_byte(const cmsdk_uart *uart)
         if (uart->combined_irq != CMSDK_UART_NO_IRQ) {
             mts_nvic_clear_pending(uart->combined_irq);
         }
-        int byte = cmsdk_uart_try_read(uart);
-        if (byte >= 0) {
-            return (uint8_t)byte;
+        if (UART_STATE(uart) & STATE_RX_FULL) {
+            return (uint8_t)(UART_DATA(uart) & 0xFFu);
         }
         mts_wfi();
     }
+}
+
+void mts_cmsdk_board_run(const char *name, const char *core, uint32_t clock_hz,
+                         uint32_t baud, const cmsdk_uart *uart)
+{
+    static mts_fw_uart console;
+    cmsdk_uart_init(uart, clock_hz / baud);
+    console.regs = uart;
+    console.write = cmsdk_uart_write;
+    console.read_byte = cmsdk_uart_read_byte;
+    /* QEMU with -icount shift=0: SysTick ticks are instructions. */
+    mts_fw_board_run(name, core, clock_hz, MTS_FW_TICKS_INSTRUCTIONS, &console);
 }

@@ -28,10 +28,14 @@ typedef struct cmsdk_uart {
 /* Enable TX, RX and the RX interrupt; bauddiv = pclk / baud (>= 16; QEMU
  * ignores the rate). */
 void cmsdk_uart_init(const cmsdk_uart *uart, uint32_t bauddiv);
-void cmsdk_uart_write(const cmsdk_uart *uart, const void *data, size_t size);
+/* write and read_byte take the cmsdk_uart as `regs` (board_run.h). */
+void cmsdk_uart_write(const void *uart, const void *data, size_t size);
 /* Wait (in wfi) for one byte. */
-uint8_t cmsdk_uart_read_byte(const cmsdk_uart *uart);
-/* One byte if one is waiting, else -1. */
-int cmsdk_uart_try_read(const cmsdk_uart *uart);
+uint8_t cmsdk_uart_read_byte(const void *uart);
+
+/* main() of an MPS2/MPS3 QEMU board: UART init, then mts_fw_board_run with
+ * SysTick reported as instructions. */
+void mts_cmsdk_board_run(const char *name, const char *core, uint32_t clock_hz,
+                         uint32_t baud, const cmsdk_uart *uart) __attribute__((noreturn));
 
 #endif /* MTSRNN_FW_CMSDK_UART_H */

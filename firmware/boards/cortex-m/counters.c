@@ -15,9 +15,11 @@ void mts_counters_init(uint32_t clock_hz)
     SYST_CVR = 0;
     SYST_CSR = SYST_CSR_CLKSOURCE | SYST_CSR_ENABLE;
 
+    cycles_available_ = 0;
+#if !defined(__ARM_ARCH_6M__)
+    /* Armv6-M (Cortex-M0/M0+) has no DWT cycle counter: SysTick only. */
     DEMCR |= DEMCR_TRCENA;
     mts_dsb();
-    cycles_available_ = 0;
     if (!(DWT_CTRL & DWT_CTRL_NOCYCCNT)) {
         DWT_CYCCNT = 0;
         DWT_CTRL |= DWT_CTRL_CYCCNTENA;
@@ -26,6 +28,7 @@ void mts_counters_init(uint32_t clock_hz)
         }
         cycles_available_ = DWT_CYCCNT != 0;
     }
+#endif
 }
 
 uint32_t mts_counters_clock_hz(void)

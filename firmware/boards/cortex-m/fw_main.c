@@ -54,6 +54,10 @@ static uint32_t counters_stop(void *ctx, uint64_t values[MTS_NUM_COUNTERS])
         values[MTS_COUNTER_CYCLES] = v.cycles;
         valid |= MTS_COUNTER_BIT(MTS_COUNTER_CYCLES);
     }
+    if (ticks_as == MTS_FW_TICKS_CYCLES && v.ticks_valid) {
+        values[MTS_COUNTER_CYCLES] = v.ticks;
+        valid |= MTS_COUNTER_BIT(MTS_COUNTER_CYCLES);
+    }
     if (ticks_as == MTS_FW_TICKS_INSTRUCTIONS && v.ticks_valid) {
         values[MTS_COUNTER_INSTRUCTIONS] = mts_counters_ticks_to_ns(v.ticks);
         valid |= MTS_COUNTER_BIT(MTS_COUNTER_INSTRUCTIONS);
@@ -65,7 +69,7 @@ void mts_fw_run(mts_board *board, mts_fw_ticks ticks)
 {
     ticks_as = ticks;
     board->counters_available = 0;
-    if (mts_counters_cycles_available()) {
+    if (mts_counters_cycles_available() || ticks == MTS_FW_TICKS_CYCLES) {
         board->counters_available |= MTS_COUNTER_BIT(MTS_COUNTER_CYCLES);
     }
     if (ticks == MTS_FW_TICKS_INSTRUCTIONS) {

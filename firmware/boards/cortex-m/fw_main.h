@@ -9,6 +9,8 @@
 /* How the board's SysTick ticks are reported. */
 typedef enum mts_fw_ticks {
     MTS_FW_TICKS_INSTRUCTIONS,  /* QEMU with -icount shift=0: 1 instruction = 1 ns */
+    MTS_FW_TICKS_CYCLES,        /* real Armv6-M (no DWT): SysTick counts core cycles
+                                 * (intervals below 2^24 cycles) */
     MTS_FW_TICKS_UNUSED         /* real hardware: the DWT cycle counter instead */
 } mts_fw_ticks;
 

@@ -1,9 +1,9 @@
 /* Reset and vector table shared by the Cortex-M boards.
  *
  * Reset_Handler, before any C: sets the main stack pointer (and, on
- * Armv8-M Mainline such as the Cortex-M55, the stack limit so that an
- * overflow faults instead of corrupting .bss), enables the FPU (and MVE,
- * which shares CP10/CP11) in CPACR, then dsb; isb. It is naked assembly
+ * Armv8-M Mainline such as the Cortex-M33 and M55, the stack limit so that
+ * an overflow faults instead of corrupting .bss), enables the FPU (and MVE,
+ * which shares CP10/CP11) in CPACR when the build uses one, then dsb; isb. It is naked assembly
  * because a hard-float C function may touch the FP registers in its
  * prologue. mts_reset_c then copies .data from its load address, zeroes
  * .bss, points VTOR at the vector table and calls main().
@@ -47,14 +47,19 @@ void Reset_Handler(void)
         "ldr r0, =__stack_bottom\n"
         "msr msplim, r0\n"
 #endif
-        /* CPACR: full access to CP10 and CP11 (FPU, MVE). */
+#if defined(__ARM_FP)
+        /* CPACR: full access to CP10 and CP11 (FPU, MVE). Cores without an
+         * FPU (M0, M3, soft-float builds) have no CPACR to write. */
         "ldr r0, =0xE000ED88\n"
         "ldr r1, [r0]\n"
         "orr r1, r1, #(0xF << 20)\n"
         "str r1, [r0]\n"
         "dsb\n"
         "isb\n"
-        "b mts_reset_c\n");
+#endif
+        /* A register branch: Armv6-M's b reaches only +-2 KB. */
+        "ldr r0, =mts_reset_c\n"
+        "bx r0\n");
 }
 
 extern const void *const mts_vector_table[];
@@ -68,7 +73,11 @@ void mts_reset_c(void)
     }
     memset(__bss_start, 0, bss_bytes);
     mts_irq_mask();
+#if !defined(__ARM_ARCH_6M__)
+    /* Armv6-M (Cortex-M0) has no VTOR: its table is the one at address 0
+     * (the RP2040's boot2 sets the M0+'s VTOR itself). */
     SCB_VTOR = (uint32_t)(uintptr_t)mts_vector_table;
+#endif
     mts_dsb();
     mts_isb();
     (void)main();

@@ -3,7 +3,7 @@
  * RX IRQ 2n, TX IRQ 2n + 1 for n < 3). Counters: SysTick as instructions
  * (run QEMU with -icount shift=0); the DWT cycle counter is probed and reads
  * 0 under QEMU. */
-#include "cmsdk_board.h"
+#include "cmsdk_uart.h"
 
 static const cmsdk_uart uart0 = {
     .base = 0x40004000u, .rx_irq = 0u, .combined_irq = CMSDK_UART_NO_IRQ

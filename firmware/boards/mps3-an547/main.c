@@ -5,7 +5,7 @@
  * interrupt); both are enabled to wake the core. Counters: SysTick as
  * instructions (run QEMU with -icount shift=0); the DWT cycle counter is
  * probed and reads 0 under QEMU. */
-#include "cmsdk_board.h"
+#include "cmsdk_uart.h"
 
 static const cmsdk_uart uart0 = { .base = 0x59303000u, .rx_irq = 33u, .combined_irq = 43u };
 

@@ -26,22 +26,8 @@
 #define GPIOA_AFRL          MTS_REG32(GPIOA_BASE + 0x20u)
 #define GPIO_MODE_AF        2u
 
-/* USART2 (section 25.6). */
+/* USART2 (section 25.6; the registers: cortex-m/stm32_usart.c). */
 #define USART2_BASE         0x40004400u
-#define USART2_SR           MTS_REG32(USART2_BASE + 0x00u)
-#define USART2_DR           MTS_REG32(USART2_BASE + 0x04u)
-#define USART2_BRR          MTS_REG32(USART2_BASE + 0x08u)
-#define USART2_CR1          MTS_REG32(USART2_BASE + 0x0Cu)
-#define USART2_CR2          MTS_REG32(USART2_BASE + 0x10u)
-#define USART2_CR3          MTS_REG32(USART2_BASE + 0x14u)
-#define USART_SR_ORE        (1u << 3)
-#define USART_SR_RXNE       (1u << 5)
-#define USART_SR_TC         (1u << 6)
-#define USART_SR_TXE        (1u << 7)
-#define USART_CR1_RE        (1u << 2)
-#define USART_CR1_TE        (1u << 3)
-#define USART_CR1_RXNEIE    (1u << 5)
-#define USART_CR1_UE        (1u << 13)
 #define USART2_IRQn         38u
 
 #endif /* MTSRNN_FW_STM32F446_H */

@@ -28,7 +28,8 @@ from .firmware import (
     firmware_candidates,
     linux_program_candidates,
 )
-from .launch import Session, connect, flash_real, open_board, start_host, start_qemu
+from .flashing import flash_real
+from .launch import Session, connect, open_board, start_host, start_qemu
 from .processes import free_port, live_children
 from .transport import LinkClosed, PipeTransport, SerialTransport, Transport
 

@@ -230,34 +230,3 @@ def open_board(name: str | None = None, *, port: str | None = None,
         yield session
     finally:
         session.close()
-
-
-# ---- flashing real boards -------------------------------------------------
-
-def flash_real(board: Board, firmware: str | os.PathLike | None = None,
-               probe: str | None = None) -> str:
-    """Program a real board through pyocd; returns pyocd's output."""
-    if board.kind != "real" or not board.pyocd_target:
-        raise BoardError(f"{board.name} is not a board pyocd can program")
-    elf = find_firmware(board, firmware)
-    pyocd = shutil.which("pyocd")
-    if pyocd is None:
-        raise BoardError("flashing a real board needs pyocd (pip install pyocd) and a "
-                         "connected debug probe (ST-LINK, CMSIS-DAP, J-Link)")
-    argv = [pyocd, "flash", "-t", board.pyocd_target]
-    if probe:
-        argv += ["-u", probe]
-    argv.append(str(elf))
-    result = subprocess.run(argv, capture_output=True, text=True, timeout=300)
-    output = (result.stdout + result.stderr).strip()
-    if result.returncode != 0:
-        lowered = output.lower()
-        if "no connected debug probes" in lowered or "no available debug probes" in lowered \
-                or "no probe" in lowered:
-            raise BoardError(f"no debug probe is connected: connect {board.name} over USB "
-                             f"(its ST-LINK) and try again (pyocd: {output[-300:]})")
-        if "target type" in lowered and "not recognized" in lowered:
-            raise BoardError(f"pyocd does not know {board.pyocd_target}: run `pyocd pack "
-                             f"install {board.pyocd_target}` first ({output[-300:]})")
-        raise BoardError(f"pyocd flash failed (exit {result.returncode}): {output[-500:]}")
-    return output

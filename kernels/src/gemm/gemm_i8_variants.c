@@ -3,7 +3,8 @@
  * the default. Instruction-set variants go above "tiled" behind their
  * MTS_HAVE_ macros (../isa.h): on the Cortex-M55 the "helium" variants
  * (gemm_i8_helium.c) come first; on Cortex-M cores "dsp" for int8-wa
- * (gemm_i8_dsp.c, SMLAD: M4F, M7, M33, and after "helium" on the M55) and
+ * (gemm_i8_dsp.c, SMLAD: M4F, M7, M33, and after "helium" on the M55), on
+ * Armv6-M (M0, M0+) "armv6m" for int8-wa (gemm_i8_armv6m.c), and
  * "m4f" for int8-w (gemm_i8_m4f.c, like the float "m4f"), each beating
  * "tiled" in instructions per multiply-add on the M4F model
  * (docs/quantization.md); on x86-64, gemm_i8_x86.c's "avx512-vnni"
@@ -61,6 +62,10 @@ const mts_gemm_i8i8_variant mts_gemm_i8i8_variants[] = {
 #if defined(MTS_HAVE_DSP)
     {"dsp", "Cortex-M DSP SMLAD on SXTB16 pairs, 1 row x 6 steps (3 x 1 for T = 1)",
      mtsi_gemm_i8i8_dsp, 0},
+#endif
+#if defined(MTS_HAVE_ARMV6M)
+    {"armv6m", "Armv6-M, 1 row x 3 steps of int32 accumulators, inputs widened once per "
+     "32-input panel (2 rows x 1 step for T = 1)", mtsi_gemm_i8i8_armv6m, 0},
 #endif
 #if defined(MTS_HAVE_AVX512_VNNI)
     {"avx512-vnni", "AVX-512 VNNI VPDPBUSD, 6 rows x 4 steps (8 x 1 for T = 1) of int32 "

@@ -140,6 +140,16 @@ void mtsi_gemm_i8i8_dsp(size_t rows, size_t depth, size_t steps,
                         float *y, size_t y_stride);
 #endif
 
+#if defined(MTS_HAVE_ARMV6M)
+/* "armv6m" (gemm_i8_armv6m.c): int8-wa for Armv6-M, 1 row x up to 3 steps
+ * of int32 accumulators, the inputs widened to int32 once per 32-input
+ * panel into a 384-byte stack buffer; 2 rows x 1 step for a single step. */
+void mtsi_gemm_i8i8_armv6m(size_t rows, size_t depth, size_t steps,
+                           const int8_t *w, size_t w_stride, const float *w_scale,
+                           const int8_t *xq, size_t xq_stride, const float *x_scale,
+                           float *y, size_t y_stride);
+#endif
+
 #if defined(MTS_HAVE_M4F)
 /* "m4f" (gemm_i8_m4f.c): int8-w with the float m4f tile of 4 rows x up to
  * 4 steps in FPU registers, the weights converted by LDRSB + VMOV + VCVT,

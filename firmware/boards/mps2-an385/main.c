@@ -1,0 +1,14 @@
+/* mps2-an385 under QEMU: Cortex-M3 (no FPU: float runs in software), 25 MHz,
+ * UART0 (CMSDK APB UART) at 0x40004000 with its RX interrupt on IRQ 0, as on
+ * the an386 (QEMU hw/arm/mps2.c). Counters: SysTick as instructions (run
+ * QEMU with -icount shift=0); the DWT cycle counter reads 0 under QEMU. */
+#include "cmsdk_uart.h"
+
+static const cmsdk_uart uart0 = {
+    .base = 0x40004000u, .rx_irq = 0u, .combined_irq = CMSDK_UART_NO_IRQ
+};
+
+int main(void)
+{
+    mts_cmsdk_board_run("mps2-an385", "cortex-m3", 25000000u, 115200u, &uart0);
+}

@@ -1,0 +1,130 @@
+/* int8 x int8 product for Armv6-M (Cortex-M0, M0+, M1: the RP2040's and
+ * nRF51's cores; no DSP extension, Thumb-1 data instructions), plain C
+ * shaped for their 8 low registers: "armv6m". (The Cortex-M3 has Thumb-2's
+ * MLA and 13 usable registers: there the portable "tiled" does better.)
+ *
+ *   acc[t][r] = sum_{i < depth} Wq[r][i] * Xq[t][i]            (int32, exact)
+ *   Y[t][r]   = (float)acc[t][r] * (w_scale[r] * x_scale[t])   (float32)
+ *
+ * Exact like mts_gemm_i8i8_reference (|Wq * Xq| <= 128 * 128 and depth <=
+ * MTS_I8_MAX_DEPTH keep every sum in int32), so the result equals it bit
+ * for bit; the scaling is the reference's C expression.
+ *
+ * Armv6-M has a 32 x 32-bit MULS and ADDS, but no multiply-accumulate, no
+ * SIMD, and LDRSB only with a register offset; Thumb-1 data instructions
+ * reach r0..r7 only. The portable "tiled" product's 4 x 4 int32 tile spills
+ * there. So for each group of 3 steps the tile is 1 row x 3 steps: three accumulators, the
+ * weight, the input, two pointers (7 registers). Each weight is loaded and
+ * sign-extended once and serves the 3 steps; the inputs of the 3 steps are
+ * widened to int32 once per panel of 32 inputs into a 384-byte stack buffer,
+ * interleaved ([i][step]) so that one pointer with immediate offsets (LDR
+ * Rt, [Rn, #imm], one instruction) reaches them, and serve every row. Per
+ * multiply-add: LDR + MULS + ADDS, plus 2/3 of the weight's LDRB + SXTB:
+ * about 3.7 instructions, against about 7 for the reference's loop. Partial
+ * sums between panels are kept in Y itself (memcpy of the int32 bits; Y is
+ * overwritten by the final floats), so nothing but the stack buffer is used.
+ * Memory: byte loads only (Armv6-M faults on unaligned words), never past
+ * input depth - 1 of a row.
+ */
+#include "gemm_isa.h"
+
+#if defined(MTS_HAVE_ARMV6M) /* isa.h: Armv6-M */
+
+#include <string.h>
+
+#define V6M_STEPS 3u
+#define V6M_PANEL 32u
+
+static void v6m_store_partial(float *y, int32_t acc)
+{
+    memcpy(y, &acc, sizeof acc);
+}
+
+static int32_t v6m_load_partial(const float *y)
+{
+    int32_t acc;
+    memcpy(&acc, y, sizeof acc);
+    return acc;
+}
+
+/* One step (T = 1, or the last step of a call): no reuse of a weight across
+ * steps, so no widening; 2 rows x 1 step sharing each input and one index
+ * register for all three pointers (LDRSB Rt, [Rn, Rm]): per 2 multiply-adds
+ * 3 LDRSB, 2 MULS, 2 ADDS and the loop's ADDS, CMP, branch. */
+static void v6m_one_step(size_t rows, size_t depth, const int8_t *w, size_t w_stride,
+                         const float *w_scale, const int8_t *x, float x_scale, float *y)
+{
+    size_t r = 0;
+    for (; r + 2u <= rows; r += 2u) {
+        const int8_t *w0 = w + r * w_stride, *w1 = w0 + w_stride;
+        int32_t a0 = 0, a1 = 0;
+        for (size_t i = 0; i < depth; i++) {
+            const int32_t xv = x[i];
+            a0 += (int32_t)w0[i] * xv;
+            a1 += (int32_t)w1[i] * xv;
+        }
+        y[r] = (float)a0 * (w_scale[r] * x_scale);
+        y[r + 1u] = (float)a1 * (w_scale[r + 1u] * x_scale);
+    }
+    if (r < rows) {
+        const int8_t *w0 = w + r * w_stride;
+        int32_t a0 = 0;
+        for (size_t i = 0; i < depth; i++)
+            a0 += (int32_t)w0[i] * (int32_t)x[i];
+        y[r] = (float)a0 * (w_scale[r] * x_scale);
+    }
+}
+
+void mtsi_gemm_i8i8_armv6m(size_t rows, size_t depth, size_t steps,
+                           const int8_t *w, size_t w_stride, const float *w_scale,
+                           const int8_t *xq, size_t xq_stride, const float *x_scale,
+                           float *y, size_t y_stride)
+{
+    int32_t panel[V6M_PANEL * V6M_STEPS];
+    size_t t0 = 0;
+    /* Groups of 3 steps; the 1 or 2 steps left over take the one-step tile
+     * (a group of 2 would multiply zeros in its third place). */
+    for (; t0 + V6M_STEPS <= steps; t0 += V6M_STEPS) {
+        float *y0 = y + t0 * y_stride;
+        for (size_t i0 = 0; i0 < depth || i0 == 0; i0 += V6M_PANEL) {
+            const size_t n = depth - i0 < V6M_PANEL ? depth - i0 : V6M_PANEL;
+            const int first = i0 == 0, last = i0 + n >= depth;
+            /* The panel's inputs, widened once for every row. */
+            for (size_t i = 0; i < n; i++)
+                for (size_t s = 0; s < V6M_STEPS; s++)
+                    panel[i * V6M_STEPS + s] = (int32_t)xq[(t0 + s) * xq_stride + i0 + i];
+            for (size_t r = 0; r < rows; r++) {
+                int32_t a0 = 0, a1 = 0, a2 = 0;
+                if (!first) {
+                    a0 = v6m_load_partial(&y0[r]);
+                    a1 = v6m_load_partial(&y0[y_stride + r]);
+                    a2 = v6m_load_partial(&y0[2 * y_stride + r]);
+                }
+                const int8_t *w_r = w + r * w_stride + i0;
+                const int32_t *p = panel;
+                for (size_t i = 0; i < n; i++, p += V6M_STEPS) {
+                    const int32_t wv = w_r[i];
+                    a0 += wv * p[0];
+                    a1 += wv * p[1];
+                    a2 += wv * p[2];
+                }
+                if (!last) {
+                    v6m_store_partial(&y0[r], a0);
+                    v6m_store_partial(&y0[y_stride + r], a1);
+                    v6m_store_partial(&y0[2 * y_stride + r], a2);
+                    continue;
+                }
+                y0[r] = (float)a0 * (w_scale[r] * x_scale[t0]);
+                y0[y_stride + r] = (float)a1 * (w_scale[r] * x_scale[t0 + 1]);
+                y0[2 * y_stride + r] = (float)a2 * (w_scale[r] * x_scale[t0 + 2]);
+            }
+            if (last)
+                break;
+        }
+    }
+    for (; t0 < steps; t0++)
+        v6m_one_step(rows, depth, w, w_stride, w_scale, xq + t0 * xq_stride, x_scale[t0],
+                     y + t0 * y_stride);
+}
+
+#endif /* MTS_HAVE_ARMV6M */
