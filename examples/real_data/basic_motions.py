@@ -8,7 +8,8 @@ training, 40 test recordings).
 A sequence classifier (the output at the last step). 25 % of the training
 recordings (per class, seeded) are the validation split that picks the
 epoch; training scores every step of the second half (the class is known
-from there on), the prediction is the last step's; the test split is only written to test.npz for `mtsrnn eval`.
+from there on), the prediction is the last step's; the test split is only
+written to test.npz for `mtsrnn eval`.
 """
 
 import numpy as np

@@ -2,12 +2,13 @@
 coefficients per frame (7 to 29 frames). Data: the UEA archive's split as
 aeon 1.6.0 ships it (270 training, 370 test utterances).
 
-    python examples/real_data/japanese_vowels.py [OUT_DIR]   # default build/examples/japanese_vowels
+    python examples/real_data/japanese_vowels.py [OUT_DIR]
+    # OUT_DIR: default build/examples/japanese_vowels
 
 A sequence classifier: the prediction is the output at an utterance's last
-frame; training scores every valid frame. 20 % of the training utterances (per speaker, seeded) are the
-validation split that picks the epoch; the test split is only written to
-test.npz for `mtsrnn eval`.
+frame; training scores every valid frame. 20 % of the training utterances
+(per speaker, seeded) are the validation split that picks the epoch; the
+test split is only written to test.npz for `mtsrnn eval`.
 """
 
 import numpy as np

@@ -19,7 +19,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 import torch
 from torch import nn
 
@@ -127,7 +126,7 @@ def export(model: Classifier, out: Path, test: dict[str, np.ndarray], check_x: n
     with torch.no_grad():
         expected = model(torch.from_numpy(check_x)).numpy()
     error = max(float(np.max(np.abs(converted.forward(np.ascontiguousarray(x), block=16)[0]
-                                    - e))) for x, e in zip(check_x, expected))
+                                    - e))) for x, e in zip(check_x, expected, strict=True))
     if not error <= 1e-4:
         raise SystemExit(f"the converted model differs from PyTorch by {error:.3g} (> 1e-4)")
     converted.save(out / "float32.mts")

@@ -229,7 +229,7 @@ def compare(device: Sequence[np.ndarray], host: Sequence[np.ndarray],
     largest absolute output difference over every valid step."""
     a, b = predictions(device, per_step), predictions(host, per_step)
     largest = max((float(np.max(np.abs(d.astype(np.float64) - h), initial=0.0))
-                   for d, h in zip(device, host)), default=0.0)
+                   for d, h in zip(device, host, strict=True)), default=0.0)
     return {"agreement": float(np.mean(a == b)) if a.size else 1.0,
             "disagreements": int(np.sum(a != b)), "max_abs_diff": largest}
 
