@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from aeon_data import data_dir, pad, read_ts
 from training import Classifier, export, fit, output_dir, setup, split
 
+TASK = "basic_motions"
 CELL = "sru"  # the recurrent cell (training.py: CELLS)
 SEED, HIDDEN, LAYERS, EPOCHS, BATCH, LR = 0, 24, 1, 60, 8, 0.01
 
@@ -50,7 +51,8 @@ def main():
 
     result = fit(model, loss_of, accuracy_of, EPOCHS, LR, batches)
     tx, ty, _ = load("TEST")
-    export(model, output_dir("basic_motions"), {"x": tx, "y": ty}, x[validation[:4]],
+    export(model, TASK, output_dir(TASK),
+           {"x": tx, "y": ty}, x[validation[:4]],
            {"task": "BasicMotions", "classes": names, "cell": CELL, "seed": SEED,
             "hidden": HIDDEN, "layers": LAYERS, "train": len(train),
             "validation_sequences": len(validation), "test": len(ty), **result})

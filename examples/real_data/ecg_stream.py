@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from aeon_data import data_dir, read_timeeval_csv
 from training import Classifier, export, fit, output_dir, setup
 
+TASK = "ecg_stream"
 CELL = "sru"  # the recurrent cell (training.py: CELLS)
 SEED, HIDDEN, LAYERS, EPOCHS, BATCH, LR = 0, 16, 1, 20, 16, 0.01
 WINDOW, STRIDE, SPLIT = 200, 50, 8000
@@ -76,7 +77,8 @@ def main():
     result = fit(model, loss_of, accuracy_of, EPOCHS, LR, batches)
     result["validation_f1"] = result.pop("validation")
     test_x, test_y = load("TEST")
-    export(model, output_dir("ecg_stream"), {"x": test_x[None], "y": test_y[None]},
+    export(model, TASK, output_dir(TASK),
+           {"x": test_x[None], "y": test_y[None]},
            x[:4], {"task": "ecg-diff-count-3 (per step)", "cell": CELL, "seed": SEED,
                    "hidden": HIDDEN, "layers": LAYERS, "train_windows": len(x),
                    "validation_steps": len(validation_y), "test_steps": len(test_y),

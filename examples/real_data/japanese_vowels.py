@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from aeon_data import data_dir, pad, read_ts
 from training import Classifier, export, fit, last_step, output_dir, setup, split
 
+TASK = "japanese_vowels"
 CELL = "sru"  # the recurrent cell (training.py: CELLS)
 SEED, HIDDEN, LAYERS, EPOCHS, BATCH, LR = 0, 32, 1, 60, 16, 0.01
 
@@ -51,7 +52,8 @@ def main():
 
     result = fit(model, loss_of, accuracy_of, EPOCHS, LR, batches)
     tx, tl, ty, _ = load("TEST")
-    export(model, output_dir("japanese_vowels"), {"x": tx, "y": ty, "lengths": tl},
+    export(model, TASK, output_dir(TASK),
+           {"x": tx, "y": ty, "lengths": tl},
            x[validation[:8]], {"task": "JapaneseVowels", "cell": CELL, "seed": SEED,
                                "hidden": HIDDEN, "layers": LAYERS, "train": len(train),
                                "validation_sequences": len(validation), "test": len(ty),

@@ -112,11 +112,12 @@ def fit(model: Classifier, loss_of, accuracy_of, epochs: int, lr: float,
             "seconds": time.monotonic() - start}
 
 
-def export(model: Classifier, out: Path, test: dict[str, np.ndarray], check_x: np.ndarray,
-           summary: dict) -> None:
-    """float32.mts, int8-w.mts and int8-wa.mts (mtsrnn.from_torch, then
-    mtsrnn.quantize), test.npz (the held-out data, for `mtsrnn eval`) and
-    train.json (the run's summary) into `out`. The float model must compute
+def export(model: Classifier, name: str, out: Path, test: dict[str, np.ndarray],
+           check_x: np.ndarray, summary: dict) -> None:
+    """NAME-float32.mts, NAME-int8-w.mts and NAME-int8-wa.mts (mtsrnn.from_torch,
+    then mtsrnn.quantize; the stem names the model in a firmware), test.npz
+    (the held-out data, for `mtsrnn eval`) and train.json (the run's summary)
+    into `out`. The float model must compute
     what PyTorch computes on `check_x` (B, L, F) to 1e-4."""
     import mtsrnn
     from mtsrnn.evaluate import save_data
@@ -129,15 +130,15 @@ def export(model: Classifier, out: Path, test: dict[str, np.ndarray], check_x: n
                                     - e))) for x, e in zip(check_x, expected, strict=True))
     if not error <= 1e-4:
         raise SystemExit(f"the converted model differs from PyTorch by {error:.3g} (> 1e-4)")
-    converted.save(out / "float32.mts")
+    converted.save(out / f"{name}-float32.mts")
     for scheme in SCHEMES:
-        mtsrnn.quantize(converted, scheme).save(out / f"{scheme}.mts")
+        mtsrnn.quantize(converted, scheme).save(out / f"{name}-{scheme}.mts")
     save_data(out / "test.npz", test["x"], test["y"], test.get("lengths"))
     summary = {**summary, "conversion_max_abs_diff": error,
                "weight_bytes": converted.weight_bytes}
     (out / "train.json").write_text(json.dumps(summary, indent=1) + "\n")
     print(json.dumps(summary))
-    print(f"wrote {out}/float32.mts, int8-w.mts, int8-wa.mts, test.npz, train.json")
+    print(f"wrote {out}/{name}-{{float32,int8-w,int8-wa}}.mts, test.npz, train.json")
 
 
 def output_dir(task: str) -> Path:

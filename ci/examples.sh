@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# The real-data examples (examples/real_data, docs/examples.md): each script
+# trains its model (PyTorch, CPU, seeded) on data shipped in PyPI aeon 1.6.0
+# and writes the float32 model, its int8-w and int8-wa versions and the held-
+# out test data; then `mtsrnn eval` runs every model on the host and on each
+# device board (default: the default board qemu-mps2-an386, the M55 board
+# qemu-mps3-an547 and qemu-aarch64), each sequence from a reset state.
+# Fails when a float32 model's device predictions differ from the host's
+# (mtsrnn eval's exit 1) or an int8 model's host accuracy is more than the
+# documented bound below the float model's (examples/real_data/results.py).
+# Prints the results as Markdown tables. The QEMU boards get one firmware
+# with all nine models built in (cached per source tree); qemu-aarch64's
+# mtsrnn-device is ci/aarch64.sh's build/aarch64-neon (built here if missing).
+#
+#   ci/examples.sh                                   # OUT build/examples
+#   EXAMPLES_BOARDS="qemu-mps2-an386" ci/examples.sh # fewer boards
+#   EXAMPLES_BENCH=1 ci/examples.sh                  # also instructions/step at T = 1, 16
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+out=${EXAMPLES_OUT:-$root/build/examples}
+boards=${EXAMPLES_BOARDS:-qemu-mps2-an386 qemu-mps3-an547 qemu-aarch64}
+tasks="japanese_vowels basic_motions ecg_stream"
+schemes="float32 int8-w int8-wa"
+export MTSRNN_FIRMWARE_DIR=${MTSRNN_FIRMWARE_DIR:-$root/build}
+export TORCH_EXTENSIONS_DIR=${TORCH_EXTENSIONS_DIR:-$root/build/torch_extensions}
+if ! python -c 'import mtsrnn, torch, sru' 2>/dev/null; then
+  export MTSRNN_WITH_TORCH=1
+  # shellcheck disable=SC1091
+  . ci/setup.sh
+fi
+start=$SECONDS
+
+echo "== examples: training (examples/real_data, aeon $(python -c 'import importlib.metadata as m; print(m.version("aeon"))') data)"
+for task in $tasks; do
+  python examples/real_data/$task.py "$out/$task" 2>&1 | grep -v -i -e warn -e '^ *warnings\.' | tail -n 1
+done
+rm -f "$out"/*/*-host-*.json "$out"/*/*-qemu-*.json
+models=$(ls "$out"/*/*.mts)
+
+echo "== examples: mtsrnn eval on the host"
+for task in $tasks; do
+  for scheme in $schemes; do
+    mtsrnn eval --host --model "$out/$task/$task-$scheme.mts" --data "$out/$task/test.npz" \
+      --json "$out/$task/host-$scheme.json" | head -n 3
+  done
+done
+
+for board in $boards; do
+  echo "== examples: mtsrnn eval on $board"
+  firmware=()
+  case $board in
+    qemu-aarch64)
+      if [ ! -x build/aarch64-neon/firmware/linux/mtsrnn-device ]; then
+        cmake -S . -B build/aarch64-neon -G Ninja -DCMAKE_BUILD_TYPE=Release \
+          -DCMAKE_TOOLCHAIN_FILE=cmake/toolchains/aarch64-linux-gnu.cmake -DMTSRNN_SIMD=auto \
+          -DMTSRNN_FIRMWARE=ON -DPython_EXECUTABLE="$(command -v python)" >/dev/null
+        cmake --build build/aarch64-neon -j "$(nproc)" --target mtsrnn-device >/dev/null
+      fi ;;
+    qemu-*)
+      # shellcheck disable=SC2086
+      elf=$(python -c 'import sys
+from mtsrnn.harness import build_firmware, get_board
+print(build_firmware(get_board(sys.argv[1]), sys.argv[2:]))' "$board" $models)
+      firmware=(--firmware "$elf") ;;
+  esac
+  for task in $tasks; do
+    for scheme in $schemes; do
+      mtsrnn eval --board "$board" "${firmware[@]}" --model "$out/$task/$task-$scheme.mts" \
+        --data "$out/$task/test.npz" --json "$out/$task/$board-$scheme.json" --no-progress \
+        --timeout 60 | tail -n +2
+      if [ "${EXAMPLES_BENCH:-0}" = 1 ]; then
+        mtsrnn bench device --board "$board" "${firmware[@]}" \
+          --model "$out/$task/$task-$scheme.mts" --block 1,16 --no-progress \
+          --json "$out/$task/bench-$board-$scheme.json" >/dev/null
+      fi
+    done
+  done
+done
+
+echo "== examples: results (bounds: docs/examples.md)"
+python examples/real_data/results.py "$out"
+echo "examples: $((SECONDS - start)) s"
