@@ -15,14 +15,15 @@
 #
 #   ci/examples.sh                                   # OUT build/examples
 #   EXAMPLES_BOARDS="qemu-mps2-an386" ci/examples.sh # fewer boards
-#   EXAMPLES_BENCH=1 ci/examples.sh                  # also instructions/step at T = 1, 16
+#   EXAMPLES_TASKS=basic_motions ci/examples.sh      # fewer tasks
+#   EXAMPLES_BENCH=1 ci/examples.sh                  # also the cost per step at T = 1, 4, 16
 #   EXAMPLES_TRAIN=0 ci/examples.sh                  # keep the models OUT holds
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 out=${EXAMPLES_OUT:-$root/build/examples}
 boards=${EXAMPLES_BOARDS:-qemu-mps2-an386 qemu-mps3-an547 qemu-aarch64 micropython}
-tasks="japanese_vowels basic_motions ecg_stream"
+tasks=${EXAMPLES_TASKS:-japanese_vowels basic_motions ecg_stream}
 schemes="float32 int8-w int8-wa"
 export MTSRNN_FIRMWARE_DIR=${MTSRNN_FIRMWARE_DIR:-$root/build}
 export TORCH_EXTENSIONS_DIR=${TORCH_EXTENSIONS_DIR:-$root/build/torch_extensions}
@@ -40,7 +41,7 @@ for task in $tasks; do
   fi
 done
 find "$out" -name '*.json' ! -name train.json -delete
-models=$(ls "$out"/*/*.mts)
+models=$(for task in $tasks; do ls "$out/$task"/*.mts; done)
 
 echo "== examples: mtsrnn eval on the host"
 for task in $tasks; do
@@ -78,8 +79,9 @@ print(build_firmware(get_board(sys.argv[1]), sys.argv[2:]))' "$board" $models)
         --timeout 60 | tail -n +2
       if [ "${EXAMPLES_BENCH:-0}" = 1 ] && [ "$board" != micropython ]; then
         mtsrnn bench device --board "$board" "${firmware[@]}" \
-          --model "$out/$task/$task-$scheme.mts" --block 1,16 --no-progress \
-          --json "$out/$task/bench-$board-$scheme.json" >/dev/null
+          --model "$out/$task/$task-$scheme.mts" --block 1,4,16 --no-progress \
+          --json "$out/$task/bench-$board-$scheme.json" | grep -v '^wrote'
+        echo
       fi
     done
   done

@@ -33,8 +33,7 @@ def main(out: Path) -> int:
             scheme = "int8" + scheme if scheme != "float32" else scheme
             runs[(target, scheme)] = json.loads(path.read_text())
         if not runs:
-            failures.append(f"{task}: no results in {out / task}")
-            continue
+            continue  # not run (EXAMPLES_TASKS)
         targets = list(dict.fromkeys(target for target, _ in runs))
         targets.sort(key=lambda t: (t != "host", t))
         print(f"\n### {task}\n")

@@ -201,3 +201,10 @@ def test_eval_on_the_device_program(tmp_path, quantization):
 def test_eval_on_the_default_qemu_board(tmp_path):
     written = device_run(tmp_path, None, "--board", "qemu-mps2-an386")
     assert written["per_step"]["instructions"] > 0
+
+
+@pytest.mark.skipif(shutil.which("micropython") is None,
+                    reason="the micropython (unix) interpreter is missing")
+def test_eval_on_micropython(tmp_path):
+    written = device_run(tmp_path, None, "--micropython")
+    assert written["target"].startswith("micropython")
