@@ -21,6 +21,27 @@ SCHEMES = ("float32", "int8-w", "int8-wa")
 INT8_BOUND = 0.01  # accuracy, absolute: 1 point
 
 
+def bench_table(directory: Path) -> None:
+    """`mtsrnn bench device` per board and weights (EXAMPLES_BENCH=1): the
+    primary counter per step at each T, the device's default product."""
+    rows = []
+    for path in sorted(directory.glob("bench-*.json")):
+        data = json.loads(path.read_text())
+        board_scheme = path.stem.removeprefix("bench-")
+        cells = {row["block"]: row["per_step"][data["primary_counter"]]
+                 for row in data["results"]}
+        rows.append((board_scheme, data["variant"], data["primary_counter"], cells))
+    if not rows:
+        return
+    blocks = sorted({b for *_, cells in rows for b in cells})
+    print("\n| board-weights | product | counter | " +
+          " | ".join(f"T={b}" for b in blocks) + " |")
+    print("|---|---|---|" + "---|" * len(blocks))
+    for name, variant, counter, cells in rows:
+        print(f"| {name} | {variant} | {counter}/step | " +
+              " | ".join(f"{cells[b]:,.0f}" if b in cells else "-" for b in blocks) + " |")
+
+
 def main(out: Path) -> int:
     failures = []
     for task in TASKS:
@@ -70,6 +91,7 @@ def main(out: Path) -> int:
                 failures.append(f"{task}: {scheme} accuracy {100 * run['accuracy']:.2f} % is "
                                 f"{100 * drop:.2f} points below float32's (bound "
                                 f"{100 * bound:.2f})")
+        bench_table(out / task)
     for failure in failures:
         print(f"FAIL {failure}", file=sys.stderr)
     return 1 if failures else 0
