@@ -138,8 +138,10 @@ def _eval(args: argparse.Namespace) -> int:
     if args.json:
         write_json(args.json, result)
     if args.confusion:
+        where = ("host" if args.host else "MicroPython" if args.micropython
+                 else args.port or args.board)
         plot_confusion(result["confusion"], args.confusion,
-                       f"{os.path.basename(args.model)} on {result['target']}: accuracy "
+                       f"{os.path.basename(args.model)}\non {where}: accuracy "
                        f"{100 * result['accuracy']:.1f} %")
         print(f"wrote {args.confusion}")
     agreement = result.get("agreement")

@@ -301,7 +301,7 @@ def plot_confusion(confusion: Sequence[Sequence[int]], path: str, title: str,
     matrix = np.asarray(confusion)
     classes = matrix.shape[0]
     names = list(names) if names else [str(k) for k in range(classes)]
-    size = 2.5 + 0.45 * classes
+    size = 3.2 + 0.45 * classes
     figure, axes = plt.subplots(figsize=(size, size))
     axes.imshow(matrix, cmap="Blues")
     for (row, column), value in np.ndenumerate(matrix):

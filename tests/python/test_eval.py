@@ -93,8 +93,10 @@ def test_cli_host_writes_what_it_scored(tmp_path):
     x, y, lengths = data(False, seed=1)
     save_data(tmp_path / "d.npz", x, y, lengths)
     result = mtsrnn_cli("eval", "--host", "--model", tmp_path / "m.mts", "--data",
-                        tmp_path / "d.npz", "--json", tmp_path / "r.json", "--block", 4)
+                        tmp_path / "d.npz", "--json", tmp_path / "r.json", "--block", 4,
+                        "--confusion", tmp_path / "c.png")
     assert result.returncode == 0, result.stderr
+    assert (tmp_path / "c.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     written = json.loads((tmp_path / "r.json").read_text())
     accuracy, confusion, _ = expected_scores(m, x, y, lengths, False)
     assert written["accuracy"] == pytest.approx(accuracy) and written["confusion"] == confusion
