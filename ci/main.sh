@@ -62,4 +62,5 @@ echo
 echo "== example: a trained model on the default board (BasicMotions, docs/examples.md):"
 echo "   accuracy on the emulated Cortex-M4F, float32 and both int8 schemes, against the"
 echo "   host, then instructions per step against T (about a minute and a half)"
-EXAMPLES_TASKS=basic_motions EXAMPLES_BOARDS=qemu-mps2-an386 EXAMPLES_BENCH=1 bash ci/examples.sh
+EXAMPLES_TASKS=basic_motions EXAMPLES_BOARDS=qemu-mps2-an386 EXAMPLES_BENCH=1 \
+  EXAMPLES_DEVICE_SCHEMES="float32 int8-w int8-wa" bash ci/examples.sh
