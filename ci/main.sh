@@ -11,7 +11,9 @@
 # traffic per step measured on the ARM binaries by the project's QEMU plugin
 # (ci/qemu-plugin.sh) with cycles and energy MODELLED for an STM32F446 (the
 # default board's firmware) and a Cortex-A72 (mtsrnn-device under qemu-aarch64,
-# an SRU of hidden 1024). Results: build/bench/.
+# an SRU of hidden 1024). Results: build/bench/. Last, one real-data example
+# (ci/examples.sh: BasicMotions) trained and evaluated on the default board,
+# float32 and int8, with its instructions per step against T.
 # Extra arguments go to each of the three `mtsrnn bench device` runs (see its
 # --help), e.g.
 #   bash ci/main.sh --board qemu-mps3-an547 --block 1,4,16
@@ -56,3 +58,9 @@ mtsrnn bench host --json build/bench/host.json --plot build/bench/host.png
 echo
 echo "== host: memory traffic in an embedded-sized cache model (cachegrind)"
 mtsrnn bench dram --json build/bench/dram.json
+echo
+echo "== example: a trained model on the default board (BasicMotions, docs/examples.md):"
+echo "   accuracy on the emulated Cortex-M4F, float32 and both int8 schemes, against the"
+echo "   host, then instructions per step against T (about a minute and a half)"
+EXAMPLES_TASKS=basic_motions EXAMPLES_BOARDS=qemu-mps2-an386 EXAMPLES_BENCH=1 \
+  EXAMPLES_DEVICE_SCHEMES="float32 int8-w int8-wa" bash ci/examples.sh

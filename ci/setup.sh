@@ -43,10 +43,11 @@ python -m pip install -q --disable-pip-version-check \
 # mingru-pytorch (minGRU / minLSTM) and einops beside them, also without dependencies.
 if [ "${MTSRNN_WITH_TORCH:-0}" = 1 ]; then
   if ! python -c 'import importlib.util as u, sys
-sys.exit(0 if all(u.find_spec(m) for m in ("torch", "sru", "minGRU_pytorch")) else 1)'; then
+sys.exit(0 if all(u.find_spec(m) for m in ("torch", "sru", "minGRU_pytorch", "aeon")) else 1)'; then
     python -m pip install -q --disable-pip-version-check torch==2.13.0 ninja
+    # aeon only for the data files the examples read (examples/real_data; never imported)
     python -m pip install -q --disable-pip-version-check --no-deps sru==2.6.0 \
-      mingru-pytorch==0.2.1 einops==0.8.2
+      mingru-pytorch==0.2.1 einops==0.8.2 aeon==1.6.0
   fi
 fi
 # CMSIS-DSP sources for the per-step peer baseline of the benchmarks (host

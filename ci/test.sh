@@ -4,7 +4,8 @@
 # tests), the Cortex-M firmware on QEMU boards, the model-file fuzzer, then
 # the kernels in outside projects, the package built as a wheel and an sdist
 # and installed into fresh environments (the wheel also under older x86
-# CPUs), then the Python tests against the installed wheel. Exits non-zero
+# CPUs), then the Python tests against the installed wheel, then the
+# real-data examples (ci/examples.sh). Exits non-zero
 # on the first failure.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -17,7 +18,7 @@ export TORCH_EXTENSIONS_DIR="$root/build/torch_extensions"
 jobs=$(nproc 2>/dev/null || echo 2)
 
 echo "== ruff"
-ruff check host tests firmware
+ruff check host tests firmware examples
 
 echo "== C tests (Release: every x86 product built, the CPU's chosen at run time)"
 cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DMTSRNN_FIRMWARE=ON >/dev/null
@@ -57,3 +58,6 @@ echo "== Python tests (against the wheel installed in a fresh environment)"
 export MTSRNN_DEVICE="$root/build/release/firmware/linux/mtsrnn-device"
 export MTSRNN_FIRMWARE_DIR="$root/build"
 "$wheel_python" -m pytest tests/python -q -p no:cacheprovider
+
+echo "== Real-data examples: trained, then mtsrnn eval on the host, two QEMU boards, qemu-aarch64, MicroPython"
+bash ci/examples.sh

@@ -83,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .bench.dram import WEIGHTS as DRAM_WEIGHTS
     from .bench.host import DEFAULT_BLOCKS
     from .cli_device import add_commands as add_device_commands
+    from .cli_eval import add_command as add_eval_command
     from .cli_model import add_commands as add_model_commands
     from .model import gemm_variants
 
@@ -164,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_model_commands(commands)
     add_device_commands(commands, bench_targets=targets)
+    add_eval_command(commands)
     return parser
 
 

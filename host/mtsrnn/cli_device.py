@@ -103,14 +103,16 @@ def _choose_model(device, model_path: str | None, index: int | str | None):
         chosen = info.model(index)
     elif host_model is not None:
         weights = host_model.quantization or "float32"
+        # A whole model's stages (norm, sru, dense, ...) are its shape; the
+        # device names them in id's stages= (protocol 2.0).
         matches = [m for m in info.models
-                   if m.cell == host_model.cell and m.layers == host_model.num_layers
+                   if tuple(m.stages or (m.cell,) * m.layers) == tuple(host_model.kinds)
                    and m.input == host_model.input_size and m.output == host_model.output_size
                    and m.weights == weights]
         if not matches:
             raise CommandError(
                 f"no built-in model of {info.board_name} has the shape and weights of "
-                f"{model_path} ({host_model.cell.upper()}, {host_model.num_layers} layer(s), "
+                f"{model_path} (stages {'/'.join(host_model.kinds)}, "
                 f"input {host_model.input_size}, output {host_model.output_size}, {weights} "
                 "weights): build the firmware with it (cmake -DMTSRNN_FW_MODEL=...; see "
                 "docs/boards.md), flash it, or use a QEMU board or --board host, which build "

