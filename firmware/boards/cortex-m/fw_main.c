@@ -17,6 +17,17 @@ static float mts_fw_state[MTS_FW_STATE_FLOATS] __attribute__((aligned(16)));
 unsigned char mts_fw_workspace[MTS_FW_WORKSPACE_BYTES] __attribute__((aligned(64)));
 static float mts_fw_input[MTS_FW_INPUT_FLOATS] __attribute__((aligned(16)));
 static float mts_fw_output[MTS_FW_OUTPUT_FLOATS] __attribute__((aligned(16)));
+/* The upload arena (`upload`, docs/protocol.md): both halves, the size set
+ * per board in firmware/boards/CMakeLists.txt (its RAM budget); 0: none. */
+#ifndef MTS_FW_ARENA_BYTES
+#define MTS_FW_ARENA_BYTES 0u
+#endif
+#if MTS_FW_ARENA_BYTES > 0
+static unsigned char mts_fw_arena[MTS_FW_ARENA_BYTES] __attribute__((aligned(64)));
+#define MTS_FW_ARENA mts_fw_arena
+#else
+#define MTS_FW_ARENA NULL
+#endif
 
 static mts_fw_ticks ticks_as;
 
@@ -87,6 +98,8 @@ void mts_fw_run(mts_board *board, mts_fw_ticks ticks)
         .input_floats = MTS_FW_INPUT_FLOATS,
         .output = mts_fw_output,
         .output_floats = MTS_FW_OUTPUT_FLOATS,
+        .arena = MTS_FW_ARENA,
+        .arena_bytes = MTS_FW_ARENA_BYTES,
     };
     /* On failure the device still runs and answers e-init <reason>. */
     (void)mts_device_init(&device, board, &config);
