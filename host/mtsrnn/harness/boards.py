@@ -37,6 +37,13 @@ class Board:
     linux_build: str = ""  # emulated-linux: the build directory under build/ (ci/aarch64.sh)
     elf_machine: int = 0  # emulated-linux: e_machine of the program (183 aarch64, 40 arm)
     emulated: bool = False  # counters come from an emulator: not performance
+    # Firmware boards' budgets (bytes; 0: unknown): flash for code and models,
+    # RAM, the upload arena (both halves, firmware/boards/CMakeLists.txt) and
+    # the stack within it (placement.check_firmware_fit).
+    flash_bytes: int = 0
+    ram_bytes: int = 0
+    arena_bytes: int = 0
+    stack_bytes: int = 0
 
     @property
     def runs_linux_program(self) -> bool:
@@ -46,9 +53,13 @@ class Board:
 
 BOARDS: dict[str, Board] = {board.name: board for board in (
     Board("qemu-mps2-an386", "qemu", "Cortex-M4F on QEMU's MPS2 AN386 (default)",
-          machine="mps2-an386", firmware_board="mps2-an386", arch="m4f", emulated=True),
+          machine="mps2-an386", firmware_board="mps2-an386", arch="m4f", emulated=True,
+          flash_bytes=4 << 20, ram_bytes=4 << 20, arena_bytes=2 << 20, stack_bytes=16 << 10),
     Board("qemu-mps3-an547", "qemu", "Cortex-M55 (Helium) on QEMU's MPS3 AN547",
-          machine="mps3-an547", firmware_board="mps3-an547", arch="m55", emulated=True),
+          machine="mps3-an547", firmware_board="mps3-an547", arch="m55", emulated=True,
+          # the models' constants in its 4 MB SRAM (MTSRNN_FW_AN547_WEIGHTS=sram)
+          flash_bytes=4 << 20, ram_bytes=512 << 10, arena_bytes=256 << 10,
+          stack_bytes=16 << 10),
     Board("qemu-aarch64", "emulated-linux",
           "Cortex-A (aarch64, NEON): mtsrnn-device under qemu-aarch64",
           emulator="qemu-aarch64", linux_build="aarch64-neon", elf_machine=183, emulated=True),
@@ -58,7 +69,9 @@ BOARDS: dict[str, Board] = {board.name: board for board in (
     Board("host", "host", "the Linux device program mtsrnn-device on this machine"),
     Board("nucleo-f446re", "real",
           "ST Nucleo-64 STM32F446RE (ST-LINK; not run here: no board attached)",
-          firmware_board="nucleo-f446re", pyocd_target="stm32f446retx", arch="m4f"),
+          firmware_board="nucleo-f446re", pyocd_target="stm32f446retx", arch="m4f",
+          flash_bytes=512 << 10, ram_bytes=128 << 10, arena_bytes=32 << 10,
+          stack_bytes=8 << 10),
 )}
 DEFAULT_BOARD = "qemu-mps2-an386"
 

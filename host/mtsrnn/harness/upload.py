@@ -38,6 +38,7 @@ class ModelNeeds:
     output: int
     state_floats: int
     weight_bytes: int
+    quantized: bool  # some stage has int8 weights
     kernel: Any  # the loader's model (_core), for workspace sizes
 
     @classmethod
@@ -58,7 +59,9 @@ class ModelNeeds:
                    stages=tuple(stage.cell for stage in contents.stages),
                    input=contents.input_size, output=contents.output_size,
                    state_floats=contents.kernel.state_floats,
-                   weight_bytes=contents.tensor_bytes, kernel=contents.kernel)
+                   weight_bytes=contents.tensor_bytes,
+                   quantized=any(stage.quantization for stage in contents.stages),
+                   kernel=contents.kernel)
 
     def workspace(self, block: int, steps: int) -> int:
         return int(self.kernel.workspace_size(block, steps))
