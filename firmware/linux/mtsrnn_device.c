@@ -3,6 +3,7 @@
  *
  *   mtsrnn-device [--tcp PORT [--bind ADDR] [--once] | --tty DEV [--baud N]]
  *                 [--model FILE.mts ...] [--max-block T] [--max-steps N]
+ *                 [--arena BYTES]
  *
  * Transport: stdin/stdout (default), a TCP port (one client at a time; PORT
  * 0 picks a free one; printed on stderr as "mtsrnn-device: listening on
@@ -15,7 +16,8 @@
  * demos and their int8 versions), then each --model file, loaded with
  * mts_file_load; `upload` (protocol 2.1) loads one more over the link into
  * a static arena of 2 x MTS_LINUX_ARENA_HALF bytes (CMake
- * MTSRNN_DEVICE_ARENA_BYTES, the half). Its buffers are sized for the
+ * MTSRNN_DEVICE_ARENA_BYTES, the half; --arena uses less of it, e.g. to
+ * stand in for a small board). Its buffers are sized for the
  * largest of the models and at least for an uploaded model of up to
  * UPLOAD_WIDTH inputs and outputs (the kernels size the workspace).
  * Counters: ns (CLOCK_MONOTONIC),
@@ -370,10 +372,12 @@ static void usage(FILE *to)
     fprintf(to,
             "usage: mtsrnn-device [--tcp PORT [--bind ADDR] [--once] | --tty DEV [--baud N]]\n"
             "                     [--model FILE.mts ...] [--max-block T] [--max-steps N]\n"
+            "                     [--arena BYTES]\n"
             "Speaks the mtsrnn device protocol (docs/protocol.md) over stdin/stdout,\n"
             "a TCP port (0: any free port, printed on stderr) or a tty.\n"
-            "Defaults: --bind 127.0.0.1 --max-block %u --max-steps %u --baud 115200.\n",
-            DEFAULT_MAX_BLOCK, DEFAULT_MAX_STEPS);
+            "Defaults: --bind 127.0.0.1 --max-block %u --max-steps %u --baud 115200\n"
+            "--arena %u (bytes of each half of the upload arena, at most that).\n",
+            DEFAULT_MAX_BLOCK, DEFAULT_MAX_STEPS, (unsigned)MTS_LINUX_ARENA_HALF);
 }
 
 int main(int argc, char **argv)
@@ -383,6 +387,7 @@ int main(int argc, char **argv)
     long tcp_port = -1;
     int once = 0;
     unsigned long baud = 115200, max_block = DEFAULT_MAX_BLOCK, max_steps = DEFAULT_MAX_STEPS;
+    unsigned long arena_half = MTS_LINUX_ARENA_HALF;
     const char *model_paths[MAX_EXTRA_MODELS];
     int num_paths = 0;
     for (int i = 1; i < argc; i++) {
@@ -408,6 +413,9 @@ int main(int argc, char **argv)
             i++;
         } else if (strcmp(arg, "--max-steps") == 0 && has_value &&
                    parse_count(argv[i + 1], 1u << 20, &max_steps) && max_steps > 0) {
+            i++;
+        } else if (strcmp(arg, "--arena") == 0 && has_value &&
+                   parse_count(argv[i + 1], MTS_LINUX_ARENA_HALF, &arena_half)) {
             i++;
         } else if (strcmp(arg, "--model") == 0 && has_value) {
             if (num_paths == MAX_EXTRA_MODELS)
@@ -464,7 +472,7 @@ int main(int argc, char **argv)
         malloc(workspace), workspace,
         calloc(input * max_steps, sizeof(float)), input * max_steps,
         calloc(output * max_steps, sizeof(float)), output * max_steps,
-        arena, sizeof arena,
+        arena, 2u * (size_t)arena_half,
     };
     owned.buffers[0] = config.state;
     owned.buffers[1] = config.workspace;

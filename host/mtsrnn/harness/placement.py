@@ -147,17 +147,16 @@ def open_with_model(model: str | os.PathLike, board: str | None = None, *,
     say = log or (lambda _text: None)
     target = get_board(board or DEFAULT_BOARD) if port is None else None
     stack = contextlib.ExitStack()
-    reason = "no firmware to start"
     try:
         try:
             session = stack.enter_context(open_board(
                 board, port=port, firmware=firmware, timeout=timeout, baudrate=baudrate,
                 device_args=device_args, emulator_args=emulator_args))
-        except BoardError:
+        except BoardError as error:
             # A QEMU board without built firmware: building it is the way on.
             if target is None or target.kind != "qemu" or firmware is not None:
                 raise
-            session = None
+            session, reason = None, f"its firmware does not start: {error}"
         if session is not None:
             info = session.device.identify()
             reason = upload_fit(info, needs) or ""
@@ -175,8 +174,8 @@ def open_with_model(model: str | os.PathLike, board: str | None = None, *,
             stack.close()
         assert target is not None
         if target.runs_linux_program:
-            say(f"{needs.name} does not fit the upload arena ({reason}): mtsrnn-device "
-                "loads it (--model)")
+            say(f"{needs.name} cannot be uploaded ({reason}): mtsrnn-device loads it "
+                "(--model)")
             session = stack.enter_context(open_board(
                 target.name, firmware=firmware, timeout=timeout,
                 device_args=[*(device_args or []), "--model", path],
@@ -189,8 +188,8 @@ def open_with_model(model: str | os.PathLike, board: str | None = None, *,
             raise UploadError(f"{needs.name} does not fit the upload arena of {firmware}: "
                               f"{reason}; without --firmware, firmware is built with it")
         check_firmware_fit(target, needs)
-        say(f"{needs.name} does not fit the upload arena ({reason}): building "
-            f"{target.name} firmware with it (cached per user)")
+        say(f"{needs.name} cannot be uploaded ({reason}): building {target.name} firmware "
+            "with it (cached per user)")
         elf = build_firmware(target, [path], log=log)
         session = stack.enter_context(open_board(
             target.name, firmware=elf, timeout=timeout, emulator_args=emulator_args))

@@ -8,6 +8,7 @@ with it, or the Linux device program's --model) is placement.py.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import zlib
 from dataclasses import dataclass
@@ -120,9 +121,9 @@ class Uploading:
         (the device's loader judges them: tests). A refused upload (DeviceError
         e-upload, e-bad-args, e-payload) changes nothing on the device: the
         previous model stays selected, its state kept. An upload that fails
-        otherwise (no reply) leaves the session lost (SessionLost on the next
-        call that runs a model, until select() or reset()): the device may or
-        may not have switched."""
+        otherwise (no reply) is settled by the next call: the previous model
+        and state when the device still reports them, else SessionLost
+        until select() or reset()."""
         info = self.info
         if check:
             needs = ModelNeeds.of(model)
@@ -149,6 +150,7 @@ class Uploading:
 
             timeout = min(MAX_TIMEOUT, self.timeout + 4 * len(image) * SEND_SECONDS_PER_BYTE)
         dirty = self._dirty
+        prior = self._session or self._device_session()
         before = self._changing(model=index)
         self._info = None  # the model list changes (or may have)
         try:
@@ -156,14 +158,16 @@ class Uploading:
         except DeviceError as error:
             if error.code in ("bad-args", "upload", "payload"):
                 self._session, self._dirty = before, dirty  # refused: nothing changed
+            else:
+                self._lost_upload(prior)  # e.g. e-check: settled by the next call
             raise
         except ProtocolError:
-            self._lost_upload(index)
+            self._lost_upload(prior)
             raise
         done = [line for line in lines if line.kind == "m" and line.tag == "upload"]
         expected = {"index": str(index), "bytes": str(len(image)), "crc32": f"{crc:08x}"}
         if len(done) != 1 or any(done[0].fields.get(k) != v for k, v in expected.items()):
-            self._lost_upload(index)
+            self._lost_upload(prior)
             raise ProtocolError(f"{command!r}: the reply does not confirm it: "
                                 f"{[line.raw for line in lines]}")
         self._check_selected(index, [line for line in lines if line.tag != "upload"])
@@ -176,9 +180,14 @@ class Uploading:
                                 f"{needs.output}, stages {','.join(needs.stages)}")
         return uploaded
 
-    def _lost_upload(self, index: int) -> None:
-        """An upload whose outcome is unknown: no call may run a model until
-        the caller selects one again (state None never matches)."""
+    def _lost_upload(self, prior: Any) -> None:
+        """An upload whose outcome is unknown (no reply): the next call that
+        runs a model compares the device's m-ready with the session as it
+        was before. Unchanged (the upload never switched): it carries on
+        with the previous model and state. Changed: SessionLost (never
+        zero, so it is not re-established: re-selecting the upload's index
+        could run either file) until select() or reset()."""
         self._need_sync = True
-        if self._session is not None:
-            self._session.model, self._session.state, self._session.zero = index, None, False
+        self._dirty = True
+        if prior is not None:
+            self._session = dataclasses.replace(prior, zero=False)
