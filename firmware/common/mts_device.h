@@ -1,4 +1,4 @@
-/* The device side of the mtsrnn device protocol (docs/protocol.md, version 1),
+/* The device side of the mtsrnn device protocol (docs/protocol.md, version 2.1),
  * written once for every board: MCU firmware over a UART, the Linux program
  * mtsrnn-device over stdin/stdout, a tty or TCP.
  *
@@ -17,9 +17,11 @@
  *           &demo_sru_golden_output[0][0], DEMO_SRU_GOLDEN_STEPS,
  *           DEMO_SRU_GOLDEN_TOLERANCE },
  *     };
+ *     static unsigned char arena[2 * 65536] __attribute__((aligned(64)));
  *     mts_device_config config = { models, 1, MAX_BLOCK, MAX_STEPS,
  *         state, STATE_FLOATS, workspace, sizeof workspace,
- *         input, INPUT_FLOATS, output, OUTPUT_FLOATS };
+ *         input, INPUT_FLOATS, output, OUTPUT_FLOATS,
+ *         arena, sizeof arena };   // `upload`; NULL, 0: none
  *     mts_device_init(&device, &board, &config);   // checks every size
  *     mts_device_run(&device);                     // returns at EOF only
  *
