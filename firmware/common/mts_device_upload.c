@@ -46,12 +46,13 @@ int mts_dev_command_upload(mts_device *device, const mts_dev_word *words, size_t
     }
     const size_t half = MTS_DEVICE_ARENA_HALF(device->config.arena_bytes);
     const int staging = device->upload_half == 0 ? 1 : 0;
-    unsigned char *area = (unsigned char *)device->config.arena + (size_t)staging * half;
     /* As for infer: the arguments are judged after the payload was read, so
      * that a refused upload still consumes its d lines and gets one reply. */
     const int too_large = bytes == 0u || (size_t)bytes > half;
+    unsigned char *const area =
+        too_large ? NULL : (unsigned char *)device->config.arena + (size_t)staging * half;
     const mts_dev_payload_result result =
-        mts_dev_read_payload(device, too_large ? NULL : area, bytes, crc);
+        mts_dev_read_payload(device, area, bytes, crc);
     if (result == MTS_DEV_PAYLOAD_EOF)
         return -1;
     if (result == MTS_DEV_PAYLOAD_ABORTED)
