@@ -321,3 +321,49 @@ def test_port_uploads_the_model_never_a_built_in_one_of_its_shape(tmp_path):
     assert "(upload)" in done.stdout
     expected, _ = mtsrnn.load(str(tmp_path / "small.mts")).forward(x, block=8)
     np.testing.assert_allclose(np.load(tmp_path / "y.npy"), expected, atol=TOL, rtol=0)
+
+
+def test_firmware_fit_is_checked_before_any_build(tmp_path):
+    """A model the board cannot hold is one line naming the sizes and what
+    would fit, before any firmware build (no cross compiler on the PATH:
+    a build would fail with another message)."""
+    from mtsrnn.harness import BoardError, check_firmware_fit
+
+    path = tmp_path / "big.mts"
+    big = mtsrnn.random_sru(512, 512, num_layers=2, seed=12)
+    big.save(str(path))
+    needs = ModelNeeds.of(path)
+    with pytest.raises(BoardError, match=r"does not fit qemu-mps2-an386 firmware: flash: about "
+                                         r"\d+ bytes .* the board has 4194304: quantize it"):
+        check_firmware_fit(BOARDS["qemu-mps2-an386"], needs)
+    with pytest.raises(BoardError, match=r"RAM: about \d+ bytes \(workspace \d+ at T = 32"):
+        check_firmware_fit(BOARDS["qemu-mps3-an547"], needs)
+    small = tmp_path / "small.mts"
+    mtsrnn.quantize(big, "int8-wa").save(str(small))
+    check_firmware_fit(BOARDS["qemu-mps2-an386"], ModelNeeds.of(small))  # 1.6 MB: fits
+    np.save(tmp_path / "x.npy", np.zeros((2, 512), np.float32))
+    env = dict(os.environ, PATH=os.pathsep.join(
+        d for d in os.environ.get("PATH", "").split(os.pathsep)
+        if d and not (Path(d) / "arm-none-eabi-gcc").exists()))
+    done = _cli("run", "--board", "qemu-mps3-an547", "--model", str(path), "--input",
+                str(tmp_path / "x.npy"), "-o", str(tmp_path / "y.npy"), env=env)
+    assert done.returncode == 2, done
+    error = done.stderr.strip().splitlines()[-1]
+    assert error.startswith("mtsrnn run: error: big.mts does not fit qemu-mps3-an547 "
+                            "firmware"), done.stderr
+    assert "quantize it" in error and "Traceback" not in done.stderr
+
+
+@needs_device
+def test_a_model_larger_than_the_arena_is_loaded_by_the_device_program(files):
+    """The decision's other branch on mtsrnn-device: with a 4 KB arena, the
+    file is loaded by the program itself (--model), never uploaded."""
+    from mtsrnn.harness import open_with_model
+
+    with open_with_model(files["a"]["path"], "host", device_args=["--arena", "4096"]) as placed:
+        assert placed.how == "program"
+        assert placed.session.device.info.arena == 4096
+        _check_runs(placed.session.device, files["a"], placed.model.index, seed=12)
+    with open_with_model(files["a"]["path"], "host") as placed:
+        assert placed.how == "upload" and placed.model.name == "upload"
+        _check_runs(placed.session.device, files["a"], placed.model.index, seed=13)
