@@ -9,9 +9,9 @@
 # Fails when a float32 model's device predictions differ from the host's
 # (mtsrnn eval's exit 1) or an int8 model's host accuracy is more than the
 # documented bound below the float model's (examples/real_data/results.py).
-# Prints the results as Markdown tables. The QEMU boards get one firmware
-# with all nine models built in (cached per source tree); qemu-aarch64's
-# mtsrnn-device is ci/aarch64.sh's build/aarch64-neon (built here if missing).
+# Prints the results as Markdown tables. Each model is uploaded to the QEMU
+# boards' firmware over the serial line (`upload`, docs/protocol.md), as a
+# user does with a flashed board; qemu-aarch64's mtsrnn-device is ci/aarch64.sh's build/aarch64-neon (built here if missing).
 #
 #   ci/examples.sh                                   # OUT build/examples
 #   EXAMPLES_BOARDS="qemu-mps2-an386" ci/examples.sh # fewer boards
@@ -45,7 +45,6 @@ for task in $tasks; do
   fi
 done
 find "$out" -name '*.json' ! -name train.json -delete
-models=$(for task in $tasks; do ls "$out/$task"/*.mts; done)
 
 echo "== examples: mtsrnn eval on the host"
 for task in $tasks; do
@@ -55,10 +54,10 @@ for task in $tasks; do
   done
 done
 
-# One board's evals (its firmware first): the boards run side by side, each
+# One board's evals: the boards run side by side, each
 # waiting on its emulator's replies most of the time (not on the CPU).
 run_board() {
-  local board=$1 firmware=() target=(--board "$1") elf task scheme
+  local board=$1 target=(--board "$1") task scheme
   case $board in
     micropython)
       target=(--micropython) ;;
@@ -69,20 +68,14 @@ run_board() {
           -DMTSRNN_FIRMWARE=ON -DPython_EXECUTABLE="$(command -v python)" >/dev/null
         cmake --build build/aarch64-neon -j "$(nproc)" --target mtsrnn-device >/dev/null
       fi ;;
-    qemu-*)
-      # shellcheck disable=SC2086
-      elf=$(python -c 'import sys
-from mtsrnn.harness import build_firmware, get_board
-print(build_firmware(get_board(sys.argv[1]), sys.argv[2:]))' "$board" $models)
-      firmware=(--firmware "$elf") ;;
   esac
   for task in $tasks; do
     for scheme in $device_schemes; do
-      mtsrnn eval "${target[@]}" "${firmware[@]}" --model "$out/$task/$task-$scheme.mts" \
+      mtsrnn eval "${target[@]}" --model "$out/$task/$task-$scheme.mts" \
         --data "$out/$task/test.npz" --json "$out/$task/$board-$scheme.json" --no-progress \
         --timeout 60 | tail -n +2
       if [ "${EXAMPLES_BENCH:-0}" = 1 ] && [ "$board" != micropython ]; then
-        mtsrnn bench device --board "$board" "${firmware[@]}" \
+        mtsrnn bench device --board "$board" \
           --model "$out/$task/$task-$scheme.mts" --block 1,4,16 --no-progress \
           --json "$out/$task/bench-$board-$scheme.json" | grep -v '^wrote'
         echo

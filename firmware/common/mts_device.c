@@ -15,9 +15,20 @@
 
 /* ------------------------------------------------------------ models */
 
+uint32_t mts_dev_num_models(const mts_device *device)
+{
+    return device->config.num_models + (device->upload_half >= 0 ? 1u : 0u);
+}
+
+const mts_device_model *mts_dev_model_entry(const mts_device *device, uint32_t index)
+{
+    return index < device->config.num_models ? &device->config.models[index]
+                                              : &device->upload_entry;
+}
+
 const mts_device_model *mts_dev_selected_model(const mts_device *device)
 {
-    return &device->config.models[device->selected];
+    return mts_dev_model_entry(device, device->selected);
 }
 
 size_t mts_dev_model_state_floats(const mts_model *model)
@@ -149,6 +160,8 @@ static int handle_line(mts_device *device)
         mts_dev_command_bench(device, words, count);
     else if (mts_dev_word_is(name, "selftest"))
         mts_dev_command_selftest(device, count);
+    else if (mts_dev_word_is(name, "upload"))
+        result = mts_dev_command_upload(device, words, count);
     else if (mts_dev_word_is(name, "interactive") && count == 1u) {
         device->checked = 0;
         mts_dev_send_line(device, "m-interactive");
@@ -190,8 +203,8 @@ static int offers_a_variant(const mts_device *device, const mts_model *model)
     return mts_dev_next_variant(device, model, &position, NULL) != NULL;
 }
 
-static mts_status check_model(const mts_device *device, const mts_device_config *config,
-                              const mts_device_model *entry)
+mts_status mts_dev_check_model(const mts_device *device, const mts_device_config *config,
+                               const mts_device_model *entry)
 {
     const mts_model *model = entry->model;
     if (model == NULL || entry->name == NULL)
@@ -236,6 +249,7 @@ mts_status mts_device_init(mts_device *device, const mts_board *board,
     device->variants = mts_gemm_f32_variants;
     device->num_variants = (uint32_t)mts_gemm_f32_variant_count;
     device->variant_choice = NULL;
+    device->upload_half = -1;
     if (board == NULL || config == NULL || board->write == NULL || board->read_byte == NULL)
         return MTS_ERR_NULL_POINTER; /* nothing to report through */
     device->config = *config;
@@ -245,8 +259,11 @@ mts_status mts_device_init(mts_device *device, const mts_board *board,
         status = MTS_ERR_NULL_POINTER;
     else if (config->num_models == 0u || config->max_block == 0u || config->max_steps == 0u)
         status = MTS_ERR_BAD_SIZE;
+    else if (config->arena_bytes > 0u &&
+             (config->arena == NULL || ((uintptr_t)config->arena & 63u) != 0u))
+        status = MTS_ERR_BAD_CONFIG; /* the file's data alignment needs 64 */
     for (uint32_t i = 0; status == MTS_OK && i < config->num_models; i++) {
-        status = check_model(device, config, &config->models[i]);
+        status = mts_dev_check_model(device, config, &config->models[i]);
         if (status != MTS_OK)
             device->init_model = i;
     }
@@ -275,8 +292,8 @@ mts_status mts_device_set_variants(mts_device *device, const mts_gemm_f32_varian
     device->variants = variants;
     device->num_variants = num_variants;
     if (device->init_status == MTS_OK) {
-        for (uint32_t m = 0; m < device->config.num_models; m++) {
-            if (!offers_a_variant(device, device->config.models[m].model)) {
+        for (uint32_t m = 0; m < mts_dev_num_models(device); m++) {
+            if (!offers_a_variant(device, mts_dev_model_entry(device, m)->model)) {
                 device->variants = old_variants;
                 device->num_variants = old_count;
                 return MTS_ERR_BAD_CONFIG;

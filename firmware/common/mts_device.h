@@ -1,4 +1,4 @@
-/* The device side of the mtsrnn device protocol (docs/protocol.md, version 1),
+/* The device side of the mtsrnn device protocol (docs/protocol.md, version 2.1),
  * written once for every board: MCU firmware over a UART, the Linux program
  * mtsrnn-device over stdin/stdout, a tty or TCP.
  *
@@ -17,9 +17,11 @@
  *           &demo_sru_golden_output[0][0], DEMO_SRU_GOLDEN_STEPS,
  *           DEMO_SRU_GOLDEN_TOLERANCE },
  *     };
+ *     static unsigned char arena[2 * 65536] __attribute__((aligned(64)));
  *     mts_device_config config = { models, 1, MAX_BLOCK, MAX_STEPS,
  *         state, STATE_FLOATS, workspace, sizeof workspace,
- *         input, INPUT_FLOATS, output, OUTPUT_FLOATS };
+ *         input, INPUT_FLOATS, output, OUTPUT_FLOATS,
+ *         arena, sizeof arena };   // `upload`; NULL, 0: none
  *     mts_device_init(&device, &board, &config);   // checks every size
  *     mts_device_run(&device);                     // returns at EOF only
  *
@@ -75,7 +77,9 @@ extern "C" {
  * (docs/protocol.md, "Versions"); `id` describes each model's stages
  * (`stages=`). */
 #define MTS_PROTO_VERSION 2
-#define MTS_PROTO_MINOR 0
+/* 2.1: `upload` (a model file into the RAM arena), `id`'s m-limits names the
+ * arena and the buffers an uploaded model must fit. */
+#define MTS_PROTO_MINOR 1
 #define MTS_PROTO_MAX_LINE 512u     /* bytes of a line before its '\n' */
 #define MTS_PROTO_CHUNK_BYTES 64u   /* payload bytes per d line */
 /* The check every line the device sends ends with, and a command may:
@@ -148,7 +152,20 @@ typedef struct mts_device_config {
     size_t input_floats;
     float *output;
     size_t output_floats;
+    /* The upload arena (`upload`, docs/protocol.md): arena_bytes of RAM,
+     * 64-byte aligned, that the device splits into two halves of
+     * MTS_DEVICE_ARENA_HALF(arena_bytes) bytes: one holds the uploaded
+     * model in use, the other receives the next upload, which replaces it
+     * only once the loader accepted it and it fits the buffers above. A
+     * half holds the file and its stage descriptors. NULL and 0: no
+     * uploads (`id` reports arena=0). */
+    void *arena;
+    size_t arena_bytes;
 } mts_device_config;
+
+/* Bytes of each half of an upload arena of `bytes` (64-byte multiples, so
+ * that each half keeps the file's data alignment). */
+#define MTS_DEVICE_ARENA_HALF(bytes) (((size_t)(bytes) / 2u) & ~(size_t)63u)
 
 /* The device context. Allocated by the board (no field is for the board to
  * touch), set up by mts_device_init. */
@@ -177,6 +194,13 @@ typedef struct mts_device {
     int answering_known;
     size_t line_length;
     int line_overflow;              /* discarding the rest of an overlong line */
+    /* The uploaded model: upload_models[upload_half] (its descriptors are
+     * in that half of the arena), listed after the built-in models as
+     * model config.num_models; upload_half is -1 until an upload
+     * succeeded. The other half receives the next upload. */
+    int upload_half;
+    mts_model upload_models[2];
+    mts_device_model upload_entry;
     char line[MTS_PROTO_MAX_LINE];
     char out[256];                  /* the reply line being composed */
     size_t out_length;

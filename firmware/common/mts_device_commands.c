@@ -139,10 +139,18 @@ void mts_dev_command_id(mts_device *device, size_t count)
     mts_dev_out_begin(device, "m-limits");
     mts_dev_out_key_u64(device, "max_block", device->config.max_block);
     mts_dev_out_key_u64(device, "max_steps", device->config.max_steps);
+    /* Protocol 2.1: what an uploaded model must fit (docs/protocol.md). */
+    mts_dev_out_key_u64(device, "built_in", device->config.num_models);
+    mts_dev_out_key_u64(device, "arena", MTS_DEVICE_ARENA_HALF(device->config.arena_bytes));
+    mts_dev_out_key_u64(device, "stage_descriptor", sizeof(mts_stage));
+    mts_dev_out_key_u64(device, "workspace_bytes", device->config.workspace_bytes);
+    mts_dev_out_key_u64(device, "state_floats", device->config.state_floats);
+    mts_dev_out_key_u64(device, "input_floats", device->config.input_floats);
+    mts_dev_out_key_u64(device, "output_floats", device->config.output_floats);
     mts_dev_out_send(device);
 
-    for (uint32_t i = 0; i < device->config.num_models; i++) {
-        const mts_device_model *entry = &device->config.models[i];
+    for (uint32_t i = 0; i < mts_dev_num_models(device); i++) {
+        const mts_device_model *entry = mts_dev_model_entry(device, i);
         size_t input = 0, output = 0;
         (void)mts_model_io_sizes(entry->model, &input, &output);
         mts_dev_out_begin(device, "m-model");
@@ -184,9 +192,9 @@ void mts_dev_command_model(mts_device *device, const mts_dev_word *words, size_t
 {
     uint32_t index;
     if (count != 2u || !mts_dev_parse_u32(words[1].text, words[1].length, &index) ||
-        index >= device->config.num_models) {
+        index >= mts_dev_num_models(device)) {
         mts_dev_out_begin(device, "e-bad-args model needs <index> 0..");
-        mts_dev_out_u64(device, device->config.num_models - 1u);
+        mts_dev_out_u64(device, mts_dev_num_models(device) - 1u);
         mts_dev_out_send(device);
         return;
     }

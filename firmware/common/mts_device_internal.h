@@ -10,6 +10,7 @@
  *   mts_device_run.c       the commands that run a model: infer, bench,
  *                          selftest
  *   mts_device_mem.c       the memory-traffic window a QEMU plugin watches
+ *   mts_device_upload.c    upload: a model file into the RAM arena
  *
  * A reply line is composed in device->out (mts_dev_out_*) and sent whole
  * (mts_dev_out_send). Nothing here allocates, prints through stdio or uses
@@ -108,7 +109,15 @@ void mts_dev_send_payload(mts_device *device, const void *data, size_t bytes);
 
 /* ---- models and their variants (mts_device.c) */
 
+/* The built-in models, then the uploaded one when there is one. */
+uint32_t mts_dev_num_models(const mts_device *device);
+const mts_device_model *mts_dev_model_entry(const mts_device *device, uint32_t index);
 const mts_device_model *mts_dev_selected_model(const mts_device *device);
+/* Whether `entry` fits the device's buffers (workspace, state, input and
+ * output for max_block and max_steps) and offers a variant: MTS_OK or the
+ * failing check's status (mts_device_init's checks). */
+mts_status mts_dev_check_model(const mts_device *device, const mts_device_config *config,
+                               const mts_device_model *entry);
 /* The model's state (in config.state) to zeros. */
 void mts_dev_reset_state(mts_device *device, const mts_model *model);
 void mts_dev_reset_selected(mts_device *device);
@@ -152,5 +161,8 @@ void mts_dev_command_variant(mts_device *device, const mts_dev_variant_words *na
 int mts_dev_command_infer(mts_device *device, const mts_dev_word *words, size_t count);
 void mts_dev_command_bench(mts_device *device, const mts_dev_word *words, size_t count);
 void mts_dev_command_selftest(mts_device *device, size_t count);
+/* `upload <bytes> <crc32>` (mts_device_upload.c). Returns -1 at end of
+ * input (while reading the file), else 0. */
+int mts_dev_command_upload(mts_device *device, const mts_dev_word *words, size_t count);
 
 #endif /* MTSRNN_DEVICE_INTERNAL_H */

@@ -381,8 +381,8 @@ void mts_dev_command_selftest(mts_device *device, size_t count)
         mts_dev_send_error(device, "bad-args", "selftest takes no arguments");
         return;
     }
-    for (uint32_t m = 0; m < device->config.num_models; m++) {
-        const mts_device_model *entry = &device->config.models[m];
+    for (uint32_t m = 0; m < mts_dev_num_models(device); m++) {
+        const mts_device_model *entry = mts_dev_model_entry(device, m);
         mts_dev_out_begin(device, "m-selftest");
         mts_dev_out_key_u64(device, "index", m);
         mts_dev_out_text(device, " name=");

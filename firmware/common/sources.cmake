@@ -9,4 +9,5 @@ set(MTSRNN_DEVICE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/mts_device_io.c
   ${CMAKE_CURRENT_LIST_DIR}/mts_device_mem.c
   ${CMAKE_CURRENT_LIST_DIR}/mts_device_run.c
+  ${CMAKE_CURRENT_LIST_DIR}/mts_device_upload.c
 )

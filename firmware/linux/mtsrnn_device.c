@@ -3,6 +3,7 @@
  *
  *   mtsrnn-device [--tcp PORT [--bind ADDR] [--once] | --tty DEV [--baud N]]
  *                 [--model FILE.mts ...] [--max-block T] [--max-steps N]
+ *                 [--arena BYTES]
  *
  * Transport: stdin/stdout (default), a TCP port (one client at a time; PORT
  * 0 picks a free one; printed on stderr as "mtsrnn-device: listening on
@@ -13,7 +14,13 @@
  * Models: the built-in demo models (generated at build time by
  * firmware/common/make_demo_models.py through `mtsrnn export-c`: the float
  * demos and their int8 versions), then each --model file, loaded with
- * mts_file_load. Counters: ns (CLOCK_MONOTONIC),
+ * mts_file_load; `upload` (protocol 2.1) loads one more over the link into
+ * a static arena of 2 x MTS_LINUX_ARENA_HALF bytes (CMake
+ * MTSRNN_DEVICE_ARENA_BYTES, the half; --arena uses less of it, e.g. to
+ * stand in for a small board). Its buffers are sized for the
+ * largest of the models and at least for an uploaded model of up to
+ * UPLOAD_WIDTH inputs and outputs (the kernels size the workspace).
+ * Counters: ns (CLOCK_MONOTONIC),
  * cycles and instructions through perf_event_open where the kernel allows
  * it (reported unavailable otherwise). The protocol itself is
  * firmware/common (mts_device.h), the same code as on a microcontroller.
@@ -47,6 +54,17 @@
 #define DEFAULT_MAX_BLOCK 64u
 #define DEFAULT_MAX_STEPS 256u
 #define MAX_EXTRA_MODELS 32
+#ifndef MTS_LINUX_ARENA_HALF
+#define MTS_LINUX_ARENA_HALF (8u << 20)
+#endif
+/* The buffers' floor for uploaded models (memory that is never touched
+ * costs nothing: Linux commits pages on first use). */
+#define UPLOAD_WIDTH 4096u
+#define UPLOAD_STATE_FLOATS (1u << 16)
+#define UPLOAD_WORKSPACE_BYTES (64u << 20)
+
+/* The upload arena: static, like an MCU's, two halves (mts_device.h). */
+static unsigned char arena[2u * MTS_LINUX_ARENA_HALF] __attribute__((aligned(64)));
 
 /* ------------------------------------------------------------ transport */
 
@@ -354,10 +372,12 @@ static void usage(FILE *to)
     fprintf(to,
             "usage: mtsrnn-device [--tcp PORT [--bind ADDR] [--once] | --tty DEV [--baud N]]\n"
             "                     [--model FILE.mts ...] [--max-block T] [--max-steps N]\n"
+            "                     [--arena BYTES]\n"
             "Speaks the mtsrnn device protocol (docs/protocol.md) over stdin/stdout,\n"
             "a TCP port (0: any free port, printed on stderr) or a tty.\n"
-            "Defaults: --bind 127.0.0.1 --max-block %u --max-steps %u --baud 115200.\n",
-            DEFAULT_MAX_BLOCK, DEFAULT_MAX_STEPS);
+            "Defaults: --bind 127.0.0.1 --max-block %u --max-steps %u --baud 115200\n"
+            "--arena %u (bytes of each half of the upload arena, at most that).\n",
+            DEFAULT_MAX_BLOCK, DEFAULT_MAX_STEPS, (unsigned)MTS_LINUX_ARENA_HALF);
 }
 
 int main(int argc, char **argv)
@@ -367,6 +387,7 @@ int main(int argc, char **argv)
     long tcp_port = -1;
     int once = 0;
     unsigned long baud = 115200, max_block = DEFAULT_MAX_BLOCK, max_steps = DEFAULT_MAX_STEPS;
+    unsigned long arena_half = MTS_LINUX_ARENA_HALF;
     const char *model_paths[MAX_EXTRA_MODELS];
     int num_paths = 0;
     for (int i = 1; i < argc; i++) {
@@ -392,6 +413,9 @@ int main(int argc, char **argv)
             i++;
         } else if (strcmp(arg, "--max-steps") == 0 && has_value &&
                    parse_count(argv[i + 1], 1u << 20, &max_steps) && max_steps > 0) {
+            i++;
+        } else if (strcmp(arg, "--arena") == 0 && has_value &&
+                   parse_count(argv[i + 1], MTS_LINUX_ARENA_HALF, &arena_half)) {
             i++;
         } else if (strcmp(arg, "--model") == 0 && has_value) {
             if (num_paths == MAX_EXTRA_MODELS)
@@ -425,8 +449,9 @@ int main(int argc, char **argv)
             (mts_device_model){loaded[i].name, &loaded[i].model, NULL, NULL, 0, 0.0f};
     }
 
-    /* Buffers for the largest model. */
-    size_t state = 1, input = 1, output = 1, workspace = 1;
+    /* Buffers for the largest model, and for an uploaded one. */
+    size_t state = UPLOAD_STATE_FLOATS, input = UPLOAD_WIDTH, output = UPLOAD_WIDTH;
+    size_t workspace = UPLOAD_WORKSPACE_BYTES;
     for (int i = 0; i < num_models; i++) {
         size_t s, in, out, ws;
         mts_status status = mts_model_state_size(models[i].model, &s);
@@ -447,6 +472,7 @@ int main(int argc, char **argv)
         malloc(workspace), workspace,
         calloc(input * max_steps, sizeof(float)), input * max_steps,
         calloc(output * max_steps, sizeof(float)), output * max_steps,
+        arena, 2u * (size_t)arena_half,
     };
     owned.buffers[0] = config.state;
     owned.buffers[1] = config.workspace;

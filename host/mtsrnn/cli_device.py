@@ -16,6 +16,7 @@ on Ctrl-C. The emulator is stopped in every case.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from typing import Any
@@ -35,26 +36,32 @@ from .cli_common import (
 RUN_TOLERANCE = 1e-4  # max abs difference between device and host outputs
 
 
-def _open(args: argparse.Namespace, device_args: list[str] | None = None,
-          emulator_args=None):
-    from .harness import build_firmware, get_board, open_board
+@contextlib.contextmanager
+def _open(args: argparse.Namespace, emulator_args=None):
+    """Yields (session, placed): the board, and with --model (and no --index)
+    the model file placed on it by harness.placement.open_with_model
+    (uploaded when it fits the device's arena, else loaded by mtsrnn-device
+    or built into QEMU firmware; never a built-in model in its place)."""
+    from .harness import open_board
+    from .harness.placement import open_with_model
+    from .harness.upload import UploadError
 
     model = getattr(args, "model", None)
-    if args.port is None and model is not None:
-        board = get_board(args.board)
-        if board.runs_linux_program:
-            device_args = [*(device_args or []), "--model", model]  # it loads the file
-        elif board.kind == "qemu" and args.firmware is None:
-            if not os.path.exists(model):
-                raise CommandError(f"{model}: no such file")
-            print(f"firmware for {board.name} with {model} built in (cached per user) ...",
-                  file=sys.stderr)
-            args.firmware = str(build_firmware(
-                board, [model], log=lambda line: print(line, file=sys.stderr)
-                if line.startswith(("using the cached", "built ")) else None))
-    return open_board(args.board, port=args.port, firmware=args.firmware,
-                      timeout=args.timeout, baudrate=args.baudrate, device_args=device_args,
-                      emulator_args=emulator_args)
+    if model is None or getattr(args, "index", None) is not None:
+        with open_board(args.board, port=args.port, firmware=args.firmware,
+                        timeout=args.timeout, baudrate=args.baudrate,
+                        emulator_args=emulator_args) as session:
+            yield session, None
+        return
+    try:
+        placed = open_with_model(model, args.board, port=args.port, firmware=args.firmware,
+                                 timeout=args.timeout, baudrate=args.baudrate,
+                                 emulator_args=emulator_args,
+                                 log=lambda line: print(line, file=sys.stderr))
+    except UploadError as error:  # the user's model and board: a usage error
+        raise CommandError(str(error)) from None
+    with placed:
+        yield placed.session, placed
 
 
 def _describe(info) -> list[str]:
@@ -78,10 +85,20 @@ def _describe(info) -> list[str]:
 
 # ---- model choice ----------------------------------------------------------
 
-def _choose_model(device, model_path: str | None, index: int | str | None):
-    """Select the built-in model to use: --index (a number or a model's
-    name), or the one matching --model's shape and weights. Returns
-    (ModelInfo, host Model or None)."""
+def _choose_model(device, placed, model_path: str | None, index: int | str | None):
+    """The model to use: the one `placed` put on the device (--model), or a
+    built-in model by --index (a number or a name; with --model the output is
+    checked against that file), or the selected one. Returns (ModelInfo, host
+    Model or None)."""
+    from . import load
+
+    host_model = None
+    if model_path is not None:
+        if not os.path.exists(model_path):
+            raise CommandError(f"{model_path}: no such file")
+        host_model = load(model_path)
+    if placed is not None:
+        return placed.model, host_model
     info = device.identify()
     if isinstance(index, str):
         if index.isdigit():
@@ -92,34 +109,7 @@ def _choose_model(device, model_path: str | None, index: int | str | None):
                 raise CommandError(f"{info.board_name} has no built-in model {index!r}; it "
                                    f"has: {', '.join(m.name for m in info.models)}")
             index = named[0]
-    host_model = None
-    if model_path is not None:
-        from . import load
-
-        if not os.path.exists(model_path):
-            raise CommandError(f"{model_path}: no such file")
-        host_model = load(model_path)
-    if index is not None:
-        chosen = info.model(index)
-    elif host_model is not None:
-        weights = host_model.quantization or "float32"
-        # A whole model's stages (norm, sru, dense, ...) are its shape; the
-        # device names them in id's stages= (protocol 2.0).
-        matches = [m for m in info.models
-                   if tuple(m.stages or (m.cell,) * m.layers) == tuple(host_model.kinds)
-                   and m.input == host_model.input_size and m.output == host_model.output_size
-                   and m.weights == weights]
-        if not matches:
-            raise CommandError(
-                f"no built-in model of {info.board_name} has the shape and weights of "
-                f"{model_path} (stages {'/'.join(host_model.kinds)}, "
-                f"input {host_model.input_size}, output {host_model.output_size}, {weights} "
-                "weights): build the firmware with it (cmake -DMTSRNN_FW_MODEL=...; see "
-                "docs/boards.md), flash it, or use a QEMU board or --board host, which build "
-                "or load it themselves")
-        chosen = matches[-1]  # models given by file come after the demo models
-    else:
-        chosen = info.model()
+    chosen = info.model(index)
     if chosen.index != info.selected:
         device.select(chosen.index)
     return chosen, host_model
@@ -164,9 +154,9 @@ def _run(args: argparse.Namespace) -> int:
         raise CommandError(f"{args.input}: expected an array (steps, input), got shape "
                            f"{x.shape}")
     x = np.ascontiguousarray(x, dtype=np.float32)
-    with _open(args) as session:
+    with _open(args) as (session, placed):
         device = session.device
-        chosen, host_model = _choose_model(device, args.model, args.index)
+        chosen, host_model = _choose_model(device, placed, args.model, args.index)
         if x.shape[1] != chosen.input:
             raise CommandError(f"{args.input}: frames of {x.shape[1]} values, model "
                                f"{chosen.name} takes {chosen.input}")
@@ -187,9 +177,10 @@ def _run(args: argparse.Namespace) -> int:
         expected, _ = host_model.forward(x, block=block)
         error = float(np.max(np.abs(h.astype(np.float64) - expected), initial=0.0))
         if not error <= RUN_TOLERANCE:
+            hint = (f" (is built-in model {chosen.index} really this model?)"
+                    if placed is None else "")
             raise Failed(f"the device's output differs from the host's for {args.model}: max "
-                         f"abs difference {error:.3g} > {RUN_TOLERANCE:g} (is built-in model "
-                         f"{chosen.index} really this model? build the firmware with it)")
+                         f"abs difference {error:.3g} > {RUN_TOLERANCE:g}{hint}")
         print(f"matches the host ({args.model}): max abs difference {error:.3g} <= "
               f"{RUN_TOLERANCE:g}")
     return 0
@@ -197,10 +188,33 @@ def _run(args: argparse.Namespace) -> int:
 
 # ---- selftest --------------------------------------------------------------
 
+def _check_placed(device, placed, path: str, results: list[dict]) -> None:
+    """The --model's row of a self-test: an uploaded (or loaded) model has no
+    golden vectors on the device, so the host runs them: mtsrnn export-c's
+    golden input through the device at its max_block, against the host's
+    output (RUN_TOLERANCE), from the zero state."""
+    import numpy as np
+
+    from . import load
+    from .export_c import golden_vectors
+
+    x, golden = golden_vectors(load(path), 16)
+    device.select(placed.model.index)
+    h, _ = device.infer(x.astype(np.float32), device.info.max_block)
+    error = float(np.max(np.abs(h.astype(np.float64) - golden), initial=0.0))
+    for row in results:
+        if row["index"] == placed.model.index and row["passed"] is None:
+            row.update(name=f"{row['name']} ({os.path.basename(path)}, {placed.how}, "
+                       "checked by the host)", max_abs_err=error, tolerance=RUN_TOLERANCE,
+                       passed=error <= RUN_TOLERANCE)
+
+
 def _selftest(args: argparse.Namespace) -> int:
-    with _open(args) as session:
+    with _open(args) as (session, placed):
         info = session.device.info  # the `id` answer of the open, if it asked
         results = session.device.selftest()
+        if placed is not None:
+            _check_placed(session.device, placed, args.model, results)
     weights = {model.index: model.weights for model in info.models}
     print(f"{where(session)}: self-test against the golden vectors built in by "
           "mtsrnn export-c")
@@ -252,8 +266,8 @@ def _bench_device(args: argparse.Namespace) -> int:
         def emulator_args(elf):
             return memory.plugin_arguments(part, args.board, elf, plugin.name)
     try:
-        with _open(args, emulator_args=emulator_args if part else None) as session:
-            chosen, _host = _choose_model(session.device, args.model, args.index)
+        with _open(args, emulator_args=emulator_args if part else None) as (session, placed):
+            chosen, _host = _choose_model(session.device, placed, args.model, args.index)
             if not session.device.info.available_counters:
                 raise Failed(f"{session.device.info.board_name} has no counters to measure "
                              "with")
@@ -326,15 +340,15 @@ def add_commands(subparsers: Any, bench_targets: Any = None) -> None:
     run = subparsers.add_parser(
         "run", help="run frames through a model on a device",
         description="Send the frames of an .npy array (steps, input) to the device, from a "
-                    "zero state, and save its outputs. With --model, the device's built-in "
-                    "model of that shape is used and its output is checked against the host "
-                    f"(max abs difference <= {RUN_TOLERANCE:g}); --board host loads the file "
-                    "itself.")
+                    "zero state, and save its outputs. With --model, that model runs (uploaded "
+                    "when it fits the device's arena, else loaded or built in) and its output "
+                    f"is checked against the host (max abs difference <= {RUN_TOLERANCE:g}).")
     _target_arguments(run, firmware_help)
     run.add_argument("--model", metavar="M.mts",
-                     help="the model, checked against the host: QEMU boards get firmware "
-                          "built with it, --board host loads it, --port uses the built-in "
-                          "model of its shape")
+                     help="the model, checked against the host: uploaded into the "
+                          "device's arena when it fits (any board, no compiler needed), else "
+                          "loaded by --board host or built into QEMU firmware; with --index, "
+                          "the output of that built-in model is checked against it")
     run.add_argument("--index", metavar="N|NAME", help="a built-in model by index or name")
     run.add_argument("--input", required=True, metavar="X.npy")
     run.add_argument("-o", "--output", required=True, metavar="Y.npy")
@@ -346,6 +360,10 @@ def add_commands(subparsers: Any, bench_targets: Any = None) -> None:
         description="The device runs each built-in model on its golden vectors (made on the "
                     "host by mtsrnn export-c); exit status 0 only when all pass.")
     _target_arguments(selftest, firmware_help)
+    selftest.add_argument("--model", metavar="M.mts",
+                          help="also place this model on the device (uploaded when it fits "
+                               "the arena, else loaded or built in) and check it on its "
+                               "golden vectors against the host")
     selftest.set_defaults(run=guarded("selftest", _selftest))
 
     if bench_targets is not None:
@@ -357,9 +375,9 @@ def add_commands(subparsers: Any, bench_targets: Any = None) -> None:
                         "performance.")
         _target_arguments(bench, firmware_help)
         bench.add_argument("--model", metavar="M.mts",
-                           help="the model to measure: QEMU boards get firmware built with "
-                                "it, --board host loads it, --port uses the built-in model "
-                                "of its shape")
+                           help="the model to measure: uploaded into the device's arena "
+                                "when it fits, else loaded by --board host or built into "
+                                "QEMU firmware")
         bench.add_argument("--index", metavar="N|NAME",
                            help="a built-in model by index or name (e.g. demo_sru_i8wa)")
         bench.add_argument("--block", type=int_list, default=[1, 2, 4, 8, 16, 32],

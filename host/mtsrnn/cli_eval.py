@@ -60,9 +60,9 @@ def _on_device(args: argparse.Namespace, model: Any, data: Any) -> dict[str, Any
         from .harness.boards import DEFAULT_BOARD
 
         args.board = DEFAULT_BOARD
-    with _open(args) as session:
+    with _open(args) as (session, placed):
         device = session.device
-        chosen, _ = _choose_model(device, args.model, args.index)
+        chosen, _ = _choose_model(device, placed, args.model, args.index)
         info = device.info
         if args.block > info.max_block:
             raise CommandError(f"--block {args.block} is above the device's maximum block "

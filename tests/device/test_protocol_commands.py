@@ -41,7 +41,7 @@ def test_boot_ready_and_handshake(device):
 def test_id_fields(device, demo_models):
     reply = device.command("id")
     assert fields(reply[0], "m-fw") == {"name": "mtsrnn", "version": "0.1.0", "protocol": "2",
-                                        "protocol_minor": "0"}
+                                        "protocol_minor": "1"}
     board = fields(reply[1], "m-board")
     # MTSRNN_DEVICE_CORE: the device's machine when it runs under an emulator.
     assert board["name"] == "linux"
@@ -51,8 +51,20 @@ def test_id_fields(device, demo_models):
     assert list(counters) == ["cycles", "instructions", "ns"]
     assert set(counters.values()) <= {"available", "unavailable"}
     assert counters["ns"] == "available"
-    assert fields(reply[3], "m-limits") == {"max_block": str(MAX_BLOCK),
-                                           "max_steps": str(MAX_STEPS)}
+    limits = fields(reply[3], "m-limits")
+    assert list(limits) == ["max_block", "max_steps", "built_in", "arena", "stage_descriptor",
+                            "workspace_bytes", "state_floats", "input_floats",
+                            "output_floats"]  # protocol 2.1 (docs/protocol.md)
+    assert (limits["max_block"], limits["max_steps"]) == (str(MAX_BLOCK), str(MAX_STEPS))
+    assert limits["built_in"] == str(len(DEMOS))
+    assert int(limits["arena"]) > 0 and int(limits["arena"]) % 64 == 0
+    assert int(limits["stage_descriptor"]) > 0
+    # The buffers hold every built-in model at max_block and max_steps.
+    for name in DEMOS:
+        model = demo_models[name]
+        assert model.workspace_bytes(MAX_BLOCK, MAX_STEPS) <= int(limits["workspace_bytes"])
+        assert model.state_floats <= int(limits["state_floats"])
+        assert model.input_size * MAX_STEPS <= int(limits["input_floats"])
     model_lines = reply[4:-1]
     assert len(model_lines) == len(DEMOS)
     for index, (name, line) in enumerate(zip(DEMOS, model_lines, strict=True)):
@@ -228,7 +240,9 @@ def test_models_loaded_at_run_time(tmp_path):
                                      "--max-steps", "16")
     try:
         reply = dev.command("id")
-        assert fields(reply[3], "m-limits") == {"max_block": "8", "max_steps": "16"}
+        limits = fields(reply[3], "m-limits")
+        assert (limits["max_block"], limits["max_steps"]) == ("8", "16")
+        assert limits["built_in"] == str(len(DEMOS) + 1)  # the --model file is built in
         extra_index = len(DEMOS)  # after the built-in demo models
         assert fields(reply[4 + extra_index], "m-model") == {
             "index": str(extra_index), "name": "extra_model", "cell": "qrnn", "layers": "2",

@@ -8,6 +8,8 @@
  * CRC-32 of its text; every m-ready names the line it answers (re=- or 8 hex
  * digits); and after the input plus two newlines the last line is an
  * m-ready (the device answers an empty line even in a payload wait).
+ * `upload` gets a small arena (ARENA_BYTES, both halves), so that uploads
+ * of the seed models fit and larger ones are refused within a run.
  * Build and run: ci/fuzz.sh (bounded).
  */
 #include <stdint.h>
@@ -22,6 +24,9 @@
 #define MAX_STEPS 8u
 #define MAX_MODELS 2
 #define OUTPUT_CAP (1u << 22)
+#define ARENA_BYTES 16384u
+
+static unsigned char arena[ARENA_BYTES] __attribute__((aligned(64)));
 
 typedef struct fake_board {
     const uint8_t *input;
@@ -128,7 +133,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
                                  malloc(state * sizeof(float)), state,
                                  malloc(workspace), workspace,
                                  malloc(MAX_STEPS * input * sizeof(float)), MAX_STEPS * input,
-                                 malloc(MAX_STEPS * output * sizeof(float)), MAX_STEPS * output};
+                                 malloc(MAX_STEPS * output * sizeof(float)), MAX_STEPS * output,
+                                 arena, sizeof arena};
     return 0;
 }
 

@@ -24,6 +24,14 @@ def infer(steps: int, block: int, width: int, seed: int) -> list[str]:
     return lines + [f"d {data[i:i + 64].hex()}" for i in range(0, len(data), 64)]
 
 
+def upload(image: bytes, announced: int | None = None, crc: int | None = None) -> list[str]:
+    """An upload of `image` (protocol 2.1), its length and CRC as given."""
+    size = len(image) if announced is None else announced
+    check = zlib.crc32(image) if crc is None else crc
+    return [f"upload {size} {check:08x}"] + [f"d {image[i:i + 64].hex()}"
+                                             for i in range(0, len(image), 64)]
+
+
 def main(out_dir: str) -> int:
     out = Path(out_dir)
     (out / "models").mkdir(parents=True, exist_ok=True)
@@ -32,7 +40,16 @@ def main(out_dir: str) -> int:
     mtsrnn.random_sru(width, width, num_layers=2, seed=1).save(out / "models" / "sru.mts")
     mtsrnn.quantize(mtsrnn.random_qrnn(width, width, window=2, seed=2), "int8-wa").save(
         out / "models" / "qrnn_i8wa.mts")
+    sru = (out / "models" / "sru.mts").read_bytes()
+    qrnn = (out / "models" / "qrnn_i8wa.mts").read_bytes()
     sessions = {
+        "upload": [*upload(sru), "id", *infer(3, 2, width, 5), "model 2", "selftest",
+                   *upload(qrnn), *infer(2, 1, width, 6), "bench 1,2 steps=2",
+                   *upload(sru, crc=zlib.crc32(sru) ^ 1), *upload(sru[:200]),
+                   *upload(sru, announced=len(sru) + 64), "reset",
+                   *upload(bytes(20000)), "upload", "upload 12 xyz", "model 0"],
+        "upload-checked": [checked(upload(qrnn)[0]), *upload(qrnn)[1:], checked("id"),
+                           checked(infer(2, 2, width, 7)[0]), *infer(2, 2, width, 7)[1:]],
         "plain": ["", "id", "model 1", "reset", "variant", "variant tiled", "kernel",
                   "bench 1,2,4 steps=3 variant=reference", "selftest",
                   *infer(3, 2, width, 1), "model 0", *infer(8, 4, width, 2)],

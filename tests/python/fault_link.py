@@ -28,7 +28,10 @@ class FaultLink:
     followed by an inserted random byte, until `max_faults` were injected;
     `enabled` switches the random faults off and on. `rewrite(direction,
     old, new)` replaces the next occurrence of `old` in one direction once
-    (a targeted fault: a bit flipped at a known place)."""
+    (a targeted fault: a bit flipped at a known place). `damage_at(direction,
+    offset, kind, length)` damages the stream itself, wherever the reads
+    split it: `length` bytes from `offset` bytes after the bytes passed so
+    far in that direction, flipped (the low bit of each) or dropped."""
 
     def __init__(self, target_port: int, seed: int, rate: float = 0.0,
                  max_faults: int = 0, connect_timeout: float = 20.0):
@@ -40,6 +43,8 @@ class FaultLink:
         self._random = random.Random(seed)
         self._lock = threading.Lock()
         self._rewrites: list[tuple[str, bytes, bytes]] = []
+        self._passed = dict.fromkeys(DIRECTIONS, 0)  # bytes seen per direction
+        self._planned: list[tuple[str, int, str, int]] = []  # direction, start, kind, length
         self._connect_timeout = connect_timeout
         self._server = socket.socket()
         self._server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -62,6 +67,32 @@ class FaultLink:
     def rewrite(self, direction: str, old: bytes, new: bytes) -> None:
         with self._lock:
             self._rewrites.append((direction, old, new))
+
+    def damage_at(self, direction: str, offset: int, kind: str, length: int = 1) -> None:
+        if kind not in ("flip", "drop"):
+            raise ValueError(f"kind must be flip or drop, got {kind!r}")
+        with self._lock:
+            self._planned.append((direction, self._passed[direction] + offset, kind, length))
+
+    def _planned_damage(self, data: bytes, direction: str) -> bytes:
+        """Apply the planned faults that fall into `data` (under the lock)."""
+        start = self._passed[direction]
+        self._passed[direction] += len(data)
+        plans = [p for p in self._planned if p[0] == direction]
+        if not plans:
+            return data
+        out = bytearray()
+        for position, byte in enumerate(data, start):
+            hit = [p for p in plans if p[1] <= position < p[1] + p[3]]
+            if not hit:
+                out.append(byte)
+                continue
+            if hit[0][2] == "flip":
+                out.append(byte ^ 1)
+            self.counts[direction][hit[0][2]] += 1
+        self._planned = [p for p in self._planned
+                         if p[0] != direction or p[1] + p[3] > self._passed[direction]]
+        return bytes(out)
 
     def _accept(self) -> None:
         try:
@@ -91,6 +122,7 @@ class FaultLink:
 
     def _damage(self, data: bytes, direction: str) -> bytes:
         with self._lock:
+            data = self._planned_damage(data, direction)
             for i, (where, old, new) in enumerate(self._rewrites):
                 if where == direction and old in data:
                     data = data.replace(old, new, 1)

@@ -268,3 +268,75 @@ def test_random_faults_on_a_qemu_board():
     print(f"\nfault link, {board}: {counts}, by direction {link.counts}")
     assert counts["wrong"] == 0, counts
     assert counts["faults"] >= 3, counts
+
+
+# ------------------------------------------------------- uploads under faults
+
+def _head_like(seed: int):
+    """A whole model of demo_head's shape (norm, SRU, dense relu, dense,
+    softmax) with other weights: a wrong one of the two cannot pass."""
+    import mtsrnn
+
+    rng = np.random.default_rng(seed)
+    return mtsrnn.sequential(
+        mtsrnn.norm(rng.uniform(0.5, 2.0, 16), rng.normal(0.0, 0.1, 16)),
+        mtsrnn.random_sru(16, 48, num_layers=1, seed=seed),
+        mtsrnn.dense(rng.normal(0.0, 0.2, (32, 48)), rng.normal(0.0, 0.1, 32),
+                     activation="relu"),
+        mtsrnn.dense(rng.normal(0.0, 0.3, (8, 32)), rng.normal(0.0, 0.1, 8)),
+        mtsrnn.softmax(8))
+
+
+@needs_device
+def test_random_faults_during_uploads_on_the_linux_device():
+    """Uploads of two whole models of one shape, alternating, through the
+    damaging link, each followed by an infer: every accepted output is the
+    model the host believes is loaded (the last upload that succeeded); an
+    upload whose outcome is unknown makes the next infer raise SessionLost
+    unless the device still runs the previous model."""
+    import mtsrnn
+
+    models = [_head_like(21), _head_like(22)]
+    images = [bytes(m.image) for m in models]
+    twins = [mtsrnn.load(image) for image in images]
+    rng = np.random.default_rng(13)
+    counts = {"uploads": 0, "upload_failed": 0, "infers": 0, "failed": 0, "wrong": 0,
+              "session_lost": 0}
+    with _linux_device() as port, \
+            _through_link(port, seed=13, rate=1e-5, max_faults=300, timeout=1.0) as (dev, link):
+        dev.upload(images[0])
+        current = 0
+        link.enabled = True
+        for step in range(40):
+            target = (current + 1) % 2 if step % 3 else current  # some re-uploads of the same
+            counts["uploads"] += 1
+            try:
+                dev.upload(images[target])
+                current = target
+            except HarnessError as error:
+                counts["upload_failed"] += 1
+                assert str(error)
+            counts["infers"] += 1
+            x = _x(rng, 3, 16)
+            try:
+                dev.reset()
+                h, _ = dev.infer(x, block=2)
+                if not np.allclose(h, twins[current].forward(x, block=2)[0], atol=TOL, rtol=0):
+                    counts["wrong"] += 1
+            except SessionLost:
+                counts["session_lost"] += 1
+                link.enabled = False  # the caller starts again from a known model
+                dev.upload(images[current])
+                link.enabled = True
+            except HarnessError as error:
+                counts["failed"] += 1
+                assert str(error)
+        link.enabled = False
+        counts["faults"] = link.injected
+        dev.reset()  # the device still answers, on the model the host knows
+        x = _x(rng, 4, 16)
+        h, _ = dev.infer(x, block=4)
+        np.testing.assert_allclose(h, twins[current].forward(x, block=4)[0], atol=TOL, rtol=0)
+    print(f"\nfault link, uploads to the linux device: {counts}, by direction {link.counts}")
+    assert counts["wrong"] == 0, counts
+    assert counts["faults"] >= 10 and counts["upload_failed"] >= 3, counts

@@ -320,9 +320,17 @@ def test_cli_bench_and_selftest_over_port(peer, tmp_path, capsys):
         np.save(tmp_path / "x.npy", x)
         model_path = tmp_path / "m.mts"
         mtsrnn.mtsfile.save(peer.model, str(model_path))
+        # A protocol 2.0 device has no upload: --model alone is one clear error,
+        # never a built-in model of the same shape in its place.
         args = parser.parse_args(["run", "--port", url, "--model", str(model_path), "--input",
                                   str(tmp_path / "x.npy"), "-o", str(tmp_path / "y.npy"),
                                   "--block", "4"])
+        assert args.run(args) == 2
+        assert "protocol 2.0, which has no upload" in capsys.readouterr().err
+        # --index names the built-in model; --model checks its output.
+        args = parser.parse_args(["run", "--port", url, "--model", str(model_path), "--index",
+                                  "0", "--input", str(tmp_path / "x.npy"), "-o",
+                                  str(tmp_path / "y.npy"), "--block", "4"])
         assert args.run(args) == 0
         np.testing.assert_allclose(np.load(tmp_path / "y.npy"),
                                    peer.model.forward(x, block=4)[0], atol=TOL, rtol=0)

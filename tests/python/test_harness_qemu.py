@@ -194,8 +194,9 @@ def test_qemu_board_int8_models(board, capsys, tmp_path):
     assert products["int8-wa"][0] == EXPECTED_INT8WA[BOARDS[board].arch], products
     if BOARDS[board].arch in EXPECTED_VARIANTS and "cmsis-dsp-matvec" in products["float32"]:
         assert all("cmsis-dsp-matvec" not in products[s] for s in ("int8-w", "int8-wa"))
-    # The CLI: selftest names the schemes; `run --model q.mts` with the
-    # firmware given uses its built-in model of that shape and scheme.
+    # The CLI: selftest names the schemes; `run --model q.mts` uploads the
+    # file (protocol 2.1: never a built-in model of its shape in its place);
+    # with --index the built-in model runs, checked against the file.
     assert cli.main(["selftest", "--board", board, "--firmware", str(elf)]) == 0
     out = capsys.readouterr().out
     assert "demo_sru_i8wa (int8-wa weights)" in out and "demo_sru_i8w (int8-w weights)" in out
@@ -205,6 +206,12 @@ def test_qemu_board_int8_models(board, capsys, tmp_path):
     assert cli.main(["run", "--board", board, "--firmware", str(elf), "--model",
                      str(models_dir / "demo_sru_i8wa.mts"), "--input", str(tmp_path / "x.npy"),
                      "-o", str(y)]) == 0
+    assert "(upload)" in capsys.readouterr().out
+    np.testing.assert_allclose(np.load(y), _golden(twins["demo_sru_i8wa"], x), atol=1e-5,
+                               rtol=0)
+    assert cli.main(["run", "--board", board, "--firmware", str(elf), "--model",
+                     str(models_dir / "demo_sru_i8wa.mts"), "--index", "demo_sru_i8wa",
+                     "--input", str(tmp_path / "x.npy"), "-o", str(y)]) == 0
     assert "(demo_sru_i8wa)" in capsys.readouterr().out
     np.testing.assert_allclose(np.load(y), _golden(twins["demo_sru_i8wa"], x), atol=1e-5,
                                rtol=0)

@@ -12,11 +12,37 @@
 /* The device's buffers, for T <= MTS_FW_MAX_BLOCK and up to MTS_FW_MAX_STEPS
  * frames per call (sizes generated with the models). The build reports
  * sizeof(mts_fw_workspace) after linking. */
+/* An image with the demo models also sizes them for uploaded models of up
+ * to MTS_FW_UPLOAD_WIDTH inputs and outputs, MTS_FW_UPLOAD_STATE_FLOATS of
+ * state and MTS_FW_UPLOAD_WORKSPACE_BYTES of workspace (per board,
+ * firmware/boards/CMakeLists.txt; 0: the built-in models' sizes only). */
+#ifndef MTS_FW_UPLOAD_WIDTH
+#define MTS_FW_UPLOAD_WIDTH 0u
+#define MTS_FW_UPLOAD_STATE_FLOATS 0u
+#define MTS_FW_UPLOAD_WORKSPACE_BYTES 0u
+#endif
+#define FW_AT_LEAST(size, floor) ((size) > (floor) ? (size) : (floor))
+#define FW_STATE_FLOATS FW_AT_LEAST(MTS_FW_STATE_FLOATS, MTS_FW_UPLOAD_STATE_FLOATS)
+#define FW_WORKSPACE_BYTES FW_AT_LEAST(MTS_FW_WORKSPACE_BYTES, MTS_FW_UPLOAD_WORKSPACE_BYTES)
+#define FW_INPUT_FLOATS FW_AT_LEAST(MTS_FW_INPUT_FLOATS, MTS_FW_MAX_STEPS * MTS_FW_UPLOAD_WIDTH)
+#define FW_OUTPUT_FLOATS FW_AT_LEAST(MTS_FW_OUTPUT_FLOATS, MTS_FW_MAX_STEPS * MTS_FW_UPLOAD_WIDTH)
+
 static mts_device device;
-static float mts_fw_state[MTS_FW_STATE_FLOATS] __attribute__((aligned(16)));
-unsigned char mts_fw_workspace[MTS_FW_WORKSPACE_BYTES] __attribute__((aligned(64)));
-static float mts_fw_input[MTS_FW_INPUT_FLOATS] __attribute__((aligned(16)));
-static float mts_fw_output[MTS_FW_OUTPUT_FLOATS] __attribute__((aligned(16)));
+static float mts_fw_state[FW_STATE_FLOATS] __attribute__((aligned(16)));
+unsigned char mts_fw_workspace[FW_WORKSPACE_BYTES] __attribute__((aligned(64)));
+static float mts_fw_input[FW_INPUT_FLOATS] __attribute__((aligned(16)));
+static float mts_fw_output[FW_OUTPUT_FLOATS] __attribute__((aligned(16)));
+/* The upload arena (`upload`, docs/protocol.md): both halves, the size set
+ * per board in firmware/boards/CMakeLists.txt (its RAM budget); 0: none. */
+#ifndef MTS_FW_ARENA_BYTES
+#define MTS_FW_ARENA_BYTES 0u
+#endif
+#if MTS_FW_ARENA_BYTES > 0
+static unsigned char mts_fw_arena[MTS_FW_ARENA_BYTES] __attribute__((aligned(64)));
+#define MTS_FW_ARENA mts_fw_arena
+#else
+#define MTS_FW_ARENA NULL
+#endif
 
 static mts_fw_ticks ticks_as;
 
@@ -84,13 +110,15 @@ void mts_fw_run(mts_board *board, mts_fw_ticks ticks)
         .max_block = MTS_FW_MAX_BLOCK,
         .max_steps = MTS_FW_MAX_STEPS,
         .state = mts_fw_state,
-        .state_floats = MTS_FW_STATE_FLOATS,
+        .state_floats = FW_STATE_FLOATS,
         .workspace = mts_fw_workspace,
         .workspace_bytes = sizeof mts_fw_workspace,
         .input = mts_fw_input,
-        .input_floats = MTS_FW_INPUT_FLOATS,
+        .input_floats = FW_INPUT_FLOATS,
         .output = mts_fw_output,
-        .output_floats = MTS_FW_OUTPUT_FLOATS,
+        .output_floats = FW_OUTPUT_FLOATS,
+        .arena = MTS_FW_ARENA,
+        .arena_bytes = MTS_FW_ARENA_BYTES,
     };
     /* On failure the device still runs and answers e-init <reason>. */
     (void)mts_device_init(&device, board, &config);

@@ -42,6 +42,13 @@ class Board:
     elf_machine: int = 0  # emulated-linux: e_machine of the program (183 aarch64, 40 arm)
     emulated: bool = False  # counters come from an emulator: not performance
     uf2_drive: str = ""  # real boards flashed by copying a .uf2: the drive's volume label
+    # Firmware boards' budgets (bytes; 0: unknown): flash for code and models,
+    # RAM, the upload arena (both halves, firmware/boards/CMakeLists.txt) and
+    # the stack within it (placement.check_firmware_fit).
+    flash_bytes: int = 0
+    ram_bytes: int = 0
+    arena_bytes: int = 0
+    stack_bytes: int = 0
 
     @property
     def runs_linux_program(self) -> bool:
@@ -51,21 +58,31 @@ class Board:
 
 BOARDS: dict[str, Board] = {board.name: board for board in (
     Board("qemu-mps2-an386", "qemu", "Cortex-M4F on QEMU's MPS2 AN386 (default)",
-          machine="mps2-an386", firmware_board="mps2-an386", arch="m4f", emulated=True),
+          machine="mps2-an386", firmware_board="mps2-an386", arch="m4f", emulated=True,
+          flash_bytes=4 << 20, ram_bytes=4 << 20, arena_bytes=2 << 20, stack_bytes=16 << 10),
     Board("qemu-mps3-an547", "qemu", "Cortex-M55 (Helium) on QEMU's MPS3 AN547",
-          machine="mps3-an547", firmware_board="mps3-an547", arch="m55", emulated=True),
+          machine="mps3-an547", firmware_board="mps3-an547", arch="m55", emulated=True,
+          # the models' constants in its 4 MB SRAM (MTSRNN_FW_AN547_WEIGHTS=sram)
+          flash_bytes=4 << 20, ram_bytes=512 << 10, arena_bytes=256 << 10,
+          stack_bytes=16 << 10),
     Board("qemu-mps2-an385", "qemu", "Cortex-M3 (no FPU: soft float) on QEMU's MPS2 AN385",
-          machine="mps2-an385", firmware_board="mps2-an385", arch="m3", emulated=True),
+          machine="mps2-an385", firmware_board="mps2-an385", arch="m3", emulated=True,
+          flash_bytes=4 << 20, ram_bytes=4 << 20, arena_bytes=2 << 20, stack_bytes=16 << 10),
     Board("qemu-mps2-an500", "qemu", "Cortex-M7 on QEMU's MPS2 AN500",
-          machine="mps2-an500", firmware_board="mps2-an500", arch="m7", emulated=True),
+          machine="mps2-an500", firmware_board="mps2-an500", arch="m7", emulated=True,
+          flash_bytes=4 << 20, ram_bytes=4 << 20, arena_bytes=2 << 20, stack_bytes=16 << 10),
     Board("qemu-mps2-an505", "qemu", "Cortex-M33 (FPU, DSP; secure) on QEMU's MPS2 AN505",
-          machine="mps2-an505", firmware_board="mps2-an505", arch="m33", emulated=True),
+          machine="mps2-an505", firmware_board="mps2-an505", arch="m33", emulated=True,
+          flash_bytes=4 << 20, ram_bytes=4 << 20, arena_bytes=2 << 20, stack_bytes=16 << 10),
     Board("qemu-netduinoplus2", "qemu",
           "Cortex-M4F (STM32F405, the STM32 USART driver) on QEMU's netduinoplus2",
-          machine="netduinoplus2", firmware_board="netduinoplus2", arch="m4f", emulated=True),
+          machine="netduinoplus2", firmware_board="netduinoplus2", arch="m4f", emulated=True,
+          flash_bytes=1 << 20, ram_bytes=128 << 10, arena_bytes=32 << 10,
+          stack_bytes=8 << 10),
     Board("qemu-microbit", "qemu",
           "Cortex-M0 (nRF51822, Armv6-M, 16 KB RAM) on QEMU's BBC micro:bit",
-          machine="microbit", firmware_board="microbit", arch="m0", emulated=True),
+          machine="microbit", firmware_board="microbit", arch="m0", emulated=True,
+          flash_bytes=256 << 10, ram_bytes=16 << 10, stack_bytes=2 << 10),
     Board("qemu-aarch64", "emulated-linux",
           "Cortex-A (aarch64, NEON): mtsrnn-device under qemu-aarch64",
           emulator="qemu-aarch64", linux_build="aarch64-neon", elf_machine=183, emulated=True),
@@ -75,17 +92,25 @@ BOARDS: dict[str, Board] = {board.name: board for board in (
     Board("host", "host", "the Linux device program mtsrnn-device on this machine"),
     Board("nucleo-f446re", "real",
           "ST Nucleo-64 STM32F446RE (ST-LINK; not run here: no board attached)",
-          firmware_board="nucleo-f446re", pyocd_target="stm32f446retx", arch="m4f"),
+          firmware_board="nucleo-f446re", pyocd_target="stm32f446retx", arch="m4f",
+          flash_bytes=512 << 10, ram_bytes=128 << 10, arena_bytes=32 << 10,
+          stack_bytes=8 << 10),
     Board("nrf52840dk", "real",
           "Nordic nRF52840-DK, Cortex-M4F (J-Link OB; not run here: no board attached)",
-          firmware_board="nrf52840dk", pyocd_target="nrf52840", arch="m4f"),
+          firmware_board="nrf52840dk", pyocd_target="nrf52840", arch="m4f",
+          flash_bytes=1 << 20, ram_bytes=256 << 10, arena_bytes=64 << 10,
+          stack_bytes=8 << 10),
     Board("pico", "real",
           "Raspberry Pi Pico, RP2040 Cortex-M0+ (UF2 drive RPI-RP2, or pyocd with a debug "
           "probe; not run here: no board attached)",
-          firmware_board="pico", pyocd_target="rp2040", arch="m0", uf2_drive="RPI-RP2"),
+          firmware_board="pico", pyocd_target="rp2040", arch="m0", uf2_drive="RPI-RP2",
+          flash_bytes=2 << 20, ram_bytes=256 << 10, arena_bytes=64 << 10,
+          stack_bytes=8 << 10),
     Board("pico2", "real",
           "Raspberry Pi Pico 2, RP2350 Cortex-M33 (UF2 drive RP2350; not run here: no board "
-          "attached)", firmware_board="pico2", arch="m33", uf2_drive="RP2350"),
+          "attached)", firmware_board="pico2", arch="m33", uf2_drive="RP2350",
+          flash_bytes=4 << 20, ram_bytes=512 << 10, arena_bytes=128 << 10,
+          stack_bytes=16 << 10),
 )}
 DEFAULT_BOARD = "qemu-mps2-an386"
 

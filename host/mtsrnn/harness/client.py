@@ -67,6 +67,7 @@ from .lines import (
 )
 from .session import SessionLost, SessionTracking, _Session
 from .transport import LinkClosed, RawLine, SerialTransport, Transport
+from .upload import Uploading
 
 __all__ = [
     "CHUNK_BYTES", "DEFAULT_TIMEOUT", "MAX_DEVICE_LINE", "MAX_TIMEOUT", "PROTOCOL_MINOR",
@@ -75,7 +76,7 @@ __all__ = [
     "decode_payload", "encode_payload", "parse_line", "strip_check", "with_check",
 ]
 
-class Device(SessionTracking):
+class Device(SessionTracking, Uploading):
     """A device speaking the mtsrnn protocol over a Transport."""
 
     def __init__(self, transport: Transport, timeout: float = DEFAULT_TIMEOUT,
@@ -376,7 +377,8 @@ class Device(SessionTracking):
             firmware=dict(fw.fields), board=dict(board.fields),
             counters={k: v == "available" for k, v in counters.fields.items()},
             max_block=limits.int("max_block"), max_steps=limits.int("max_steps"),
-            models=models, selected=selected.int("index"), protocol_minor=minor)
+            models=models, selected=selected.int("index"), protocol_minor=minor,
+            limits={key: limits.int(key) for key in limits.fields})
         self._info = info
         return info
 

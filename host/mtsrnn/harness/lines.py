@@ -10,7 +10,7 @@ import zlib
 from dataclasses import dataclass, field
 
 PROTOCOL_VERSION = 2  # the major version: a device of another one is refused
-PROTOCOL_MINOR = 0  # the revision this host knows (docs/protocol.md, "Versions")
+PROTOCOL_MINOR = 1  # the revision this host knows (docs/protocol.md, "Versions")
 MAX_DEVICE_LINE = 512  # MTS_PROTO_MAX_LINE: the longest line a device reads
 CHUNK_BYTES = 64  # payload bytes per d line
 DEFAULT_TIMEOUT = 10.0
@@ -168,6 +168,16 @@ class DeviceInfo:
     # The protocol's minor version (docs/protocol.md, "Versions"); a device
     # without protocol_minor= speaks 1.0.
     protocol_minor: int = 0
+    # Every number of m-limits (2.1 adds arena=, stage_descriptor= and the
+    # buffers an uploaded model must fit: workspace_bytes=, state_floats=,
+    # input_floats=, output_floats=).
+    limits: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def arena(self) -> int:
+        """Bytes of the upload arena (each half): 0 on a device without one
+        or of protocol 2.0, which has no `upload`."""
+        return self.limits.get("arena", 0) if self.protocol_minor >= 1 else 0
 
     @property
     def board_name(self) -> str:
