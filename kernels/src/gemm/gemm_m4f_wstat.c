@@ -15,7 +15,7 @@
  * once per block of T steps. The price is that the partial sums live in Y
  * (SRAM) between chunks: per step and chunk one VLDM of the 4 sums, one of
  * the 5 inputs, 20 VFMAs and one VSTM (29 instructions per 20
- * multiply-adds, loop included, against about 25 per 20 for "m4f" at
+ * multiply-adds, loop included, against about 24 per 20 for "m4f" at
  * T >= 4). Which wins depends on what a weight byte costs (flash wait
  * states) against an instruction: `mtsrnn bench device --memory PART`.
  *
@@ -29,48 +29,35 @@
 
 #if defined(MTS_HAVE_M4F) /* isa.h: an FPU, Thumb-2, no Helium */
 
-/* One step of a chunk, 5 inputs deep: the 4 partial sums of rows r..r+3
- * (s0..s3) from Y, the step's 5 inputs (s4..s8), row j's weights in
- * s(12+5j)..s(16+5j); every sum takes input k before k+1. */
-#define WSTAT_STEP5                                                     \
-    "vldmia %[yp], {s0-s3}\n\t"                                         \
-    "vldmia %[xp], {s4-s8}\n\t"                                         \
-    "vfma.f32 s0, s12, s4\n\t"                                          \
-    "vfma.f32 s1, s17, s4\n\t"                                          \
-    "vfma.f32 s2, s22, s4\n\t"                                          \
-    "vfma.f32 s3, s27, s4\n\t"                                          \
-    "vfma.f32 s0, s13, s5\n\t"                                          \
-    "vfma.f32 s1, s18, s5\n\t"                                          \
-    "vfma.f32 s2, s23, s5\n\t"                                          \
-    "vfma.f32 s3, s28, s5\n\t"                                          \
-    "vfma.f32 s0, s14, s6\n\t"                                          \
-    "vfma.f32 s1, s19, s6\n\t"                                          \
-    "vfma.f32 s2, s24, s6\n\t"                                          \
-    "vfma.f32 s3, s29, s6\n\t"                                          \
-    "vfma.f32 s0, s15, s7\n\t"                                          \
-    "vfma.f32 s1, s20, s7\n\t"                                          \
-    "vfma.f32 s2, s25, s7\n\t"                                          \
-    "vfma.f32 s3, s30, s7\n\t"                                          \
-    "vfma.f32 s0, s16, s8\n\t"                                          \
-    "vfma.f32 s1, s21, s8\n\t"                                          \
-    "vfma.f32 s2, s26, s8\n\t"                                          \
-    "vfma.f32 s3, s31, s8\n\t"                                          \
-    "vstmia %[yp], {s0-s3}\n\t"
+/* Input k of a chunk (in s(4+k)) times row j's weight k (in s(12+5j+k)),
+ * added to row j's sum (s(j)), rows 0..3. */
+#define WSTAT_FMA(k, w0, w1, w2, w3)                                    \
+    "vfma.f32 s0, " w0 ", s" #k "\n\t"                                  \
+    "vfma.f32 s1, " w1 ", s" #k "\n\t"                                  \
+    "vfma.f32 s2, " w2 ", s" #k "\n\t"                                  \
+    "vfma.f32 s3, " w3 ", s" #k "\n\t"
+#define WSTAT_FMAS_1 WSTAT_FMA(4, "s12", "s17", "s22", "s27")
+#define WSTAT_FMAS_2 WSTAT_FMAS_1 WSTAT_FMA(5, "s13", "s18", "s23", "s28")
+#define WSTAT_FMAS_3 WSTAT_FMAS_2 WSTAT_FMA(6, "s14", "s19", "s24", "s29")
+#define WSTAT_FMAS_4 WSTAT_FMAS_3 WSTAT_FMA(7, "s15", "s20", "s25", "s30")
+#define WSTAT_FMAS_5 WSTAT_FMAS_4 WSTAT_FMA(8, "s16", "s21", "s26", "s31")
 
-/* The same one input deep (weights in s12, s17, s22, s27). */
-#define WSTAT_STEP1                                                     \
-    "vldmia %[yp], {s0-s3}\n\t"                                         \
-    "vldmia %[xp], {s4}\n\t"                                            \
-    "vfma.f32 s0, s12, s4\n\t"                                          \
-    "vfma.f32 s1, s17, s4\n\t"                                          \
-    "vfma.f32 s2, s22, s4\n\t"                                          \
-    "vfma.f32 s3, s27, s4\n\t"                                          \
-    "vstmia %[yp], {s0-s3}\n\t"
+/* Register lists of a chunk K inputs deep: the step's inputs, row j's
+ * weights. */
+#define WSTAT_X_1 "s4"
+#define WSTAT_X_2 "s4-s5"
+#define WSTAT_X_3 "s4-s6"
+#define WSTAT_X_4 "s4-s7"
+#define WSTAT_X_5 "s4-s8"
+#define WSTAT_W_1 "s12", "s17", "s22", "s27"
+#define WSTAT_W_2 "s12-s13", "s17-s18", "s22-s23", "s27-s28"
+#define WSTAT_W_3 "s12-s14", "s17-s19", "s22-s24", "s27-s29"
+#define WSTAT_W_4 "s12-s15", "s17-s20", "s22-s25", "s27-s30"
+#define WSTAT_W_5 "s12-s16", "s17-s21", "s22-s26", "s27-s31"
 
-/* Load a chunk of the 4 rows' weights (K = 5 or 1 inputs each) from w,
- * w + ws, w + 2 ws, w + 3 ws; xp serves as the row pointer (it is set
- * for the steps afterwards). */
-#define WSTAT_LOAD(list0, list1, list2, list3)                          \
+/* Load a chunk of the 4 rows' weights from w, w + ws, w + 2 ws, w + 3 ws;
+ * xp serves as the row pointer (it is set for the steps afterwards). */
+#define WSTAT_LOAD_(list0, list1, list2, list3)                         \
     "vldmia %[w], {" list0 "}\n\t"                                      \
     "add %[xp], %[w], %[ws]\n\t"                                        \
     "vldmia %[xp], {" list1 "}\n\t"                                     \
@@ -78,22 +65,38 @@
     "vldmia %[xp], {" list2 "}\n\t"                                     \
     "add %[xp], %[xp], %[ws]\n\t"                                       \
     "vldmia %[xp], {" list3 "}\n\t"
+#define WSTAT_LOAD(lists) WSTAT_LOAD_(lists)
 
-/* Every step of the call under one chunk: yp runs over the 4 sums of each
- * step (stride ys) up to y_end, xp over the step's inputs (stride xs). */
-#define WSTAT_STEPS(STEP, label)                                        \
+/* One chunk K inputs deep under every step of the call: the weights into
+ * registers, then per step the 4 sums from Y (yp, stride ys, up to y_end),
+ * the step's K inputs (xp, stride xs), 4K VFMAs, the sums back to Y. */
+#define WSTAT_CHUNK(K)                                                  \
+    WSTAT_LOAD(WSTAT_W_##K)                                             \
     "mov %[xp], %[xc]\n\t"                                              \
     "mov %[yp], %[y]\n"                                                 \
-    label ":\n\t"                                                       \
-    STEP                                                                \
+    "8:\n\t"                                                            \
+    "vldmia %[yp], {s0-s3}\n\t"                                         \
+    "vldmia %[xp], {" WSTAT_X_##K "}\n\t"                               \
+    WSTAT_FMAS_##K                                                      \
+    "vstmia %[yp], {s0-s3}\n\t"                                         \
     "add %[yp], %[yp], %[ys]\n\t"                                       \
     "add %[xp], %[xp], %[xs]\n\t"                                       \
     "cmp %[yp], %[y_end]\n\t"                                           \
-    "bne " label "b\n\t"
+    "bne 8b\n\t"
 
-/* Rows r..r+3 over all `steps` (>= 1) steps: Y rows zeroed by the caller,
- * then chunks of 5 inputs while 5 remain, then the last depth mod 5 one by
- * one. `n` counts the inputs left (depth >= 1 is a precondition). */
+#define WSTAT_OPERANDS                                                  \
+    : [w] "+r"(w), [xc] "+r"(xc), [xp] "=&r"(xp), [yp] "=&r"(yp), [n] "+r"(n) \
+    : [ws] "r"(ws), [xs] "r"(xs), [ys] "r"(ys), [y] "r"(y), [y_end] "r"(y_end) \
+    : "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8",             \
+      "s12", "s13", "s14", "s15", "s16", "s17", "s18", "s19", "s20", "s21", \
+      "s22", "s23", "s24", "s25", "s26", "s27", "s28", "s29", "s30", "s31", \
+      "cc", "memory"
+
+/* The last depth mod 5 inputs (K of them) as one chunk. */
+#define WSTAT_LAST(K) __asm__ volatile(WSTAT_CHUNK(K) WSTAT_OPERANDS)
+
+/* Rows r..r+3 over all `steps` (>= 1) steps, Y rows zeroed by the caller:
+ * chunks of 5 inputs while 5 remain, then the last depth mod 5 as one. */
 static __attribute__((noinline)) void wstat_rows(size_t steps, size_t depth,
                        const float *w, size_t w_stride,
                        const float *x, size_t x_stride,
@@ -104,34 +107,23 @@ static __attribute__((noinline)) void wstat_rows(size_t steps, size_t depth,
     const float *y_end = y + steps * y_stride;
     const float *xc = x, *xp;
     float *yp;
-    int n = (int)depth;
-    __asm__ volatile(
-        "subs %[n], %[n], #5\n\t"
-        "blt 2f\n"
-        "1:\n\t"
-        WSTAT_LOAD("s12-s16", "s17-s21", "s22-s26", "s27-s31")
-        "add %[w], %[w], #20\n\t"
-        WSTAT_STEPS(WSTAT_STEP5, "5")
-        "add %[xc], %[xc], #20\n\t"
-        "subs %[n], %[n], #5\n\t"
-        "bge 1b\n"
-        "2:\n\t"
-        "adds %[n], %[n], #5\n\t"
-        "beq 4f\n"
-        "3:\n\t"
-        WSTAT_LOAD("s12", "s17", "s22", "s27")
-        "add %[w], %[w], #4\n\t"
-        WSTAT_STEPS(WSTAT_STEP1, "6")
-        "add %[xc], %[xc], #4\n\t"
-        "subs %[n], %[n], #1\n\t"
-        "bne 3b\n"
-        "4:\n\t"
-        : [w] "+r"(w), [xc] "+r"(xc), [xp] "=&r"(xp), [yp] "=&r"(yp), [n] "+r"(n)
-        : [ws] "r"(ws), [xs] "r"(xs), [ys] "r"(ys), [y] "r"(y), [y_end] "r"(y_end)
-        : "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8",
-          "s12", "s13", "s14", "s15", "s16", "s17", "s18", "s19", "s20", "s21",
-          "s22", "s23", "s24", "s25", "s26", "s27", "s28", "s29", "s30", "s31",
-          "cc", "memory");
+    int n = (int)(depth / 5u);
+    if (n > 0)
+        __asm__ volatile(
+            "9:\n\t"
+            WSTAT_CHUNK(5)
+            "add %[w], %[w], #20\n\t"
+            "add %[xc], %[xc], #20\n\t"
+            "subs %[n], %[n], #1\n\t"
+            "bne 9b\n\t"
+            WSTAT_OPERANDS);
+    switch (depth % 5u) {
+    case 4: WSTAT_LAST(4); break;
+    case 3: WSTAT_LAST(3); break;
+    case 2: WSTAT_LAST(2); break;
+    case 1: WSTAT_LAST(1); break;
+    default: break;
+    }
 }
 
 void mtsi_gemm_f32_m4f_wstat(size_t rows, size_t depth, size_t steps,
