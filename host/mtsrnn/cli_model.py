@@ -291,6 +291,11 @@ def _inspect(args: argparse.Namespace) -> int:
         f"{what}, input {contents.input_size}, output {contents.output_size}",
     ]
     word = "layer" if contents.cell != "model" else "stage"
+    # Each stage's own rows, from the kernels (the model's layout holds the
+    # largest of each buffer over the stages, plus the rows between stages).
+    stage_workspace = {block: [core.stage_workspace_size(index, block)
+                               for index in range(len(contents.stages))]
+                       for block in args.block}
     for index, stage in enumerate(contents.stages):
         layer = stage.fields
         shapes = ", ".join(f"{tensor.name} {'x'.join(map(str, array.shape))}"
@@ -312,6 +317,8 @@ def _inspect(args: argparse.Namespace) -> int:
                              for block in args.block)
         lines.append(f"  parameters {stage.parameter_count}, weight bytes {stage.weight_bytes} "
                      f"(per step {per_step}), state {4 * stage.state_floats} bytes")
+        own = ", ".join(f"T={block}: {stage_workspace[block][index]}" for block in args.block)
+        lines.append(f"  workspace (its own rows, mts_model_stage_workspace_size): {own} bytes")
     quantized = any(stage.quantization for stage in contents.stages)
     dtypes = ("int8 product weights, float32 scales and the rest"
               if quantized else "float32")
@@ -346,6 +353,15 @@ def _inspect(args: argparse.Namespace) -> int:
     for row in [header, *rows]:
         lines.append("  ".join(cell_text.rjust(width)
                                for cell_text, width in zip(row, widths, strict=True)).rstrip())
+    for block in args.block:
+        own = stage_workspace[block]
+        peak = max(range(len(own)), key=own.__getitem__)
+        total = core.workspace_size(block, args.seq_len or 0)
+        frames = f" + {per_frame}/frame" if per_frame and args.seq_len is None else ""
+        lines.append(f"workspace peak at T={block}: {word} {peak} ({contents.stages[peak].cell}) "
+                     f"{own[peak]} of the model's {total}{frames} bytes (the rest: 64 bytes of "
+                     "alignment, any rows between stages or sequence buffers, and the rows "
+                     "other stages need wider)")
     print("\n".join(lines))
     return 0
 

@@ -132,6 +132,19 @@ static PyObject *CoreModel_workspace_size(CoreModel *self, PyObject *args)
     return PyLong_FromSize_t(bytes);
 }
 
+static PyObject *CoreModel_stage_workspace_size(CoreModel *self, PyObject *args)
+{
+    PyObject *stage_obj, *block_obj;
+    size_t stage, block, bytes;
+    if (!PyArg_ParseTuple(args, "OO", &stage_obj, &block_obj) ||
+        parse_size(stage_obj, &stage, "stage") || parse_size(block_obj, &block, "block"))
+        return NULL;
+    const mts_status status = mts_model_stage_workspace_size(&self->model, stage, block, &bytes);
+    if (status != MTS_OK)
+        return status_error(status, "stage workspace size");
+    return PyLong_FromSize_t(bytes);
+}
+
 /* forward(x, seq_len, state, h, block, variant=None): runs the kernels,
  * with the product variant of that name for every weight scheme the model
  * uses (mts_model_select_variant over the binding's float view, products.c;
@@ -216,6 +229,8 @@ static PyObject *CoreModel_get_size(CoreModel *self, void *which)
 static PyMethodDef CoreModel_methods[] = {
     {"workspace_size", (PyCFunction)CoreModel_workspace_size, METH_VARARGS,
      "workspace_size(block, seq_len) -> bytes of kernel workspace for one forward call"},
+    {"stage_workspace_size", (PyCFunction)CoreModel_stage_workspace_size, METH_VARARGS,
+     "stage_workspace_size(stage, block) -> bytes of the rows that stage needs by itself"},
     {"forward", (PyCFunction)CoreModel_forward, METH_VARARGS,
      "forward(x, seq_len, state, h, block, variant=None): run the kernels"},
     {NULL, NULL, 0, NULL},

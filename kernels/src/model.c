@@ -369,13 +369,18 @@ static int append_buffer(scratch_layout *layout, size_t rows, size_t stride, siz
     return mts_add_ok(layout->total, floats, &layout->total);
 }
 
-static mts_status plan_scratch(const mts_model *model, size_t block, size_t seq_len,
-                               scratch_layout *layout)
+/* The layout of the whole model (only == NULL), or of the rows that stage
+ * `only` needs by itself (its own buffers sized for it, none between stages:
+ * mts_model_stage_workspace_size). */
+static mts_status plan_scratch(const mts_model *model, const mts_stage *only, size_t block,
+                               size_t seq_len, scratch_layout *layout)
 {
     size_t max_input = 0, max_projected = 0, max_product = 0, width = 0, between_width = 0;
     int any_norm_before = 0, any_int8_wa = 0;
     for (size_t s = 0; s < model->num_stages; s++) {
         const mts_stage *stage = &model->stages[s];
+        if (only != NULL && stage != only)
+            continue;
         size_t input = 0, projected = 0, product = 0, in, out;
         mtsi_stage_io(stage, &in, &out);
         width = out > width ? out : width;
@@ -418,13 +423,14 @@ static mts_status plan_scratch(const mts_model *model, size_t block, size_t seq_
      * drivers take in == out); stage by stage (a bidirectional stage, which
      * cannot run in place), stages alternate between sequence buffers and
      * the last one writes h: one buffer for two stages, two for more. */
-    const int whole = has_bidirectional(model);
+    const int whole = only == NULL && has_bidirectional(model);
     /* Block by block, the rows between stages go to the block's own rows of
      * h when no stage before the last is wider than the output (a stack:
      * no extra buffer), else to a block buffer (a model with a narrow head). */
     size_t last_in, output_size;
     mtsi_stage_io(&model->stages[model->num_stages - 1], &last_in, &output_size);
-    const size_t between = model->num_stages > 1u && between_width > output_size ? 1u : 0u;
+    const size_t between =
+        only == NULL && model->num_stages > 1u && between_width > output_size ? 1u : 0u;
     const size_t sequence_rows[2] = {
         whole && model->num_stages > 1u ? seq_len : 0u,
         whole && model->num_stages > 2u ? seq_len : 0u,
@@ -468,10 +474,28 @@ mts_status mts_model_workspace_size(const mts_model *model, size_t block, size_t
     if (block == 0)
         return MTS_ERR_BAD_SIZE;
     scratch_layout layout;
-    const mts_status plan_status = plan_scratch(model, block, seq_len, &layout);
+    const mts_status plan_status = plan_scratch(model, NULL, block, seq_len, &layout);
     if (plan_status != MTS_OK)
         return plan_status;
     return layout_bytes(&layout, num_bytes);
+}
+
+mts_status mts_model_stage_workspace_size(const mts_model *model, size_t stage, size_t block,
+                                          size_t *num_bytes)
+{
+    const mts_status status = mts_model_check(model);
+    if (status != MTS_OK)
+        return status;
+    if (num_bytes == NULL)
+        return MTS_ERR_NULL_POINTER;
+    if (block == 0 || stage >= model->num_stages)
+        return MTS_ERR_BAD_SIZE;
+    scratch_layout layout;
+    const mts_status plan_status = plan_scratch(model, &model->stages[stage], block, 0, &layout);
+    if (plan_status != MTS_OK)
+        return plan_status;
+    /* The rows alone: the alignment slack belongs to the model's workspace. */
+    return mts_mul_ok(layout.total, sizeof(float), num_bytes) ? MTS_OK : MTS_ERR_OVERFLOW;
 }
 
 mts_status mts_model_reset_state(const mts_model *model, float *state, size_t state_floats_given)
@@ -576,7 +600,7 @@ mts_status mts_model_forward(const mts_model *model, const mts_run_options *opti
 
     scratch_layout layout;
     size_t needed;
-    status = plan_scratch(model, options->block, seq_len, &layout);
+    status = plan_scratch(model, NULL, options->block, seq_len, &layout);
     if (status != MTS_OK)
         return status;
     status = layout_bytes(&layout, &needed);

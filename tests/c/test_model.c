@@ -469,6 +469,29 @@ static void test_bad_arguments(void)
           (unsigned long)bytes_short, (unsigned long)bytes);
     CHECK_STATUS(mts_model_forward(m, &opt, state, state_floats, x, seq_len, h, ws, bytes_short),
                  MTS_ERR_WORKSPACE_TOO_SMALL);
+    /* Each stage's own rows: the model's workspace holds the largest stage's
+     * and 64 bytes of alignment at least; a model of that stage alone needs
+     * exactly its rows and the 64 bytes (no rows between stages, no sequence
+     * buffers). */
+    size_t own[2], alone;
+    CHECK_STATUS(mts_model_stage_workspace_size(m, 0, 3, NULL), MTS_ERR_NULL_POINTER);
+    CHECK_STATUS(mts_model_stage_workspace_size(NULL, 0, 3, &alone), MTS_ERR_NULL_POINTER);
+    CHECK_STATUS(mts_model_stage_workspace_size(m, 0, 0, &alone), MTS_ERR_BAD_SIZE);
+    CHECK_STATUS(mts_model_stage_workspace_size(m, 2, 3, &alone), MTS_ERR_BAD_SIZE);
+    CHECK_STATUS(mts_model_stage_workspace_size(m, 0, SIZE_MAX / 8, &alone), MTS_ERR_OVERFLOW);
+    for (size_t s = 0; s < 2; s++) {
+        CHECK_STATUS(mts_model_stage_workspace_size(m, s, 3, &own[s]), MTS_OK);
+        /* at least 3 steps of the input and of one direction's product
+         * (3 blocks x hidden 3) rows: 3 x (6 + 9) floats */
+        CHECK(own[s] >= 3 * (6 + 9) * sizeof(float) && own[s] + 64 <= bytes_short,
+              "stage %lu: own %lu, model %lu", (unsigned long)s, (unsigned long)own[s],
+              (unsigned long)bytes_short);
+    }
+    f.model.num_stages = 1;
+    CHECK_STATUS(mts_model_workspace_size(m, 3, seq_len, &alone), MTS_OK);
+    CHECK(alone == own[0] + 64, "one stage: model %lu, stage %lu", (unsigned long)alone,
+          (unsigned long)own[0]);
+    f.model.num_stages = 2;
 
     /* Overflowing sizes. */
     CHECK_STATUS(mts_model_workspace_size(m, SIZE_MAX / 8, 4, &bytes), MTS_ERR_OVERFLOW);

@@ -127,19 +127,47 @@ def test_infer_streams_and_matches_host(device, demo_models, index, name):
             quantization=model.quantization)
     h_ref = np.asarray(h_ref, np.float64)
     if model.cell == "model" and model.quantization == "int8-wa":
-        # A dense stage's int8-wa input quantisation (docs/quantization.md)
-        # reads the output of float stages, float32 on the device and float64
-        # in the reference: where a value lies within float32 rounding of a
-        # rounding tie, the two take neighbouring codes, which moves that
-        # frame's outputs by about one code's share (2.5e-3 seen here). Rare
-        # frames; every other frame agrees to ABS_TOL. (Device against the
-        # host's Model.forward, the same float32 arithmetic: ABS_TOL, above.)
-        off = np.any(np.abs(h_device - h_ref) > ABS_TOL, axis=1)
-        assert off.sum() <= max(1, len(x) // 100), np.flatnonzero(off)
-        assert np.max(np.abs(h_device - h_ref)) <= 1e-2
-        np.testing.assert_allclose(h_device[~off], h_ref[~off], rtol=0, atol=ABS_TOL)
+        # docs/spec.md 5.1: an int8-wa product input within float32 rounding
+        # of a rounding tie may take the neighbouring code on the device
+        # (float32) and in the reference (float64). Every frame matches the
+        # reference, or the reference with that stage's near-tie inputs
+        # moved across the tie, to ABS_TOL; nothing else may differ.
+        candidates = tie_flipped_references(model.reference_parts(), x)
+        gaps = np.stack([np.abs(h_device - candidate).max(axis=1)
+                         for candidate in [h_ref, *candidates]])
+        assert np.all(gaps.min(axis=0) <= ABS_TOL), (
+            np.flatnonzero(gaps.min(axis=0) > ABS_TOL), gaps.min(axis=0).max())
     else:
         np.testing.assert_allclose(h_device, h_ref, rtol=0, atol=ABS_TOL)
+
+
+def tie_flipped_references(parts, x):
+    """The float64 int8-wa references of a whole model with one stage's
+    near-tie product inputs rounded the other way: one per stage that has
+    any (SRU and dense stages, whose product reads the stage input). An
+    input row x_t is quantised as rint(x_t * 127 / a_t), a_t = max |x_t|; a
+    value whose scaled form lies within 127 ABS_TOL / a_t codes of a tie
+    (k + 1/2) is within the float32 model's agreement with the reference
+    (ABS_TOL) of it, so either code is the model's arithmetic. The
+    alternative moves those values just across the tie (1e-4 codes past it,
+    beyond float32 rounding of the quantiser's product; at most ABS_TOL +
+    1e-4 a_t / 127 away) and runs the stages from there."""
+    from mtsrnn import reference
+    candidates = []
+    y = np.asarray(x, np.float64)
+    for index, part in enumerate(parts):
+        if part[0] in ("sru", "dense"):
+            scale = 127.0 / np.maximum(np.abs(y).max(axis=1, keepdims=True), 1e-30)
+            scaled = y * scale
+            tie = np.floor(scaled) + 0.5
+            near = np.abs(scaled - tie) <= ABS_TOL * scale
+            if near.any():
+                across = tie - np.where(scaled >= tie, 1e-4, -1e-4)
+                moved = np.where(near, across / scale, y)
+                candidates.append(reference.model_forward(parts[index:], moved,
+                                                          quantization="int8-wa"))
+        y = reference.model_forward([part], y, quantization="int8-wa")
+    return candidates
 
 
 def test_reset_and_model_select_restart_the_stream(device, demo_models):

@@ -25,6 +25,13 @@ static void run_model(const mts_model *model)
         mts_model_state_size(model, &state_floats) != MTS_OK ||
         mts_model_workspace_size(model, block, steps, &workspace_bytes) != MTS_OK)
         abort(); /* a loaded model must answer its size queries */
+    for (size_t s = 0; s < model->num_stages; s++) {
+        size_t own;
+        /* each stage's own rows fit in the model's workspace with the slack */
+        if (mts_model_stage_workspace_size(model, s, block, &own) != MTS_OK ||
+            own + 64u > workspace_bytes)
+            abort();
+    }
     if (workspace_bytes > FUZZ_MAX_RUN_BYTES || in_size > FUZZ_MAX_RUN_BYTES / 64 ||
         out_size > FUZZ_MAX_RUN_BYTES / 64 || state_floats > FUZZ_MAX_RUN_BYTES)
         return;

@@ -266,6 +266,49 @@ def test_inspect_qrnn(tmp_path):
     assert rows[1][2] == 4 * model.state_floats
 
 
+def test_inspect_whole_model_per_stage(tmp_path):
+    """A whole model: per stage its parameters, weight bytes per step, state and
+    its own workspace rows (the kernels' mts_model_stage_workspace_size), and
+    which stage sets the peak of the model's workspace (mts_model_workspace_size)."""
+    rng = np.random.default_rng(11)
+    model = mtsrnn.sequential(
+        mtsrnn.norm(rng.uniform(0.5, 2.0, 6), rng.normal(0.0, 0.1, 6)),
+        mtsrnn.random_sru(6, 20, num_layers=1, seed=2),
+        mtsrnn.dense(rng.normal(0.0, 0.3, (40, 20)), rng.normal(0.0, 0.1, 40),
+                     activation="relu"),
+        mtsrnn.dense(rng.normal(0.0, 0.3, (3, 40)), np.zeros(3)),
+        mtsrnn.softmax(3))
+    path = tmp_path / "w.mts"
+    model.save(path)
+    core = mtsfile.read(path.read_bytes()).kernel
+    result = run("inspect", path, "--block", "1,16")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "stages: norm, sru, dense, dense, softmax, input 6, output 3" in out
+    # dense 20 -> 40: 40 x 20 weights + 40 biases, read once per block
+    assert "stage 2: dense input 20, output 40, activation relu" in out
+    assert "parameters 840, weight bytes 3360 (per step T=1: 3360, T=16: 210), " \
+           "state 0 bytes" in out
+    own = {1: [], 16: []}
+    for match in re.finditer(r"workspace \(its own rows, mts_model_stage_workspace_size\): "
+                             r"T=1: (\d+), T=16: (\d+) bytes", out):
+        own[1].append(int(match.group(1)))
+        own[16].append(int(match.group(2)))
+    for block in (1, 16):
+        assert own[block] == [core.stage_workspace_size(s, block) for s in range(5)]
+        # norm and softmax run in place; a dense stage holds at least its
+        # input and output rows for the block
+        assert own[block][0] == own[block][4] == 0
+        assert own[block][2] >= 4 * block * (20 + 40)
+        peak = int(np.argmax(own[block]))
+        total = model.workspace_bytes(block)
+        assert total >= own[block][peak] + 64
+        line = next(line for line in out.splitlines()
+                    if line.startswith(f"workspace peak at T={block}:"))
+        assert f": stage {peak} " in line and f"{own[block][peak]} of the model's {total} " in line
+        assert table_rows(out)[block][1] == str(total)
+
+
 def test_inspect_a_file_the_python_model_cannot_express(tmp_path):
     """Valid for the kernels (layers with different activations): inspect works
     and says why it is not a mtsrnn.Model."""

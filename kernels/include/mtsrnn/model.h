@@ -196,6 +196,17 @@ mts_status mts_model_state_size(const mts_model *model, size_t *num_floats);
 mts_status mts_model_workspace_size(const mts_model *model, size_t block,
                                     size_t seq_len, size_t *num_bytes);
 
+/* Bytes of workspace that stage `stage` (0-based) needs by itself for this
+ * block size: its own rows (input, normalised input, projection, product,
+ * int8 rows), without the rows between stages, the sequence buffers of a
+ * bidirectional model or the alignment slack. For reports (`mtsrnn
+ * inspect`): the model's workspace (mts_model_workspace_size) holds, buffer
+ * by buffer, the largest any stage needs, plus those rows and 64 bytes, so it
+ * is at least the largest stage's figure + 64. MTS_ERR_BAD_SIZE for block 0
+ * or a stage past the last. */
+mts_status mts_model_stage_workspace_size(const mts_model *model, size_t stage,
+                                          size_t block, size_t *num_bytes);
+
 /* Set the state to the start of a sequence (all zeros). */
 mts_status mts_model_reset_state(const mts_model *model, float *state,
                                  size_t state_floats);

@@ -67,6 +67,13 @@ void mtsi_gemm_f32_m4f(size_t rows, size_t depth, size_t steps,
                        const float *w, size_t w_stride,
                        const float *x, size_t x_stride,
                        float *y, size_t y_stride);
+/* "m4f-wstat" (gemm_m4f_wstat.c): 4 rows x 5 inputs of W held in FPU
+ * registers over every step of the call (each weight read once per
+ * block), the sums in Y; input order like the reference. */
+void mtsi_gemm_f32_m4f_wstat(size_t rows, size_t depth, size_t steps,
+                             const float *w, size_t w_stride,
+                             const float *x, size_t x_stride,
+                             float *y, size_t y_stride);
 #endif
 
 #if defined(MTS_HAVE_HELIUM)

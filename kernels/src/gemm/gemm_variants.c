@@ -18,6 +18,8 @@ const mts_gemm_f32_variant mts_gemm_f32_variants[] = {
 #endif
 #if defined(MTS_HAVE_M4F)
     {"m4f", "Cortex-M FPU, 4 rows x 4 steps in 32 registers, VLDM loads", mtsi_gemm_f32_m4f, 0},
+    {"m4f-wstat", "Cortex-M FPU, 4 rows x 5 inputs of W in registers over every step "
+     "of the block (each weight read once per block), sums in Y", mtsi_gemm_f32_m4f_wstat, 0},
 #endif
 #if defined(MTS_HAVE_AVX512)
     {"avx512", "AVX-512 intrinsics, 6 rows x 4 steps zmm tiles (8 x 1 for T = 1)",
