@@ -1,5 +1,5 @@
-/* The minGRU, minLSTM and IndRNN drivers (kernels/src/mingru.c, minlstm.c,
- * indrnn.c; docs/spec.md 6 and 7) against golden data, on whatever target
+/* The minGRU, minLSTM and IndRNN drivers (kernels/src/min_cells.c, indrnn.c;
+ * docs/spec.md 6 and 7) against golden data, on whatever target
  * runs this (natively, under qemu-aarch64 / qemu-arm, on the Cortex-M boards).
  *
  * The data (new_cells_golden.h, written at build time by
@@ -53,61 +53,44 @@ static void *alloc_or_die(size_t bytes)
     return p;
 }
 
+/* The gate count of a minGRU / minLSTM case (the stage kind's). */
+static uint32_t case_gates(const nc_case *c)
+{
+    return c->cell == NC_MINGRU ? MTS_MINGRU_GATES : MTS_MINLSTM_GATES;
+}
+
 static uint8_t layer_quant(const nc_case *c, size_t l)
 {
-    switch (c->cell) {
-    case NC_MINGRU:
-        return ((const mts_mingru_layer *)c->layers)[l].quant;
-    case NC_MINLSTM:
-        return ((const mts_minlstm_layer *)c->layers)[l].quant;
-    default:
+    if (c->cell == NC_INDRNN)
         return ((const mts_indrnn_layer *)c->layers)[l].quant;
-    }
+    return ((const mts_min_layer *)c->layers)[l].quant;
 }
 
 static mts_status layer_check(const nc_case *c, size_t l, mtsi_cell_needs *needs)
 {
     mts_status status;
-    switch (c->cell) {
-    case NC_MINGRU: {
-        const mts_mingru_layer *layer = &((const mts_mingru_layer *)c->layers)[l];
-        if ((status = mtsi_mingru_check(layer)) == MTS_OK)
-            mtsi_mingru_needs(layer, needs);
-        return status;
-    }
-    case NC_MINLSTM: {
-        const mts_minlstm_layer *layer = &((const mts_minlstm_layer *)c->layers)[l];
-        if ((status = mtsi_minlstm_check(layer)) == MTS_OK)
-            mtsi_minlstm_needs(layer, needs);
-        return status;
-    }
-    default: {
+    if (c->cell == NC_INDRNN) {
         const mts_indrnn_layer *layer = &((const mts_indrnn_layer *)c->layers)[l];
         if ((status = mtsi_indrnn_check(layer)) == MTS_OK)
             mtsi_indrnn_needs(layer, needs);
         return status;
     }
-    }
+    const mts_min_layer *layer = &((const mts_min_layer *)c->layers)[l];
+    if ((status = mtsi_min_check(layer, case_gates(c))) == MTS_OK)
+        mtsi_min_needs(layer, case_gates(c), needs);
+    return status;
 }
 
 static void layer_run(const nc_case *c, size_t l, const mts_scratch *scratch, size_t block,
                       const mts_products *products, float *state, const float *x,
                       size_t seq_len, float *y)
 {
-    switch (c->cell) {
-    case NC_MINGRU:
-        mtsi_mingru_run(&((const mts_mingru_layer *)c->layers)[l], scratch, block, products,
-                        state, x, seq_len, y);
-        break;
-    case NC_MINLSTM:
-        mtsi_minlstm_run(&((const mts_minlstm_layer *)c->layers)[l], scratch, block, products,
-                         state, x, seq_len, y);
-        break;
-    default:
+    if (c->cell == NC_INDRNN)
         mtsi_indrnn_run(&((const mts_indrnn_layer *)c->layers)[l], scratch, block, products,
                         state, x, seq_len, y);
-        break;
-    }
+    else
+        mtsi_min_run(&((const mts_min_layer *)c->layers)[l], case_gates(c), scratch, block,
+                     products, state, x, seq_len, y);
 }
 
 /* The largest row of each scratch buffer over the case's layers. */
@@ -248,52 +231,53 @@ static void check_validation(void)
     static const float w[2 * 3 * 4] = {0};
     static const int8_t wq[2 * 3 * 4] = {0};
     static const float s[3 * 4] = {0};
-    mts_mingru_array_sizes gru_sizes;
-    mts_mingru_layer gru = {.input_size = 4, .hidden_size = 3, .output_size = 2,
+    mts_min_array_sizes gru_sizes;
+    mts_min_layer gru = {.input_size = 4, .hidden_size = 3, .output_size = 2,
                             .has_output = 1, .weight = w, .weight_out = w};
-    CHECK_STATUS(mts_mingru_layer_array_sizes(&gru, &gru_sizes), MTS_OK);
+    CHECK_STATUS(mts_min_layer_array_sizes(&gru, MTS_MINGRU_GATES, &gru_sizes), MTS_OK);
     CHECK(gru_sizes.weight == 24 && gru_sizes.weight_out == 6 && gru_sizes.weight_rows == 6 &&
               gru_sizes.weight_out_rows == 2,
           "minGRU array sizes %lu %lu", (unsigned long)gru_sizes.weight,
           (unsigned long)gru_sizes.weight_out);
-    CHECK_STATUS(mtsi_mingru_check(&gru), MTS_OK);
-    CHECK_STATUS(mts_mingru_layer_array_sizes(NULL, &gru_sizes), MTS_ERR_NULL_POINTER);
+    CHECK_STATUS(mtsi_min_check(&gru, MTS_MINGRU_GATES), MTS_OK);
+    CHECK_STATUS(mts_min_layer_array_sizes(NULL, MTS_MINGRU_GATES, &gru_sizes), MTS_ERR_NULL_POINTER);
     gru.weight_out = NULL;
-    CHECK_STATUS(mtsi_mingru_check(&gru), MTS_ERR_NULL_POINTER);
+    CHECK_STATUS(mtsi_min_check(&gru, MTS_MINGRU_GATES), MTS_ERR_NULL_POINTER);
     gru.quant = MTS_QUANT_INT8_W; /* the float arrays may be NULL, the int8 ones not */
     gru.weight_q = wq;
     gru.weight_scale = s;
-    CHECK_STATUS(mtsi_mingru_check(&gru), MTS_ERR_NULL_POINTER);
+    CHECK_STATUS(mtsi_min_check(&gru, MTS_MINGRU_GATES), MTS_ERR_NULL_POINTER);
     gru.weight_out_q = wq;
     gru.weight_out_scale = s;
-    CHECK_STATUS(mtsi_mingru_check(&gru), MTS_OK);
+    CHECK_STATUS(mtsi_min_check(&gru, MTS_MINGRU_GATES), MTS_OK);
     gru.quant = 3;
-    CHECK_STATUS(mtsi_mingru_check(&gru), MTS_ERR_BAD_CONFIG);
+    CHECK_STATUS(mtsi_min_check(&gru, MTS_MINGRU_GATES), MTS_ERR_BAD_CONFIG);
     gru.quant = 0;
     gru.has_output = 0; /* without to_out, output_size must be H */
-    CHECK_STATUS(mtsi_mingru_check(&gru), MTS_ERR_BAD_CONFIG);
+    CHECK_STATUS(mtsi_min_check(&gru, MTS_MINGRU_GATES), MTS_ERR_BAD_CONFIG);
     gru.output_size = 3;
-    CHECK_STATUS(mtsi_mingru_check(&gru), MTS_OK);
+    CHECK_STATUS(mtsi_min_check(&gru, MTS_MINGRU_GATES), MTS_OK);
     gru.hidden_size = 0;
-    CHECK_STATUS(mtsi_mingru_check(&gru), MTS_ERR_BAD_SIZE);
+    CHECK_STATUS(mtsi_min_check(&gru, MTS_MINGRU_GATES), MTS_ERR_BAD_SIZE);
 
-    mts_minlstm_array_sizes lstm_sizes;
-    mts_minlstm_layer lstm = {.input_size = 4, .hidden_size = 3, .output_size = 3, .weight = w};
-    CHECK_STATUS(mts_minlstm_layer_array_sizes(&lstm, &lstm_sizes), MTS_OK);
+    mts_min_array_sizes lstm_sizes;
+    mts_min_layer lstm = {.input_size = 4, .hidden_size = 3, .output_size = 3, .weight = w};
+    CHECK_STATUS(mts_min_layer_array_sizes(&lstm, MTS_MINLSTM_GATES, &lstm_sizes), MTS_OK);
     CHECK(lstm_sizes.weight == 36 && lstm_sizes.weight_out == 0 && lstm_sizes.weight_rows == 9,
           "minLSTM array sizes %lu", (unsigned long)lstm_sizes.weight);
-    CHECK_STATUS(mtsi_minlstm_check(&lstm), MTS_OK);
+    CHECK_STATUS(mtsi_min_check(&lstm, MTS_MINLSTM_GATES), MTS_OK);
+    CHECK_STATUS(mtsi_min_check(&lstm, 4u), MTS_ERR_BAD_CONFIG); /* neither minGRU nor minLSTM */
     lstm.has_output = 1;
     lstm.output_size = 0; /* a projection to nothing */
-    CHECK_STATUS(mtsi_minlstm_check(&lstm), MTS_ERR_BAD_SIZE);
+    CHECK_STATUS(mtsi_min_check(&lstm, MTS_MINLSTM_GATES), MTS_ERR_BAD_SIZE);
     lstm.output_size = 1;
     lstm.input_size = MTS_I8_MAX_DEPTH + 1u; /* int8-wa: the int32 sums could overflow */
     lstm.quant = MTS_QUANT_INT8_WA;
-    CHECK_STATUS(mts_minlstm_layer_array_sizes(&lstm, &lstm_sizes), MTS_ERR_BAD_CONFIG);
+    CHECK_STATUS(mts_min_layer_array_sizes(&lstm, MTS_MINLSTM_GATES, &lstm_sizes), MTS_ERR_BAD_CONFIG);
     lstm.quant = 0;
     lstm.input_size = MTS_MAX_DIM;
     lstm.hidden_size = MTS_MAX_DIM;
-    CHECK_STATUS(mts_minlstm_layer_array_sizes(&lstm, &lstm_sizes),
+    CHECK_STATUS(mts_min_layer_array_sizes(&lstm, MTS_MINLSTM_GATES, &lstm_sizes),
                  sizeof(size_t) < 8 ? MTS_ERR_OVERFLOW : MTS_OK);
 
     mts_indrnn_array_sizes ind_sizes;
