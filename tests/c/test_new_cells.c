@@ -9,10 +9,10 @@
  * every case, every product variant of its scheme built here and every
  * block size T in {1, 3, 4, 16}, the sequence in one call and streamed in
  * four pieces (each piece through every layer, the state carried) must
- * match the reference. The drivers are not reachable from mts_model yet
- * (issue 14's stages wire them), so this test calls the run entries
- * directly with a scratch it sizes from the layers' needs. Also: the size
- * and pointer checks. Last line: "new_cells: N passed, N failed".
+ * match the reference, through the run entries directly (with a scratch
+ * sized from the layers' needs) and as stages of an mts_model (workspace and
+ * state from its size queries, the variant selected by name). Also: the
+ * size and pointer checks. Last line: "new_cells: N passed, N failed".
  */
 #include <math.h>
 #include <stdio.h>
@@ -20,11 +20,12 @@
 #include <string.h>
 
 #include "mtsrnn/gemm.h"
+#include "mtsrnn/model.h"
 
 #include "check.h"
 #include "min_cells.h"
 
-enum { NC_MINGRU = 6, NC_MINLSTM = 7, NC_INDRNN = 8 }; /* SPEC14 stage kinds */
+enum { NC_MINGRU = MTS_STAGE_MINGRU, NC_MINLSTM = MTS_STAGE_MINLSTM, NC_INDRNN = MTS_STAGE_INDRNN };
 
 typedef struct nc_case {
     const char *name;
@@ -189,6 +190,50 @@ static double run_case(const nc_case *c, const nc_plan *plan, const mts_products
     return worst;
 }
 
+/* The case as an mts_model: one stage per layer, run with the variant
+ * `name` over the pieces [cuts[k], cuts[k+1]) with the state carried;
+ * returns the max abs error (inf for NaN, or when a call fails). */
+static double run_model(const nc_case *c, const char *name, size_t block, const size_t *cuts,
+                        size_t num_cuts)
+{
+    mts_stage stages[MAX_LAYERS];
+    memset(stages, 0, sizeof stages);
+    for (size_t l = 0; l < c->num_layers; l++) {
+        stages[l].kind = (uint32_t)c->cell;
+        if (c->cell == NC_INDRNN)
+            stages[l].as.indrnn = ((const mts_indrnn_layer *)c->layers)[l];
+        else
+            stages[l].as.min = ((const mts_min_layer *)c->layers)[l];
+    }
+    const mts_model model = {(uint32_t)c->num_layers, stages};
+    mts_run_options options = {.block = block};
+    size_t state_floats, bytes;
+    if (mts_model_select_variant(&model, name, strlen(name), NULL, 0, &options, NULL) != MTS_OK ||
+        mts_model_state_size(&model, &state_floats) != MTS_OK ||
+        mts_model_workspace_size(&model, block, c->steps, &bytes) != MTS_OK)
+        return HUGE_VAL;
+    float *state = alloc_or_die(state_floats * sizeof(float));
+    float *y = alloc_or_die(c->steps * c->output_size * sizeof(float));
+    void *workspace = alloc_or_die(bytes);
+    memcpy(state, c->h0, state_floats * sizeof(float));
+    double worst = 0.0;
+    for (size_t k = 0; k + 1 < num_cuts; k++) {
+        const size_t t0 = cuts[k], length = cuts[k + 1] - cuts[k];
+        if (mts_model_forward(&model, &options, state, state_floats,
+                              c->input + t0 * c->input_size, length, y + t0 * c->output_size,
+                              workspace, bytes) != MTS_OK)
+            worst = HUGE_VAL;
+    }
+    for (size_t i = 0; i < c->steps * c->output_size; i++) {
+        const double err = fabs((double)y[i] - (double)c->output[i]);
+        worst = err > worst || err != err ? (err != err ? HUGE_VAL : err) : worst;
+    }
+    free(workspace);
+    free(y);
+    free(state);
+    return worst;
+}
+
 static void check_case(const nc_case *c)
 {
     nc_plan plan;
@@ -222,6 +267,10 @@ static void check_case(const nc_case *c)
                   "%s, %s, T = %lu: max abs error %.3g (one call), %.3g (streamed), "
                   "tolerance %.3g",
                   c->name, name, (unsigned long)blocks[b], one, streamed, (double)c->tolerance);
+            const double model_streamed = run_model(c, name, blocks[b], pieces, 5);
+            CHECK(model_streamed <= (double)c->tolerance,
+                  "%s, %s, T = %lu: as mts_model stages, streamed: max abs error %.3g",
+                  c->name, name, (unsigned long)blocks[b], model_streamed);
         }
     }
 }
