@@ -119,8 +119,9 @@ def _float_weight(stage: Stage) -> np.ndarray:
 
 
 def part_from_stage(stage: Stage) -> Part:
-    """The Part of a norm, dense, softmax, minGRU, minLSTM or IndRNN stage read from a file (a quantised
-    dense stage keeps its int8 tensors; its state dict holds Wq * s)."""
+    """The Part of a norm, dense, softmax, minGRU, minLSTM or IndRNN stage read
+    from a file (a quantised stage keeps its int8 tensors; its state dict
+    holds Wq * s)."""
     fields: Mapping[str, Any] = stage.fields
     if stage.cell == "norm":
         part = _norm_part(fields["mode"], stage.tensors["weight"], stage.tensors["bias"],

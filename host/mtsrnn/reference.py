@@ -418,8 +418,9 @@ def model_forward(parts, x, *, quantization=None):
     qrnn_forward); "norm" {weight, bias} with mode ("affine" / "layer") and
     eps; "dense" {weight, [bias]} with activation; "softmax" {} with log
     (and size); "mingru" / "minlstm" one layer's state dict (mingru_forward /
-    minlstm_forward); "indrnn" {weight_ih, weight_hh, bias} with activation. quantization applies to the products of the recurrent and
-    dense parts; norm and softmax stay float64."""
+    minlstm_forward); "indrnn" {weight_ih, weight_hh, bias} with activation.
+    quantization applies to the products of the recurrent and dense parts; norm
+    and softmax stay float64."""
     _check_quantization(quantization)
     y = _as_float64(x)
     for kind, state_dict, options in parts:

@@ -4,7 +4,7 @@ package's writer: the fuzzer's 2.0 seeds, the binding's whole-model test and
 the MicroPython checks build their files with it.
 
 `image(stages)` takes a list of (kind, fields, tensors): kind one of
-"sru", "qrnn", "norm", "dense", "softmax"; fields the kind's record fields
+"sru", "qrnn", "norm", "dense", "softmax", "mingru", "minlstm", "indrnn"; fields the kind's record fields
 (missing ones are 0); tensors {tensor kind name: ndarray} (float32, or int8
 for a quantised product weight).
 """
@@ -16,7 +16,8 @@ import numpy as np
 
 MAGIC = b"\x89MTS\r\n\x1a\n"
 HEADER_SIZE, STAGE_RECORD_SIZE, TENSOR_RECORD_SIZE, ALIGN = 64, 48, 48, 64
-KIND_CODES = {"sru": 1, "qrnn": 2, "norm": 3, "dense": 4, "softmax": 5}
+KIND_CODES = {"sru": 1, "qrnn": 2, "norm": 3, "dense": 4, "softmax": 5, "mingru": 6,
+              "minlstm": 7, "indrnn": 8}
 TENSOR_KINDS = {
     "sru": {"weight": 1, "weight_proj": 2, "weight_c": 3, "bias": 4, "norm_weight": 5,
             "norm_bias": 6, "weight_scale": 7, "weight_proj_scale": 8},
@@ -24,6 +25,9 @@ TENSOR_KINDS = {
     "norm": {"weight": 1, "bias": 2},
     "dense": {"weight": 1, "bias": 2, "weight_scale": 3},
     "softmax": {},
+    "mingru": {"weight": 1, "weight_out": 2, "weight_scale": 3, "weight_out_scale": 4},
+    "minlstm": {"weight": 1, "weight_out": 2, "weight_scale": 3, "weight_out_scale": 4},
+    "indrnn": {"weight": 1, "bias": 2, "weight_scale": 3, "weight_hh": 4},
 }
 # The 40 bytes of kind fields at offset 8 of a stage record.
 FIELDS = {
@@ -34,6 +38,9 @@ FIELDS = {
     "norm": ("<IB3xf28x", ("size", "mode", "eps")),
     "dense": ("<IIBB30x", ("input_size", "output_size", "activation", "quant")),
     "softmax": ("<IB35x", ("size", "log")),
+    "mingru": ("<3I2B26x", ("input_size", "hidden_size", "output_size", "has_output", "quant")),
+    "minlstm": ("<3I2B26x", ("input_size", "hidden_size", "output_size", "has_output", "quant")),
+    "indrnn": ("<2I2B30x", ("input_size", "hidden_size", "activation", "quant")),
 }
 for _fmt, _names in FIELDS.values():
     assert struct.calcsize(_fmt) == STAGE_RECORD_SIZE - 8, _fmt
