@@ -4,9 +4,9 @@ package's writer: the fuzzer's 2.0 seeds, the binding's whole-model test and
 the MicroPython checks build their files with it.
 
 `image(stages)` takes a list of (kind, fields, tensors): kind one of
-"sru", "qrnn", "norm", "dense", "softmax", "mingru", "minlstm", "indrnn"; fields the kind's record fields
-(missing ones are 0); tensors {tensor kind name: ndarray} (float32, or int8
-for a quantised product weight).
+"sru", "qrnn", "norm", "dense", "softmax", "mingru", "minlstm", "indrnn";
+fields the kind's record fields (missing ones are 0); tensors {tensor kind
+name: ndarray} (float32, or int8 for a quantised product weight).
 """
 
 import struct
