@@ -147,14 +147,16 @@ def _float_tensor(stage: Stage, name: str) -> np.ndarray:
 
 def part_from_stage(stage: Stage) -> Part:
     """The Part of a minGRU, minLSTM or IndRNN stage read from a file (a
-    quantised stage keeps its int8 tensors; its state dict holds Wq * s)."""
+    quantised stage keeps its int8 tensors; its state dict holds Wq * s). The
+    values are taken as the file holds them (the kernels run any float)."""
     if stage.cell in MIN_GATES:
-        weight_out = _float_tensor(stage, "weight_out") if "weight_out" in stage.tensors \
-            else None
-        part = _min_part(stage.cell, _float_tensor(stage, "weight"), weight_out)
-    elif stage.cell == "indrnn":
-        part = indrnn(_float_tensor(stage, "weight"), stage.tensors["weight_hh"],
-                      stage.tensors["bias"], INDRNN_ACTIVATIONS[stage.fields["activation"]])
-    else:
-        raise ValueError(f"not a minGRU, minLSTM or IndRNN stage: {stage.cell}")
-    return Part(part.kind, part.config, part.state_dict, (stage,))
+        state = {MIN_WEIGHT_KEYS[stage.cell]: _float_tensor(stage, "weight")}
+        if "weight_out" in stage.tensors:
+            state["to_out.weight"] = _float_tensor(stage, "weight_out")
+        return Part(stage.cell, {}, state, (stage,))
+    if stage.cell == "indrnn":
+        state = {"weight_ih": _float_tensor(stage, "weight"),
+                 "weight_hh": stage.tensors["weight_hh"], "bias": stage.tensors["bias"]}
+        return Part("indrnn", {"activation": INDRNN_ACTIVATIONS[stage.fields["activation"]]},
+                    state, (stage,))
+    raise ValueError(f"not a minGRU, minLSTM or IndRNN stage: {stage.cell}")

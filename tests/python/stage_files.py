@@ -112,3 +112,32 @@ def whole_model(rng: np.random.Generator, n: int = 5, hidden: int = 8, mid: int 
         dense(out, mid, 0),
         ("softmax", {"size": out, "log": log}, {}),
     ]
+
+
+def cells_model(rng: np.random.Generator, quant: int = 0) -> list:
+    """Issue 20's cells: minGRU 5 -> hidden 6 with to_out 4 -> minLSTM (hidden
+    4) -> IndRNN tanh 4 -> 5 -> IndRNN relu 5 -> 3, random weights; quant 1 or
+    2 makes every product weight int8 (per-row scales, max |w| / 127)."""
+    def weight(name: str, rows: int, cols: int) -> dict:
+        w = rng.uniform(-0.8, 0.8, (rows, cols)).astype(np.float32)
+        if not quant:
+            return {name: w}
+        scale = (np.abs(w).max(axis=1) / 127).astype(np.float32)
+        return {name: np.round(w / scale[:, None]).astype(np.int8),
+                ("weight_scale" if name == "weight" else name + "_scale"): scale}
+
+    def indrnn(n: int, hidden: int, act: int) -> tuple:
+        return ("indrnn", {"input_size": n, "hidden_size": hidden, "activation": act,
+                           "quant": quant},
+                {**weight("weight", hidden, n),
+                 "bias": rng.uniform(-0.2, 0.2, hidden).astype(np.float32),
+                 "weight_hh": rng.uniform(-0.95, 0.95, hidden).astype(np.float32)})
+
+    return [
+        ("mingru", {"input_size": 5, "hidden_size": 6, "output_size": 4, "has_output": 1,
+                    "quant": quant}, {**weight("weight", 12, 5), **weight("weight_out", 4, 6)}),
+        ("minlstm", {"input_size": 4, "hidden_size": 4, "output_size": 4, "quant": quant},
+         weight("weight", 12, 4)),
+        indrnn(4, 5, 2),
+        indrnn(5, 3, 1),
+    ]
