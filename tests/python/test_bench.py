@@ -24,6 +24,8 @@ TOL = 2e-5  # float32 peers against the float64 reference, unit-scale activation
 
 
 def reference_h(model, x, quantization=None):
+    if model.cell == "model":  # minGRU / minLSTM: one part
+        return reference.model_forward(model.reference_parts(), x, quantization=quantization)
     forward = reference.sru_forward if model.cell == "sru" else reference.qrnn_forward
     return forward(model.state_dict(), x, quantization=quantization, **model.config)[0]
 
