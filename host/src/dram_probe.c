@@ -6,9 +6,10 @@
  *   mtsrnn-dram-probe CELL HIDDEN BLOCK STEPS REPEATS [WEIGHTS [GEMM]]
  *   mtsrnn-dram-probe --list
  *
- * CELL is sru or qrnn (one layer, input = hidden, the same configurations
- * `mtsrnn bench host` uses: SRU with a scaled-input skip term, QRNN with
- * fo-pooling and window 1); BLOCK is T; STEPS the sequence length of one
+ * CELL is sru, qrnn, mingru or minlstm (one layer, input = hidden, the same
+ * configurations `mtsrnn bench host` uses: SRU with a scaled-input skip
+ * term, QRNN with fo-pooling and window 1, minGRU / minLSTM without an
+ * output projection); BLOCK is T; STEPS the sequence length of one
  * forward call, made REPEATS times in a row (the stream continues); WEIGHTS
  * the weights' scheme, float32 (default), int8-w or int8-wa
  * (docs/quantization.md); GEMM a product variant name of that scheme's table
@@ -110,8 +111,9 @@ int main(int argc, char **argv)
     size_t hidden, block, steps, repeats;
     if (argc < 6 || argc > 8 || parse_size(argv[2], &hidden) || parse_size(argv[3], &block) ||
         parse_size(argv[4], &steps) || parse_size(argv[5], &repeats) ||
-        (strcmp(argv[1], "sru") && strcmp(argv[1], "qrnn"))) {
-        fprintf(stderr, "usage: %s sru|qrnn HIDDEN BLOCK STEPS REPEATS "
+        (strcmp(argv[1], "sru") && strcmp(argv[1], "qrnn") && strcmp(argv[1], "mingru") &&
+         strcmp(argv[1], "minlstm"))) {
+        fprintf(stderr, "usage: %s sru|qrnn|mingru|minlstm HIDDEN BLOCK STEPS REPEATS "
                         "[float32|int8-w|int8-wa [GEMM]] (numbers 1..2^20), or --list\n",
                 argv[0]);
         return 2;
@@ -142,10 +144,12 @@ int main(int argc, char **argv)
         }
     }
 
-    /* Both cells' products have 3n output rows of depth n (SRU k = 3; QRNN
-     * Z, F, O with window 1). */
+    /* The products have 3n output rows of depth n (SRU k = 3; QRNN Z, F, O
+     * with window 1; minLSTM's three blocks), minGRU's 2n. */
+    const int min_gru = strcmp(argv[1], "mingru") == 0;
+    const int min_cell = min_gru || strcmp(argv[1], "minlstm") == 0;
     const uint32_t n = (uint32_t)hidden;
-    const size_t rows = (size_t)3 * n;
+    const size_t rows = (size_t)(min_gru ? 2 : 3) * n;
     float *weight = pattern(rows * n, 1.0f / (float)n, 1u);
     float *vectors = pattern((size_t)4 * n, 0.5f, 2u); /* SRU weight_c | bias; QRNN bias */
     int8_t *weight_q = NULL;
@@ -165,8 +169,20 @@ int main(int argc, char **argv)
     mts_stage stage;
     mts_sru_layer sru;
     mts_qrnn_layer qrnn;
+    mts_min_layer min;
     memset(&stage, 0, sizeof stage);
-    if (argv[1][0] == 's') {
+    if (min_cell) {
+        memset(&min, 0, sizeof min);
+        min.input_size = n;
+        min.hidden_size = n;
+        min.output_size = n;
+        min.weight = weight;
+        min.quant = (uint8_t)weights->quant;
+        min.weight_q = weight_q;
+        min.weight_scale = weight_scale;
+        stage.kind = min_gru ? MTS_STAGE_MINGRU : MTS_STAGE_MINLSTM;
+        stage.as.min = min;
+    } else if (argv[1][0] == 's') {
         memset(&sru, 0, sizeof sru);
         sru.input_size = n;
         sru.hidden_size = n;

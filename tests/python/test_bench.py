@@ -311,6 +311,20 @@ def test_dram_counts_fall_with_the_block_size(capsys):
     assert "LL misses/step" in text
 
 
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
+@pytest.mark.parametrize("cell, gates", [("mingru", 2), ("minlstm", 3)])
+def test_dram_min_cells_stream_their_gate_rows(cell, gates):
+    """minGRU (2 gate blocks) and minLSTM (3) in the probe: at T = 1 a step
+    misses on every weight line (G * 256 * 256 floats against a 128 KiB last
+    level), at T = 4 a pass serves four steps."""
+    results = dram.measure(cell, 256, [1, 4], weights=["float32"], min_steps=8,
+                           ll="131072,16,64")
+    by_block = {r.block: r for r in results}
+    weight_lines = gates * 256 * 256 * 4 / 64
+    assert 0.9 * weight_lines <= by_block[1].ll_misses_per_step <= 1.2 * weight_lines
+    assert by_block[4].ll_vs_t1 < 0.3
+
+
 def test_cli_bench_dram_reports_a_missing_probe(capsys):
     assert main(["bench", "dram", "--probe", "/nonexistent/probe", "--block", "1"]) == 1
     assert "does not exist" in capsys.readouterr().err
