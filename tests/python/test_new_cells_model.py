@@ -397,3 +397,55 @@ def test_kind_past_the_stage_kinds_tensors():
     data = bytearray(small("mingru"))
     struct.pack_into("<I", data, 64 + 48 + 4, 5)  # the first tensor record's kind
     assert verdicts(with_crc(data)) == ("MTS_ERR_FILE_TENSOR",) * 2
+
+
+# ---- int8 error bounds (docs/spec.md 7.1) -------------------------------------------
+
+def int8_model(cell, hidden, seed):
+    """2 layers, n = H, weights U(-1, 1)/sqrt(fan-in), IndRNN u in U(0, 1), b in
+    U(-0.1, 0.1); minGRU with to_out: H = 1.5 n, projecting back to n."""
+    rng = np.random.default_rng(seed)
+
+    def u(rows, cols):
+        return rng.uniform(-1, 1, (rows, cols)) / np.sqrt(cols)
+
+    parts, size = [], hidden
+    for _ in range(2):
+        if cell == "mingru":
+            parts.append(mtsrnn.mingru(u(2 * hidden, size)))
+        elif cell == "mingru_out":
+            inner = int(1.5 * size)
+            parts.append(mtsrnn.mingru(u(2 * inner, size), u(size, inner)))
+        elif cell == "minlstm":
+            parts.append(mtsrnn.minlstm(u(3 * hidden, size)))
+        else:
+            parts.append(mtsrnn.indrnn(u(hidden, size), rng.uniform(0, 1, hidden),
+                                       rng.uniform(-0.1, 0.1, hidden), cell.split("_")[1]))
+        size = parts[-1].stages[0].output_size
+    return mtsrnn.sequential(*parts)
+
+
+# cell -> scheme -> (max, mean) of |int8 - float|; IndRNN relu (unbounded outputs):
+# of |int8 - float| / max(|float|, 1). About 1.5x the measured values (spec 7.1).
+INT8_BOUNDS = {
+    "mingru": {"int8-w": (0.01, 1.5e-3), "int8-wa": (0.015, 2e-3)},
+    "mingru_out": {"int8-w": (0.01, 2e-3), "int8-wa": (0.02, 3e-3)},
+    "minlstm": {"int8-w": (0.01, 1.5e-3), "int8-wa": (0.015, 2e-3)},
+    "indrnn_tanh": {"int8-w": (0.03, 2.5e-3), "int8-wa": (0.05, 4e-3)},
+    "indrnn_relu": {"int8-w": (0.2, 6e-3), "int8-wa": (0.5, 1.2e-2)},
+}
+
+
+@pytest.mark.parametrize("cell", sorted(INT8_BOUNDS))
+@pytest.mark.parametrize("hidden", [64, 256])
+def test_int8_error_bounds(cell, hidden):
+    model = int8_model(cell, hidden, seed=hidden)
+    x = np.random.default_rng(1).standard_normal((1000, hidden)).astype(F32)
+    want = model.forward(x, block=16)[0].astype(np.float64)
+    for scheme, (max_bound, mean_bound) in INT8_BOUNDS[cell].items():
+        got = mtsrnn.quantize(model, scheme).forward(x, block=16)[0]
+        err = np.abs(got - want)
+        if cell == "indrnn_relu":
+            err = err / np.maximum(np.abs(want), 1.0)
+        assert err.max() <= max_bound and err.mean() <= mean_bound, (
+            scheme, float(err.max()), float(err.mean()))
