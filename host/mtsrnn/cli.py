@@ -106,9 +106,10 @@ def build_parser() -> argparse.ArgumentParser:
                     "per call and its parallel scan, and the roofline bound "
                     "measured in the same run. Medians of interleaved rounds; wall-clock "
                     "times, so noisy on a shared machine.")
-    host.add_argument("--cell", type=csv_choices(("sru", "qrnn", "mingru", "minlstm")),
+    host.add_argument("--cell", type=csv_choices(("sru", "qrnn", "mingru", "minlstm", "head")),
                       default=None, help="comma-separated cells (default sru,qrnn,mingru,"
-                                         "minlstm)")
+                                         "minlstm; head: a whole model, norm -> SRU -> "
+                                         "dense relu -> dense 16 -> softmax)")
     host.add_argument("--hidden", type=int_list, default=None,
                       help="comma-separated input = hidden sizes (default 256,512,1024,2048)")
     host.add_argument("--block", type=int_list, default=None,

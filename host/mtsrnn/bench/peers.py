@@ -32,10 +32,12 @@ import numpy as np
 from .. import _core
 from ..cells import MIN_WEIGHT_KEYS, mingru, minlstm
 from ..extras import optional
+from ..heads import dense, norm, sequential, softmax
 from ..model import Model, gemm_variants, random_qrnn, random_sru, sru_weight_to_kernel
 from ..quantize import quantize
 
-CELLS = ("sru", "qrnn", "mingru", "minlstm")
+CELLS = ("sru", "qrnn", "mingru", "minlstm", "head")
+HEAD_CLASSES = 16  # the whole model's ("head") classifier outputs
 MIN_GATES = {"mingru": 2, "minlstm": 3}
 CMSIS_MAX_DIM = 65535  # arm_matrix_instance_f32 sizes are uint16_t
 # The int8 runners: name -> weight scheme (mtsrnn.quantize).
@@ -46,7 +48,9 @@ def make_model(cell: str, hidden: int, seed: int = 0) -> Model:
     """One layer with input size = hidden size, as the benchmarks use: SRU in
     the sru 2.x defaults (3 weight blocks, scaled-input skip), QRNN with
     fo-pooling, an output gate and window 1, minGRU / minLSTM without an
-    output projection (mingru-pytorch's expansion_factor 1)."""
+    output projection (mingru-pytorch's expansion_factor 1); "head" a whole
+    model: affine norm -> that SRU layer -> dense relu (hidden) -> dense
+    (HEAD_CLASSES) -> softmax."""
     if cell == "sru":
         return random_sru(hidden, hidden, num_layers=1, seed=seed)
     if cell == "qrnn":
@@ -56,14 +60,24 @@ def make_model(cell: str, hidden: int, seed: int = 0) -> Model:
         weight = np.random.default_rng(seed).uniform(
             -bound, bound, (MIN_GATES[cell] * hidden, hidden)).astype(np.float32)
         return Model([(mingru if cell == "mingru" else minlstm)(weight)])
+    if cell == "head":  # a whole model (issue 14): the SRU layer with a classifier head
+        rng = np.random.default_rng(seed)
+        return sequential(
+            norm(rng.uniform(0.5, 2.0, hidden), mean=rng.normal(0.0, 0.5, hidden)),
+            random_sru(hidden, hidden, num_layers=1, seed=seed),
+            dense(rng.uniform(-1, 1, (hidden, hidden)) / np.sqrt(hidden),
+                  rng.normal(0.0, 0.1, hidden), activation="relu"),
+            dense(rng.uniform(-1, 1, (HEAD_CLASSES, hidden)) / np.sqrt(hidden)),
+            softmax(HEAD_CLASSES))
     raise ValueError(f"cell must be one of {CELLS}, got {cell!r}")
 
 
 def flops_per_step(model: Model) -> int:
-    """Multiply-adds x 2 of the blocked products per time step (docs/spec.md section 4)."""
-    return 2 * sum(value.size for key, value in model.state_dict().items()
-                   if key.split(".")[-1] in ("weight", "weight_proj")
-                   and "layer_norm" not in key)
+    """Multiply-adds x 2 of the blocked products per time step (docs/spec.md
+    section 4): every stage's product weights (the tensors that may be int8)."""
+    return 2 * sum(stage.tensors[tensor.name].size for stage in model.stages
+                   for tensor in stage.kind.tensors
+                   if tensor.scale and tensor.name in stage.tensors)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -280,16 +294,19 @@ def runners(model: Model, x: np.ndarray, *, with_torch: bool = True,
     int8-w and int8-wa versions, at `int8_blocks` if given), and, for each
     peer left out, why."""
     c0 = np.zeros(model.output_size, np.float32)
-    numpy_peer = NumpyBlocked(model)
     variant = gemm or gemm_variants()[0]
     found = [
         Runner("mtsrnn", True, lambda block: model.forward(x, block=block, gemm=gemm),
                f"product variant '{variant}'"),
         *(int8_runners(model, x, int8_blocks) if int8 else []),
-        Runner("numpy", True, lambda block: numpy_peer.forward(x, c0, block),
-               "float32 X_block @ W.T, then a NumPy scan"),
     ]
     missing: dict[str, str] = {}
+    if len(model.stages) == 1:
+        numpy_peer = NumpyBlocked(model)
+        found.append(Runner("numpy", True, lambda block: numpy_peer.forward(x, c0, block),
+                            "float32 X_block @ W.T, then a NumPy scan"))
+    else:
+        missing["numpy"] = "not applicable: the NumPy peer runs one layer, not a whole model"
     if cmsis_available():
         found.append(Runner("cmsis-matvec", False, lambda _block: cmsis_matvec_forward(model, x),
                             "arm_mat_vec_mult_f32 per step, kernels' scan"))
@@ -315,7 +332,8 @@ def runners(model: Model, x: np.ndarray, *, with_torch: bool = True,
                                     "mingru-pytorch parallel scan over the whole sequence"))
         return found, missing
     if model.cell != "sru":
-        missing["sru"] = "not applicable: sru implements SRU only"
+        missing["sru"] = ("not applicable: sru implements SRU only" if model.cell != "model"
+                          else "not applicable: a whole model, not an sru.SRU")
     elif not with_torch:
         missing["sru"] = "left out (--no-torch)"
     else:
