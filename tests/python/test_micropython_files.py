@@ -214,14 +214,14 @@ print("OK", 1, "checks")
 """
 
 
-@needs_micropython
-def test_whole_model_on_micropython_matches_the_c_kernels(tmp_path):
-    rng = np.random.default_rng(14)
-    for q in (0, 1, 2):
-        stages = stage_files.whole_model(rng, n=6, hidden=6, quant=q, log=q == 1)
-        image = stage_files.image(stages)
+def micropython_cases(tmp_path, images, input_size, seed):
+    """The three images (float32, int8-w, int8-wa) through WHOLE_CHECK on the
+    fallback (and the test port when built), against the C kernels: per
+    interpreter the printed cases, split into their fields."""
+    rng = np.random.default_rng(seed)
+    for q, image in enumerate(images):
         core = _core.load_file(image)
-        x = rng.uniform(-2, 2, (120, 6)).astype(np.float32)
+        x = rng.uniform(-2, 2, (120, input_size)).astype(np.float32)
         h = np.empty((120, core.output_size), np.float32)
         core.forward(x, 120, np.zeros(core.state_floats, np.float32), h, 4)
         (tmp_path / f"w{q}.mts").write_bytes(image)
@@ -237,6 +237,15 @@ def test_whole_model_on_micropython_matches_the_c_kernels(tmp_path):
         assert result.returncode == 0, result.stdout + result.stderr
         cases = [line.split() for line in result.stdout.splitlines() if line.startswith("case")]
         assert len(cases) == 3 * 4 * 2
+        yield cases
+
+
+@needs_micropython
+def test_whole_model_on_micropython_matches_the_c_kernels(tmp_path):
+    rng = np.random.default_rng(14)
+    images = [stage_files.image(stage_files.whole_model(rng, n=6, hidden=6, quant=q,
+                                                        log=q == 1)) for q in (0, 1, 2)]
+    for cases in micropython_cases(tmp_path, images, 6, seed=14):
         assert all(float(case[4]) <= 1e-5 for case in cases), cases
         assert {(case[5], case[6]) for case in cases} == {("sru", "5")}
 
@@ -246,25 +255,8 @@ def test_new_cells_on_micropython_match_the_c_kernels(tmp_path):
     """minGRU (to_out), minLSTM, IndRNN tanh and relu (issue 20), float32 and
     both int8 schemes, through the fallback (and the test port when built)."""
     rng = np.random.default_rng(20)
-    for q in (0, 1, 2):
-        image = stage_files.image(stage_files.cells_model(rng, quant=q))
-        core = _core.load_file(image)
-        x = rng.uniform(-2, 2, (120, 5)).astype(np.float32)
-        h = np.empty((120, core.output_size), np.float32)
-        core.forward(x, 120, np.zeros(core.state_floats, np.float32), h, 4)
-        (tmp_path / f"w{q}.mts").write_bytes(image)
-        (tmp_path / f"x{q}").write_bytes(x.tobytes())
-        (tmp_path / f"h{q}").write_bytes(h.tobytes())
-    script = tmp_path / "cells.py"
-    script.write_text(WHOLE_CHECK)
-    commands = [[MICROPYTHON]] + ([[str(PORT)]] if PORT.exists() else [])
-    for command in commands:
-        result = subprocess.run([*command, str(script), str(tmp_path)], capture_output=True,
-                                text=True, timeout=300, env=ENV if command[0] == MICROPYTHON
-                                else None)
-        assert result.returncode == 0, result.stdout + result.stderr
-        cases = [line.split() for line in result.stdout.splitlines() if line.startswith("case")]
-        assert len(cases) == 3 * 4 * 2
+    images = [stage_files.image(stage_files.cells_model(rng, quant=q)) for q in (0, 1, 2)]
+    for cases in micropython_cases(tmp_path, images, 5, seed=20):
         # int8-wa: a rounding tie of the per-step quantiser may flip (docs/micropython.md).
         assert all(float(case[4]) <= (1e-5 if case[1] != "2" else 2e-3) for case in cases), \
             cases

@@ -13,32 +13,16 @@ lowers their loss. With CI (or MTSRNN_WITH_TORCH=1) set, a missing torch or
 mingru-pytorch is a failure, not a skip.
 """
 
-import importlib
-import os
-import warnings
-
 import mtsrnn
 import numpy as np
 import pytest
-from conftest import load_reference_standalone
+from conftest import load_reference_standalone, require_package
 
-TORCH_REQUIRED = bool(os.environ.get("CI")) or os.environ.get("MTSRNN_WITH_TORCH") == "1"
 TOL = 2e-5
 BLOCKS = (1, 3, 4, 16)
 PIECES = (1, 2, 7, 12, 3)  # 25 frames
 reference = load_reference_standalone()
-
-
-def _require(name):
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return importlib.import_module(name)
-    except ImportError as error:
-        if TORCH_REQUIRED:
-            pytest.fail(f"CI or MTSRNN_WITH_TORCH=1 is set but {name!r} cannot be imported "
-                        f"({error!r})", pytrace=False)
-        pytest.skip(f"{name} is not installed ({error})", allow_module_level=True)
+_require = require_package
 
 
 torch = _require("torch")
