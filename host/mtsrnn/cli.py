@@ -141,7 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "weight scheme (float32 and int8, side by side) and prints last-level "
                     "misses (DRAM traffic) and instructions per time step, deterministic "
                     "counts. Needs valgrind.")
-    dram.add_argument("--cell", choices=("sru", "qrnn", "mingru", "minlstm"), default="sru")
+    dram.add_argument("--cell", choices=("sru", "qrnn", "mingru", "minlstm", "head"),
+                      default="sru", help="one layer (input = hidden), or head: a whole model "
+                                          "(norm -> SRU -> dense relu -> dense 16 -> softmax)")
     dram.add_argument("--hidden", type=positive, default=1024,
                       help="input = hidden size (default 1024: 12 MiB of SRU weights)")
     dram.add_argument("--block", type=int_list, default=list(DEFAULT_BLOCKS),

@@ -342,6 +342,19 @@ def test_dram_min_cells_stream_their_gate_rows(cell, gates):
     assert by_block[4].ll_vs_t1 < 0.3
 
 
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
+def test_dram_whole_model_streams_every_stage_once_per_block():
+    """The head case (norm -> SRU -> dense relu -> dense 16 -> softmax) in the
+    probe: at T = 1 a step misses on the lines of all three products' weights
+    (against a 128 KiB last level), at T = 4 a pass serves four steps."""
+    results = dram.measure("head", 256, [1, 4], weights=["float32"], min_steps=8,
+                           ll="131072,16,64")
+    by_block = {r.block: r for r in results}
+    weight_lines = (3 * 256 * 256 + 256 * 256 + 16 * 256) * 4 / 64
+    assert 0.9 * weight_lines <= by_block[1].ll_misses_per_step <= 1.2 * weight_lines
+    assert by_block[4].ll_vs_t1 < 0.3
+
+
 def test_cli_bench_dram_reports_a_missing_probe(capsys):
     assert main(["bench", "dram", "--probe", "/nonexistent/probe", "--block", "1"]) == 1
     assert "does not exist" in capsys.readouterr().err
