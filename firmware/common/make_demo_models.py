@@ -49,6 +49,33 @@ def demo_head() -> mtsrnn.Model:
         mtsrnn.softmax(classes))
 
 
+def demo_mingru() -> mtsrnn.Model:
+    """minGRU and minLSTM (issue 20) in a classifier: minGRU 16 -> hidden 32
+    with an output projection to 24 (mingru-pytorch's to_out) -> minLSTM
+    (hidden 24) -> dense 24->8 -> softmax; about 15 KB of float weights."""
+    rng = np.random.default_rng(20)
+
+    def uniform(rows: int, cols: int) -> np.ndarray:
+        return rng.uniform(-1.0, 1.0, (rows, cols)) / np.sqrt(cols)
+
+    return mtsrnn.sequential(
+        mtsrnn.mingru(uniform(64, 16), uniform(24, 32)),
+        mtsrnn.minlstm(uniform(72, 24)),
+        mtsrnn.dense(uniform(8, 24), rng.normal(0.0, 0.1, 8)),
+        mtsrnn.softmax(8))
+
+
+def demo_indrnn() -> mtsrnn.Model:
+    """IndRNN (issue 20), 2 layers of hidden 48 (relu, |u| < 1) over 32
+    features -> dense 48->8; about 17 KB of float weights."""
+    rng = np.random.default_rng(21)
+    layers = []
+    for n in (32, 48):
+        layers.append(mtsrnn.indrnn(rng.uniform(-1.0, 1.0, (48, n)) / np.sqrt(n),
+                                    rng.uniform(0.0, 0.95, 48), rng.normal(0.0, 0.1, 48)))
+    return mtsrnn.sequential(*layers, mtsrnn.dense(rng.uniform(-0.15, 0.15, (8, 48))))
+
+
 # name -> a function making the model. Sizes are the protocol's demo sizes:
 # small enough for every board's RAM and flash. The quantised demos are the
 # float ones through mtsrnn.quantize (docs/quantization.md), so the float
@@ -62,6 +89,8 @@ DEMO_MODELS = {
     "demo_qrnn_i8wa": lambda: mtsrnn.quantize(demo_qrnn(), "int8-wa"),
     "demo_head": demo_head,
     "demo_head_i8wa": lambda: mtsrnn.quantize(demo_head(), "int8-wa"),
+    "demo_mingru": demo_mingru,
+    "demo_indrnn": demo_indrnn,
 }
 
 

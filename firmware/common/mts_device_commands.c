@@ -76,6 +76,24 @@ static uint64_t stage_weight_bytes(const mts_stage *stage)
             bytes += sizeof(float) * (uint64_t)layer->output_size;
     } else if (stage->kind == MTS_STAGE_NORM) {
         bytes += 2u * sizeof(float) * (uint64_t)stage->as.norm.size;
+    } else if (stage->kind == MTS_STAGE_MINGRU || stage->kind == MTS_STAGE_MINLSTM) {
+        const mts_min_layer *layer = &stage->as.min;
+        mts_min_array_sizes s;
+        if (mts_min_layer_array_sizes(layer, MTS_MIN_GATES(stage->kind), &s) != MTS_OK)
+            return 0;
+        const uint64_t products = (uint64_t)s.weight + s.weight_out;
+        bytes += layer->quant != MTS_QUANT_NONE
+                     ? products + sizeof(float) * ((uint64_t)s.weight_rows + s.weight_out_rows)
+                     : sizeof(float) * products;
+    } else if (stage->kind == MTS_STAGE_INDRNN) {
+        const mts_indrnn_layer *layer = &stage->as.indrnn;
+        mts_indrnn_array_sizes s;
+        if (mts_indrnn_layer_array_sizes(layer, &s) != MTS_OK)
+            return 0;
+        bytes += layer->quant != MTS_QUANT_NONE
+                     ? (uint64_t)s.weight + sizeof(float) * (uint64_t)s.weight_rows
+                     : sizeof(float) * (uint64_t)s.weight;
+        bytes += sizeof(float) * ((uint64_t)s.bias + s.weight_hh);
     }
     return bytes;
 }
@@ -88,23 +106,23 @@ static uint64_t model_weight_bytes(const mts_model *model)
     return bytes;
 }
 
-/* The cell of a model's recurrent stages: "sru" or "qrnn" when they all
- * share one, "mixed" when not, "none" without any; and how many there are. */
+/* The cell of a model's recurrent stages (sru, qrnn, mingru, minlstm,
+ * indrnn) when they all share one, "mixed" when not, "none" without any;
+ * and how many there are. */
 static const char *model_cell(const mts_model *model, uint32_t *recurrent)
 {
     uint32_t cell = 0, count = 0;
     int mixed = 0;
     for (uint32_t s = 0; s < model->num_stages; s++) {
         const uint32_t kind = model->stages[s].kind;
-        if (kind != MTS_STAGE_SRU && kind != MTS_STAGE_QRNN)
+        if (kind == MTS_STAGE_NORM || kind == MTS_STAGE_DENSE || kind == MTS_STAGE_SOFTMAX)
             continue;
         mixed |= cell != 0 && kind != cell;
         cell = kind;
         count++;
     }
     *recurrent = count;
-    return mixed ? "mixed" : cell == MTS_STAGE_SRU ? "sru" : cell == MTS_STAGE_QRNN ? "qrnn"
-                                                                                 : "none";
+    return mixed ? "mixed" : cell != 0 ? mts_stage_kind_name(cell) : "none";
 }
 
 void mts_dev_command_id(mts_device *device, size_t count)

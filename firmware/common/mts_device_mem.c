@@ -76,6 +76,25 @@ void mts_dev_mem_window_open(const mts_model *model)
                 span_add(layer->weight_q, count, 1u, &lo, &hi);
             else
                 span_add(layer->weight, count, sizeof(float), &lo, &hi);
+        } else if (stage->kind == MTS_STAGE_MINGRU || stage->kind == MTS_STAGE_MINLSTM) {
+            const mts_min_layer *layer = &stage->as.min;
+            mts_min_array_sizes n;
+            if (mts_min_layer_array_sizes(layer, MTS_MIN_GATES(stage->kind), &n) != MTS_OK)
+                continue;
+            if (layer->quant != 0u) {
+                span_add(layer->weight_q, n.weight, 1u, &lo, &hi);
+                span_add(layer->weight_out_q, n.weight_out, 1u, &lo, &hi);
+            } else {
+                span_add(layer->weight, n.weight, sizeof(float), &lo, &hi);
+                span_add(layer->weight_out, n.weight_out, sizeof(float), &lo, &hi);
+            }
+        } else if (stage->kind == MTS_STAGE_INDRNN) {
+            const mts_indrnn_layer *layer = &stage->as.indrnn;
+            const size_t count = (size_t)layer->input_size * layer->hidden_size;
+            if (layer->quant != 0u)
+                span_add(layer->weight_q, count, 1u, &lo, &hi);
+            else
+                span_add(layer->weight, count, sizeof(float), &lo, &hi);
         }
     }
     if (hi <= lo) /* no weights found: an empty span at the marker */

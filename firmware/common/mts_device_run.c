@@ -53,11 +53,11 @@ static mts_status timed_product(mts_device *device, const mts_model *model,
     unsigned quant = 0;
     const void *w = NULL;
     const float *w_scale = NULL;
-    /* The first stage with a blocked product: SRU, QRNN or dense. */
+    /* The first stage with a blocked product: any but norm and softmax. */
     const mts_stage *stage = NULL;
     for (uint32_t i = 0; i < model->num_stages && stage == NULL; i++)
-        if (model->stages[i].kind == MTS_STAGE_SRU || model->stages[i].kind == MTS_STAGE_QRNN ||
-            model->stages[i].kind == MTS_STAGE_DENSE)
+        if (model->stages[i].kind != MTS_STAGE_NORM &&
+            model->stages[i].kind != MTS_STAGE_SOFTMAX)
             stage = &model->stages[i];
     if (stage == NULL)
         return MTS_ERR_BAD_CONFIG; /* no stage with weights: nothing to time */
@@ -81,6 +81,20 @@ static mts_status timed_product(mts_device *device, const mts_model *model,
         quant = layer->quant;
         rows = n.weight_rows;
         depth = n.weight / n.weight_rows;
+        w = quant != 0u ? (const void *)layer->weight_q : (const void *)layer->weight;
+        w_scale = layer->weight_scale;
+    } else if (stage->kind == MTS_STAGE_MINGRU || stage->kind == MTS_STAGE_MINLSTM) {
+        const mts_min_layer *layer = &stage->as.min;
+        quant = layer->quant;
+        rows = MTS_MIN_GATES(stage->kind) * (size_t)layer->hidden_size;
+        depth = layer->input_size;
+        w = quant != 0u ? (const void *)layer->weight_q : (const void *)layer->weight;
+        w_scale = layer->weight_scale;
+    } else if (stage->kind == MTS_STAGE_INDRNN) {
+        const mts_indrnn_layer *layer = &stage->as.indrnn;
+        quant = layer->quant;
+        rows = layer->hidden_size;
+        depth = layer->input_size;
         w = quant != 0u ? (const void *)layer->weight_q : (const void *)layer->weight;
         w_scale = layer->weight_scale;
     } else {

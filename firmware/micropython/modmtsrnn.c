@@ -291,7 +291,7 @@ static void model_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest)
         int mixed = 0;
         for (uint32_t s = 0; s < self->model.num_stages; s++) {
             const uint32_t kind = self->model.stages[s].kind;
-            if (kind != MTS_STAGE_SRU && kind != MTS_STAGE_QRNN)
+            if (kind == MTS_STAGE_NORM || kind == MTS_STAGE_DENSE || kind == MTS_STAGE_SOFTMAX)
                 continue;
             mixed |= cell != 0 && kind != cell;
             cell = kind;
@@ -300,10 +300,13 @@ static void model_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest)
         if (attr == MP_QSTR_num_layers)
             dest[0] = mp_obj_new_int_from_uint(recurrent);
         else
-            dest[0] = mixed                    ? MP_OBJ_NEW_QSTR(MP_QSTR_mixed)
-                      : cell == MTS_STAGE_SRU  ? MP_OBJ_NEW_QSTR(MP_QSTR_sru)
-                      : cell == MTS_STAGE_QRNN ? MP_OBJ_NEW_QSTR(MP_QSTR_qrnn)
-                                               : MP_OBJ_NEW_QSTR(MP_QSTR_none);
+            dest[0] = mixed                       ? MP_OBJ_NEW_QSTR(MP_QSTR_mixed)
+                      : cell == MTS_STAGE_SRU     ? MP_OBJ_NEW_QSTR(MP_QSTR_sru)
+                      : cell == MTS_STAGE_QRNN    ? MP_OBJ_NEW_QSTR(MP_QSTR_qrnn)
+                      : cell == MTS_STAGE_MINGRU  ? MP_OBJ_NEW_QSTR(MP_QSTR_mingru)
+                      : cell == MTS_STAGE_MINLSTM ? MP_OBJ_NEW_QSTR(MP_QSTR_minlstm)
+                      : cell == MTS_STAGE_INDRNN  ? MP_OBJ_NEW_QSTR(MP_QSTR_indrnn)
+                                                  : MP_OBJ_NEW_QSTR(MP_QSTR_none);
     } else if (attr == MP_QSTR_state_size) {
         dest[0] = mp_obj_new_int_from_uint(self->state_floats);
     }

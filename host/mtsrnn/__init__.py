@@ -14,6 +14,7 @@ per block, then a cheap elementwise recurrence (Sung & Park, arXiv
 
 from . import reference
 from ._core import VERSION as __version__  # noqa: F401 (CMakeLists.txt's version)
+from .cells import from_indrnn_state_dict, indrnn, mingru, minlstm
 from .heads import dense, layer_norm, norm, sequential, softmax
 from .model import (
     Model,
@@ -39,12 +40,16 @@ __all__ = [
     "UnsupportedModelError",
     "UnsupportedModuleError",
     "dense",
+    "from_indrnn_state_dict",
     "from_qrnn_state_dict",
     "from_sru_state_dict",
     "from_torch",
     "gemm_variants",
+    "indrnn",
     "layer_norm",
     "load",
+    "mingru",
+    "minlstm",
     "norm",
     "product_choice",
     "quantize",

@@ -98,15 +98,19 @@ def build_parser() -> argparse.ArgumentParser:
     targets = bench.add_subparsers(dest="target", required=True)
     host = targets.add_parser(
         "host", help="per-step time against T on this machine, against peers and the roofline",
-        description="SRU and QRNN layers (input = hidden) for each block size T, single-"
+        description="SRU, QRNN, minGRU and minLSTM layers (input = hidden) for each block "
+                    "size T, single-"
                     "threaded in this one process: mtsrnn's default product variant, "
                     "NumPy/OpenBLAS blocked at the same T, CMSIS-DSP's per-step "
                     "matrix-vector product, PyPI sru one step at a time and over the "
-                    "sequence (when torch and sru are installed), and the roofline bound "
+                    "sequence (when torch and sru are installed), mingru-pytorch one step "
+                    "per call and its parallel scan, and the roofline bound "
                     "measured in the same run. Medians of interleaved rounds; wall-clock "
                     "times, so noisy on a shared machine.")
-    host.add_argument("--cell", type=csv_choices(("sru", "qrnn")), default=None,
-                      help="comma-separated cells (default sru,qrnn)")
+    host.add_argument("--cell", type=csv_choices(("sru", "qrnn", "mingru", "minlstm", "head")),
+                      default=None, help="comma-separated cells (default sru,qrnn,mingru,"
+                                         "minlstm; head: a whole model, norm -> SRU -> "
+                                         "dense relu -> dense 16 -> softmax)")
     host.add_argument("--hidden", type=int_list, default=None,
                       help="comma-separated input = hidden sizes (default 256,512,1024,2048)")
     host.add_argument("--block", type=int_list, default=None,
@@ -138,7 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "weight scheme (float32 and int8, side by side) and prints last-level "
                     "misses (DRAM traffic) and instructions per time step, deterministic "
                     "counts. Needs valgrind.")
-    dram.add_argument("--cell", choices=("sru", "qrnn"), default="sru")
+    dram.add_argument("--cell", choices=("sru", "qrnn", "mingru", "minlstm", "head"),
+                      default="sru", help="one layer (input = hidden), or head: a whole model "
+                                          "(norm -> SRU -> dense relu -> dense 16 -> softmax)")
     dram.add_argument("--hidden", type=positive, default=1024,
                       help="input = hidden size (default 1024: 12 MiB of SRU weights)")
     dram.add_argument("--block", type=int_list, default=list(DEFAULT_BLOCKS),

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from . import cells
 from .model import Model, Part, _as_float32
 from .stages import DENSE_ACTIVATIONS, NORM_AFFINE, NORM_LAYER, NORM_MODES, Stage
 
@@ -118,8 +119,9 @@ def _float_weight(stage: Stage) -> np.ndarray:
 
 
 def part_from_stage(stage: Stage) -> Part:
-    """The Part of a norm, dense or softmax stage read from a file (a quantised
-    dense stage keeps its int8 tensors; its state dict holds Wq * s)."""
+    """The Part of a norm, dense, softmax, minGRU, minLSTM or IndRNN stage read
+    from a file (a quantised stage keeps its int8 tensors; its state dict
+    holds Wq * s)."""
     fields: Mapping[str, Any] = stage.fields
     if stage.cell == "norm":
         part = _norm_part(fields["mode"], stage.tensors["weight"], stage.tensors["bias"],
@@ -129,6 +131,8 @@ def part_from_stage(stage: Stage) -> Part:
                      ACTIVATIONS[fields["activation"]])
     elif stage.cell == "softmax":
         part = softmax(fields["size"], bool(fields["log"]))
+    elif stage.cell in ("mingru", "minlstm", "indrnn"):
+        return cells.part_from_stage(stage)
     else:
         raise ValueError(f"a {stage.cell} stage is a recurrent stack's, not a part of its own")
     return Part(part.kind, part.config, part.state_dict, (stage,))
@@ -149,8 +153,8 @@ def sequential(*pieces: Model | Part) -> Model:
             parts.append(piece)
         else:
             raise TypeError(f"piece {index} is a {type(piece).__name__}; expected a "
-                            "mtsrnn.Model or a Part from mtsrnn.norm, layer_norm, dense or "
-                            "softmax")
+                            "mtsrnn.Model or a Part from mtsrnn.norm, layer_norm, dense, "
+                            "softmax, mingru, minlstm or indrnn")
     if not parts:
         raise ValueError("sequential() needs at least one piece")
     return Model(parts)

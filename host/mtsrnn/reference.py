@@ -417,8 +417,10 @@ def model_forward(parts, x, *, quantization=None):
     "sru" / "qrnn" a stack (state dict and keyword options of sru_forward /
     qrnn_forward); "norm" {weight, bias} with mode ("affine" / "layer") and
     eps; "dense" {weight, [bias]} with activation; "softmax" {} with log
-    (and size). quantization applies to the products of the recurrent and
-    dense parts; norm and softmax stay float64."""
+    (and size); "mingru" / "minlstm" one layer's state dict (mingru_forward /
+    minlstm_forward); "indrnn" {weight_ih, weight_hh, bias} with activation.
+    quantization applies to the products of the recurrent and dense parts; norm
+    and softmax stay float64."""
     _check_quantization(quantization)
     y = _as_float64(x)
     for kind, state_dict, options in parts:
@@ -435,6 +437,13 @@ def model_forward(parts, x, *, quantization=None):
                               activation=options["activation"], quantization=quantization)
         elif kind == "softmax":
             y = softmax_forward(y, log=options.get("log", False))
+        elif kind == "mingru":
+            y = mingru_forward([state_dict], y, quantization=quantization)[0]
+        elif kind == "minlstm":
+            y = minlstm_forward([state_dict], y, quantization=quantization)[0]
+        elif kind == "indrnn":
+            y = indrnn_forward([state_dict], y, activation=options["activation"],
+                               quantization=quantization)[0]
         else:
             raise ValueError(f"unknown part kind {kind!r}")
     return y

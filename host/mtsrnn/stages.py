@@ -1,8 +1,9 @@
 """What a kernel stage is: one table per stage kind, and the .mts image of a list of stages.
 
-A *stage* is the kernel-level unit of a model: one SRU or QRNN layer, one
-input normalisation, dense layer or softmax as the C kernels run it
-(`mts_sru_layer`, `mts_qrnn_layer`, `mts_norm_stage`, `mts_dense_layer`,
+A *stage* is the kernel-level unit of a model: one SRU, QRNN, minGRU,
+minLSTM or IndRNN layer, one input normalisation, dense layer or softmax as
+the C kernels run it (`mts_sru_layer`, `mts_qrnn_layer`, `mts_min_layer`,
+`mts_indrnn_layer`, `mts_norm_stage`, `mts_dense_layer`,
 `mts_softmax_stage`, each in an `mts_stage`), with its record fields and its
 tensors in the kernels' layout, exactly what an .mts file stores
 (docs/model-format.md). A stack of one cell is written as version 1.0 / 1.1
@@ -399,8 +400,71 @@ SOFTMAX = StageKind(
     input_size=lambda f: f["size"], recurrent=False,
 )
 
-STAGE_KINDS: dict[str, StageKind] = {kind.name: kind
-                                     for kind in (SRU, QRNN, NORM, DENSE, SOFTMAX)}
+# minGRU, minLSTM (one table: G gate blocks of H rows, mtsrnn/min_layer.h) and
+# IndRNN (issue 20): a 2.0 file only, their record the 40 bytes at offset 8.
+INDRNN_ACTIVATIONS = {_core.INDRNN_RELU: "relu", _core.INDRNN_TANH: "tanh"}
+MIN_GATES = {"mingru": _core.MINGRU_GATES, "minlstm": _core.MINLSTM_GATES}
+
+
+def _min_kind(name: str, code: int, title: str) -> StageKind:
+    gates = MIN_GATES[name]
+
+    def shapes(f: Mapping[str, Any]) -> dict[str, TensorSpec]:
+        specs = {"weight": TensorSpec((gates * f["hidden_size"], f["input_size"]))}
+        if f["has_output"]:
+            specs["weight_out"] = TensorSpec((f["output_size"], f["hidden_size"]))
+        return specs
+
+    def describe(f: Mapping[str, Any]) -> str:
+        out = f"output projection to {f['output_size']}" if f["has_output"] else "no projection"
+        return f"{title} input {f['input_size']}, hidden {f['hidden_size']}, {out}"
+
+    return StageKind(
+        name=name, code=code, title=title,
+        record=struct.Struct("<IIIBB26s"),
+        record_fields=("input_size", "hidden_size", "output_size", "has_output", "quant", None),
+        reserved=(bytes(26),),
+        tensors=(TensorKind("weight", _core.MIN_KIND_WEIGHT, scale="weight_scale"),
+                 TensorKind("weight_out", _core.MIN_KIND_WEIGHT_OUT, scale="weight_out_scale"),
+                 TensorKind("weight_scale", _core.MIN_KIND_WEIGHT_SCALE),
+                 TensorKind("weight_out_scale", _core.MIN_KIND_WEIGHT_OUT_SCALE)),
+        shapes=shapes,
+        output_size=lambda f: f["output_size"],
+        state=lambda f: (f["hidden_size"], 0, 0),
+        describe=describe,
+        c_type="mts_min_layer", c_member="min", c_cell=f"MTS_STAGE_{name.upper()}",
+        c_enums={"quant": ("MTS_QUANT_NONE", "MTS_QUANT_INT8_W", "MTS_QUANT_INT8_WA")},
+        recurrent=False,
+    )
+
+
+MINGRU = _min_kind("mingru", _core.STAGE_MINGRU, "minGRU")
+MINLSTM = _min_kind("minlstm", _core.STAGE_MINLSTM, "minLSTM")
+
+INDRNN = StageKind(
+    name="indrnn", code=_core.STAGE_INDRNN, title="IndRNN",
+    record=struct.Struct("<IIBB30s"),
+    record_fields=("input_size", "hidden_size", "activation", "quant", None),
+    reserved=(bytes(30),),
+    tensors=(TensorKind("weight", _core.INDRNN_KIND_WEIGHT, scale="weight_scale"),
+             TensorKind("bias", _core.INDRNN_KIND_BIAS),
+             TensorKind("weight_scale", _core.INDRNN_KIND_WEIGHT_SCALE),
+             TensorKind("weight_hh", _core.INDRNN_KIND_WEIGHT_HH)),
+    shapes=lambda f: {"weight": TensorSpec((f["hidden_size"], f["input_size"])),
+                      "bias": TensorSpec((f["hidden_size"],)),
+                      "weight_hh": TensorSpec((f["hidden_size"],))},
+    output_size=lambda f: f["hidden_size"],
+    state=lambda f: (f["hidden_size"], 0, 0),
+    describe=lambda f: (f"IndRNN input {f['input_size']}, hidden {f['hidden_size']}, "
+                        f"activation {_enum_text(INDRNN_ACTIVATIONS, f['activation'])}"),
+    c_type="mts_indrnn_layer", c_member="indrnn", c_cell="MTS_STAGE_INDRNN",
+    c_enums={"activation": ("0", "MTS_INDRNN_RELU", "MTS_INDRNN_TANH"),
+             "quant": ("MTS_QUANT_NONE", "MTS_QUANT_INT8_W", "MTS_QUANT_INT8_WA")},
+    recurrent=False,
+)
+
+STAGE_KINDS: dict[str, StageKind] = {
+    kind.name: kind for kind in (SRU, QRNN, NORM, DENSE, SOFTMAX, MINGRU, MINLSTM, INDRNN)}
 STAGE_KINDS_BY_CODE: dict[int, StageKind] = {kind.code: kind for kind in STAGE_KINDS.values()}
 for _kind in STAGE_KINDS.values():
     assert _kind.record.size == (LAYER_RECORD_SIZE if _kind.recurrent else STAGE_FIELDS_SIZE), \

@@ -3,7 +3,8 @@ forward is a straight chain of supported modules and functions (issue 14).
 
 The forward is traced with torch.fx; the recurrent modules that
 `mtsrnn.from_torch` imports on their own (sru.SRU, sru.SRUCell, a
-torchqrnn-style QRNN stack or layer) are leaves, as are the torch.nn modules.
+torchqrnn-style QRNN stack or layer, minGRU_pytorch's minGRU / minLSTM,
+mtsrnn.torch's IndRNN and QRNN) are leaves, as are the torch.nn modules.
 The graph must be a chain from one input to one output. Supported, in order:
 
 - modules: nn.Linear; nn.ReLU, nn.Tanh, nn.Sigmoid (right after an nn.Linear:
@@ -18,7 +19,8 @@ The graph must be a chain from one input to one output. Supported, in order:
 - a recurrent module's call `h, _ = self.rnn(x)` (or `self.rnn(x)[0]`):
   time-first (sru.SRU takes (L, B, n)); batch-first models transpose around
   it, and the tracer follows the axes, so every recurrent module must see the
-  same input axis as time.
+  same input axis as time. minGRU_pytorch's minGRU / minLSTM are batch-first
+  and return the output alone: `h = self.min_gru(x)` with x (B, L, n).
 
 Anything else (nn.GRU, nn.Conv1d, a branch, a residual add, a function of two
 tensors, a softmax over another axis, a reshape, an initial state passed to a
@@ -232,16 +234,22 @@ def _step(chain: _Chain, node: Any, value: _Value, modules: dict[str, Any],
                 raise chain.fail(node, f"a call of {name} with more than the input (an "
                                        "initial state or mask: mtsrnn starts from the model's "
                                        "own state)")
+            # minGRU_pytorch's modules are batch-first and return the output
+            # alone; the others are time-first and return (output, state).
+            batch_first = hasattr(sub, "to_out")
+            expected = "(batch, time, features)" if batch_first else "(time, batch, features)"
             if len(value.axes) != 3 or value.axes[-1] != "F":
                 raise chain.fail(node, f"a recurrent module whose input has axes {value.axes} "
-                                       "(expected (time, batch, features))")
-            time = value.axes[0]
+                                       f"(expected {expected})")
+            time = value.axes[1] if batch_first else value.axes[0]
             if chain.time_axis not in (None, time):
                 raise chain.fail(node, f"a recurrent module that sees input axis {time!r} as "
                                        f"time where an earlier one saw {chain.time_axis!r}")
             chain.time_axis = time
             value.rank_known = True
             chain.parts.extend(chain.import_recurrent(sub, node.target).parts)
+            if batch_first:
+                return _Value(value.axes, True)
             return _Outputs(_Value(value.axes, True), name)
         if isinstance(sub, nn.Linear):
             if value.axes[-1] != "F":

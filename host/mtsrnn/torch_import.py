@@ -42,6 +42,7 @@ from typing import Any
 
 import numpy as np
 
+from . import cells
 from .model import Model, Part, from_qrnn_state_dict, from_sru_state_dict
 from .torch_chain import UnsupportedModuleError, torch_parts
 
@@ -82,6 +83,12 @@ def from_torch(module: Any, **overrides: Any) -> Model:
             raise TypeError(f"overrides {sorted(overrides)} apply to a bare SRU or QRNN "
                             "module; a whole model's recurrent modules record their options")
         return Model(parts_from_torch(module))
+    if _min_kind(module) is not None:
+        _check_overrides(overrides, (), "minGRU / minLSTM")
+        return Model([_from_min(module)])
+    if _is_indrnn(module):
+        _check_overrides(overrides, (), "IndRNN")
+        return _from_indrnn(module)
     if hasattr(module, "rnn_lst"):
         _check_input_to_hidden(module)
         return _from_sru(list(module.rnn_lst), overrides, "SRU")
@@ -101,8 +108,9 @@ def from_torch(module: Any, **overrides: Any) -> Model:
         return _from_qrnn([module], overrides)
     raise TypeError(
         f"from_torch does not recognise a {type(module).__module__}.{type(module).__name__}: "
-        "expected an sru.SRU, an sru.SRUCell, or a torchqrnn-style QRNN (an object with "
-        ".layers) or QRNN layer (an object with .linear and .window)")
+        "expected an sru.SRU, an sru.SRUCell, a torchqrnn-style QRNN (an object with "
+        ".layers) or QRNN layer (an object with .linear and .window), a "
+        "minGRU_pytorch.minGRU or minLSTM, or an IndRNN (mtsrnn.torch.IndRNN)")
 
 
 def parts_from_torch(module: Any) -> list[Part]:
@@ -120,8 +128,9 @@ def parts_from_torch(module: Any) -> list[Part]:
 
 def _is_recurrent(module: Any) -> bool:
     """Whether from_torch imports `module` on its own (sru.SRU, sru.SRUCell, a
-    torchqrnn-style QRNN stack or layer): a leaf of a traced whole model."""
-    if hasattr(module, "rnn_lst"):
+    torchqrnn-style QRNN stack or layer, minGRU / minLSTM, IndRNN): a leaf of
+    a traced whole model."""
+    if hasattr(module, "rnn_lst") or _min_kind(module) is not None or _is_indrnn(module):
         return True
     if hasattr(module, "weight_c") and hasattr(module, "num_matrices"):
         return True
@@ -279,13 +288,17 @@ def _from_qrnn(layers: list[Any], overrides: dict[str, Any]) -> Model:
     if not layers:
         raise ValueError("the QRNN has no layers")
     state_dict: dict[str, np.ndarray] = {}
-    windows, gates, zoneouts = [], [], []
+    windows, gates, zoneouts, poolings = [], [], [], []
     for i, layer in enumerate(layers):
         name = f"QRNN layer {i}"
         prefix = f"layers.{i}.linear."
         window = overrides.get("window", _attribute(layer, "window", name))
         output_gate = overrides.get("output_gate", _attribute(layer, "output_gate", name))
         zoneout = overrides.get("zoneout", _attribute(layer, "zoneout", name))
+        # mtsrnn.torch.QRNNLayer says its pooling; torchqrnn's is f or fo.
+        pooling = overrides.get("pooling", getattr(layer, "pooling", None)
+                                or ("fo" if output_gate else "f"))
+        poolings.append(pooling)
         if isinstance(window, bool) or not isinstance(window, numbers.Integral) \
                 or window not in (1, 2):
             raise ValueError(f"{name} has window {window!r}; the torchqrnn layout is defined "
@@ -306,7 +319,7 @@ def _from_qrnn(layers: list[Any], overrides: dict[str, Any]) -> Model:
         bias = getattr(linear, "bias", None)
         if weight.ndim != 2:
             raise ValueError(f"{prefix}weight must be 2-D, got shape {weight.shape}")
-        groups = 3 if output_gate else 2
+        groups = 2 + (pooling == "ifo") + bool(output_gate)
         for attribute, expected in (("hidden_size", weight.shape[0] / groups),
                                     ("input_size", weight.shape[1] / window)):
             value = getattr(layer, attribute, None)
@@ -321,6 +334,71 @@ def _from_qrnn(layers: list[Any], overrides: dict[str, Any]) -> Model:
     options = dict(window=_all_equal(windows, "window", "QRNN"),
                    output_gate=_all_equal(gates, "output_gate", "QRNN"),
                    zoneout=_all_equal(zoneouts, "zoneout", "QRNN"),
-                   pooling="fo")
+                   pooling=_all_equal(poolings, "pooling", "QRNN"))
+    # torchqrnn's output_gate=False is f-pooling, which from_qrnn_state_dict
+    # spells pooling "fo" without an output gate.
+    if options["pooling"] == "f":
+        options["pooling"] = "fo"
     options.update(overrides)
     return from_qrnn_state_dict(state_dict, **options)
+
+
+# ---- minGRU, minLSTM, IndRNN --------------------------------------------------
+
+def _min_kind(module: Any) -> str | None:
+    """"mingru" / "minlstm" for a minGRU_pytorch.minGRU / minLSTM (recognised by
+    its product's name, so that importing the model never imports the package)."""
+    if hasattr(module, "to_hidden_and_gate") and hasattr(module, "to_out"):
+        return "mingru"
+    if hasattr(module, "to_hidden_and_f_i_gate") and hasattr(module, "to_out"):
+        return "minlstm"
+    return None
+
+
+def _from_min(module: Any) -> Part:
+    """One minGRU / minLSTM layer: its gate product and, when `to_out` is an
+    nn.Linear (expansion_factor != 1 or proj_out=True), the output projection."""
+    kind = _min_kind(module)
+    what = "minGRU" if kind == "mingru" else "minLSTM"
+    product = getattr(module, "to_hidden_and_gate" if kind == "mingru"
+                      else "to_hidden_and_f_i_gate")
+    weight_out = None
+    for name, linear in (("product", product), ("to_out", module.to_out)):
+        if getattr(linear, "bias", None) is not None:
+            raise ValueError(f"the {what}'s {name} has a bias; mingru-pytorch's layers have "
+                             "none, and the kernels' minGRU / minLSTM take none")
+    if hasattr(module.to_out, "weight"):
+        weight_out = _tensor(module.to_out.weight, "to_out.weight")
+    elif type(module.to_out).__name__ != "Identity":
+        raise ValueError(f"the {what}'s to_out is a {type(module.to_out).__name__}; expected "
+                         "an nn.Linear or nn.Identity")
+    return (cells.mingru if kind == "mingru" else cells.minlstm)(
+        _tensor(product.weight, cells.MIN_WEIGHT_KEYS[kind]), weight_out)
+
+
+def _is_indrnn(module: Any) -> bool:
+    """An IndRNN layer (weight_ih, weight_hh, activation) or a stack of them
+    (.layers), as mtsrnn.torch.IndRNN."""
+    def layer(m: Any) -> bool:
+        # Looked up in the module's own dicts, not with getattr: torch.fx records
+        # a parameter read while it traces (this runs in its is_leaf_module).
+        names = {**getattr(m, "__dict__", {}), **(getattr(m, "_parameters", None) or {})}
+        return all(name in names for name in ("weight_ih", "weight_hh", "activation"))
+
+    layers = getattr(module, "layers", None)
+    if layers is not None and hasattr(layers, "__iter__") and not layer(module):
+        layers = list(layers)
+        return bool(layers) and all(layer(m) for m in layers)
+    return layer(module)
+
+
+def _from_indrnn(module: Any) -> Model:
+    layers = list(module.layers) if hasattr(module, "layers") else [module]
+    activation = _all_equal([layer.activation for layer in layers], "activation", "IndRNN")
+    state = {}
+    for i, layer in enumerate(layers):
+        for key in ("weight_ih", "weight_hh", "bias"):
+            value = getattr(layer, key, None)
+            if value is not None:
+                state[f"layers.{i}.{key}"] = _tensor(value, f"layers.{i}.{key}")
+    return cells.from_indrnn_state_dict(state, activation=activation)

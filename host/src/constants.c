@@ -57,6 +57,12 @@ static int add_limits_and_enums(PyObject *module)
         C(FILE_STAGES_VERSION_MAJOR), C(FILE_STAGES_VERSION_MINOR),
         C(FILE_STAGE_RECORD_SIZE), C(FILE_MAX_KINDS),
         C(STAGE_SRU), C(STAGE_QRNN), C(STAGE_NORM), C(STAGE_DENSE), C(STAGE_SOFTMAX),
+        C(STAGE_MINGRU), C(STAGE_MINLSTM), C(STAGE_INDRNN), C(MINGRU_GATES), C(MINLSTM_GATES),
+        C(INDRNN_RELU), C(INDRNN_TANH),
+        C(MIN_KIND_WEIGHT), C(MIN_KIND_WEIGHT_OUT), C(MIN_KIND_WEIGHT_SCALE),
+        C(MIN_KIND_WEIGHT_OUT_SCALE), C(MIN_KINDS),
+        C(INDRNN_KIND_WEIGHT), C(INDRNN_KIND_BIAS), C(INDRNN_KIND_WEIGHT_SCALE),
+        C(INDRNN_KIND_WEIGHT_HH), C(INDRNN_KINDS),
         C(NORM_MODE_AFFINE), C(NORM_MODE_LAYER),
         C(DENSE_IDENTITY), C(DENSE_RELU), C(DENSE_TANH), C(DENSE_SIGMOID),
         C(NORM_KIND_WEIGHT), C(NORM_KIND_BIAS), C(NORM_KINDS),
@@ -94,11 +100,14 @@ static int add_tables(PyObject *module)
                  PyDict_SetItemString(codes, mts_status_name((mts_status)code), value) < 0;
         Py_XDECREF(value);
     }
-    const uint32_t cells[4][2] = {{MTS_STAGE_SRU, MTS_SRU_KINDS},
-                                  {MTS_STAGE_QRNN, MTS_QRNN_KINDS},
-                                  {MTS_STAGE_NORM, MTS_NORM_KINDS},
-                                  {MTS_STAGE_DENSE, MTS_DENSE_KINDS}};
-    for (size_t c = 0; c < 4 && !failed; c++) {
+    const uint32_t cells[][2] = {{MTS_STAGE_SRU, MTS_SRU_KINDS},
+                                 {MTS_STAGE_QRNN, MTS_QRNN_KINDS},
+                                 {MTS_STAGE_NORM, MTS_NORM_KINDS},
+                                 {MTS_STAGE_DENSE, MTS_DENSE_KINDS},
+                                 {MTS_STAGE_MINGRU, MTS_MIN_KINDS},
+                                 {MTS_STAGE_MINLSTM, MTS_MIN_KINDS},
+                                 {MTS_STAGE_INDRNN, MTS_INDRNN_KINDS}};
+    for (size_t c = 0; c < sizeof cells / sizeof cells[0] && !failed; c++) {
         PyObject *names = PyDict_New(), *cell = PyLong_FromUnsignedLong(cells[c][0]);
         failed = names == NULL || cell == NULL || PyDict_SetItem(kinds, cell, names) < 0;
         for (uint32_t kind = 1; kind <= cells[c][1] && !failed; kind++) {

@@ -6,9 +6,12 @@
  *   mtsrnn-dram-probe CELL HIDDEN BLOCK STEPS REPEATS [WEIGHTS [GEMM]]
  *   mtsrnn-dram-probe --list
  *
- * CELL is sru or qrnn (one layer, input = hidden, the same configurations
- * `mtsrnn bench host` uses: SRU with a scaled-input skip term, QRNN with
- * fo-pooling and window 1); BLOCK is T; STEPS the sequence length of one
+ * CELL is sru, qrnn, mingru or minlstm (one layer, input = hidden, the same
+ * configurations `mtsrnn bench host` uses: SRU with a scaled-input skip
+ * term, QRNN with fo-pooling and window 1, minGRU / minLSTM without an
+ * output projection), or head (a whole model, as bench host's: affine norm
+ * -> that SRU layer -> dense relu HIDDEN -> dense HEAD_CLASSES -> softmax,
+ * every product with the weights' scheme); BLOCK is T; STEPS the sequence length of one
  * forward call, made REPEATS times in a row (the stream continues); WEIGHTS
  * the weights' scheme, float32 (default), int8-w or int8-wa
  * (docs/quantization.md); GEMM a product variant name of that scheme's table
@@ -76,6 +79,43 @@ static float *pattern(size_t count, float scale, uint32_t seed)
     return a;
 }
 
+#define HEAD_CLASSES 16u
+
+/* A dense stage of `rows` x `depth` pattern weights under the scheme `quant`
+ * (int8 rows by the kernels' quantiser); its arrays are appended to owned[]
+ * for the caller to free. 0 when out of memory. */
+static int dense_stage(mts_stage *stage, uint32_t rows, uint32_t depth, uint8_t activation,
+                       mts_quant quant, uint32_t seed, void **owned, size_t *count)
+{
+    float *w = pattern((size_t)rows * depth, 1.0f / (float)depth, seed);
+    float *b = pattern(rows, 0.1f, seed + 1u);
+    owned[(*count)++] = w;
+    owned[(*count)++] = b;
+    if (w == NULL || b == NULL)
+        return 0;
+    memset(stage, 0, sizeof *stage);
+    stage->kind = MTS_STAGE_DENSE;
+    stage->as.dense.input_size = depth;
+    stage->as.dense.output_size = rows;
+    stage->as.dense.activation = activation;
+    stage->as.dense.bias = b;
+    stage->as.dense.quant = (uint8_t)quant;
+    if (quant == MTS_QUANT_NONE) {
+        stage->as.dense.weight = w;
+        return 1;
+    }
+    int8_t *wq = malloc((size_t)rows * depth);
+    float *ws = malloc(rows * sizeof(float));
+    owned[(*count)++] = wq;
+    owned[(*count)++] = ws;
+    if (wq == NULL || ws == NULL)
+        return 0;
+    mts_quantize_rows_i8(rows, depth, w, depth, wq, depth, ws);
+    stage->as.dense.weight_q = wq;
+    stage->as.dense.weight_scale = ws;
+    return 1;
+}
+
 static int parse_size(const char *text, size_t *value)
 {
     char *end;
@@ -110,8 +150,9 @@ int main(int argc, char **argv)
     size_t hidden, block, steps, repeats;
     if (argc < 6 || argc > 8 || parse_size(argv[2], &hidden) || parse_size(argv[3], &block) ||
         parse_size(argv[4], &steps) || parse_size(argv[5], &repeats) ||
-        (strcmp(argv[1], "sru") && strcmp(argv[1], "qrnn"))) {
-        fprintf(stderr, "usage: %s sru|qrnn HIDDEN BLOCK STEPS REPEATS "
+        (strcmp(argv[1], "sru") && strcmp(argv[1], "qrnn") && strcmp(argv[1], "mingru") &&
+         strcmp(argv[1], "minlstm") && strcmp(argv[1], "head"))) {
+        fprintf(stderr, "usage: %s sru|qrnn|mingru|minlstm|head HIDDEN BLOCK STEPS REPEATS "
                         "[float32|int8-w|int8-wa [GEMM]] (numbers 1..2^20), or --list\n",
                 argv[0]);
         return 2;
@@ -142,10 +183,12 @@ int main(int argc, char **argv)
         }
     }
 
-    /* Both cells' products have 3n output rows of depth n (SRU k = 3; QRNN
-     * Z, F, O with window 1). */
+    /* The products have 3n output rows of depth n (SRU k = 3; QRNN Z, F, O
+     * with window 1; minLSTM's three blocks), minGRU's 2n. */
+    const int min_gru = strcmp(argv[1], "mingru") == 0;
+    const int min_cell = min_gru || strcmp(argv[1], "minlstm") == 0;
     const uint32_t n = (uint32_t)hidden;
-    const size_t rows = (size_t)3 * n;
+    const size_t rows = (size_t)(min_gru ? 2 : 3) * n;
     float *weight = pattern(rows * n, 1.0f / (float)n, 1u);
     float *vectors = pattern((size_t)4 * n, 0.5f, 2u); /* SRU weight_c | bias; QRNN bias */
     int8_t *weight_q = NULL;
@@ -165,8 +208,20 @@ int main(int argc, char **argv)
     mts_stage stage;
     mts_sru_layer sru;
     mts_qrnn_layer qrnn;
+    mts_min_layer min;
     memset(&stage, 0, sizeof stage);
-    if (argv[1][0] == 's') {
+    if (min_cell) {
+        memset(&min, 0, sizeof min);
+        min.input_size = n;
+        min.hidden_size = n;
+        min.output_size = n;
+        min.weight = weight;
+        min.quant = (uint8_t)weights->quant;
+        min.weight_q = weight_q;
+        min.weight_scale = weight_scale;
+        stage.kind = min_gru ? MTS_STAGE_MINGRU : MTS_STAGE_MINLSTM;
+        stage.as.min = min;
+    } else if (argv[1][0] == 's' || argv[1][0] == 'h') {
         memset(&sru, 0, sizeof sru);
         sru.input_size = n;
         sru.hidden_size = n;
@@ -196,13 +251,43 @@ int main(int argc, char **argv)
         stage.kind = MTS_STAGE_QRNN;
         stage.as.qrnn = qrnn;
     }
-    const mts_model model = {1, &stage};
-    size_t state_floats = 0, workspace_bytes = 0;
-    mts_status status = mts_model_state_size(&model, &state_floats);
+    /* head: norm -> the SRU stage -> dense relu -> dense -> softmax. */
+    const int head = strcmp(argv[1], "head") == 0;
+    mts_stage stages[5];
+    void *owned[8] = {NULL};
+    size_t owned_count = 0;
+    stages[0] = stage;
+    if (head) {
+        float *scale = pattern(n, 0.5f, 4u), *shift = pattern(n, 0.5f, 5u);
+        owned[owned_count++] = scale;
+        owned[owned_count++] = shift;
+        memset(&stages[0], 0, sizeof stages[0]);
+        stages[0].kind = MTS_STAGE_NORM;
+        stages[0].as.norm.size = n;
+        stages[0].as.norm.weight = scale;
+        stages[0].as.norm.bias = shift;
+        stages[1] = stage;
+        memset(&stages[4], 0, sizeof stages[4]);
+        stages[4].kind = MTS_STAGE_SOFTMAX;
+        stages[4].as.softmax.size = HEAD_CLASSES;
+        if (scale == NULL || shift == NULL ||
+            !dense_stage(&stages[2], n, n, MTS_DENSE_RELU, weights->quant, 6u, owned,
+                         &owned_count) ||
+            !dense_stage(&stages[3], HEAD_CLASSES, n, MTS_DENSE_IDENTITY, weights->quant, 8u,
+                         owned, &owned_count)) {
+            fprintf(stderr, "out of memory\n");
+            return 1;
+        }
+    }
+    const mts_model model = {head ? 5u : 1u, stages};
+    size_t state_floats = 0, workspace_bytes = 0, in_size = 0, out_size = 0;
+    mts_status status = mts_model_io_sizes(&model, &in_size, &out_size);
+    if (status == MTS_OK)
+        status = mts_model_state_size(&model, &state_floats);
     if (status == MTS_OK)
         status = mts_model_workspace_size(&model, block, steps, &workspace_bytes);
     float *x = pattern(steps * hidden, 1.0f, 3u);
-    float *h = malloc(steps * hidden * sizeof(float));
+    float *h = malloc(steps * (out_size ? out_size : 1) * sizeof(float));
     float *state = calloc(state_floats ? state_floats : 1, sizeof(float));
     void *workspace = malloc(workspace_bytes ? workspace_bytes : 1);
     if ((weight == NULL && weight_q == NULL) || vectors == NULL ||
@@ -227,10 +312,12 @@ int main(int argc, char **argv)
         return 1;
     }
     double checksum = 0.0;
-    for (size_t i = 0; i < steps * hidden; i++)
+    for (size_t i = 0; i < steps * out_size; i++)
         checksum += (double)h[i];
     printf("weights %s gemm %s checksum %.9g\n", weights->name, variant_name(weights, variant),
            checksum);
+    for (size_t i = 0; i < owned_count; i++)
+        free(owned[i]);
     free(weight);
     free(weight_q);
     free(weight_scale);

@@ -241,6 +241,22 @@ static mts_status read_stage(const uint8_t *record, mts_stage *stage, mts_file_e
         parsed.as.dense.quant = f[9];
         reserved = reserved_at(record, 18, 18, 18);
         break;
+    case MTS_STAGE_MINGRU:
+    case MTS_STAGE_MINLSTM:
+        parsed.as.min.input_size = read_u32(f);
+        parsed.as.min.hidden_size = read_u32(f + 4);
+        parsed.as.min.output_size = read_u32(f + 8);
+        parsed.as.min.has_output = f[12];
+        parsed.as.min.quant = f[13];
+        reserved = reserved_at(record, 22, 22, 22);
+        break;
+    case MTS_STAGE_INDRNN:
+        parsed.as.indrnn.input_size = read_u32(f);
+        parsed.as.indrnn.hidden_size = read_u32(f + 4);
+        parsed.as.indrnn.activation = f[8];
+        parsed.as.indrnn.quant = f[9];
+        reserved = reserved_at(record, 18, 18, 18);
+        break;
     default:
         parsed.as.softmax.size = read_u32(f);
         parsed.as.softmax.log = f[4];
@@ -313,11 +329,14 @@ static mts_status read_tensor(const uint8_t *base, const file_header *header,
         return reject_range(error, bad, "kind", *kind, 1u, kinds);
     if (error != NULL)
         error->kind = *kind;
-    /* int8 only for the products' weights: kind 1 (weight) of an SRU, QRNN
-     * or dense stage, and SRU weight_proj. */
+    /* int8 only for the products' weights: kind 1 (weight) of an SRU, QRNN,
+     * dense, minGRU, minLSTM or IndRNN stage, SRU weight_proj and minGRU /
+     * minLSTM weight_out. */
+    const int min_kind = stage_kind == MTS_STAGE_MINGRU || stage_kind == MTS_STAGE_MINLSTM;
     const int int8_kind =
         (*kind == 1u && stage_kind != MTS_STAGE_NORM) ||
-        (stage_kind == MTS_STAGE_SRU && *kind == MTS_SRU_KIND_WEIGHT_PROJ);
+        (stage_kind == MTS_STAGE_SRU && *kind == MTS_SRU_KIND_WEIGHT_PROJ) ||
+        (min_kind && *kind == MTS_MIN_KIND_WEIGHT_OUT);
     if (dtype != MTS_FILE_DTYPE_F32 && !(dtype == MTS_FILE_DTYPE_I8 && int8_kind))
         return int8_kind ? reject_found(error, bad, "dtype", dtype)
                          : reject_value(error, bad, "dtype", dtype, MTS_FILE_DTYPE_F32);

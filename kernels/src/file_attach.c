@@ -204,6 +204,74 @@ static mts_status attach_dense(mts_dense_layer *layer, const tensor_ref *const *
     return MTS_OK;
 }
 
+static mts_status attach_min(mts_min_layer *layer, uint32_t gates,
+                             const tensor_ref *const *found, mts_file_error *error)
+{
+    mts_min_array_sizes sizes;
+    mts_status status = mts_min_layer_array_sizes(layer, gates, &sizes);
+    if (status != MTS_OK)
+        return status;
+    const int quantised = layer->quant != MTS_QUANT_NONE;
+    const int projected = layer->has_output != 0;
+    tensor_need want[MTS_MIN_KINDS + 1];
+    want[0] = needs(0, NEED_ABSENT, 0, 0, 0);
+    want[MTS_MIN_KIND_WEIGHT] =
+        needs(1, NEED_REQUIRED, 2, sizes.weight_rows, layer->input_size);
+    want[MTS_MIN_KIND_WEIGHT_OUT] =
+        needs(projected, NEED_REQUIRED, 2, layer->output_size, layer->hidden_size);
+    want[MTS_MIN_KIND_WEIGHT_SCALE] = needs(quantised, NEED_REQUIRED, 1, sizes.weight_rows, 1);
+    want[MTS_MIN_KIND_WEIGHT_OUT_SCALE] =
+        needs(quantised && projected, NEED_REQUIRED, 1, sizes.weight_out_rows, 1);
+    static const uint32_t int8_kinds[] = {MTS_MIN_KIND_WEIGHT, MTS_MIN_KIND_WEIGHT_OUT};
+    status = check_shapes(found, want, MTS_MIN_KINDS, int8_kinds, 2, layer->quant, error);
+    if (status != MTS_OK)
+        return status;
+    const tensor_ref *weight = found[MTS_MIN_KIND_WEIGHT];
+    const tensor_ref *out = found[MTS_MIN_KIND_WEIGHT_OUT];
+    if (quantised) {
+        const tensor_ref *out_scale = found[MTS_MIN_KIND_WEIGHT_OUT_SCALE];
+        layer->weight_q = (const int8_t *)weight->data;
+        layer->weight_scale = (const float *)found[MTS_MIN_KIND_WEIGHT_SCALE]->data;
+        layer->weight_out_q = out ? (const int8_t *)out->data : NULL;
+        layer->weight_out_scale = out ? (const float *)out_scale->data : NULL;
+    } else {
+        layer->weight = (const float *)weight->data;
+        layer->weight_out = out ? (const float *)out->data : NULL;
+    }
+    return MTS_OK;
+}
+
+static mts_status attach_indrnn(mts_indrnn_layer *layer, const tensor_ref *const *found,
+                                mts_file_error *error)
+{
+    mts_indrnn_array_sizes sizes;
+    mts_status status = mts_indrnn_layer_array_sizes(layer, &sizes);
+    if (status != MTS_OK)
+        return status;
+    const int quantised = layer->quant != MTS_QUANT_NONE;
+    tensor_need want[MTS_INDRNN_KINDS + 1];
+    want[0] = needs(0, NEED_ABSENT, 0, 0, 0);
+    want[MTS_INDRNN_KIND_WEIGHT] =
+        needs(1, NEED_REQUIRED, 2, layer->hidden_size, layer->input_size);
+    want[MTS_INDRNN_KIND_BIAS] = needs(1, NEED_REQUIRED, 1, sizes.bias, 1);
+    want[MTS_INDRNN_KIND_WEIGHT_SCALE] =
+        needs(quantised, NEED_REQUIRED, 1, sizes.weight_rows, 1);
+    want[MTS_INDRNN_KIND_WEIGHT_HH] = needs(1, NEED_REQUIRED, 1, sizes.weight_hh, 1);
+    static const uint32_t int8_kinds[] = {MTS_INDRNN_KIND_WEIGHT};
+    status = check_shapes(found, want, MTS_INDRNN_KINDS, int8_kinds, 1, layer->quant, error);
+    if (status != MTS_OK)
+        return status;
+    if (quantised) {
+        layer->weight_q = (const int8_t *)found[MTS_INDRNN_KIND_WEIGHT]->data;
+        layer->weight_scale = (const float *)found[MTS_INDRNN_KIND_WEIGHT_SCALE]->data;
+    } else {
+        layer->weight = (const float *)found[MTS_INDRNN_KIND_WEIGHT]->data;
+    }
+    layer->bias = (const float *)found[MTS_INDRNN_KIND_BIAS]->data;
+    layer->weight_hh = (const float *)found[MTS_INDRNN_KIND_WEIGHT_HH]->data;
+    return MTS_OK;
+}
+
 /* An int8 layer's per-row scales must be finite and not negative (a zero
  * row may have scale 0): a NaN or infinite scale turns every output of the
  * model into NaN. The tensor was validated, so its data is in the file. */
@@ -261,6 +329,22 @@ mts_status mtsi_file_attach_stage(mts_stage *stage, const tensor_ref *const *fou
         if (status == MTS_OK && stage->as.dense.quant != MTS_QUANT_NONE)
             status = check_scales(found[MTS_DENSE_KIND_WEIGHT_SCALE],
                                   MTS_DENSE_KIND_WEIGHT_SCALE, "weight_scale", error);
+        return status;
+    case MTS_STAGE_MINGRU:
+    case MTS_STAGE_MINLSTM:
+        status = attach_min(&stage->as.min, MTS_MIN_GATES(stage->kind), found, error);
+        if (status == MTS_OK && stage->as.min.quant != MTS_QUANT_NONE)
+            status = check_scales(found[MTS_MIN_KIND_WEIGHT_SCALE], MTS_MIN_KIND_WEIGHT_SCALE,
+                                  "weight_scale", error);
+        if (status == MTS_OK && stage->as.min.quant != MTS_QUANT_NONE)
+            status = check_scales(found[MTS_MIN_KIND_WEIGHT_OUT_SCALE],
+                                  MTS_MIN_KIND_WEIGHT_OUT_SCALE, "weight_out_scale", error);
+        return status;
+    case MTS_STAGE_INDRNN:
+        status = attach_indrnn(&stage->as.indrnn, found, error);
+        if (status == MTS_OK && stage->as.indrnn.quant != MTS_QUANT_NONE)
+            status = check_scales(found[MTS_INDRNN_KIND_WEIGHT_SCALE],
+                                  MTS_INDRNN_KIND_WEIGHT_SCALE, "weight_scale", error);
         return status;
     default:
         return MTS_OK; /* softmax: no tensors (any was rejected by check 10) */

@@ -12,6 +12,10 @@ const char *mts_file_kind_name(uint32_t stage_kind, uint32_t kind)
     static const char *const norm[MTS_NORM_KINDS + 1] = {"", "weight", "bias"};
     static const char *const dense[MTS_DENSE_KINDS + 1] = {"", "weight", "bias",
                                                            "weight_scale"};
+    static const char *const min[MTS_MIN_KINDS + 1] = {"", "weight", "weight_out",
+                                                       "weight_scale", "weight_out_scale"};
+    static const char *const indrnn[MTS_INDRNN_KINDS + 1] = {"", "weight", "bias",
+                                                             "weight_scale", "weight_hh"};
     if (kind > mts_file_kinds_of(stage_kind))
         return "";
     switch (stage_kind) {
@@ -19,6 +23,9 @@ const char *mts_file_kind_name(uint32_t stage_kind, uint32_t kind)
     case MTS_STAGE_QRNN: return qrnn[kind];
     case MTS_STAGE_NORM: return norm[kind];
     case MTS_STAGE_DENSE: return dense[kind];
+    case MTS_STAGE_MINGRU:
+    case MTS_STAGE_MINLSTM: return min[kind];
+    case MTS_STAGE_INDRNN: return indrnn[kind];
     default: return "";
     }
 }
@@ -30,6 +37,9 @@ uint32_t mts_file_kinds_of(uint32_t stage_kind)
     case MTS_STAGE_QRNN: return MTS_QRNN_KINDS;
     case MTS_STAGE_NORM: return MTS_NORM_KINDS;
     case MTS_STAGE_DENSE: return MTS_DENSE_KINDS;
+    case MTS_STAGE_MINGRU:
+    case MTS_STAGE_MINLSTM: return MTS_MIN_KINDS;
+    case MTS_STAGE_INDRNN: return MTS_INDRNN_KINDS;
     default: return 0u;
     }
 }
@@ -37,7 +47,8 @@ uint32_t mts_file_kinds_of(uint32_t stage_kind)
 const char *mts_stage_kind_name(uint32_t stage_kind)
 {
     static const char *const names[MTS_STAGE_KINDS + 1] = {"", "sru", "qrnn", "norm", "dense",
-                                                          "softmax"};
+                                                          "softmax", "mingru", "minlstm",
+                                                          "indrnn"};
     return stage_kind <= MTS_STAGE_KINDS ? names[stage_kind] : "";
 }
 

@@ -1,6 +1,7 @@
 /* Private: the drivers of the cells whose weights see only the input and
  * whose recurrence is elementwise, besides SRU and QRNN: minGRU, minLSTM
- * (min_cells.c, mingru.c, minlstm.c) and IndRNN (indrnn.c), docs/spec.md 6
+ * (min_cells.c, one descriptor with the gate count G of the stage kind) and
+ * IndRNN (indrnn.c), docs/spec.md 6
  * and 7.
  *
  * Each run entry computes one layer over seq_len steps, in blocks of at most
@@ -9,8 +10,8 @@
  * be x when m <= n (a block's inputs are copied to the scratch before any of
  * its outputs is written, and output row t ends before input row t + 1
  * does); otherwise they must not overlap. The
- * layer was checked once (mtsi_<cell>_check) and the scratch sized by the
- * caller (mtsi_<cell>_needs); the runs check nothing.
+ * layer was checked once (mtsi_min_check / mtsi_indrnn_check) and the scratch sized by the
+ * caller (mtsi_min_needs / mtsi_indrnn_needs); the runs check nothing.
  *
  * The scratch they use, `block` rows each:
  *   input              n floats per row (input_stride >= n): the block's inputs
@@ -28,8 +29,7 @@
 #include "compiler.h"
 #include "internal.h"
 #include "mtsrnn/indrnn.h"
-#include "mtsrnn/mingru.h"
-#include "mtsrnn/minlstm.h"
+#include "mtsrnn/min_layer.h"
 #include "simd_f32x4.h"
 
 /* mingru-pytorch's g: a + 1/2 for a >= 0, sigma(a) below (continuous at 0,
@@ -59,42 +59,21 @@ typedef struct mtsi_cell_needs {
     size_t output_size;
 } mtsi_cell_needs;
 
-/* A minGRU or minLSTM layer as the shared block loop sees it. */
-typedef struct mtsi_min_cell {
-    size_t input_size, hidden_size, output_size, gates;
-    int has_output;
-    mts_weights weight, weight_out;
-} mtsi_min_cell;
-
-/* One step over the H units: u the step's product row (G blocks of H), h
- * the state (updated), out the state row the step writes (the output row, or
- * the projection's input row). */
-typedef void (*mtsi_min_step_fn)(size_t hidden, const float *restrict u, float *restrict h,
-                                 float *restrict out);
-
-/* The block loop of minGRU and minLSTM (min_cells.c): per block one product
- * for every gate, the scan, then the output projection as a second product. */
-void mtsi_min_cell_run(const mtsi_min_cell *cell, mtsi_min_step_fn step,
-                       const mts_scratch *scratch, size_t block, const mts_products *products,
-                       float *state, const float *x, size_t seq_len, float *y);
-
 /* Sizes, options and non-NULL arrays of a layer: MTS_OK or the specific
  * status (as mts_model_check for SRU/QRNN layers). */
-mts_status mtsi_mingru_check(const mts_mingru_layer *layer);
-mts_status mtsi_minlstm_check(const mts_minlstm_layer *layer);
+mts_status mtsi_min_check(const mts_min_layer *layer, uint32_t gates);
 mts_status mtsi_indrnn_check(const mts_indrnn_layer *layer);
 
 /* The needs of a checked layer. */
-void mtsi_mingru_needs(const mts_mingru_layer *layer, mtsi_cell_needs *needs);
-void mtsi_minlstm_needs(const mts_minlstm_layer *layer, mtsi_cell_needs *needs);
+void mtsi_min_needs(const mts_min_layer *layer, uint32_t gates, mtsi_cell_needs *needs);
 void mtsi_indrnn_needs(const mts_indrnn_layer *layer, mtsi_cell_needs *needs);
 
-void mtsi_mingru_run(const mts_mingru_layer *layer, const mts_scratch *scratch, size_t block,
-                     const mts_products *products, float *state, const float *x,
-                     size_t seq_len, float *y);
-void mtsi_minlstm_run(const mts_minlstm_layer *layer, const mts_scratch *scratch, size_t block,
-                      const mts_products *products, float *state, const float *x,
-                      size_t seq_len, float *y);
+/* G = gates (MTS_MINGRU_GATES or MTS_MINLSTM_GATES) picks the scan: per
+ * block one product for every gate, the scan, then the output projection as
+ * a second product. */
+void mtsi_min_run(const mts_min_layer *layer, uint32_t gates, const mts_scratch *scratch,
+                  size_t block, const mts_products *products, float *state, const float *x,
+                  size_t seq_len, float *y);
 void mtsi_indrnn_run(const mts_indrnn_layer *layer, const mts_scratch *scratch, size_t block,
                      const mts_products *products, float *state, const float *x,
                      size_t seq_len, float *y);

@@ -2,6 +2,7 @@
  * a call happen here, once, before the drivers run check-free loops. */
 #include "bits.h"
 #include "internal.h"
+#include "min_cells.h"
 
 static int in_dim_range(uint32_t value)
 {
@@ -205,6 +206,17 @@ mts_status mtsi_check_stage_config(const mts_stage *stage)
         if (stage->as.softmax.log > 1u)
             return MTS_ERR_BAD_CONFIG;
         break;
+    case MTS_STAGE_MINGRU:
+    case MTS_STAGE_MINLSTM: {
+        mts_min_array_sizes sizes;
+        status = mts_min_layer_array_sizes(&stage->as.min, MTS_MIN_GATES(stage->kind), &sizes);
+        break;
+    }
+    case MTS_STAGE_INDRNN: {
+        mts_indrnn_array_sizes sizes;
+        status = mts_indrnn_layer_array_sizes(&stage->as.indrnn, &sizes);
+        break;
+    }
     default:
         return MTS_ERR_BAD_CONFIG;
     }
@@ -235,6 +247,11 @@ static mts_status check_stage(const mts_stage *stage)
                                 : layer->weight_q == NULL || layer->weight_scale == NULL;
         return missing ? MTS_ERR_NULL_POINTER : MTS_OK;
     }
+    case MTS_STAGE_MINGRU:
+    case MTS_STAGE_MINLSTM:
+        return mtsi_min_check(&stage->as.min, MTS_MIN_GATES(stage->kind));
+    case MTS_STAGE_INDRNN:
+        return mtsi_indrnn_check(&stage->as.indrnn);
     default:
         return MTS_OK;
     }
@@ -257,6 +274,15 @@ void mtsi_stage_io(const mts_stage *stage, size_t *in, size_t *out)
     case MTS_STAGE_DENSE:
         *in = stage->as.dense.input_size;
         *out = stage->as.dense.output_size;
+        break;
+    case MTS_STAGE_MINGRU:
+    case MTS_STAGE_MINLSTM:
+        *in = stage->as.min.input_size;
+        *out = stage->as.min.output_size;
+        break;
+    case MTS_STAGE_INDRNN:
+        *in = stage->as.indrnn.input_size;
+        *out = stage->as.indrnn.hidden_size;
         break;
     default:
         *in = *out = stage->as.softmax.size;
@@ -309,6 +335,10 @@ static int stage_state_floats(const mts_stage *stage, size_t *num_floats)
         const mts_qrnn_layer *layer = &stage->as.qrnn;
         return mts_mul_ok((size_t)layer->window - 1u, layer->input_size, num_floats) &&
                mts_add_ok(*num_floats, layer->hidden_size, num_floats);
+    } else if (stage->kind == MTS_STAGE_MINGRU || stage->kind == MTS_STAGE_MINLSTM) {
+        *num_floats = stage->as.min.hidden_size;
+    } else if (stage->kind == MTS_STAGE_INDRNN) {
+        *num_floats = stage->as.indrnn.hidden_size;
     }
     return 1;
 }
@@ -402,6 +432,21 @@ static mts_status plan_scratch(const mts_model *model, const mts_stage *only, si
             any_int8_wa |= stage->as.dense.quant == MTS_QUANT_INT8_WA;
             input = stage->as.dense.input_size;
             product = stage->as.dense.output_size;
+        } else if (stage->kind == MTS_STAGE_MINGRU || stage->kind == MTS_STAGE_MINLSTM ||
+                   stage->kind == MTS_STAGE_INDRNN) {
+            /* The projection's input rows are the states (H <= MTS_MAX_DIM),
+             * so max(input, projected) is also the int8-wa rows' depth. */
+            mtsi_cell_needs needs;
+            if (stage->kind == MTS_STAGE_INDRNN) {
+                any_int8_wa |= stage->as.indrnn.quant == MTS_QUANT_INT8_WA;
+                mtsi_indrnn_needs(&stage->as.indrnn, &needs);
+            } else {
+                any_int8_wa |= stage->as.min.quant == MTS_QUANT_INT8_WA;
+                mtsi_min_needs(&stage->as.min, MTS_MIN_GATES(stage->kind), &needs);
+            }
+            input = in;
+            projected = needs.projected_floats;
+            product = needs.product_floats;
         }
         max_input = input > max_input ? input : max_input;
         max_projected = projected > max_projected ? projected : max_projected;
@@ -543,6 +588,15 @@ static void run_stages(const mts_model *model, const mts_scratch *scratch, size_
             break;
         case MTS_STAGE_NORM:
             mtsi_norm_stage(&stage->as.norm, in, out, steps);
+            break;
+        case MTS_STAGE_MINGRU:
+        case MTS_STAGE_MINLSTM:
+            mtsi_min_run(&stage->as.min, MTS_MIN_GATES(stage->kind), scratch, block, products,
+                         stage_state, in, steps, out);
+            break;
+        case MTS_STAGE_INDRNN:
+            mtsi_indrnn_run(&stage->as.indrnn, scratch, block, products, stage_state, in, steps,
+                            out);
             break;
         case MTS_STAGE_DENSE:
             /* The dense driver's scratch holds one block. */

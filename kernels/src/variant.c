@@ -99,6 +99,13 @@ uint32_t mts_model_schemes(const mts_model *model)
         case MTS_STAGE_DENSE:
             quant = stage->as.dense.quant;
             break;
+        case MTS_STAGE_MINGRU:
+        case MTS_STAGE_MINLSTM:
+            quant = stage->as.min.quant;
+            break;
+        case MTS_STAGE_INDRNN:
+            quant = stage->as.indrnn.quant;
+            break;
         case MTS_STAGE_NORM:
         case MTS_STAGE_SOFTMAX:
             continue; /* no product */

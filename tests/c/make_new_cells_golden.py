@@ -130,7 +130,8 @@ def main(argv=None):
             decls = ",\n    ".join(descriptor(cell, f"{case}_l{li}", layer, sizes[li], quant,
                                               activation)
                                    for li, layer in enumerate(layers))
-            lines.append(f"static const mts_{cell}_layer {qname}_layers[] = {{\n    {decls}\n}};")
+            ctype = "mts_indrnn_layer" if cell == "indrnn" else "mts_min_layer"
+            lines.append(f"static const {ctype} {qname}_layers[] = {{\n    {decls}\n}};")
             name = f"{cell} {len(layers)} layer(s) {'/'.join(str(s) for s in sizes)} " \
                    f"{activation or ''} {quant or 'float32'}".replace("  ", " ")
             table.append(f'    {{"{name}", NC_{cell.upper()}, {len(layers)}, {qname}_layers, '

@@ -178,7 +178,7 @@ static void test_stage_records(void)
 {
     const mts_status layer = MTS_ERR_FILE_LAYER;
     expect_record(0, 0, 0, 1, layer, "kind", 0);
-    expect_record(3, 0, 6, 1, layer, "kind", 6);        /* reserved for minGRU */
+    expect_record(3, 0, 9, 1, layer, "kind", 9);        /* past IndRNN (8) */
     expect_record(2, 0, 0xFFFFFFFFu, 1, layer, "kind", 0xFFFFFFFFu);
     expect_record(1, 5, 1, 0, layer, "reserved", 5);
     expect_record(0, 13, 1, 0, layer, "reserved", 13);  /* norm: after the mode */

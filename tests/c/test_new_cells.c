@@ -1,5 +1,5 @@
-/* The minGRU, minLSTM and IndRNN drivers (kernels/src/mingru.c, minlstm.c,
- * indrnn.c; docs/spec.md 6 and 7) against golden data, on whatever target
+/* The minGRU, minLSTM and IndRNN drivers (kernels/src/min_cells.c, indrnn.c;
+ * docs/spec.md 6 and 7) against golden data, on whatever target
  * runs this (natively, under qemu-aarch64 / qemu-arm, on the Cortex-M boards).
  *
  * The data (new_cells_golden.h, written at build time by
@@ -9,10 +9,10 @@
  * every case, every product variant of its scheme built here and every
  * block size T in {1, 3, 4, 16}, the sequence in one call and streamed in
  * four pieces (each piece through every layer, the state carried) must
- * match the reference. The drivers are not reachable from mts_model yet
- * (issue 14's stages wire them), so this test calls the run entries
- * directly with a scratch it sizes from the layers' needs. Also: the size
- * and pointer checks. Last line: "new_cells: N passed, N failed".
+ * match the reference, through the run entries directly (with a scratch
+ * sized from the layers' needs) and as stages of an mts_model (workspace and
+ * state from its size queries, the variant selected by name). Also: the
+ * size and pointer checks. Last line: "new_cells: N passed, N failed".
  */
 #include <math.h>
 #include <stdio.h>
@@ -20,11 +20,12 @@
 #include <string.h>
 
 #include "mtsrnn/gemm.h"
+#include "mtsrnn/model.h"
 
 #include "check.h"
 #include "min_cells.h"
 
-enum { NC_MINGRU = 6, NC_MINLSTM = 7, NC_INDRNN = 8 }; /* SPEC14 stage kinds */
+enum { NC_MINGRU = MTS_STAGE_MINGRU, NC_MINLSTM = MTS_STAGE_MINLSTM, NC_INDRNN = MTS_STAGE_INDRNN };
 
 typedef struct nc_case {
     const char *name;
@@ -53,61 +54,44 @@ static void *alloc_or_die(size_t bytes)
     return p;
 }
 
+/* The gate count of a minGRU / minLSTM case (the stage kind's). */
+static uint32_t case_gates(const nc_case *c)
+{
+    return c->cell == NC_MINGRU ? MTS_MINGRU_GATES : MTS_MINLSTM_GATES;
+}
+
 static uint8_t layer_quant(const nc_case *c, size_t l)
 {
-    switch (c->cell) {
-    case NC_MINGRU:
-        return ((const mts_mingru_layer *)c->layers)[l].quant;
-    case NC_MINLSTM:
-        return ((const mts_minlstm_layer *)c->layers)[l].quant;
-    default:
+    if (c->cell == NC_INDRNN)
         return ((const mts_indrnn_layer *)c->layers)[l].quant;
-    }
+    return ((const mts_min_layer *)c->layers)[l].quant;
 }
 
 static mts_status layer_check(const nc_case *c, size_t l, mtsi_cell_needs *needs)
 {
     mts_status status;
-    switch (c->cell) {
-    case NC_MINGRU: {
-        const mts_mingru_layer *layer = &((const mts_mingru_layer *)c->layers)[l];
-        if ((status = mtsi_mingru_check(layer)) == MTS_OK)
-            mtsi_mingru_needs(layer, needs);
-        return status;
-    }
-    case NC_MINLSTM: {
-        const mts_minlstm_layer *layer = &((const mts_minlstm_layer *)c->layers)[l];
-        if ((status = mtsi_minlstm_check(layer)) == MTS_OK)
-            mtsi_minlstm_needs(layer, needs);
-        return status;
-    }
-    default: {
+    if (c->cell == NC_INDRNN) {
         const mts_indrnn_layer *layer = &((const mts_indrnn_layer *)c->layers)[l];
         if ((status = mtsi_indrnn_check(layer)) == MTS_OK)
             mtsi_indrnn_needs(layer, needs);
         return status;
     }
-    }
+    const mts_min_layer *layer = &((const mts_min_layer *)c->layers)[l];
+    if ((status = mtsi_min_check(layer, case_gates(c))) == MTS_OK)
+        mtsi_min_needs(layer, case_gates(c), needs);
+    return status;
 }
 
 static void layer_run(const nc_case *c, size_t l, const mts_scratch *scratch, size_t block,
                       const mts_products *products, float *state, const float *x,
                       size_t seq_len, float *y)
 {
-    switch (c->cell) {
-    case NC_MINGRU:
-        mtsi_mingru_run(&((const mts_mingru_layer *)c->layers)[l], scratch, block, products,
-                        state, x, seq_len, y);
-        break;
-    case NC_MINLSTM:
-        mtsi_minlstm_run(&((const mts_minlstm_layer *)c->layers)[l], scratch, block, products,
-                         state, x, seq_len, y);
-        break;
-    default:
+    if (c->cell == NC_INDRNN)
         mtsi_indrnn_run(&((const mts_indrnn_layer *)c->layers)[l], scratch, block, products,
                         state, x, seq_len, y);
-        break;
-    }
+    else
+        mtsi_min_run(&((const mts_min_layer *)c->layers)[l], case_gates(c), scratch, block,
+                     products, state, x, seq_len, y);
 }
 
 /* The largest row of each scratch buffer over the case's layers. */
@@ -206,6 +190,50 @@ static double run_case(const nc_case *c, const nc_plan *plan, const mts_products
     return worst;
 }
 
+/* The case as an mts_model: one stage per layer, run with the variant
+ * `name` over the pieces [cuts[k], cuts[k+1]) with the state carried;
+ * returns the max abs error (inf for NaN, or when a call fails). */
+static double run_model(const nc_case *c, const char *name, size_t block, const size_t *cuts,
+                        size_t num_cuts)
+{
+    mts_stage stages[MAX_LAYERS];
+    memset(stages, 0, sizeof stages);
+    for (size_t l = 0; l < c->num_layers; l++) {
+        stages[l].kind = (uint32_t)c->cell;
+        if (c->cell == NC_INDRNN)
+            stages[l].as.indrnn = ((const mts_indrnn_layer *)c->layers)[l];
+        else
+            stages[l].as.min = ((const mts_min_layer *)c->layers)[l];
+    }
+    const mts_model model = {(uint32_t)c->num_layers, stages};
+    mts_run_options options = {.block = block};
+    size_t state_floats, bytes;
+    if (mts_model_select_variant(&model, name, strlen(name), NULL, 0, &options, NULL) != MTS_OK ||
+        mts_model_state_size(&model, &state_floats) != MTS_OK ||
+        mts_model_workspace_size(&model, block, c->steps, &bytes) != MTS_OK)
+        return HUGE_VAL;
+    float *state = alloc_or_die(state_floats * sizeof(float));
+    float *y = alloc_or_die(c->steps * c->output_size * sizeof(float));
+    void *workspace = alloc_or_die(bytes);
+    memcpy(state, c->h0, state_floats * sizeof(float));
+    double worst = 0.0;
+    for (size_t k = 0; k + 1 < num_cuts; k++) {
+        const size_t t0 = cuts[k], length = cuts[k + 1] - cuts[k];
+        if (mts_model_forward(&model, &options, state, state_floats,
+                              c->input + t0 * c->input_size, length, y + t0 * c->output_size,
+                              workspace, bytes) != MTS_OK)
+            worst = HUGE_VAL;
+    }
+    for (size_t i = 0; i < c->steps * c->output_size; i++) {
+        const double err = fabs((double)y[i] - (double)c->output[i]);
+        worst = err > worst || err != err ? (err != err ? HUGE_VAL : err) : worst;
+    }
+    free(workspace);
+    free(y);
+    free(state);
+    return worst;
+}
+
 static void check_case(const nc_case *c)
 {
     nc_plan plan;
@@ -239,6 +267,10 @@ static void check_case(const nc_case *c)
                   "%s, %s, T = %lu: max abs error %.3g (one call), %.3g (streamed), "
                   "tolerance %.3g",
                   c->name, name, (unsigned long)blocks[b], one, streamed, (double)c->tolerance);
+            const double model_streamed = run_model(c, name, blocks[b], pieces, 5);
+            CHECK(model_streamed <= (double)c->tolerance,
+                  "%s, %s, T = %lu: as mts_model stages, streamed: max abs error %.3g",
+                  c->name, name, (unsigned long)blocks[b], model_streamed);
         }
     }
 }
@@ -248,52 +280,53 @@ static void check_validation(void)
     static const float w[2 * 3 * 4] = {0};
     static const int8_t wq[2 * 3 * 4] = {0};
     static const float s[3 * 4] = {0};
-    mts_mingru_array_sizes gru_sizes;
-    mts_mingru_layer gru = {.input_size = 4, .hidden_size = 3, .output_size = 2,
+    mts_min_array_sizes gru_sizes;
+    mts_min_layer gru = {.input_size = 4, .hidden_size = 3, .output_size = 2,
                             .has_output = 1, .weight = w, .weight_out = w};
-    CHECK_STATUS(mts_mingru_layer_array_sizes(&gru, &gru_sizes), MTS_OK);
+    CHECK_STATUS(mts_min_layer_array_sizes(&gru, MTS_MINGRU_GATES, &gru_sizes), MTS_OK);
     CHECK(gru_sizes.weight == 24 && gru_sizes.weight_out == 6 && gru_sizes.weight_rows == 6 &&
               gru_sizes.weight_out_rows == 2,
           "minGRU array sizes %lu %lu", (unsigned long)gru_sizes.weight,
           (unsigned long)gru_sizes.weight_out);
-    CHECK_STATUS(mtsi_mingru_check(&gru), MTS_OK);
-    CHECK_STATUS(mts_mingru_layer_array_sizes(NULL, &gru_sizes), MTS_ERR_NULL_POINTER);
+    CHECK_STATUS(mtsi_min_check(&gru, MTS_MINGRU_GATES), MTS_OK);
+    CHECK_STATUS(mts_min_layer_array_sizes(NULL, MTS_MINGRU_GATES, &gru_sizes), MTS_ERR_NULL_POINTER);
     gru.weight_out = NULL;
-    CHECK_STATUS(mtsi_mingru_check(&gru), MTS_ERR_NULL_POINTER);
+    CHECK_STATUS(mtsi_min_check(&gru, MTS_MINGRU_GATES), MTS_ERR_NULL_POINTER);
     gru.quant = MTS_QUANT_INT8_W; /* the float arrays may be NULL, the int8 ones not */
     gru.weight_q = wq;
     gru.weight_scale = s;
-    CHECK_STATUS(mtsi_mingru_check(&gru), MTS_ERR_NULL_POINTER);
+    CHECK_STATUS(mtsi_min_check(&gru, MTS_MINGRU_GATES), MTS_ERR_NULL_POINTER);
     gru.weight_out_q = wq;
     gru.weight_out_scale = s;
-    CHECK_STATUS(mtsi_mingru_check(&gru), MTS_OK);
+    CHECK_STATUS(mtsi_min_check(&gru, MTS_MINGRU_GATES), MTS_OK);
     gru.quant = 3;
-    CHECK_STATUS(mtsi_mingru_check(&gru), MTS_ERR_BAD_CONFIG);
+    CHECK_STATUS(mtsi_min_check(&gru, MTS_MINGRU_GATES), MTS_ERR_BAD_CONFIG);
     gru.quant = 0;
     gru.has_output = 0; /* without to_out, output_size must be H */
-    CHECK_STATUS(mtsi_mingru_check(&gru), MTS_ERR_BAD_CONFIG);
+    CHECK_STATUS(mtsi_min_check(&gru, MTS_MINGRU_GATES), MTS_ERR_BAD_CONFIG);
     gru.output_size = 3;
-    CHECK_STATUS(mtsi_mingru_check(&gru), MTS_OK);
+    CHECK_STATUS(mtsi_min_check(&gru, MTS_MINGRU_GATES), MTS_OK);
     gru.hidden_size = 0;
-    CHECK_STATUS(mtsi_mingru_check(&gru), MTS_ERR_BAD_SIZE);
+    CHECK_STATUS(mtsi_min_check(&gru, MTS_MINGRU_GATES), MTS_ERR_BAD_SIZE);
 
-    mts_minlstm_array_sizes lstm_sizes;
-    mts_minlstm_layer lstm = {.input_size = 4, .hidden_size = 3, .output_size = 3, .weight = w};
-    CHECK_STATUS(mts_minlstm_layer_array_sizes(&lstm, &lstm_sizes), MTS_OK);
+    mts_min_array_sizes lstm_sizes;
+    mts_min_layer lstm = {.input_size = 4, .hidden_size = 3, .output_size = 3, .weight = w};
+    CHECK_STATUS(mts_min_layer_array_sizes(&lstm, MTS_MINLSTM_GATES, &lstm_sizes), MTS_OK);
     CHECK(lstm_sizes.weight == 36 && lstm_sizes.weight_out == 0 && lstm_sizes.weight_rows == 9,
           "minLSTM array sizes %lu", (unsigned long)lstm_sizes.weight);
-    CHECK_STATUS(mtsi_minlstm_check(&lstm), MTS_OK);
+    CHECK_STATUS(mtsi_min_check(&lstm, MTS_MINLSTM_GATES), MTS_OK);
+    CHECK_STATUS(mtsi_min_check(&lstm, 4u), MTS_ERR_BAD_CONFIG); /* neither minGRU nor minLSTM */
     lstm.has_output = 1;
     lstm.output_size = 0; /* a projection to nothing */
-    CHECK_STATUS(mtsi_minlstm_check(&lstm), MTS_ERR_BAD_SIZE);
+    CHECK_STATUS(mtsi_min_check(&lstm, MTS_MINLSTM_GATES), MTS_ERR_BAD_SIZE);
     lstm.output_size = 1;
     lstm.input_size = MTS_I8_MAX_DEPTH + 1u; /* int8-wa: the int32 sums could overflow */
     lstm.quant = MTS_QUANT_INT8_WA;
-    CHECK_STATUS(mts_minlstm_layer_array_sizes(&lstm, &lstm_sizes), MTS_ERR_BAD_CONFIG);
+    CHECK_STATUS(mts_min_layer_array_sizes(&lstm, MTS_MINLSTM_GATES, &lstm_sizes), MTS_ERR_BAD_CONFIG);
     lstm.quant = 0;
     lstm.input_size = MTS_MAX_DIM;
     lstm.hidden_size = MTS_MAX_DIM;
-    CHECK_STATUS(mts_minlstm_layer_array_sizes(&lstm, &lstm_sizes),
+    CHECK_STATUS(mts_min_layer_array_sizes(&lstm, MTS_MINLSTM_GATES, &lstm_sizes),
                  sizeof(size_t) < 8 ? MTS_ERR_OVERFLOW : MTS_OK);
 
     mts_indrnn_array_sizes ind_sizes;

@@ -71,7 +71,8 @@ def test_id_fields(device, demo_models):
         model = demo_models[name]
         # docs/protocol.md: cell= the cell of the recurrent stages (mixed when
         # they differ, none without any), layers= how many there are.
-        recurrent = [stage.cell for stage in model.stages if stage.cell in ("sru", "qrnn")]
+        recurrent = [stage.cell for stage in model.stages
+                     if stage.cell in ("sru", "qrnn", "mingru", "minlstm", "indrnn")]
         cells = set(recurrent)
         cell = cells.pop() if len(cells) == 1 else ("mixed" if cells else "none")
         assert fields(line, "m-model") == {

@@ -1,5 +1,5 @@
 """Write the fuzzer's seed corpus: small valid .mts files covering every
-option of both cells (format 1.x, the package's writer) and whole models of
+option of both 1.x cells (format 1.x, the package's writer) and whole models of
 every stage kind (format 2.0, written by tests/python/stage_files.py from
 the format document); the fuzzer mutates from these."""
 
@@ -43,6 +43,30 @@ def whole_models() -> dict[str, bytes]:
          {"weight": rng.uniform(-1, 1, (3, 3)).astype(f32),
           "bias": rng.uniform(-1, 1, 3).astype(f32)}),
         ("softmax", {"size": 3, "log": 0}, {}),
+    ]
+    # Issue 20: minGRU (with and without to_out), minLSTM, IndRNN relu / tanh.
+    seeds["v2_mingru_out_minlstm_indrnn"] = [
+        ("mingru", {"input_size": 3, "hidden_size": 4, "output_size": 2, "has_output": 1},
+         {"weight": rng.uniform(-0.5, 0.5, (8, 3)).astype(f32),
+          "weight_out": rng.uniform(-0.5, 0.5, (2, 4)).astype(f32)}),
+        ("minlstm", {"input_size": 2, "hidden_size": 3, "output_size": 3},
+         {"weight": rng.uniform(-0.5, 0.5, (9, 2)).astype(f32)}),
+        ("indrnn", {"input_size": 3, "hidden_size": 2, "activation": 2},
+         {"weight": rng.uniform(-0.5, 0.5, (2, 3)).astype(f32),
+          "bias": rng.uniform(-0.2, 0.2, 2).astype(f32),
+          "weight_hh": rng.uniform(-0.9, 0.9, 2).astype(f32)}),
+    ]
+    scale = np.full(6, 0.01, f32)
+    seeds["v2_int8w_minlstm_out_indrnn_relu"] = [
+        ("minlstm", {"input_size": 2, "hidden_size": 2, "output_size": 3, "has_output": 1,
+                     "quant": 1},
+         {"weight": rng.integers(-127, 128, (6, 2)).astype(np.int8), "weight_scale": scale,
+          "weight_out": rng.integers(-127, 128, (3, 2)).astype(np.int8),
+          "weight_out_scale": scale[:3]}),
+        ("indrnn", {"input_size": 3, "hidden_size": 2, "activation": 1, "quant": 2},
+         {"weight": rng.integers(-127, 128, (2, 3)).astype(np.int8),
+          "weight_scale": scale[:2], "bias": np.zeros(2, f32),
+          "weight_hh": np.full(2, 0.5, f32)}),
     ]
     return {name: stage_files.image(stages) for name, stages in seeds.items()}
 

@@ -35,6 +35,7 @@ ABSURD_F32 = (float("nan"), float("inf"), float("-inf"), 3e38, -3e38, 1e-45, 0.0
 
 def base_files() -> dict[str, bytes]:
     import mtsrnn
+    import numpy as np
     from mtsrnn import mtsfile
 
     models = {
@@ -45,6 +46,15 @@ def base_files() -> dict[str, bytes]:
         "sru_i8w": mtsrnn.quantize(mtsrnn.random_sru(3, 3, seed=4), "int8-w"),
         "qrnn_i8wa": mtsrnn.quantize(mtsrnn.random_qrnn(3, 2, window=2, seed=5), "int8-wa"),
     }
+    # Issue 20's cells (format 2.0): minGRU with to_out, minLSTM, IndRNN.
+    rng = np.random.default_rng(6)
+    cells = mtsrnn.sequential(
+        mtsrnn.mingru(rng.uniform(-1, 1, (4, 3)), rng.uniform(-1, 1, (2, 2))),
+        mtsrnn.minlstm(rng.uniform(-1, 1, (6, 2))),
+        mtsrnn.indrnn(rng.uniform(-1, 1, (2, 2)), rng.uniform(-1, 1, 2), rng.uniform(-1, 1, 2),
+                      "tanh"))
+    models["cells"] = cells
+    models["cells_i8w"] = mtsrnn.quantize(cells, "int8-w")
     return {name: mtsfile.to_bytes(model) for name, model in models.items()}
 
 

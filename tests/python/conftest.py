@@ -7,6 +7,7 @@ constructors. Test modules import them with ``from conftest import ...``
 (tests/python is on sys.path under pytest's default import mode).
 """
 
+import importlib
 import importlib.util
 import os
 from pathlib import Path
@@ -300,3 +301,29 @@ RANDOM_QRNN_KWARGS = [
 
 def kwargs_id(kwargs):
     return ",".join(f"{name}={value}" for name, value in kwargs.items())
+
+
+# ------------------------------------------------------------ optional packages
+
+# CI (or ci/test.sh, which sets MTSRNN_WITH_TORCH=1) installs torch, sru and
+# mingru-pytorch: there a missing package is a failure, never a silent skip.
+TORCH_REQUIRED = bool(os.environ.get("CI")) or os.environ.get("MTSRNN_WITH_TORCH") == "1"
+
+
+def require_package(name):
+    """Import an optional test dependency: skip the module without it, or fail
+    under CI / MTSRNN_WITH_TORCH=1."""
+    import warnings
+
+    import pytest
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return importlib.import_module(name)
+    except ImportError as error:
+        if TORCH_REQUIRED:
+            pytest.fail(f"CI or MTSRNN_WITH_TORCH=1 is set but {name!r} cannot be imported "
+                        f"({error!r}); ci/setup.sh installs torch==2.13.0 and "
+                        "`--no-deps mingru-pytorch==0.2.1 einops==0.8.2`", pytrace=False)
+        pytest.skip(f"{name} is not installed ({error})", allow_module_level=True)

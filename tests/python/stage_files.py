@@ -4,9 +4,9 @@ package's writer: the fuzzer's 2.0 seeds, the binding's whole-model test and
 the MicroPython checks build their files with it.
 
 `image(stages)` takes a list of (kind, fields, tensors): kind one of
-"sru", "qrnn", "norm", "dense", "softmax"; fields the kind's record fields
-(missing ones are 0); tensors {tensor kind name: ndarray} (float32, or int8
-for a quantised product weight).
+"sru", "qrnn", "norm", "dense", "softmax", "mingru", "minlstm", "indrnn";
+fields the kind's record fields (missing ones are 0); tensors {tensor kind
+name: ndarray} (float32, or int8 for a quantised product weight).
 """
 
 import struct
@@ -16,7 +16,8 @@ import numpy as np
 
 MAGIC = b"\x89MTS\r\n\x1a\n"
 HEADER_SIZE, STAGE_RECORD_SIZE, TENSOR_RECORD_SIZE, ALIGN = 64, 48, 48, 64
-KIND_CODES = {"sru": 1, "qrnn": 2, "norm": 3, "dense": 4, "softmax": 5}
+KIND_CODES = {"sru": 1, "qrnn": 2, "norm": 3, "dense": 4, "softmax": 5, "mingru": 6,
+              "minlstm": 7, "indrnn": 8}
 TENSOR_KINDS = {
     "sru": {"weight": 1, "weight_proj": 2, "weight_c": 3, "bias": 4, "norm_weight": 5,
             "norm_bias": 6, "weight_scale": 7, "weight_proj_scale": 8},
@@ -24,6 +25,9 @@ TENSOR_KINDS = {
     "norm": {"weight": 1, "bias": 2},
     "dense": {"weight": 1, "bias": 2, "weight_scale": 3},
     "softmax": {},
+    "mingru": {"weight": 1, "weight_out": 2, "weight_scale": 3, "weight_out_scale": 4},
+    "minlstm": {"weight": 1, "weight_out": 2, "weight_scale": 3, "weight_out_scale": 4},
+    "indrnn": {"weight": 1, "bias": 2, "weight_scale": 3, "weight_hh": 4},
 }
 # The 40 bytes of kind fields at offset 8 of a stage record.
 FIELDS = {
@@ -34,6 +38,9 @@ FIELDS = {
     "norm": ("<IB3xf28x", ("size", "mode", "eps")),
     "dense": ("<IIBB30x", ("input_size", "output_size", "activation", "quant")),
     "softmax": ("<IB35x", ("size", "log")),
+    "mingru": ("<3I2B26x", ("input_size", "hidden_size", "output_size", "has_output", "quant")),
+    "minlstm": ("<3I2B26x", ("input_size", "hidden_size", "output_size", "has_output", "quant")),
+    "indrnn": ("<2I2B30x", ("input_size", "hidden_size", "activation", "quant")),
 }
 for _fmt, _names in FIELDS.values():
     assert struct.calcsize(_fmt) == STAGE_RECORD_SIZE - 8, _fmt
@@ -104,4 +111,33 @@ def whole_model(rng: np.random.Generator, n: int = 5, hidden: int = 8, mid: int 
         dense(mid, hidden, 1),
         dense(out, mid, 0),
         ("softmax", {"size": out, "log": log}, {}),
+    ]
+
+
+def cells_model(rng: np.random.Generator, quant: int = 0) -> list:
+    """Issue 20's cells: minGRU 5 -> hidden 6 with to_out 4 -> minLSTM (hidden
+    4) -> IndRNN tanh 4 -> 5 -> IndRNN relu 5 -> 3, random weights; quant 1 or
+    2 makes every product weight int8 (per-row scales, max |w| / 127)."""
+    def weight(name: str, rows: int, cols: int) -> dict:
+        w = rng.uniform(-0.8, 0.8, (rows, cols)).astype(np.float32)
+        if not quant:
+            return {name: w}
+        scale = (np.abs(w).max(axis=1) / 127).astype(np.float32)
+        return {name: np.round(w / scale[:, None]).astype(np.int8),
+                ("weight_scale" if name == "weight" else name + "_scale"): scale}
+
+    def indrnn(n: int, hidden: int, act: int) -> tuple:
+        return ("indrnn", {"input_size": n, "hidden_size": hidden, "activation": act,
+                           "quant": quant},
+                {**weight("weight", hidden, n),
+                 "bias": rng.uniform(-0.2, 0.2, hidden).astype(np.float32),
+                 "weight_hh": rng.uniform(-0.95, 0.95, hidden).astype(np.float32)})
+
+    return [
+        ("mingru", {"input_size": 5, "hidden_size": 6, "output_size": 4, "has_output": 1,
+                    "quant": quant}, {**weight("weight", 12, 5), **weight("weight_out", 4, 6)}),
+        ("minlstm", {"input_size": 4, "hidden_size": 4, "output_size": 4, "quant": quant},
+         weight("weight", 12, 4)),
+        indrnn(4, 5, 2),
+        indrnn(5, 3, 1),
     ]

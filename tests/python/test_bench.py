@@ -24,11 +24,13 @@ TOL = 2e-5  # float32 peers against the float64 reference, unit-scale activation
 
 
 def reference_h(model, x, quantization=None):
+    if model.cell == "model":  # minGRU / minLSTM: one part
+        return reference.model_forward(model.reference_parts(), x, quantization=quantization)
     forward = reference.sru_forward if model.cell == "sru" else reference.qrnn_forward
     return forward(model.state_dict(), x, quantization=quantization, **model.config)[0]
 
 
-@pytest.fixture(params=peers.CELLS)
+@pytest.fixture(params=[cell for cell in peers.CELLS if cell != "head"])
 def small(request):
     model = peers.make_model(request.param, 24, seed=3)
     x = np.random.default_rng(4).standard_normal((11, 24)).astype(np.float32)
@@ -47,6 +49,23 @@ def test_numpy_peer_matches_reference(small, block):
     h2, c2 = peer.forward(x[5:], c1, block)
     np.testing.assert_allclose(np.vstack([h1, h2]), h, atol=TOL, rtol=0)
     np.testing.assert_allclose(c2, c, atol=TOL, rtol=0)
+
+
+def test_whole_model_case_runs_the_kernels_and_int8():
+    """The "head" case (issue 14: norm -> SRU -> dense relu -> dense -> softmax):
+    mtsrnn and its int8 versions against the float64 reference; no NumPy or
+    sru peer (said why); FLOPs of the three products."""
+    model = peers.make_model("head", 24, seed=3)
+    assert model.kinds == ("norm", "sru", "dense", "dense", "softmax")
+    assert peers.flops_per_step(model) == 2 * (3 * 24 * 24 + 24 * 24 + peers.HEAD_CLASSES * 24)
+    x = np.random.default_rng(4).standard_normal((11, 24)).astype(np.float32)
+    found, missing = peers.runners(model, x, with_torch=False)
+    assert [r.name for r in found] == ["mtsrnn", *peers.INT8_RUNNERS]
+    assert "whole model" in missing["numpy"] and "whole model" in missing["sru"]
+    want = reference_h(model, x)
+    for runner in found:
+        h = runner.run(4)[0]
+        assert np.max(np.abs(h - want)) <= (TOL if runner.name == "mtsrnn" else 0.05)
 
 
 def test_numpy_peer_rejects_what_it_does_not_run():
@@ -307,6 +326,33 @@ def test_dram_counts_fall_with_the_block_size(capsys):
     assert by_block[4].instructions_per_step > 0
     text = dram.format_table("sru", 256, dram.DEFAULT_D1, dram.DEFAULT_LL, results)
     assert "LL misses/step" in text
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
+@pytest.mark.parametrize("cell, gates", [("mingru", 2), ("minlstm", 3)])
+def test_dram_min_cells_stream_their_gate_rows(cell, gates):
+    """minGRU (2 gate blocks) and minLSTM (3) in the probe: at T = 1 a step
+    misses on every weight line (G * 256 * 256 floats against a 128 KiB last
+    level), at T = 4 a pass serves four steps."""
+    results = dram.measure(cell, 256, [1, 4], weights=["float32"], min_steps=8,
+                           ll="131072,16,64")
+    by_block = {r.block: r for r in results}
+    weight_lines = gates * 256 * 256 * 4 / 64
+    assert 0.9 * weight_lines <= by_block[1].ll_misses_per_step <= 1.2 * weight_lines
+    assert by_block[4].ll_vs_t1 < 0.3
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
+def test_dram_whole_model_streams_every_stage_once_per_block():
+    """The head case (norm -> SRU -> dense relu -> dense 16 -> softmax) in the
+    probe: at T = 1 a step misses on the lines of all three products' weights
+    (against a 128 KiB last level), at T = 4 a pass serves four steps."""
+    results = dram.measure("head", 256, [1, 4], weights=["float32"], min_steps=8,
+                           ll="131072,16,64")
+    by_block = {r.block: r for r in results}
+    weight_lines = (3 * 256 * 256 + 256 * 256 + 16 * 256) * 4 / 64
+    assert 0.9 * weight_lines <= by_block[1].ll_misses_per_step <= 1.2 * weight_lines
+    assert by_block[4].ll_vs_t1 < 0.3
 
 
 def test_cli_bench_dram_reports_a_missing_probe(capsys):

@@ -156,6 +156,32 @@ def test_export_whole_model_compiles_and_self_test_passes(scheme, tmp_path, kern
     assert code == 0 and error is not None and error <= 1e-4, stdout
 
 
+def new_cells_model():
+    """Issue 20: minGRU (with to_out), minLSTM, IndRNN relu and tanh beside an SRU."""
+    rng = np.random.default_rng(20)
+    return mtsrnn.sequential(
+        mtsrnn.mingru(rng.uniform(-0.5, 0.5, (10, 4)), rng.uniform(-0.5, 0.5, (6, 5))),
+        mtsrnn.random_sru(6, 6, seed=20),
+        mtsrnn.minlstm(rng.uniform(-0.5, 0.5, (12, 6))),
+        mtsrnn.indrnn(rng.uniform(-0.5, 0.5, (5, 4)), rng.uniform(-0.9, 0.9, 5),
+                      rng.uniform(-0.2, 0.2, 5), "tanh"),
+        mtsrnn.indrnn(rng.uniform(-0.5, 0.5, (3, 5)), rng.uniform(-0.9, 0.9, 3), None, "relu"))
+
+
+@pytest.mark.parametrize("scheme", [None, "int8-w", "int8-wa"])
+def test_export_new_cells_compiles_and_self_test_passes(scheme, tmp_path, kernel_objects):
+    model = new_cells_model()
+    if scheme:
+        model = mtsrnn.quantize(model, scheme)
+    export_c(model, tmp_path, name="cells", golden_steps=11, block=4)
+    source = (tmp_path / "cells.c").read_text()
+    for kind in ("MINGRU", "MINLSTM", "INDRNN"):
+        assert f".kind = MTS_STAGE_{kind}," in source
+    assert ".activation = MTS_INDRNN_TANH," in source and ".has_output = 1u," in source
+    code, error, stdout = build_and_run(tmp_path, "cells", kernel_objects)
+    assert code == 0 and error is not None and error <= 1e-4, stdout
+
+
 def test_export_from_file_and_names(tmp_path, kernel_objects):
     model = mtsrnn.random_qrnn(3, 4, num_layers=2, window=2, pooling="ifo", seed=11)
     path = tmp_path / "m.mts"

@@ -50,7 +50,9 @@ def base_files() -> dict[str, bytes]:
                                         "int8-w").image,
              "whole": stage_files.image(stage_files.whole_model(rng)),
              "whole_i8wa": stage_files.image(stage_files.whole_model(rng, n=6, hidden=6,
-                                                                     quant=2))}
+                                                                     quant=2)),
+             "cells": stage_files.image(stage_files.cells_model(rng)),
+             "cells_i8w": stage_files.image(stage_files.cells_model(rng, quant=1))}
     return files
 
 
@@ -104,11 +106,18 @@ def hostile(files: dict[str, bytes]) -> dict[str, bytes]:
                     corpus[f"{name}_t{t}_{label}"] = with_crc(bad)
         if major == 2:
             for s in range(stages):
-                for kind in range(7):
+                for kind in range(10):
                     other = bytearray(data)
                     struct.pack_into("<I", other, 64 + 48 * s, kind)
                     corpus[f"{name}_s{s}_kind{kind}"] = with_crc(other)
-                for at in (16, 28, 32):  # eps / SRU scale_x / norm_eps / ...
+                # 16..22: the new cells' sizes and options, then eps / SRU
+                # scale_x / norm_eps / ...
+                for at in (20, 21, 22):
+                    for value in (0, 2, 255):
+                        bad = bytearray(data)
+                        bad[64 + 48 * s + at] = value
+                        corpus[f"{name}_s{s}_b{at}_{value}"] = with_crc(bad)
+                for at in (16, 28, 32):
                     for label, value in (("nan", float("nan")), ("inf", float("inf")),
                                          ("big", 3e38)):
                         bad = bytearray(data)
@@ -205,14 +214,14 @@ print("OK", 1, "checks")
 """
 
 
-@needs_micropython
-def test_whole_model_on_micropython_matches_the_c_kernels(tmp_path):
-    rng = np.random.default_rng(14)
-    for q in (0, 1, 2):
-        stages = stage_files.whole_model(rng, n=6, hidden=6, quant=q, log=q == 1)
-        image = stage_files.image(stages)
+def micropython_cases(tmp_path, images, input_size, seed):
+    """The three images (float32, int8-w, int8-wa) through WHOLE_CHECK on the
+    fallback (and the test port when built), against the C kernels: per
+    interpreter the printed cases, split into their fields."""
+    rng = np.random.default_rng(seed)
+    for q, image in enumerate(images):
         core = _core.load_file(image)
-        x = rng.uniform(-2, 2, (120, 6)).astype(np.float32)
+        x = rng.uniform(-2, 2, (120, input_size)).astype(np.float32)
         h = np.empty((120, core.output_size), np.float32)
         core.forward(x, 120, np.zeros(core.state_floats, np.float32), h, 4)
         (tmp_path / f"w{q}.mts").write_bytes(image)
@@ -228,8 +237,30 @@ def test_whole_model_on_micropython_matches_the_c_kernels(tmp_path):
         assert result.returncode == 0, result.stdout + result.stderr
         cases = [line.split() for line in result.stdout.splitlines() if line.startswith("case")]
         assert len(cases) == 3 * 4 * 2
+        yield cases
+
+
+@needs_micropython
+def test_whole_model_on_micropython_matches_the_c_kernels(tmp_path):
+    rng = np.random.default_rng(14)
+    images = [stage_files.image(stage_files.whole_model(rng, n=6, hidden=6, quant=q,
+                                                        log=q == 1)) for q in (0, 1, 2)]
+    for cases in micropython_cases(tmp_path, images, 6, seed=14):
         assert all(float(case[4]) <= 1e-5 for case in cases), cases
         assert {(case[5], case[6]) for case in cases} == {("sru", "5")}
+
+
+@needs_micropython
+def test_new_cells_on_micropython_match_the_c_kernels(tmp_path):
+    """minGRU (to_out), minLSTM, IndRNN tanh and relu (issue 20), float32 and
+    both int8 schemes, through the fallback (and the test port when built)."""
+    rng = np.random.default_rng(20)
+    images = [stage_files.image(stage_files.cells_model(rng, quant=q)) for q in (0, 1, 2)]
+    for cases in micropython_cases(tmp_path, images, 5, seed=20):
+        # int8-wa: a rounding tie of the per-step quantiser may flip (docs/micropython.md).
+        assert all(float(case[4]) <= (1e-5 if case[1] != "2" else 2e-3) for case in cases), \
+            cases
+        assert {(case[5], case[6]) for case in cases} == {("mixed", "4")}
 
 
 @needs_micropython

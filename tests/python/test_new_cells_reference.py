@@ -12,31 +12,14 @@ layers, with and without ``to_out``), run two ways:
 IndRNN: a small torch module written here from Li et al. 2018, and a hand-computed case.
 """
 
-import importlib
-import os
-import warnings
 
 import numpy as np
 import pytest
-from conftest import load_reference_standalone
+from conftest import load_reference_standalone, require_package
 
 reference = load_reference_standalone()
 
-TORCH_REQUIRED = bool(os.environ.get("CI")) or os.environ.get("MTSRNN_WITH_TORCH") == "1"
-
-
-def _require(name):
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return importlib.import_module(name)
-    except ImportError as error:
-        if TORCH_REQUIRED:
-            pytest.fail(f"CI or MTSRNN_WITH_TORCH=1 is set but {name!r} cannot be imported "
-                        f"({error!r}); ci/setup.sh installs torch==2.13.0 and "
-                        "`--no-deps mingru-pytorch==0.2.1 einops==0.8.2`", pytrace=False)
-        pytest.skip(f"{name} is not installed ({error})", allow_module_level=True)
-
+_require = require_package
 
 torch = _require("torch")
 mingru_module = _require("minGRU_pytorch.minGRU")

@@ -35,7 +35,9 @@ from mtsrnn_loops import (
     _gemm,
     _gemm_i8f32,
     _gemm_i8i8,
+    _indrnn_scan,
     _layer_norm,
+    _min_scan,
     _qrnn_scan,
     _quantize_rows,
     _softmax,
@@ -58,9 +60,13 @@ _DTYPE_F32, _DTYPE_I8 = 1, 2
 _QUANT_NONE, _QUANT_INT8_W, _QUANT_INT8_WA = 0, 1, 2
 _I8_MAX_DEPTH = 133144  # MTS_I8_MAX_DEPTH: int8-wa sums of depth <= this fit int32
 # Tensor kinds that may hold int8, per cell: the products' weights.
-_INT8_KINDS = {_CELL_SRU: (1, 2), _CELL_QRNN: (1,), 3: (), 4: (1,), 5: ()}
-_KINDS = {_CELL_SRU: 8, _CELL_QRNN: 3, 3: 2, 4: 3, 5: 0}  # tensor kinds per stage kind
-_STAGE_NAMES = {1: "sru", 2: "qrnn", 3: "norm", 4: "dense", 5: "softmax"}
+_INT8_KINDS = {_CELL_SRU: (1, 2), _CELL_QRNN: (1,), 3: (), 4: (1,), 5: (), 6: (1, 2), 7: (1, 2),
+               8: (1,)}
+_KINDS = {_CELL_SRU: 8, _CELL_QRNN: 3, 3: 2, 4: 3, 5: 0, 6: 4, 7: 4, 8: 4}  # tensor kinds
+_MIN_RECORD = "<IIIBB26s"  # minGRU (6, 2 gate blocks), minLSTM (7, 3)
+_INDRNN_RECORD = "<IIBB30s"
+_STAGE_NAMES = {1: "sru", 2: "qrnn", 3: "norm", 4: "dense", 5: "softmax", 6: "mingru",
+                7: "minlstm", 8: "indrnn"}
 _NORM_RECORD = "<IB3sf28s"
 _DENSE_RECORD = "<IIBB30s"
 _SOFTMAX_RECORD = "<IB35s"
@@ -308,6 +314,48 @@ def _simple_stage(data, kind, at, tensors, index):
     return layer
 
 
+def _cell_stage(data, kind, at, tensors, index):
+    """A 2.0 minGRU (6), minLSTM (7) or IndRNN (8) stage record at offset `at`."""
+    layer = _Layer()
+    layer.kind, layer.dirs, layer.window = _STAGE_NAMES[kind], 1, 1
+    if kind == 8:
+        n, hidden, act, quant, reserved = struct.unpack_from(_INDRNN_RECORD, data, at)
+        has_output, m, gates = 0, hidden, 1
+        if act not in (1, 2):
+            _bad(f"stage {index}: IndRNN activation {act}, expected 1 (relu) or 2 (tanh)")
+    else:
+        n, hidden, m, has_output, quant, reserved = struct.unpack_from(_MIN_RECORD, data, at)
+        gates = 2 if kind == 6 else 3
+        if has_output > 1 or (not has_output and m != hidden):
+            _bad(f"stage {index}: has_output {has_output} with output size {m}, hidden {hidden}")
+    if reserved != b"\0" * len(reserved):
+        _bad(f"stage {index}: reserved bytes of the stage record are set")
+    if not (0 < n <= _MAX_DIM and 0 < hidden <= _MAX_DIM and 0 < m <= _MAX_DIM):
+        _bad(f"stage {index}: {layer.kind} record out of range")
+    _check_quant(quant, max(n, hidden) if has_output else n, index)
+    int8 = quant != _QUANT_NONE
+    layer.n, layer.hidden, layer.out, layer.gates, layer.quant = n, hidden, m, gates, quant
+    layer.has_output, layer.use_tanh, layer.state = has_output, kind == 8 and act == 2, hidden
+    layer.p = hidden if has_output else 0  # the projection's input rows (self._projected)
+    layer.depth = max(n, hidden) if has_output else n
+    layer.rows = max(gates * hidden, m)
+    layer.weight = _take(data, tensors, index, 1, gates * hidden * n, "weight", True, int8, n)
+    layer.weight_scale = _take(data, tensors, index, 3, gates * hidden, "weight_scale", int8)
+    if int8:
+        _check_scales(layer.weight_scale, gates * hidden, index)
+    if kind == 8:
+        layer.bias = _take(data, tensors, index, 2, hidden, "bias")
+        layer.weight_hh = _take(data, tensors, index, 4, hidden, "weight_hh")
+        return layer
+    layer.weight_out = _take(data, tensors, index, 2, m * hidden, "weight_out", has_output == 1,
+                             int8, hidden)
+    layer.weight_out_scale = _take(data, tensors, index, 4, m, "weight_out_scale",
+                                   int8 and has_output == 1)
+    if int8 and has_output:
+        _check_scales(layer.weight_out_scale, m, index)
+    return layer
+
+
 class Model:
     """A model loaded from an .mts file (validated; ValueError says what is wrong)."""
 
@@ -349,7 +397,7 @@ class Model:
             kind = cell
             if major == 2:
                 kind, reserved = struct.unpack_from("<II", data, 64 + 48 * index)
-                if not 1 <= kind <= 5 or reserved:
+                if not 1 <= kind <= 8 or reserved:
                     _bad(f"stage {index}: kind {kind} unknown or reserved bytes set")
             stage_kinds.append(kind)
         tensors = _read_tensors(data, file_size, head[11], num_tensors, num_layers, stage_kinds)
@@ -365,6 +413,8 @@ class Model:
             elif kind == _CELL_QRNN:
                 layers.append(_qrnn_layer(data, struct.unpack_from(_QRNN_RECORD, data, at),
                                           tensors, index))
+            elif kind >= 6:
+                layers.append(_cell_stage(data, kind, at, tensors, index))
             else:
                 layers.append(_simple_stage(data, kind, at, tensors, index))
             if tensors[index]:
@@ -376,7 +426,8 @@ class Model:
         self._source = buf  # as the C module does (it reads the weights in place)
         self._layers = layers
         self._bidirectional = any(layer.dirs == 2 for layer in layers)
-        recurrent = [layer.kind for layer in layers if layer.kind in ("sru", "qrnn")]
+        recurrent = [layer.kind for layer in layers
+                     if layer.kind not in ("norm", "dense", "softmax")]
         self.cell = ("none" if not recurrent else recurrent[0]
                      if all(kind == recurrent[0] for kind in recurrent) else "mixed")
         self.num_layers = len(recurrent)
@@ -495,6 +546,8 @@ class Stream:
                 self._sru(layer, src, src_off, steps, dst, dst_off, state_off)
             elif layer.kind == "qrnn":
                 self._qrnn(layer, src, src_off, steps, dst, dst_off, state_off)
+            elif layer.kind in ("mingru", "minlstm", "indrnn"):
+                self._cell(layer, src, src_off, steps, dst, dst_off, state_off)
             elif layer.kind == "dense":
                 self._product(layer.quant, layer.weight, layer.weight_scale, layer.rows,
                               layer.n, src, src_off, layer.n, steps, self._u)
@@ -530,6 +583,24 @@ class Stream:
         if layer.norm == _NORM_AFTER:
             _layer_norm(h, h_off, layer.out, layer.out, steps, h, h_off, layer.norm_weight,
                         layer.norm_bias, layer.eps)
+
+    def _cell(self, layer, x, x_off, steps, y, y_off, h_off):
+        """minGRU / minLSTM / IndRNN: one product for the block, the scan, then
+        (minGRU / minLSTM with to_out) the output projection of the states."""
+        u, hidden = self._u, layer.hidden
+        self._product(layer.quant, layer.weight, layer.weight_scale, layer.gates * hidden,
+                      layer.n, x, x_off, layer.n, steps, u)
+        if layer.kind == "indrnn":
+            _indrnn_scan(u, hidden, steps, layer.weight_hh, layer.bias, layer.use_tanh,
+                         self._state, h_off, y, y_off)
+        elif not layer.has_output:
+            _min_scan(u, hidden, layer.gates, steps, self._state, h_off, y, y_off)
+        else:
+            _min_scan(u, hidden, layer.gates, steps, self._state, h_off, self._projected, 0)
+            self._product(layer.quant, layer.weight_out, layer.weight_out_scale, layer.out,
+                          hidden, self._projected, 0, hidden, steps, u)
+            for i in range(steps * layer.out):
+                y[y_off + i] = u[i]
 
     def _product(self, quant, weight, scale, rows, depth, x, x_off, x_stride, steps, out):
         """out[t*rows + r] = (W x_t)[r] for `steps` rows of x, under the layer's scheme."""

@@ -246,3 +246,34 @@ def _softmax(x, x_off, n, steps, y, y_off, log):
         else:
             for i in range(n):
                 y[yo + i] = math.exp(x[xo + i] - top) / total
+
+
+@micropython.native
+def _min_scan(u, hidden, gates, steps, h, h_off, out, out_off):
+    # minGRU (gates 2): h = h + z (g(a) - h); minLSTM (3): h = (f h + i g(a)) / (f + i);
+    # g(a) = a + 1/2 (a >= 0), sigmoid(a) below; u rows [a | b] or [a | f | i]
+    for t in range(steps):
+        row = t * gates * hidden
+        for j in range(hidden):
+            a = u[row + j]
+            g = a + 0.5 if a >= 0.0 else _sigmoid(a)
+            old = h[h_off + j]
+            if gates == 2:
+                v = old + _sigmoid(u[row + hidden + j]) * (g - old)
+            else:
+                f = _sigmoid(u[row + hidden + j])
+                i = _sigmoid(u[row + 2 * hidden + j])
+                v = (f * old + i * g) / (f + i)
+            h[h_off + j] = v
+            out[out_off + t * hidden + j] = v
+
+
+@micropython.native
+def _indrnn_scan(u, hidden, steps, w_hh, bias, use_tanh, h, h_off, out, out_off):
+    # h = act(u_t + w_hh * h + b), act relu or tanh
+    for t in range(steps):
+        for j in range(hidden):
+            v = (u[t * hidden + j] + w_hh[j] * h[h_off + j]) + bias[j]
+            v = _tanh(v) if use_tanh else (0.0 if v < 0.0 else v)
+            h[h_off + j] = v
+            out[out_off + t * hidden + j] = v

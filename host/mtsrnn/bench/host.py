@@ -1,4 +1,4 @@
-"""`mtsrnn bench host`: per-step time of SRU and QRNN layers on this machine
+"""`mtsrnn bench host`: per-step time of SRU, QRNN, minGRU and minLSTM layers on this machine
 for each block size T, against the peers (peers.py) and the roofline
 (roofline.py), all in one process, single-threaded; also the same layers
 with int8-w and int8-wa weights, each against the bound of its own weight
@@ -31,7 +31,7 @@ from ..model import gemm_variants
 from . import peers, roofline
 
 OPENBLAS_OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
-DEFAULT_CELLS = ("sru", "qrnn")
+DEFAULT_CELLS = ("sru", "qrnn", "mingru", "minlstm")
 DEFAULT_HIDDEN = (256, 512, 1024, 2048)
 DEFAULT_BLOCKS = (1, 2, 4, 8, 16, 32, 64)
 # The int8 runners run at these T of the grid (at every T if it has none of
@@ -39,7 +39,8 @@ DEFAULT_BLOCKS = (1, 2, 4, 8, 16, 32, 64)
 # the targets. At every T they added 42% to the default run's time (67 s to
 # 95 s here); at these three, about a quarter.
 INT8_BLOCKS = (1, 16, 64)
-ORDER = ("mtsrnn", *peers.INT8_RUNNERS, "numpy", "cmsis-matvec", "sru-step", "sru-seq")
+ORDER = ("mtsrnn", *peers.INT8_RUNNERS, "numpy", "cmsis-matvec", "sru-step", "sru-seq",
+         "mingru-step", "mingru-seq")
 
 
 @dataclass
@@ -354,10 +355,11 @@ def target_report(data: dict[str, Any]) -> list[str]:
                     out.append(f"  {name}: T={row['block']} within 1.5x of the compute bound: "
                                f"{r:.3f}x {verdict(r <= 1.5)}")
         row = _row(case, 16)
-        if case["hidden"] >= 1024 and row and "sru-step" in row["ratio"].get("mtsrnn", {}):
-            speedup = row["ratio"]["sru-step"]["mtsrnn"]
-            out.append(f"  {name}: T=16 at least 5x faster than sru one step at a time: "
-                       f"{speedup:.1f}x {verdict(speedup >= 5)}")
+        for step, what in (("sru-step", "sru"), ("mingru-step", "mingru-pytorch")):
+            if case["hidden"] >= 1024 and row and step in row["ratio"].get("mtsrnn", {}):
+                speedup = row["ratio"][step]["mtsrnn"]
+                out.append(f"  {name}: T=16 at least 5x faster than {what} one step at a "
+                           f"time: {speedup:.1f}x {verdict(speedup >= 5)}")
         for row in case["rows"]:
             if row["block"] <= 16 and "numpy" in row["ratio"].get("mtsrnn", {}):
                 r = row["ratio"]["mtsrnn"]["numpy"]

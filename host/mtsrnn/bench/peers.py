@@ -12,7 +12,11 @@ processes the same L-step input stream with the same weights:
   once per time step, inside the kernels' own driver and scan (block 1), so
   only the product differs from ``mtsrnn`` (host/src/_core.c);
 - ``sru-step`` / ``sru-seq``: PyPI `sru` (PyTorch) one step at a time with the
-  state carried (what a streaming user writes), and over the whole sequence.
+  state carried (what a streaming user writes), and over the whole sequence;
+- ``mingru-step`` / ``mingru-seq`` (minGRU and minLSTM): PyPI `mingru-pytorch`
+  one step per call with ``prev_hidden`` carried (its sequential path: the
+  streaming peer), and its parallel log-space scan over the whole sequence
+  (the offline reference).
 
 A runner's `run(block)` processes the whole input; `per_block` says whether
 its time depends on T.
@@ -26,11 +30,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _core
+from ..cells import MIN_WEIGHT_KEYS, mingru, minlstm
 from ..extras import optional
+from ..heads import dense, norm, sequential, softmax
 from ..model import Model, gemm_variants, random_qrnn, random_sru, sru_weight_to_kernel
 from ..quantize import quantize
 
-CELLS = ("sru", "qrnn")
+CELLS = ("sru", "qrnn", "mingru", "minlstm", "head")
+HEAD_CLASSES = 16  # the whole model's ("head") classifier outputs
+MIN_GATES = {"mingru": 2, "minlstm": 3}
 CMSIS_MAX_DIM = 65535  # arm_matrix_instance_f32 sizes are uint16_t
 # The int8 runners: name -> weight scheme (mtsrnn.quantize).
 INT8_RUNNERS = {"mtsrnn-int8-w": "int8-w", "mtsrnn-int8-wa": "int8-wa"}
@@ -39,19 +47,37 @@ INT8_RUNNERS = {"mtsrnn-int8-w": "int8-w", "mtsrnn-int8-wa": "int8-wa"}
 def make_model(cell: str, hidden: int, seed: int = 0) -> Model:
     """One layer with input size = hidden size, as the benchmarks use: SRU in
     the sru 2.x defaults (3 weight blocks, scaled-input skip), QRNN with
-    fo-pooling, an output gate and window 1."""
+    fo-pooling, an output gate and window 1, minGRU / minLSTM without an
+    output projection (mingru-pytorch's expansion_factor 1); "head" a whole
+    model: affine norm -> that SRU layer -> dense relu (hidden) -> dense
+    (HEAD_CLASSES) -> softmax."""
     if cell == "sru":
         return random_sru(hidden, hidden, num_layers=1, seed=seed)
     if cell == "qrnn":
         return random_qrnn(hidden, hidden, num_layers=1, seed=seed)
+    if cell in MIN_GATES:  # mingru-pytorch's init: nn.Linear's U(-1/sqrt(n), 1/sqrt(n))
+        bound = 1.0 / np.sqrt(hidden)
+        weight = np.random.default_rng(seed).uniform(
+            -bound, bound, (MIN_GATES[cell] * hidden, hidden)).astype(np.float32)
+        return Model([(mingru if cell == "mingru" else minlstm)(weight)])
+    if cell == "head":  # a whole model (issue 14): the SRU layer with a classifier head
+        rng = np.random.default_rng(seed)
+        return sequential(
+            norm(rng.uniform(0.5, 2.0, hidden), mean=rng.normal(0.0, 0.5, hidden)),
+            random_sru(hidden, hidden, num_layers=1, seed=seed),
+            dense(rng.uniform(-1, 1, (hidden, hidden)) / np.sqrt(hidden),
+                  rng.normal(0.0, 0.1, hidden), activation="relu"),
+            dense(rng.uniform(-1, 1, (HEAD_CLASSES, hidden)) / np.sqrt(hidden)),
+            softmax(HEAD_CLASSES))
     raise ValueError(f"cell must be one of {CELLS}, got {cell!r}")
 
 
 def flops_per_step(model: Model) -> int:
-    """Multiply-adds x 2 of the blocked products per time step (docs/spec.md section 4)."""
-    return 2 * sum(value.size for key, value in model.state_dict().items()
-                   if key.split(".")[-1] in ("weight", "weight_proj")
-                   and "layer_norm" not in key)
+    """Multiply-adds x 2 of the blocked products per time step (docs/spec.md
+    section 4): every stage's product weights (the tensors that may be int8)."""
+    return 2 * sum(stage.tensors[tensor.name].size for stage in model.stages
+                   for tensor in stage.kind.tensors
+                   if tensor.scale and tensor.name in stage.tensors)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -67,7 +93,7 @@ class NumpyBlocked:
     def __init__(self, model: Model):
         sd = model.state_dict()
         cfg = model.config
-        self.cell = model.cell
+        self.cell = model.cell if model.cell != "model" else model.kinds[0]
         if model.num_layers != 1:
             raise ValueError(f"the NumPy peer runs one layer, got {model.num_layers}")
         if model.cell == "sru":
@@ -91,6 +117,12 @@ class NumpyBlocked:
             self.scale_x = np.float32(sd["rnn_lst.0.scale_x"][0])
             self.use_tanh = bool(cfg.get("use_tanh", False))
             self.bias = None
+        elif self.cell in MIN_GATES:
+            if "to_out.weight" in sd:
+                raise ValueError("the NumPy peer runs a minGRU / minLSTM without to_out")
+            self.w = sd[MIN_WEIGHT_KEYS[self.cell]]  # (G*H, n), output-major
+            self.bias = None
+            d = model.output_size
         else:
             if (cfg.get("window", 1) != 1 or cfg.get("pooling", "fo") != "fo"
                     or not cfg.get("output_gate", True) or cfg.get("zoneout", 0.0) != 0.0):
@@ -120,6 +152,19 @@ class NumpyBlocked:
                     c = (c - u0[t]) * f + u0[t]
                     g = np.tanh(c) if self.use_tanh else c
                     h[t0 + t] = (g - skip[t]) * r + skip[t]
+            elif self.cell in MIN_GATES:
+                a = u[:, :d]
+                g = np.where(a >= 0, a + np.float32(0.5), _sigmoid(np.minimum(a, 0)))
+                if self.cell == "mingru":
+                    z = _sigmoid(u[:, d:])
+                    for t in range(xb.shape[0]):
+                        c = c + z[t] * (g[t] - c)
+                        h[t0 + t] = c
+                else:
+                    f, i = _sigmoid(u[:, d:2 * d]), _sigmoid(u[:, 2 * d:])
+                    for t in range(xb.shape[0]):
+                        c = (f[t] * c + i[t] * g[t]) / (f[t] + i[t])
+                        h[t0 + t] = c
             else:
                 u += self.bias
                 z, f, o = np.tanh(u[:, :d]), _sigmoid(u[:, d:2 * d]), _sigmoid(u[:, 2 * d:])
@@ -179,6 +224,45 @@ def cmsis_matvec_forward(model: Model, x: np.ndarray) -> np.ndarray:
     return h
 
 
+def mingru_module(model: Model):
+    """The mingru-pytorch minGRU / minLSTM (expansion_factor 1) holding this
+    model's weights, in eval mode; ImportError when torch or mingru-pytorch is
+    not installed."""
+    torch = optional("torch", "the mingru-pytorch peers")
+    if model.kinds[0] == "mingru":
+        module = optional("minGRU_pytorch.minGRU", "the mingru-pytorch peers").minGRU
+    else:
+        module = optional("minGRU_pytorch.minLSTM", "the mingru-pytorch peers").minLSTM
+    rnn = module(model.input_size).eval()
+    rnn.load_state_dict({key: torch.from_numpy(value)
+                         for key, value in model.state_dict().items()})
+    return rnn
+
+
+def mingru_step_by_step(rnn, x: np.ndarray) -> np.ndarray:
+    """h (L, hidden) from the sequential path: one step per call, prev_hidden carried."""
+    import torch
+
+    frames = torch.from_numpy(x).unsqueeze(0)  # (batch 1, L, n)
+    out = []
+    with torch.no_grad():
+        y, hidden = rnn(frames[:, :1], return_next_prev_hidden=True)
+        out.append(y)
+        for t in range(1, frames.shape[1]):
+            y, hidden = rnn(frames[:, t:t + 1], prev_hidden=hidden,
+                            return_next_prev_hidden=True)
+            out.append(y)
+    return torch.cat(out, dim=1)[0].numpy()
+
+
+def mingru_whole_sequence(rnn, x: np.ndarray) -> np.ndarray:
+    """h (L, hidden) from the parallel log-space scan over the whole sequence."""
+    import torch
+
+    with torch.no_grad():
+        return rnn(torch.from_numpy(x).unsqueeze(0))[0].numpy()
+
+
 @dataclass
 class Runner:
     name: str
@@ -210,24 +294,46 @@ def runners(model: Model, x: np.ndarray, *, with_torch: bool = True,
     int8-w and int8-wa versions, at `int8_blocks` if given), and, for each
     peer left out, why."""
     c0 = np.zeros(model.output_size, np.float32)
-    numpy_peer = NumpyBlocked(model)
     variant = gemm or gemm_variants()[0]
     found = [
         Runner("mtsrnn", True, lambda block: model.forward(x, block=block, gemm=gemm),
                f"product variant '{variant}'"),
         *(int8_runners(model, x, int8_blocks) if int8 else []),
-        Runner("numpy", True, lambda block: numpy_peer.forward(x, c0, block),
-               "float32 X_block @ W.T, then a NumPy scan"),
     ]
     missing: dict[str, str] = {}
+    if len(model.stages) == 1:
+        numpy_peer = NumpyBlocked(model)
+        found.append(Runner("numpy", True, lambda block: numpy_peer.forward(x, c0, block),
+                            "float32 X_block @ W.T, then a NumPy scan"))
+    else:
+        missing["numpy"] = "not applicable: the NumPy peer runs one layer, not a whole model"
     if cmsis_available():
         found.append(Runner("cmsis-matvec", False, lambda _block: cmsis_matvec_forward(model, x),
                             "arm_mat_vec_mult_f32 per step, kernels' scan"))
     else:
         missing["cmsis-matvec"] = ("unavailable: mtsrnn was built without the cmsisdsp sdist "
                                    "(ci/fetch-sdist.sh cmsisdsp ..., then reinstall)")
+    if model.kinds[0] in MIN_GATES:
+        if not with_torch:
+            missing["mingru-pytorch"] = "left out (--no-torch)"
+        else:
+            try:
+                rnn = mingru_module(model)
+            except ImportError as error:
+                missing["mingru-pytorch"] = (f"unavailable: {error} (pip install "
+                                             "torch==2.13.0; pip install --no-deps "
+                                             "mingru-pytorch==0.2.1 einops==0.8.2)")
+            else:
+                found.append(Runner("mingru-step", False,
+                                    lambda _block: mingru_step_by_step(rnn, x),
+                                    "mingru-pytorch one step per call, prev_hidden carried"))
+                found.append(Runner("mingru-seq", False,
+                                    lambda _block: mingru_whole_sequence(rnn, x),
+                                    "mingru-pytorch parallel scan over the whole sequence"))
+        return found, missing
     if model.cell != "sru":
-        missing["sru"] = "not applicable: sru implements SRU only"
+        missing["sru"] = ("not applicable: sru implements SRU only" if model.cell != "model"
+                          else "not applicable: a whole model, not an sru.SRU")
     elif not with_torch:
         missing["sru"] = "left out (--no-torch)"
     else:

@@ -77,6 +77,23 @@ typedef enum mts_dense_kind {
     MTS_DENSE_KINDS = 3
 } mts_dense_kind;
 
+/* minGRU and minLSTM stages (one table: G gate blocks of H rows). */
+typedef enum mts_min_kind {
+    MTS_MIN_KIND_WEIGHT = 1,            /* (G*H, n) */
+    MTS_MIN_KIND_WEIGHT_OUT = 2,        /* (m, H), exactly with has_output */
+    MTS_MIN_KIND_WEIGHT_SCALE = 3,
+    MTS_MIN_KIND_WEIGHT_OUT_SCALE = 4,
+    MTS_MIN_KINDS = 4
+} mts_min_kind;
+
+typedef enum mts_indrnn_kind {
+    MTS_INDRNN_KIND_WEIGHT = 1,         /* (H, n) */
+    MTS_INDRNN_KIND_BIAS = 2,           /* (H) */
+    MTS_INDRNN_KIND_WEIGHT_SCALE = 3,
+    MTS_INDRNN_KIND_WEIGHT_HH = 4,      /* (H): u */
+    MTS_INDRNN_KINDS = 4
+} mts_indrnn_kind;
+
 /* A softmax stage has no tensors. */
 #define MTS_SOFTMAX_KINDS 0u
 
@@ -88,7 +105,8 @@ const char *mts_file_kind_name(uint32_t stage_kind, uint32_t kind);
 /* Number of tensor kinds of a stage kind (0 for softmax or an unknown kind). */
 uint32_t mts_file_kinds_of(uint32_t stage_kind);
 
-/* The name of a stage kind: "sru", "qrnn", "norm", "dense", "softmax"; ""
+/* The name of a stage kind: "sru", "qrnn", "norm", "dense", "softmax",
+ * "mingru", "minlstm", "indrnn"; ""
  * for an unknown kind; never NULL. */
 const char *mts_stage_kind_name(uint32_t stage_kind);
 

@@ -1,5 +1,5 @@
-/* A model (a sequence of stages: SRU and QRNN layers, normalisation, dense
- * layers, softmax) and the entry points that run it over a stream in blocks
+/* A model (a sequence of stages: SRU, QRNN, minGRU, minLSTM and IndRNN
+ * layers, normalisation, dense layers, softmax) and the entry points that run it over a stream in blocks
  * of T time steps.
  *
  * Memory is the caller's: the model borrows its weights, the state and the
@@ -17,6 +17,7 @@
  *   SRU:  c[D*d]                              (D*d floats per layer)
  *   QRNN: c[H], then prev[w-1][n]: prev[k-1] = x_{t-k}, the layer input k
  *         steps before the next frame (w - 1 frames, most recent first)
+ *   minGRU, minLSTM, IndRNN: h[H]
  * All zeros is the state at the start of a sequence. The state carries across
  * calls, so a stream can be fed in pieces of any length; the output does not
  * depend on the block size nor on how the stream is split (unidirectional
@@ -32,6 +33,8 @@
 
 #include "mtsrnn/dense.h"
 #include "mtsrnn/gemm.h"
+#include "mtsrnn/indrnn.h"
+#include "mtsrnn/min_layer.h"
 #include "mtsrnn/norm.h"
 #include "mtsrnn/qrnn.h"
 #include "mtsrnn/quantize.h"
@@ -61,10 +64,16 @@ typedef enum mts_stage_kind {
     MTS_STAGE_QRNN = 2,
     MTS_STAGE_NORM = 3,
     MTS_STAGE_DENSE = 4,
-    MTS_STAGE_SOFTMAX = 5
-    /* 6, 7, 8: reserved (minGRU, minLSTM, IndRNN) */
+    MTS_STAGE_SOFTMAX = 5,
+    MTS_STAGE_MINGRU = 6,       /* as.min, G = MTS_MINGRU_GATES */
+    MTS_STAGE_MINLSTM = 7,      /* as.min, G = MTS_MINLSTM_GATES */
+    MTS_STAGE_INDRNN = 8
 } mts_stage_kind;
-#define MTS_STAGE_KINDS 5u      /* kinds are 1 .. MTS_STAGE_KINDS */
+#define MTS_STAGE_KINDS 8u      /* kinds are 1 .. MTS_STAGE_KINDS */
+
+/* The gate count G of a minGRU or minLSTM stage kind (min_layer.h). */
+#define MTS_MIN_GATES(kind) \
+    ((kind) == MTS_STAGE_MINGRU ? MTS_MINGRU_GATES : MTS_MINLSTM_GATES)
 
 /* Format 1.x names of the two recurrent kinds (the header's cell). */
 #define MTS_CELL_SRU MTS_STAGE_SRU
@@ -78,6 +87,8 @@ typedef struct mts_stage {
         mts_norm_stage norm;
         mts_dense_layer dense;
         mts_softmax_stage softmax;
+        mts_min_layer min;      /* minGRU and minLSTM */
+        mts_indrnn_layer indrnn;
     } as;
 } mts_stage;
 
@@ -115,7 +126,8 @@ typedef struct mts_run_options {
  * not there: an x86-64 build carries every x86 product, and only those the
  * CPU has are offered. */
 
-/* The weight schemes of a model's stages with products (SRU, QRNN, dense):
+/* The weight schemes of a model's stages with products (SRU, QRNN, dense,
+ * minGRU, minLSTM, IndRNN):
  * a mask of MTS_SCHEME_BIT(quant) over mts_quant (mtsrnn/quantize.h). 0
  * for a NULL model, an unknown stage kind or scheme, a NULL stage array, no
  * stages (mts_model_check rejects all of these) or a model without any
