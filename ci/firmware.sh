@@ -13,7 +13,7 @@
 # versions, printing instructions per step at T = 1 and 16 of every product
 # side by side. The M55 builds keep the models' constants in the an547's
 # SRAM (the default, MTSRNN_FW_AN547_WEIGHTS=sram: all eight demo models fit);
-# the ITCM layout (=itcm, five demo models in 512 KB) is linked once more,
+# the ITCM layout (=itcm, four demo models in 512 KB) is linked once more,
 # without CMSIS-DSP, to check it still fits. The Nucleo image is only
 # compiled: there is no board here. Exits non-zero on any
 # failure; the harness always stops QEMU.
