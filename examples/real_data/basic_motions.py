@@ -19,7 +19,7 @@ from aeon_data import data_dir, pad, read_ts
 from training import Classifier, export, fit, output_dir, setup, split
 
 TASK = "basic_motions"
-CELL = "sru"  # the recurrent cell (training.py: CELLS)
+CELL = "qrnn"  # the recurrent cell (training.py: CELLS)
 SEED, HIDDEN, LAYERS, EPOCHS, BATCH, LR = 0, 24, 1, 60, 8, 0.01
 
 
