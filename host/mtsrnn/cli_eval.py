@@ -19,19 +19,9 @@ import os
 import sys
 from typing import Any
 
-from .cli_common import CommandError, Failed, guarded, positive, seconds, write_json
+from .cli_common import CommandError, Failed, guarded, positive, probability, seconds, write_json
 
 DEFAULT_BLOCK = 16
-
-
-def _accuracy_bound(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"expected an accuracy in [0, 1], got {text!r}")
-    return value
 
 
 def _load(args: argparse.Namespace) -> tuple[Any, Any]:
@@ -208,7 +198,7 @@ def add_command(subparsers: Any) -> None:
     parser.add_argument("--index", metavar="N|NAME", help="a built-in model by index or name")
     parser.add_argument("--block", type=positive, default=DEFAULT_BLOCK,
                         help=f"block size T (default {DEFAULT_BLOCK})")
-    parser.add_argument("--min-accuracy", type=_accuracy_bound, default=None, metavar="A",
+    parser.add_argument("--min-accuracy", type=probability, default=None, metavar="A",
                         help="fail (exit 1) when the accuracy is below A (0..1)")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     parser.add_argument("--confusion", metavar="FILE.png",
