@@ -5,14 +5,15 @@
 # build the Helium build is compared with; microbit and pico with the
 # Cortex-M0 one, mps2-an385 with the M3, mps2-an500 with the M7, mps2-an505
 # and pico2 with the M33), each with the CMSIS-DSP per-step baseline built in as
-# variant "cmsis-dsp-matvec" (the pinned sdist, fetched here if missing);
+# variant "cmsis-dsp-matvec" and its q7 product as the bench-only peer
+# "cmsis-dsp-q7" (the pinned sdist, fetched here if missing);
 # prints each board's flash/RAM use and workspace, then boots each QEMU board
 # through the host harness: `mtsrnn selftest` (every built-in model must pass
 # against its golden vectors with every product of its weights' scheme) and
 # `mtsrnn bench device` per built-in model, float demos and their int8
 # versions, printing instructions per step at T = 1 and 16 of every product
-# side by side. The M55 builds keep the models' constants in the an547's
-# SRAM (the default, MTSRNN_FW_AN547_WEIGHTS=sram: all eight demo models fit);
+# side by side (the int8-wa models with the q7 peer beside them). The M55
+# builds keep the models' constants in the an547's SRAM (the default, MTSRNN_FW_AN547_WEIGHTS=sram: all eight demo models fit);
 # the ITCM layout (=itcm, four demo models in 512 KB) is linked once more,
 # without CMSIS-DSP, to check it still fits. The Nucleo image is only
 # compiled: there is no board here. Exits non-zero on any

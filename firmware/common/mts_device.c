@@ -160,6 +160,8 @@ static int handle_line(mts_device *device)
         mts_dev_command_bench(device, words, count);
     else if (mts_dev_word_is(name, "selftest"))
         mts_dev_command_selftest(device, count);
+    else if (mts_dev_word_is(name, "peer"))
+        mts_dev_command_peer(device, words, count);
     else if (mts_dev_word_is(name, "upload"))
         result = mts_dev_command_upload(device, words, count);
     else if (mts_dev_word_is(name, "interactive") && count == 1u) {
@@ -249,6 +251,8 @@ mts_status mts_device_init(mts_device *device, const mts_board *board,
     device->variants = mts_gemm_f32_variants;
     device->num_variants = (uint32_t)mts_gemm_f32_variant_count;
     device->variant_choice = NULL;
+    device->peers = NULL;
+    device->num_peers = 0;
     device->upload_half = -1;
     if (board == NULL || config == NULL || board->write == NULL || board->read_byte == NULL)
         return MTS_ERR_NULL_POINTER; /* nothing to report through */

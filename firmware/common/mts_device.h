@@ -1,4 +1,4 @@
-/* The device side of the mtsrnn device protocol (docs/protocol.md, version 2.1),
+/* The device side of the mtsrnn device protocol (docs/protocol.md, version 2.2),
  * written once for every board: MCU firmware over a UART, the Linux program
  * mtsrnn-device over stdin/stdout, a tty or TCP.
  *
@@ -79,7 +79,8 @@ extern "C" {
 #define MTS_PROTO_VERSION 2
 /* 2.1: `upload` (a model file into the RAM arena), `id`'s m-limits names the
  * arena and the buffers an uploaded model must fit. */
-#define MTS_PROTO_MINOR 1
+/* 2.2: bench-only peers: `peer`, `bench ... peer=<name>`. */
+#define MTS_PROTO_MINOR 2
 #define MTS_PROTO_MAX_LINE 512u     /* bytes of a line before its '\n' */
 #define MTS_PROTO_CHUNK_BYTES 64u   /* payload bytes per d line */
 /* The check every line the device sends ends with, and a command may:
@@ -179,6 +180,10 @@ typedef struct mts_device {
     /* The variant chosen by `variant <name>` (a name out of one of the
      * tables), or NULL for each model's default. */
     const char *variant_choice;
+    /* Bench-only peers for int8-wa layers (mts_device_set_peers; none by
+     * default). */
+    const mts_gemm_i8i8_variant *peers;
+    uint32_t num_peers;
     mts_status init_status;         /* MTS_OK after a successful init */
     uint32_t init_model;            /* the model that failed the init checks */
     uint32_t selected;              /* index of the selected model */
@@ -227,6 +232,18 @@ mts_status mts_device_init(mts_device *device, const mts_board *board,
  * it was. */
 mts_status mts_device_set_variants(mts_device *device, const mts_gemm_f32_variant *variants,
                                    uint32_t num_variants);
+
+/* Offer these products to `bench ... peer=<name>` and `peer` only (never
+ * to `variant`, `infer` or `selftest`): peers whose outputs are not the
+ * int8-wa product's, measured beside it, e.g. CMSIS-DSP's
+ * arm_mat_vec_mult_q7 (saturated q7 outputs). Each takes the int8-wa
+ * product's signature and replaces the int8-wa product of every layer that
+ * has one. Borrowed: must outlive the device. NULL, 0: none (the default).
+ * Returns MTS_ERR_NULL_POINTER or MTS_ERR_BAD_SIZE (a name that is empty
+ * or contains a space), leaving the list as it was. Call after
+ * mts_device_init. */
+mts_status mts_device_set_peers(mts_device *device, const mts_gemm_i8i8_variant *peers,
+                                uint32_t num_peers);
 
 /* The protocol loop: sends `m-ready`, then reads and answers commands until
  * board->read_byte returns -1. Can be called again after it returned (e.g.

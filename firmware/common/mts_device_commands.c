@@ -31,6 +31,9 @@ void mts_dev_send_no_variant(mts_device *device, const mts_dev_variant_words *wo
     mts_dev_out_text(device, " for model ");
     mts_dev_out_u64(device, device->selected);
     mts_dev_out_text(device, words->lists);
+    /* A bench-only peer's outputs are not the model's: never a variant. */
+    if (mts_dev_find_peer(device, name) != NULL)
+        mts_dev_out_text(device, "; it is a bench-only peer (bench ... peer=)");
     mts_dev_out_send(device);
 }
 

@@ -11,6 +11,7 @@
  *                          selftest
  *   mts_device_mem.c       the memory-traffic window a QEMU plugin watches
  *   mts_device_upload.c    upload: a model file into the RAM arena
+ *   mts_device_peer.c      bench-only peers: peer, the probe, the lookup
  *
  * A reply line is composed in device->out (mts_dev_out_*) and sent whole
  * (mts_dev_out_send). Nothing here allocates, prints through stdio or uses
@@ -161,6 +162,10 @@ void mts_dev_command_variant(mts_device *device, const mts_dev_variant_words *na
 int mts_dev_command_infer(mts_device *device, const mts_dev_word *words, size_t count);
 void mts_dev_command_bench(mts_device *device, const mts_dev_word *words, size_t count);
 void mts_dev_command_selftest(mts_device *device, size_t count);
+/* `peer [<name>]` (mts_device_peer.c). */
+void mts_dev_command_peer(mts_device *device, const mts_dev_word *words, size_t count);
+/* The peer named `name`, or NULL. */
+const mts_gemm_i8i8_variant *mts_dev_find_peer(const mts_device *device, mts_dev_word name);
 /* `upload <bytes> <crc32>` (mts_device_upload.c). Returns -1 at end of
  * input (while reading the file), else 0. */
 int mts_dev_command_upload(mts_device *device, const mts_dev_word *words, size_t count);

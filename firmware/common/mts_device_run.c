@@ -262,14 +262,18 @@ static int option_is(mts_dev_word w, const char *key, mts_dev_word *value)
 void mts_dev_command_bench(mts_device *device, const mts_dev_word *words, size_t count)
 {
     static const char usage[] = "bench needs <T1,T2,...> [steps=<n>] [variant=<name>] "
-                                "[product=1], T in 1..max_block, n in 1..max_steps";
+                                "[product=1] [peer=<name>], T in 1..max_block, n in "
+                                "1..max_steps";
     uint32_t steps = device->config.max_steps, block = 0;
     const mts_model *model = mts_dev_selected_model(device)->model;
     uint32_t index;
     mts_run_options variant = {.block = 1};
     const char *variant_name = mts_dev_model_variant(device, model, &variant, &index);
     int seen_steps = 0, seen_variant = 0, product_only = 0;
-    if (count < 2u || count > 5u) {
+    /* peer=<name> (mts_device_peer.c): the peer in place of the int8-wa
+     * product, after variant= whatever their order. */
+    const mts_gemm_i8i8_variant *peer = NULL;
+    if (count < 2u || count > 6u) {
         mts_dev_send_error(device, "bad-args", usage);
         return;
     }
@@ -290,6 +294,18 @@ void mts_dev_command_bench(mts_device *device, const mts_dev_word *words, size_t
         } else if (!product_only && option_is(words[a], "product", &value) &&
                    mts_dev_word_is(value, "1")) {
             product_only = 1;
+        } else if (peer == NULL && option_is(words[a], "peer", &value)) {
+            peer = mts_dev_find_peer(device, value);
+            if (peer == NULL ||
+                !(mts_model_schemes(model) & MTS_SCHEME_BIT(MTS_QUANT_INT8_WA))) {
+                mts_dev_out_begin(device, "e-bad-args no peer ");
+                mts_dev_out_shown_word(device, value);
+                mts_dev_out_text(device, " for model ");
+                mts_dev_out_u64(device, device->selected);
+                mts_dev_out_text(device, " (`peer` lists them; they replace int8-wa products)");
+                mts_dev_out_send(device);
+                return;
+            }
         } else if (!seen_variant && named != NULL) {
             seen_variant = 1;
             if (mts_model_select_variant(model, value.text, value.length, device->variants,
@@ -310,6 +326,8 @@ void mts_dev_command_bench(mts_device *device, const mts_dev_word *words, size_t
             return;
         }
     }
+    if (peer != NULL)
+        variant.gemm_i8i8 = peer->fn;
     size_t input = 0, output = 0;
     (void)mts_model_io_sizes(model, &input, &output);
     /* The product alone reads steps * depth floats (a QRNN's depth is window *
@@ -338,6 +356,10 @@ void mts_dev_command_bench(mts_device *device, const mts_dev_word *words, size_t
         mts_dev_out_key_u64(device, "model", device->selected);
         mts_dev_out_text(device, " variant=");
         mts_dev_out_text(device, variant_name);
+        if (peer != NULL) {
+            mts_dev_out_text(device, " peer=");
+            mts_dev_out_text(device, peer->name);
+        }
         mts_dev_out_key_u64(device, "block", block);
         mts_dev_out_key_u64(device, "steps", steps);
         if (product_only)

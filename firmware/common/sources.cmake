@@ -8,6 +8,7 @@ set(MTSRNN_DEVICE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/mts_device_format.c
   ${CMAKE_CURRENT_LIST_DIR}/mts_device_io.c
   ${CMAKE_CURRENT_LIST_DIR}/mts_device_mem.c
+  ${CMAKE_CURRENT_LIST_DIR}/mts_device_peer.c
   ${CMAKE_CURRENT_LIST_DIR}/mts_device_run.c
   ${CMAKE_CURRENT_LIST_DIR}/mts_device_upload.c
 )

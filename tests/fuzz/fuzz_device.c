@@ -9,7 +9,9 @@
  * digits); and after the input plus two newlines the last line is an
  * m-ready (the device answers an empty line even in a payload wait).
  * `upload` gets a small arena (ARENA_BYTES, both halves), so that uploads
- * of the seed models fit and larger ones are refused within a run.
+ * of the seed models fit and larger ones are refused within a run; `peer`
+ * and `bench ... peer=` get one bench-only peer (the int8-wa reference
+ * product under the name fuzz-peer).
  * Build and run: ci/fuzz.sh (bounded).
  */
 #include <stdint.h>
@@ -70,6 +72,10 @@ static uint32_t fake_stop(void *ctx, uint64_t values[MTS_NUM_COUNTERS])
     values[MTS_COUNTER_NS] = 678u;
     return MTS_COUNTER_BIT(MTS_COUNTER_CYCLES) | MTS_COUNTER_BIT(MTS_COUNTER_NS);
 }
+
+static const mts_gemm_i8i8_variant peers[] = {
+    {"fuzz-peer", "the int8-wa reference as a bench-only peer", mts_gemm_i8i8_reference, 0u},
+};
 
 static mts_device_model models[MAX_MODELS];
 static mts_model loaded[MAX_MODELS];
@@ -195,7 +201,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                  MTS_COUNTER_BIT(MTS_COUNTER_NS),
                              fake_start, fake_stop};
     mts_device device;
-    if (mts_device_init(&device, &board, &config) != MTS_OK)
+    if (mts_device_init(&device, &board, &config) != MTS_OK ||
+        mts_device_set_peers(&device, peers, 1u) != MTS_OK)
         abort();
     mts_device_run(&device);
     if (fake.overflowed)

@@ -57,6 +57,11 @@ def main(out_dir: str) -> int:
                                          "bench 4 steps=8", "selftest")]
         + [checked(infer(2, 1, width, 3)[0]), *infer(2, 1, width, 3)[1:],
            "model 0", checked("interactive"), "model 0"],
+        "peers": ["peer", "peer fuzz-peer", "peer nosuch", "peer a b", "model 1",
+                  "bench 1,2 steps=2 peer=fuzz-peer", "bench 1 product=1 peer=fuzz-peer",
+                  "bench 2 variant=tiled peer=fuzz-peer steps=3 product=1",
+                  "bench 1 peer=fuzz-peer peer=fuzz-peer", "variant fuzz-peer", "model 0",
+                  "bench 1 peer=fuzz-peer", "bench 1 peer=nosuch"],
         "damaged": [checked("model 0").replace("model 0", "model 1"),
                     checked("reset").replace("reset", "reseu"), "id " + "x" * 600,
                     infer(2, 2, width, 4)[0], "d 00", "id", "\r", "bench 0,9", "model 7"],

@@ -441,3 +441,42 @@ def test_dram_probe_rejects_bad_arguments():
     done = subprocess.run([probe, "qrnn", "8", "3", "5", "2", "int8-wa", "reference"],
                           capture_output=True, text=True, check=True)
     assert done.stdout.startswith("weights int8-wa gemm reference checksum ")
+
+
+def test_device_report_labels_the_bench_only_peer(tmp_path):
+    """bench device's report, per-MAC table and plot show a peer beside the
+    int8-wa variants, marked as a peer with what its outputs are."""
+    from mtsrnn.bench import device
+
+    def rows(per_step):
+        return [{"block": b, "steps": 16, "runs": 1, "totals": {},
+                 "per_step": {"instructions": v, "instructions_per_mac": v / 1000}}
+                for b, v in per_step]
+
+    data = {"where": "qemu-mps2-an386 (QEMU, x.elf)", "board": {"name": "mps2-an386"},
+            "model": {"index": 3, "name": "demo_sru_i8wa", "cell": "sru", "layers": 2,
+                      "weights": "int8-wa", "weight_bytes": 1000},
+            "counters": ["instructions"], "primary_counter": "instructions",
+            "emulated": True, "note": "n", "product_only": True, "t1_added": False,
+            "variant": "dsp", "results": rows([(1, 2000.0), (16, 1000.0)]),
+            "variants": {"dsp": rows([(1, 2000.0), (16, 1000.0)]),
+                         "tiled": rows([(1, 3000.0), (16, 2500.0)])},
+            "peers": {"cmsis-dsp-q7": {"output": "q7 outputs (saturated)", "weights": "int8-wa",
+                                       "results": rows([(1, 2200.0), (16, 2200.0)])}}}
+    text = device.format_report(data)
+    header = next(line for line in text.splitlines() if line.lstrip().startswith("T "))
+    assert header.split()[2:] == ["dsp", "/T=1", "/cmsis", "tiled", "/T=1", "/cmsis",
+                                  "cmsis-dsp-q7", "(peer)", "/T=1"]
+    assert "ratio to cmsis-dsp-q7 (peer), CMSIS-DSP's per-step product, a bench-only peer" \
+        in text
+    assert "cmsis-dsp-q7 (peer): in place of the int8-wa product; q7 outputs (saturated)" in text
+    t16 = next(line for line in text.splitlines() if line.split()[:1] == ["16"])
+    assert "0.455" in t16.split()  # dsp 1000 / peer 2200 at T = 16
+    per_mac = text.split("per multiply-add\n")[1].splitlines()
+    assert per_mac[0].split()[-2:] == ["cmsis-dsp-q7", "(peer)"]
+    assert per_mac[2].split()[-1] == "2.200"
+    if importlib.util.find_spec("matplotlib"):
+        from mtsrnn.bench.plot import plot_device
+
+        plot_device(data, str(tmp_path / "d.png"))
+        assert (tmp_path / "d.png").read_bytes()[:4] == b"\x89PNG"

@@ -25,6 +25,7 @@ from harness_devices import DEVICE_PROGRAM, _firmware, needs_device, needs_qemu 
 from mtsrnn.harness import BOARDS, Device, DeviceError, HarnessError  # noqa: E402
 from mtsrnn.harness.client import SessionLost  # noqa: E402
 from mtsrnn.harness.launch import qemu_command  # noqa: E402
+from mtsrnn.harness.peers import list_peers, probe  # noqa: E402
 from mtsrnn.harness.processes import ChildProcess, free_port  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -185,6 +186,10 @@ def _hammer(dev: Device, link: FaultLink, twins: dict, calls: int, seed: int,
     for m in models:
         dev.select(m.index)
         baseline_bench[m.index] = dev.bench(blocks, steps=4)
+    # A bench-only peer's probe (protocol 2.2), where the firmware has one:
+    # it never touches the state.
+    peer_names = [p.name for p in list_peers(dev)]
+    baseline_probe = {name: probe(dev, name)["y"].tolist() for name in peer_names}
     current = models[0]
     dev.select(current.index)
     state = twins[current.name].initial_state()
@@ -192,7 +197,8 @@ def _hammer(dev: Device, link: FaultLink, twins: dict, calls: int, seed: int,
     link.enabled = True
     bound = 0.0
     for _ in range(calls):
-        op = rng.choice(["infer"] * 5 + ["reset", "select", "bench", "selftest"])
+        op = rng.choice(["infer"] * 5 + ["reset", "select", "bench", "selftest"]
+                        + (["peer"] if peer_names else []))
         twin = twins[current.name]
         counts["calls"] += 1
         start = time.monotonic()
@@ -223,6 +229,11 @@ def _hammer(dev: Device, link: FaultLink, twins: dict, calls: int, seed: int,
                 same = [(r["block"], r["steps"], set(r)) for r in rows] == \
                     [(r["block"], r["steps"], set(r)) for r in expected_rows]
                 if not same or (bench_exact and rows != expected_rows):
+                    counts["wrong"] += 1
+            elif op == "peer":
+                limit = dev.timeout
+                name = peer_names[int(rng.integers(len(peer_names)))]
+                if probe(dev, name)["y"].tolist() != baseline_probe[name]:
                     counts["wrong"] += 1
             else:
                 state = twin.initial_state()

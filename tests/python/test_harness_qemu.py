@@ -19,6 +19,7 @@ import pytest
 serial = pytest.importorskip("serial", reason="the harness needs pyserial")
 
 from harness_devices import (  # noqa: E402
+    CORTEX_M_BOARDS,
     EXPECTED_INT8WA,
     EXPECTED_VARIANTS,
     FULL_BOARDS,
@@ -45,6 +46,7 @@ from harness_peer import _frames  # noqa: E402
 from mtsrnn.harness import (  # noqa: E402
     BOARDS,
     BoardError,
+    DeviceError,
     ProtocolError,
     open_board,
     start_qemu,
@@ -251,3 +253,76 @@ def test_model_firmware_is_cached_per_source_tree(tmp_path, monkeypatch):
     assert here != model_firmware_dir(board, [model], tmp_path / "a", None, None)
     with pytest.raises(BoardError, match="no such file"):
         model_firmware_dir(board, [tmp_path / "absent.mts"], tmp_path / "a", None, None)
+
+
+def _probe_inputs() -> tuple[np.ndarray, np.ndarray]:
+    """The `peer <name>` probe's Wq (6 x 20) and Xq (2 x 20), from the
+    sequence docs/protocol.md ("Peers") defines."""
+    state, values = 0x2545F491, []
+    for _ in range(6 * 20 + 2 * 20):
+        state = (state * 1664525 + 1013904223) % 2**32
+        values.append((state >> 27) - 16)
+    v = np.array(values, dtype=np.float64)
+    return v[:120].reshape(6, 20), v[120:].reshape(2, 20)
+
+
+@pytest.mark.parametrize("board", CORTEX_M_BOARDS)
+@needs_qemu[0]
+@needs_qemu[1]
+def test_qemu_board_cmsis_q7_peer(board, capsys):
+    """CMSIS-DSP's arm_mat_vec_mult_q7 beside the int8-wa products on every
+    board that runs int8 models: a bench-only peer whose probe output is
+    (W x) >> 7 (float64 reference, no saturation), never a variant, and
+    measured by bench device per step and per multiply-add beside them."""
+    from mtsrnn.bench import device as bench
+    from mtsrnn.harness.peers import list_peers, probe
+
+    elf = _firmware(board)
+    cache = elf.parents[1] / "CMakeCache.txt"
+    if not cache.is_file() or "MTSRNN_FW_CMSIS:BOOL=ON" not in cache.read_text():
+        pytest.skip(f"{elf} was built without CMSIS-DSP (MTSRNN_FW_CMSIS=OFF)")
+    with open_board(board) as session:
+        dev = session.device
+        assert [(p.name, p.weights) for p in list_peers(dev)] == [("cmsis-dsp-q7", "int8-wa")]
+        w, x = _probe_inputs()
+        sums = x @ w.T  # (steps, rows)
+        assert np.abs(sums).max() < 128 * 128  # no q7 saturation on this probe
+        got = probe(dev, "cmsis-dsp-q7")
+        np.testing.assert_array_equal(got["y"], np.floor(sums / 128.0))
+        # Never a variant: refused by name, not listed, not in selftest.
+        model = next(m for m in dev.identify().models if m.name == "demo_head_i8wa")
+        dev.select(model.index)
+        with pytest.raises(DeviceError, match="bench-only peer") as refused:
+            dev.select_variant("cmsis-dsp-q7")
+        assert refused.value.code == "bad-args"
+        offered = [v.name for v in dev.variants()[0]]
+        assert "cmsis-dsp-q7" not in offered
+        row = next(r for r in dev.selftest() if r["name"] == "demo_head_i8wa")
+        assert row["passed"] and row["variants"] == len(offered)
+        with pytest.raises(DeviceError, match="no peer cmsis-dsp-q7"):
+            dev.select(0)  # a float model: no int8-wa product to replace
+            dev.bench([1], steps=4, peer="cmsis-dsp-q7")
+        dev.select(model.index)
+        product = bench.run(session, dev.info.model(), [1, 4], product=True, progress=False)
+        whole = bench.run(session, dev.info.model(), [1], steps=8, progress=False)
+    for data in (product, whole):
+        peer = data["peers"]["cmsis-dsp-q7"]
+        assert "q7" in peer["output"] and peer["weights"] == "int8-wa"
+        default = data["variants"][EXPECTED_INT8WA[BOARDS[board].arch]]
+        for mine, theirs in zip(peer["results"], default, strict=True):
+            ratio = mine["per_step"]["instructions"] / theirs["per_step"]["instructions"]
+            assert 0.05 < ratio < 20, (board, ratio)  # the same work within reason
+        text = bench.format_report(data)
+        assert "cmsis-dsp-q7 (peer)" in text and "saturated" in text
+    per_mac = [r["per_step"]["instructions_per_mac"] for r in product["peers"]["cmsis-dsp-q7"][
+        "results"]]
+    assert all(0.5 < v < 200 for v in per_mac), per_mac
+    if board == CORTEX_M_BOARDS[0]:  # the CLI's one-line refusal (one more boot)
+        from mtsrnn import cli
+
+        assert cli.main(["bench", "device", "--board", board, "--firmware", str(elf),
+                         "--index", "demo_head_i8wa", "--variant", "cmsis-dsp-q7",
+                         "--no-progress"]) == 2
+        err = capsys.readouterr().err
+        assert "cmsis-dsp-q7 is a bench-only peer, not a variant" in err, err
+    print(f"{board}: cmsis-dsp-q7 instructions per multiply-add (T = 1, 4): {per_mac}")

@@ -323,6 +323,25 @@ def test_port_uploads_the_model_never_a_built_in_one_of_its_shape(tmp_path):
     np.testing.assert_allclose(np.load(tmp_path / "y.npy"), expected, atol=TOL, rtol=0)
 
 
+def test_board_table_arenas_are_the_firmware_builds():
+    """The arena of every firmware board is written twice: in boards.py (the
+    fit check and the upload decision need it before any build) and in
+    firmware/boards/CMakeLists.txt (`_arena_<board>`, what the image
+    reserves and `id` reports). They must agree; a board without a CMake
+    entry has no arena."""
+    import re
+
+    cmake = (ROOT / "firmware" / "boards" / "CMakeLists.txt").read_text()
+    built = {name: int(value) for name, value in
+             re.findall(r"^set\(_arena_([\w-]+) (\d+)\)", cmake, re.MULTILINE)}
+    assert built, "no set(_arena_<board> <bytes>) lines found"
+    boards = {b.firmware_board: b for b in BOARDS.values() if b.firmware_board}
+    assert set(built) <= set(boards), set(built) - set(boards)
+    for name, board in boards.items():
+        assert board.arena_bytes == built.get(name, 0), (board.name, board.arena_bytes,
+                                                         built.get(name))
+
+
 def test_firmware_fit_is_checked_before_any_build(tmp_path):
     """A model the board cannot hold is one line naming the sizes and what
     would fit, before any firmware build (no cross compiler on the PATH:

@@ -65,6 +65,19 @@ static uint32_t list_variants(void)
     return n;
 }
 
+#if MTS_FW_CMSIS_BASELINE
+/* The bench-only peer beside the int8-wa products (mts_device_set_peers):
+ * CMSIS-DSP's q7 product, whose outputs are not the model's. */
+static const mts_gemm_i8i8_variant peers[] = {
+    {"cmsis-dsp-q7", "CMSIS-DSP arm_mat_vec_mult_q7, one call per time step (saturated q7)",
+     mts_fw_cmsis_q7, 0u},
+};
+#define MTS_FW_NUM_PEERS 1u
+#else
+#define peers NULL
+#define MTS_FW_NUM_PEERS 0u
+#endif
+
 static void counters_start(void *ctx)
 {
     (void)ctx;
@@ -123,6 +136,7 @@ void mts_fw_run(mts_board *board, mts_fw_ticks ticks)
     /* On failure the device still runs and answers e-init <reason>. */
     (void)mts_device_init(&device, board, &config);
     (void)mts_device_set_variants(&device, variants, list_variants());
+    (void)mts_device_set_peers(&device, peers, MTS_FW_NUM_PEERS);
     for (;;) {
         mts_device_run(&device);    /* returns only if read_byte gives -1 */
     }

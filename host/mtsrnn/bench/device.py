@@ -1,7 +1,9 @@
 """`mtsrnn bench device`: per-step cost against the block size T on a device
 (a QEMU board, mtsrnn-device, a board at a port), for every product variant
 the selected model offers, side by side with CMSIS-DSP's per-step product
-when the firmware has it.
+when the firmware has it: `cmsis-dsp-matvec` among the float variants, the
+bench-only peer `cmsis-dsp-q7` beside the int8-wa ones (harness.peers: its
+outputs are saturated q7, not the model's; only its cost compares).
 
 The device's `bench` command runs a fixed input at each T and returns its
 counter totals; here they become per-step values and ratios. Under QEMU the
@@ -17,6 +19,8 @@ from __future__ import annotations
 
 import sys
 from typing import Any
+
+from ..harness.peers import list_peers, peer_output
 
 COUNTER_LABELS = {
     "cycles": "cycles/step",
@@ -175,9 +179,20 @@ def run(session, model, blocks: list[int], *, variants: list[str] | None = None,
     # Instruction counts under QEMU are deterministic: one run. Elsewhere
     # the median of several.
     repeat = repeat if repeat is not None else (1 if emulated else 5)
+    offered_peers = list_peers(device)
+    named_peers = [p.name for p in offered_peers if p.name in (variants or ())]
+    if named_peers:
+        raise ValueError(f"{named_peers[0]} is a bench-only peer, not a variant of the model "
+                         f"({peer_output(named_peers[0])}): bench device measures it beside "
+                         "the int8-wa variants when --variant is not given")
     chosen = device_variants(device, variants)
-    bar = Progress(len(chosen) * len(blocks) * repeat, enabled=progress)
+    # The peers of the model's schemes, beside every variant (not when
+    # variants were named: then exactly those).
+    peers = [] if variants else [p.name for p in offered_peers
+                                 if p.weights in model.weights.split("+")]
+    bar = Progress((len(chosen) + len(peers)) * len(blocks) * repeat, enabled=progress)
     raw_by_variant: dict[str | None, list[dict[str, Any]]] = {}
+    raw_by_peer: dict[str, list[dict[str, Any]]] = {}
     try:
         bar.show(f"T={blocks[0]}")
         for variant in chosen:
@@ -188,6 +203,14 @@ def run(session, model, blocks: list[int], *, variants: list[str] | None = None,
                     runs += device.bench([block], steps=steps, variant=variant,
                                          product=product)
                     bar.step(f"{variant or ''} T={block}")
+                raw.append(median_run(runs))
+        for peer in peers:
+            raw = raw_by_peer.setdefault(peer, [])
+            for block in blocks:
+                runs = []
+                for _ in range(repeat):
+                    runs += device.bench([block], steps=steps, product=product, peer=peer)
+                    bar.step(f"{peer} T={block}")
                 raw.append(median_run(runs))
     finally:
         bar.finish()
@@ -209,7 +232,25 @@ def run(session, model, blocks: list[int], *, variants: list[str] | None = None,
     }
     if chosen != [None]:
         data["variants"] = {name: by_variant[name] for name in chosen}
+    if peers:
+        data["peers"] = {name: {"output": peer_output(name), "weights": "int8-wa",
+                                "results": bench_rows(raw, counters)[0]}
+                         for name, raw in raw_by_peer.items()}
     return data
+
+
+def peer_label(name: str) -> str:
+    """A peer's column and legend name: marked as a peer, not a variant."""
+    return f"{name} (peer)"
+
+
+def product_columns(data: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Every measured product's rows by name: the variants, then the peers
+    (labelled as such)."""
+    columns = dict(data.get("variants") or {data.get("variant") or "default": data["results"]})
+    columns.update({peer_label(name): peer["results"]
+                    for name, peer in data.get("peers", {}).items()})
+    return columns
 
 
 def bench_table(rows: list[dict[str, Any]], counters: list[str], primary: str) -> str:
@@ -228,14 +269,16 @@ def bench_table(rows: list[dict[str, Any]], counters: list[str], primary: str) -
     return _align([header, *body])
 
 
-def variant_table(by_variant: dict[str, list[dict[str, Any]]], primary: str) -> str:
+def variant_table(by_variant: dict[str, list[dict[str, Any]]], primary: str,
+                  baseline_name: str | None = BASELINE_VARIANT) -> str:
     """The primary counter per step for every variant side by side, each with
     its ratio to T = 1 of the same variant and, when the CMSIS-DSP per-step
-    baseline was measured, to that baseline at the same T (lower is better)."""
-    baseline = by_variant.get(BASELINE_VARIANT)
+    baseline `baseline_name` was measured, to it at the same T (lower is
+    better)."""
+    baseline = by_variant.get(baseline_name) if baseline_name else None
     header = ["T", "steps"]
     for name in by_variant:
-        header += [name, "/T=1"] + (["/cmsis"] if baseline and name != BASELINE_VARIANT
+        header += [name, "/T=1"] + (["/cmsis"] if baseline and name != baseline_name
                                     else [])
     body = []
     first = next(iter(by_variant.values()))
@@ -246,7 +289,7 @@ def variant_table(by_variant: dict[str, list[dict[str, Any]]], primary: str) -> 
             base = next((r["per_step"].get(primary) for r in rows if r["block"] == 1), None)
             cells.append("-" if value is None else f"{value:,.1f}")
             cells.append(f"{value / base:.3f}" if value and base else "-")
-            if baseline and name != BASELINE_VARIANT:
+            if baseline and name != baseline_name:
                 reference = baseline[i]["per_step"].get(primary)
                 cells.append(f"{value / reference:.3f}" if value and reference else "-")
         body.append(cells)
@@ -256,7 +299,7 @@ def variant_table(by_variant: dict[str, list[dict[str, Any]]], primary: str) -> 
 def per_mac_table(data: dict[str, Any]) -> str:
     """The product alone: the primary counter per multiply-add, per variant and T."""
     primary = data["primary_counter"]
-    groups = data.get("variants") or {data.get("variant") or "default": data["results"]}
+    groups = product_columns(data)
     header = ["T", *groups]
     body = []
     for i, row in enumerate(next(iter(groups.values()))):
@@ -286,12 +329,19 @@ def format_report(data: dict[str, Any]) -> str:
         lines.append(bench_table(data["results"], counters, primary or "?"))
     else:
         label = COUNTER_LABELS.get(primary or "", f"{primary}/step")
+        columns = product_columns(data)
+        baseline = BASELINE_VARIANT if BASELINE_VARIANT in columns else next(
+            (peer_label(name) for name in data.get("peers", {})), None)
+        what = ("the CMSIS-DSP per-step baseline" if baseline == BASELINE_VARIANT
+                else "CMSIS-DSP's per-step product, a bench-only peer")
         lines.append(f"{label} by product variant; /T=1: ratio to T = 1 of the same variant"
-                     + (f"; /cmsis: ratio to {BASELINE_VARIANT}, the CMSIS-DSP per-step "
-                        "baseline, at the same T" if BASELINE_VARIANT in data["variants"]
+                     + (f"; /cmsis: ratio to {baseline}, {what}, at the same T" if baseline
                         else "")
                      + " (lower is better)")
-        lines.append(variant_table(data["variants"], primary or counters[0]))
+        lines.append(variant_table(columns, primary or counters[0], baseline))
+        for name, peer in data.get("peers", {}).items():
+            lines.append(f"{peer_label(name)}: in place of the {peer['weights']} product; "
+                         f"{peer['output']}")
     if data.get("product_only"):
         lines.append(per_mac_table(data))
     if data.get("t1_added"):

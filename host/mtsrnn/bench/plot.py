@@ -93,12 +93,13 @@ def plot_host(data: dict[str, Any], path: str) -> None:
 def plot_device(data: dict[str, Any], path: str) -> None:
     """Write the plot of `data` (bench.device.run's result) to `path`; needs
     matplotlib."""
-    from .device import COUNTER_LABELS
+    from .device import COUNTER_LABELS, product_columns
 
     require_matplotlib()
     import matplotlib.pyplot as plt
 
-    by_variant = data.get("variants") or {data.get("variant") or "default": data["results"]}
+    # The variants, then the bench-only peers ("<name> (peer)", dashed).
+    by_variant = product_columns(data)
     primary = data["primary_counter"] or data["counters"][0]
     title = f"{data['model']['name']} on {data['board'].get('name', '?')}"
     memory = data.get("memory")
@@ -109,7 +110,8 @@ def plot_device(data: dict[str, Any], path: str) -> None:
     blocks = [r["block"] for r in next(iter(by_variant.values()))]
     for name, rows in by_variant.items():
         values = [r["per_step"].get(primary, math.nan) for r in rows]
-        ax.plot(blocks, values, marker="o", label=name)
+        ax.plot(blocks, values, marker="o", label=name,
+                linestyle="--" if name.endswith(" (peer)") else "-")
     if len(by_variant) > 1:
         ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # off the lines
     ax.set_xscale("log", base=2)

@@ -582,11 +582,13 @@ class Device(SessionTracking, Uploading):
 
     def bench(self, blocks: list[int], steps: int | None = None,
               timeout: float | None = None, variant: str | None = None,
-              product: bool = False) -> list[dict[str, Any]]:
+              product: bool = False, peer: str | None = None) -> list[dict[str, Any]]:
         """Per T: {'block', 'steps', counter name: total} from the device's
         `bench` command (a zero state, a fixed input; the state is reset after),
         with the variant `variant` (default: the selected one). `product`: the
-        first layer's product alone (`product=1`), each row with its 'macs'."""
+        first layer's product alone (`product=1`), each row with its 'macs'.
+        `peer`: a bench-only peer (harness.peers) in place of the int8-wa
+        product (protocol 2.2)."""
         if not blocks:
             raise ValueError("bench needs at least one block size")
         if timeout is None:
@@ -602,6 +604,9 @@ class Device(SessionTracking, Uploading):
             command += f" {self._variant_word()}={variant}"
         if product:
             command += " product=1"
+        if peer is not None:
+            _check_word("peer name", peer)
+            command += f" peer={peer}"
         dirty = self._dirty
         before = self._changing(zero=True)  # bench leaves the state at zeros
         try:
@@ -613,7 +618,7 @@ class Device(SessionTracking, Uploading):
         # What produced the figures: the model and variant asked for.
         want = {"model": str(session.model) if session else None,
                 "variant": variant if variant is not None else
-                session.variant if session else None}
+                session.variant if session else None, "peer": peer}
         for line in lines:
             if line.kind != "m" or line.tag != "bench":
                 self._need_sync = True
@@ -626,7 +631,7 @@ class Device(SessionTracking, Uploading):
                                         f"{line.raw!r}")
             row: dict[str, Any] = {"block": line.int("block"), "steps": line.int("steps")}
             for key, value in line.fields.items():
-                if key not in ("block", "steps", "model", "variant"):
+                if key not in ("block", "steps", "model", "variant", "peer"):
                     row[key] = _counter_value(value)
             if steps is not None and row["steps"] != int(steps):
                 self._need_sync = True

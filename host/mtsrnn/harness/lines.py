@@ -10,7 +10,7 @@ import zlib
 from dataclasses import dataclass, field
 
 PROTOCOL_VERSION = 2  # the major version: a device of another one is refused
-PROTOCOL_MINOR = 1  # the revision this host knows (docs/protocol.md, "Versions")
+PROTOCOL_MINOR = 2  # the revision this host knows (docs/protocol.md, "Versions")
 MAX_DEVICE_LINE = 512  # MTS_PROTO_MAX_LINE: the longest line a device reads
 CHUNK_BYTES = 64  # payload bytes per d line
 DEFAULT_TIMEOUT = 10.0

@@ -38,4 +38,30 @@ __STATIC_FORCEINLINE uint8_t __CLZ(uint32_t value)
     return value == 0u ? 32u : (uint8_t)__builtin_clz(value);
 }
 
+/* What CMSIS-DSP's arm_mat_vec_mult_q7 needs beyond that (the bench-only
+ * peer "cmsis-dsp-q7"): saturation to `bits` signed bits and a rotation,
+ * for every core; on cores with the DSP extension its two SIMD
+ * instructions, through GCC's ACLE intrinsics (on the others CMSIS-DSP's
+ * dsp/none.h defines them in C). */
+#define __SSAT(value, bits) mts_shim_ssat((int32_t)(value), (bits))
+__STATIC_FORCEINLINE int32_t mts_shim_ssat(int32_t value, uint32_t bits)
+{
+    const int32_t high = (int32_t)((1u << (bits - 1u)) - 1u);
+    const int32_t low = -1 - high;
+    return value > high ? high : value < low ? low : value;
+}
+
+__STATIC_FORCEINLINE uint32_t __ROR(uint32_t value, uint32_t shift)
+{
+    shift &= 31u;
+    return shift == 0u ? value : (value >> shift) | (value << (32u - shift));
+}
+
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP == 1
+#include <arm_acle.h>
+#define __SMLAD(a, b, accumulator) \
+    ((uint32_t)__smlad((int16x2_t)(a), (int16x2_t)(b), (int32_t)(accumulator)))
+#define __SXTB16(value) ((uint32_t)__sxtb16((int8x4_t)(value)))
+#endif
+
 #endif
