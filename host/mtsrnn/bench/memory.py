@@ -34,7 +34,7 @@ MODEL_NOTE = ("modelled, not measured: cycles and energy come from the counts ab
 
 @dataclass(frozen=True)
 class Param:
-    value: float
+    value: float | None  # None: the core has no such instruction
     unit: str
     source: str
 
@@ -54,11 +54,16 @@ class Part:
     energy_byte_nj: Param            # energy per byte fetched behind the last level
     how: str                         # how the part is modelled from the binary
     leaves_out: tuple[str, ...] = field(default=())
+    # a symbol the binary must define (e.g. the Armv6-M product: the rp2040
+    # model times Thumb-1 code, not the Cortex-M3 build of the same board)
+    needs_symbol: tuple[str, str] | None = None  # (symbol, what it means)
 
 
 _M4_TRM = "Cortex-M4 TRM r0p1, 3.3.1 Table 3-1"
 _M4_FPU = "Cortex-M4 TRM r0p1, 7.2.3 Table 7-1 (FPU instruction timing)"
 _M0P_TRM = "Cortex-M0+ TRM r0p1, 3.3 (instruction timing)"
+_NO_FPU = ("none: Armv6-M has no FPU and no divide instruction; the soft-float and "
+           "division routines are counted as the integer instructions they run")
 _A72_SOG = "Cortex-A72 Software Optimization Guide (UAN0016A), 3.x throughput tables"
 
 PARTS: dict[str, Part] = {
@@ -93,21 +98,20 @@ PARTS: dict[str, Part] = {
                     "pipelined LDR (1 cycle each after the first)")),
     "rp2040": Part(
         "rp2040", "RP2040 (Cortex-M0+, 133 MHz, XIP flash behind its 16 KB cache)",
-        ("qemu-mps2-an386",), 133e6,
-        cpi={"fmac": Param(120, "cycles", "RP2040 datasheet 2.8.3.2 (boot ROM float): fmul "
-                                          "+ fadd about 60 cycles each (approximate): the "
-                                          "M0+ has no FPU"),
-             "imac": Param(8, "cycles", _M0P_TRM + ": an M4 SMLAD (two 16-bit MACs) as 2 "
-                                        "SXTH pairs, 2 MULS (single-cycle multiplier), 2 "
-                                        "ADDS: about 8"),
-             "falu": Param(60, "cycles", "RP2040 datasheet 2.8.3.2 (boot ROM float): fadd, "
-                                         "fmul, conversions about 60 cycles (approximate)"),
-             "load": Param(2, "cycles", _M0P_TRM + ": LDR 2"),
-             "store": Param(2, "cycles", _M0P_TRM + ": STR 2"),
-             "branch": Param(2, "cycles", _M0P_TRM + ": taken branch 2"),
-             "div": Param(60, "cycles", "RP2040 datasheet 2.8.3.2: fdiv via the SIO divider, "
-                                        "about 60 cycles (approximate)"),
-             "other": Param(1, "cycles", _M0P_TRM + ": data processing 1")},
+        ("qemu-mps2-an385",), 133e6,
+        cpi={"fmac": Param(None, "cycles", _NO_FPU), "falu": Param(None, "cycles", _NO_FPU),
+             "div": Param(None, "cycles", _NO_FPU),
+             "imac": Param(None, "cycles", "none: Armv6-M has no multiply-accumulate (MULS "
+                                           "is `other`)"),
+             "load": Param(2, "cycles", _M0P_TRM + ": LDR, LDRB, LDRSB 2 (LDM, POP 1 + N: "
+                                        "taken as 2)"),
+             "store": Param(2, "cycles", _M0P_TRM + ": STR, STRB 2 (STM, PUSH 1 + N: "
+                                         "taken as 2)"),
+             "branch": Param(2, "cycles", _M0P_TRM + ": B taken 2 (not taken 1, BL 3: "
+                                          "taken as 2)"),
+             "other": Param(1, "cycles", _M0P_TRM + ": data processing 1; MULS 1 (RP2040: "
+                                         "the single-cycle multiplier option, RP2040 "
+                                         "datasheet 2.4.1)")},
         caches=(("xip", 16384, 8, 2),), scope="flash",
         penalty={"xip": Param(56, "cycles", "RP2040 datasheet 2.6.3 (XIP cache, 8-byte "
                                             "lines) and 4.10 (SSI): a quad-I/O read (0xEB, "
@@ -120,14 +124,18 @@ PARTS: dict[str, Part] = {
         energy_byte_nj=Param(2.6, "nJ", "W25Q16JV datasheet: quad read active current about "
                                         "15 mA at 3.3 V over a 56-cycle (0.42 us) 8-byte "
                                         "line fetch = 20.8 nJ / 8 bytes (approximate)"),
-        how="no M0+ is emulated here and main has no armv6-m build: the Cortex-M4F "
-            "firmware's counts (qemu-mps2-an386) are timed with M0+ costs, one M4 "
-            "instruction as one M0+ instruction (an underestimate: Thumb-1 needs more "
-            "instructions than Thumb-2) and each float multiply-add as the boot ROM's "
-            "soft-float fmul + fadd; its flash stands for the XIP flash",
-        leaves_out=("instruction fetches (code assumed in SRAM, e.g. copy_to_ram)",
-                    "Thumb-1 expansion of Thumb-2 code", "the XIP streaming FIFO",
-                    "soft-float costs of the scan other than multiply-adds")),
+        how="the Armv6-M (Thumb-1, soft float) build of the qemu-mps2-an385 image "
+            "(cmake -DMTSRNN_FW_ARCH=m0 -DMTSRNN_BOARDS=mps2-an385: the pico's code, "
+            "QEMU's Cortex-M3 runs it unchanged), the model built in (MTSRNN_FW_MODEL, "
+            "--index): its flash stands for the XIP flash, its SRAM for the RP2040's "
+            "striped SRAM (no wait states)",
+        leaves_out=("instruction fetches (the pico image runs from XIP flash: its loops "
+                    "assumed to stay in the cache beside the weights)",
+                    "the XIP streaming FIFO and the SSI's own latency beyond the SCK count",
+                    "LDM/STM/PUSH/POP as 2 cycles whatever their register count; every "
+                    "branch as taken"),
+        needs_symbol=("mtsi_gemm_i8i8_armv6m", "an Armv6-M build (the int8 product "
+                      "`armv6m` is only built there)")),
     "cortex-a72": Part(
         "cortex-a72", "Raspberry Pi 4 class Cortex-A72 (1.5 GHz, 32 KB L1D, 1 MB L2, "
                       "LPDDR4)",
@@ -165,6 +173,7 @@ PARTS: dict[str, Part] = {
 # The memory regions of each board's binary, [lo, hi) (docs/boards.md).
 REGIONS = {
     "qemu-mps2-an386": (("flash", 0x0, 0x400000), ("sram", 0x20000000, 0x20400000)),
+    "qemu-mps2-an385": (("flash", 0x0, 0x400000), ("sram", 0x20000000, 0x20400000)),
     "qemu-mps3-an547": (("itcm", 0x0, 0x80000), ("sram", 0x01000000, 0x01200000),
                         ("dtcm", 0x20000000, 0x20080000)),
 }
@@ -238,6 +247,13 @@ def check_board(part: Part, board: str) -> None:
 def plugin_arguments(part: Part, board: str, elf: str | os.PathLike,
                      out: str | os.PathLike) -> list[str]:
     """QEMU's -plugin argument for `part` on `board`'s binary `elf`."""
+    if part.needs_symbol:
+        symbol, what = part.needs_symbol
+        try:
+            elf_symbol(elf, symbol)
+        except ValueError:
+            raise ValueError(f"--memory {part.name} times {what}; {elf} is not one (no "
+                             f"symbol {symbol}): {part.how}") from None
     options = [f"marker={elf_symbol(elf, MARKER_SYMBOL):#x}", f"out={out}"]
     options += [f"region={n}:{lo:#x}:{hi:#x}" for n, lo, hi in REGIONS.get(board, ())]
     options += [f"cache={n}:{size}:{line}:{ways}" for n, size, line, ways in part.caches]
@@ -257,7 +273,12 @@ def read_windows(path: str | os.PathLike) -> list[dict[str, int]]:
 def model_step(part: Part, window: dict[str, int], steps: int) -> dict[str, Any]:
     """Per step: the measured counts of one window and the part's modelled cycles
     and energy (additive: core cycles by class plus miss penalties)."""
-    core = sum(window[f"i_{c}"] * part.cpi[c].value for c in CLASSES)
+    for c in CLASSES:
+        if part.cpi[c].value is None and window[f"i_{c}"]:
+            raise ValueError(f"{part.name} has no `{c}` instructions "
+                             f"({part.cpi[c].source}), but the binary ran "
+                             f"{window[f'i_{c}']:,} of them")
+    core = sum(window[f"i_{c}"] * (part.cpi[c].value or 0) for c in CLASSES)
     misses = {name: window[f"{name}_miss"] for name, *_ in part.caches}
     stall = sum(misses[name] * part.penalty[name].value for name in misses)
     last, last_line = part.caches[-1][0], part.caches[-1][2]
@@ -340,7 +361,8 @@ def parameter_tables() -> str:
     for p in PARTS.values():
         rows = [f"**{p.name}**: {p.title}", "", "| parameter | value | source |",
                 "|---|---|---|", f"| clock | {p.clock_hz / 1e6:g} MHz | |"]
-        rows += [f"| cycles per `{c}` instruction | {v.value:g} | {v.source} |"
+        rows += [f"| cycles per `{c}` instruction | "
+                 f"{'-' if v.value is None else format(v.value, 'g')} | {v.source} |"
                  for c, v in p.cpi.items()]
         rows += [f"| cache `{n}` | {s} B, {line} B lines, {w}-way, LRU, in front of "
                  f"{p.scope} | |" for n, s, line, w in p.caches]

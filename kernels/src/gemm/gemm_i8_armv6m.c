@@ -34,6 +34,7 @@
 
 #define V6M_STEPS 3u
 #define V6M_PANEL 32u
+#define V6M_ROW_BLOCK_BYTES 8192u /* weights per row block: half the RP2040's XIP cache */
 
 static void v6m_store_partial(float *y, int32_t acc)
 {
@@ -75,10 +76,10 @@ static void v6m_one_step(size_t rows, size_t depth, const int8_t *w, size_t w_st
     }
 }
 
-void mtsi_gemm_i8i8_armv6m(size_t rows, size_t depth, size_t steps,
-                           const int8_t *w, size_t w_stride, const float *w_scale,
-                           const int8_t *xq, size_t xq_stride, const float *x_scale,
-                           float *y, size_t y_stride)
+static void v6m_rows(size_t rows, size_t depth, size_t steps,
+                     const int8_t *w, size_t w_stride, const float *w_scale,
+                     const int8_t *xq, size_t xq_stride, const float *x_scale,
+                     float *y, size_t y_stride)
 {
     int32_t panel[V6M_PANEL * V6M_STEPS];
     size_t t0 = 0;
@@ -125,6 +126,31 @@ void mtsi_gemm_i8i8_armv6m(size_t rows, size_t depth, size_t steps,
     for (; t0 < steps; t0++)
         v6m_one_step(rows, depth, w, w_stride, w_scale, xq + t0 * xq_stride, x_scale[t0],
                      y + t0 * y_stride);
+}
+
+void mtsi_gemm_i8i8_armv6m(size_t rows, size_t depth, size_t steps,
+                           const int8_t *w, size_t w_stride, const float *w_scale,
+                           const int8_t *xq, size_t xq_stride, const float *x_scale,
+                           float *y, size_t y_stride)
+{
+    /* With more than one step group, the rows go in blocks of about
+     * V6M_ROW_BLOCK_BYTES of weights, every step of the call inside a block:
+     * a block's weights then come from flash once per call and from the XIP
+     * cache for its other step groups, instead of the whole matrix from
+     * flash once per group (the `dsp` product's blocking; measured with the
+     * QEMU plugin, docs/performance.md "RP2040"). Which rows share a call
+     * changes no sum: the int32 sums are exact and each output's scaling
+     * is the same. */
+    size_t block_rows = rows;
+    if (steps > V6M_STEPS) {
+        block_rows = V6M_ROW_BLOCK_BYTES / (depth > 0 ? depth : 1);
+        if (block_rows < 1)
+            block_rows = 1;
+    }
+    for (size_t r0 = 0; r0 < rows; r0 += block_rows)
+        v6m_rows(rows - r0 < block_rows ? rows - r0 : block_rows, depth, steps,
+                 w + r0 * w_stride, w_stride, w_scale + r0, xq, xq_stride, x_scale, y + r0,
+                 y_stride);
 }
 
 #endif /* MTS_HAVE_ARMV6M */
