@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -61,17 +61,23 @@ class Part:
 
 _M4_TRM = "Cortex-M4 TRM r0p1, 3.3.1 Table 3-1"
 _M4_FPU = "Cortex-M4 TRM r0p1, 7.2.3 Table 7-1 (FPU instruction timing)"
-_M0P_TRM = "Cortex-M0+ TRM r0p1, 3.3 (instruction timing)"
+_M0P_TRM = ("Cortex-M0+ TRM r0p1, 3.3 (instruction timing; partly confirmed: the Cortex-M0 "
+             "table gives LDR 2, MULS 1 or 32, and the M0+'s two-stage pipeline makes a "
+             "taken branch 2, not found verbatim)")
 _NO_FPU = ("none: Armv6-M has no FPU and no divide instruction; the soft-float and "
            "division routines are counted as the integer instructions they run")
-_A72_SOG = "Cortex-A72 Software Optimization Guide (UAN0016A), 3.x throughput tables"
+_A72_SOG = ("Cortex-A72 Software Optimization Guide (UAN0016A), 3.x throughput tables "
+            "(UNCONFIRMED: not found in the searched copies)")
 
 PARTS: dict[str, Part] = {
     "stm32f446": Part(
         "stm32f446", "STM32F446 (Cortex-M4F, 180 MHz, flash behind the ART accelerator)",
         ("qemu-mps2-an386",), 180e6,
-        cpi={"fmac": Param(3, "cycles", _M4_FPU + ": VFMA/VMLA.F32 3"),
-             "imac": Param(1, "cycles", _M4_TRM + ": MLA, SMLAD 1"),
+        cpi={"fmac": Param(3, "cycles", _M4_FPU + ": VFMA/VMLA.F32 3 (confirmed: the TRM's "
+                                      "3 quoted in electronics.stackexchange.com/questions/"
+                                      "544886, which adds that chained VFMAs may forward)"),
+             "imac": Param(1, "cycles", _M4_TRM + ": MLA, SMLAD 1 (confirmed for MUL/MLA: TI "
+                                        "SWCU192 Table 3-25, the Cortex-M4F cycle table)"),
              "falu": Param(1, "cycles", _M4_FPU + ": VADD/VMUL/VCVT.F32 1"),
              "load": Param(2, "cycles", _M4_TRM + ": LDR 2 (1 when pipelined: not modelled)"),
              "store": Param(1, "cycles", _M4_TRM + ": STR 1 (write buffer)"),
@@ -80,13 +86,14 @@ PARTS: dict[str, Part] = {
              "other": Param(1, "cycles", _M4_TRM + ": data processing 1")},
         caches=(("art", 128, 16, 8),), scope="flash",
         penalty={"art": Param(5, "cycles", "RM0390 3.4.1 Table 5: 5 wait states at "
-                                           "150 < HCLK <= 180 MHz, 2.7-3.6 V; one 128-bit "
-                                           "line per flash access (RM0390 3.4.2, ART: "
-                                           "8 data lines of 128 bits)")},
-        energy_cycle_nj=Param(0.70, "nJ", "DS10693 (STM32F446 datasheet) run-mode current "
-                                          "at 180 MHz from flash, ART on, peripherals off: "
-                                          "about 38 mA at 3.3 V (value as recalled, not "
-                                          "re-checked here) / 180 MHz"),
+                                           "150 < HCLK <= 180 MHz, 2.7-3.6 V (UNCONFIRMED "
+                                           "for the F446: found only 5 WS at 168 MHz for "
+                                           "the F407); 8 D-Code lines of 128 bits (confirmed "
+                                           "for the F4 ART: RM0090 3.2, stm32.dirba.io)")},
+        energy_cycle_nj=Param(0.70, "nJ", "UNCONFIRMED: DS10693 (STM32F446 datasheet) run-"
+                                          "mode current at 180 MHz from flash, ART on, "
+                                          "peripherals off, about 38 mA at 3.3 V (recalled; "
+                                          "not found in the searched copies) / 180 MHz"),
         energy_byte_nj=Param(0.0, "nJ", "none: the datasheet gives no per-access flash "
                                         "energy; flash reads are inside the run current, "
                                         "so wait-state cycles cost the run current"),
@@ -111,19 +118,26 @@ PARTS: dict[str, Part] = {
                                           "taken as 2)"),
              "other": Param(1, "cycles", _M0P_TRM + ": data processing 1; MULS 1 (RP2040: "
                                          "the single-cycle multiplier option, RP2040 "
-                                         "datasheet 2.4.1)")},
+                                         "datasheet 2.4.1, UNCONFIRMED in the searched "
+                                         "copies)")},
+        # confirmed: RP2040 datasheet 2.6.3.1 "16 kB, two way set-associative, 1 cycle
+        # hit", 2.6.3.2 "8 bytes per line" (copies at manualshelf.com, datasheet p. 152)
         caches=(("xip", 16384, 8, 2),), scope="flash",
-        penalty={"xip": Param(56, "cycles", "RP2040 datasheet 2.6.3 (XIP cache, 8-byte "
-                                            "lines) and 4.10 (SSI): a quad-I/O read (0xEB, "
-                                            "continuous mode) at SCK = clk_sys / 2: 6 "
-                                            "address + 2 mode + 4 dummy + 16 data SCK = 28 "
-                                            "SCK = 56 cycles")},
-        energy_cycle_nj=Param(0.50, "nJ", "RP2040 datasheet 5.x (power consumption): about "
-                                          "20 mA at 3.3 V through the on-chip regulator, "
-                                          "busy core at 125-133 MHz (approximate)"),
-        energy_byte_nj=Param(2.6, "nJ", "W25Q16JV datasheet: quad read active current about "
-                                        "15 mA at 3.3 V over a 56-cycle (0.42 us) 8-byte "
-                                        "line fetch = 20.8 nJ / 8 bytes (approximate)"),
+        penalty={"xip": Param(384, "cycles", "the project's pico image: its boot2 "
+                                             "(firmware/boards/pico/boot2.c) sets the SSI to "
+                                             "the serial 03h read at SCK = clk_sys / 4; an "
+                                             "8-byte line is 8 command + 24 address + 64 data "
+                                             "SCK = 96 SCK = 384 cycles (RP2040 datasheet "
+                                             "2.6.3: 8-byte lines, 4.10 SSI; UNCONFIRMED that "
+                                             "the XIP fetches a line in one command)")},
+        energy_cycle_nj=Param(0.50, "nJ", "UNCONFIRMED: about 20 mA at 3.3 V for a busy core "
+                                          "at 125-133 MHz (recalled); the RP2040 datasheet "
+                                          "5.4 gives currents only for its four use cases "
+                                          "(48 MHz media demo, BOOTSEL, DORMANT, SLEEP)"),
+        energy_byte_nj=Param(2.6, "nJ", "UNCONFIRMED: a W25Q-class flash's read current "
+                                        "(about 15 mA at 3.3 V, recalled) over a 56-cycle "
+                                        "(0.42 us at 133 MHz) line fetch, 20.8 nJ / 8 bytes; "
+                                        "a slower fetch costs more per byte (not modelled)"),
         how="the Armv6-M (Thumb-1, soft float) build of the qemu-mps2-an385 image "
             "(cmake -DMTSRNN_FW_ARCH=m0 -DMTSRNN_BOARDS=mps2-an385: the pico's code, "
             "QEMU's Cortex-M3 runs it unchanged), the model built in (MTSRNN_FW_MODEL, "
@@ -153,15 +167,18 @@ PARTS: dict[str, Part] = {
                                            "about 16 B/cycle (Cortex-A72 TRM r0p3 7.x; "
                                            "latency hidden by the prefetcher)"),
                  "l2": Param(24, "cycles", "64 B per line at about 4 GB/s single-core "
-                                           "streaming read on a Raspberry Pi 4 (published "
-                                           "measurements) = 16 ns = 24 cycles at 1.5 GHz")},
-        energy_cycle_nj=Param(0.6, "nJ", "Raspberry Pi 4: about 0.9 W per busy core above "
-                                         "idle at 1.5 GHz (published board power "
-                                         "measurements, approximate)"),
-        energy_byte_nj=Param(0.16, "nJ", "Horowitz, ISSCC 2014 'Computing's energy "
-                                          "problem': 1.3-2.6 nJ per 64-bit DRAM access, "
-                                          "20 pJ/bit (DDR3, 45 nm; LPDDR4 is lower: an "
-                                          "upper value)"),
+                                           "streaming read = 16 ns = 24 cycles at 1.5 GHz "
+                                           "(UNCONFIRMED; of the order of STREAM's 5.5 GB/s "
+                                           "copy, reads + writes, on a Pi 4: sci-pi.org.uk/"
+                                           "bench/stream.html; LPDDR4-3200 confirmed: "
+                                           "magpi.raspberrypi.com Pi 4 specs)")},
+        energy_cycle_nj=Param(0.6, "nJ", "UNCONFIRMED: Raspberry Pi 4, about 0.9 W per "
+                                         "busy core above idle at 1.5 GHz (recalled "
+                                         "board measurements)"),
+        energy_byte_nj=Param(0.16, "nJ", "UNCONFIRMED (recalled, not found in the "
+                                          "searched copies): Horowitz, ISSCC 2014, 1.3-2.6 "
+                                          "nJ per 64-bit DRAM access, 20 pJ/bit (DDR3; "
+                                          "LPDDR4 is lower: an upper value)"),
         how="mtsrnn-device cross-built for aarch64 (NEON) under qemu-aarch64; every data "
             "access goes through the L1D and L2 models; L2 misses are the DRAM traffic",
         leaves_out=("out-of-order overlap of compute and memory (the cycles add up: an "
@@ -169,6 +186,20 @@ PARTS: dict[str, Part] = {
                     "L1 write-backs into L2 (as in cachegrind)", "TLBs",
                     "the other cores sharing the L2")),
 }
+
+# The RP2040 with the fastest XIP set-up its datasheet describes instead of the
+# project's boot2 (the same binary and counts; only the miss penalty differs).
+PARTS["rp2040-qspi"] = replace(
+    PARTS["rp2040"], name="rp2040-qspi",
+    title="RP2040 (Cortex-M0+, 133 MHz, quad-I/O XIP flash at clk_sys / 2 behind its 16 KB "
+          "cache)",
+    penalty={"xip": Param(56, "cycles", "a boot2 other than the project's: quad-I/O read "
+                                        "(0xEB, continuous mode) at SCK = clk_sys / 2: 6 "
+                                        "address + 2 mode + 4 dummy + 16 data SCK = 28 SCK = "
+                                        "56 cycles (RP2040 datasheet 4.10 SSI; its 2.6.3 note "
+                                        "names PICO_FLASH_SPI_CLKDIV, 4 by default in the "
+                                        "pico-sdk's boot2_w25q080 of that edition: 112 "
+                                        "cycles then)")})
 
 # The memory regions of each board's binary, [lo, hi) (docs/boards.md).
 REGIONS = {
