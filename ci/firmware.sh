@@ -88,6 +88,22 @@ for target in qemu-mps2-an386: qemu-mps3-an547: qemu-mps3-an547:"$scalar_elf" \
       --index "$name" --block "$blocks" --no-progress || fail=1
   done
 done
+# The RP2040 memory model's binary (docs/performance.md "RP2040"): the an385
+# image compiled for Armv6-M, with an int8-wa SRU whose 144 x 128 weights span
+# three of the `armv6m` product's 8 KB row blocks and four input panels, the
+# paths the microbit's small demos never reach; its selftest checks every
+# product at every T against the golden vectors (about 40 s).
+echo "== firmware: the Armv6-M build of the mps2-an385 image (the RP2040 model's binary)"
+v6m=$build_root/v6m/fw-m0
+mkdir -p "$v6m"
+"$py" -c 'import mtsrnn, sys; mtsrnn.quantize(mtsrnn.random_sru(128, 48, seed=21), "int8-wa").save(sys.argv[1])' \
+  "$v6m/sru_blocks_i8wa.mts"
+cmake -S firmware/boards -B "$v6m" "${generator[@]}" -DMTSRNN_FW_ARCH=m0 -DMTSRNN_BOARDS=mps2-an385 \
+  -DMTSRNN_FW_PYTHON="$py" -DMTSRNN_FW_CMSIS=OFF -DMTSRNN_FW_DEMO_MODELS=OFF \
+  -DMTSRNN_FW_MODEL="$v6m/sru_blocks_i8wa.mts" >/dev/null
+cmake --build "$v6m" -j "$jobs"
+timeout -s TERM 300 "$py" -m mtsrnn selftest --board qemu-mps2-an385 \
+  --firmware "$v6m/mps2-an385/mtsrnn-mps2-an385.elf" || fail=1
 if [ "$fail" != 0 ]; then
   echo "firmware: FAILED" >&2
   exit 1

@@ -205,3 +205,27 @@ def test_bench_device_memory_on_the_default_board(built, tmp_path, monkeypatch):
     assert 0 <= between <= 0.02 * weights
     assert sixteen["weight_bytes"] == weights / 4 + between  # a weight load per 4-step tile
     assert data["results"][1]["speedup_model"] > 1
+
+
+def test_rp2040_times_armv6m_code_only(tmp_path):
+    """The RP2040 part times Thumb-1 code: a window with FPU instructions (a
+    Cortex-M4F binary) is refused rather than timed with made-up soft-float
+    costs, and a binary without the Armv6-M product is refused by name."""
+    part = memory.PARTS["rp2040"]
+    window = {f"i_{c}": 0 for c in memory.CLASSES}
+    window.update(insns=10, i_other=8, i_load=2, weight_read=8, xip_miss=1,
+                  last_miss_weights=1)
+    step = memory.model_step(part, window, 1)
+    # 8 data-processing instructions at 1 cycle, 2 loads at 2, one XIP line fill
+    assert step["cycles_model"] == 8 * 1 + 2 * 2 + part.penalty["xip"].value
+    window["i_fmac"] = 3
+    with pytest.raises(ValueError, match="no `fmac` instructions"):
+        memory.model_step(part, window, 1)
+    # any ELF without the Armv6-M product stands for the wrong build
+    if shutil.which("gcc") is None:
+        pytest.skip("no host gcc")
+    elf = tmp_path / "plain.elf"
+    subprocess.run(["gcc", "-x", "c", "-o", str(elf), "-"], input="int main(void){return 0;}",
+                   text=True, check=True)
+    with pytest.raises(ValueError, match="mtsi_gemm_i8i8_armv6m"):
+        memory.plugin_arguments(part, "qemu-mps2-an385", elf, tmp_path / "out.txt")

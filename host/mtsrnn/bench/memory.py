@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ MODEL_NOTE = ("modelled, not measured: cycles and energy come from the counts ab
 
 @dataclass(frozen=True)
 class Param:
-    value: float
+    value: float | None  # None: the core has no such instruction
     unit: str
     source: str
 
@@ -54,19 +54,30 @@ class Part:
     energy_byte_nj: Param            # energy per byte fetched behind the last level
     how: str                         # how the part is modelled from the binary
     leaves_out: tuple[str, ...] = field(default=())
+    # a symbol the binary must define (e.g. the Armv6-M product: the rp2040
+    # model times Thumb-1 code, not the Cortex-M3 build of the same board)
+    needs_symbol: tuple[str, str] | None = None  # (symbol, what it means)
 
 
 _M4_TRM = "Cortex-M4 TRM r0p1, 3.3.1 Table 3-1"
 _M4_FPU = "Cortex-M4 TRM r0p1, 7.2.3 Table 7-1 (FPU instruction timing)"
-_M0P_TRM = "Cortex-M0+ TRM r0p1, 3.3 (instruction timing)"
-_A72_SOG = "Cortex-A72 Software Optimization Guide (UAN0016A), 3.x throughput tables"
+_M0P_TRM = ("Cortex-M0+ TRM r0p1, 3.3 (instruction timing; partly confirmed: the Cortex-M0 "
+             "table gives LDR 2, MULS 1 or 32, and the M0+'s two-stage pipeline makes a "
+             "taken branch 2, not found verbatim)")
+_NO_FPU = ("none: Armv6-M has no FPU and no divide instruction; the soft-float and "
+           "division routines are counted as the integer instructions they run")
+_A72_SOG = ("Cortex-A72 Software Optimization Guide (UAN0016A), 3.x throughput tables "
+            "(UNCONFIRMED: not found in the searched copies)")
 
 PARTS: dict[str, Part] = {
     "stm32f446": Part(
         "stm32f446", "STM32F446 (Cortex-M4F, 180 MHz, flash behind the ART accelerator)",
         ("qemu-mps2-an386",), 180e6,
-        cpi={"fmac": Param(3, "cycles", _M4_FPU + ": VFMA/VMLA.F32 3"),
-             "imac": Param(1, "cycles", _M4_TRM + ": MLA, SMLAD 1"),
+        cpi={"fmac": Param(3, "cycles", _M4_FPU + ": VFMA/VMLA.F32 3 (confirmed: the TRM's "
+                                      "3 quoted in electronics.stackexchange.com/questions/"
+                                      "544886, which adds that chained VFMAs may forward)"),
+             "imac": Param(1, "cycles", _M4_TRM + ": MLA, SMLAD 1 (confirmed for MUL/MLA: TI "
+                                        "SWCU192 Table 3-25, the Cortex-M4F cycle table)"),
              "falu": Param(1, "cycles", _M4_FPU + ": VADD/VMUL/VCVT.F32 1"),
              "load": Param(2, "cycles", _M4_TRM + ": LDR 2 (1 when pipelined: not modelled)"),
              "store": Param(1, "cycles", _M4_TRM + ": STR 1 (write buffer)"),
@@ -75,13 +86,14 @@ PARTS: dict[str, Part] = {
              "other": Param(1, "cycles", _M4_TRM + ": data processing 1")},
         caches=(("art", 128, 16, 8),), scope="flash",
         penalty={"art": Param(5, "cycles", "RM0390 3.4.1 Table 5: 5 wait states at "
-                                           "150 < HCLK <= 180 MHz, 2.7-3.6 V; one 128-bit "
-                                           "line per flash access (RM0390 3.4.2, ART: "
-                                           "8 data lines of 128 bits)")},
-        energy_cycle_nj=Param(0.70, "nJ", "DS10693 (STM32F446 datasheet) run-mode current "
-                                          "at 180 MHz from flash, ART on, peripherals off: "
-                                          "about 38 mA at 3.3 V (value as recalled, not "
-                                          "re-checked here) / 180 MHz"),
+                                           "150 < HCLK <= 180 MHz, 2.7-3.6 V (UNCONFIRMED "
+                                           "for the F446: found only 5 WS at 168 MHz for "
+                                           "the F407); 8 D-Code lines of 128 bits (confirmed "
+                                           "for the F4 ART: RM0090 3.2, stm32.dirba.io)")},
+        energy_cycle_nj=Param(0.70, "nJ", "UNCONFIRMED: DS10693 (STM32F446 datasheet) run-"
+                                          "mode current at 180 MHz from flash, ART on, "
+                                          "peripherals off, about 38 mA at 3.3 V (recalled; "
+                                          "not found in the searched copies) / 180 MHz"),
         energy_byte_nj=Param(0.0, "nJ", "none: the datasheet gives no per-access flash "
                                         "energy; flash reads are inside the run current, "
                                         "so wait-state cycles cost the run current"),
@@ -93,41 +105,51 @@ PARTS: dict[str, Part] = {
                     "pipelined LDR (1 cycle each after the first)")),
     "rp2040": Part(
         "rp2040", "RP2040 (Cortex-M0+, 133 MHz, XIP flash behind its 16 KB cache)",
-        ("qemu-mps2-an386",), 133e6,
-        cpi={"fmac": Param(120, "cycles", "RP2040 datasheet 2.8.3.2 (boot ROM float): fmul "
-                                          "+ fadd about 60 cycles each (approximate): the "
-                                          "M0+ has no FPU"),
-             "imac": Param(8, "cycles", _M0P_TRM + ": an M4 SMLAD (two 16-bit MACs) as 2 "
-                                        "SXTH pairs, 2 MULS (single-cycle multiplier), 2 "
-                                        "ADDS: about 8"),
-             "falu": Param(60, "cycles", "RP2040 datasheet 2.8.3.2 (boot ROM float): fadd, "
-                                         "fmul, conversions about 60 cycles (approximate)"),
-             "load": Param(2, "cycles", _M0P_TRM + ": LDR 2"),
-             "store": Param(2, "cycles", _M0P_TRM + ": STR 2"),
-             "branch": Param(2, "cycles", _M0P_TRM + ": taken branch 2"),
-             "div": Param(60, "cycles", "RP2040 datasheet 2.8.3.2: fdiv via the SIO divider, "
-                                        "about 60 cycles (approximate)"),
-             "other": Param(1, "cycles", _M0P_TRM + ": data processing 1")},
+        ("qemu-mps2-an385",), 133e6,
+        cpi={"fmac": Param(None, "cycles", _NO_FPU), "falu": Param(None, "cycles", _NO_FPU),
+             "div": Param(None, "cycles", _NO_FPU),
+             "imac": Param(None, "cycles", "none: Armv6-M has no multiply-accumulate (MULS "
+                                           "is `other`)"),
+             "load": Param(2, "cycles", _M0P_TRM + ": LDR, LDRB, LDRSB 2 (LDM, POP 1 + N: "
+                                        "taken as 2)"),
+             "store": Param(2, "cycles", _M0P_TRM + ": STR, STRB 2 (STM, PUSH 1 + N: "
+                                         "taken as 2)"),
+             "branch": Param(2, "cycles", _M0P_TRM + ": B taken 2 (not taken 1, BL 3: "
+                                          "taken as 2)"),
+             "other": Param(1, "cycles", _M0P_TRM + ": data processing 1; MULS 1 (RP2040: "
+                                         "the single-cycle multiplier option, RP2040 "
+                                         "datasheet 2.4.1, UNCONFIRMED in the searched "
+                                         "copies)")},
+        # confirmed: RP2040 datasheet 2.6.3.1 "16 kB, two way set-associative, 1 cycle
+        # hit", 2.6.3.2 "8 bytes per line" (copies at manualshelf.com, datasheet p. 152)
         caches=(("xip", 16384, 8, 2),), scope="flash",
-        penalty={"xip": Param(56, "cycles", "RP2040 datasheet 2.6.3 (XIP cache, 8-byte "
-                                            "lines) and 4.10 (SSI): a quad-I/O read (0xEB, "
-                                            "continuous mode) at SCK = clk_sys / 2: 6 "
-                                            "address + 2 mode + 4 dummy + 16 data SCK = 28 "
-                                            "SCK = 56 cycles")},
-        energy_cycle_nj=Param(0.50, "nJ", "RP2040 datasheet 5.x (power consumption): about "
-                                          "20 mA at 3.3 V through the on-chip regulator, "
-                                          "busy core at 125-133 MHz (approximate)"),
-        energy_byte_nj=Param(2.6, "nJ", "W25Q16JV datasheet: quad read active current about "
-                                        "15 mA at 3.3 V over a 56-cycle (0.42 us) 8-byte "
-                                        "line fetch = 20.8 nJ / 8 bytes (approximate)"),
-        how="no M0+ is emulated here and main has no armv6-m build: the Cortex-M4F "
-            "firmware's counts (qemu-mps2-an386) are timed with M0+ costs, one M4 "
-            "instruction as one M0+ instruction (an underestimate: Thumb-1 needs more "
-            "instructions than Thumb-2) and each float multiply-add as the boot ROM's "
-            "soft-float fmul + fadd; its flash stands for the XIP flash",
-        leaves_out=("instruction fetches (code assumed in SRAM, e.g. copy_to_ram)",
-                    "Thumb-1 expansion of Thumb-2 code", "the XIP streaming FIFO",
-                    "soft-float costs of the scan other than multiply-adds")),
+        penalty={"xip": Param(384, "cycles", "the project's pico image: its boot2 "
+                                             "(firmware/boards/pico/boot2.c) sets the SSI to "
+                                             "the serial 03h read at SCK = clk_sys / 4; an "
+                                             "8-byte line is 8 command + 24 address + 64 data "
+                                             "SCK = 96 SCK = 384 cycles (RP2040 datasheet "
+                                             "2.6.3: 8-byte lines, 4.10 SSI; UNCONFIRMED that "
+                                             "the XIP fetches a line in one command)")},
+        energy_cycle_nj=Param(0.50, "nJ", "UNCONFIRMED: about 20 mA at 3.3 V for a busy core "
+                                          "at 125-133 MHz (recalled); the RP2040 datasheet "
+                                          "5.4 gives currents only for its four use cases "
+                                          "(48 MHz media demo, BOOTSEL, DORMANT, SLEEP)"),
+        energy_byte_nj=Param(2.6, "nJ", "UNCONFIRMED: a W25Q-class flash's read current "
+                                        "(about 15 mA at 3.3 V, recalled) over a 56-cycle "
+                                        "(0.42 us at 133 MHz) line fetch, 20.8 nJ / 8 bytes; "
+                                        "a slower fetch costs more per byte (not modelled)"),
+        how="the Armv6-M (Thumb-1, soft float) build of the qemu-mps2-an385 image "
+            "(cmake -DMTSRNN_FW_ARCH=m0 -DMTSRNN_BOARDS=mps2-an385: the pico's code, "
+            "QEMU's Cortex-M3 runs it unchanged), the model built in (MTSRNN_FW_MODEL, "
+            "--index): its flash stands for the XIP flash, its SRAM for the RP2040's "
+            "striped SRAM (no wait states)",
+        leaves_out=("instruction fetches (the pico image runs from XIP flash: its loops "
+                    "assumed to stay in the cache beside the weights)",
+                    "the XIP streaming FIFO and the SSI's own latency beyond the SCK count",
+                    "LDM/STM/PUSH/POP as 2 cycles whatever their register count; every "
+                    "branch as taken"),
+        needs_symbol=("mtsi_gemm_i8i8_armv6m", "an Armv6-M build (the int8 product "
+                      "`armv6m` is only built there)")),
     "cortex-a72": Part(
         "cortex-a72", "Raspberry Pi 4 class Cortex-A72 (1.5 GHz, 32 KB L1D, 1 MB L2, "
                       "LPDDR4)",
@@ -145,15 +167,18 @@ PARTS: dict[str, Part] = {
                                            "about 16 B/cycle (Cortex-A72 TRM r0p3 7.x; "
                                            "latency hidden by the prefetcher)"),
                  "l2": Param(24, "cycles", "64 B per line at about 4 GB/s single-core "
-                                           "streaming read on a Raspberry Pi 4 (published "
-                                           "measurements) = 16 ns = 24 cycles at 1.5 GHz")},
-        energy_cycle_nj=Param(0.6, "nJ", "Raspberry Pi 4: about 0.9 W per busy core above "
-                                         "idle at 1.5 GHz (published board power "
-                                         "measurements, approximate)"),
-        energy_byte_nj=Param(0.16, "nJ", "Horowitz, ISSCC 2014 'Computing's energy "
-                                          "problem': 1.3-2.6 nJ per 64-bit DRAM access, "
-                                          "20 pJ/bit (DDR3, 45 nm; LPDDR4 is lower: an "
-                                          "upper value)"),
+                                           "streaming read = 16 ns = 24 cycles at 1.5 GHz "
+                                           "(UNCONFIRMED; of the order of STREAM's 5.5 GB/s "
+                                           "copy, reads + writes, on a Pi 4: sci-pi.org.uk/"
+                                           "bench/stream.html; LPDDR4-3200 confirmed: "
+                                           "magpi.raspberrypi.com Pi 4 specs)")},
+        energy_cycle_nj=Param(0.6, "nJ", "UNCONFIRMED: Raspberry Pi 4, about 0.9 W per "
+                                         "busy core above idle at 1.5 GHz (recalled "
+                                         "board measurements)"),
+        energy_byte_nj=Param(0.16, "nJ", "UNCONFIRMED (recalled, not found in the "
+                                          "searched copies): Horowitz, ISSCC 2014, 1.3-2.6 "
+                                          "nJ per 64-bit DRAM access, 20 pJ/bit (DDR3; "
+                                          "LPDDR4 is lower: an upper value)"),
         how="mtsrnn-device cross-built for aarch64 (NEON) under qemu-aarch64; every data "
             "access goes through the L1D and L2 models; L2 misses are the DRAM traffic",
         leaves_out=("out-of-order overlap of compute and memory (the cycles add up: an "
@@ -162,9 +187,24 @@ PARTS: dict[str, Part] = {
                     "the other cores sharing the L2")),
 }
 
+# The RP2040 with the fastest XIP set-up its datasheet describes instead of the
+# project's boot2 (the same binary and counts; only the miss penalty differs).
+PARTS["rp2040-qspi"] = replace(
+    PARTS["rp2040"], name="rp2040-qspi",
+    title="RP2040 (Cortex-M0+, 133 MHz, quad-I/O XIP flash at clk_sys / 2 behind its 16 KB "
+          "cache)",
+    penalty={"xip": Param(56, "cycles", "a boot2 other than the project's: quad-I/O read "
+                                        "(0xEB, continuous mode) at SCK = clk_sys / 2: 6 "
+                                        "address + 2 mode + 4 dummy + 16 data SCK = 28 SCK = "
+                                        "56 cycles (RP2040 datasheet 4.10 SSI; its 2.6.3 note "
+                                        "names PICO_FLASH_SPI_CLKDIV, 4 by default in the "
+                                        "pico-sdk's boot2_w25q080 of that edition: 112 "
+                                        "cycles then)")})
+
 # The memory regions of each board's binary, [lo, hi) (docs/boards.md).
 REGIONS = {
     "qemu-mps2-an386": (("flash", 0x0, 0x400000), ("sram", 0x20000000, 0x20400000)),
+    "qemu-mps2-an385": (("flash", 0x0, 0x400000), ("sram", 0x20000000, 0x20400000)),
     "qemu-mps3-an547": (("itcm", 0x0, 0x80000), ("sram", 0x01000000, 0x01200000),
                         ("dtcm", 0x20000000, 0x20080000)),
 }
@@ -238,6 +278,13 @@ def check_board(part: Part, board: str) -> None:
 def plugin_arguments(part: Part, board: str, elf: str | os.PathLike,
                      out: str | os.PathLike) -> list[str]:
     """QEMU's -plugin argument for `part` on `board`'s binary `elf`."""
+    if part.needs_symbol:
+        symbol, what = part.needs_symbol
+        try:
+            elf_symbol(elf, symbol)
+        except ValueError:
+            raise ValueError(f"--memory {part.name} times {what}; {elf} is not one (no "
+                             f"symbol {symbol}): {part.how}") from None
     options = [f"marker={elf_symbol(elf, MARKER_SYMBOL):#x}", f"out={out}"]
     options += [f"region={n}:{lo:#x}:{hi:#x}" for n, lo, hi in REGIONS.get(board, ())]
     options += [f"cache={n}:{size}:{line}:{ways}" for n, size, line, ways in part.caches]
@@ -257,7 +304,12 @@ def read_windows(path: str | os.PathLike) -> list[dict[str, int]]:
 def model_step(part: Part, window: dict[str, int], steps: int) -> dict[str, Any]:
     """Per step: the measured counts of one window and the part's modelled cycles
     and energy (additive: core cycles by class plus miss penalties)."""
-    core = sum(window[f"i_{c}"] * part.cpi[c].value for c in CLASSES)
+    for c in CLASSES:
+        if part.cpi[c].value is None and window[f"i_{c}"]:
+            raise ValueError(f"{part.name} has no `{c}` instructions "
+                             f"({part.cpi[c].source}), but the binary ran "
+                             f"{window[f'i_{c}']:,} of them")
+    core = sum(window[f"i_{c}"] * (part.cpi[c].value or 0) for c in CLASSES)
     misses = {name: window[f"{name}_miss"] for name, *_ in part.caches}
     stall = sum(misses[name] * part.penalty[name].value for name in misses)
     last, last_line = part.caches[-1][0], part.caches[-1][2]
@@ -340,7 +392,8 @@ def parameter_tables() -> str:
     for p in PARTS.values():
         rows = [f"**{p.name}**: {p.title}", "", "| parameter | value | source |",
                 "|---|---|---|", f"| clock | {p.clock_hz / 1e6:g} MHz | |"]
-        rows += [f"| cycles per `{c}` instruction | {v.value:g} | {v.source} |"
+        rows += [f"| cycles per `{c}` instruction | "
+                 f"{'-' if v.value is None else format(v.value, 'g')} | {v.source} |"
                  for c, v in p.cpi.items()]
         rows += [f"| cache `{n}` | {s} B, {line} B lines, {w}-way, LRU, in front of "
                  f"{p.scope} | |" for n, s, line, w in p.caches]

@@ -30,16 +30,23 @@
 #include "../compiler.h"
 
 /* The sums of four accumulators, each in the fixed lane order
- * (l0 + l2) + (l1 + l3), as one vector: VST4 interleaves them so that four
- * contiguous loads give lane 0, 1, 2, 3 of all four at once. */
+ * (l0 + l2) + (l1 + l3), as one vector: the four are stored as they are and
+ * lane k of all four is gathered back in one load (offsets 0, 4, 8, 12
+ * from float k). (VST4 would need them in four consecutive registers, which
+ * GCC arranges by a round trip through the stack: 8 more instructions.) */
 static MTS_ALWAYS_INLINE float32x4_t helium_sum4(float32x4_t a, float32x4_t b, float32x4_t c,
                                                  float32x4_t d)
 {
     float lanes[16];
-    const float32x4x4_t v = {{a, b, c, d}};
-    vst4q_f32(lanes, v);
-    return vaddq_f32(vaddq_f32(vld1q_f32(lanes), vld1q_f32(lanes + 8)),
-                     vaddq_f32(vld1q_f32(lanes + 4), vld1q_f32(lanes + 12)));
+    vst1q_f32(lanes, a);
+    vst1q_f32(lanes + 4, b);
+    vst1q_f32(lanes + 8, c);
+    vst1q_f32(lanes + 12, d);
+    const uint32x4_t column = vidupq_n_u32(0u, 4);  /* 0, 4, 8, 12 */
+    return vaddq_f32(vaddq_f32(vldrwq_gather_shifted_offset_f32(lanes, column),
+                               vldrwq_gather_shifted_offset_f32(lanes + 2, column)),
+                     vaddq_f32(vldrwq_gather_shifted_offset_f32(lanes + 1, column),
+                               vldrwq_gather_shifted_offset_f32(lanes + 3, column)));
 }
 
 /* The tail of a depth that is not a multiple of 4: predicated, so inactive
@@ -50,10 +57,14 @@ static MTS_ALWAYS_INLINE float32x4_t helium_sum4(float32x4_t a, float32x4_t b, f
 /* Rows 0, 1 x steps 0, 1: each weight vector serves two steps, each input
  * vector two rows; 7 of the 8 vector registers. */
 static MTS_ALWAYS_INLINE void helium_tile_2x2(size_t depth, const float *w, size_t w_stride,
-                            const float *x, size_t x_stride, float *y, size_t y_stride)
+                            const float *x, size_t x_stride, float *y, uint32x4_t y_offsets)
 {
     const float *w0 = w, *w1 = w + w_stride, *x0 = x, *x1 = x + x_stride;
-    float32x4_t a00 = vdupq_n_f32(0.0f), a10 = a00, a01 = a00, a11 = a00;  /* a<row><step> */
+    float32x4x4_t a; /* a<row><step> = a.val[00, 10, 01, 11] */
+    a.val[0] = vdupq_n_f32(0.0f);
+    a.val[1] = a.val[0];
+    a.val[2] = a.val[0];
+    a.val[3] = a.val[0];
     for (size_t n = depth / 4; n > 0; n--) {
         /* Keeps GCC from rewriting the post-incremented pointers as one
          * shared index (an extra add per load). */
@@ -63,28 +74,25 @@ static MTS_ALWAYS_INLINE void helium_tile_2x2(size_t depth, const float *w, size
         w1 += 4;
         float32x4_t u = vld1q_f32(x0);
         x0 += 4;
-        a00 = vfmaq_f32(a00, v0, u);
-        a10 = vfmaq_f32(a10, v1, u);
+        a.val[0] = vfmaq_f32(a.val[0], v0, u);
+        a.val[1] = vfmaq_f32(a.val[1], v1, u);
         u = vld1q_f32(x1);
         x1 += 4;
-        a01 = vfmaq_f32(a01, v0, u);
-        a11 = vfmaq_f32(a11, v1, u);
+        a.val[2] = vfmaq_f32(a.val[2], v0, u);
+        a.val[3] = vfmaq_f32(a.val[3], v1, u);
     }
     if (depth % 4 != 0) {
         const mve_pred16_t p = HELIUM_TAIL_PREDICATE(depth);
         float32x4_t u = vldrwq_z_f32(x0, p);
-        HELIUM_TAIL_FMA(a00, w0, u, p);
-        HELIUM_TAIL_FMA(a10, w1, u, p);
+        HELIUM_TAIL_FMA(a.val[0], w0, u, p);
+        HELIUM_TAIL_FMA(a.val[1], w1, u, p);
         u = vldrwq_z_f32(x1, p);
-        HELIUM_TAIL_FMA(a01, w0, u, p);
-        HELIUM_TAIL_FMA(a11, w1, u, p);
+        HELIUM_TAIL_FMA(a.val[2], w0, u, p);
+        HELIUM_TAIL_FMA(a.val[3], w1, u, p);
     }
-    float sums[4];
-    vst1q_f32(sums, helium_sum4(a00, a10, a01, a11));
-    y[0] = sums[0];
-    y[1] = sums[1];
-    y[y_stride] = sums[2];
-    y[y_stride + 1] = sums[3];
+    /* y[0], y[1], y[y_stride], y[y_stride + 1] in one scatter store. */
+    vstrwq_scatter_shifted_offset_f32(y, y_offsets,
+                                      helium_sum4(a.val[0], a.val[1], a.val[2], a.val[3]));
 }
 
 /* Rows 0..3 x one step (T = 1, or the last step of an odd T): the input
@@ -142,15 +150,20 @@ void mtsi_gemm_f32_helium(size_t rows, size_t depth, size_t steps,
                           float *y, size_t y_stride)
 {
     size_t r = 0;
+    /* Where a 2x2 tile's four sums go, in floats from its first output. */
+    uint32x4_t y_offsets = vdupq_n_u32(0);
+    y_offsets = vsetq_lane_u32(1u, y_offsets, 1);
+    y_offsets = vsetq_lane_u32((uint32_t)y_stride, y_offsets, 2);
+    y_offsets = vsetq_lane_u32((uint32_t)y_stride + 1u, y_offsets, 3);
     /* Groups of 4 rows: step pairs as two 2x2 tiles, an odd last step as 4x1. */
     for (; r + 4 <= rows; r += 4) {
         const float *w_r = w + r * w_stride;
         size_t t = 0;
         for (; t + 2 <= steps; t += 2) {
             helium_tile_2x2(depth, w_r, w_stride, x + t * x_stride, x_stride,
-                            y + t * y_stride + r, y_stride);
+                            y + t * y_stride + r, y_offsets);
             helium_tile_2x2(depth, w_r + 2 * w_stride, w_stride, x + t * x_stride, x_stride,
-                            y + t * y_stride + r + 2, y_stride);
+                            y + t * y_stride + r + 2, y_offsets);
         }
         if (t < steps)
             helium_tile_4x1(depth, w_r, w_stride, x + t * x_stride, y + t * y_stride + r);

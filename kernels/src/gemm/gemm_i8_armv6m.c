@@ -21,7 +21,7 @@
  * Rt, [Rn, #imm], one instruction) reaches them, and serve every row. Per
  * multiply-add: LDR + MULS + ADDS, plus 2/3 of the weight's LDRB + SXTB:
  * about 3.7 instructions, against about 7 for the reference's loop. Partial
- * sums between panels are kept in Y itself (memcpy of the int32 bits; Y is
+ * sums between panels are kept in Y itself (the int32 bits, through a union; Y is
  * overwritten by the final floats), so nothing but the stack buffer is used.
  * Memory: byte loads only (Armv6-M faults on unaligned words), never past
  * input depth - 1 of a row.
@@ -30,21 +30,31 @@
 
 #if defined(MTS_HAVE_ARMV6M) /* isa.h: Armv6-M */
 
-#include <string.h>
-
 #define V6M_STEPS 3u
 #define V6M_PANEL 32u
+#define V6M_ROW_BLOCK_BYTES 8192u /* weights per row block: half the RP2040's XIP cache */
+
+/* Partial sums between panels live in Y as int32 bits. A union, not
+ * memcpy: GCC for Armv6-M calls memcpy for these 4 bytes (6 calls per row
+ * and panel, about 1.9 instructions per multiply-add at depth 256), while
+ * the union is one LDR or STR; GCC defines reading the other member. */
+typedef union {
+    float f;
+    int32_t i;
+} v6m_bits;
 
 static void v6m_store_partial(float *y, int32_t acc)
 {
-    memcpy(y, &acc, sizeof acc);
+    v6m_bits b;
+    b.i = acc;
+    *y = b.f;
 }
 
 static int32_t v6m_load_partial(const float *y)
 {
-    int32_t acc;
-    memcpy(&acc, y, sizeof acc);
-    return acc;
+    v6m_bits b;
+    b.f = *y;
+    return b.i;
 }
 
 /* One step (T = 1, or the last step of a call): no reuse of a weight across
@@ -75,10 +85,10 @@ static void v6m_one_step(size_t rows, size_t depth, const int8_t *w, size_t w_st
     }
 }
 
-void mtsi_gemm_i8i8_armv6m(size_t rows, size_t depth, size_t steps,
-                           const int8_t *w, size_t w_stride, const float *w_scale,
-                           const int8_t *xq, size_t xq_stride, const float *x_scale,
-                           float *y, size_t y_stride)
+static void v6m_rows(size_t rows, size_t depth, size_t steps,
+                     const int8_t *w, size_t w_stride, const float *w_scale,
+                     const int8_t *xq, size_t xq_stride, const float *x_scale,
+                     float *y, size_t y_stride)
 {
     int32_t panel[V6M_PANEL * V6M_STEPS];
     size_t t0 = 0;
@@ -125,6 +135,31 @@ void mtsi_gemm_i8i8_armv6m(size_t rows, size_t depth, size_t steps,
     for (; t0 < steps; t0++)
         v6m_one_step(rows, depth, w, w_stride, w_scale, xq + t0 * xq_stride, x_scale[t0],
                      y + t0 * y_stride);
+}
+
+void mtsi_gemm_i8i8_armv6m(size_t rows, size_t depth, size_t steps,
+                           const int8_t *w, size_t w_stride, const float *w_scale,
+                           const int8_t *xq, size_t xq_stride, const float *x_scale,
+                           float *y, size_t y_stride)
+{
+    /* With more than one step group, the rows go in blocks of about
+     * V6M_ROW_BLOCK_BYTES of weights, every step of the call inside a block:
+     * a block's weights then come from flash once per call and from the XIP
+     * cache for its other step groups, instead of the whole matrix from
+     * flash once per group (the `dsp` product's blocking; measured with the
+     * QEMU plugin, docs/performance.md "RP2040"). Which rows share a call
+     * changes no sum: the int32 sums are exact and each output's scaling
+     * is the same. */
+    size_t block_rows = rows;
+    if (steps > V6M_STEPS) {
+        block_rows = V6M_ROW_BLOCK_BYTES / (depth > 0 ? depth : 1);
+        if (block_rows < 1)
+            block_rows = 1;
+    }
+    for (size_t r0 = 0; r0 < rows; r0 += block_rows)
+        v6m_rows(rows - r0 < block_rows ? rows - r0 : block_rows, depth, steps,
+                 w + r0 * w_stride, w_stride, w_scale + r0, xq, xq_stride, x_scale, y + r0,
+                 y_stride);
 }
 
 #endif /* MTS_HAVE_ARMV6M */
