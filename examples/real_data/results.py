@@ -52,7 +52,11 @@ def main(out: Path) -> int:
             target, _, scheme = path.stem.rpartition("-int8") if "-int8" in path.stem \
                 else (path.stem.rpartition("-float32")[0], "", "float32")
             scheme = "int8" + scheme if scheme != "float32" else scheme
-            runs[(target, scheme)] = json.loads(path.read_text())
+            result = json.loads(path.read_text())
+            # MicroPython: a row per build (the C module, the pure-Python module)
+            for run in result.get("runs", [result]):
+                name = f"{target} ({run['implementation']})" if "implementation" in run else target
+                runs[(name, scheme)] = {**result, **run}
         if not runs:
             continue  # not run (EXAMPLES_TASKS)
         targets = list(dict.fromkeys(target for target, _ in runs))

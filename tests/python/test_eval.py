@@ -207,6 +207,24 @@ def test_eval_on_the_default_qemu_board(tmp_path):
 
 @pytest.mark.skipif(shutil.which("micropython") is None,
                     reason="the micropython (unix) interpreter is missing")
-def test_eval_on_micropython(tmp_path):
-    written = device_run(tmp_path, None, "--micropython")
-    assert written["target"].startswith("micropython")
+@pytest.mark.parametrize("quantization", [None, "int8-wa"])
+def test_eval_on_micropython(tmp_path, quantization):
+    """Every MicroPython build there is: the pure-Python module always, the
+    C module on the test port when ci/micropython.sh has built it; each run
+    scored against the labels and compared with the host, and named by the
+    module's own `mtsrnn.implementation`."""
+    written = device_run(tmp_path, quantization, "--micropython")
+    runs = written.get("runs", [written])
+    implementations = [run["implementation"] for run in runs]
+    port = os.path.join(os.path.dirname(__file__), "..", "..", "build", "micropython", "port",
+                        "mtsrnn-micropython")
+    assert implementations == (["c", "python"] if os.access(port, os.X_OK) else ["python"])
+    accuracy, _, _ = expected_scores(
+        model() if quantization is None else mtsrnn.quantize(model(), quantization),
+        *data(True, seed=2), True)
+    for run in runs:
+        assert run["target"].startswith("micropython (")
+        assert run["accuracy"] == pytest.approx(accuracy)
+        assert run["agreement"]["disagreements"] == 0
+        assert run["agreement"]["max_abs_diff"] <= 1e-4
+    assert written["implementation"] == implementations[0]
