@@ -22,6 +22,15 @@ from typing import Any
 from .cli_common import CommandError, Failed, guarded, positive, probability, seconds, write_json
 
 DEFAULT_BLOCK = 16
+# Above this, an int8-wa device's outputs differ from the host's by more than
+# float32 rounding: an activation code on a rounding tie (docs/spec.md 5.1).
+TIE_THRESHOLD = 1e-4
+TIE_NOTE = ("int8-wa: an output difference above float32 rounding is an activation on a "
+            "rounding tie of the per-step quantiser that took the neighbouring code on one "
+            "side (float32 rounding differs: fused multiply-adds, summation order; docs/spec.md "
+            "5.1); one code of input i moves its stage's outputs by up to a_t / 127 * "
+            "max_r |W[r][i]|, carried by a recurrent state (docs/examples.md; "
+            "examples/real_data/ties.py traces each)")
 
 
 def _load(args: argparse.Namespace) -> tuple[Any, Any]:
@@ -143,12 +152,14 @@ def _eval(args: argparse.Namespace) -> int:
             run["host"] = host_score
             run["agreement"] = compare(outputs, host, data.per_step)
             run.update(score(outputs, data, model.output_size))
+            if weights == "int8-wa" and run["agreement"]["max_abs_diff"] > TIE_THRESHOLD:
+                run["note"] = TIE_NOTE
     # The first run is the result; MicroPython's several builds are all in "runs".
     result.update(runs[0])
     if len(runs) > 1:
         result["runs"] = runs
     for run in runs:
-        _print({**result, **run}, data)
+        _print({**result, "note": None, **run}, data)
     if args.json:
         write_json(args.json, result)
     if args.confusion:
@@ -192,6 +203,8 @@ def _print(result: dict[str, Any], data: Any) -> None:
               f"output difference {a['max_abs_diff']:.3g}")
         for name, value in result.get("per_step", {}).items():
             print(f"  {name} per step: {value:,.1f}")
+        if result.get("note"):
+            print(f"  {result['note']}")
 
 
 def add_command(subparsers: Any) -> None:
