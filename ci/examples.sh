@@ -4,8 +4,9 @@
 # and writes the float32 model, its int8-w and int8-wa versions and the held-
 # out test data; then `mtsrnn eval` runs every model on the host and on each
 # device board (default: the default board qemu-mps2-an386, the M55 board
-# qemu-mps3-an547 and qemu-aarch64) and on MicroPython (the unix port with the
-# pure-Python module), each sequence from a reset state.
+# qemu-mps3-an547 and qemu-aarch64) and on MicroPython (the C module on the
+# test port when ci/micropython.sh has built it, and the pure-Python module on
+# the unix port), each sequence from a reset state.
 # Fails when a float32 model's device predictions differ from the host's
 # (mtsrnn eval's exit 1) or an int8 model's host accuracy is more than the
 # documented bound below the float model's (examples/real_data/results.py).

