@@ -58,8 +58,11 @@ done
 # One board's evals: the boards run side by side, each
 # waiting on its emulator's replies most of the time (not on the CPU).
 run_board() {
-  local board=$1 target=(--board "$1") task scheme
+  local board=$1 target=(--board "$1") task scheme block=16 bench_blocks=1,4,16
   case $board in
+    qemu-microbit)
+      # 16 KB of RAM: its firmware holds T <= 8 (boards.py max_block).
+      block=8 bench_blocks=1,4,8 ;;
     micropython)
       target=(--micropython) ;;
     qemu-aarch64)
@@ -74,10 +77,10 @@ run_board() {
     for scheme in $device_schemes; do
       mtsrnn eval "${target[@]}" --model "$out/$task/$task-$scheme.mts" \
         --data "$out/$task/test.npz" --json "$out/$task/$board-$scheme.json" --no-progress \
-        --timeout 60 | tail -n +2
+        --block "$block" --timeout 60 | tail -n +2
       if [ "${EXAMPLES_BENCH:-0}" = 1 ] && [ "$board" != micropython ]; then
         mtsrnn bench device --board "$board" \
-          --model "$out/$task/$task-$scheme.mts" --block 1,4,16 --no-progress \
+          --model "$out/$task/$task-$scheme.mts" --block "$bench_blocks" --no-progress \
           --json "$out/$task/bench-$board-$scheme.json" | grep -v '^wrote'
         echo
       fi

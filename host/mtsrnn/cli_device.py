@@ -56,12 +56,22 @@ def _open(args: argparse.Namespace, emulator_args=None):
     try:
         placed = open_with_model(model, args.board, port=args.port, firmware=args.firmware,
                                  timeout=args.timeout, baudrate=args.baudrate,
-                                 emulator_args=emulator_args,
+                                 emulator_args=emulator_args, block=_largest_block(args),
                                  log=lambda line: print(line, file=sys.stderr))
     except UploadError as error:  # the user's model and board: a usage error
         raise CommandError(str(error)) from None
     with placed:
         yield placed.session, placed
+
+
+def _largest_block(args: argparse.Namespace) -> int | None:
+    """The largest block size T a command will run (run and eval: --block;
+    bench device: the largest of its --block list), for firmware built with
+    the model; None for a command that runs the device's max_block."""
+    block = getattr(args, "block", None)
+    if isinstance(block, list):
+        return max(block) if block else None
+    return block if isinstance(block, int) else None
 
 
 def _describe(info) -> list[str]:

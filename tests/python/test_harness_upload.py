@@ -342,6 +342,31 @@ def test_board_table_arenas_are_the_firmware_builds():
                                                          built.get(name))
 
 
+def test_board_table_block_limits_are_the_firmware_builds():
+    """A board with little RAM builds its firmware for fewer frames: its
+    T and frame limits are in boards.py (the fit check uses them before a
+    build) and in firmware/boards/CMakeLists.txt (_small_ram_boards, what
+    the image's buffers hold and `id` reports). They must agree."""
+    import re
+
+    cmake = (ROOT / "firmware" / "boards" / "CMakeLists.txt").read_text()
+    small = re.search(r"^set\(_small_ram_boards ([\w -]+)\)", cmake, re.MULTILINE)
+    block = re.search(r"if\(_max_block GREATER (\d+)\)", cmake)
+    steps = re.search(r"if\(_max_steps GREATER (\d+)\)", cmake)
+    default_block = re.search(r"^set\(MTSRNN_FW_MAX_BLOCK (\d+) ", cmake, re.MULTILINE)
+    default_steps = re.search(r"^set\(MTSRNN_FW_MAX_STEPS (\d+) ", cmake, re.MULTILINE)
+    assert small and block and steps and default_block and default_steps
+    capped = set(small.group(1).split())
+    for board in BOARDS.values():
+        if not board.firmware_board:
+            continue
+        if board.firmware_board in capped:
+            want = (int(block.group(1)), int(steps.group(1)))
+        else:
+            want = (int(default_block.group(1)), int(default_steps.group(1)))
+        assert (board.max_block, board.max_steps) == want, board.name
+
+
 def test_firmware_fit_is_checked_before_any_build(tmp_path):
     """A model the board cannot hold is one line naming the sizes and what
     would fit, before any firmware build (no cross compiler on the PATH:

@@ -49,6 +49,11 @@ class Board:
     ram_bytes: int = 0
     arena_bytes: int = 0
     stack_bytes: int = 0
+    # The largest block size T and the frames per infer a firmware build
+    # sizes its buffers for (MTSRNN_FW_MAX_BLOCK, _MAX_STEPS; a board with
+    # little RAM caps them: firmware/boards/CMakeLists.txt _small_ram_boards).
+    max_block: int = 32
+    max_steps: int = 64
 
     @property
     def runs_linux_program(self) -> bool:
@@ -82,7 +87,8 @@ BOARDS: dict[str, Board] = {board.name: board for board in (
     Board("qemu-microbit", "qemu",
           "Cortex-M0 (nRF51822, Armv6-M, 16 KB RAM) on QEMU's BBC micro:bit",
           machine="microbit", firmware_board="microbit", arch="m0", emulated=True,
-          flash_bytes=256 << 10, ram_bytes=16 << 10, stack_bytes=2 << 10),
+          flash_bytes=256 << 10, ram_bytes=16 << 10, stack_bytes=2 << 10, max_block=8,
+          max_steps=16),
     Board("qemu-aarch64", "emulated-linux",
           "Cortex-A (aarch64, NEON): mtsrnn-device under qemu-aarch64",
           emulator="qemu-aarch64", linux_build="aarch64-neon", elf_machine=183, emulated=True),

@@ -39,9 +39,6 @@ FIRMWARE_CODE_BYTES = 80 * 1024
 # device context, the variant table, the C library's data (the stack is
 # the board's: Board.stack_bytes).
 FIRMWARE_RAM_BYTES = 4 * 1024
-# The firmware's default limits (firmware/boards/CMakeLists.txt).
-FIRMWARE_MAX_BLOCK = 32
-FIRMWARE_MAX_STEPS = 64
 FIRMWARE_GOLDEN_STEPS = 16
 
 
@@ -68,8 +65,7 @@ class PlacedModel:
         self.close()
 
 
-def firmware_needs(needs: ModelNeeds, max_block: int = FIRMWARE_MAX_BLOCK,
-                   max_steps: int = FIRMWARE_MAX_STEPS) -> dict[str, int]:
+def firmware_needs(needs: ModelNeeds, max_block: int, max_steps: int) -> dict[str, int]:
     """Bytes of flash and RAM a firmware image with this model alone built in
     needs (estimates from the kernels' sizes: weights, golden vectors, the
     workspace at max_block and max_steps, state, input and output
@@ -81,11 +77,14 @@ def firmware_needs(needs: ModelNeeds, max_block: int = FIRMWARE_MAX_BLOCK,
             "workspace": workspace, "ram": FIRMWARE_RAM_BYTES + workspace + buffers}
 
 
-def check_firmware_fit(board: Board, needs: ModelNeeds, max_block: int = FIRMWARE_MAX_BLOCK,
-                       max_steps: int = FIRMWARE_MAX_STEPS) -> None:
+def check_firmware_fit(board: Board, needs: ModelNeeds, max_block: int | None = None) -> None:
     """BoardError (one line: the sizes and what would fit) when firmware for
     `board` with this model built in cannot fit its flash or RAM budget
-    (Board.flash_bytes, ram_bytes; 0: unknown, not checked)."""
+    (Board.flash_bytes, ram_bytes; 0: unknown, not checked), its buffers
+    sized for max_block (default: the board's firmware limit,
+    Board.max_block) and Board.max_steps frames."""
+    max_block = board.max_block if max_block is None else min(max_block, board.max_block)
+    max_steps = board.max_steps
     need = firmware_needs(needs, max_block, max_steps)
     ram_left = board.ram_bytes - board.arena_bytes - board.stack_bytes
     over = []
@@ -100,16 +99,35 @@ def check_firmware_fit(board: Board, needs: ModelNeeds, max_block: int = FIRMWAR
         return
     from .boards import BOARDS
 
+    def fits(other: Board) -> bool:
+        there = firmware_needs(needs, min(max_block, other.max_block), other.max_steps)
+        return (there["flash"] <= other.flash_bytes
+                and there["ram"] <= other.ram_bytes - other.arena_bytes - other.stack_bytes)
+
     larger = [b.name for b in BOARDS.values()
-              if b.kind == "qemu" and b.name != board.name
-              and need["flash"] <= b.flash_bytes
-              and need["ram"] <= b.ram_bytes - b.arena_bytes - b.stack_bytes]
+              if b.kind == "qemu" and b.name != board.name and fits(b)]
     fixes = ([] if needs.quantized else ["quantize it (mtsrnn convert --quantize int8-wa, or "
                                    "mtsrnn.quantize(model, 'int8-wa'): about 4x fewer weight "
                                    "bytes)"])
     fixes += [f"use a larger board ({', '.join(larger)})"] if larger else []
     raise BoardError(f"{needs.name} does not fit {board.name} firmware: {'; '.join(over)}"
                      + (f": {' or '.join(fixes)}" if fixes else ""))
+
+
+def firmware_max_block(board: Board, needs: ModelNeeds, block: int | None) -> int:
+    """The max_block to build `board`'s firmware with for this model: the
+    board's firmware limit (Board.max_block) when the model fits there, else
+    `block` (the largest T the caller runs) when it fits at that T;
+    otherwise the BoardError of check_firmware_fit at the limit (or at
+    `block`, when the smaller T does not fit either)."""
+    try:
+        check_firmware_fit(board, needs)
+        return board.max_block
+    except BoardError:
+        if block is None or block >= board.max_block:
+            raise
+    check_firmware_fit(board, needs, max_block=block)
+    return block
 
 
 def _select_last(session: Session, needs: ModelNeeds) -> ModelInfo:
@@ -131,13 +149,16 @@ def open_with_model(model: str | os.PathLike, board: str | None = None, *,
                     port: str | None = None, firmware: str | os.PathLike | None = None,
                     timeout: float = DEFAULT_TIMEOUT, baudrate: int = 115200,
                     device_args: list[str] | None = None, emulator_args: Any = None,
-                    log: Any = None) -> PlacedModel:
+                    block: int | None = None, log: Any = None) -> PlacedModel:
     """Open `board` (or the board at `port`) running the model file `model`,
     selected with its state zero: uploaded when it fits the device's arena,
     else loaded by mtsrnn-device or built into QEMU firmware (see the
     module's text). `firmware` is the board's program to start (and to
-    upload to); given, it is never rebuilt. `log` (a callable taking a str)
-    hears what is done. Raises mtsrnn.ModelFileError for a file the loader
+    upload to); given, it is never rebuilt. `block` is the largest block
+    size T the caller will run: firmware built for a board whose RAM cannot
+    hold the model's workspace at the firmware's default T = 32 is built
+    with max_block = `block` instead, and says so. `log` (a callable taking
+    a str) hears what is done. Raises mtsrnn.ModelFileError for a file the loader
     rejects, UploadError when a board at a port cannot take the model,
     BoardError when firmware cannot hold it, HarnessError otherwise."""
     path = os.fspath(model)
@@ -187,10 +208,13 @@ def open_with_model(model: str | os.PathLike, board: str | None = None, *,
         if firmware is not None:
             raise UploadError(f"{needs.name} does not fit the upload arena of {firmware}: "
                               f"{reason}; without --firmware, firmware is built with it")
-        check_firmware_fit(target, needs)
+        max_block = firmware_max_block(target, needs, block)
         say(f"{needs.name} cannot be uploaded ({reason}): building {target.name} firmware "
-            "with it (cached per user)")
-        elf = build_firmware(target, [path], log=log)
+            "with it (cached per user)" + (f", max_block {max_block}: its workspace at T = "
+                                           f"{target.max_block} does not fit the RAM"
+                                           if max_block != target.max_block else ""))
+        elf = build_firmware(target, [path], log=log,
+                             max_block=None if max_block == target.max_block else max_block)
         session = stack.enter_context(open_board(
             target.name, firmware=elf, timeout=timeout, emulator_args=emulator_args))
         return PlacedModel(session, _select_last(session, needs), "firmware", needs, stack)
