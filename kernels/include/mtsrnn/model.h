@@ -123,8 +123,8 @@ typedef struct mts_run_options {
  * its tables (float32, int8-w, int8-wa), so a model of one scheme offers
  * exactly its table and its default is the table's first entry. Entries
  * the running CPU cannot run (`requires`, mts_cpu_supports in gemm.h) are
- * not there: an x86-64 build carries every x86 product, and only those the
- * CPU has are offered. */
+ * not there: a build with run-time dispatch carries products for features
+ * the CPU may lack, and only those it has are offered. */
 
 /* The weight schemes of a model's stages with products (mts_stage_describe:
  * SRU, QRNN, dense, minGRU, minLSTM, IndRNN):
