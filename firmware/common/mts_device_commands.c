@@ -42,61 +42,21 @@ void mts_dev_send_kernel_error(mts_device *device, mts_status status)
     mts_dev_send_error(device, "kernel", mts_status_str(status));
 }
 
-/* Bytes of weights a pass streams: float32 arrays, and for a quantised
- * layer its int8 product weights (one byte each) plus their float32 scales
- * (one per row) instead of the float ones. */
+/* Bytes of weights a pass streams (mts_stage_describe): the float32
+ * parameters, and each product's weights: float32, or for a quantised layer
+ * int8 (one byte each) plus their float32 scales (one per row). */
 static uint64_t stage_weight_bytes(const mts_stage *stage)
 {
-    uint64_t bytes = 0;
-    if (stage->kind == MTS_STAGE_SRU) {
-        const mts_sru_layer *layer = &stage->as.sru;
-        mts_sru_array_sizes s;
-        if (mts_sru_layer_array_sizes(layer, &s) != MTS_OK)
-            return 0;
-        const uint64_t products = (uint64_t)s.weight + s.weight_proj;
-        bytes += layer->quant != MTS_QUANT_NONE
-                     ? products + sizeof(float) * ((uint64_t)s.weight_rows + s.weight_proj_rows)
-                     : sizeof(float) * products;
-        bytes += sizeof(float) * ((uint64_t)s.bias + s.norm_weight + s.norm_bias);
-        if (layer->weight_c != NULL)
-            bytes += sizeof(float) * (uint64_t)s.weight_c;
-    } else if (stage->kind == MTS_STAGE_QRNN) {
-        const mts_qrnn_layer *layer = &stage->as.qrnn;
-        mts_qrnn_array_sizes s;
-        if (mts_qrnn_layer_array_sizes(layer, &s) != MTS_OK)
-            return 0;
-        bytes += layer->quant != MTS_QUANT_NONE
-                     ? (uint64_t)s.weight + sizeof(float) * (uint64_t)s.weight_rows
-                     : sizeof(float) * (uint64_t)s.weight;
-        bytes += sizeof(float) * (uint64_t)s.bias;
-    } else if (stage->kind == MTS_STAGE_DENSE) {
-        const mts_dense_layer *layer = &stage->as.dense;
-        const uint64_t weight = (uint64_t)layer->input_size * layer->output_size;
-        bytes += layer->quant != MTS_QUANT_NONE
-                     ? weight + sizeof(float) * (uint64_t)layer->output_size
-                     : sizeof(float) * weight;
-        if (layer->bias != NULL)
-            bytes += sizeof(float) * (uint64_t)layer->output_size;
-    } else if (stage->kind == MTS_STAGE_NORM) {
-        bytes += 2u * sizeof(float) * (uint64_t)stage->as.norm.size;
-    } else if (stage->kind == MTS_STAGE_MINGRU || stage->kind == MTS_STAGE_MINLSTM) {
-        const mts_min_layer *layer = &stage->as.min;
-        mts_min_array_sizes s;
-        if (mts_min_layer_array_sizes(layer, MTS_MIN_GATES(stage->kind), &s) != MTS_OK)
-            return 0;
-        const uint64_t products = (uint64_t)s.weight + s.weight_out;
-        bytes += layer->quant != MTS_QUANT_NONE
-                     ? products + sizeof(float) * ((uint64_t)s.weight_rows + s.weight_out_rows)
-                     : sizeof(float) * products;
-    } else if (stage->kind == MTS_STAGE_INDRNN) {
-        const mts_indrnn_layer *layer = &stage->as.indrnn;
-        mts_indrnn_array_sizes s;
-        if (mts_indrnn_layer_array_sizes(layer, &s) != MTS_OK)
-            return 0;
-        bytes += layer->quant != MTS_QUANT_NONE
-                     ? (uint64_t)s.weight + sizeof(float) * (uint64_t)s.weight_rows
-                     : sizeof(float) * (uint64_t)s.weight;
-        bytes += sizeof(float) * ((uint64_t)s.bias + s.weight_hh);
+    mts_stage_info info;
+    if (mts_stage_describe(stage, &info) != MTS_OK)
+        return 0;
+    uint64_t bytes = sizeof(float) * (uint64_t)info.other_floats;
+    for (uint32_t p = 0; p < info.num_products; p++) {
+        const mts_stage_product *product = &info.products[p];
+        const uint64_t weights = (uint64_t)product->rows * product->depth;
+        bytes += product->quant != MTS_QUANT_NONE
+                     ? weights + sizeof(float) * (uint64_t)product->rows
+                     : sizeof(float) * weights;
     }
     return bytes;
 }
@@ -109,16 +69,17 @@ static uint64_t model_weight_bytes(const mts_model *model)
     return bytes;
 }
 
-/* The cell of a model's recurrent stages (sru, qrnn, mingru, minlstm,
- * indrnn) when they all share one, "mixed" when not, "none" without any;
- * and how many there are. */
+/* The cell of a model's recurrent stages (those with state,
+ * mts_stage_describe: sru, qrnn, mingru, minlstm, indrnn) when they all share
+ * one, "mixed" when not, "none" without any; and how many there are. */
 static const char *model_cell(const mts_model *model, uint32_t *recurrent)
 {
     uint32_t cell = 0, count = 0;
     int mixed = 0;
     for (uint32_t s = 0; s < model->num_stages; s++) {
         const uint32_t kind = model->stages[s].kind;
-        if (kind == MTS_STAGE_NORM || kind == MTS_STAGE_DENSE || kind == MTS_STAGE_SOFTMAX)
+        mts_stage_info info;
+        if (mts_stage_describe(&model->stages[s], &info) != MTS_OK || info.state_floats == 0u)
             continue;
         mixed |= cell != 0 && kind != cell;
         cell = kind;

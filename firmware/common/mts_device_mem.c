@@ -46,55 +46,19 @@ static void mark_open(uintptr_t lo, uintptr_t hi)
 void mts_dev_mem_window_open(const mts_model *model)
 {
     uintptr_t lo = UINTPTR_MAX, hi = 0;
+    /* The product weights of every stage (mts_stage_describe): int8 bytes
+     * or floats by the stage's scheme. */
     for (uint32_t i = 0; i < model->num_stages; i++) {
-        const mts_stage *stage = &model->stages[i];
-        if (stage->kind == MTS_STAGE_SRU) {
-            const mts_sru_layer *layer = &stage->as.sru;
-            mts_sru_array_sizes n;
-            if (mts_sru_layer_array_sizes(layer, &n) != MTS_OK)
-                continue;
-            if (layer->quant != 0u) {
-                span_add(layer->weight_q, n.weight, 1u, &lo, &hi);
-                span_add(layer->weight_proj_q, n.weight_proj, 1u, &lo, &hi);
-            } else {
-                span_add(layer->weight, n.weight, sizeof(float), &lo, &hi);
-                span_add(layer->weight_proj, n.weight_proj, sizeof(float), &lo, &hi);
-            }
-        } else if (stage->kind == MTS_STAGE_QRNN) {
-            const mts_qrnn_layer *layer = &stage->as.qrnn;
-            mts_qrnn_array_sizes n;
-            if (mts_qrnn_layer_array_sizes(layer, &n) != MTS_OK)
-                continue;
-            if (layer->quant != 0u)
-                span_add(layer->weight_q, n.weight, 1u, &lo, &hi);
+        mts_stage_info info;
+        if (mts_stage_describe(&model->stages[i], &info) != MTS_OK)
+            continue;
+        for (uint32_t p = 0; p < info.num_products; p++) {
+            const mts_stage_product *product = &info.products[p];
+            const size_t count = product->rows * product->depth;
+            if (product->quant != MTS_QUANT_NONE)
+                span_add(product->weight_q, count, 1u, &lo, &hi);
             else
-                span_add(layer->weight, n.weight, sizeof(float), &lo, &hi);
-        } else if (stage->kind == MTS_STAGE_DENSE) {
-            const mts_dense_layer *layer = &stage->as.dense;
-            const size_t count = (size_t)layer->input_size * layer->output_size;
-            if (layer->quant != 0u)
-                span_add(layer->weight_q, count, 1u, &lo, &hi);
-            else
-                span_add(layer->weight, count, sizeof(float), &lo, &hi);
-        } else if (stage->kind == MTS_STAGE_MINGRU || stage->kind == MTS_STAGE_MINLSTM) {
-            const mts_min_layer *layer = &stage->as.min;
-            mts_min_array_sizes n;
-            if (mts_min_layer_array_sizes(layer, MTS_MIN_GATES(stage->kind), &n) != MTS_OK)
-                continue;
-            if (layer->quant != 0u) {
-                span_add(layer->weight_q, n.weight, 1u, &lo, &hi);
-                span_add(layer->weight_out_q, n.weight_out, 1u, &lo, &hi);
-            } else {
-                span_add(layer->weight, n.weight, sizeof(float), &lo, &hi);
-                span_add(layer->weight_out, n.weight_out, sizeof(float), &lo, &hi);
-            }
-        } else if (stage->kind == MTS_STAGE_INDRNN) {
-            const mts_indrnn_layer *layer = &stage->as.indrnn;
-            const size_t count = (size_t)layer->input_size * layer->hidden_size;
-            if (layer->quant != 0u)
-                span_add(layer->weight_q, count, 1u, &lo, &hi);
-            else
-                span_add(layer->weight, count, sizeof(float), &lo, &hi);
+                span_add(product->weight, count, sizeof(float), &lo, &hi);
         }
     }
     if (hi <= lo) /* no weights found: an empty span at the marker */

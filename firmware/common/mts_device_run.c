@@ -49,62 +49,23 @@ static mts_status timed_product(mts_device *device, const mts_model *model,
                                 uint32_t *valid, uint64_t *macs)
 {
     const mts_board *board = device->board;
-    size_t rows = 0, depth = 0;
-    unsigned quant = 0;
-    const void *w = NULL;
-    const float *w_scale = NULL;
-    /* The first stage with a blocked product: any but norm and softmax. */
-    const mts_stage *stage = NULL;
-    for (uint32_t i = 0; i < model->num_stages && stage == NULL; i++)
-        if (model->stages[i].kind != MTS_STAGE_NORM &&
-            model->stages[i].kind != MTS_STAGE_SOFTMAX)
-            stage = &model->stages[i];
-    if (stage == NULL)
-        return MTS_ERR_BAD_CONFIG; /* no stage with weights: nothing to time */
-    if (stage->kind == MTS_STAGE_SRU) {
-        const mts_sru_layer *layer = &stage->as.sru;
-        mts_sru_array_sizes n;
-        mts_status status = mts_sru_layer_array_sizes(layer, &n);
+    /* The first stage with a blocked product (mts_stage_describe): any but
+     * norm and softmax; its product 0, every gate row. */
+    mts_stage_info info;
+    info.num_products = 0;
+    for (uint32_t i = 0; i < model->num_stages && info.num_products == 0u; i++) {
+        const mts_status status = mts_stage_describe(&model->stages[i], &info);
         if (status != MTS_OK)
             return status;
-        quant = layer->quant;
-        rows = n.weight_rows;
-        depth = n.weight / n.weight_rows;
-        w = quant != 0u ? (const void *)layer->weight_q : (const void *)layer->weight;
-        w_scale = layer->weight_scale;
-    } else if (stage->kind == MTS_STAGE_QRNN) {
-        const mts_qrnn_layer *layer = &stage->as.qrnn;
-        mts_qrnn_array_sizes n;
-        mts_status status = mts_qrnn_layer_array_sizes(layer, &n);
-        if (status != MTS_OK)
-            return status;
-        quant = layer->quant;
-        rows = n.weight_rows;
-        depth = n.weight / n.weight_rows;
-        w = quant != 0u ? (const void *)layer->weight_q : (const void *)layer->weight;
-        w_scale = layer->weight_scale;
-    } else if (stage->kind == MTS_STAGE_MINGRU || stage->kind == MTS_STAGE_MINLSTM) {
-        const mts_min_layer *layer = &stage->as.min;
-        quant = layer->quant;
-        rows = MTS_MIN_GATES(stage->kind) * (size_t)layer->hidden_size;
-        depth = layer->input_size;
-        w = quant != 0u ? (const void *)layer->weight_q : (const void *)layer->weight;
-        w_scale = layer->weight_scale;
-    } else if (stage->kind == MTS_STAGE_INDRNN) {
-        const mts_indrnn_layer *layer = &stage->as.indrnn;
-        quant = layer->quant;
-        rows = layer->hidden_size;
-        depth = layer->input_size;
-        w = quant != 0u ? (const void *)layer->weight_q : (const void *)layer->weight;
-        w_scale = layer->weight_scale;
-    } else {
-        const mts_dense_layer *layer = &stage->as.dense;
-        quant = layer->quant;
-        rows = layer->output_size;
-        depth = layer->input_size;
-        w = quant != 0u ? (const void *)layer->weight_q : (const void *)layer->weight;
-        w_scale = layer->weight_scale;
     }
+    if (info.num_products == 0u)
+        return MTS_ERR_BAD_CONFIG; /* no stage with weights: nothing to time */
+    const mts_stage_product *product = &info.products[0];
+    const size_t rows = product->rows, depth = product->depth;
+    const unsigned quant = product->quant;
+    const void *w = quant != MTS_QUANT_NONE ? (const void *)product->weight_q
+                                            : (const void *)product->weight;
+    const float *w_scale = product->weight_scale;
     /* X: the input buffer's rows of `depth` floats, reused from the start
      * when the steps need more rows than it holds (a QRNN's depth is window *
      * input); a block's rows are always contiguous. */

@@ -292,8 +292,11 @@ static void model_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest)
         uint32_t recurrent = 0, cell = 0;
         int mixed = 0;
         for (uint32_t s = 0; s < self->model.num_stages; s++) {
+            /* The recurrent stages: those with state (mts_stage_describe). */
             const uint32_t kind = self->model.stages[s].kind;
-            if (kind == MTS_STAGE_NORM || kind == MTS_STAGE_DENSE || kind == MTS_STAGE_SOFTMAX)
+            mts_stage_info info;
+            if (mts_stage_describe(&self->model.stages[s], &info) != MTS_OK ||
+                info.state_floats == 0u)
                 continue;
             mixed |= cell != 0 && kind != cell;
             cell = kind;

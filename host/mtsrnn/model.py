@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from . import _core
+from .mtsimage import stages_image
 from .stages import (
     ACTIVATION_IDENTITY,
     ACTIVATION_TANH,
@@ -35,7 +36,6 @@ from .stages import (
     SKIP_SCALED_INPUT,
     Stage,
     check_scheme,
-    stages_image,
 )
 
 # Variant names per weight scheme (None: float32), default first: the

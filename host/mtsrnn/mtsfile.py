@@ -53,6 +53,7 @@ import numpy as np
 from . import _core
 from .heads import part_from_stage
 from .model import Model, from_qrnn_state_dict, from_sru_state_dict, sru_weight_from_kernel
+from .mtsimage import aligned_buffer, crc32, write_image
 from .stages import (
     BYTE_ORDER_MARK,
     DTYPE_I8,
@@ -75,9 +76,6 @@ from .stages import (
     VERSION_MAJOR_STAGES,
     Stage,
     StageKind,
-    aligned_buffer,
-    crc32,
-    write_image,
 )
 
 __all__ = [
@@ -242,7 +240,7 @@ def kernel_layers(model: Model) -> list[tuple[dict[str, Any], dict[int, np.ndarr
 
 def encode(cell: str, layers: Sequence[tuple[Mapping[str, Any], Mapping[int, Any]]]) -> bytes:
     """The .mts image of records and tensors, (fields, {kind code: array}) per
-    layer, as `kernel_layers` returns them (mtsrnn.stages.write_image: nothing
+    layer, as `kernel_layers` returns them (mtsrnn.mtsimage.write_image: nothing
     is validated beyond the record formats, so a test can write an invalid
     file on purpose)."""
     image, _views = write_image(cell, layers)

@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "mtsrnn/gemm.h" /* mts_cpu_supports */
+#include "mtsrnn/gemm.h" /* mts_cpu_features, mts_cpu_feature_name */
 
 /* The AVX-512 pass is built on every x86-64 build (GCC, Clang) for its
  * instruction set and taken where the CPU has it, as the kernels' products
@@ -39,12 +39,24 @@ read_lines_avx512(const unsigned char *bytes, size_t lines)
     acc0 = _mm512_add_epi64(_mm512_add_epi64(acc0, acc1), _mm512_add_epi64(acc2, acc3));
     return (unsigned long long)_mm512_reduce_add_epi64(acc0);
 }
+
+/* Whether the running CPU has the feature the kernels call `name`: the
+ * kernels keep their feature bits private and name them. */
+static int cpu_has(const char *name)
+{
+    for (unsigned bit = 0; bit < MTS_CPU_FEATURE_BITS; bit++) {
+        const char *known = mts_cpu_feature_name(bit);
+        if (known != NULL && strcmp(known, name) == 0)
+            return mts_cpu_supports(1u << bit);
+    }
+    return 0;
+}
 #endif
 
 unsigned long long mts_probe_read_lines(const unsigned char *bytes, size_t lines)
 {
 #if defined(PROBE_AVX512)
-    if (mts_cpu_supports(MTS_CPU_AVX512F))
+    if (cpu_has("avx512f"))
         return read_lines_avx512(bytes, lines);
 #endif
     const size_t ahead = 8192u / 64u;

@@ -40,9 +40,9 @@ extern mts_py_products mts_py_runnable;
 int mts_py_build_products(void);
 /* products() -> {"float32" | "int8-w" | "int8-wa": ((name, summary,
  * requires, runs), ...)}: every entry built, the CPU features it needs (a
- * mask of MTS_CPU_ bits) and whether this CPU runs it. */
+ * mask of feature bits, mtsrnn/gemm.h) and whether this CPU runs it. */
 PyObject *mts_py_products_detail(PyObject *module, PyObject *unused);
-/* cpu_features() -> {name: (bit, present)} for the MTS_CPU_ features. */
+/* cpu_features() -> {name: (mask, present)} for every feature mts_cpu_feature_name names. */
 PyObject *mts_py_cpu_features(PyObject *module, PyObject *unused);
 
 #endif /* MTSRNN_HOST_BINDING_H */

@@ -101,22 +101,18 @@ PyObject *mts_py_cpu_features(PyObject *module, PyObject *unused)
 {
     (void)module;
     (void)unused;
-    static const struct {
-        const char *name;
-        uint32_t bit;
-    } names[] = {
-        {"avx2", MTS_CPU_AVX2},         {"fma", MTS_CPU_FMA},
-        {"avx512f", MTS_CPU_AVX512F},   {"avx512bw", MTS_CPU_AVX512BW},
-        {"avx512vl", MTS_CPU_AVX512VL}, {"avx512vnni", MTS_CPU_AVX512VNNI},
-    };
     PyObject *dict = PyDict_New();
     if (dict == NULL)
         return NULL;
     const uint32_t have = mts_cpu_features();
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        PyObject *value = Py_BuildValue("(IO)", (unsigned)names[i].bit,
-                                        (have & names[i].bit) ? Py_True : Py_False);
-        if (value == NULL || PyDict_SetItemString(dict, names[i].name, value) < 0) {
+    /* Every feature the kernels name (mts_cpu_feature_name), by bit. */
+    for (unsigned bit = 0; bit < MTS_CPU_FEATURE_BITS; bit++) {
+        const char *name = mts_cpu_feature_name(bit);
+        if (name == NULL)
+            continue;
+        const uint32_t mask = 1u << bit;
+        PyObject *value = Py_BuildValue("(IO)", (unsigned)mask, (have & mask) ? Py_True : Py_False);
+        if (value == NULL || PyDict_SetItemString(dict, name, value) < 0) {
             Py_XDECREF(value);
             Py_DECREF(dict);
             return NULL;

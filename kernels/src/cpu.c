@@ -50,6 +50,22 @@ uint32_t mts_cpu_features(void)
     return features;
 }
 
+const char *mts_cpu_feature_name(unsigned bit)
+{
+    /* The names of __builtin_cpu_supports and the compilers' -m options. A
+     * switch, not a table of pointers: like mts_cpu_features, no static
+     * data to relocate (a MicroPython native module links these too). */
+    switch (bit) {
+    case 0: return "avx2";       /* MTS_CPU_AVX2 (isa.h) */
+    case 1: return "fma";        /* MTS_CPU_FMA */
+    case 2: return "avx512f";    /* MTS_CPU_AVX512F */
+    case 3: return "avx512bw";   /* MTS_CPU_AVX512BW */
+    case 4: return "avx512vl";   /* MTS_CPU_AVX512VL */
+    case 5: return "avx512vnni"; /* MTS_CPU_AVX512VNNI */
+    default: return NULL;
+    }
+}
+
 int mts_cpu_supports(uint32_t requires)
 {
     return requires == 0u || (requires & ~mts_cpu_features()) == 0u;

@@ -108,8 +108,23 @@ void mtsi_blocked_product(const mts_products *products, const mts_scratch *scrat
                           size_t steps, const float *x, size_t x_stride,
                           float *y, size_t y_stride);
 
-/* Input and output size of a stage (of a known kind). */
+/* Input and output size of a stage (of a known kind; stage.c). */
 void mtsi_stage_io(const mts_stage *stage, size_t *in, size_t *out);
+
+/* A stage's configuration, then its arrays (non-NULL where needed): what
+ * mts_model_check asks of each stage (stage.c). */
+mts_status mtsi_check_stage(const mts_stage *stage);
+
+/* mts_stage_describe without its checks: the products and parameter counts
+ * of a stage of a known kind (0 returned for another kind), computed from
+ * its fields as they are; counts of invalid sizes are 0. For readers that
+ * only need a stage's scheme of an unchecked model (mts_model_schemes). The
+ * one switch on the stage kind that describes its products (stage.c). */
+int mtsi_stage_products(const mts_stage *stage, mts_stage_info *info);
+
+/* State floats of one stage of an already checked model (0 without state);
+ * 0 returned on overflow (stage.c). */
+int mtsi_stage_state_floats(const mts_stage *stage, size_t *num_floats);
 
 /* A stage's sizes, options and scalar fields, without its arrays: what
  * mts_model_check asks of each stage before looking at the arrays. */

@@ -105,4 +105,15 @@
 #define MTS_F32X4_USE_MVE 1
 #endif
 
+/* ---- CPU feature bits ------------------------------------------------------
+ * The bits of mts_cpu_features() and of a variant's `requires`
+ * (mtsrnn/gemm.h keeps them opaque; mts_cpu_feature_name names them, cpu.c).
+ * Bit k is (1u << k); a new feature takes the next bit and a name in cpu.c. */
+#define MTS_CPU_AVX2 0x01u
+#define MTS_CPU_FMA 0x02u
+#define MTS_CPU_AVX512F 0x04u
+#define MTS_CPU_AVX512BW 0x08u
+#define MTS_CPU_AVX512VL 0x10u
+#define MTS_CPU_AVX512VNNI 0x20u
+
 #endif /* MTSRNN_ISA_H */

@@ -9,6 +9,7 @@
  * three entry types differ only in their function's type, so the tables
  * are read through one small switch on the scheme.
  */
+#include "internal.h"
 #include "mtsrnn/model.h"
 
 #define NUM_SCHEMES 3u
@@ -87,34 +88,16 @@ uint32_t mts_model_schemes(const mts_model *model)
         return 0;
     uint32_t mask = 0;
     for (uint32_t s = 0; s < model->num_stages; s++) {
-        const mts_stage *stage = &model->stages[s];
-        unsigned quant;
-        switch (stage->kind) {
-        case MTS_STAGE_SRU:
-            quant = stage->as.sru.quant;
-            break;
-        case MTS_STAGE_QRNN:
-            quant = stage->as.qrnn.quant;
-            break;
-        case MTS_STAGE_DENSE:
-            quant = stage->as.dense.quant;
-            break;
-        case MTS_STAGE_MINGRU:
-        case MTS_STAGE_MINLSTM:
-            quant = stage->as.min.quant;
-            break;
-        case MTS_STAGE_INDRNN:
-            quant = stage->as.indrnn.quant;
-            break;
-        case MTS_STAGE_NORM:
-        case MTS_STAGE_SOFTMAX:
-            continue; /* no product */
-        default:
+        /* The products of each stage (stage.c), whatever its sizes: the
+         * resolver reads their schemes only. */
+        mts_stage_info info;
+        if (!mtsi_stage_products(&model->stages[s], &info))
             return 0;
+        for (uint32_t p = 0; p < info.num_products; p++) {
+            if (info.products[p].quant >= NUM_SCHEMES)
+                return 0;
+            mask |= MTS_SCHEME_BIT(info.products[p].quant);
         }
-        if (quant >= NUM_SCHEMES)
-            return 0;
-        mask |= MTS_SCHEME_BIT(quant);
     }
     return mask;
 }

@@ -461,6 +461,119 @@ static void test_bidirectional_whole(void)
     free(x);
 }
 
+/* mts_stage_describe against each header's documented layout: the products
+ * (rows x depth, scheme, the arrays they read), the other float parameters
+ * and the state, per stage kind; and its errors. */
+static void test_describe(void)
+{
+    static float w[64], wp[8], b[16], c[16];
+    static int8_t wq[64];
+    static float ws[16];
+    mts_stage_info info;
+    mts_stage stage;
+
+    /* SRU, n = 3, d = 4, D = 2, projected skip (k = 4), projection p = 2,
+     * norm after: W is [D*k*d][p] = 32 x 2, W_proj [p][n] = 2 x 3; bias and
+     * weight_c 2*D*d = 16 each, the norm's weight and bias D*d = 8 each. */
+    memset(&stage, 0, sizeof stage);
+    stage.kind = MTS_STAGE_SRU;
+    stage.as.sru = (mts_sru_layer){.input_size = 3, .hidden_size = 4, .num_directions = 2,
+                                   .projection_size = 2, .skip = MTS_SKIP_PROJECTED,
+                                   .norm = MTS_NORM_AFTER, .norm_eps = 1e-5f, .weight = w,
+                                   .weight_proj = wp, .weight_c = c, .bias = b};
+    CHECK_STATUS(mts_stage_describe(&stage, &info), MTS_OK);
+    CHECK(info.num_products == 2u && info.products[0].rows == 32u &&
+              info.products[0].depth == 2u && info.products[0].weight == w &&
+              info.products[0].quant == MTS_QUANT_NONE,
+          "SRU: W, every gate of both directions over the projection's width");
+    CHECK(info.products[1].rows == 2u && info.products[1].depth == 3u &&
+              info.products[1].weight == wp,
+          "SRU: the projection W_proj");
+    CHECK(info.other_floats == 16u + 16u + 8u + 8u && info.state_floats == 8u,
+          "SRU: bias, weight_c, the norm's weight and bias; c of D*d");
+    stage.as.sru.weight_c = NULL;
+    stage.as.sru.projection_size = 0;
+    stage.as.sru.quant = MTS_QUANT_INT8_WA;
+    stage.as.sru.weight_q = wq;
+    stage.as.sru.weight_scale = ws;
+    CHECK_STATUS(mts_stage_describe(&stage, &info), MTS_OK);
+    CHECK(info.num_products == 1u && info.products[0].depth == 3u &&
+              info.products[0].quant == MTS_QUANT_INT8_WA && info.products[0].weight_q == wq &&
+              info.products[0].weight_scale == ws && info.other_floats == 16u + 8u + 8u,
+          "SRU int8-wa without projection or weight_c: one int8 product of depth n");
+
+    /* QRNN, n = 3, H = 4, window 2, fo (G = 3): W [G*H][w*n] = 12 x 6; the
+     * state c[H] and w - 1 = 1 previous input. */
+    memset(&stage, 0, sizeof stage);
+    stage.kind = MTS_STAGE_QRNN;
+    stage.as.qrnn = (mts_qrnn_layer){.input_size = 3, .hidden_size = 4, .window = 2,
+                                     .output_gate = 1, .weight = w, .bias = b};
+    CHECK_STATUS(mts_stage_describe(&stage, &info), MTS_OK);
+    CHECK(info.num_products == 1u && info.products[0].rows == 12u &&
+              info.products[0].depth == 6u && info.other_floats == 12u &&
+              info.state_floats == 4u + 3u,
+          "QRNN: W over the window; bias of G*H; c and one previous input");
+
+    /* Dense 5 -> 3, with and without bias: no state. */
+    memset(&stage, 0, sizeof stage);
+    stage.kind = MTS_STAGE_DENSE;
+    stage.as.dense = (mts_dense_layer){.input_size = 5, .output_size = 3, .weight = w, .bias = b};
+    CHECK_STATUS(mts_stage_describe(&stage, &info), MTS_OK);
+    CHECK(info.num_products == 1u && info.products[0].rows == 3u &&
+              info.products[0].depth == 5u && info.other_floats == 3u && info.state_floats == 0u,
+          "dense: W [m][n] and its bias, no state");
+    stage.as.dense.bias = NULL;
+    CHECK_STATUS(mts_stage_describe(&stage, &info), MTS_OK);
+    CHECK(info.other_floats == 0u, "dense without bias");
+
+    /* minLSTM (G = 3), n = 2, H = 4, output projection to m = 3. */
+    memset(&stage, 0, sizeof stage);
+    stage.kind = MTS_STAGE_MINLSTM;
+    stage.as.min = (mts_min_layer){.input_size = 2, .hidden_size = 4, .output_size = 3,
+                                   .has_output = 1, .weight = w, .weight_out = wp};
+    CHECK_STATUS(mts_stage_describe(&stage, &info), MTS_OK);
+    CHECK(info.num_products == 2u && info.products[0].rows == 12u &&
+              info.products[0].depth == 2u && info.products[1].rows == 3u &&
+              info.products[1].depth == 4u && info.products[1].weight == wp &&
+              info.other_floats == 0u && info.state_floats == 4u,
+          "minLSTM: every gate of the input, then W_out of the states; h[H]");
+
+    /* IndRNN, n = 3, H = 5: W [H][n], u and b of H. */
+    memset(&stage, 0, sizeof stage);
+    stage.kind = MTS_STAGE_INDRNN;
+    stage.as.indrnn = (mts_indrnn_layer){.input_size = 3, .hidden_size = 5,
+                                         .activation = MTS_INDRNN_RELU, .weight = w,
+                                         .weight_hh = c, .bias = b};
+    CHECK_STATUS(mts_stage_describe(&stage, &info), MTS_OK);
+    CHECK(info.num_products == 1u && info.products[0].rows == 5u &&
+              info.products[0].depth == 3u && info.other_floats == 10u && info.state_floats == 5u,
+          "IndRNN: W, then u and b; h[H]");
+
+    /* Norm and softmax: no product, no state. */
+    memset(&stage, 0, sizeof stage);
+    stage.kind = MTS_STAGE_NORM;
+    stage.as.norm = (mts_norm_stage){.size = 6, .mode = MTS_NORM_MODE_LAYER, .eps = 1e-5f,
+                                     .weight = w, .bias = b};
+    CHECK_STATUS(mts_stage_describe(&stage, &info), MTS_OK);
+    CHECK(info.num_products == 0u && info.other_floats == 12u && info.state_floats == 0u,
+          "norm: weight and bias");
+    memset(&stage, 0, sizeof stage);
+    stage.kind = MTS_STAGE_SOFTMAX;
+    stage.as.softmax.size = 6;
+    CHECK_STATUS(mts_stage_describe(&stage, &info), MTS_OK);
+    CHECK(info.num_products == 0u && info.other_floats == 0u, "softmax: nothing");
+
+    /* Errors: what mts_model_check says of the same stage; info untouched. */
+    CHECK_STATUS(mts_stage_describe(NULL, &info), MTS_ERR_NULL_POINTER);
+    CHECK_STATUS(mts_stage_describe(&stage, NULL), MTS_ERR_NULL_POINTER);
+    stage.as.softmax.size = 0;
+    info.num_products = 7u;
+    CHECK_STATUS(mts_stage_describe(&stage, &info), MTS_ERR_BAD_SIZE);
+    CHECK(info.num_products == 7u, "nothing written on error");
+    stage.kind = 99;
+    CHECK_STATUS(mts_stage_describe(&stage, &info), MTS_ERR_BAD_CONFIG);
+}
+
 int main(void)
 {
     test_norm();
@@ -468,5 +581,6 @@ int main(void)
     test_softmax();
     test_whole_model();
     test_bidirectional_whole();
+    test_describe();
     return check_summary("stages");
 }

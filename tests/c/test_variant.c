@@ -377,9 +377,42 @@ static void test_cpu_requirements(void)
     printf("cpu features 0x%lx\n", (unsigned long)mts_cpu_features());
 }
 
+/* Every bit a variant requires or the CPU has is a named feature; the
+ * names are distinct, lower case, and bits past the mask's width have none. */
+static void test_cpu_feature_names(void)
+{
+    uint32_t named = 0;
+    for (unsigned bit = 0; bit < MTS_CPU_FEATURE_BITS; bit++) {
+        const char *name = mts_cpu_feature_name(bit);
+        if (name == NULL)
+            continue;
+        named |= 1u << bit;
+        CHECK(name[0] != '\0', "bit %u: a non-empty name", bit);
+        for (const char *c = name; *c != '\0'; c++)
+            CHECK((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9'),
+                  "bit %u: %s is lower case", bit, name);
+        for (unsigned other = 0; other < bit; other++) {
+            const char *seen = mts_cpu_feature_name(other);
+            CHECK(seen == NULL || strcmp(seen, name) != 0, "bit %u: %s named once", bit, name);
+        }
+    }
+    CHECK(mts_cpu_feature_name(MTS_CPU_FEATURE_BITS) == NULL, "no bit past the mask");
+    CHECK((mts_cpu_features() & ~named) == 0u, "the CPU's features are named");
+    for (size_t v = 0; v < mts_gemm_f32_variant_count; v++)
+        CHECK((mts_gemm_f32_variants[v].requires & ~named) == 0u, "%s: needs named features",
+              mts_gemm_f32_variants[v].name);
+    for (size_t v = 0; v < mts_gemm_i8f32_variant_count; v++)
+        CHECK((mts_gemm_i8f32_variants[v].requires & ~named) == 0u, "%s: needs named features",
+              mts_gemm_i8f32_variants[v].name);
+    for (size_t v = 0; v < mts_gemm_i8i8_variant_count; v++)
+        CHECK((mts_gemm_i8i8_variants[v].requires & ~named) == 0u, "%s: needs named features",
+              mts_gemm_i8i8_variants[v].name);
+}
+
 int main(void)
 {
     test_cpu_requirements();
+    test_cpu_feature_names();
     test_one_scheme();
     test_names();
     test_float_table();

@@ -118,6 +118,13 @@ def test_no_import_cycles():
     assert cycle is None, "import cycle: " + " -> ".join(cycle)
 
 
+def test_the_writer_sits_on_the_stage_table():
+    """mtsrnn.mtsimage (the .mts writer) reads the stage table and nothing
+    above it, so Model, the reader and the tests can all use it."""
+    path = module_names()["mtsrnn.mtsimage"]
+    assert imports_of("mtsrnn.mtsimage", path, graph_nodes()) == {"mtsrnn.stages"}
+
+
 def test_stages_is_the_bottom_of_the_package():
     """mtsrnn.stages imports nothing from the package but the C binding."""
     path = module_names()["mtsrnn.stages"]

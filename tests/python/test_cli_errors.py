@@ -47,6 +47,33 @@ def test_exit_codes_are_documented():
     assert cli_common.EXIT_INTERRUPTED == 130
 
 
+def leaf_commands(parser, prefix=()):
+    """(command words, parser) of every command a user can run."""
+    for action in parser._actions:  # argparse keeps its subparsers nowhere public
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from leaf_commands(sub, (*prefix, name))
+            return
+    yield prefix, parser
+
+
+def test_every_command_runs_under_the_one_guard():
+    """Each command, `eval`, `flash` and the uploads of `run`/`selftest`/`bench
+    device` included, is wrapped by cli_common.guarded under its own name,
+    so no command has an error policy of its own."""
+    from mtsrnn import cli
+
+    leaves = dict(leaf_commands(cli.build_parser()))
+    assert {("eval",), ("flash",), ("run",), ("selftest",), ("convert",), ("inspect",),
+            ("export-c",), ("bench", "host"), ("bench", "dram"), ("bench", "device")} <= set(leaves)
+    for words, parser in leaves.items():
+        run = parser.get_default("run")
+        assert run is not None and run.__qualname__ == "guarded.<locals>.wrapper", words
+        closure = dict(zip(run.__code__.co_freevars, (c.cell_contents for c in run.__closure__),
+                           strict=True))
+        assert closure["command"] == " ".join(words), words
+
+
 def test_version():
     result = mtsrnn_cli("--version")
     assert result.returncode == 0, result.stderr

@@ -6,7 +6,7 @@ binding gives one."""
 import mtsrnn
 import numpy as np
 import pytest
-from mtsrnn import _core, mtsfile, stages
+from mtsrnn import _core, mtsfile, mtsimage, stages
 from test_hostile_files import BASE, LAYER_CASES, STRUCTURE_CASES, TENSOR_CASES
 from test_model_file import ALL, config_of, make
 
@@ -83,11 +83,11 @@ def test_stages_of_several_kinds_make_a_2_0_image():
     """Issue 14: a stack of one cell stays 1.x; cells mixed make a 2.0 image whose
     records parse back into the same stages."""
     sru, qrnn = mtsrnn.random_sru(3, 3), mtsrnn.random_qrnn(3, 3)
-    image, placed = stages.stages_image([sru.stages[0], qrnn.stages[0]])
+    image, placed = mtsimage.stages_image([sru.stages[0], qrnn.stages[0]])
     version, parsed, _records = mtsfile.parse_image(image.tobytes())
     assert version == (2, 0)
     assert [s.describe() for s in parsed] == [s.describe() for s in placed]
-    assert mtsfile.parse_image(stages.stages_image(sru.stages)[0].tobytes())[0] == (1, 0)
+    assert mtsfile.parse_image(mtsimage.stages_image(sru.stages)[0].tobytes())[0] == (1, 0)
 
 
 # ---- messages ------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import itertools
 import mtsrnn
 import numpy as np
 import pytest
-from mtsrnn import mtsfile, reference, stages
+from mtsrnn import mtsfile, mtsimage, reference, stages
 from mtsrnn.torch_import import parts_from_torch
 from test_torch_import import QRNN, nn, sru, torch
 
@@ -306,13 +306,13 @@ def whole_stages(quantization=None):
 @pytest.mark.parametrize("quantization", [None, "int8-w"])
 def test_2_0_images_round_trip(quantization):
     original = whole_stages(quantization)
-    image, placed = stages.stages_image(original)
+    image, placed = mtsimage.stages_image(original)
     header = mtsfile.header_fields(image)
     assert (header["version_major"], header["version_minor"]) == (2, 0)
     assert header["cell"] == 0 and header["num_layers"] == len(original)
     assert header["layer_table_offset"] == 64
     assert header["tensor_table_offset"] == 64 + 48 * len(original)
-    assert stages.crc32(image) == header["crc32"]
+    assert mtsimage.crc32(image) == header["crc32"]
     version, parsed, records = mtsfile.parse_image(image.tobytes())
     assert version == (2, 0) and len(records) == header["num_tensors"]
     for before, after in zip(original, parsed, strict=True):
@@ -335,11 +335,11 @@ def test_2_0_images_round_trip(quantization):
 
 def test_stacks_of_one_cell_stay_1_x_byte_for_byte():
     model = mtsrnn.random_qrnn(3, 4, num_layers=2, window=2)
-    image, _placed = stages.stages_image(model.stages)
+    image, _placed = mtsimage.stages_image(model.stages)
     assert image.tobytes() == bytes(model.image)
     assert mtsfile.header_fields(image)["version_major"] == 1
     layers = [(s.fields, s.by_code()) for s in model.stages]
-    forced, _views = stages.write_image("qrnn", layers, major=2)
+    forced, _views = mtsimage.write_image("qrnn", layers, major=2)
     assert mtsfile.header_fields(forced)["version_major"] == 2
     assert [s.describe() for s in mtsfile.parse_image(forced.tobytes())[1]] == [
         s.describe() for s in model.stages]
@@ -388,7 +388,7 @@ def test_file_stages_become_parts_again():
     for quantization in (None, "int8-wa"):
         original = whole_stages(quantization)
         _version, parsed, _records = mtsfile.parse_image(
-            stages.stages_image(original)[0].tobytes())
+            mtsimage.stages_image(original)[0].tobytes())
         for before, after in zip(original, parsed, strict=True):
             if before.kind.recurrent:
                 continue

@@ -34,31 +34,35 @@ typedef void (*mts_gemm_f32_fn)(size_t rows, size_t depth, size_t steps,
                                 const float *x, size_t x_stride,
                                 float *y, size_t y_stride);
 
-/* CPU features a product needs to run (a variant's `requires`, a mask of
- * these bits; 0: any CPU of the target). On x86-64 a build carries every x86
- * product (kernels/src/isa.h) and the running CPU decides which can run;
- * on Arm the build decides and every built product has requires == 0. */
-#define MTS_CPU_AVX2 0x01u
-#define MTS_CPU_FMA 0x02u
-#define MTS_CPU_AVX512F 0x04u
-#define MTS_CPU_AVX512BW 0x08u
-#define MTS_CPU_AVX512VL 0x10u
-#define MTS_CPU_AVX512VNNI 0x20u
+/* CPU features a product needs to run (a variant's `requires`): a mask of
+ * feature bits (0: any CPU of the target). Which feature a bit stands for
+ * is private to the kernels (kernels/src/isa.h); a caller compares masks,
+ * and reads the features' names through mts_cpu_feature_name. On a target
+ * with run-time dispatch a build carries products for features the running
+ * CPU may lack, and the running CPU decides which of them can run; where
+ * the build decides, every built product has requires == 0. */
 
-/* The MTS_CPU_ features of the running CPU (x86-64: CPUID, and the OS
- * saving the vector registers, through __builtin_cpu_supports; a build
- * without run-time dispatch: the compiler's target macros; other targets:
- * 0). Reads no static data of the kernels. */
+/* The feature bits of the running CPU (run-time detection where the build
+ * dispatches at run time, else what the compiler targets; 0 where the
+ * kernels know no optional feature). Reads no static data of the kernels. */
 uint32_t mts_cpu_features(void);
 
 /* Whether the running CPU has every feature in `requires` (a variant's). */
 int mts_cpu_supports(uint32_t requires);
 
+/* Bits 0 .. MTS_CPU_FEATURE_BITS - 1 of a feature mask. */
+#define MTS_CPU_FEATURE_BITS 32u
+
+/* The lower-case name of feature bit `bit` (the mask 1u << bit), the name
+ * the compiler and CPU documentation use; NULL for a bit no feature uses.
+ * For reports: which features exist, which a variant needs. */
+const char *mts_cpu_feature_name(unsigned bit);
+
 typedef struct mts_gemm_f32_variant {
     const char *name;       /* e.g. "reference", "tiled" */
-    const char *summary;    /* one line: tile shape, ISA */
+    const char *summary;    /* one line: tile shape, instruction set */
     mts_gemm_f32_fn fn;
-    uint32_t requires;      /* MTS_CPU_ features it needs; 0 for none */
+    uint32_t requires;      /* feature bits it needs; 0 for none */
 } mts_gemm_f32_variant;
 
 /* Plain triple loop, summing i in order: the readable reference. */

@@ -123,12 +123,13 @@ typedef struct mts_run_options {
  * its tables (float32, int8-w, int8-wa), so a model of one scheme offers
  * exactly its table and its default is the table's first entry. Entries
  * the running CPU cannot run (`requires`, mts_cpu_supports in gemm.h) are
- * not there: an x86-64 build carries every x86 product, and only those the
- * CPU has are offered. */
+ * not there: a build with run-time dispatch carries products for features
+ * the CPU may lack, and only those it has are offered. */
 
-/* The weight schemes of a model's stages with products (SRU, QRNN, dense,
- * minGRU, minLSTM, IndRNN):
- * a mask of MTS_SCHEME_BIT(quant) over mts_quant (mtsrnn/quantize.h). 0
+/* The weight schemes of a model's stages with products (mts_stage_describe:
+ * SRU, QRNN, dense, minGRU, minLSTM, IndRNN):
+ * a mask of MTS_SCHEME_BIT(quant) over mts_quant (mtsrnn/quantize.h),
+ * read from the stages' `quant` alone (their sizes are not checked). 0
  * for a NULL model, an unknown stage kind or scheme, a NULL stage array, no
  * stages (mts_model_check rejects all of these) or a model without any
  * product (only norm and softmax stages). */
@@ -181,6 +182,44 @@ typedef struct mts_qrnn_array_sizes {
 } mts_qrnn_array_sizes;
 mts_status mts_qrnn_layer_array_sizes(const mts_qrnn_layer *layer,
                                       mts_qrnn_array_sizes *sizes);
+
+/* A stage's blocked products and parameters, described once per stage kind
+ * (stage.c): what a tool needs to time, count or choose the products of a
+ * stage (the device's bench and id, the variant resolver, the binding)
+ * without a switch on the stage kind of its own.
+ *
+ * products[0] is the product whose rows are the stage's gates or outputs
+ * (SRU, QRNN, minGRU, minLSTM, IndRNN: W of every gate; dense: W);
+ * products[1], where there is one, the second product of a layer: an SRU's
+ * projection W_proj (run before W), a minGRU's or minLSTM's output
+ * projection W_out (run after the scan). Norm and softmax stages have none.
+ * A product's weights are rows x depth, row-major (stride depth): float32
+ * in `weight` when quant is MTS_QUANT_NONE, else int8 in `weight_q` with
+ * one scale per row in `weight_scale` (the others may be NULL). */
+#define MTS_STAGE_MAX_PRODUCTS 2u
+typedef struct mts_stage_product {
+    uint32_t quant;             /* mts_quant: the scheme, so the table that runs it */
+    size_t rows, depth;
+    const float *weight;
+    const int8_t *weight_q;
+    const float *weight_scale;
+} mts_stage_product;
+
+typedef struct mts_stage_info {
+    uint32_t num_products;      /* 0 .. MTS_STAGE_MAX_PRODUCTS */
+    mts_stage_product products[MTS_STAGE_MAX_PRODUCTS];
+    size_t other_floats;        /* float32 parameters besides the products'
+                                 * weights and scales: biases, norms, an SRU's
+                                 * weight_c, an IndRNN's u */
+    size_t state_floats;        /* its part of the state (layout above); 0:
+                                 * a stage without recurrence */
+} mts_stage_info;
+
+/* Fill *info for one stage. The stage's sizes, options and scalar fields
+ * are checked (the status of mts_model_check for them), its arrays are not
+ * (they are only pointed to); MTS_ERR_NULL_POINTER for a NULL argument. On
+ * error *info is not written. */
+mts_status mts_stage_describe(const mts_stage *stage, mts_stage_info *info);
 
 /* Validate a model once: sizes, options, non-NULL arrays, stage chaining
  * (stage s+1's input size is stage s's output size; MTS_ERR_BAD_CONFIG
