@@ -198,6 +198,12 @@ void mts_dev_command_id(mts_device *device, size_t count)
                 separator = "+";
             }
         }
+        if (i == device->config.num_models) {
+            /* The uploaded model: which file it is (protocol 2.1). */
+            mts_dev_out_key_u64(device, "bytes", device->upload_bytes);
+            mts_dev_out_text(device, " crc32=");
+            mts_dev_out_hex32(device, device->upload_crc);
+        }
         mts_dev_out_send(device);
     }
 

@@ -76,6 +76,16 @@ __all__ = [
     "decode_payload", "encode_payload", "parse_line", "strip_check", "with_check",
 ]
 
+def _crc_field(line: Line) -> int | None:
+    """The crc32= of an m-model line (an uploaded model), or None."""
+    text = line.fields.get("crc32")
+    if text is None:
+        return None
+    if len(text) != 8 or any(c not in "0123456789abcdef" for c in text):
+        raise ProtocolError(f"'id': malformed crc32 in {line.raw!r}")
+    return int(text, 16)
+
+
 class Device(SessionTracking, Uploading):
     """A device speaking the mtsrnn protocol over a Transport."""
 
@@ -92,6 +102,11 @@ class Device(SessionTracking, Uploading):
         self.status: dict[str, str] = {}
         self._session: _Session | None = None
         self._dirty = False  # a state-changing command failed since
+        # (crc32, session before) of an upload whose outcome is unknown
+        # (upload.py, _settle_upload).
+        self._upload_pending: tuple[int, _Session | None] | None = None
+        # What _settle_upload found and the caller was not told yet.
+        self._unannounced: str | None = None
 
     @property
     def timeout(self) -> float:
@@ -331,8 +346,8 @@ class Device(SessionTracking, Uploading):
             lines.append(body)
 
     # ---- the protocol's commands -------------------------------------------
-    def identify(self) -> DeviceInfo:
-        lines = self.command("id")
+    def identify(self, timeout: float | None = None) -> DeviceInfo:
+        lines = self.command("id", timeout=timeout)
         fw = board = counters = limits = selected = None
         models: list[ModelInfo] = []
         for line in lines:
@@ -356,7 +371,9 @@ class Device(SessionTracking, Uploading):
                     weight_bytes=line.int("weight_bytes"),
                     dtype=line.fields.get("dtype", "f32"),
                     weights=line.fields.get("weights", "float32"),
-                    stages=tuple(s for s in line.fields.get("stages", "").split(",") if s)))
+                    stages=tuple(s for s in line.fields.get("stages", "").split(",") if s),
+                    bytes=line.int("bytes") if "bytes" in line.fields else None,
+                    crc32=_crc_field(line)))
         missing = [name for name, value in (("m-fw", fw), ("m-board", board),
                                             ("m-counters", counters), ("m-limits", limits),
                                             ("m-selected", selected)) if value is None]
@@ -402,10 +419,13 @@ class Device(SessionTracking, Uploading):
     def select(self, index: int) -> None:
         """Select built-in model `index` (its state zeroed)."""
         index = int(index)
+        end = time.monotonic() + self.timeout  # the whole call
+        self._settle_upload(end)  # which file an upload index holds
+        self._announce(index)
         dirty = self._dirty
         before = self._changing(model=index)
         try:
-            lines = self.command(f"model {index}")
+            lines = self.command(f"model {index}", timeout=self._left(end, f"model {index}"))
         except DeviceError as error:
             self._refused(error, before, dirty)
             raise
@@ -471,9 +491,12 @@ class Device(SessionTracking, Uploading):
 
     def reset(self) -> None:
         """The selected model's state to zeros."""
+        end = time.monotonic() + self.timeout  # the whole call
+        self._settle_upload(end)  # never a reset of a file the host does not know
+        self._announce(None)
         self._changing(zero=True)
         before = self.status.get("state")
-        lines = self.command("reset")
+        lines = self.command("reset", timeout=self._left(end, "reset"))
         if len(lines) != 1 or lines[0].raw != "m-reset" or self.status.get("state") == before:
             self._need_sync = True
             raise ProtocolError(f"'reset': no m-reset and new state in "
@@ -648,10 +671,13 @@ class Device(SessionTracking, Uploading):
         protocol 1.0 devices name these two kernels= and worst_kernel=)."""
         if timeout is not None:
             check_timeout(timeout)
+        end = time.monotonic() + (timeout if timeout is not None
+                                  else min(MAX_TIMEOUT, self.timeout * 3))  # the whole call
+        self._settle_upload(end)
+        self._announce(None)
         info = self.info
         self._changing(zero=True)  # selftest leaves the state at zeros
-        lines = self.command("selftest", timeout=timeout if timeout is not None
-                             else min(MAX_TIMEOUT, self.timeout * 3))
+        lines = self.command("selftest", timeout=self._left(end, "selftest"))
         results = []
         for position, line in enumerate(lines):
             if line.kind != "m" or line.tag != "selftest":

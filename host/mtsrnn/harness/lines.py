@@ -144,6 +144,10 @@ class ModelInfo:
     weights: str = "float32"
     # The model's stages in order ("norm", "sru", "dense", ...; protocol 2.0).
     stages: tuple[str, ...] = ()
+    # An uploaded model's file: its length and CRC-32 (protocol 2.1), which
+    # tell the host which file the upload index holds; None for built-in ones.
+    bytes: int | None = None
+    crc32: int | None = None
 
 
 @dataclass
