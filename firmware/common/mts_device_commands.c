@@ -175,6 +175,13 @@ void mts_dev_command_id(mts_device *device, size_t count)
         mts_dev_out_key_u64(device, "index", i);
         mts_dev_out_text(device, " name=");
         mts_dev_out_text(device, entry->name);
+        if (i == device->config.num_models) {
+            /* The uploaded model: which file it is (protocol 2.1), early in
+             * the line, where no long stage list can crowd it out. */
+            mts_dev_out_key_u64(device, "bytes", device->upload_bytes);
+            mts_dev_out_text(device, " crc32=");
+            mts_dev_out_hex32(device, device->upload_crc);
+        }
         uint32_t recurrent = 0;
         mts_dev_out_text(device, " cell=");
         mts_dev_out_text(device, model_cell(entry->model, &recurrent));
@@ -197,12 +204,6 @@ void mts_dev_command_id(mts_device *device, size_t count)
                 mts_dev_out_text(device, scheme_names[scheme]);
                 separator = "+";
             }
-        }
-        if (i == device->config.num_models) {
-            /* The uploaded model: which file it is (protocol 2.1). */
-            mts_dev_out_key_u64(device, "bytes", device->upload_bytes);
-            mts_dev_out_text(device, " crc32=");
-            mts_dev_out_hex32(device, device->upload_crc);
         }
         mts_dev_out_send(device);
     }
