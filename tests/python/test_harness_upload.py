@@ -247,7 +247,8 @@ def test_a_completed_upload_whose_reply_was_lost_is_named_never_run_unknowingly(
     knows the file, and B runs, verified."""
     dev, link, index = linked
     image = files["b"]["bytes"]
-    link.rewrite("to-host", b"m-upload ", b"m-uplaod ")  # the reply fails its check
+    dev.identify()  # nothing in flight: the next bytes to the host are the reply
+    link.damage_at("to-host", 3, "flip")  # m-upload's line fails its check
     with pytest.raises(HarnessError):
         dev.upload(image)
     with pytest.raises(SessionLost, match="did complete"):
@@ -257,11 +258,12 @@ def test_a_completed_upload_whose_reply_was_lost_is_named_never_run_unknowingly(
     _check_runs(dev, files["b"], index, seed=9)   # reset, then B from zeros
 
 
-def test_a_lost_upload_reply_after_a_refused_upload_keeps_the_old_model_and_state(
+def test_an_upload_without_reply_that_never_switched_keeps_the_old_model_and_state(
         linked, files):
-    """Upload B damaged on the way (e-payload) and that refusal lost too: the
-    next infer finds the device's state unchanged, so A carries on from its
-    state, knowingly (no error), and gives A's outputs."""
+    """Upload B goes silent mid-payload (no reply: its outcome is unknown to
+    the host): the next infer, without a reset, finds the device's state
+    unchanged, so A carries on from its state, knowingly (no error), and
+    gives A's outputs."""
     dev, link, index = linked
     twin = files["a"]["twin"]
     rng = np.random.default_rng(10)
@@ -269,12 +271,15 @@ def test_a_lost_upload_reply_after_a_refused_upload_keeps_the_old_model_and_stat
     dev.reset()
     dev.infer(first, block=2)
     image = files["b"]["bytes"]
-    offset, _ = _payload_offset(image, 2, within=4)
-    link.damage_at("to-device", offset, "flip")
-    link.rewrite("to-host", b"e-payload", b"e-paylaod")
+    dev.identify()
+    offset, _ = _payload_offset(image, len(encode_payload(image)) // 2)
+    link.damage_at("to-device", offset, "drop", 1 << 30)  # nothing more arrives
     with pytest.raises(HarnessError) as caught:
-        dev.upload(image)
+        dev.upload(image, timeout=1.5)
     assert not isinstance(caught.value, DeviceError)  # its outcome unknown to the host
+    time.sleep(1.0)  # the device sits in the payload wait
+    with link._lock:  # the silence ends
+        link._planned.clear()
     second = rng.standard_normal((4, twin.input_size)).astype(np.float32)
     h, _ = dev.infer(second, block=2)
     _, state = twin.forward(first, block=2)

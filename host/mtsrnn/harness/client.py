@@ -106,7 +106,7 @@ class Device(SessionTracking, Uploading):
         # (upload.py, _settle_upload).
         self._upload_pending: tuple[int, _Session | None] | None = None
         # What _settle_upload found and the caller was not told yet.
-        self._unannounced: str | None = None
+        self._unannounced: tuple[int, str] | None = None  # (upload index, message)
 
     @property
     def timeout(self) -> float:

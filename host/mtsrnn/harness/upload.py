@@ -247,14 +247,14 @@ class Uploading:
         index = info.limits.get("built_in", len(info.models))
         held = [m for m in info.models if m.index == index]
         if held and held[0].crc32 == crc:
-            self._unannounced = (
+            self._unannounced = index, (
                 f"an upload whose reply was lost did complete: model {index} is that file "
                 f"(crc32 {crc:08x}), not the model this session had; reset() or select() to "
                 "go on with it, or upload the previous model again")
         else:
             holds = (f"a file with crc32 {held[0].crc32:08x}"
                      if held and held[0].crc32 is not None else "no uploaded file")
-            self._unannounced = (
+            self._unannounced = index, (
                 f"after an upload whose reply was lost the device reports {self.status}, "
                 f"not the session's model and state ({prior}) nor the upload (model {index} "
                 f"holds {holds}); reset() or select() to start again")
@@ -268,8 +268,8 @@ class Uploading:
         if index is None:
             have = self._device_session()
             index = have.model if have is not None else None
-        built_in = self.info.limits.get("built_in", len(self.info.models))
-        if index is not None and index != built_in:
+        uploaded, message = self._unannounced
+        if index is not None and index != uploaded:
             return
-        message, self._unannounced = self._unannounced, None
+        self._unannounced = None
         raise SessionLost(message)
