@@ -209,6 +209,7 @@ typedef struct mts_device {
     char line[MTS_PROTO_MAX_LINE];
     char out[256];                  /* the reply line being composed */
     size_t out_length;
+    int out_truncated;              /* it did not fit: sent as e-overflow */
 } mts_device;
 
 /* Check the config against every model (mts_model_check, state, workspace,

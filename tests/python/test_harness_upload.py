@@ -296,6 +296,22 @@ def test_upload_names_the_file_in_id(linked, files):
     assert all(m.crc32 is None for m in dev.info.models if m.index != index)
 
 
+def test_a_model_of_many_stages_is_described_whole(linked):
+    """24 dense stages and a softmax: the stage list does not fit one m-model
+    line of 256 bytes; it continues in m-stages lines, and nothing is cut
+    (a cut line used to lose input=, output=, weights= and fail every id)."""
+    dev, _link, index = linked
+    rng = np.random.default_rng(24)
+    model = mtsrnn.sequential(*[mtsrnn.dense(rng.normal(0.0, 0.5, (4, 4)),
+                                             rng.normal(0.0, 0.1, 4), activation="relu")
+                                for _ in range(24)], mtsrnn.softmax(4))
+    described = dev.upload(bytes(model.image))
+    assert described.stages == ("dense",) * 24 + ("softmax",)
+    assert (described.input, described.output, described.weights) == (4, 4, "float32")
+    twin = mtsrnn.load(bytes(model.image))
+    _check_runs(dev, {"twin": twin}, index, seed=24)
+
+
 def test_a_built_in_model_stays_selected_after_a_failed_upload(kind, files):
     with _device_port(kind) as port:
         dev = Device.open(f"socket://127.0.0.1:{port}", timeout=6.0, connect_timeout=20.0)

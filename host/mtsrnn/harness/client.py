@@ -33,6 +33,7 @@ raises ProtocolError.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 import zlib
@@ -363,6 +364,11 @@ class Device(SessionTracking, Uploading):
                 limits = line
             elif line.tag == "selected":
                 selected = line
+            elif line.tag == "stages":  # the rest of the last model's stages
+                if not models or line.int("index") != models[-1].index:
+                    raise ProtocolError(f"'id': {line.raw!r} does not follow its m-model")
+                models[-1] = dataclasses.replace(models[-1], stages=models[-1].stages + tuple(
+                    s for s in line.fields.get("stages", "").split(",") if s))
             elif line.tag == "model":
                 models.append(ModelInfo(
                     index=line.int("index"), name=line.fields.get("name", ""),
