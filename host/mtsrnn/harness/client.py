@@ -62,6 +62,7 @@ from .lines import (
     check_timeout,
     decode_payload,
     encode_payload,
+    model_info,
     parse_line,
     strip_check,
     with_check,
@@ -76,16 +77,6 @@ __all__ = [
     "ModelInfo", "ProtocolError", "SessionLost", "VariantInfo", "check_timeout",
     "decode_payload", "encode_payload", "parse_line", "strip_check", "with_check",
 ]
-
-def _crc_field(line: Line) -> int | None:
-    """The crc32= of an m-model line (an uploaded model), or None."""
-    text = line.fields.get("crc32")
-    if text is None:
-        return None
-    if len(text) != 8 or any(c not in "0123456789abcdef" for c in text):
-        raise ProtocolError(f"'id': malformed crc32 in {line.raw!r}")
-    return int(text, 16)
-
 
 class Device(SessionTracking, Uploading):
     """A device speaking the mtsrnn protocol over a Transport."""
@@ -370,16 +361,7 @@ class Device(SessionTracking, Uploading):
                 models[-1] = dataclasses.replace(models[-1], stages=models[-1].stages + tuple(
                     s for s in line.fields.get("stages", "").split(",") if s))
             elif line.tag == "model":
-                models.append(ModelInfo(
-                    index=line.int("index"), name=line.fields.get("name", ""),
-                    cell=line.fields.get("cell", ""), layers=line.int("layers"),
-                    input=line.int("input"), output=line.int("output"),
-                    weight_bytes=line.int("weight_bytes"),
-                    dtype=line.fields.get("dtype", "f32"),
-                    weights=line.fields.get("weights", "float32"),
-                    stages=tuple(s for s in line.fields.get("stages", "").split(",") if s),
-                    bytes=line.int("bytes") if "bytes" in line.fields else None,
-                    crc32=_crc_field(line)))
+                models.append(model_info(line))
         missing = [name for name, value in (("m-fw", fw), ("m-board", board),
                                             ("m-counters", counters), ("m-limits", limits),
                                             ("m-selected", selected)) if value is None]

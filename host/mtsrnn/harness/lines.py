@@ -150,6 +150,23 @@ class ModelInfo:
     crc32: int | None = None
 
 
+def model_info(line: Line) -> ModelInfo:
+    """The ModelInfo of an `m-model` line (its stages continue in any
+    `m-stages` lines after it: Device.identify joins them)."""
+    crc = line.fields.get("crc32")
+    if crc is not None and (len(crc) != 8 or any(c not in "0123456789abcdef" for c in crc)):
+        raise ProtocolError(f"'id': malformed crc32 in {line.raw!r}")
+    return ModelInfo(
+        index=line.int("index"), name=line.fields.get("name", ""),
+        cell=line.fields.get("cell", ""), layers=line.int("layers"),
+        input=line.int("input"), output=line.int("output"),
+        weight_bytes=line.int("weight_bytes"), dtype=line.fields.get("dtype", "f32"),
+        weights=line.fields.get("weights", "float32"),
+        stages=tuple(s for s in line.fields.get("stages", "").split(",") if s),
+        bytes=line.int("bytes") if "bytes" in line.fields else None,
+        crc32=int(crc, 16) if crc is not None else None)
+
+
 @dataclass
 class VariantInfo:
     """A variant of the blocked product the device offers (`variant`)."""
