@@ -254,6 +254,8 @@ mts_status mts_device_init(mts_device *device, const mts_board *board,
     device->peers = NULL;
     device->num_peers = 0;
     device->upload_half = -1;
+    device->upload_crc = 0u;
+    device->upload_bytes = 0u;
     if (board == NULL || config == NULL || board->write == NULL || board->read_byte == NULL)
         return MTS_ERR_NULL_POINTER; /* nothing to report through */
     device->config = *config;

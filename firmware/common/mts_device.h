@@ -206,9 +206,15 @@ typedef struct mts_device {
     int upload_half;
     mts_model upload_models[2];
     mts_device_model upload_entry;
+    /* The uploaded file's CRC-32 and length, named by its `m-model` line:
+     * a host whose upload got no reply tells by them which file the
+     * upload index holds (docs/protocol.md, "What the host guarantees"). */
+    uint32_t upload_crc;
+    uint32_t upload_bytes;
     char line[MTS_PROTO_MAX_LINE];
     char out[256];                  /* the reply line being composed */
     size_t out_length;
+    int out_truncated;              /* it did not fit: sent as e-overflow */
 } mts_device;
 
 /* Check the config against every model (mts_model_check, state, workspace,

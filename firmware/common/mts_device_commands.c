@@ -89,6 +89,30 @@ static const char *model_cell(const mts_model *model, uint32_t *recurrent)
     return mixed ? "mixed" : cell != 0 ? mts_stage_kind_name(cell) : "none";
 }
 
+
+/* The end of a model's m-model line: `stages=` and its stages in order
+ * (protocol 2.0), continued in `m-stages index=<i> stages=...` lines when
+ * they do not fit one line (64 stages of up to 7 letters do not). */
+static void send_stages(mts_device *device, uint32_t index, const mts_model *model)
+{
+    mts_dev_out_text(device, " stages=");
+    const char *separator = "";
+    for (uint32_t s = 0; s < model->num_stages; s++) {
+        const char *name = mts_stage_kind_name(model->stages[s].kind);
+        if (strlen(separator) + strlen(name) > mts_dev_out_room(device)) {
+            mts_dev_out_send(device);
+            mts_dev_out_begin(device, "m-stages");
+            mts_dev_out_key_u64(device, "index", index);
+            mts_dev_out_text(device, " stages=");
+            separator = "";
+        }
+        mts_dev_out_text(device, separator);
+        mts_dev_out_text(device, name);
+        separator = ",";
+    }
+    mts_dev_out_send(device);
+}
+
 void mts_dev_command_id(mts_device *device, size_t count)
 {
     const mts_board *board = device->board;
@@ -139,16 +163,17 @@ void mts_dev_command_id(mts_device *device, size_t count)
         mts_dev_out_key_u64(device, "index", i);
         mts_dev_out_text(device, " name=");
         mts_dev_out_text(device, entry->name);
+        if (i == device->config.num_models) {
+            /* The uploaded model: which file it is (protocol 2.1), early in
+             * the line, where no long stage list can crowd it out. */
+            mts_dev_out_key_u64(device, "bytes", device->upload_bytes);
+            mts_dev_out_text(device, " crc32=");
+            mts_dev_out_hex32(device, device->upload_crc);
+        }
         uint32_t recurrent = 0;
         mts_dev_out_text(device, " cell=");
         mts_dev_out_text(device, model_cell(entry->model, &recurrent));
         mts_dev_out_key_u64(device, "layers", recurrent);
-        /* Protocol 1.2: the stages, in order (docs/protocol.md). */
-        mts_dev_out_text(device, " stages=");
-        for (uint32_t s = 0; s < entry->model->num_stages; s++) {
-            mts_dev_out_text(device, s ? "," : "");
-            mts_dev_out_text(device, mts_stage_kind_name(entry->model->stages[s].kind));
-        }
         mts_dev_out_key_u64(device, "input", input);
         mts_dev_out_key_u64(device, "output", output);
         mts_dev_out_key_u64(device, "weight_bytes", model_weight_bytes(entry->model));
@@ -162,7 +187,7 @@ void mts_dev_command_id(mts_device *device, size_t count)
                 separator = "+";
             }
         }
-        mts_dev_out_send(device);
+        send_stages(device, i, entry->model);
     }
 
     mts_dev_out_begin(device, "m-selected");

@@ -66,6 +66,8 @@ size_t mts_dev_split_words(const char *line, size_t length, mts_dev_word *words)
  * end of device->out; text beyond it is cut. */
 
 void mts_dev_out_begin(mts_device *device, const char *text);
+/* Bytes the reply line being composed can still take. */
+size_t mts_dev_out_room(const mts_device *device);
 void mts_dev_out_bytes(mts_device *device, const char *bytes, size_t n);
 void mts_dev_out_text(mts_device *device, const char *text);
 void mts_dev_out_u64(mts_device *device, uint64_t value);

@@ -12,12 +12,19 @@
 
 /* ------------------------------------------------------------ reply lines */
 
+size_t mts_dev_out_room(const mts_device *device)
+{
+    return sizeof device->out - 1u - MTS_PROTO_CHECK_BYTES - device->out_length;
+}
+
 void mts_dev_out_bytes(mts_device *device, const char *bytes, size_t n)
 {
     /* Room is kept for the check and the '\n' (mts_dev_out_send). */
-    const size_t room = sizeof device->out - 1u - MTS_PROTO_CHECK_BYTES - device->out_length;
-    if (n > room)
+    const size_t room = mts_dev_out_room(device);
+    if (n > room) {
         n = room;
+        device->out_truncated = 1;
+    }
     memcpy(device->out + device->out_length, bytes, n);
     device->out_length += n;
 }
@@ -67,11 +74,19 @@ void mts_dev_out_shown_word(mts_device *device, mts_dev_word w)
 void mts_dev_out_begin(mts_device *device, const char *text)
 {
     device->out_length = 0;
+    device->out_truncated = 0;
     mts_dev_out_text(device, text);
 }
 
 void mts_dev_out_send(mts_device *device)
 {
+    if (device->out_truncated) {
+        /* Never a line cut short: a cut number would pass its check. */
+        static const char overflow[] = "e-overflow a reply line did not fit its 256 bytes";
+        memcpy(device->out, overflow, sizeof overflow - 1u);
+        device->out_length = sizeof overflow - 1u;
+        device->out_truncated = 0;
+    }
     /* Every line ends with its check: " #" and the CRC-32 of what precedes. */
     const uint32_t check = mts_crc32(0, device->out, device->out_length);
     device->out[device->out_length++] = ' ';

@@ -104,6 +104,8 @@ int mts_dev_command_upload(mts_device *device, const mts_dev_word *words, size_t
     /* Every check passed: switch to it (the other half is free now). */
     device->upload_entry = entry;
     device->upload_half = staging;
+    device->upload_crc = crc;
+    device->upload_bytes = bytes;
     device->selected = device->config.num_models;
     mts_dev_reset_selected(device);
     mts_dev_out_begin(device, "m-upload");

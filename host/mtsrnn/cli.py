@@ -9,7 +9,16 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .cli_common import Failed, csv_choices, guarded, int_list, one_line, positive, write_json
+from .cli_common import (
+    Failed,
+    csv_choices,
+    guarded,
+    int_list,
+    one_line,
+    positive,
+    seed,
+    write_json,
+)
 
 QUICK = {"cell": ["sru"], "hidden": [256, 1024], "block": [1, 4, 16], "rounds": 3}
 
@@ -129,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     host.add_argument("--no-torch", action="store_true", help="leave out the sru peers")
     host.add_argument("--no-int8", action="store_true",
                       help="leave out the int8-w and int8-wa runs of the same layer")
-    host.add_argument("--seed", type=int, default=0)
+    host.add_argument("--seed", type=seed, default=0)
     host.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     host.add_argument("--plot", metavar="FILE.png",
                       help="also plot per-step time against T (matplotlib)")

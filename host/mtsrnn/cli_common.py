@@ -146,6 +146,17 @@ def positive(text: str) -> int:
     return value
 
 
+def seed(text: str) -> int:
+    """A random seed: an integer in 0..2**32-1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if not 0 <= value <= 2**32 - 1:
+        raise argparse.ArgumentTypeError(f"expected an integer in 0..{2**32 - 1}, got {text!r}")
+    return value
+
+
 def seconds(text: str) -> float:
     """A timeout: a finite number of seconds > 0, at most a day."""
     try:

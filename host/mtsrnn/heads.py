@@ -91,9 +91,14 @@ def dense(weight: Any, bias: Any = None, activation: str = "identity") -> Part:
         raise ValueError(f"weight must have shape (output, input), got {weight.shape}")
     if not np.all(np.isfinite(weight)):
         raise ValueError("weight holds NaN or inf values")
+    return _dense_part(weight, None if bias is None
+                       else _vector(bias, "bias", weight.shape[0]), activation)
+
+
+def _dense_part(weight: np.ndarray, bias: np.ndarray | None, activation: str) -> Part:
     state = {"weight": weight}
     if bias is not None:
-        state["bias"] = _vector(bias, "bias", weight.shape[0])
+        state["bias"] = bias
     stage = Stage("dense", dict(input_size=weight.shape[1], output_size=weight.shape[0],
                                 activation=ACTIVATIONS.index(activation), quant=0), state)
     return Part("dense", {"activation": activation}, state, (stage,))
@@ -127,8 +132,10 @@ def part_from_stage(stage: Stage) -> Part:
         part = _norm_part(fields["mode"], stage.tensors["weight"], stage.tensors["bias"],
                           fields["eps"])
     elif stage.cell == "dense":
-        part = dense(_float_weight(stage), stage.tensors.get("bias"),
-                     ACTIVATIONS[fields["activation"]])
+        # As read: the loader judged the file (its verdict is the C
+        # loader's; tensor values, NaN included, are the file's business).
+        part = _dense_part(_float_weight(stage), stage.tensors.get("bias"),
+                           ACTIVATIONS[fields["activation"]])
     elif stage.cell == "softmax":
         part = softmax(fields["size"], bool(fields["log"]))
     elif stage.cell in ("mingru", "minlstm", "indrnn"):

@@ -42,7 +42,12 @@ def main(out_dir: str) -> int:
         out / "models" / "qrnn_i8wa.mts")
     sru = (out / "models" / "sru.mts").read_bytes()
     qrnn = (out / "models" / "qrnn_i8wa.mts").read_bytes()
+    # 24 dense stages and a softmax: id's stage list continues in m-stages lines.
+    rng = np.random.default_rng(3)
+    long = bytes(mtsrnn.sequential(*[mtsrnn.dense(rng.normal(0.0, 0.5, (width, width)))
+                                     for _ in range(24)], mtsrnn.softmax(width)).image)
     sessions = {
+        "upload-long": [*upload(long), "id", *infer(2, 2, width, 8), "selftest"],
         "upload": [*upload(sru), "id", *infer(3, 2, width, 5), "model 2", "selftest",
                    *upload(qrnn), *infer(2, 1, width, 6), "bench 1,2 steps=2",
                    *upload(sru, crc=zlib.crc32(sru) ^ 1), *upload(sru[:200]),

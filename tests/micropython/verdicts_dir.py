@@ -1,6 +1,6 @@
 """MicroPython: the verdict of an mtsrnn implementation on every file of a
 directory (sorted names), one line each: "<name> ok" or "<name> rejected",
-then "OK <n> checks". Used by tests/python/test_micropython_files.py to
+then "OK <n> checks". Used by tests/python/test_reader_verdicts.py to
 compare the fallback and the C module with the C loader (issue 19: one
 verdict for every reader).
 

@@ -215,9 +215,29 @@ def test_numbers_out_of_range_are_argument_errors():
     for args in (["bench", "device", "--block", "1,99999999999"],
                  ["bench", "device", "--steps", "99999999999"],
                  ["bench", "device", "--baudrate", "0"],
-                 ["bench", "host", "--rounds", "-3"]):
+                 ["bench", "host", "--rounds", "-3"],
+                 ["bench", "host", "--seed", "-1"],
+                 ["bench", "host", "--seed", "nan"],
+                 ["bench", "device", "--repeat", "0"],
+                 ["run", "--block", "0"],
+                 ["eval", "--host", "--model", "m.mts", "--data", "d.npz", "--block", "inf"],
+                 ["eval", "--host", "--model", "m.mts", "--data", "d.npz", "--min-accuracy",
+                  "nan"],
+                 ["eval", "--host", "--model", "m.mts", "--data", "d.npz", "--min-accuracy",
+                  "1.5"],
+                 ["eval", "--port", "x", "--model", "m.mts", "--data", "d.npz", "--timeout",
+                  "inf"],
+                 ["eval", "--port", "x", "--model", "m.mts", "--data", "d.npz", "--baudrate",
+                  "-5"]):
         result = mtsrnn_cli(*args)
         assert result.returncode == 2 and "Traceback" not in result.stderr, (args, result)
+        option = next(a for a in args if a.startswith("--") and a not in ("--host", "--port",
+                                                                         "--model", "--data"))
+        assert option in result.stderr.strip().splitlines()[-1], (args, result.stderr)
+    # Cache geometries cachegrind would refuse after the first run: refused first.
+    for option, value in (("--d1", "32768,8,63"), ("--ll", "0,8,64"), ("--d1", "32768,3,64")):
+        assert_one_line(mtsrnn_cli("bench", "dram", f"{option}={value}"), 1, option,
+                        "powers of two")
 
 
 def test_guard_maps_each_error_to_its_status(capsys):

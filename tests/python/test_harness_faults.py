@@ -351,3 +351,172 @@ def test_random_faults_during_uploads_on_the_linux_device():
     print(f"\nfault link, uploads to the linux device: {counts}, by direction {link.counts}")
     assert counts["wrong"] == 0, counts
     assert counts["faults"] >= 10 and counts["upload_failed"] >= 3, counts
+
+
+# --------------------------------------------- eval and uploads under faults
+
+EVAL_INPUT, EVAL_CLASSES = 6, 4
+
+
+def _classifier(seed: int):
+    """A whole classifier (norm, SRU, dense relu, dense); two seeds give two
+    models of one shape, so running the wrong one cannot pass."""
+    import mtsrnn
+
+    rng = np.random.default_rng(seed)
+    return mtsrnn.sequential(
+        mtsrnn.norm(rng.uniform(0.5, 2.0, EVAL_INPUT), rng.normal(0.0, 0.5, EVAL_INPUT)),
+        mtsrnn.random_sru(EVAL_INPUT, 12, num_layers=1, seed=seed),
+        mtsrnn.dense(rng.normal(0.0, 0.5, (12, 12)), rng.normal(0.0, 0.1, 12),
+                     activation="relu"),
+        mtsrnn.dense(rng.normal(0.0, 0.5, (EVAL_CLASSES, 12)), np.zeros(EVAL_CLASSES)))
+
+
+def _eval_data(seed: int, count: int = 6, longest: int = 20):
+    from mtsrnn.evaluate import dataset
+
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(1, longest + 1, count)
+    x = np.zeros((count, longest, EVAL_INPUT), np.float32)
+    for i, n in enumerate(lengths):
+        x[i, :n] = rng.standard_normal((n, EVAL_INPUT))
+    return dataset(x, rng.integers(0, EVAL_CLASSES, count), lengths)
+
+
+def _hammer_eval(dev: Device, link: FaultLink, runs: int, seed: int, block: int) -> dict:
+    """`runs` rounds through the damaging link, each an upload of one of two
+    classifiers of one shape (alternating, some re-uploads of the same),
+    then an evaluation of the data set on the device (evaluate.device_outputs:
+    reset, then infer in pieces, per sequence). The host believes the last
+    upload that returned; an upload whose reply was lost is settled by the
+    next call (SessionLost, after which the caller uploads its model again).
+    Every evaluation that completes must give the believed model's outputs
+    and scores; every failure a HarnessError with a message; no upload or
+    evaluation past its bound."""
+    import mtsrnn
+    from mtsrnn.evaluate import device_outputs, host_outputs, score
+
+    models = [_classifier(31 + seed), _classifier(32 + seed)]
+    images = [bytes(m.image) for m in models]
+    data = _eval_data(seed)
+    expected = [host_outputs(mtsrnn.load(image), data, block) for image in images]
+    scores = [score(outputs, data, EVAL_CLASSES) for outputs in expected]
+    counts = {"uploads": 0, "upload_failed": 0, "evals": 0, "eval_failed": 0,
+              "session_lost": 0, "wrong": 0}
+    dev.upload(images[0])
+    believed, bound = 0, 0.0
+    upload_limit = dev.timeout + 4 * max(map(len, images)) * 1e-4
+    # reset, then one infer per sequence (every sequence fits max_steps here)
+    eval_limit = data.count * (2 * dev.timeout + 4 * 4 * 20 * EVAL_INPUT * 1e-4)
+    link.enabled = True
+    for run in range(runs):
+        target = (believed + 1) % 2 if run % 3 else believed
+        counts["uploads"] += 1
+        start = time.monotonic()
+        try:
+            dev.upload(images[target])
+            believed = target
+        except HarnessError as error:
+            counts["upload_failed"] += 1
+            assert str(error), "an error without a message"
+        elapsed = time.monotonic() - start
+        bound = max(bound, elapsed / upload_limit)
+        assert elapsed <= upload_limit + SLACK, f"upload took {elapsed:.2f} s"
+        counts["evals"] += 1
+        start = time.monotonic()
+        try:
+            outputs, _ = device_outputs(dev, data, block)
+            same = all(np.allclose(h, e, atol=TOL, rtol=0)
+                       for h, e in zip(outputs, expected[believed], strict=True))
+            if not same or score(outputs, data, EVAL_CLASSES) != scores[believed]:
+                counts["wrong"] += 1
+        except SessionLost as error:
+            counts["session_lost"] += 1
+            assert str(error)
+            link.enabled = False  # the caller starts again from a known model
+            dev.upload(images[believed])
+            link.enabled = True
+        except HarnessError as error:
+            counts["eval_failed"] += 1
+            assert str(error), "an error without a message"
+        elapsed = time.monotonic() - start
+        bound = max(bound, elapsed / eval_limit)
+        assert elapsed <= eval_limit + SLACK, f"eval took {elapsed:.2f} s"
+    link.enabled = False
+    counts["faults"] = link.injected
+    counts["worst_fraction_of_bound"] = round(bound, 2)
+    # The device still answers, with the model the host believes.
+    outputs, _ = device_outputs(dev, data, block)
+    for h, e in zip(outputs, expected[believed], strict=True):
+        np.testing.assert_allclose(h, e, atol=TOL, rtol=0)
+    return counts
+
+
+@needs_device
+def test_random_faults_during_uploads_and_eval_on_the_linux_device():
+    start = time.monotonic()
+    with _linux_device() as port, \
+            _through_link(port, seed=14, rate=3e-5, max_faults=300, timeout=1.0) as (dev, link):
+        counts = _hammer_eval(dev, link, runs=40, seed=14, block=3)
+    print(f"\nfault link, upload + eval, linux device: {counts}, by direction "
+          f"{link.counts}, {time.monotonic() - start:.1f} s")
+    assert counts["wrong"] == 0, counts
+    assert counts["faults"] >= 20, counts
+    assert counts["upload_failed"] + counts["eval_failed"] + counts["session_lost"] >= 5, counts
+
+
+@needs_qemu[0]
+@needs_qemu[1]
+def test_random_faults_during_uploads_and_eval_on_a_qemu_board():
+    board = "qemu-mps2-an386"
+    start = time.monotonic()
+    with _qemu_device(board) as port, \
+            _through_link(port, seed=15, rate=3e-5, max_faults=100, timeout=4.0) as (dev, link):
+        counts = _hammer_eval(dev, link, runs=10, seed=15, block=4)
+    print(f"\nfault link, upload + eval, {board}: {counts}, by direction {link.counts}, "
+          f"{time.monotonic() - start:.1f} s")
+    assert counts["wrong"] == 0, counts
+    assert counts["faults"] >= 3, counts
+
+
+@needs_device
+def test_eval_cli_through_a_damaging_link_never_reports_a_wrong_accuracy(tmp_path):
+    """`mtsrnn eval --port` (upload, then the evaluation) through the damaging
+    link, a few seeds: it either reports the host's accuracy with no
+    disagreement, or fails with one line naming a link error, never a
+    traceback and never "the device's predictions differ"."""
+    import json
+    import sys
+
+    from mtsrnn.evaluate import host_outputs, save_data, score
+
+    model = _classifier(40)
+    model.save(str(tmp_path / "m.mts"))
+    data = _eval_data(40, count=8)
+    save_data(tmp_path / "d.npz", data.x, data.y, data.lengths)
+    accuracy = score(host_outputs(model, data, 4), data, EVAL_CLASSES)["accuracy"]
+    outcomes = {"passed": 0, "failed": 0}
+    with _linux_device() as port:
+        for seed in range(6):
+            with FaultLink(port, seed=100 + seed, rate=1e-5, max_faults=3) as link:
+                done = subprocess.run(
+                    [sys.executable, "-m", "mtsrnn", "eval", "--port", link.url, "--model",
+                     str(tmp_path / "m.mts"), "--data", str(tmp_path / "d.npz"), "--block",
+                     "4", "--timeout", "2", "--no-progress", "--json",
+                     str(tmp_path / "r.json")],
+                    capture_output=True, text=True, timeout=120)
+            if done.returncode == 0:
+                written = json.loads((tmp_path / "r.json").read_text())
+                assert written["accuracy"] == accuracy, written
+                assert written["agreement"]["disagreements"] == 0, written
+                outcomes["passed"] += 1
+            else:
+                message = done.stderr.strip()
+                # Progress lines ("uploading ..."), then one error line.
+                assert "Traceback" not in message, message
+                assert message.splitlines()[-1].startswith("mtsrnn eval: error:"), message
+                assert "differ" not in message, message
+                outcomes["failed"] += 1
+            (tmp_path / "r.json").unlink(missing_ok=True)
+    print(f"\nfault link, mtsrnn eval --port: {outcomes}")
+    assert outcomes["passed"] >= 1, outcomes

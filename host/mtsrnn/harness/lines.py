@@ -144,6 +144,27 @@ class ModelInfo:
     weights: str = "float32"
     # The model's stages in order ("norm", "sru", "dense", ...; protocol 2.0).
     stages: tuple[str, ...] = ()
+    # An uploaded model's file: its length and CRC-32 (protocol 2.1), which
+    # tell the host which file the upload index holds; None for built-in ones.
+    bytes: int | None = None
+    crc32: int | None = None
+
+
+def model_info(line: Line) -> ModelInfo:
+    """The ModelInfo of an `m-model` line (its stages continue in any
+    `m-stages` lines after it: Device.identify joins them)."""
+    crc = line.fields.get("crc32")
+    if crc is not None and (len(crc) != 8 or any(c not in "0123456789abcdef" for c in crc)):
+        raise ProtocolError(f"'id': malformed crc32 in {line.raw!r}")
+    return ModelInfo(
+        index=line.int("index"), name=line.fields.get("name", ""),
+        cell=line.fields.get("cell", ""), layers=line.int("layers"),
+        input=line.int("input"), output=line.int("output"),
+        weight_bytes=line.int("weight_bytes"), dtype=line.fields.get("dtype", "f32"),
+        weights=line.fields.get("weights", "float32"),
+        stages=tuple(s for s in line.fields.get("stages", "").split(",") if s),
+        bytes=line.int("bytes") if "bytes" in line.fields else None,
+        crc32=int(crc, 16) if crc is not None else None)
 
 
 @dataclass

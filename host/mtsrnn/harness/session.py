@@ -92,6 +92,8 @@ class SessionTracking:
         the device runs on the model, variant and state the host confirmed;
         re-establish them after a failure, or raise SessionLost. Done by
         `end`, the deadline of the whole call."""
+        self._settle_upload(end)  # upload.py: an upload whose outcome is unknown
+        self._announce(self._session.model if self._session is not None else None)
         if self._need_sync:
             self.resync(timeout=self._left(end, "resynchronising"))
         want, have = self._session, self._device_session()

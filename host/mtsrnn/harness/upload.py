@@ -10,11 +10,21 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import time
 import zlib
 from dataclasses import dataclass
 from typing import Any
 
-from .lines import DeviceError, DeviceInfo, HarnessError, ModelInfo, ProtocolError, encode_payload
+from .lines import (
+    DeviceError,
+    DeviceInfo,
+    HarnessError,
+    ModelInfo,
+    ProtocolError,
+    check_timeout,
+    encode_payload,
+)
+from .session import SessionLost
 
 
 class UploadError(HarnessError):
@@ -149,45 +159,117 @@ class Uploading:
             from .lines import MAX_TIMEOUT, SEND_SECONDS_PER_BYTE
 
             timeout = min(MAX_TIMEOUT, self.timeout + 4 * len(image) * SEND_SECONDS_PER_BYTE)
+        end = time.monotonic() + check_timeout(timeout)  # the whole call
+        self._settle_upload(end)  # an earlier upload's outcome, if unknown
         dirty = self._dirty
         prior = self._session or self._device_session()
         before = self._changing(model=index)
         self._info = None  # the model list changes (or may have)
         try:
-            lines = self.command(command, timeout=timeout, data=encode_payload(image))
+            lines = self.command(command, timeout=self._left(end, command),
+                                 data=encode_payload(image))
         except DeviceError as error:
             if error.code in ("bad-args", "upload", "payload"):
                 self._session, self._dirty = before, dirty  # refused: nothing changed
             else:
-                self._lost_upload(prior)  # e.g. e-check: settled by the next call
+                self._lost_upload(prior, crc)  # e.g. e-check: settled by the next call
             raise
         except ProtocolError:
-            self._lost_upload(prior)
+            self._lost_upload(prior, crc)
             raise
         done = [line for line in lines if line.kind == "m" and line.tag == "upload"]
         expected = {"index": str(index), "bytes": str(len(image)), "crc32": f"{crc:08x}"}
         if len(done) != 1 or any(done[0].fields.get(k) != v for k, v in expected.items()):
-            self._lost_upload(prior)
+            self._lost_upload(prior, crc)
             raise ProtocolError(f"{command!r}: the reply does not confirm it: "
                                 f"{[line.raw for line in lines]}")
-        self._check_selected(index, [line for line in lines if line.tag != "upload"])
-        self._confirm(zero=True)
-        uploaded = self.identify().model(index)
-        if check and (uploaded.input, uploaded.output, uploaded.stages) != \
-                (needs.input, needs.output, needs.stages):
-            raise ProtocolError(f"{command!r}: the device describes the uploaded model as "
-                                f"{uploaded}, the file has input {needs.input}, output "
-                                f"{needs.output}, stages {','.join(needs.stages)}")
+        try:
+            self._check_selected(index, [line for line in lines if line.tag != "upload"])
+            self._confirm(zero=True)
+            # Which model the device lists at the index: this file, by its CRC.
+            uploaded = self.identify(timeout=self._left(end, "'id' after the upload")
+                                     ).model(index)
+            if uploaded.crc32 is not None and \
+                    (uploaded.crc32, uploaded.bytes) != (crc, len(image)):
+                raise ProtocolError(f"{command!r}: the device lists model {index} as a file "
+                                    f"of {uploaded.bytes} bytes with CRC-32 "
+                                    f"{uploaded.crc32:08x}, the upload sent {len(image)} "
+                                    f"bytes with {crc:08x}")
+            if check and (uploaded.input, uploaded.output, uploaded.stages) != \
+                    (needs.input, needs.output, needs.stages):
+                raise ProtocolError(f"{command!r}: the device describes the uploaded model "
+                                    f"as {uploaded}, the file has input {needs.input}, "
+                                    f"output {needs.output}, stages {','.join(needs.stages)}")
+        except HarnessError:
+            # The device switched, but this call raises: the caller must not
+            # go on believing the previous model runs, nor unknowingly on
+            # this one. Settled by the next call (SessionLost "did complete").
+            self._lost_upload(prior, crc)
+            raise
+        self._unannounced = None  # the caller knows the file now
         return uploaded
 
-    def _lost_upload(self, prior: Any) -> None:
-        """An upload whose outcome is unknown (no reply): the next call that
-        runs a model compares the device's m-ready with the session as it
-        was before. Unchanged (the upload never switched): it carries on
-        with the previous model and state. Changed: SessionLost (never
-        zero, so it is not re-established: re-selecting the upload's index
-        could run either file) until select() or reset()."""
+    def _lost_upload(self, prior: Any, crc: int) -> None:
+        """An upload whose outcome is unknown (no reply, a damaged one): the
+        next call that selects, resets or runs a model settles it first
+        (_settle_upload). Until then the session is the one before the
+        upload, never zero (re-selecting the upload's index could run
+        either file)."""
         self._need_sync = True
         self._dirty = True
+        self._upload_pending = (crc, prior)
         if prior is not None:
             self._session = dataclasses.replace(prior, zero=False)
+
+    def _settle_upload(self, end: float) -> None:
+        """After an upload whose outcome is unknown, before the next call: the
+        device's m-ready unchanged (model, variant, state: an upload that
+        switches moves the state on) means the upload never switched, and
+        the session goes on with the previous model and state. Otherwise
+        `id` tells which file the upload index holds (its crc32=): the host
+        knows it from now on, and the caller is told (SessionLost, once) by
+        the first call that would run or select that index (_announce)."""
+        pending = self._upload_pending
+        if pending is None:
+            return
+        crc, prior = pending
+        if self._need_sync:
+            self.resync(timeout=self._left(end, "resynchronising"))
+        have = self._device_session()
+        if prior is not None and have is not None and \
+                (have.model, have.variant, have.state) == (prior.model, prior.variant,
+                                                           prior.state):
+            self._upload_pending = None
+            self._session, self._dirty = prior, False  # it never switched
+            return
+        info = self.identify(timeout=self._left(end, "asking which file the device holds"))
+        self._upload_pending = None
+        index = info.limits.get("built_in", len(info.models))
+        held = [m for m in info.models if m.index == index]
+        if held and held[0].crc32 == crc:
+            self._unannounced = index, (
+                f"an upload whose reply was lost did complete: model {index} is that file "
+                f"(crc32 {crc:08x}), not the model this session had; reset() or select() to "
+                "go on with it, or upload the previous model again")
+        else:
+            holds = (f"a file with crc32 {held[0].crc32:08x}"
+                     if held and held[0].crc32 is not None else "no uploaded file")
+            self._unannounced = index, (
+                f"after an upload whose reply was lost the device reports {self.status}, "
+                f"not the session's model and state ({prior}) nor the upload (model {index} "
+                f"holds {holds}); reset() or select() to start again")
+
+    def _announce(self, index: int | None) -> None:
+        """Raise SessionLost once, naming what _settle_upload found, before a
+        call runs or selects the upload index (`index`; None: the selected
+        model, as the device reports it)."""
+        if self._unannounced is None:
+            return
+        if index is None:
+            have = self._device_session()
+            index = have.model if have is not None else None
+        uploaded, message = self._unannounced
+        if index is not None and index != uploaded:
+            return
+        self._unannounced = None
+        raise SessionLost(message)
