@@ -41,7 +41,7 @@ def test_boot_ready_and_handshake(device):
 def test_id_fields(device, demo_models):
     reply = device.command("id")
     assert fields(reply[0], "m-fw") == {"name": "mtsrnn", "version": "0.1.0", "protocol": "2",
-                                        "protocol_minor": "1"}
+                                        "protocol_minor": "2"}
     board = fields(reply[1], "m-board")
     # MTSRNN_DEVICE_CORE: the device's machine when it runs under an emulator.
     assert board["name"] == "linux"

@@ -72,8 +72,8 @@ def test_unknown_variant_changes_nothing(device, text, error):
                                   "bench 1 variants=tiled", "bench 1 kernels=tiled"])
 def test_bench_takes_one_variant_option(device, text):
     assert device.command(text) == [
-        "e-bad-args bench needs <T1,T2,...> [steps=<n>] [variant=<name>] [product=1], T in "
-        "1..max_block, n in 1..max_steps"]
+        "e-bad-args bench needs <T1,T2,...> [steps=<n>] [variant=<name>] [product=1] "
+        "[peer=<name>], T in 1..max_block, n in 1..max_steps"]
 
 
 @pytest.mark.parametrize("option", ["variant", "kernel"])
