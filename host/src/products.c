@@ -108,6 +108,7 @@ PyObject *mts_py_cpu_features(PyObject *module, PyObject *unused)
         {"avx2", MTS_CPU_AVX2},         {"fma", MTS_CPU_FMA},
         {"avx512f", MTS_CPU_AVX512F},   {"avx512bw", MTS_CPU_AVX512BW},
         {"avx512vl", MTS_CPU_AVX512VL}, {"avx512vnni", MTS_CPU_AVX512VNNI},
+        {"dotprod", MTS_CPU_DOTPROD},
     };
     PyObject *dict = PyDict_New();
     if (dict == NULL)

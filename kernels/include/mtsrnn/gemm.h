@@ -37,6 +37,7 @@ typedef void (*mts_gemm_f32_fn)(size_t rows, size_t depth, size_t steps,
 /* CPU features a product needs to run (a variant's `requires`, a mask of
  * these bits; 0: any CPU of the target). On x86-64 a build carries every x86
  * product (kernels/src/isa.h) and the running CPU decides which can run;
+ * on aarch64 Linux likewise for the SDOT product (MTS_CPU_DOTPROD); else
  * on Arm the build decides and every built product has requires == 0. */
 #define MTS_CPU_AVX2 0x01u
 #define MTS_CPU_FMA 0x02u
@@ -44,9 +45,11 @@ typedef void (*mts_gemm_f32_fn)(size_t rows, size_t depth, size_t steps,
 #define MTS_CPU_AVX512BW 0x08u
 #define MTS_CPU_AVX512VL 0x10u
 #define MTS_CPU_AVX512VNNI 0x20u
+#define MTS_CPU_DOTPROD 0x40u /* Arm SDOT/UDOT (FEAT_DotProd) */
 
 /* The MTS_CPU_ features of the running CPU (x86-64: CPUID, and the OS
- * saving the vector registers, through __builtin_cpu_supports; a build
+ * saving the vector registers, through __builtin_cpu_supports; aarch64
+ * Linux: the kernel's HWCAP bits, getauxval(AT_HWCAP); a build
  * without run-time dispatch: the compiler's target macros; other targets:
  * 0). Reads no static data of the kernels. */
 uint32_t mts_cpu_features(void);
