@@ -90,6 +90,23 @@ def plot_host(data: dict[str, Any], path: str) -> None:
     plt.close(fig)
 
 
+# plot_device's variants: a marker each, drawn large to small, so variants
+# whose values coincide (the same weight bytes per step) stay visible.
+VARIANT_MARKERS = ("o", "s", "^", "v", "D", "P", "X", "*")
+
+
+def _variant_style(k: int) -> dict[str, Any]:
+    return {"marker": VARIANT_MARKERS[k % len(VARIANT_MARKERS)],
+            "markersize": max(3.0, 9.0 - 1.5 * k), "linewidth": max(1.0, 2.6 - 0.4 * k)}
+
+
+def _log_if_decades(axis: Any, values: list[float]) -> None:
+    """A log y axis where the values span a decade or more, else linear."""
+    finite = [v for v in values if math.isfinite(v) and v > 0]
+    if finite and max(finite) >= 10 * min(finite):
+        axis.set_yscale("log")
+
+
 def plot_device(data: dict[str, Any], path: str) -> None:
     """Write the plot of `data` (bench.device.run's result) to `path`; needs
     matplotlib."""
@@ -107,9 +124,9 @@ def plot_device(data: dict[str, Any], path: str) -> None:
                              figsize=(width * (2.2 if memory else 1), 4))
     ax = axes[0][0]
     blocks = [r["block"] for r in next(iter(by_variant.values()))]
-    for name, rows in by_variant.items():
+    for k, (name, rows) in enumerate(by_variant.items()):
         values = [r["per_step"].get(primary, math.nan) for r in rows]
-        ax.plot(blocks, values, marker="o", label=name)
+        ax.plot(blocks, values, label=name, **_variant_style(k))
     if len(by_variant) > 1:
         ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # off the lines
     ax.set_xscale("log", base=2)
@@ -120,10 +137,8 @@ def plot_device(data: dict[str, Any], path: str) -> None:
     if primary == "instructions":
         label += " (QEMU -icount; not cycles)"
     ax.set_ylabel(label)
-    finite = [v for rows in by_variant.values() for r in rows
-              if math.isfinite(v := r["per_step"].get(primary, math.nan)) and v > 0]
-    if finite and max(finite) >= 10 * min(finite):  # values spanning a decade or more
-        ax.set_yscale("log")
+    _log_if_decades(ax, [r["per_step"].get(primary, math.nan)
+                         for rows in by_variant.values() for r in rows])
     counts = "instruction counts, " if primary == "instructions" else ""
     ax.set_title(title + (f"\nunder emulation: {counts}not performance" if data["emulated"]
                           else ""), fontsize=9)
@@ -134,11 +149,12 @@ def plot_device(data: dict[str, Any], path: str) -> None:
                   ("cycles_model", "cycles/step (MODELLED)",
                    f"modelled, not measured: {memory['part']}"))
         for axis, (key, ylabel, note) in zip(axes[0][1:], panels, strict=True):
-            for name, rows in by_variant.items():
+            for k, (name, rows) in enumerate(by_variant.items()):
                 axis.plot(blocks, [r["per_step"].get(key, math.nan) for r in rows],
-                          marker="o", label=name)
+                          label=name, **_variant_style(k))
             axis.set_xscale("log", base=2)
-            axis.set_yscale("log")
+            _log_if_decades(axis, [r["per_step"].get(key, math.nan)
+                                   for rows in by_variant.values() for r in rows])
             axis.set_xticks(blocks)
             axis.set_xticklabels([str(b) for b in blocks])
             axis.set_xlabel("block size T")
