@@ -54,13 +54,27 @@ def plot_host(data: dict[str, Any], path: str) -> None:
         ax = axes[cells.index(case["cell"])][hiddens.index(case["hidden"])]
         blocks = [row["block"] for row in case["rows"]]
         names = dict.fromkeys(n for row in case["rows"] for n in row["seconds_per_step"])
+        colors = {}
         for name in names:  # int8 runners run at some T only
             measured = [row for row in case["rows"] if name in row["seconds_per_step"]]
-            ax.plot([row["block"] for row in measured],
-                    [row["seconds_per_step"][name] * 1e6 for row in measured],
-                    label=name, **STYLES.get(name, {}))
+            line, = ax.plot([row["block"] for row in measured],
+                            [row["seconds_per_step"][name] * 1e6 for row in measured],
+                            label=name, **STYLES.get(name, {}))
+            colors[name] = line.get_color()
         ax.plot(blocks, [row["bound_seconds_per_step"] * 1e6 for row in case["rows"]],
                 color="black", linewidth=1.0, label="roofline bound")
+        # The int8 products' own bounds (their weight bytes; the table's "x the
+        # bound" for them), thin and dashed in their colour: against the float
+        # bound alone they seemed to beat the roofline.
+        int8_names = dict.fromkeys(n for row in case["rows"]
+                                   for n in row.get("int8_bound_seconds_per_step") or {})
+        for name in int8_names:
+            rows = [row for row in case["rows"]
+                    if name in (row.get("int8_bound_seconds_per_step") or {})]
+            ax.plot([row["block"] for row in rows],
+                    [row["int8_bound_seconds_per_step"][name] * 1e6 for row in rows],
+                    color=colors.get(name, "black"), linewidth=0.9, linestyle=(0, (4, 2)),
+                    label=f"{name.removeprefix('mtsrnn-')} bound")
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ax.yaxis.set_major_formatter(plain)
@@ -77,15 +91,16 @@ def plot_host(data: dict[str, Any], path: str) -> None:
     for ax in axes.flat:  # every implementation that appears in any panel, once
         for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
             legend.setdefault(label, handle)
-    fig.legend(list(legend.values()), list(legend), loc="lower center", ncol=len(legend),
-               fontsize=8)
+    rows = 1 if len(legend) <= 7 else 2
+    fig.legend(list(legend.values()), list(legend), loc="lower center",
+               ncol=-(-len(legend) // rows), fontsize=8)
     machine = data["machine"]
     # Wrapped to the figure's width (about 11 characters per inch at this
     # size): a long CPU name ran off both edges of a two-panel figure.
     title = textwrap.fill(f"{machine['cpu']}, one thread: per-step time against T (lower "
                           "is better)", width=max(40, int(fig.get_figwidth() * 11)))
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout(rect=(0, 0.06, 1, 1))  # it leaves room for the suptitle
+    fig.tight_layout(rect=(0, 0.06 * rows, 1, 1))  # room for the legend and the suptitle
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
