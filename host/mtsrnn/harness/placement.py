@@ -188,8 +188,10 @@ def open_with_model(model: str | os.PathLike, board: str | None = None, *,
             raise UploadError(f"{needs.name} does not fit the upload arena of {firmware}: "
                               f"{reason}; without --firmware, firmware is built with it")
         check_firmware_fit(target, needs)
-        say(f"{needs.name} cannot be uploaded ({reason}): building {target.name} firmware "
-            "with it (cached per user)")
+        # Not "building": when the per-user cache has it, nothing is built
+        # (build_firmware then says "using the cached firmware").
+        say(f"{needs.name} cannot be uploaded ({reason}): {target.name} firmware with it, "
+            "from the per-user cache or built now")
         elf = build_firmware(target, [path], log=log)
         session = stack.enter_context(open_board(
             target.name, firmware=elf, timeout=timeout, emulator_args=emulator_args))
