@@ -2,7 +2,8 @@
 # Cortex-A: cross-builds the kernels, the C tests and mtsrnn-device with the
 # toolchain files in cmake/toolchains, and runs their ctest under QEMU user
 # mode (CMAKE_CROSSCOMPILING_EMULATOR):
-#   build/aarch64-neon    aarch64, MTSRNN_SIMD=auto: NEON product and scans
+#   build/aarch64-neon    aarch64, MTSRNN_SIMD=auto: NEON product and scans,
+#                         SDOT chosen at run time (on -cpu max, not on cortex-a53)
 #   build/aarch64-plain   aarch64, MTSRNN_SIMD=none: the plain C kernels
 #   build/armv7-neon      armv7-a + NEON (VFPv4), MTSRNN_SIMD=auto: NEON product
 #                         (its scans stay scalar: armv7 NEON flushes subnormals)
@@ -43,7 +44,7 @@ declare -A default_gemm=([aarch64-neon]=neon [aarch64-plain]=tiled [armv7-neon]=
                          [aarch64-dotprod]=neon)
 declare -A default_i8f32=([aarch64-neon]=neon [aarch64-plain]=tiled [armv7-neon]=neon
                           [aarch64-dotprod]=neon)
-declare -A default_i8i8=([aarch64-neon]=neon [aarch64-plain]=tiled [armv7-neon]=neon
+declare -A default_i8i8=([aarch64-neon]=neon-sdot [aarch64-plain]=tiled [armv7-neon]=neon
                          [aarch64-dotprod]=neon-sdot)
 builds=${AARCH64_BUILDS:-aarch64-neon aarch64-plain armv7-neon aarch64-dotprod}
 build_root=${AARCH64_BUILD_ROOT:-build}
@@ -99,6 +100,19 @@ for name in $builds; do
   if [ "$name" = aarch64-neon ]; then
     grep -Eq "Test +#[0-9]+: simd \.+ +Passed" "$log" || {
       echo "aarch64.sh: $name: the NEON scan test did not run"; exit 1; }
+    # The armv8.0 build picks SDOT at run time (kernels/src/isa.h): the
+    # int8-wa default on a CPU with SDOT (max) and on one without (the
+    # Cortex-A53 of a Raspberry Pi 3), whose run must pass without it (~20 s).
+    for cpu in max:neon-sdot cortex-a53:neon; do
+      out=$(QEMU_CPU=${cpu%%:*} qemu-aarch64 "$dir/tests/c/test_quantized")
+      chosen=$(awk '/^i8i8 default:/ {print $3}' <<<"$out")
+      if [ "$chosen" != "${cpu##*:}" ] || ! grep -q "0 failed" <<<"$out"; then
+        echo "aarch64.sh: $name on -cpu ${cpu%%:*}: int8-wa default '$chosen'," \
+             "expected '${cpu##*:}'; $(tail -n 1 <<<"$out")"
+        exit 1
+      fi
+      echo "aarch64.sh: $name on -cpu ${cpu%%:*}: int8-wa default $chosen"
+    done
   fi
   # The variant table's default: NEON where built, the portable C product otherwise.
   first=$("${emulator[$name]}" "$dir/tests/c/test_golden" | awk '/^# gemm/ {print $3; exit}')

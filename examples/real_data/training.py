@@ -39,8 +39,9 @@ def recurrent_module(cell: str, features: int, hidden: int, layers: int) -> nn.M
     """The recurrent stack (time-first input, returns (h, state))."""
     if cell == "sru":
         os.environ.setdefault("TORCH_EXTENSIONS_DIR", str(ROOT / "build" / "torch_extensions"))
-        import sru
+        from mtsrnn.extras import optional  # sru without its CUDA_HOME warning
 
+        sru = optional("sru", "this example's sru cell")
         return sru.SRU(features, hidden, num_layers=layers, dropout=0.0)
     if cell == "qrnn":
         from mtsrnn.torch import QRNN

@@ -168,8 +168,9 @@ def _run(args: argparse.Namespace) -> int:
         device = session.device
         chosen, host_model = _choose_model(device, placed, args.model, args.index)
         if x.shape[1] != chosen.input:
-            raise CommandError(f"{args.input}: frames of {x.shape[1]} values, model "
-                               f"{chosen.name} takes {chosen.input}")
+            model = args.model or f"model {chosen.name}"  # an uploaded one is "upload"
+            raise CommandError(f"{args.input}: frames of {x.shape[1]} values, {model} takes "
+                               f"{chosen.input}")
         block = args.block
         if block > device.info.max_block:  # an error, never a silently smaller T
             raise CommandError(f"--block {block} is above the device's maximum block size "

@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from .extras import optional
+
 
 class DataFileError(ValueError):
     """A data file that `mtsrnn eval` cannot use: the message names the file,
@@ -126,6 +128,12 @@ def load_data(path: str | os.PathLike) -> Dataset:
     """Read and check an .npz data file; DataFileError (a ValueError) or
     OSError says what is wrong."""
     path = os.fspath(path)
+    with open(path, "rb") as head:
+        magic = head.read(6)
+    # np.load takes anything else for a pickle and refuses it as one.
+    if not magic.startswith((b"PK\x03\x04", b"PK\x05\x06", b"\x93NUMPY")):
+        raise DataFileError(f"{path}: not an .npz file (it starts with {magic!r}); expected "
+                            "a NumPy .npz archive of x, y [, lengths] (numpy.savez)")
     try:
         with np.load(path, allow_pickle=False) as file:
             if not hasattr(file, "files"):
@@ -313,9 +321,7 @@ def compare(device: Sequence[np.ndarray], host: Sequence[np.ndarray],
 def plot_confusion(confusion: Sequence[Sequence[int]], path: str, title: str,
                    names: Sequence[str] | None = None) -> None:
     """The confusion matrix as a PNG (matplotlib: the `plot` extra)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
+    optional("matplotlib", "plotting the confusion matrix").use("Agg")
     import matplotlib.pyplot as plt
 
     matrix = np.asarray(confusion)

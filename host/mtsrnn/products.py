@@ -1,7 +1,8 @@
 """Which product variant runs on this machine, and why.
 
 An x86-64 build of the kernels carries every x86 product (AVX2, AVX-512,
-AVX-512 VNNI), each compiled for its instruction set; the running CPU's
+AVX-512 VNNI), each compiled for its instruction set, and an aarch64 Linux
+build the SDOT product; the running CPU's
 features decide which can run (kernels/src/isa.h), and the first of those in
 a scheme's table is its default. `gemm_variants()` lists only what runs
 here; `product_choice()` says which one is the default and why.
@@ -16,7 +17,8 @@ SCHEMES = {None: "float32", "float32": "float32", "int8-w": "int8-w", "int8-wa":
 
 def cpu_features() -> tuple[str, ...]:
     """The CPU features the products may require that this CPU has (x86-64:
-    avx2, fma, avx512f, avx512bw, avx512vl, avx512vnni; empty elsewhere)."""
+    avx2, fma, avx512f, avx512bw, avx512vl, avx512vnni; aarch64 Linux: dotprod;
+    empty elsewhere)."""
     return tuple(name for name, (_bit, present) in _core.cpu_features().items() if present)
 
 

@@ -28,8 +28,10 @@ from __future__ import annotations
 
 import math
 
-import torch
-from torch import nn
+from .extras import optional
+
+torch = optional("torch", "mtsrnn.torch (the PyTorch modules)")
+nn = torch.nn
 
 __all__ = ["IndRNN", "IndRNNLayer", "QRNN", "QRNNLayer"]
 

@@ -1,9 +1,17 @@
 /* The running CPU's features and each product table's default
  * (mtsrnn/gemm.h). On x86-64 every x86 product is built (isa.h) and these
- * decide which run; elsewhere the build decided and every entry runs. */
+ * decide which run, and on aarch64 Linux the SDOT one; elsewhere the build
+ * decided and every entry runs. */
 #include "mtsrnn/gemm.h"
 
 #include "isa.h"
+
+#if defined(MTS_ARM_DISPATCH)
+#include <sys/auxv.h>
+#ifndef HWCAP_ASIMDDP
+#define HWCAP_ASIMDDP (1UL << 20) /* Linux arch/arm64 uapi hwcap.h */
+#endif
+#endif
 
 uint32_t mts_cpu_features(void)
 {
@@ -26,6 +34,11 @@ uint32_t mts_cpu_features(void)
         features |= MTS_CPU_AVX512VL;
     if (__builtin_cpu_supports("avx512vnni"))
         features |= MTS_CPU_AVX512VNNI;
+#elif defined(MTS_ARM_DISPATCH)
+    /* The kernel reports the ID registers' DotProd field as a HWCAP bit
+     * (readable at EL0 on every aarch64 Linux, unlike the register). */
+    if (getauxval(AT_HWCAP) & HWCAP_ASIMDDP)
+        features |= MTS_CPU_DOTPROD;
 #else
     /* Decided by the build: what the compiler may assume is present. */
 #if defined(__AVX2__)
@@ -46,6 +59,9 @@ uint32_t mts_cpu_features(void)
 #if defined(__AVX512VNNI__)
     features |= MTS_CPU_AVX512VNNI;
 #endif
+#if defined(__ARM_FEATURE_DOTPROD)
+    features |= MTS_CPU_DOTPROD;
+#endif
 #endif
     return features;
 }
@@ -62,6 +78,7 @@ const char *mts_cpu_feature_name(unsigned bit)
     case 3: return "avx512bw";   /* MTS_CPU_AVX512BW */
     case 4: return "avx512vl";   /* MTS_CPU_AVX512VL */
     case 5: return "avx512vnni"; /* MTS_CPU_AVX512VNNI */
+    case 6: return "dotprod";    /* MTS_CPU_DOTPROD */
     default: return NULL;
     }
 }

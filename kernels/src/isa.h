@@ -5,7 +5,10 @@
  * listed in its variant table, exactly where its MTS_HAVE_ macro is defined.
  *
  *   MTS_HAVE_NEON          Arm NEON (aarch64, armv7-a), unless MTS_SIMD_NONE
- *   MTS_HAVE_NEON_SDOT     NEON with the dot-product extension (SDOT)
+ *   MTS_HAVE_NEON_SDOT     NEON with the dot-product extension (SDOT): built
+ *                          where the target has it (__ARM_FEATURE_DOTPROD),
+ *                          or on aarch64 Linux for a run-time choice
+ *                          (MTS_ARM_DISPATCH)
  *   MTS_HAVE_HELIUM        Armv8.1-M MVE with floating point (Cortex-M55, M85)
  *   MTS_HAVE_M4F           M-profile single-precision FPU, Thumb-2, no Helium
  *                          (M4F, M7, M33, a scalar M55 build)
@@ -26,8 +29,17 @@
  *   MTS_F32X4_USE_MVE      Helium
  *   none of them           scalar scans (MTS_SIMD_NONE, or no backend)
  *
- * Arm products are decided at compile time (the target's -m flags). On
- * x86-64 with GCC or Clang every x86 product is built whatever the -m flags
+ * Arm products are decided at compile time (the target's -m flags), except
+ * SDOT on aarch64 Linux with GCC or Clang (MTS_ARM_DISPATCH): a plain
+ * armv8-a build (a wheel, a distribution's package) still builds the
+ * "neon-sdot" int8-wa product, its function compiled for armv8.2-a+dotprod
+ * by a target attribute, with `requires` MTS_CPU_DOTPROD, and the kernel's
+ * HWCAP_ASIMDDP bit (getauxval) says whether the running CPU has SDOT
+ * (Cortex-A55, A75 and later, Neoverse, Apple M) or runs the SMULL + SADALP
+ * "neon" product (Cortex-A53, A72: the Raspberry Pi 3 and 4). A build for a
+ * dotprod target (-march=armv8.2-a+dotprod) assumes it, as before;
+ * -DMTS_ARM_NO_DISPATCH (or another OS) builds SDOT only for such targets.
+ * On x86-64 with GCC or Clang every x86 product is built whatever the -m flags
  * (MTS_X86_DISPATCH): each function is compiled for its own instruction set
  * by a target attribute (MTS_TARGET_* in gemm/gemm_x86.h), its table entry
  * names the CPU features it needs (`requires`, mtsrnn/gemm.h), and the
@@ -44,6 +56,10 @@
 #define MTS_HAVE_NEON 1
 #if defined(__ARM_FEATURE_DOTPROD)
 #define MTS_HAVE_NEON_SDOT 1
+#elif defined(__aarch64__) && defined(__linux__) && (defined(__GNUC__) || defined(__clang__)) && \
+    !defined(MTS_ARM_NO_DISPATCH)
+#define MTS_HAVE_NEON_SDOT 1
+#define MTS_ARM_DISPATCH 1
 #endif
 #endif
 
@@ -115,5 +131,6 @@
 #define MTS_CPU_AVX512BW 0x08u
 #define MTS_CPU_AVX512VL 0x10u
 #define MTS_CPU_AVX512VNNI 0x20u
+#define MTS_CPU_DOTPROD 0x40u /* Arm SDOT/UDOT (FEAT_DotProd) */
 
 #endif /* MTSRNN_ISA_H */

@@ -666,11 +666,22 @@ int main(void)
     test_product_tails();
     test_int8_wa_pipeline();
     test_quantized_models();
-    for (size_t v = 0; v < mts_gemm_i8i8_variant_count; v++)
-        printf("i8i8 variant: %s (%s)\n", mts_gemm_i8i8_variants[v].name,
-               mts_gemm_i8i8_variants[v].summary);
-    for (size_t v = 0; v < mts_gemm_i8f32_variant_count; v++)
-        printf("i8f32 variant: %s (%s)\n", mts_gemm_i8f32_variants[v].name,
-               mts_gemm_i8f32_variants[v].summary);
+    /* The tables, what this CPU runs of them, and each scheme's default (the
+     * first entry the CPU supports): ci/aarch64.sh checks the run-time SDOT
+     * choice on two emulated CPUs from these lines. */
+    for (size_t v = 0; v < mts_gemm_i8i8_variant_count; v++) {
+        const mts_gemm_i8i8_variant *e = &mts_gemm_i8i8_variants[v];
+        printf("i8i8 variant: %s (%s)%s\n", e->name, e->summary,
+               mts_cpu_supports(e->requires) ? "" : " not run: this CPU lacks it");
+        if (e->fn == mts_gemm_i8i8_default())
+            printf("i8i8 default: %s\n", e->name);
+    }
+    for (size_t v = 0; v < mts_gemm_i8f32_variant_count; v++) {
+        const mts_gemm_i8f32_variant *e = &mts_gemm_i8f32_variants[v];
+        printf("i8f32 variant: %s (%s)%s\n", e->name, e->summary,
+               mts_cpu_supports(e->requires) ? "" : " not run: this CPU lacks it");
+        if (e->fn == mts_gemm_i8f32_default())
+            printf("i8f32 default: %s\n", e->name);
+    }
     return check_summary("quantized");
 }

@@ -456,8 +456,12 @@ def _check_int8_models(dev: Device, image: Path, twins: dict) -> dict[str, list[
     for scheme, names in products.items():
         # float32: the kernels' table, and on Cortex-M the CMSIS-DSP peer
         baseline = scheme == "float32" and names[-1] == "cmsis-dsp-matvec"
-        assert len(names) - baseline == _elf_size_t(image, TABLE_COUNT_SYMBOLS[scheme]), \
-            (scheme, names)
+        # aarch64 Linux builds neon-sdot into every table and offers it only
+        # where the (emulated) CPU has SDOT (kernels/src/isa.h): one fewer.
+        no_sdot = scheme == "int8-wa" and "neon" in names and "neon-sdot" not in names
+        built = _elf_size_t(image, TABLE_COUNT_SYMBOLS[scheme])
+        assert len(names) - baseline in ((built, built - 1) if no_sdot else (built,)), \
+            (scheme, names, built)
         assert "tiled" in names and "reference" in names, (scheme, names)
     results = {r["name"]: r for r in dev.selftest()}
     rng = np.random.default_rng(31)

@@ -317,6 +317,13 @@ def test_dram_geometry_is_checked():
         dram.check_geometry("512k", "--ll")
 
 
+def test_dram_json_gives_the_caches_as_numbers():
+    data = json.loads(json.dumps(dram.to_json("sru", 8, "32768,8,64", "524288,16,64", [])))
+    assert data["d1"] == {"size_bytes": 32768, "associativity": 8, "line_bytes": 64}
+    assert data["ll"] == {"size_bytes": 524288, "associativity": 16, "line_bytes": 64}
+    assert "cachegrind D1 32768,8,64, LL 524288,16,64" in dram.format_report(data)
+
+
 @pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
 def test_dram_counts_fall_with_the_block_size(capsys):
     """Real cachegrind on the installed probe: 768 KiB of SRU weights against a

@@ -20,10 +20,10 @@ DEVICE_PROGRAM = os.environ.get("MTSRNN_DEVICE")
 HAVE_SERIAL = __import__("importlib.util").util.find_spec("serial") is not None
 
 
-def mtsrnn_cli(*args, env=None):
+def mtsrnn_cli(*args, env=None, cwd=None):
     return subprocess.run([sys.executable, "-m", "mtsrnn", *map(str, args)],
                           capture_output=True, text=True, timeout=120,
-                          env={**os.environ, **(env or {})})
+                          env={**os.environ, **(env or {})}, cwd=cwd)
 
 
 def assert_one_line(result, status, *fragments):
@@ -122,13 +122,19 @@ def test_device_commands_without_a_device(tmp_path, frames_file):
     with __import__("socket").socket() as s:
         s.bind(("127.0.0.1", 0))
         url = f"socket://127.0.0.1:{s.getsockname()[1]}"
+    mtsrnn.random_sru(8, 4, seed=1).save(tmp_path / "m.mts")
+    from mtsrnn.evaluate import save_data
+
+    save_data(tmp_path / "d.npz", np.zeros((2, 3, 8), np.float32), np.arange(2))
+    evaluate = ["eval", "--model", tmp_path / "m.mts", "--data", tmp_path / "d.npz"]
     for command in (["run", "--input", frames_file, "-o", tmp_path / "y.npy"], ["selftest"],
-                    ["bench", "device", "--no-progress"]):
+                    ["bench", "device", "--no-progress"], evaluate):
         assert_one_line(mtsrnn_cli(*command, "--port", url, "--timeout", "1"), 1,
                         "cannot open")
     # A serial port that does not exist: a link error too.
-    assert_one_line(mtsrnn_cli("selftest", "--port", "/dev/ttyNOPE", "--timeout", "1"), 1,
-                    "/dev/ttyNOPE")
+    for command in (["selftest"], evaluate):
+        assert_one_line(mtsrnn_cli(*command, "--port", "/dev/ttyNOPE", "--timeout", "1"), 1,
+                        "/dev/ttyNOPE")
 
 
 def fake_elf(path, machine):
@@ -154,6 +160,20 @@ def test_device_program_for_another_cpu_is_refused(tmp_path):
                                env={"MTSRNN_DEVICE": str(program)}), 2, f"built for {name}")
 
 
+def test_firmware_for_another_cpu_is_refused_for_a_cortex_m_board(tmp_path):
+    """A host program (or any non-Arm ELF) given as a QEMU or real Cortex-M
+    board's firmware: one line naming its CPU, before QEMU would boot nothing
+    and the link time out; a file that is no ELF at all, for QEMU, too."""
+    program = fake_elf(tmp_path / "mtsrnn-device", 62)
+    for command in (["flash", "--board", "qemu-mps2-an386"], ["selftest", "--board",
+                    "qemu-mps3-an547"], ["flash", "--board", "nucleo-f446re"]):
+        assert_one_line(mtsrnn_cli(*command, "--firmware", program), 2, "built for x86-64",
+                        "not the Arm Cortex-M of")
+    (tmp_path / "fw.bin").write_bytes(bytes(64))
+    assert_one_line(mtsrnn_cli("flash", "--board", "qemu-mps2-an386", "--firmware",
+                               tmp_path / "fw.bin"), 2, "not an ELF file")
+
+
 def test_missing_optional_dependency_names_its_extra(tmp_path):
     """An extra that is not installed (a module on the path that fails to
     import, as a missing one does): one line naming `mtsrnn[EXTRA]`, exit 2."""
@@ -172,6 +192,13 @@ def test_missing_optional_dependency_names_its_extra(tmp_path):
 @pytest.mark.skipif(not (HAVE_SERIAL and DEVICE_PROGRAM),
                     reason="set MTSRNN_DEVICE=/path/to/mtsrnn-device to test it")
 def test_device_commands_with_the_device_program(tmp_path, frames_file):
+    # A relative --firmware is the file in the working directory (it was run
+    # as a bare name, looked up on PATH: "No such file or directory").
+    program = Path(DEVICE_PROGRAM).resolve()
+    for relative in (program.name, f"./{program.name}"):
+        result = mtsrnn_cli("selftest", "--board", "host", "--firmware", relative,
+                            cwd=program.parent)
+        assert result.returncode == 0, result.stderr
     out = tmp_path / "y.npy"
     assert_one_line(mtsrnn_cli("run", "--board", "host", "--index", "nosuch", "--input",
                                frames_file, "-o", out), 2, "no built-in model 'nosuch'")

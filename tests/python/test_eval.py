@@ -158,7 +158,7 @@ def test_cli_refuses_bad_files_in_one_line(tmp_path):
     np.savez(tmp_path / "d.npz", x=x, y=y + CLASSES, lengths=lengths)
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
     for data_file, message in ((tmp_path / "d.npz", "outside the model's 4 outputs"),
-                               (tmp_path / "junk.npz", "junk.npz"),
+                               (tmp_path / "junk.npz", "junk.npz: not an .npz file"),
                                (tmp_path / "none.npz", "none.npz: no such file")):
         result = mtsrnn_cli("eval", "--host", "--model", tmp_path / "m.mts", "--data", data_file)
         assert result.returncode == 2, result.stderr

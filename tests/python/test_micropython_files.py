@@ -124,11 +124,9 @@ def test_new_cells_on_micropython_match_the_c_kernels(tmp_path):
 @pytest.mark.skipif(MPY_CROSS is None, reason="mpy-cross is missing")
 def test_int8_hidden128_model_runs_in_a_small_heap(tmp_path):
     """The fallback compiled to .mpy (as a board would run it), the model file
-    read into a bytearray in the heap: a 190 KB heap is enough, and the
-    weights are not copied (the fallback's own heap stays below 48 KB)."""
-    model = mtsrnn.quantize(mtsrnn.random_sru(128, 128, num_layers=2, seed=1), "int8-w")
-    path = tmp_path / "sru128_i8.mts"
-    model.save(path)
+    (int8-w, then int8-wa) read into a bytearray in the heap: a 190 KB heap
+    is enough, and the weights are not copied (the fallback's own heap stays
+    below 48 KB)."""
     for module in ("mtsrnn", "mtsrnn_loops"):
         subprocess.run([MPY_CROSS, "-march=x64", "-o", str(tmp_path / f"{module}.mpy"),
                         str(FALLBACK_DIR / f"{module}.py")], check=True)
@@ -141,9 +139,13 @@ def test_int8_hidden128_model_runs_in_a_small_heap(tmp_path):
         "m = mtsrnn.Model(buf); s = m.stream(8)\n"
         "x = array.array('f', bytes(4 * 8 * 128)); y = array.array('f', bytes(4 * 8 * 128))\n"
         "s.push(x, y)\ngc.collect()\nprint('model', gc.mem_alloc() - before, 'file', len(buf))\n")
-    result = subprocess.run([MICROPYTHON, "-X", "heapsize=190k", str(script), str(path)],
-                            capture_output=True, text=True, timeout=120,
-                            env={"MICROPYPATH": str(tmp_path), "PATH": "/usr/bin:/bin"})
-    assert result.returncode == 0, result.stdout + result.stderr
-    used, file_bytes = int(result.stdout.split()[1]), int(result.stdout.split()[3])
-    assert file_bytes > 100_000 and used < 48_000, result.stdout
+    for scheme in ("int8-w", "int8-wa"):
+        model = mtsrnn.quantize(mtsrnn.random_sru(128, 128, num_layers=2, seed=1), scheme)
+        path = tmp_path / f"sru128_{scheme}.mts"
+        model.save(path)
+        result = subprocess.run([MICROPYTHON, "-X", "heapsize=190k", str(script), str(path)],
+                                capture_output=True, text=True, timeout=120,
+                                env={"MICROPYPATH": str(tmp_path), "PATH": "/usr/bin:/bin"})
+        assert result.returncode == 0, scheme + result.stdout + result.stderr
+        used, file_bytes = int(result.stdout.split()[1]), int(result.stdout.split()[3])
+        assert file_bytes > 100_000 and used < 48_000, (scheme, result.stdout)

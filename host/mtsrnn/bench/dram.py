@@ -252,10 +252,22 @@ def format_table(cell: str, hidden: int, d1: str, ll: str, results: list[DramRes
     return "\n".join(lines)
 
 
+CACHE_FIELDS = ("size_bytes", "associativity", "line_bytes")  # cachegrind's --D1/--LL order
+
+
+def _cache_json(spec: str) -> dict[str, int]:
+    """cachegrind's "size,assoc,line" as numbers for the JSON."""
+    return dict(zip(CACHE_FIELDS, (int(v) for v in spec.split(",")), strict=True))
+
+
+def _cache_text(cache: dict[str, int] | str) -> str:
+    return cache if isinstance(cache, str) else ",".join(str(cache[f]) for f in CACHE_FIELDS)
+
+
 def to_json(cell: str, hidden: int, d1: str, ll: str,
             results: list[DramResult]) -> dict[str, Any]:
     return {"benchmark": "dram", "tool": "valgrind cachegrind", "cell": cell,
-            "hidden": hidden, "input": hidden, "d1": d1, "ll": ll,
+            "hidden": hidden, "input": hidden, "d1": _cache_json(d1), "ll": _cache_json(ll),
             "weights": list(dict.fromkeys(r.weights for r in results)),
             "results": [asdict(r) for r in results]}
 
@@ -269,5 +281,6 @@ def run(cell: str, hidden: int, blocks: list[int], *, d1: str = DEFAULT_D1,
 
 def format_report(data: dict[str, Any]) -> str:
     """The printed table of run()'s results."""
-    return format_table(data["cell"], data["hidden"], data["d1"], data["ll"],
+    return format_table(data["cell"], data["hidden"], _cache_text(data["d1"]),
+                        _cache_text(data["ll"]),
                         [DramResult(**r) for r in data["results"]])

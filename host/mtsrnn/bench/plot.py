@@ -54,13 +54,27 @@ def plot_host(data: dict[str, Any], path: str) -> None:
         ax = axes[cells.index(case["cell"])][hiddens.index(case["hidden"])]
         blocks = [row["block"] for row in case["rows"]]
         names = dict.fromkeys(n for row in case["rows"] for n in row["seconds_per_step"])
+        colors = {}
         for name in names:  # int8 runners run at some T only
             measured = [row for row in case["rows"] if name in row["seconds_per_step"]]
-            ax.plot([row["block"] for row in measured],
-                    [row["seconds_per_step"][name] * 1e6 for row in measured],
-                    label=name, **STYLES.get(name, {}))
+            line, = ax.plot([row["block"] for row in measured],
+                            [row["seconds_per_step"][name] * 1e6 for row in measured],
+                            label=name, **STYLES.get(name, {}))
+            colors[name] = line.get_color()
         ax.plot(blocks, [row["bound_seconds_per_step"] * 1e6 for row in case["rows"]],
                 color="black", linewidth=1.0, label="roofline bound")
+        # The int8 products' own bounds (their weight bytes; the table's "x the
+        # bound" for them), thin and dashed in their colour: against the float
+        # bound alone they seemed to beat the roofline.
+        int8_names = dict.fromkeys(n for row in case["rows"]
+                                   for n in row.get("int8_bound_seconds_per_step") or {})
+        for name in int8_names:
+            rows = [row for row in case["rows"]
+                    if name in (row.get("int8_bound_seconds_per_step") or {})]
+            ax.plot([row["block"] for row in rows],
+                    [row["int8_bound_seconds_per_step"][name] * 1e6 for row in rows],
+                    color=colors.get(name, "black"), linewidth=0.9, linestyle=(0, (4, 2)),
+                    label=f"{name.removeprefix('mtsrnn-')} bound")
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ax.yaxis.set_major_formatter(plain)
@@ -77,17 +91,35 @@ def plot_host(data: dict[str, Any], path: str) -> None:
     for ax in axes.flat:  # every implementation that appears in any panel, once
         for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
             legend.setdefault(label, handle)
-    fig.legend(list(legend.values()), list(legend), loc="lower center", ncol=len(legend),
-               fontsize=8)
+    rows = 1 if len(legend) <= 7 else 2
+    fig.legend(list(legend.values()), list(legend), loc="lower center",
+               ncol=-(-len(legend) // rows), fontsize=8)
     machine = data["machine"]
     # Wrapped to the figure's width (about 11 characters per inch at this
     # size): a long CPU name ran off both edges of a two-panel figure.
     title = textwrap.fill(f"{machine['cpu']}, one thread: per-step time against T (lower "
                           "is better)", width=max(40, int(fig.get_figwidth() * 11)))
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout(rect=(0, 0.06, 1, 1))  # it leaves room for the suptitle
+    fig.tight_layout(rect=(0, 0.06 * rows, 1, 1))  # room for the legend and the suptitle
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+# plot_device's variants: a marker each, drawn large to small, so variants
+# whose values coincide (the same weight bytes per step) stay visible.
+VARIANT_MARKERS = ("o", "s", "^", "v", "D", "P", "X", "*")
+
+
+def _variant_style(k: int) -> dict[str, Any]:
+    return {"marker": VARIANT_MARKERS[k % len(VARIANT_MARKERS)],
+            "markersize": max(3.0, 9.0 - 1.5 * k), "linewidth": max(1.0, 2.6 - 0.4 * k)}
+
+
+def _log_if_decades(axis: Any, values: list[float]) -> None:
+    """A log y axis where the values span a decade or more, else linear."""
+    finite = [v for v in values if math.isfinite(v) and v > 0]
+    if finite and max(finite) >= 10 * min(finite):
+        axis.set_yscale("log")
 
 
 def plot_device(data: dict[str, Any], path: str) -> None:
@@ -108,9 +140,9 @@ def plot_device(data: dict[str, Any], path: str) -> None:
                              figsize=(width * (2.2 if memory else 1), 4))
     ax = axes[0][0]
     blocks = [r["block"] for r in next(iter(by_variant.values()))]
-    for name, rows in by_variant.items():
+    for k, (name, rows) in enumerate(by_variant.items()):
         values = [r["per_step"].get(primary, math.nan) for r in rows]
-        ax.plot(blocks, values, marker="o", label=name,
+        ax.plot(blocks, values, label=name, **_variant_style(k),
                 linestyle="--" if name.endswith(" (peer)") else "-")
     if len(by_variant) > 1:
         ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # off the lines
@@ -122,10 +154,8 @@ def plot_device(data: dict[str, Any], path: str) -> None:
     if primary == "instructions":
         label += " (QEMU -icount; not cycles)"
     ax.set_ylabel(label)
-    finite = [v for rows in by_variant.values() for r in rows
-              if math.isfinite(v := r["per_step"].get(primary, math.nan)) and v > 0]
-    if finite and max(finite) >= 10 * min(finite):  # values spanning a decade or more
-        ax.set_yscale("log")
+    _log_if_decades(ax, [r["per_step"].get(primary, math.nan)
+                         for rows in by_variant.values() for r in rows])
     counts = "instruction counts, " if primary == "instructions" else ""
     ax.set_title(title + (f"\nunder emulation: {counts}not performance" if data["emulated"]
                           else ""), fontsize=9)
@@ -136,11 +166,12 @@ def plot_device(data: dict[str, Any], path: str) -> None:
                   ("cycles_model", "cycles/step (MODELLED)",
                    f"modelled, not measured: {memory['part']}"))
         for axis, (key, ylabel, note) in zip(axes[0][1:], panels, strict=True):
-            for name, rows in by_variant.items():
+            for k, (name, rows) in enumerate(by_variant.items()):
                 axis.plot(blocks, [r["per_step"].get(key, math.nan) for r in rows],
-                          marker="o", label=name)
+                          label=name, **_variant_style(k))
             axis.set_xscale("log", base=2)
-            axis.set_yscale("log")
+            _log_if_decades(axis, [r["per_step"].get(key, math.nan)
+                                   for rows in by_variant.values() for r in rows])
             axis.set_xticks(blocks)
             axis.set_xticklabels([str(b) for b in blocks])
             axis.set_xlabel("block size T")

@@ -61,7 +61,16 @@ def find_firmware(board: Board, firmware: str | os.PathLike | None = None) -> Pa
         path = Path(firmware)
         if not path.is_file():
             raise BoardError(f"firmware {path}: no such file")
-        return path
+        machine = _elf_machine(path)
+        if board.arch and machine not in (None, ARM_ELF_MACHINE):
+            # e.g. mtsrnn-device given for a Cortex-M board: QEMU would run
+            # nothing and the link would only time out.
+            raise BoardError(f"firmware {path} is built for "
+                             f"{ELF_MACHINE_NAMES.get(machine, f'e_machine {machine}')}, not "
+                             f"the Arm Cortex-M of {board.name}")
+        if board.kind == "qemu" and machine is None:
+            raise BoardError(f"firmware {path}: not an ELF file (QEMU boots the .elf)")
+        return path.absolute()
     candidates = firmware_candidates(board)
     if not candidates:
         raise BoardError(
@@ -155,6 +164,7 @@ def cache_dir() -> Path:
 HOST_ELF_MACHINES = {"x86_64": 62, "amd64": 62, "aarch64": 183, "arm64": 183, "armv7l": 40,
                      "armv6l": 40, "i686": 3, "riscv64": 243}
 ELF_MACHINE_NAMES = {62: "x86-64", 183: "aarch64", 40: "arm", 3: "i386", 243: "riscv"}
+ARM_ELF_MACHINE = 40  # every Cortex-M firmware (and 32-bit Arm Linux programs)
 
 
 def check_host_program(path: Path) -> Path:
@@ -189,7 +199,9 @@ def find_device_program(program: str | os.PathLike | None = None) -> Path:
         path = Path(program)
         if not (path.is_file() and os.access(path, os.X_OK)):
             raise BoardError(f"device program {path}: not an executable file")
-        return check_host_program(path)
+        # Absolute: a bare name ("mtsrnn-device", or "./x", which Path
+        # shortens to "x") would be looked up on PATH when it is run.
+        return check_host_program(path.absolute())
     candidates = [Path(__file__).resolve().parents[1] / "mtsrnn-device"]
     on_path = shutil.which("mtsrnn-device")
     if on_path:
@@ -252,7 +264,7 @@ def find_linux_program(board: Board, program: str | os.PathLike | None = None) -
         if _elf_machine(path) != board.elf_machine:
             raise BoardError(f"{path} is not an ELF program for {board.name} (e_machine "
                              f"{board.elf_machine}); build it with ci/aarch64.sh")
-        return path
+        return path.absolute()
     candidates = linux_program_candidates(board)
     if not candidates:
         raise BoardError(

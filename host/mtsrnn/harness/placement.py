@@ -209,10 +209,12 @@ def open_with_model(model: str | os.PathLike, board: str | None = None, *,
             raise UploadError(f"{needs.name} does not fit the upload arena of {firmware}: "
                               f"{reason}; without --firmware, firmware is built with it")
         max_block = firmware_max_block(target, needs, block)
-        say(f"{needs.name} cannot be uploaded ({reason}): building {target.name} firmware "
-            "with it (cached per user)" + (f", max_block {max_block}: its workspace at T = "
-                                           f"{target.max_block} does not fit the RAM"
-                                           if max_block != target.max_block else ""))
+        # Not "building": when the per-user cache has it, nothing is built
+        # (build_firmware then says "using the cached firmware").
+        say(f"{needs.name} cannot be uploaded ({reason}): {target.name} firmware with it, "
+            "from the per-user cache or built now" + (
+                f", max_block {max_block}: its workspace at T = {target.max_block} does not "
+                "fit the RAM" if max_block != target.max_block else ""))
         elf = build_firmware(target, [path], log=log,
                              max_block=None if max_block == target.max_block else max_block)
         session = stack.enter_context(open_board(

@@ -12,7 +12,8 @@
  *
  * int8-wa: one int32x4 accumulator per (row, step), 16 inputs per chunk,
  * either by SDOT (vdotq_s32: 4 products per lane, where
- * __ARM_FEATURE_DOTPROD, e.g. -march=armv8.2-a+dotprod) or by SMULL +
+ * __ARM_FEATURE_DOTPROD, e.g. -march=armv8.2-a+dotprod; on aarch64 Linux
+ * also in a plain armv8-a build, chosen at run time: ../isa.h) or by SMULL +
  * SADALP (vmull_s8 gives 8 int16 products, |p| <= 128 * 128 = 16384, which
  * vpadalq_s16 adds pairwise into the int32 lanes; no two products are ever
  * summed in int16, so this is exact for any int8 values). The last
@@ -72,7 +73,17 @@
 static MTS_ALWAYS_INLINE int32x4_t i8_neon_dot16(int sdot, int32x4_t acc, int8x16_t a,
                                                  int8x16_t b)
 {
-#if defined(MTS_HAVE_NEON_SDOT)
+#if defined(MTS_ARM_DISPATCH)
+    /* The SDOT instruction itself: the vdotq_s32 intrinsic cannot be called
+     * from this function, built for plain armv8-a (GCC refuses to inline it,
+     * Clang does not declare it); the assembler accepts SDOT in the one
+     * function built for armv8.2-a+dotprod (MTS_TARGET_DOTPROD below), the
+     * only one that passes sdot = 1. */
+    if (sdot) {
+        __asm__("sdot %0.4s, %1.16b, %2.16b" : "+w"(acc) : "w"(a), "w"(b));
+        return acc;
+    }
+#elif defined(MTS_HAVE_NEON_SDOT)
     if (sdot)
         return vdotq_s32(acc, a, b);
 #endif
@@ -237,6 +248,18 @@ void mtsi_gemm_i8i8_neon(size_t rows, size_t depth, size_t steps,
 }
 
 #if defined(MTS_HAVE_NEON_SDOT)
+/* Built for a dotprod CPU whatever the build's -march (MTS_ARM_DISPATCH):
+ * its table entry requires MTS_CPU_DOTPROD, so it runs only where the
+ * kernel reports SDOT. GCC's name for the target (its assembler rejects
+ * SDOT under "+dotprod" alone on armv8-a), and Clang's. */
+#if !defined(MTS_ARM_DISPATCH)
+#define MTS_TARGET_DOTPROD
+#elif defined(__clang__)
+#define MTS_TARGET_DOTPROD __attribute__((target("dotprod")))
+#else
+#define MTS_TARGET_DOTPROD __attribute__((target("arch=armv8.2-a+dotprod")))
+#endif
+MTS_TARGET_DOTPROD
 void mtsi_gemm_i8i8_neon_sdot(size_t rows, size_t depth, size_t steps,
                               const int8_t *w, size_t w_stride, const float *w_scale,
                               const int8_t *xq, size_t xq_stride, const float *x_scale,

@@ -51,7 +51,8 @@ const mts_gemm_i8i8_variant mts_gemm_i8i8_variants[] = {
 #endif
 #if defined(MTS_HAVE_NEON)
 #if defined(MTS_HAVE_NEON_SDOT)
-    {"neon-sdot", "NEON SDOT, 4 rows x 5 steps of int32 accumulators", mtsi_gemm_i8i8_neon_sdot, 0},
+    {"neon-sdot", "NEON SDOT, 4 rows x 5 steps of int32 accumulators", mtsi_gemm_i8i8_neon_sdot,
+     MTS_REQUIRES_DOTPROD},
 #endif
 #if defined(__aarch64__)
     {"neon", "NEON SMULL + SADALP, 4 rows x 3 steps of int32 accumulators", mtsi_gemm_i8i8_neon, 0},

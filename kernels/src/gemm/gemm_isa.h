@@ -16,12 +16,14 @@
 
 #include "../isa.h"
 
-/* The CPU features of each x86 product (its table entry's `requires`): the
- * instruction sets its target attribute enables (MTS_TARGET_*, gemm_x86.h). */
+/* The CPU features of each x86 product and of the aarch64 SDOT product (its
+ * table entry's `requires`): the instruction sets its target attribute
+ * enables (MTS_TARGET_*, gemm_x86.h; gemm_i8_neon.c). */
 #define MTS_REQUIRES_AVX2 (MTS_CPU_AVX2 | MTS_CPU_FMA)
 #define MTS_REQUIRES_AVX512 (MTS_REQUIRES_AVX2 | MTS_CPU_AVX512F | MTS_CPU_AVX512VL)
 #define MTS_REQUIRES_AVX512_I8 (MTS_REQUIRES_AVX512 | MTS_CPU_AVX512BW)
 #define MTS_REQUIRES_AVX512_VNNI (MTS_REQUIRES_AVX512_I8 | MTS_CPU_AVX512VNNI)
+#define MTS_REQUIRES_DOTPROD MTS_CPU_DOTPROD
 
 /* ---- float32 ------------------------------------------------------------- */
 
