@@ -5,15 +5,14 @@ CPU's features allow (argv[1]: the expected float32 product)."""
 
 import sys
 
-import numpy as np
-
 import mtsrnn
+import numpy as np
 
 expected = sys.argv[1]
 choice = mtsrnn.product_choice()
 print(f"  float32: {choice}")
 assert choice.startswith(f"{expected}:"), (expected, choice)
-assert mtsrnn.gemm_variants()[0] == expected, mtsrnn.gemm_variants()
+assert mtsrnn.product_variants()[0] == expected, mtsrnn.product_variants()
 model = mtsrnn.random_sru(48, 40, num_layers=2, seed=5)
 x = np.random.default_rng(1).standard_normal((9, 48)).astype(np.float32)
 h, _state = model.forward(x, block=4)

@@ -22,7 +22,7 @@ from .model import (
     State,
     from_qrnn_state_dict,
     from_sru_state_dict,
-    gemm_variants,
+    product_variants,
     random_qrnn,
     random_sru,
 )
@@ -44,7 +44,7 @@ __all__ = [
     "from_qrnn_state_dict",
     "from_sru_state_dict",
     "from_torch",
-    "gemm_variants",
+    "product_variants",
     "indrnn",
     "layer_norm",
     "load",

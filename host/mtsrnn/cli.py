@@ -46,7 +46,7 @@ def _bench_host(args: argparse.Namespace) -> int:
         require_matplotlib()  # before the minutes of measuring
     chosen = {**(QUICK if args.quick else {}),
               **{k: v for k, v in vars(args).items() if k in QUICK and v is not None}}
-    settings = host.Settings(with_torch=not args.no_torch, gemm=args.variant, seed=args.seed,
+    settings = host.Settings(with_torch=not args.no_torch, variant=args.variant, seed=args.seed,
                              int8=not args.no_int8)
     settings.cells = chosen.get("cell", settings.cells)
     settings.hidden = chosen.get("hidden", settings.hidden)
@@ -71,7 +71,7 @@ def _bench_dram(args: argparse.Namespace) -> int:
     try:
         data = dram.run(args.cell, args.hidden, args.block, weights=args.weights,
                         min_steps=args.min_steps, d1=args.d1, ll=args.ll,
-                        gemm=dram.parse_gemm(args.variant, args.weights), probe=args.probe,
+                        variants=dram.parse_variants(args.variant, args.weights), probe=args.probe,
                         log=_log)
     except (FileNotFoundError, RuntimeError, ValueError) as error:
         # valgrind or the probe missing, failing, or without the asked variant
@@ -94,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .cli_device import add_commands as add_device_commands
     from .cli_eval import add_command as add_eval_command
     from .cli_model import add_commands as add_model_commands
-    from .model import gemm_variants
+    from .model import product_variants
 
     parser = argparse.ArgumentParser(
         prog="mtsrnn", description="Multi-time-step SRU/QRNN inference: tools and benchmarks.",
@@ -131,9 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="time steps per measured call (default max(64, largest T))")
     host.add_argument("--rounds", type=positive, default=None,
                       help="interleaved rounds; the median is reported (default 7)")
-    host.add_argument("--variant", choices=gemm_variants(), default=None,
+    host.add_argument("--variant", choices=product_variants(), default=None,
                       help="mtsrnn's float32 product variant (default: the fastest built)")
-    host.add_argument("--gemm", dest="variant", choices=gemm_variants(),
+    host.add_argument("--gemm", dest="variant", choices=product_variants(),
                       help=argparse.SUPPRESS)  # the old spelling of --variant
     host.add_argument("--no-torch", action="store_true", help="leave out the sru peers")
     host.add_argument("--no-int8", action="store_true",

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from . import mtsfile, reference
-from .model import Model, gemm_variants
+from .model import Model, product_variants
 from .stages import Stage, StageKind
 
 __all__ = ["c_float", "export_c", "golden_input", "golden_vectors"]
@@ -163,8 +163,8 @@ def _check_host_error(model: Model, x: np.ndarray, golden: np.ndarray, block: in
     """The largest error of the host kernels (every product variant) against
     the golden output; it must be within the tolerance the device will use."""
     worst = 0.0
-    for variant in gemm_variants(model.quantization):
-        h, _state = model.forward(x, block=block, gemm=variant)
+    for variant in product_variants(model.quantization):
+        h, _state = model.forward(x, block=block, variant=variant)
         error = float(np.max(np.abs(h.astype(np.float64) - golden.astype(np.float64)),
                              initial=0.0))
         if not error <= tolerance:  # also NaN

@@ -41,7 +41,7 @@ from .stages import (
 # Variant names per weight scheme (None: float32), default first: the
 # kernels' tables mts_gemm_f32_variants, mts_gemm_i8f32_variants and
 # mts_gemm_i8i8_variants (kernels/include/mtsrnn/gemm.h).
-_GEMM_VARIANTS = {
+_VARIANTS = {
     None: tuple(name for name, _summary in _core.gemm_variants()),
     **{scheme: tuple(name for name, _summary in table)
        for scheme, table in zip(("int8-w", "int8-wa"), _core.gemm_i8_variants(), strict=True)},
@@ -50,14 +50,14 @@ _GEMM_VARIANTS = {
 POOLINGS = ("f", "fo", "ifo")
 
 
-def gemm_variants(quantization: str | None = None) -> tuple[str, ...]:
+def product_variants(quantization: str | None = None) -> tuple[str, ...]:
     """Names of the blocked-product variants built into the kernels for weights
     of that scheme (None: float32; "int8-w", "int8-wa": see mtsrnn.quantize),
-    default first: the names `Model.forward(gemm=...)` accepts for a model
+    default first: the names `Model.forward(variant=...)` accepts for a model
     with that `quantization`."""
     if quantization is not None:
         check_scheme(quantization)
-    return _GEMM_VARIANTS[quantization]
+    return _VARIANTS[quantization]
 
 
 def _as_float32(value: Any, name: str) -> np.ndarray:
@@ -386,11 +386,11 @@ class Model:
         return array
 
     def forward(self, x: np.ndarray, state: State | None = None, block: int = 16,
-                gemm: str | None = None) -> tuple[np.ndarray, State]:
+                variant: str | None = None) -> tuple[np.ndarray, State]:
         """Run x (L, input_size) float32 through the model, T = `block` time steps
         per pass over the weights. Returns h (L, output_size) and the new state;
-        the state given is left unchanged. `gemm` names a blocked-product variant
-        for this model's weights (`gemm_variants(model.quantization)`); None takes
+        the state given is left unchanged. `variant` names a blocked-product variant
+        for this model's weights (`product_variants(model.quantization)`); None takes
         the default."""
         x = self._check_float32(x, "x")
         if x.ndim != 2 or x.shape[1] != self.input_size:
@@ -398,10 +398,10 @@ class Model:
         if not x.flags.c_contiguous:
             raise ValueError("x must be C-contiguous (use np.ascontiguousarray)")
         block = _check_size(block, "block")
-        if gemm is not None and gemm not in _GEMM_VARIANTS[self.quantization]:
+        if variant is not None and variant not in _VARIANTS[self.quantization]:
             weights = self.quantization or "float32"
-            raise ValueError(f"gemm must be one of {_GEMM_VARIANTS[self.quantization]} (the "
-                             f"products for {weights} weights) or None, got {gemm!r}")
+            raise ValueError(f"variant must be one of {_VARIANTS[self.quantization]} (the "
+                             f"products for {weights} weights) or None, got {variant!r}")
         if state is None:
             buffer = np.zeros(self._core.state_floats, dtype=np.float32)
         elif not isinstance(state, State):
@@ -413,7 +413,7 @@ class Model:
         else:
             buffer = state._buffer.copy()
         h = np.empty((x.shape[0], self.output_size), dtype=np.float32)
-        self._core.forward(x, x.shape[0], buffer, h, block, gemm)
+        self._core.forward(x, x.shape[0], buffer, h, block, variant)
         return h, State(self._layout, buffer)
 
 

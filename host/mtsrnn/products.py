@@ -4,7 +4,7 @@ An x86-64 build of the kernels carries every x86 product (AVX2, AVX-512,
 AVX-512 VNNI), each compiled for its instruction set, and an aarch64 Linux
 build the SDOT product; the running CPU's
 features decide which can run (kernels/src/isa.h), and the first of those in
-a scheme's table is its default. `gemm_variants()` lists only what runs
+a scheme's table is its default. `product_variants()` lists only what runs
 here; `product_choice()` says which one is the default and why.
 """
 

@@ -58,8 +58,8 @@ def test_block_not_an_integer(sru, block):
 
 
 def test_unknown_gemm_variant(sru):
-    with pytest.raises(ValueError, match="gemm must be one of"):
-        sru.forward(frames(3, 6), gemm="blas")
+    with pytest.raises(ValueError, match="variant must be one of"):
+        sru.forward(frames(3, 6), variant="blas")
 
 
 def test_state_from_another_model(sru, qrnn):

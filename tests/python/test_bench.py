@@ -118,7 +118,7 @@ def test_sru_peers_match_reference():
 def test_mtsrnn_default_variant_is_first():
     found, _missing = peers.runners(peers.make_model("sru", 8), np.zeros((4, 8), np.float32),
                                     with_torch=False)
-    assert found[0].name == "mtsrnn" and mtsrnn.gemm_variants()[0] in found[0].note
+    assert found[0].name == "mtsrnn" and mtsrnn.product_variants()[0] in found[0].note
 
 
 def test_int8_runners_run_the_quantised_layer(small):
@@ -132,7 +132,7 @@ def test_int8_runners_run_the_quantised_layer(small):
     assert [r.name for r in found][:3] == ["mtsrnn", "mtsrnn-int8-w", "mtsrnn-int8-wa"]
     for name, scheme in peers.INT8_RUNNERS.items():
         runner = by_name[name]
-        assert runner.per_block and f"'{mtsrnn.gemm_variants(scheme)[0]}'" in runner.note
+        assert runner.per_block and f"'{mtsrnn.product_variants(scheme)[0]}'" in runner.note
         assert runner.weight_bytes == mtsrnn.quantize(model, scheme).weight_bytes
         expected = reference_h(model, x, quantization=scheme)
         for block in (1, 4, 16):
@@ -145,16 +145,16 @@ def test_int8_runners_run_the_quantised_layer(small):
 def test_avx512_prefetch_path_matches_reference_variant():
     """The AVX-512 variant prefetches only for products of 32 MiB or more,
     which no other test reaches: one such product against the plain loop."""
-    if "avx512" not in mtsrnn.gemm_variants():
+    if "avx512" not in mtsrnn.product_variants():
         pytest.skip("this build has no AVX-512 variant")
     model = mtsrnn.random_qrnn(1024, 2752, seed=5)  # 8256 x 1024 floats: 33 MiB
     x = np.random.default_rng(6).standard_normal((5, 1024)).astype(np.float32)
     for block in (1, 5):
-        fast, _ = model.forward(x, block=block, gemm="avx512")
-        plain, _ = model.forward(x, block=block, gemm="reference")
+        fast, _ = model.forward(x, block=block, variant="avx512")
+        plain, _ = model.forward(x, block=block, variant="reference")
         np.testing.assert_allclose(fast, plain, atol=1e-5, rtol=0)
-    one, _ = model.forward(x, block=1, gemm="avx512")
-    assert np.array_equal(one, model.forward(x, block=5, gemm="avx512")[0])
+    one, _ = model.forward(x, block=1, variant="avx512")
+    assert np.array_equal(one, model.forward(x, block=5, variant="avx512")[0])
 
 
 # ---------------------------------------------------------------- host grid
@@ -229,7 +229,7 @@ def test_report_and_plot(grid, tmp_path):
     text = host.format_report(grid)
     assert "SRU input = hidden = 40" in text and "x the bound" in text
     assert "int8 weights against float32 mtsrnn (float time / int8 time)" in text
-    assert f"int8-wa {mtsrnn.gemm_variants('int8-wa')[0]}" in text
+    assert f"int8-wa {mtsrnn.product_variants('int8-wa')[0]}" in text
     assert host.INT8_BLOCKS == (1, 16, 64) and grid["settings"]["int8_blocks"] == [1]
     table = text.split("SRU input = hidden = 16")[1].split("speed-up")[0]
     row_t2 = next(line for line in table.splitlines() if line.split()[:1] == ["2"])
@@ -410,15 +410,15 @@ def test_dram_bad_scheme_and_variant_names_say_what_exists(capsys):
         dram.measure("sru", 8, [1], weights=["int4"])
     with pytest.raises(ValueError, match=r"no int8-w product variant 'nope' in the probe's "
                                          r"build; built: .*tiled.*reference"):
-        dram.measure("sru", 8, [1], gemm={"int8-w": "nope"})
+        dram.measure("sru", 8, [1], variants={"int8-w": "nope"})
     with pytest.raises(ValueError, match="int8-wa, which is not measured"):
-        dram.measure("sru", 8, [1], weights=["float32"], gemm={"int8-wa": "tiled"})
+        dram.measure("sru", 8, [1], weights=["float32"], variants={"int8-wa": "tiled"})
     with pytest.raises(ValueError, match="names no weight scheme.*SCHEME=VARIANT"):
-        dram.parse_gemm("tiled", ["float32", "int8-w"])
+        dram.parse_variants("tiled", ["float32", "int8-w"])
     with pytest.raises(ValueError, match="one of the measured weights"):
-        dram.parse_gemm("int4=tiled", ["float32", "int8-w"])
-    assert dram.parse_gemm("tiled", ["int8-wa"]) == {"int8-wa": "tiled"}
-    assert dram.parse_gemm("float32=reference,int8-w=tiled", ["float32", "int8-w"]) == {
+        dram.parse_variants("int4=tiled", ["float32", "int8-w"])
+    assert dram.parse_variants("tiled", ["int8-wa"]) == {"int8-wa": "tiled"}
+    assert dram.parse_variants("float32=reference,int8-w=tiled", ["float32", "int8-w"]) == {
         "float32": "reference", "int8-w": "tiled"}
     # The CLI: argparse rejects an unknown scheme, a bad variant is reported
     # before any valgrind run.

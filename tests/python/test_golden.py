@@ -69,10 +69,10 @@ def check_against_reference(model, state_dict, config, rng, input_size, hidden_s
                     expected_by_length[length] = run_reference(
                         model, state_dict, config, x[:length], c0, prev)
                 h_ref, c_ref, prev_ref = expected_by_length[length]
-                for gemm in mtsrnn.gemm_variants():
+                for gemm in mtsrnn.product_variants():
                     where = f"{start_name} state, T={block}, L={length}, gemm={gemm}"
                     h, new_state = model.forward(x[:length], state=state, block=block,
-                                                 gemm=gemm)
+                                                 variant=gemm)
                     assert h.dtype == np.float32
                     assert_abs_close(h, h_ref, GOLDEN_ABS_TOL, f"h ({where})")
                     assert_abs_close(new_state.c, c_ref, GOLDEN_ABS_TOL, f"final c ({where})")
@@ -221,9 +221,9 @@ def test_sru_layer_norm_edge_cases_on_well_conditioned_rows(spec):
             assert rows.mean() > 0.8, "too few well-conditioned rows for a meaningful test"
         state = None if c0 is None else model.initial_state(c=c0)
         for block in BLOCK_SIZES:
-            for gemm in mtsrnn.gemm_variants():
+            for gemm in mtsrnn.product_variants():
                 where = f"{start_name} state, T={block}, gemm={gemm}"
-                h, new_state = model.forward(x, state=state, block=block, gemm=gemm)
+                h, new_state = model.forward(x, state=state, block=block, variant=gemm)
                 assert_abs_close(h[rows], h_ref[rows], GOLDEN_ABS_TOL, f"h ({where})")
                 assert_abs_close(new_state.c, c_ref, GOLDEN_ABS_TOL, f"final c ({where})")
 

@@ -54,11 +54,11 @@ def assert_same_state(actual, expected, what):
 
 
 def check_block_invariance(model, x, state):
-    for gemm in mtsrnn.gemm_variants():
-        h_one, state_one = model.forward(x, state=state, block=1, gemm=gemm)
+    for gemm in mtsrnn.product_variants():
+        h_one, state_one = model.forward(x, state=state, block=1, variant=gemm)
         # Beyond the named sizes, T > L (one short block) and a T that divides nothing.
         for block in (*BLOCK_SIZES[1:], 5, 7, len(x), len(x) + 3):
-            h, new_state = model.forward(x, state=state, block=block, gemm=gemm)
+            h, new_state = model.forward(x, state=state, block=block, variant=gemm)
             what = f"T={block} vs T=1, L={len(x)}, gemm={gemm}"
             assert_rel_close(h, h_one, INVARIANCE_REL_TOL, f"h ({what})")
             assert_same_state(new_state, state_one, what)
@@ -85,12 +85,12 @@ def test_qrnn_output_does_not_depend_on_block_size(spec, seed, length):
 
 def check_streaming(model, x, start, cuts, piece_blocks, whole_block, gemm):
     """Pieces x[cut_i:cut_{i+1}] streamed with the returned state equal the whole run."""
-    h_whole, state_whole = model.forward(x, state=start, block=whole_block, gemm=gemm)
+    h_whole, state_whole = model.forward(x, state=start, block=whole_block, variant=gemm)
     bounds = [0, *sorted(set(cuts)), len(x)]
     state, pieces = start, []
     for index, (begin, end) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
         block = piece_blocks[index % len(piece_blocks)]
-        h_piece, state = model.forward(x[begin:end], state=state, block=block, gemm=gemm)
+        h_piece, state = model.forward(x[begin:end], state=state, block=block, variant=gemm)
         pieces.append(h_piece)
     what = f"pieces {bounds} with T={piece_blocks}, whole T={whole_block}, gemm={gemm}"
     assert_rel_close(np.concatenate(pieces), h_whole, INVARIANCE_REL_TOL, f"h ({what})")
@@ -114,7 +114,7 @@ def test_sru_streamed_pieces_equal_whole_sequence(spec, split):
     rng = np.random.default_rng(split["seed"])
     model = build("sru", spec, rng)
     x = random_inputs(rng, split["length"], spec["input_size"])
-    gemms = mtsrnn.gemm_variants()
+    gemms = mtsrnn.product_variants()
     check_streaming(model, x, random_start(model, "sru", spec, rng),
                     [cut for cut in split["cuts"] if cut < len(x)], split["piece_blocks"],
                     split["whole_block"], gemms[split["gemm_index"] % len(gemms)])
@@ -126,7 +126,7 @@ def test_qrnn_streamed_pieces_equal_whole_sequence(spec, split):
     rng = np.random.default_rng(split["seed"])
     model = build("qrnn", spec, rng)
     x = random_inputs(rng, split["length"], spec["input_size"])
-    gemms = mtsrnn.gemm_variants()
+    gemms = mtsrnn.product_variants()
     check_streaming(model, x, random_start(model, "qrnn", spec, rng),
                     [cut for cut in split["cuts"] if cut < len(x)], split["piece_blocks"],
                     split["whole_block"], gemms[split["gemm_index"] % len(gemms)])
@@ -142,7 +142,7 @@ def test_qrnn_one_frame_per_call_equals_whole_sequence(window, pooling, output_g
     model = build("qrnn", spec, rng)
     x = random_inputs(rng, 12, 5)
     start = random_start(model, "qrnn", spec, rng)
-    for gemm in mtsrnn.gemm_variants():
+    for gemm in mtsrnn.product_variants():
         check_streaming(model, x, start, list(range(1, 12)), [1, 16], 4, gemm)
 
 

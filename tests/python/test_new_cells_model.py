@@ -189,7 +189,7 @@ def test_mixed_model_matches_float64_equations(quant):
     x = rng.uniform(-2, 2, (48, 5)).astype(F32)
     want = reference(stages, x)
     scheme = {0: None, 1: "int8-w", 2: "int8-wa"}[quant]
-    for gemm in mtsrnn.gemm_variants(scheme):
+    for gemm in mtsrnn.product_variants(scheme):
         for block in (1, 3, 4, 16):
             for pieces in (None, [1, 2, 13, 32]):
                 got = run(core, x, block, pieces, gemm)

@@ -175,31 +175,31 @@ def test_quantised_model_matches_the_reference(cell, kwargs, scheme):
     x = random_inputs(np.random.default_rng(4), 300, model.input_size)
     expected = _reference_forward(model, x, scheme)
     outputs = {}
-    for gemm in mtsrnn.gemm_variants(scheme):
-        outputs[gemm], _ = quantised.forward(x, block=7, gemm=gemm)
+    for gemm in mtsrnn.product_variants(scheme):
+        outputs[gemm], _ = quantised.forward(x, block=7, variant=gemm)
         assert_abs_close(outputs[gemm], expected, GOLDEN_ABS_TOL,
                          f"{cell} {scheme} with the {gemm} product vs the NumPy reference")
     if scheme == "int8-wa":  # exact integer sums: every product gives the same bits
-        first = mtsrnn.gemm_variants(scheme)[0]
+        first = mtsrnn.product_variants(scheme)[0]
         for gemm, h in outputs.items():
             np.testing.assert_array_equal(h, outputs[first], err_msg=f"{gemm} vs {first}")
 
 
 def test_forward_names_the_products_of_the_models_scheme():
     model = mtsrnn.random_sru(16, 16, seed=1)
-    assert mtsrnn.gemm_variants() == mtsrnn.gemm_variants(None)
-    assert mtsrnn.gemm_variants("int8-w") == I8F32_VARIANTS
-    assert mtsrnn.gemm_variants("int8-wa") == I8I8_VARIANTS
+    assert mtsrnn.product_variants() == mtsrnn.product_variants(None)
+    assert mtsrnn.product_variants("int8-w") == I8F32_VARIANTS
+    assert mtsrnn.product_variants("int8-wa") == I8I8_VARIANTS
     with pytest.raises(ValueError, match="scheme must be one of"):
-        mtsrnn.gemm_variants("int4")
+        mtsrnn.product_variants("int4")
     x = np.zeros((3, 16), np.float32)
     quantised = mtsrnn.quantize(model, "int8-wa")
-    float_only = set(mtsrnn.gemm_variants()) - set(I8I8_VARIANTS)
+    float_only = set(mtsrnn.product_variants()) - set(I8I8_VARIANTS)
     for gemm in sorted(float_only) + ["no-such-product"]:
         with pytest.raises(ValueError, match=r"products for int8-wa weights\) or None"):
-            quantised.forward(x, gemm=gemm)
+            quantised.forward(x, variant=gemm)
     with pytest.raises(ValueError, match=r"products for float32 weights\) or None"):
-        model.forward(x, gemm="no-such-product")
+        model.forward(x, variant="no-such-product")
 
 
 @pytest.mark.parametrize("scheme", SCHEMES)
@@ -208,12 +208,12 @@ def test_quantised_model_is_block_and_split_invariant(cell, kwargs, scheme):
     model = mtsrnn.quantize(_random_model(cell, kwargs), scheme)
     x = random_inputs(np.random.default_rng(5), 70, model.input_size)
     h_one, state_one = model.forward(x, block=1)
-    for gemm in mtsrnn.gemm_variants(scheme):
-        h_gemm_one, _ = model.forward(x, block=1, gemm=gemm)
+    for gemm in mtsrnn.product_variants(scheme):
+        h_gemm_one, _ = model.forward(x, block=1, variant=gemm)
         for block in (2, 3, 16, 64):
-            h, state = model.forward(x, block=block, gemm=gemm)
+            h, state = model.forward(x, block=block, variant=gemm)
             np.testing.assert_array_equal(h, h_gemm_one, err_msg=f"{gemm}, block {block}")
-            if gemm == mtsrnn.gemm_variants(scheme)[0]:
+            if gemm == mtsrnn.product_variants(scheme)[0]:
                 np.testing.assert_array_equal(state.c, state_one.c)
     if model.config.get("bidirectional"):
         return  # a bidirectional layer needs its whole sequence in one call

@@ -563,10 +563,10 @@ def test_qrnn_reference_streamed_in_pieces_equals_whole(spec, seed, cuts):
 
 
 def assert_same_outputs(model, clone, x, c0):
-    for gemm in _mtsrnn().gemm_variants():
-        h, state = model.forward(x, state=model.initial_state(c=c0), block=4, gemm=gemm)
+    for gemm in _mtsrnn().product_variants():
+        h, state = model.forward(x, state=model.initial_state(c=c0), block=4, variant=gemm)
         h_clone, state_clone = clone.forward(x, state=clone.initial_state(c=c0), block=4,
-                                             gemm=gemm)
+                                             variant=gemm)
         np.testing.assert_array_equal(h_clone, h)
         np.testing.assert_array_equal(state_clone.c, state.c)
 

@@ -93,7 +93,7 @@ def check_weights(weights: list[str] | tuple[str, ...]) -> list[str]:
     return list(dict.fromkeys(weights))
 
 
-def parse_gemm(text: str | None, weights: list[str]) -> dict[str, str]:
+def parse_variants(text: str | None, weights: list[str]) -> dict[str, str]:
     """`--variant`: comma-separated SCHEME=VARIANT items (e.g. 'float32=tiled,
     int8-wa=reference'), or a bare VARIANT when one scheme is measured. Maps
     scheme to variant name; schemes left out run their default variant."""
@@ -173,24 +173,24 @@ def run_probe(probe: Path, cell: str, hidden: int, block: int, steps: int, repea
 
 def measure(cell: str, hidden: int, blocks: list[int], *, weights=WEIGHTS,
             min_steps: int = 16, d1: str = DEFAULT_D1, ll: str = DEFAULT_LL,
-            gemm: dict[str, str] | None = None, probe: str | None = None,
+            variants: dict[str, str] | None = None, probe: str | None = None,
             log=None) -> list[DramResult]:
     """Per-step counts for each T and weight scheme, ordered by T, then by
     scheme as given. A call covers whole blocks and at least `min_steps`
-    steps. `gemm` maps a scheme to a variant name of the probe's build
+    steps. `variants` maps a scheme to a variant name of the probe's build
     (default: each scheme's first)."""
     path = probe_path(probe)
     check_geometry(d1, "--d1")
     check_geometry(ll, "--ll")
     weights = check_weights(weights)
-    unused = set(gemm or {}) - set(weights)
+    unused = set(variants or {}) - set(weights)
     if unused:
         raise ValueError(f"--variant names {', '.join(sorted(unused))}, which is not measured "
                          f"(weights {', '.join(weights)})")
     built = probe_variants(path)
     chosen = {}
     for scheme in weights:
-        name = (gemm or {}).get(scheme, built[scheme][0])
+        name = (variants or {}).get(scheme, built[scheme][0])
         if name not in built[scheme]:
             raise ValueError(f"no {scheme} product variant {name!r} in the probe's build; "
                              f"built: {', '.join(built[scheme])}")

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from ..extras import optional
-from ..model import gemm_variants
+from ..model import product_variants
 from . import peers, roofline
 
 OPENBLAS_OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
@@ -53,7 +53,7 @@ class Settings:
     min_seconds: float = 0.05   # a measurement repeats its call to last at least this long
     with_torch: bool = True
     int8: bool = True           # also the layer with int8-w and int8-wa weights
-    gemm: str | None = None     # float32 product variant; None: the default (fastest built)
+    variant: str | None = None  # float32 product variant; None: the default (fastest built)
     seed: int = 0
     dram_bytes: int | None = None   # DRAM probe buffer; None: max(4 x last level, 256 MiB)
     sgemm_size: int = 2048          # the peak-FLOP sgemm is size^3
@@ -172,7 +172,7 @@ def run(settings: Settings, log=print) -> dict[str, Any]:
                 x = np.random.default_rng(settings.seed + 1).standard_normal(
                     (settings.steps, hidden)).astype(np.float32)
                 found, missing = peers.runners(model, x, with_torch=settings.with_torch,
-                                               gemm=settings.gemm, int8=settings.int8,
+                                               variant=settings.variant, int8=settings.int8,
                                                int8_blocks=int8_blocks)
                 case = Case(cell, hidden, model.weight_bytes, peers.flops_per_step(model),
                             roofline.read_bandwidth(max(model.weight_bytes, 1 << 16)),
@@ -221,9 +221,9 @@ def run(settings: Settings, log=print) -> dict[str, Any]:
         "settings": {"cells": settings.cells, "hidden": settings.hidden, "blocks": blocks,
                      "steps": settings.steps, "rounds": settings.rounds,
                      "min_seconds": settings.min_seconds,
-                     "variant": settings.gemm or gemm_variants()[0], "threads": 1,
+                     "variant": settings.variant or product_variants()[0], "threads": 1,
                      "int8": settings.int8, "int8_blocks": list(int8_blocks),
-                     "int8_variant": {scheme: gemm_variants(scheme)[0]
+                     "int8_variant": {scheme: product_variants(scheme)[0]
                                    for scheme in peers.INT8_RUNNERS.values()}},
         "roofline": {"dram_read_bytes_per_s": dram, "sgemm_flop_per_s": sgemm,
                      "best_measured_flop_per_s": best_rate, "peak_flop_per_s": peak,

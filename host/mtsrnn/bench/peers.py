@@ -33,7 +33,7 @@ from .. import _core
 from ..cells import MIN_WEIGHT_KEYS, mingru, minlstm
 from ..extras import optional
 from ..heads import dense, norm, sequential, softmax
-from ..model import Model, gemm_variants, random_qrnn, random_sru, sru_weight_to_kernel
+from ..model import Model, product_variants, random_qrnn, random_sru, sru_weight_to_kernel
 from ..quantize import quantize
 
 CELLS = ("sru", "qrnn", "mingru", "minlstm", "head")
@@ -282,22 +282,22 @@ def int8_runners(model: Model, x: np.ndarray,
         quantised = quantize(model, scheme)
         found.append(Runner(name, True,
                             lambda block, q=quantised: q.forward(x, block=block),
-                            f"{scheme} weights, product variant '{gemm_variants(scheme)[0]}'",
+                            f"{scheme} weights, product variant '{product_variants(scheme)[0]}'",
                             weight_bytes=quantised.weight_bytes, blocks=blocks))
     return found
 
 
 def runners(model: Model, x: np.ndarray, *, with_torch: bool = True,
-            gemm: str | None = None, int8: bool = True,
+            variant: str | None = None, int8: bool = True,
             int8_blocks: tuple[int, ...] | None = None) -> tuple[list[Runner], dict[str, str]]:
     """The runners available for this model and input (with `int8`, also its
     int8-w and int8-wa versions, at `int8_blocks` if given), and, for each
     peer left out, why."""
     c0 = np.zeros(model.output_size, np.float32)
-    variant = gemm or gemm_variants()[0]
+    chosen = variant or product_variants()[0]
     found = [
-        Runner("mtsrnn", True, lambda block: model.forward(x, block=block, gemm=gemm),
-               f"product variant '{variant}'"),
+        Runner("mtsrnn", True, lambda block: model.forward(x, block=block, variant=variant),
+               f"product variant '{chosen}'"),
         *(int8_runners(model, x, int8_blocks) if int8 else []),
     ]
     missing: dict[str, str] = {}
