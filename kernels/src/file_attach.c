@@ -4,6 +4,8 @@
  * the stage's arrays point at the tensors in place. */
 #include "file_internal.h"
 
+#include "bits.h"
+
 /* ---- shapes against the layer's configuration (check 11) -------------- */
 
 /* What a layer's configuration asks of one kind of tensor. */
@@ -272,20 +274,24 @@ static mts_status attach_indrnn(mts_indrnn_layer *layer, const tensor_ref *const
     return MTS_OK;
 }
 
-/* An int8 layer's per-row scales must be finite and not negative (a zero
- * row may have scale 0): a NaN or infinite scale turns every output of the
- * model into NaN. The tensor was validated, so its data is in the file. */
+/* An int8 layer's per-row scales must be finite, not negative (a zero row
+ * may have scale 0) and at most MTS_MAX_WEIGHT_SCALE: a NaN, infinite or
+ * absurd scale turns every output of the model into NaN or infinity. The
+ * tensor was validated, so its data is in the file. Compared as bits: for
+ * floats >= +0 the order of the bit patterns is the order of the values. */
 static mts_status check_scales(const tensor_ref *t, uint32_t kind, const char *field,
                                mts_file_error *error)
 {
     if (t == NULL)
         return MTS_OK;
     const uint8_t *bytes = (const uint8_t *)t->data;
+    const uint32_t max_bits = mts_f2u_(MTS_MAX_WEIGHT_SCALE);
     for (uint64_t row = 0; row < t->dim0; row++) {
         const uint32_t bits = read_u32(bytes + row * sizeof(float));
         const int non_finite = (bits & 0x7f800000u) == 0x7f800000u;
         const int negative = (bits & 0x80000000u) && (bits & 0x7fffffffu);
-        if (non_finite || negative) {
+        const int absurd = !(bits & 0x80000000u) && bits > max_bits;
+        if (non_finite || negative || absurd) {
             if (error != NULL) {
                 error->tensor = t->index;
                 error->kind = kind;

@@ -258,8 +258,8 @@ def test_c_loader_and_python_reader_agree(corpus, c_verdicts):
 
 def test_bad_scalars_and_scales_get_the_specific_status_for_every_stage_kind():
     """NaN, inf, 3e38 and negative values of every stage kind's scalar fields
-    (SRU scale_x and norm_eps, QRNN zoneout, norm eps) and NaN, inf and
-    negative int8 scales (SRU, QRNN, dense, minGRU, minLSTM, IndRNN): the C
+    (SRU scale_x and norm_eps, QRNN zoneout, norm eps) and NaN, inf,
+    negative and absurd (above 65536) int8 scales (SRU, QRNN, dense, minGRU, minLSTM, IndRNN): the C
     loader and the Python reader say MTS_ERR_BAD_VALUE, the Python message
     names the field. 3e38 and -2 are in range for no field but scale_x
     (|scale_x| <= 65536), so they are rejected too."""
@@ -293,7 +293,9 @@ def test_bad_scalars_and_scales_get_the_specific_status_for_every_stage_kind():
                            if name.endswith("scale")}
             if dtype != 1 or tensor_kind not in scale_kinds.values():
                 continue
-            for value in (float("nan"), float("inf"), -1.0):
+            # 1e5: above MTS_MAX_WEIGHT_SCALE (65536); 3e38 would make the
+            # dequantised weights infinite.
+            for value in (float("nan"), float("inf"), -1.0, 1e5, 3e38):
                 bad = bytearray(data)
                 struct.pack_into("<f", bad, offset + nbytes - 4, value)  # the last row
                 bad = with_crc(bad)

@@ -71,6 +71,7 @@ _NORM_RECORD = "<IB3sf28s"
 _DENSE_RECORD = "<IIBB30s"
 _SOFTMAX_RECORD = "<IB35s"
 _MAX_SCALE_X = 65536.0
+_MAX_WEIGHT_SCALE = 65536.0  # MTS_MAX_WEIGHT_SCALE (mtsrnn/model.h)
 
 try:
     import uctypes
@@ -183,8 +184,9 @@ def _take(data, tensors, layer, kind, count, what, required=True, int8=False, di
 def _check_scales(scale, count, index):
     for r in range(count):
         v = scale[r]
-        if not _finite(v) or v < 0.0:
-            _bad(f"layer {index}: int8 weight scale of row {r} is {v} (finite, >= 0 expected)")
+        if not _finite(v) or not 0.0 <= v <= _MAX_WEIGHT_SCALE:
+            _bad(f"layer {index}: int8 weight scale of row {r} is {v} (0 to "
+                 f"{_MAX_WEIGHT_SCALE} expected)")
 
 
 def _check_quant(quant, depth, index):

@@ -57,6 +57,12 @@ extern "C" {
  * default is sqrt(3)); a larger one is a corrupt field, not a model. */
 #define MTS_MAX_SCALE_X 65536.0f
 
+/* Largest per-row scale of an int8 weight tensor: the row's largest weight
+ * is 127 times its scale, so this allows weights up to about 8.3e6, far
+ * above any trained value; a larger scale is a corrupt tensor (at 3e36 the
+ * dequantised weights are no longer finite floats). */
+#define MTS_MAX_WEIGHT_SCALE 65536.0f
+
 /* One number per stage kind, the same in the C API, the .mts file (2.0
  * stage records, 1.x header cell), the Python table and the protocol. */
 typedef enum mts_stage_kind {
