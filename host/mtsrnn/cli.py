@@ -10,6 +10,7 @@ import argparse
 import sys
 
 from .cli_common import (
+    ArgumentParser,
     Failed,
     csv_choices,
     guarded,
@@ -96,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .cli_model import add_commands as add_model_commands
     from .model import product_variants
 
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="mtsrnn", description="Multi-time-step SRU/QRNN inference: tools and benchmarks.",
         epilog="exit status: 0 success, 1 a check, device or measuring tool failed, 2 bad "
                "arguments or input, 130 interrupted (README.md)")

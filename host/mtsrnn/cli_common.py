@@ -52,6 +52,17 @@ class Failed(Exception):
     one line on stderr, exit 1."""
 
 
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse's parser with the one error policy: a bad argument is one
+    line, `mtsrnn COMMAND: error: MESSAGE (usage: mtsrnn COMMAND --help)`,
+    and exit 2 (argparse prints its usage lines first). Subcommand parsers
+    are of the same class (add_subparsers makes them so)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USER_ERROR, f"{self.prog}: error: {' '.join(message.split())} "
+                                   f"(usage: {self.prog} --help)\n")
+
+
 def one_line(error: BaseException) -> str:
     """An error as one line for a user: an OSError names its file."""
     if isinstance(error, OSError):
