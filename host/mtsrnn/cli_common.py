@@ -55,7 +55,7 @@ class Failed(Exception):
 class ArgumentParser(argparse.ArgumentParser):
     """argparse's parser with the one error policy: a bad argument is one
     line, `mtsrnn COMMAND: error: MESSAGE (usage: mtsrnn COMMAND --help)`,
-    and exit 2 (argparse prints its usage lines first). Subcommand parsers
+    and exit 2 (stock argparse prints its usage lines before it). Subcommand parsers
     are of the same class (add_subparsers makes them so)."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
