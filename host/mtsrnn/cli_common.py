@@ -147,25 +147,25 @@ def int_list(text: str) -> list[int]:
     return values
 
 
-def positive(text: str) -> int:
+def _integer_in(text: str, low: int, high: int) -> int:
+    """An integer in low..high, else argparse's error saying so."""
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if not 1 <= value <= MAX_COUNT:
-        raise argparse.ArgumentTypeError(f"expected an integer in 1..{MAX_COUNT}, got {text!r}")
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"expected an integer in {low}..{high}, got {text!r}")
     return value
+
+
+def positive(text: str) -> int:
+    """A count: an integer in 1..MAX_COUNT."""
+    return _integer_in(text, 1, MAX_COUNT)
 
 
 def seed(text: str) -> int:
     """A random seed: an integer in 0..2**32-1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if not 0 <= value <= 2**32 - 1:
-        raise argparse.ArgumentTypeError(f"expected an integer in 0..{2**32 - 1}, got {text!r}")
-    return value
+    return _integer_in(text, 0, 2**32 - 1)
 
 
 def seconds(text: str) -> float:
