@@ -3,10 +3,15 @@
  *
  *   U[t0:t0+T] = x[t0:t0+T] W^T          one pass over W for T steps
  *   for t in the block:  h = act(u_t + w_hh * h + b)    act relu or tanh
+ *
+ * A block of more than one step is scanned MTSI_SCAN_CHUNK units at a time,
+ * every step of the block inside a chunk, with the chunk's w_hh and b
+ * copied once per block (internal.h): the same arithmetic per unit and step.
  */
 #include "min_cells.h"
 
-/* One step over the H units. With a 4-lane backend (simd_f32x4.h) a first
+/* One step over `hidden` units (u, w_hh, b, h and out start at the first of
+ * them: all H, or one chunk). With a 4-lane backend (simd_f32x4.h) a first
  * loop takes four units at a time with the same operations, the scalar
  * loop the rest; use_tanh is a constant in each instantiation below. */
 static MTS_ALWAYS_INLINE void indrnn_step(size_t hidden, const float *restrict u,
@@ -36,21 +41,26 @@ static MTS_ALWAYS_INLINE void indrnn_step(size_t hidden, const float *restrict u
     }
 }
 
-typedef void (*indrnn_step_fn)(size_t hidden, const float *restrict u,
-                               const float *restrict w_hh, const float *restrict b,
-                               float *restrict h, float *restrict out);
+/* Every step of a block over `units` units from j0 (w_hh, b and h start at
+ * unit j0), one instantiation per activation. */
+typedef void (*indrnn_scan_fn)(size_t units, const float *restrict w_hh,
+                               const float *restrict b, const mtsi_scan_rows *rows, size_t j0,
+                               float *restrict h);
 
-static void indrnn_step_relu(size_t hidden, const float *restrict u, const float *restrict w_hh,
-                             const float *restrict b, float *restrict h, float *restrict out)
-{
-    indrnn_step(hidden, u, w_hh, b, h, out, 0);
-}
-
-static void indrnn_step_tanh(size_t hidden, const float *restrict u, const float *restrict w_hh,
-                             const float *restrict b, float *restrict h, float *restrict out)
-{
-    indrnn_step(hidden, u, w_hh, b, h, out, 1);
-}
+#define MTS_INDRNN_SCAN(NAME, TANH)                                                        \
+    static void indrnn_scan_##NAME(size_t units, const float *restrict w_hh,              \
+                                   const float *restrict b, const mtsi_scan_rows *rows,   \
+                                   size_t j0, float *restrict h)                          \
+    {                                                                                     \
+        for (size_t s = 0; s < rows->steps; s++) {                                        \
+            const size_t t = mtsi_scan_row(rows, s);                                      \
+            indrnn_step(units, rows->u + t * rows->u_stride + j0, w_hh, b, h,             \
+                        rows->h + t * rows->h_stride + j0, TANH);                         \
+        }                                                                                 \
+    }
+MTS_INDRNN_SCAN(relu, 0)
+MTS_INDRNN_SCAN(tanh, 1)
+#undef MTS_INDRNN_SCAN
 
 mts_status mts_indrnn_layer_array_sizes(const mts_indrnn_layer *layer,
                                         mts_indrnn_array_sizes *sizes)
@@ -101,8 +111,8 @@ void mtsi_indrnn_run(const mts_indrnn_layer *layer, const mts_scratch *scratch, 
 {
     const size_t n = layer->input_size;
     const size_t H = layer->hidden_size;
-    const indrnn_step_fn step =
-        layer->activation == MTS_INDRNN_TANH ? indrnn_step_tanh : indrnn_step_relu;
+    const indrnn_scan_fn scan =
+        layer->activation == MTS_INDRNN_TANH ? indrnn_scan_tanh : indrnn_scan_relu;
     const mts_weights weight = {layer->quant, layer->weight, layer->weight_q,
                                 layer->weight_scale};
     for (size_t t0 = 0; t0 < seq_len; t0 += block) {
@@ -113,8 +123,18 @@ void mtsi_indrnn_run(const mts_indrnn_layer *layer, const mts_scratch *scratch, 
             mtsi_copy_floats(scratch->input + t * scratch->input_stride, x + (t0 + t) * n, n);
         mtsi_blocked_product(products, scratch, &weight, 0, H, n, steps, scratch->input,
                              scratch->input_stride, scratch->product, scratch->product_stride);
-        for (size_t t = 0; t < steps; t++)
-            step(H, scratch->product + t * scratch->product_stride, layer->weight_hh,
-                 layer->bias, state, y + (t0 + t) * H);
+        const mtsi_scan_rows rows = {steps, 0,    scratch->product, scratch->product_stride,
+                                     NULL,  0u,   y + t0 * H,       H};
+        if (steps == 1) {
+            scan(H, layer->weight_hh, layer->bias, &rows, 0, state);
+            continue;
+        }
+        for (size_t j0 = 0; j0 < H; j0 += MTSI_SCAN_CHUNK) {
+            float w_hh[MTSI_SCAN_CHUNK], b[MTSI_SCAN_CHUNK];
+            const size_t units = mts_min_size(MTSI_SCAN_CHUNK, H - j0);
+            mtsi_copy_floats(w_hh, layer->weight_hh + j0, units);
+            mtsi_copy_floats(b, layer->bias + j0, units);
+            scan(units, w_hh, b, &rows, j0, state + j0);
+        }
     }
 }

@@ -46,6 +46,34 @@ static inline size_t mts_min_size(size_t a, size_t b)
     return a < b ? a : b;
 }
 
+/* Units per chunk of a block's scan (sru.c, qrnn.c, indrnn.c): a block of
+ * more than one step is scanned chunk by chunk, every step of the block
+ * inside a chunk, so the chunk's per-unit parameters are copied from the
+ * model once per block (at most 4 gate blocks: 256 bytes of stack) rather
+ * than read once per step. A multiple of 4, the vector width of the scans. */
+#define MTSI_SCAN_CHUNK 16u
+
+/* The rows a block's scan walks: step s of the block reads the product row
+ * u + t * u_stride (and SRU's input row x + t * x_stride) and writes the
+ * output row h + t * h_stride, with t = s, or steps - 1 - s for a backward
+ * direction (reverse). */
+typedef struct mtsi_scan_rows {
+    size_t steps;
+    int reverse;
+    const float *u;
+    size_t u_stride;
+    const float *x;
+    size_t x_stride;
+    float *h;
+    size_t h_stride;
+} mtsi_scan_rows;
+
+/* Row t of the block for its step s. */
+static inline size_t mtsi_scan_row(const mtsi_scan_rows *rows, size_t s)
+{
+    return rows->reverse ? rows->steps - 1 - s : s;
+}
+
 /* Number of weight blocks k of an SRU layer: u0, u1, u2 and, for a
  * projected skip term, u3. */
 static inline size_t mts_sru_num_blocks(const mts_sru_layer *layer)

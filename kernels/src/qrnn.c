@@ -6,22 +6,30 @@
  *     f/fo:  f' = (1-p) f;  c = f' z + (1 - f') c
  *     ifo:   c = p c + (1-p) (f c + i z)
  *     h = o c  (or h = c without an output gate)
+ *
+ * A block of more than one step is scanned MTSI_SCAN_CHUNK units at a time,
+ * every step of the block inside a chunk, with the chunk's biases copied
+ * once per block (internal.h): the same arithmetic per unit and step.
  */
 #include "activation_inline.h"
 #include "compiler.h"
 #include "internal.h"
 #include "simd_f32x4.h"
 
-/* One time step over the H units. u is the step's row of the product, with
- * gate blocks Z, F, [I], [O] of H each; b the bias in the same order. With a
- * 4-lane backend (simd_f32x4.h) a first loop takes four units at a time with
- * the same operations and the scalar loop the last H mod 4; without one the
+/* One time step over `units` of the H units (u, b, c and h start at the
+ * first of them). u is the step's row of the product, with gate blocks Z,
+ * F, [I], [O] of H each; b the bias in the same order, its gate blocks
+ * b_stride apart (H, or a chunk's copy). With a 4-lane backend
+ * (simd_f32x4.h) a first loop takes four units at a time with the same
+ * operations and the scalar loop the last units mod 4; without one the
  * scalar loop takes all units and the compiler vectorises it. */
-static MTS_ALWAYS_INLINE void qrnn_step(size_t hidden, float zoneout, const float *restrict u,
-                                        const float *restrict b, float *restrict c,
-                                        float *restrict h, int input_gate, int output_gate)
+static MTS_ALWAYS_INLINE void qrnn_step(size_t units, size_t hidden, float zoneout,
+                                        const float *restrict u, const float *restrict b,
+                                        size_t b_stride, float *restrict c, float *restrict h,
+                                        int input_gate, int output_gate)
 {
     const size_t H = hidden;
+    const size_t B = b_stride;
     const size_t o_block = 2 + (size_t)input_gate;
     const float keep = zoneout;
     const float write = 1.0f - zoneout;
@@ -30,16 +38,16 @@ static MTS_ALWAYS_INLINE void qrnn_step(size_t hidden, float zoneout, const floa
     const mts_f32x4 keep4 = mts_f32x4_dup(keep);
     const mts_f32x4 write4 = mts_f32x4_dup(write);
     const mts_f32x4 one = mts_f32x4_dup(1.0f);
-    for (; j + 4 <= H; j += 4) {
+    for (; j + 4 <= units; j += 4) {
         const mts_f32x4 c_old = mts_f32x4_load(c + j);
         const mts_f32x4 z =
             mts_tanhf_x4(mts_f32x4_add(mts_f32x4_load(u + j), mts_f32x4_load(b + j)));
         const mts_f32x4 f = mts_sigmoidf_x4(
-            mts_f32x4_add(mts_f32x4_load(u + H + j), mts_f32x4_load(b + H + j)));
+            mts_f32x4_add(mts_f32x4_load(u + H + j), mts_f32x4_load(b + B + j)));
         mts_f32x4 c_new;
         if (input_gate) {
             const mts_f32x4 i = mts_sigmoidf_x4(
-                mts_f32x4_add(mts_f32x4_load(u + 2 * H + j), mts_f32x4_load(b + 2 * H + j)));
+                mts_f32x4_add(mts_f32x4_load(u + 2 * H + j), mts_f32x4_load(b + 2 * B + j)));
             c_new = mts_f32x4_add(
                 mts_f32x4_mul(keep4, c_old),
                 mts_f32x4_mul(write4, mts_f32x4_add(mts_f32x4_mul(f, c_old),
@@ -52,19 +60,19 @@ static MTS_ALWAYS_INLINE void qrnn_step(size_t hidden, float zoneout, const floa
         mts_f32x4_store(c + j, c_new);
         if (output_gate) {
             const mts_f32x4 o = mts_sigmoidf_x4(mts_f32x4_add(
-                mts_f32x4_load(u + o_block * H + j), mts_f32x4_load(b + o_block * H + j)));
+                mts_f32x4_load(u + o_block * H + j), mts_f32x4_load(b + o_block * B + j)));
             mts_f32x4_store(h + j, mts_f32x4_mul(o, c_new));
         } else {
             mts_f32x4_store(h + j, c_new);
         }
     }
 #endif
-    for (; j < H; j++) {
+    for (; j < units; j++) {
         const float z = mts_tanhf_inline(u[j] + b[j]);
-        const float f = mts_sigmoidf_inline(u[H + j] + b[H + j]);
+        const float f = mts_sigmoidf_inline(u[H + j] + b[B + j]);
         float c_new;
         if (input_gate) {
-            const float i = mts_sigmoidf_inline(u[2 * H + j] + b[2 * H + j]);
+            const float i = mts_sigmoidf_inline(u[2 * H + j] + b[2 * B + j]);
             c_new = keep * c[j] + write * (f * c[j] + i * z);
         } else {
             const float f_eff = write * f;
@@ -72,29 +80,37 @@ static MTS_ALWAYS_INLINE void qrnn_step(size_t hidden, float zoneout, const floa
         }
         c[j] = c_new;
         if (output_gate)
-            h[j] = mts_sigmoidf_inline(u[o_block * H + j] + b[o_block * H + j]) * c_new;
+            h[j] = mts_sigmoidf_inline(u[o_block * H + j] + b[o_block * B + j]) * c_new;
         else
             h[j] = c_new;
     }
 }
 
-typedef void (*qrnn_step_fn)(size_t hidden, float zoneout, const float *restrict u,
-                             const float *restrict b, float *restrict c, float *restrict h);
+/* Every step of a block over `units` units from j0 (b and c start at unit
+ * j0), one instantiation per gate combination. */
+typedef void (*qrnn_scan_fn)(size_t units, size_t hidden, float zoneout,
+                             const float *restrict b, size_t b_stride,
+                             const mtsi_scan_rows *rows, size_t j0, float *restrict c);
 
-#define MTS_QRNN_STEP(IG, OG)                                                              \
-    static void qrnn_step_##IG##_##OG(size_t hidden, float zoneout,                       \
-                                      const float *restrict u, const float *restrict b,   \
-                                      float *restrict c, float *restrict h)               \
+#define MTS_QRNN_SCAN(IG, OG)                                                              \
+    static void qrnn_scan_##IG##_##OG(size_t units, size_t hidden, float zoneout,         \
+                                      const float *restrict b, size_t b_stride,           \
+                                      const mtsi_scan_rows *rows, size_t j0,              \
+                                      float *restrict c)                                  \
     {                                                                                     \
-        qrnn_step(hidden, zoneout, u, b, c, h, IG, OG);                                   \
+        for (size_t s = 0; s < rows->steps; s++) {                                        \
+            const size_t t = mtsi_scan_row(rows, s);                                      \
+            qrnn_step(units, hidden, zoneout, rows->u + t * rows->u_stride + j0, b,       \
+                      b_stride, c, rows->h + t * rows->h_stride + j0, IG, OG);            \
+        }                                                                                 \
     }
-MTS_QRNN_STEP(0, 0) MTS_QRNN_STEP(0, 1) MTS_QRNN_STEP(1, 0) MTS_QRNN_STEP(1, 1)
-#undef MTS_QRNN_STEP
+MTS_QRNN_SCAN(0, 0) MTS_QRNN_SCAN(0, 1) MTS_QRNN_SCAN(1, 0) MTS_QRNN_SCAN(1, 1)
+#undef MTS_QRNN_SCAN
 
 /* Indexed [input_gate][output_gate]. */
-static const qrnn_step_fn qrnn_steps[2][2] = {
-    {qrnn_step_0_0, qrnn_step_0_1},
-    {qrnn_step_1_0, qrnn_step_1_1},
+static const qrnn_scan_fn qrnn_scans[2][2] = {
+    {qrnn_scan_0_0, qrnn_scan_0_1},
+    {qrnn_scan_1_0, qrnn_scan_1_1},
 };
 
 /* One layer over the whole call. `in` and `out` may be the same buffer when
@@ -110,7 +126,7 @@ static void qrnn_layer(const mts_qrnn_layer *layer, const mts_scratch *scratch, 
     const size_t w = layer->window;
     const size_t depth = w * n;
     const size_t rows = mts_qrnn_num_gates(layer) * H;
-    const qrnn_step_fn step = qrnn_steps[layer->input_gate][layer->output_gate];
+    const qrnn_scan_fn scan = qrnn_scans[layer->input_gate][layer->output_gate];
     float *c = state;
     float *prev = state + H; /* prev[k-1] = x_{t0-k}, k = 1 .. w-1 */
     const mts_weights weight = {layer->quant, layer->weight, layer->weight_q,
@@ -140,9 +156,20 @@ static void qrnn_layer(const mts_qrnn_layer *layer, const mts_scratch *scratch, 
         mtsi_blocked_product(products, scratch, &weight, 0, rows, depth, steps, scratch->input,
                              scratch->input_stride, scratch->product, scratch->product_stride);
 
-        for (size_t t = 0; t < steps; t++)
-            step(H, layer->zoneout, scratch->product + t * scratch->product_stride,
-                 layer->bias, c, out + (t0 + t) * H);
+        const mtsi_scan_rows rows = {steps, 0,    scratch->product, scratch->product_stride,
+                                     NULL,  0u,   out + t0 * H,     H};
+        if (steps == 1) {
+            scan(H, H, layer->zoneout, layer->bias, H, &rows, 0, c);
+            continue;
+        }
+        const size_t gates = mts_qrnn_num_gates(layer);
+        for (size_t j0 = 0; j0 < H; j0 += MTSI_SCAN_CHUNK) {
+            float bias[4 * MTSI_SCAN_CHUNK];
+            const size_t units = mts_min_size(MTSI_SCAN_CHUNK, H - j0);
+            for (size_t g = 0; g < gates; g++)
+                mtsi_copy_floats(bias + g * MTSI_SCAN_CHUNK, layer->bias + g * H + j0, units);
+            scan(units, H, layer->zoneout, bias, MTSI_SCAN_CHUNK, &rows, j0, c + j0);
+        }
     }
 }
 

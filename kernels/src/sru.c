@@ -5,6 +5,14 @@
  *   for t in the block, in time order (reversed for the backward direction):
  *     f = sigma(u1 + vf c + bf);  r = sigma(u2 + vr c + br)
  *     c = (c - u0) f + u0;        h = (g(c) - s) r + s
+ *
+ * The scan of a block of more than one step walks the units in chunks of
+ * MTSI_SCAN_CHUNK (internal.h) and, per chunk, all the block's steps, with
+ * the chunk's vf, vr, bf and br copied once per block: so the per-unit
+ * parameters are read from the model once per block, as the weights are,
+ * not once per step (on a part whose model sits in flash behind a small
+ * cache that is T times less flash traffic for them). Each unit's
+ * arithmetic per step is the same in both walks, so are the bits.
  */
 #include "activation_inline.h"
 #include "compiler.h"
@@ -13,13 +21,15 @@
 
 /* Constants of one direction pass over one layer. */
 typedef struct sru_pass {
-    size_t hidden;          /* d */
+    size_t hidden;          /* d: the stride between the gate blocks of u */
+    size_t units;           /* the units a step takes: d, or one chunk's */
     const float *vf, *vr;   /* NULL in the original form */
     const float *bf, *br;
     float scale_x;
 } sru_pass;
 
-/* One time step of one direction over its d units. u is the step's row of
+/* One time step of one direction over `units` of its d units (u, x, c, h and
+ * the parameters start at the first of them). u is the step's row of
  * the product: u0 = u[0:d], u1 = u[d:2d], u2 = u[2d:3d], u3 = u[3d:4d]; x is
  * the raw layer input at this direction's offset (read by the scaled skip
  * term only). The flags are constants in each instantiation below, so every
@@ -33,6 +43,7 @@ static MTS_ALWAYS_INLINE void sru_step(const sru_pass *pass, const float *restri
                                        int skip)
 {
     const size_t d = pass->hidden;
+    const size_t units = pass->units;
     const float *restrict vf = pass->vf;
     const float *restrict vr = pass->vr;
     const float *restrict bf = pass->bf;
@@ -40,7 +51,7 @@ static MTS_ALWAYS_INLINE void sru_step(const sru_pass *pass, const float *restri
     const float scale_x = pass->scale_x;
     size_t j = 0;
 #if MTS_F32X4
-    for (; j + 4 <= d; j += 4) {
+    for (; j + 4 <= units; j += 4) {
         const mts_f32x4 c_prev = mts_f32x4_load(c + j);
         const mts_f32x4 u0 = mts_f32x4_load(u + j);
         mts_f32x4 f_in = mts_f32x4_add(mts_f32x4_load(u + d + j), mts_f32x4_load(bf + j));
@@ -62,7 +73,7 @@ static MTS_ALWAYS_INLINE void sru_step(const sru_pass *pass, const float *restri
         mts_f32x4_store(h + j, mts_f32x4_add(mts_f32x4_mul(mts_f32x4_sub(g, s), r), s));
     }
 #endif
-    for (; j < d; j++) {
+    for (; j < units; j++) {
         const float c_prev = c[j];
         const float u0 = u[j];
         float f_in = u[d + j] + bf[j];
@@ -85,29 +96,35 @@ static MTS_ALWAYS_INLINE void sru_step(const sru_pass *pass, const float *restri
     }
 }
 
-typedef void (*sru_step_fn)(const sru_pass *pass, const float *restrict u,
-                            const float *restrict x, float *restrict c, float *restrict h);
+/* Every step of a block over the units [j0, j0 + pass->units) (c starts at
+ * unit j0), one instantiation per flag combination. */
+typedef void (*sru_scan_fn)(const sru_pass *pass, const mtsi_scan_rows *rows, size_t j0,
+                            float *restrict c);
 
-#define MTS_SRU_STEP(HAS_V, TANH, SKIP)                                                    \
-    static void sru_step_##HAS_V##_##TANH##_##SKIP(const sru_pass *pass,                  \
-                                                   const float *restrict u,               \
-                                                   const float *restrict x,               \
-                                                   float *restrict c, float *restrict h)  \
+#define MTS_SRU_SCAN(HAS_V, TANH, SKIP)                                                    \
+    static void sru_scan_##HAS_V##_##TANH##_##SKIP(const sru_pass *pass,                  \
+                                                   const mtsi_scan_rows *rows, size_t j0, \
+                                                   float *restrict c)                     \
     {                                                                                     \
-        sru_step(pass, u, x, c, h, HAS_V, TANH, SKIP);                                    \
+        for (size_t s = 0; s < rows->steps; s++) {                                        \
+            const size_t t = mtsi_scan_row(rows, s);                                      \
+            sru_step(pass, rows->u + t * rows->u_stride + j0,                             \
+                     rows->x + t * rows->x_stride + j0, c,                                \
+                     rows->h + t * rows->h_stride + j0, HAS_V, TANH, SKIP);               \
+        }                                                                                 \
     }
-MTS_SRU_STEP(0, 0, 0) MTS_SRU_STEP(0, 0, 1) MTS_SRU_STEP(0, 0, 2)
-MTS_SRU_STEP(0, 1, 0) MTS_SRU_STEP(0, 1, 1) MTS_SRU_STEP(0, 1, 2)
-MTS_SRU_STEP(1, 0, 0) MTS_SRU_STEP(1, 0, 1) MTS_SRU_STEP(1, 0, 2)
-MTS_SRU_STEP(1, 1, 0) MTS_SRU_STEP(1, 1, 1) MTS_SRU_STEP(1, 1, 2)
-#undef MTS_SRU_STEP
+MTS_SRU_SCAN(0, 0, 0) MTS_SRU_SCAN(0, 0, 1) MTS_SRU_SCAN(0, 0, 2)
+MTS_SRU_SCAN(0, 1, 0) MTS_SRU_SCAN(0, 1, 1) MTS_SRU_SCAN(0, 1, 2)
+MTS_SRU_SCAN(1, 0, 0) MTS_SRU_SCAN(1, 0, 1) MTS_SRU_SCAN(1, 0, 2)
+MTS_SRU_SCAN(1, 1, 0) MTS_SRU_SCAN(1, 1, 1) MTS_SRU_SCAN(1, 1, 2)
+#undef MTS_SRU_SCAN
 
 /* Indexed [has_v][use_tanh][skip]. */
-static const sru_step_fn sru_steps[2][2][3] = {
-    {{sru_step_0_0_0, sru_step_0_0_1, sru_step_0_0_2},
-     {sru_step_0_1_0, sru_step_0_1_1, sru_step_0_1_2}},
-    {{sru_step_1_0_0, sru_step_1_0_1, sru_step_1_0_2},
-     {sru_step_1_1_0, sru_step_1_1_1, sru_step_1_1_2}},
+static const sru_scan_fn sru_scans[2][2][3] = {
+    {{sru_scan_0_0_0, sru_scan_0_0_1, sru_scan_0_0_2},
+     {sru_scan_0_1_0, sru_scan_0_1_1, sru_scan_0_1_2}},
+    {{sru_scan_1_0_0, sru_scan_1_0_1, sru_scan_1_0_2},
+     {sru_scan_1_1_0, sru_scan_1_1_1, sru_scan_1_1_2}},
 };
 
 /* One direction of one layer over the whole call, block by block. `in` and
@@ -130,14 +147,15 @@ static void sru_direction(const mts_sru_layer *layer, size_t dir, const mts_scra
     const int has_v = layer->weight_c != NULL;
     const sru_pass pass = {
         d,
+        d,
         has_v ? layer->weight_c + dir * d : NULL,
         has_v ? layer->weight_c + out_size + dir * d : NULL,
         layer->bias + dir * d,
         layer->bias + out_size + dir * d,
         layer->scale_x,
     };
-    const sru_step_fn step =
-        sru_steps[has_v][layer->activation == MTS_ACTIVATION_TANH][layer->skip];
+    const sru_scan_fn scan =
+        sru_scans[has_v][layer->activation == MTS_ACTIVATION_TANH][layer->skip];
     float *c = c_layer + dir * d;
 
     for (size_t done = 0; done < seq_len; done += block) {
@@ -169,11 +187,33 @@ static void sru_direction(const mts_sru_layer *layer, size_t dir, const mts_scra
         mtsi_blocked_product(products, scratch, &weight, dir * k * d, k * d, depth, steps,
                              src, src_stride, scratch->product, scratch->product_stride);
 
-        for (size_t s = 0; s < steps; s++) {
-            const size_t t = dir == 0 ? s : steps - 1 - s;
-            step(&pass, scratch->product + t * scratch->product_stride,
-                 scratch->input + t * scratch->input_stride + dir * d, c,
-                 out + (t0 + t) * out_size + dir * d);
+        const mtsi_scan_rows rows = {steps,
+                                     dir != 0,
+                                     scratch->product,
+                                     scratch->product_stride,
+                                     scratch->input + dir * d,
+                                     scratch->input_stride,
+                                     out + t0 * out_size + dir * d,
+                                     out_size};
+        if (steps == 1) {
+            scan(&pass, &rows, 0, c);
+            continue;
+        }
+        for (size_t j0 = 0; j0 < d; j0 += MTSI_SCAN_CHUNK) {
+            float params[4][MTSI_SCAN_CHUNK];
+            sru_pass chunk = pass;
+            chunk.units = mts_min_size(MTSI_SCAN_CHUNK, d - j0);
+            chunk.bf = params[0];
+            chunk.br = params[1];
+            mtsi_copy_floats(params[0], pass.bf + j0, chunk.units);
+            mtsi_copy_floats(params[1], pass.br + j0, chunk.units);
+            if (has_v) {
+                chunk.vf = params[2];
+                chunk.vr = params[3];
+                mtsi_copy_floats(params[2], pass.vf + j0, chunk.units);
+                mtsi_copy_floats(params[3], pass.vr + j0, chunk.units);
+            }
+            scan(&chunk, &rows, j0, c + j0);
         }
     }
 }

@@ -170,8 +170,10 @@ def test_cache_model_matches_cachegrind(built, tmp_path):
 
 def test_bench_device_memory_on_the_default_board(built, tmp_path, monkeypatch):
     """`mtsrnn bench device --memory` end to end on the QEMU M4F firmware: the
-    per-step keys, the weights read once per 4-step tile at the core, and every
-    modelled figure labelled as such."""
+    per-step keys, the weights read once per 4-step tile at the core by `m4f`
+    and once per block by the weight-stationary `m4f-wstat`, the scan's
+    per-unit parameters once per block, the CMSIS-DSP q7 peer's rows beside
+    an int8-wa model's variants, and every modelled figure labelled as such."""
     import json
 
     from mtsrnn.harness import BoardError, find_firmware, get_board
@@ -185,9 +187,10 @@ def test_bench_device_memory_on_the_default_board(built, tmp_path, monkeypatch):
     monkeypatch.setenv("MTSRNN_QEMU_PLUGIN", str(built / "libmtsmem.so"))
     out = tmp_path / "memory.json"
     result = subprocess.run(["python", "-m", "mtsrnn", "bench", "device", "--board",
-                             "qemu-mps2-an386", "--index", "demo_sru", "--variant", "m4f",
-                             "--block", "1,16", "--memory", "stm32f446", "--no-progress",
-                             "--json", str(out)], capture_output=True, text=True, timeout=300)
+                             "qemu-mps2-an386", "--index", "demo_sru", "--variant",
+                             "m4f,m4f-wstat", "--block", "1,16", "--memory", "stm32f446",
+                             "--no-progress", "--json", str(out)],
+                            capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert "modelled, not measured" in result.stdout
     data = json.loads(out.read_text())
@@ -199,12 +202,31 @@ def test_bench_device_memory_on_the_default_board(built, tmp_path, monkeypatch):
         assert set(step["misses"]) == {"art"}
     weights = 2 * 3 * 64 * 64 * 4  # demo_sru: 2 layers, 3 gate rows per unit, 64 x 64, float
     # the span runs from the first to the last weight byte of the model: arrays
-    # the linker put between two layers' weights (a few biases) count too, once
-    # per step at any T
+    # the linker put between two layers' weights (the scan's biases) count too,
+    # read once per block like the weights (the scan's chunks, internal.h)
     between = one["weight_bytes"] - weights
-    assert 0 <= between <= 0.02 * weights
-    assert sixteen["weight_bytes"] == weights / 4 + between  # a weight load per 4-step tile
+    assert 0 < between <= 0.02 * weights
+    assert sixteen["weight_bytes"] == weights / 4 + between / 16  # weights once per 4-step tile
     assert data["results"][1]["speedup_model"] > 1
+    one, sixteen = (row["per_step"] for row in data["variants"]["m4f-wstat"])
+    assert sixteen["weight_bytes"] * 16 == one["weight_bytes"]  # everything once per block
+    assert sixteen["weight_memory_bytes"] * 16 == one["weight_memory_bytes"]
+
+    # an int8-wa model: its variants, then the bench-only peer, one window each
+    result = subprocess.run(["python", "-m", "mtsrnn", "bench", "device", "--board",
+                             "qemu-mps2-an386", "--index", "demo_sru_i8wa", "--block", "1,4",
+                             "--memory", "stm32f446", "--no-progress", "--json", str(out)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "cmsis-dsp-q7 (peer)" in result.stdout
+    data = json.loads(out.read_text())
+    peer = data["peers"]["cmsis-dsp-q7"]["results"]
+    assert [row["block"] for row in peer] == [1, 4]
+    for row in peer:
+        assert row["per_step"]["weight_bytes"] > 0 and row["speedup_model"] > 0
+    # the peer reads every weight once per step whatever T; the dsp variant once per tile
+    assert peer[1]["per_step"]["weight_bytes"] > 3 * data["variants"]["dsp"][1]["per_step"][
+        "weight_bytes"]
 
 
 def test_rp2040_times_armv6m_code_only(tmp_path):

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .device import product_columns
+
 MARKER_SYMBOL = "mts_mem_marker"
 PLUGIN_NAME = "libmtsmem.so"
 CLASSES = ("fmac", "imac", "falu", "load", "store", "branch", "div", "other")
@@ -328,9 +330,10 @@ def model_step(part: Part, window: dict[str, int], steps: int) -> dict[str, Any]
 
 def add_memory(data: dict[str, Any], part: Part, windows: list[dict[str, int]]) -> None:
     """Fold the plugin's windows (one per bench run, in the order of
-    bench/device.run: per variant, per T) into `data`'s rows, with the
-    modelled speed-up and energy saving against T = 1 of the same variant."""
-    groups = list(data["variants"].values()) if "variants" in data else [data["results"]]
+    bench/device.run: per variant, per T, then per peer, per T) into
+    `data`'s rows, with the modelled speed-up and energy saving against
+    T = 1 of the same product."""
+    groups = list(product_columns(data).values())
     runs = sum(len(rows) for rows in groups)
     if len(windows) != runs:
         raise ValueError(f"the plugin saw {len(windows)} measured windows for {runs} bench "
@@ -360,7 +363,7 @@ def add_memory(data: dict[str, Any], part: Part, windows: list[dict[str, int]]) 
 def format_memory(data: dict[str, Any]) -> str:
     """The memory table of every variant: measured counts, then the modelled cost."""
     memory = data["memory"]
-    groups = data.get("variants") or {data.get("variant") or "default": data["results"]}
+    groups = product_columns(data)
     names = [c["name"] for c in memory["caches"]]
     header = ["variant", "T", "instr/step", "weight B/step", "weight mem B/step",
               *[f"{n} miss/step" for n in names], "mem B/step", "cycles/step (model)",
