@@ -36,8 +36,10 @@ mkdir -p build/bench
 echo "== device: memory traffic per step, measured on the binaries (QEMU plugin), and"
 echo "   time and energy per step MODELLED for named parts (docs/performance.md)"
 bash ci/qemu-plugin.sh >/dev/null
+# The default m4f (weights once per 4-step tile: the F446's 128-byte ART holds
+# no 4-row group) beside the weight-stationary m4f-wstat (once per block).
 MTSRNN_FIRMWARE_DIR="$root/build" mtsrnn bench device --board qemu-mps2-an386 \
-  --index demo_sru --variant m4f --block 1,4,16 --memory stm32f446 --no-progress \
+  --index demo_sru --variant m4f,m4f-wstat --block 1,4,16 --memory stm32f446 --no-progress \
   --json build/bench/memory-stm32f446.json --plot build/bench/memory-stm32f446.png
 echo
 # mtsrnn-device for aarch64 (the one target of ci/aarch64.sh's NEON build), and an
