@@ -81,7 +81,8 @@ _NO_FPU = ("none: Armv6-M has no FPU and no divide instruction; the soft-float a
 # unit counts and per-instruction units the A57 guide states, and Chips and
 # Cheese's A72 article describes "two ALU pipes, two AGU pipes, and 64-bit wide
 # FPUs": a 128-bit (Q-form) NEON instruction occupies both FP pipes.
-_A72_LLVM = ("UAN0016A not found (UNCONFIRMED); LLVM schedules the A72 with its A57 model "
+_A72_LLVM = ("partly confirmed (UAN0016A itself not found): LLVM schedules the A72 with its "
+             "A57 model "
              "(ProcessorModel<\"cortex-a72\", CortexA57Model>, ARM.td), llvm/llvm-project "
              "AArch64SchedA57.td@1d7cce3")
 _A72_CHEESE = ("chipsandcheese.com/2023/11/10/arms-cortex-a72-aarch64-for-the-masses: 'two "
