@@ -251,3 +251,36 @@ def test_rp2040_times_armv6m_code_only(tmp_path):
                    text=True, check=True)
     with pytest.raises(ValueError, match="mtsi_gemm_i8i8_armv6m"):
         memory.plugin_arguments(part, "qemu-mps2-an385", elf, tmp_path / "out.txt")
+
+
+def test_xip_line_costs_follow_the_boot2_transfers():
+    """An XIP miss of the RP2040 models costs two 32-bit SSI transfers (the
+    cache fills half of its 8-byte line per transfer), each timed from its
+    boot2's frame: the project's serial 03h (8 command, 24 address and 32 data
+    bits, one bit a clock, SCK = clk_sys / 4) and the pico-sdk's quad 0xEB in
+    continuous mode on a Pico (24 address and 8 mode bits four a clock, 4 dummy
+    clocks, 32 data bits four a clock, SCK = clk_sys / 2). The flash energy per
+    byte is the stated read power over the time those transfers take."""
+    serial = 2 * (8 + 24 + 32) * 4
+    quad = 2 * ((24 + 8) // 4 + 4 + 32 // 4) * 2
+    for name, cycles in (("rp2040", serial), ("rp2040-qspi", quad)):
+        part = memory.PARTS[name]
+        assert part.penalty["xip"].value == cycles
+        read_watts = 15e-3 * 3.3
+        nj = read_watts * cycles / part.clock_hz / part.caches[0][2] * 1e9
+        assert part.energy_byte_nj.value == pytest.approx(nj, abs=0.005)
+    assert (serial, quad) == (512, 80)
+
+
+def test_every_parameter_says_how_sure_it_is():
+    """Each number of a part's table names its source and whether a stored copy
+    confirmed it; a parameter the core does not have says so."""
+    for part in memory.PARTS.values():
+        params = {**{f"cpi {c}": v for c, v in part.cpi.items()},
+                  **{f"penalty {c}": v for c, v in part.penalty.items()},
+                  "energy per cycle": part.energy_cycle_nj,
+                  "energy per byte": part.energy_byte_nj}
+        for what, param in params.items():
+            source = param.source
+            assert source.startswith("none:") or "confirmed" in source.lower(), \
+                f"{part.name} {what}: {source}"

@@ -63,13 +63,68 @@ class Part:
 
 _M4_TRM = "Cortex-M4 TRM r0p1, 3.3.1 Table 3-1"
 _M4_FPU = "Cortex-M4 TRM r0p1, 7.2.3 Table 7-1 (FPU instruction timing)"
-_M0P_TRM = ("Cortex-M0+ TRM r0p1, 3.3 (instruction timing; partly confirmed: the Cortex-M0 "
-             "table gives LDR 2, MULS 1 or 32, and the M0+'s two-stage pipeline makes a "
-             "taken branch 2, not found verbatim)")
+# A public gem5 Cortex-M4 model (MinorCPU for the STM32G474RE, UC Davis and
+# Cornell, 2026) quotes the TRM's FPU table: "VADD/VSUB/VMUL/VCMP = 1 cy
+# [Table 7-1] ... VDIV/VSQRT = 14 cy [Table 7-1]".
+_M4_GEM5 = "the TRM's Table 7-1 quoted in a public gem5 Cortex-M4 MinorCPU model"
+# The Cortex-M4 has the Cortex-M3's integer pipeline; LLVM's M3 model states
+# its load and taken-branch costs (the M4 TRM's Table 3-1 is not in the
+# stored copies).
+_M3_LLVM = "LLVM's Cortex-M3 model (ARMScheduleM3.td)"
+_M0P_TRM = ("Cortex-M0+ TRM r0p1, 3.3 (instruction timing; LDR/STR 2 confirmed: the RP2040 "
+            "datasheet's copy of the table, 2.4.3.3 Table 81, quoted in raspberrypi/"
+            "pico-feedback#154: '2 if to AHB interface or SCS, 1 if to single-cycle I/O "
+            "port'; the Cortex-M0 table gives MULS 1 or 32; taken branch 2 not found "
+            "verbatim)")
 _NO_FPU = ("none: Armv6-M has no FPU and no divide instruction; the soft-float and "
            "division routines are counted as the integer instructions they run")
-_A72_SOG = ("Cortex-A72 Software Optimization Guide (UAN0016A), 3.x throughput tables "
-            "(UNCONFIRMED: not found in the searched copies)")
+# The Cortex-A72 Software Optimization Guide (UAN0016A) itself was not found in
+# the stored copies. LLVM schedules the A72 with its Cortex-A57 model, whose
+# unit counts and per-instruction units the A57 guide states, and Chips and
+# Cheese's A72 article describes "two ALU pipes, two AGU pipes, and 64-bit wide
+# FPUs": a 128-bit (Q-form) NEON instruction occupies both FP pipes.
+_A72_LLVM = ("partly confirmed (UAN0016A itself not found): LLVM schedules the A72 with its "
+             "A57 model "
+             "(ProcessorModel<\"cortex-a72\", CortexA57Model>, ARM.td), llvm/llvm-project "
+             "AArch64SchedA57.td@1d7cce3")
+_A72_CHEESE = ("chipsandcheese.com/2023/11/10/arms-cortex-a72-aarch64-for-the-masses: 'two "
+               "ALU pipes, two AGU pipes, and 64-bit wide FPUs'")
+
+
+def _xip_line(sck_per_transfer: int, clkdiv: int) -> int:
+    """Cycles to fill both halves of an 8-byte XIP cache line: the RP2040's
+    cache fills 4 bytes per SSI transfer (one preconfigured transfer size, at
+    most the 32-bit APB width; raspberrypi/pico-sdk#1182), so a line whose two
+    halves are read, as the weight stream reads them, costs two transfers."""
+    return 2 * sck_per_transfer * clkdiv
+
+
+_XIP_SERIAL = _xip_line(8 + 24 + 32, 4)  # 03h: command, address, 32 data bits, SCK = clk / 4
+_XIP_QUAD = _xip_line(8 + 4 + 8, 2)      # 0xEB continuous: address+mode, dummy, data; clk / 2
+_XIP_HALF_LINE = ("the cache fills half a line, 4 bytes, per SSI transfer (confirmed: Luke "
+                  "Wren, raspberrypi/pico-sdk#1182, 2023-01-23: 'the Synopsys SSI only "
+                  "supports a single preconfigured transfer size, and for XIP this must be "
+                  "no larger than the APB data bus width of 32 bits. The unusual cache line "
+                  "layout (8 bytes with an upper/lower valid bit) is a workaround for this. "
+                  "Issuing an 8-byte fill from the cache would just trigger two 4-byte "
+                  "accesses'), so a line of the weight stream costs two transfers")
+# A flash's read current over the time its SSI transfers take; the current
+# itself is the unconfirmed part (see the energy source).
+_FLASH_READ_W = 15e-3 * 3.3
+_RP2040_HZ = 133e6
+
+
+def _flash_nj_per_byte(line_cycles: int) -> float:
+    return round(_FLASH_READ_W * line_cycles / _RP2040_HZ / 8 * 1e9, 2)
+
+
+def _flash_energy_source(line_cycles: int) -> str:
+    return ("UNCONFIRMED: a W25Q-class flash's read current, about 15 mA at 3.3 V (recalled; "
+            "the Pico's W25Q16JV datasheet copies found in the stored pages, e.g. "
+            "pdf.datasheet.wiki winbond.com W25Q16JV rev F, are stored without their "
+            f"current table), over the {line_cycles} cycles a line's two transfers keep "
+            f"it reading ({line_cycles / _RP2040_HZ * 1e6:.2f} us at 133 MHz), per 8 bytes")
+
 
 PARTS: dict[str, Part] = {
     "stm32f446": Part(
@@ -80,22 +135,41 @@ PARTS: dict[str, Part] = {
                                       "544886, which adds that chained VFMAs may forward)"),
              "imac": Param(1, "cycles", _M4_TRM + ": MLA, SMLAD 1 (confirmed for MUL/MLA: TI "
                                         "SWCU192 Table 3-25, the Cortex-M4F cycle table)"),
-             "falu": Param(1, "cycles", _M4_FPU + ": VADD/VMUL/VCVT.F32 1"),
-             "load": Param(2, "cycles", _M4_TRM + ": LDR 2 (1 when pipelined: not modelled)"),
-             "store": Param(1, "cycles", _M4_TRM + ": STR 1 (write buffer)"),
-             "branch": Param(2, "cycles", _M4_TRM + ": taken B 1 + P, P = 1..3, taken as 1"),
-             "div": Param(14, "cycles", _M4_FPU + ": VDIV/VSQRT.F32 14"),
-             "other": Param(1, "cycles", _M4_TRM + ": data processing 1")},
+             "falu": Param(1, "cycles", _M4_FPU + ": VADD/VMUL/VCVT.F32 1 (confirmed: "
+                                        + _M4_GEM5 + ")"),
+             "load": Param(2, "cycles", _M4_TRM + ": LDR 2 (1 when pipelined: not "
+                                        "modelled); partly confirmed: " + _M3_LLVM
+                                        + " 'LoadLatency = 2; // Latency when not "
+                                        "pipelined'"),
+             "store": Param(1, "cycles", _M4_TRM + ": STR 1 (confirmed: TI SWCU192, "
+                                         "Cortex-M4F instruction pairing, 'STR Rx,[Ry,#imm] "
+                                         "is always one cycle')"),
+             "branch": Param(2, "cycles", _M4_TRM + ": taken B 1 + P, P = 1..3, taken as "
+                                          "1; partly confirmed: " + _M3_LLVM + " "
+                                          "'MispredictPenalty = 2; // Best case branch "
+                                          "taken cost'"),
+             "div": Param(14, "cycles", _M4_FPU + ": VDIV/VSQRT.F32 14 (confirmed: "
+                                       + _M4_GEM5 + ")"),
+             "other": Param(1, "cycles", _M4_TRM + ": data processing 1 (confirmed: TI "
+                                         "SWCU192 Table 3-25)")},
         caches=(("art", 128, 16, 8),), scope="flash",
-        penalty={"art": Param(5, "cycles", "RM0390 3.4.1 Table 5: 5 wait states at "
-                                           "150 < HCLK <= 180 MHz, 2.7-3.6 V (UNCONFIRMED "
-                                           "for the F446: found only 5 WS at 168 MHz for "
-                                           "the F407); 8 D-Code lines of 128 bits (confirmed "
-                                           "for the F4 ART: RM0090 3.2, stm32.dirba.io)")},
+        penalty={"art": Param(5, "cycles", "5 wait states at 180 MHz: RM0390 3.4.1 Table 5 "
+                                           "(150 < HCLK <= 180 MHz, 2.7-3.6 V) UNCONFIRMED "
+                                           "(not in the stored RM0390 copies: st.com "
+                                           "dm00135183, stm32.dirba.io rm0390 chapters 2 "
+                                           "and 5 only); corroborated by code that runs the "
+                                           "F446 at 180 MHz with 5: iree-org/iree-bare-"
+                                           "metal-arm utils/stm32f446xx_cmsis.h@0e31109 "
+                                           "(FLASH_ACR_LATENCY_5WS, PLL_N 180); 8 D-Code "
+                                           "lines of 128 bits confirmed for the F4 ART "
+                                           "(RM0090 3.2 at stm32.dirba.io: '8 cache lines "
+                                           "of 128 bits on D-Code'), not found for the F446")},
         energy_cycle_nj=Param(0.70, "nJ", "UNCONFIRMED: DS10693 (STM32F446 datasheet) run-"
                                           "mode current at 180 MHz from flash, ART on, "
-                                          "peripherals off, about 38 mA at 3.3 V (recalled; "
-                                          "not found in the searched copies) / 180 MHz"),
+                                          "peripherals off, about 38 mA at 3.3 V (recalled) "
+                                          "/ 180 MHz; searched: pages and docs for the "
+                                          "DS10693 current table (found only RM0390 5 and "
+                                          "the F405/F407 datasheet's ratings)"),
         energy_byte_nj=Param(0.0, "nJ", "none: the datasheet gives no per-access flash "
                                         "energy; flash reads are inside the run current, "
                                         "so wait-state cycles cost the run current"),
@@ -106,8 +180,9 @@ PARTS: dict[str, Part] = {
                     "the ART prefetch buffer (sequential flash lines would arrive earlier)",
                     "pipelined LDR (1 cycle each after the first)")),
     "rp2040": Part(
-        "rp2040", "RP2040 (Cortex-M0+, 133 MHz, XIP flash behind its 16 KB cache)",
-        ("qemu-mps2-an385",), 133e6,
+        "rp2040", "RP2040 (Cortex-M0+, 133 MHz, the project's boot2: serial XIP at clk_sys / "
+                  "4 behind its 16 KB cache)",
+        ("qemu-mps2-an385",), _RP2040_HZ,
         cpi={"fmac": Param(None, "cycles", _NO_FPU), "falu": Param(None, "cycles", _NO_FPU),
              "div": Param(None, "cycles", _NO_FPU),
              "imac": Param(None, "cycles", "none: Armv6-M has no multiply-accumulate (MULS "
@@ -120,26 +195,27 @@ PARTS: dict[str, Part] = {
                                           "taken as 2)"),
              "other": Param(1, "cycles", _M0P_TRM + ": data processing 1; MULS 1 (RP2040: "
                                          "the single-cycle multiplier option, RP2040 "
-                                         "datasheet 2.4.1, UNCONFIRMED in the searched "
-                                         "copies)")},
+                                         "datasheet 2.4.1, UNCONFIRMED: the stored datasheet "
+                                         "copies hold its first pages only, and code "
+                                         "comments saying so are no primary source)")},
         # confirmed: RP2040 datasheet 2.6.3.1 "16 kB, two way set-associative, 1 cycle
         # hit", 2.6.3.2 "8 bytes per line" (copies at manualshelf.com, datasheet p. 152)
         caches=(("xip", 16384, 8, 2),), scope="flash",
-        penalty={"xip": Param(384, "cycles", "the project's pico image: its boot2 "
-                                             "(firmware/boards/pico/boot2.c) sets the SSI to "
-                                             "the serial 03h read at SCK = clk_sys / 4; an "
-                                             "8-byte line is 8 command + 24 address + 64 data "
-                                             "SCK = 96 SCK = 384 cycles (RP2040 datasheet "
-                                             "2.6.3: 8-byte lines, 4.10 SSI; UNCONFIRMED that "
-                                             "the XIP fetches a line in one command)")},
+        penalty={"xip": Param(_XIP_SERIAL, "cycles", (
+            "confirmed: the project's boot2 (firmware/boards/pico/boot2.c) sets the SSI to "
+            "the serial 03h read, 32-bit frames, SCK = clk_sys / 4: a transfer is 8 command "
+            "+ 24 address + 32 data SCK = 256 cycles, measured 'a little over 2us (64 flash "
+            "cycles, 4 cpu cycles per each flash cycle)' at 125 MHz (KevinOConnor, "
+            "Klipper3d/klipper#6464, GENERIC_03H with CLKDIV 4); " + _XIP_HALF_LINE
+            + f": {_XIP_SERIAL}"))},
         energy_cycle_nj=Param(0.50, "nJ", "UNCONFIRMED: about 20 mA at 3.3 V for a busy core "
                                           "at 125-133 MHz (recalled); the RP2040 datasheet "
                                           "5.4 gives currents only for its four use cases "
-                                          "(48 MHz media demo, BOOTSEL, DORMANT, SLEEP)"),
-        energy_byte_nj=Param(2.6, "nJ", "UNCONFIRMED: a W25Q-class flash's read current "
-                                        "(about 15 mA at 3.3 V, recalled) over a 56-cycle "
-                                        "(0.42 us at 133 MHz) line fetch, 20.8 nJ / 8 bytes; "
-                                        "a slower fetch costs more per byte (not modelled)"),
+                                          "(48 MHz media demo, BOOTSEL, DORMANT, SLEEP); "
+                                          "searched: pages for measured Pico currents "
+                                          "(found only sleep-mode figures)"),
+        energy_byte_nj=Param(_flash_nj_per_byte(_XIP_SERIAL), "nJ",
+                             _flash_energy_source(_XIP_SERIAL)),
         how="the Armv6-M (Thumb-1, soft float) build of the qemu-mps2-an385 image "
             "(cmake -DMTSRNN_FW_ARCH=m0 -DMTSRNN_BOARDS=mps2-an385: the pico's code, "
             "QEMU's Cortex-M3 runs it unchanged), the model built in (MTSRNN_FW_MODEL, "
@@ -147,7 +223,10 @@ PARTS: dict[str, Part] = {
             "striped SRAM (no wait states)",
         leaves_out=("instruction fetches (the pico image runs from XIP flash: its loops "
                     "assumed to stay in the cache beside the weights)",
-                    "the XIP streaming FIFO and the SSI's own latency beyond the SCK count",
+                    "the SSI's and the bus's own cycles around each transfer (the "
+                    "measurements say 'a minimum of' and 'a little over' the SCK count)",
+                    "a line of which only one half is read costs one transfer, not two "
+                    "(the weights are read whole; a scattered read would cost less)",
                     "LDM/STM/PUSH/POP as 2 cycles whatever their register count; every "
                     "branch as taken"),
         needs_symbol=("mtsi_gemm_i8i8_armv6m", "an Armv6-M build (the int8 product "
@@ -156,52 +235,73 @@ PARTS: dict[str, Part] = {
         "cortex-a72", "Raspberry Pi 4 class Cortex-A72 (1.5 GHz, 32 KB L1D, 1 MB L2, "
                       "LPDDR4)",
         ("qemu-aarch64", "qemu-armv7"), 1.5e9,
-        cpi={"fmac": Param(0.5, "cycles", _A72_SOG + ": FMLA (vector) 2 per cycle"),
-             "imac": Param(0.5, "cycles", _A72_SOG + ": SDOT/SMLAL (vector) 2 per cycle"),
-             "falu": Param(0.5, "cycles", _A72_SOG + ": FADD/FMUL 2 per cycle"),
-             "load": Param(1, "cycles", _A72_SOG + ": one load pipe"),
-             "store": Param(1, "cycles", _A72_SOG + ": one store pipe"),
-             "branch": Param(1, "cycles", _A72_SOG + ": one branch pipe"),
-             "div": Param(7, "cycles", _A72_SOG + ": FDIV (single) about 7"),
-             "other": Param(0.5, "cycles", _A72_SOG + ": two integer pipes")},
+        cpi={"fmac": Param(1, "cycles", _A72_LLVM + ": FMLA Q-form (4 x f32, what the NEON "
+                                        "products run) on both FP pipes, A57WriteFPVMAQ "
+                                        "[A57UnitV, A57UnitV]: 1 a cycle (D-form 2); "
+                                        + _A72_CHEESE),
+             "imac": Param(1, "cycles", _A72_LLVM + ": SMLAL/UMLAL (long) on the one W pipe, "
+                                        "A57Write_5cyc_1W: 1 a cycle (MLA Q-form 2W: 2); "
+                                        "SDOT is Armv8.2, not on the A72"),
+             "falu": Param(1, "cycles", _A72_LLVM + ": FADD/FMUL Q-form A57Write_5cyc_2V: "
+                                        "1 a cycle (D-form and scalar 2)"),
+             "load": Param(1, "cycles", _A72_LLVM + ": one L pipe (A57UnitL: "
+                                        "ProcResource<1>), LDR q 1L; " + _A72_CHEESE),
+             "store": Param(1, "cycles", _A72_LLVM + ": one S pipe (A57UnitS: "
+                                         "ProcResource<1>; a Q-form ST1 is 2S: 2)"),
+             "branch": Param(1, "cycles", _A72_LLVM + ": one B pipe (A57UnitB: "
+                                          "ProcResource<1>)"),
+             "div": Param(17, "cycles", _A72_LLVM + ": FDIV (single) A57Write_17cyc_1W, "
+                                        "ReleaseAtCycles 17: the W pipe busy 17 cycles"),
+             "other": Param(0.5, "cycles", _A72_LLVM + ": two I pipes (A57UnitI: "
+                                           "ProcResource<2>)")},
         caches=(("l1d", 32768, 64, 2), ("l2", 1048576, 64, 16)), scope="all",
-        penalty={"l1d": Param(4, "cycles", "L2 to L1 refill, prefetched stream: 64 B at "
-                                           "about 16 B/cycle (Cortex-A72 TRM r0p3 7.x; "
-                                           "latency hidden by the prefetcher)"),
-                 "l2": Param(24, "cycles", "64 B per line at about 4 GB/s single-core "
-                                           "streaming read = 16 ns = 24 cycles at 1.5 GHz "
-                                           "(UNCONFIRMED; of the order of STREAM's 5.5 GB/s "
-                                           "copy, reads + writes, on a Pi 4: sci-pi.org.uk/"
-                                           "bench/stream.html; LPDDR4-3200 confirmed: "
+        penalty={"l1d": Param(4, "cycles", "UNCONFIRMED: L2 to L1 refill, prefetched stream, "
+                                           "64 B at about 16 B/cycle (Cortex-A72 TRM r0p3 "
+                                           "7.x not found; searched: the A72 articles of "
+                                           "chipsandcheese.com and sandsoftwaresound.net "
+                                           "(Pi 4 pointer chase), stored without their "
+                                           "latency results)"),
+                 "l2": Param(24, "cycles", "UNCONFIRMED: 64 B per line at about 4 GB/s single-"
+                                           "core streaming read = 16 ns = 24 cycles at "
+                                           "1.5 GHz (no single-core read bandwidth found; "
+                                           "of the order of STREAM's 'Copy: 5527.3' MB/s, "
+                                           "reads + writes, on a Pi 4: sci-pi.org.uk/bench/"
+                                           "stream.html; LPDDR4 confirmed: "
                                            "magpi.raspberrypi.com Pi 4 specs)")},
         energy_cycle_nj=Param(0.6, "nJ", "UNCONFIRMED: Raspberry Pi 4, about 0.9 W per "
-                                         "busy core above idle at 1.5 GHz (recalled "
-                                         "board measurements)"),
-        energy_byte_nj=Param(0.16, "nJ", "UNCONFIRMED (recalled, not found in the "
-                                          "searched copies): Horowitz, ISSCC 2014, 1.3-2.6 "
-                                          "nJ per 64-bit DRAM access, 20 pJ/bit (DDR3; "
-                                          "LPDDR4 is lower: an upper value)"),
+                                         "busy core above idle at 1.5 GHz (recalled board "
+                                         "measurements; searched: pages for Pi 4 power per "
+                                         "core, found whole-board figures only)"),
+        energy_byte_nj=Param(0.16, "nJ", "UNCONFIRMED (recalled; searched: pages for "
+                                          "Horowitz, ISSCC 2014, not found): 1.3-2.6 nJ per "
+                                          "64-bit DRAM access, 20 pJ/bit (DDR3; LPDDR4 is "
+                                          "lower: an upper value)"),
         how="mtsrnn-device cross-built for aarch64 (NEON) under qemu-aarch64; every data "
             "access goes through the L1D and L2 models; L2 misses are the DRAM traffic",
         leaves_out=("out-of-order overlap of compute and memory (the cycles add up: an "
                     "upper bound)", "instruction fetches and the L1I",
                     "L1 write-backs into L2 (as in cachegrind)", "TLBs",
-                    "the other cores sharing the L2")),
+                    "the other cores sharing the L2",
+                    "D-form and scalar FP instructions at their 2 a cycle (all taken as "
+                    "Q-form)")),
 }
 
-# The RP2040 with the fastest XIP set-up its datasheet describes instead of the
-# project's boot2 (the same binary and counts; only the miss penalty differs).
+# A Raspberry Pi Pico running the pico-sdk's own boot2 instead of the project's
+# (the same binary and counts; only the XIP transfer differs).
 PARTS["rp2040-qspi"] = replace(
     PARTS["rp2040"], name="rp2040-qspi",
-    title="RP2040 (Cortex-M0+, 133 MHz, quad-I/O XIP flash at clk_sys / 2 behind its 16 KB "
-          "cache)",
-    penalty={"xip": Param(56, "cycles", "a boot2 other than the project's: quad-I/O read "
-                                        "(0xEB, continuous mode) at SCK = clk_sys / 2: 6 "
-                                        "address + 2 mode + 4 dummy + 16 data SCK = 28 SCK = "
-                                        "56 cycles (RP2040 datasheet 4.10 SSI; its 2.6.3 note "
-                                        "names PICO_FLASH_SPI_CLKDIV, 4 by default in the "
-                                        "pico-sdk's boot2_w25q080 of that edition: 112 "
-                                        "cycles then)")})
+    title="RP2040 (Cortex-M0+, 133 MHz, the pico-sdk's boot2 on a Pico: quad-I/O XIP at "
+          "clk_sys / 2 behind its 16 KB cache)",
+    penalty={"xip": Param(_XIP_QUAD, "cycles", (
+        "confirmed: the pico-sdk's boot2_w25q080.S (raspberrypi/pico-sdk src/rp2040/"
+        "boot_stage2@978e15c) sets quad-I/O continuous read (CMD_READ 0xeb, "
+        "MODE_CONTINUOUS_READ 0xa0, ADDR_L 8, WAIT_CYCLES 4) at SCK = clk_sys / "
+        "PICO_FLASH_SPI_CLKDIV, 4 in that file but 2 on a Pico (src/boards/include/boards/"
+        "pico.h@05090d9: '#define PICO_FLASH_SPI_CLKDIV 2'): a transfer is 8 address+mode "
+        "+ 4 dummy + 8 data SCK = 40 cycles, measured 'a minimum of 320ns (20 flash "
+        "cycles, 2 cpu cycles per each flash cycle)' at 125 MHz (Klipper3d/klipper#6464); "
+        + _XIP_HALF_LINE + f": {_XIP_QUAD}"))},
+    energy_byte_nj=Param(_flash_nj_per_byte(_XIP_QUAD), "nJ", _flash_energy_source(_XIP_QUAD)))
 
 # The memory regions of each board's binary, [lo, hi) (docs/boards.md).
 REGIONS = {
