@@ -132,6 +132,29 @@ def test_plugin_counts_hand_checked_program(built, tmp_path):
         assert 256 * 4 + 100 * 4 + 10 * 3 <= w["insns"] <= 256 * 4 + 100 * 4 + 10 * 3 + 24
 
 
+def test_cortex_a72_runs_the_binary_on_an_a72(built, tmp_path):
+    """The A72 model runs qemu-aarch64 as a Cortex-A72, so the binary's run-time
+    choices are the A72's: no SDOT (Armv8.2; the A72 is Armv8.0), which QEMU's
+    default CPU has and the int8 products would otherwise pick."""
+    gcc, qemu = shutil.which("aarch64-linux-gnu-gcc"), shutil.which("qemu-aarch64")
+    if gcc is None or qemu is None:
+        pytest.skip("needs aarch64-linux-gnu-gcc and qemu-aarch64")
+    program = tmp_path / "hwcap"
+    source = ("#include <stdio.h>\n#include <sys/auxv.h>\n"
+              "volatile int mts_mem_marker[2];\n"
+              "int main(void) { printf(\"dotprod %d\\n\", "
+              "(getauxval(AT_HWCAP) & (1ul << 20)) != 0); return mts_mem_marker[0]; }\n")
+    subprocess.run([gcc, "-O2", "-static", "-x", "c", "-o", str(program), "-"],
+                   input=source, text=True, check=True)
+    out = tmp_path / "windows.txt"
+    as_a72 = memory.plugin_arguments(memory.PARTS["cortex-a72"], "qemu-aarch64", program, out)
+    assert as_a72[:2] == ["-cpu", "cortex-a72"]
+    for arguments, expected in ((as_a72, "dotprod 0"), ([], "dotprod 1")):
+        result = subprocess.run([qemu, *arguments, str(program)], capture_output=True,
+                                text=True, timeout=60)
+        assert result.stdout.strip() == expected, (arguments, result.stdout, result.stderr)
+
+
 def test_cache_model_matches_cachegrind(built, tmp_path):
     if shutil.which("valgrind") is None:
         pytest.skip("needs valgrind")

@@ -59,6 +59,9 @@ class Part:
     # a symbol the binary must define (e.g. the Armv6-M product: the rp2040
     # model times Thumb-1 code, not the Cortex-M3 build of the same board)
     needs_symbol: tuple[str, str] | None = None  # (symbol, what it means)
+    # the -cpu of a user-mode emulator run per board: the part's own core, so
+    # the binary's run-time choices are the part's (no SDOT on a Cortex-A72)
+    emulator_cpu: tuple[tuple[str, str], ...] = ()
 
 
 _M4_TRM = "Cortex-M4 TRM r0p1, 3.3.1 Table 3-1"
@@ -276,8 +279,11 @@ PARTS: dict[str, Part] = {
                                           "Horowitz, ISSCC 2014, not found): 1.3-2.6 nJ per "
                                           "64-bit DRAM access, 20 pJ/bit (DDR3; LPDDR4 is "
                                           "lower: an upper value)"),
-        how="mtsrnn-device cross-built for aarch64 (NEON) under qemu-aarch64; every data "
-            "access goes through the L1D and L2 models; L2 misses are the DRAM traffic",
+        how="mtsrnn-device cross-built for aarch64 (NEON) under qemu-aarch64 -cpu cortex-a72 "
+            "(so its run-time choice is the A72's: no SDOT, the int8 products take `neon`); "
+            "every data access goes through the L1D and L2 models; L2 misses are the DRAM "
+            "traffic",
+        emulator_cpu=(("qemu-aarch64", "cortex-a72"),),
         leaves_out=("out-of-order overlap of compute and memory (the cycles add up: an "
                     "upper bound)", "instruction fetches and the L1I",
                     "L1 write-backs into L2 (as in cachegrind)", "TLBs",
@@ -391,7 +397,8 @@ def plugin_arguments(part: Part, board: str, elf: str | os.PathLike,
     options += [f"region={n}:{lo:#x}:{hi:#x}" for n, lo, hi in REGIONS.get(board, ())]
     options += [f"cache={n}:{size}:{line}:{ways}" for n, size, line, ways in part.caches]
     options.append(f"scope={part.scope}")
-    return ["-plugin", ",".join([str(find_plugin()), *options])]
+    cpu = dict(part.emulator_cpu).get(board)
+    return [*(["-cpu", cpu] if cpu else []), "-plugin", ",".join([str(find_plugin()), *options])]
 
 
 def read_windows(path: str | os.PathLike) -> list[dict[str, int]]:
