@@ -3,23 +3,43 @@
  *
  *   Y[t][r] = sum_{i < depth} W[r][i] * X[t][i]
  *
- * Each (row, step) pair accumulates in one 4-lane vector, lane l summing the
- * inputs i = l mod 4 in order (VFMA, 4 multiply-adds per instruction); the
- * lanes are then added in a fixed order, (l0 + l2) + (l1 + l3). A depth that
- * is not a multiple of 4 ends with tail-predicated loads and VFMAs, so no
- * element past a row is read and the lane assignment stays i mod 4. The summation order of an output therefore depends only on
- * depth, never on T or the tile it falls in: results are bit-identical for
- * every block size and every split of a stream.
+ * Four ROWS share a vector: lane l of an accumulator holds output row r + l
+ * of one step t. Per input i one gather load fetches W[r..r+3][i] (the
+ * vector-base gather with write-back, VLDRW.U32 Qd, [Qa, #4]!: the four row
+ * addresses advance by one float per input, no pointer arithmetic), x[t][i]
+ * is a scalar (LDR with post-increment) and one vector-by-scalar VFMA adds
+ * W[r..r+3][i] * x[t][i] to the accumulator. Every output is therefore the
+ * plain sequential sum
  *
- * Tiles: MVE has 8 vector registers. A tile of 2 rows x 2 steps holds 4
- * accumulators, the 2 weight vectors and 1 input vector (7 registers): per
- * 4 inputs 2 + 2 loads and 4 VFMAs, each weight vector used for 2 steps.
- * The last step of an odd T uses a 4 rows x 1 step tile (4 accumulators, 1
- * input vector, weights streamed), as does T = 1 throughout: 5 loads per 4
- * VFMAs. Rows below a multiple of 4 take one output at a time. Written with
- * the ACLE intrinsics of <arm_mve.h>; the inner loops compile to
- * post-incremented VLDRW, VFMA and a low-overhead loop (LE), nothing else
- * (checked in the disassembly).
+ *   acc = +0; for i = 0 .. depth - 1: acc = fma(W[r][i], X[t][i], acc)
+ *
+ * (one fused multiply-add per input, in input order), whatever the tile it
+ * falls in: no horizontal sums, and the results are bit-identical for every
+ * block size T and every split of a stream. The tile epilogue is one
+ * contiguous store of Y[t][r..r+3] per accumulator.
+ *
+ * Tiles (MVE has 8 vector registers): per input, a tile of G groups of 4
+ * rows x S steps makes G gathers, S scalar loads and G * S VFMAs for 4 G S
+ * multiply-adds, holding G address vectors, G * S accumulators and one
+ * weight vector the groups share. T >= 2: 8 rows x 2 steps (2 + 4 + 1
+ * registers): per input 2 + 2 + 4 = 8 instructions for 16 multiply-adds,
+ * 0.5 per multiply-add, where a tile with inputs in the lanes needs 0.5625
+ * at best (2 x 2: 4 loads + 4 VFMAs per 16) plus its horizontal sums; an
+ * odd last step takes 8 x 1. T = 1: 12 rows x 1 step (3 + 3 + 1): 3 + 1 +
+ * 3 = 7 for 12, 0.583. Rows below a multiple of the block take 4 x 4 and
+ * 4 x 1 tiles, the last 1-3 rows a 4-row tile whose missing rows'
+ * addresses repeat its first row (every load stays inside W) and whose
+ * stores are predicated (nothing past Y's rows is written). The depth loop
+ * takes 8 inputs per pass (one LE per 8), the last depth mod 8 one at a
+ * time: no predication, the inputs are scalars. The gather + VFMAs of a
+ * group are inline assembly (see HELIUM_GATHER_FMA1), the rest ACLE
+ * intrinsics of <arm_mve.h>; the depth loops are gathers with write-back,
+ * post-incremented LDR, VFMA and LE, nothing else (checked in the
+ * disassembly of GCC 12 -O3).
+ *
+ * QEMU counts instructions, not cycles: on a real Cortex-M55 a gather may
+ * well take longer than a contiguous VLDRW (docs/performance.md, "Why
+ * Helium was only 0.94x of CMSIS-DSP per step").
  */
 #include "gemm_isa.h"
 
@@ -29,119 +49,177 @@
 
 #include "../compiler.h"
 
-/* The sums of four accumulators, each in the fixed lane order
- * (l0 + l2) + (l1 + l3), as one vector: the four are stored as they are and
- * lane k of all four is gathered back in one load (offsets 0, 4, 8, 12
- * from float k). (VST4 would need them in four consecutive registers, which
- * GCC arranges by a round trip through the stack: 8 more instructions.) */
-static MTS_ALWAYS_INLINE float32x4_t helium_sum4(float32x4_t a, float32x4_t b, float32x4_t c,
-                                                 float32x4_t d)
+/* One group of 4 rows for one input, as one asm statement: the gather
+ * with write-back (a += 4 bytes, one float per row, then W is loaded at the
+ * four addresses: VLDRW.U32 Qw, [Qa, #4]!) and the VFMA by scalar of each
+ * of the tile's 1, 2 or 4 steps. Inline assembly because GCC 12's
+ * vldrwq_gather_base_wb_f32 rejects its own constant offset once inlined,
+ * and because, given the gathers one by one, GCC's scheduler interleaved
+ * two groups' weight vectors and, 8 vector registers short, parked the
+ * address vectors in general-purpose registers (8 VMOVs per pass). Here
+ * the weight vector w is a scratch register the groups share; it must
+ * differ from the address register (early clobber). "memory": it reads W.
+ * The scalars u are general-purpose registers ("r"), as VFMA wants them. */
+#define HELIUM_GATHER_FMA1(a, c0, u0)                                          \
+    do {                                                                       \
+        float32x4_t w_;                                                        \
+        __asm__("vldrw.u32 %q0, [%q1, #4]!\n\tvfma.f32 %q2, %q0, %3"           \
+                : "=&w"(w_), "+w"(a), "+w"(c0)                                 \
+                : "r"(u0)                                                      \
+                : "memory");                                                   \
+    } while (0)
+#define HELIUM_GATHER_FMA2(a, c0, c1, u0, u1)                                  \
+    do {                                                                       \
+        float32x4_t w_;                                                        \
+        __asm__("vldrw.u32 %q0, [%q1, #4]!\n\tvfma.f32 %q2, %q0, %4\n\t"       \
+                "vfma.f32 %q3, %q0, %5"                                        \
+                : "=&w"(w_), "+w"(a), "+w"(c0), "+w"(c1)                       \
+                : "r"(u0), "r"(u1)                                             \
+                : "memory");                                                   \
+    } while (0)
+#define HELIUM_GATHER_FMA4(a, c0, c1, c2, c3, u0, u1, u2, u3)                  \
+    do {                                                                       \
+        float32x4_t w_;                                                        \
+        __asm__("vldrw.u32 %q0, [%q1, #4]!\n\tvfma.f32 %q2, %q0, %6\n\t"       \
+                "vfma.f32 %q3, %q0, %7\n\tvfma.f32 %q4, %q0, %8\n\t"           \
+                "vfma.f32 %q5, %q0, %9"                                        \
+                : "=&w"(w_), "+w"(a), "+w"(c0), "+w"(c1), "+w"(c2), "+w"(c3)   \
+                : "r"(u0), "r"(u1), "r"(u2), "r"(u3)                           \
+                : "memory");                                                   \
+    } while (0)
+
+/* One input of a tile of g groups x s steps: s scalar loads, then per
+ * group its gather and its s VFMAs. The accumulators c<group><step>;
+ * unused ones are never touched and vanish. */
+#define HELIUM_INPUT(g, s)                                                     \
+    do {                                                                       \
+        /* Keeps GCC from turning the post-incremented pointers into one   */ \
+        /* offset per load plus an add per pass.                           */ \
+        /* (only the live ones: a dead pointer in it is copied around.) */ \
+        if ((s) == 4)                                                          \
+            __asm__("" : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3));              \
+        else if ((s) == 2)                                                     \
+            __asm__("" : "+r"(x0), "+r"(x1));                                  \
+        else                                                                   \
+            __asm__("" : "+r"(x0));                                            \
+        const float u0 = *x0++;                                                \
+        const float u1 = (s) > 1 ? *x1++ : 0.0f;                               \
+        const float u2 = (s) > 2 ? *x2++ : 0.0f;                               \
+        const float u3 = (s) > 3 ? *x3++ : 0.0f;                               \
+        if ((s) == 4)                                                          \
+            HELIUM_GATHER_FMA4(a0, c00, c01, c02, c03, u0, u1, u2, u3);        \
+        else if ((s) == 2)                                                     \
+            HELIUM_GATHER_FMA2(a0, c00, c01, u0, u1);                          \
+        else                                                                   \
+            HELIUM_GATHER_FMA1(a0, c00, u0);                                   \
+        if ((g) > 1 && (s) == 2)                                               \
+            HELIUM_GATHER_FMA2(a1, c10, c11, u0, u1);                          \
+        else if ((g) > 1)                                                      \
+            HELIUM_GATHER_FMA1(a1, c10, u0);                                   \
+        if ((g) > 2)                                                           \
+            HELIUM_GATHER_FMA1(a2, c20, u0);                                   \
+    } while (0)
+
+/* A tile of g groups of 4 rows x s steps (s = 1, 2 or 4; s <= 2 when
+ * g > 1, s = 1 when g = 3).
+ * a<k> holds the byte addresses of W[r + 4k .. r + 4k + 3][0] minus 4 (the
+ * gather pre-increments); x points at X[t][0], y at Y[t][r]. A tile of one
+ * group stores under predicate p (lanes past the last row off); larger
+ * tiles are always whole. */
+static MTS_ALWAYS_INLINE void helium_tile(const int g, const int s, size_t depth,
+                                          uint32x4_t r0, uint32x4_t r1, uint32x4_t r2,
+                                          const float *x, size_t x_stride,
+                                          float *y, size_t y_stride, mve_pred16_t p)
 {
-    float lanes[16];
-    vst1q_f32(lanes, a);
-    vst1q_f32(lanes + 4, b);
-    vst1q_f32(lanes + 8, c);
-    vst1q_f32(lanes + 12, d);
-    const uint32x4_t column = vidupq_n_u32(0u, 4);  /* 0, 4, 8, 12 */
-    return vaddq_f32(vaddq_f32(vldrwq_gather_shifted_offset_f32(lanes, column),
-                               vldrwq_gather_shifted_offset_f32(lanes + 2, column)),
-                     vaddq_f32(vldrwq_gather_shifted_offset_f32(lanes + 1, column),
-                               vldrwq_gather_shifted_offset_f32(lanes + 3, column)));
+    /* The address vectors stay in vector registers of their own: left to
+     * itself GCC carries them round the loop in general-purpose registers
+     * (4 VMOVs in and out per pass). They are used only as asm operands,
+     * the one use GCC supports for local register variables. */
+    register uint32x4_t a0 __asm__("q5") = r0;
+    register uint32x4_t a1 __asm__("q6") = r1;
+    register uint32x4_t a2 __asm__("q7") = r2;
+    const float *x0 = x, *x1 = x + x_stride, *x2 = x + 2 * x_stride, *x3 = x + 3 * x_stride;
+    float32x4_t c00 = vdupq_n_f32(0.0f), c01 = c00, c02 = c00, c03 = c00;
+    float32x4_t c10 = c00, c11 = c00, c20 = c00;
+    /* 8 inputs per pass: one LE per 8 (per 4: 0.005 more per multiply-add
+     * at depth 64). */
+    for (size_t n = depth / 8; n > 0; n--) {
+        HELIUM_INPUT(g, s);
+        HELIUM_INPUT(g, s);
+        HELIUM_INPUT(g, s);
+        HELIUM_INPUT(g, s);
+        HELIUM_INPUT(g, s);
+        HELIUM_INPUT(g, s);
+        HELIUM_INPUT(g, s);
+        HELIUM_INPUT(g, s);
+    }
+    for (size_t n = depth % 8; n > 0; n--)
+        HELIUM_INPUT(g, s);
+    if (g == 1) {
+        vstrwq_p_f32(y, c00, p);
+        if (s > 1) vstrwq_p_f32(y + y_stride, c01, p);
+        if (s > 2) vstrwq_p_f32(y + 2 * y_stride, c02, p);
+        if (s > 3) vstrwq_p_f32(y + 3 * y_stride, c03, p);
+        return;
+    }
+    vst1q_f32(y, c00);
+    vst1q_f32(y + 4, c10);
+    if (g > 2) vst1q_f32(y + 8, c20);
+    if (s > 1) {
+        vst1q_f32(y + y_stride, c01);
+        vst1q_f32(y + y_stride + 4, c11);
+    }
 }
 
-/* The tail of a depth that is not a multiple of 4: predicated, so inactive
- * lanes neither load (nothing past a row is read) nor change. */
-#define HELIUM_TAIL_PREDICATE(depth) vctp32q((uint32_t)((depth) % 4))
-#define HELIUM_TAIL_FMA(acc, wp, xv, p) ((acc) = vfmaq_m_f32((acc), vldrwq_z_f32((wp), (p)), (xv), (p)))
+/* The row blocks, each its own function, the loops over its tiles inside
+ * (a call per tile cost about 40 instructions: 0.04 per multiply-add at
+ * depth 64). Inlined into one function, the loops lost their address
+ * vectors to general-purpose registers. a: the first group's address
+ * vector; group: the bytes of 4 rows of W. */
+#define HELIUM_BLOCK static __attribute__((noinline)) void
 
-/* Rows 0, 1 x steps 0, 1: each weight vector serves two steps, each input
- * vector two rows; 7 of the 8 vector registers. */
-static MTS_ALWAYS_INLINE void helium_tile_2x2(size_t depth, const float *w, size_t w_stride,
-                            const float *x, size_t x_stride, float *y, uint32x4_t y_offsets)
+/* T = 1: `blocks` blocks of 12 rows x 1 step. */
+HELIUM_BLOCK helium_rows_12x1(size_t blocks, size_t depth, uint32x4_t a, uint32_t group,
+                              const float *x, float *y)
 {
-    const float *w0 = w, *w1 = w + w_stride, *x0 = x, *x1 = x + x_stride;
-    float32x4x4_t a; /* a<row><step> = a.val[00, 10, 01, 11] */
-    a.val[0] = vdupq_n_f32(0.0f);
-    a.val[1] = a.val[0];
-    a.val[2] = a.val[0];
-    a.val[3] = a.val[0];
-    for (size_t n = depth / 4; n > 0; n--) {
-        /* Keeps GCC from rewriting the post-incremented pointers as one
-         * shared index (an extra add per load). */
-        __asm__("" : "+r"(w0), "+r"(w1));
-        const float32x4_t v0 = vld1q_f32(w0), v1 = vld1q_f32(w1);
-        w0 += 4;
-        w1 += 4;
-        float32x4_t u = vld1q_f32(x0);
-        x0 += 4;
-        a.val[0] = vfmaq_f32(a.val[0], v0, u);
-        a.val[1] = vfmaq_f32(a.val[1], v1, u);
-        u = vld1q_f32(x1);
-        x1 += 4;
-        a.val[2] = vfmaq_f32(a.val[2], v0, u);
-        a.val[3] = vfmaq_f32(a.val[3], v1, u);
+    for (; blocks > 0; blocks--) {
+        helium_tile(3, 1, depth, a, vaddq_n_u32(a, group), vaddq_n_u32(a, 2 * group), x, 0, y, 0,
+                    0xffff);
+        a = vaddq_n_u32(a, 3 * group);
+        y += 12;
     }
-    if (depth % 4 != 0) {
-        const mve_pred16_t p = HELIUM_TAIL_PREDICATE(depth);
-        float32x4_t u = vldrwq_z_f32(x0, p);
-        HELIUM_TAIL_FMA(a.val[0], w0, u, p);
-        HELIUM_TAIL_FMA(a.val[1], w1, u, p);
-        u = vldrwq_z_f32(x1, p);
-        HELIUM_TAIL_FMA(a.val[2], w0, u, p);
-        HELIUM_TAIL_FMA(a.val[3], w1, u, p);
-    }
-    /* y[0], y[1], y[y_stride], y[y_stride + 1] in one scatter store. */
-    vstrwq_scatter_shifted_offset_f32(y, y_offsets,
-                                      helium_sum4(a.val[0], a.val[1], a.val[2], a.val[3]));
 }
 
-/* Rows 0..3 x one step (T = 1, or the last step of an odd T): the input
- * vector serves four rows, the weights are streamed. */
-static void helium_tile_4x1(size_t depth, const float *w, size_t w_stride,
-                            const float *x, float *y)
+/* T >= 2: `blocks` blocks of 8 rows, each over the steps in pairs (8 x 2),
+ * an odd last step 8 x 1. */
+HELIUM_BLOCK helium_rows_8(size_t blocks, size_t depth, size_t steps, uint32x4_t a,
+                           uint32_t group, const float *x, size_t x_stride, float *y,
+                           size_t y_stride)
 {
-    const float *w0 = w, *w1 = w + w_stride, *w2 = w + 2 * w_stride, *w3 = w + 3 * w_stride;
-    const float *x0 = x;
-    float32x4_t a0 = vdupq_n_f32(0.0f), a1 = a0, a2 = a0, a3 = a0;
-    for (size_t n = depth / 4; n > 0; n--) {
-        __asm__("" : "+r"(w0), "+r"(w1), "+r"(w2), "+r"(w3));
-        const float32x4_t u = vld1q_f32(x0);
-        x0 += 4;
-        a0 = vfmaq_f32(a0, vld1q_f32(w0), u);
-        a1 = vfmaq_f32(a1, vld1q_f32(w1), u);
-        a2 = vfmaq_f32(a2, vld1q_f32(w2), u);
-        a3 = vfmaq_f32(a3, vld1q_f32(w3), u);
-        w0 += 4;
-        w1 += 4;
-        w2 += 4;
-        w3 += 4;
+    for (; blocks > 0; blocks--) {
+        const uint32x4_t a1 = vaddq_n_u32(a, group);
+        size_t t = 0;
+        for (; t + 2 <= steps; t += 2)
+            helium_tile(2, 2, depth, a, a1, a, x + t * x_stride, x_stride, y + t * y_stride,
+                        y_stride, 0xffff);
+        if (t < steps)
+            helium_tile(2, 1, depth, a, a1, a, x + t * x_stride, 0, y + t * y_stride, 0, 0xffff);
+        a = vaddq_n_u32(a, 2 * group);
+        y += 8;
     }
-    if (depth % 4 != 0) {
-        const mve_pred16_t p = HELIUM_TAIL_PREDICATE(depth);
-        const float32x4_t u = vldrwq_z_f32(x0, p);
-        HELIUM_TAIL_FMA(a0, w0, u, p);
-        HELIUM_TAIL_FMA(a1, w1, u, p);
-        HELIUM_TAIL_FMA(a2, w2, u, p);
-        HELIUM_TAIL_FMA(a3, w3, u, p);
-    }
-    vst1q_f32(y, helium_sum4(a0, a1, a2, a3));
 }
 
-/* One output (the rows below a multiple of 4). */
-static void helium_tile_1x1(size_t depth, const float *w, const float *x, float *y)
+/* One block of 4 rows (fewer for the last: p stores only those) over all
+ * steps, 4 at a time (4 x 4), the rest one by one (4 x 1). */
+HELIUM_BLOCK helium_rows_4(size_t depth, size_t steps, uint32x4_t a, const float *x,
+                           size_t x_stride, float *y, size_t y_stride, mve_pred16_t p)
 {
-    float32x4_t a = vdupq_n_f32(0.0f);
-    const float32x4_t zero = a;
-    for (size_t n = depth / 4; n > 0; n--) {
-        a = vfmaq_f32(a, vld1q_f32(w), vld1q_f32(x));
-        w += 4;
-        x += 4;
-    }
-    if (depth % 4 != 0) {
-        const mve_pred16_t p = HELIUM_TAIL_PREDICATE(depth);
-        HELIUM_TAIL_FMA(a, w, vldrwq_z_f32(x, p), p);
-    }
-    *y = vgetq_lane_f32(helium_sum4(a, zero, zero, zero), 0);
+    size_t t = 0;
+    for (; t + 4 <= steps; t += 4)
+        helium_tile(1, 4, depth, a, a, a, x + t * x_stride, x_stride, y + t * y_stride, y_stride,
+                    p);
+    for (; t < steps; t++)
+        helium_tile(1, 1, depth, a, a, a, x + t * x_stride, 0, y + t * y_stride, 0, p);
 }
 
 void mtsi_gemm_f32_helium(size_t rows, size_t depth, size_t steps,
@@ -149,28 +227,29 @@ void mtsi_gemm_f32_helium(size_t rows, size_t depth, size_t steps,
                           const float *x, size_t x_stride,
                           float *y, size_t y_stride)
 {
+    /* A group's address vector: the byte offsets of four consecutive rows
+     * plus its first row's address, minus the gather's pre-increment. */
+    const uint32_t group = (uint32_t)(4 * w_stride * sizeof(float));
+    const uint32x4_t row_bytes = vmulq_n_u32(vidupq_n_u32(0u, 1), (uint32_t)(w_stride * sizeof(float)));
+    const uint32_t base = (uint32_t)(uintptr_t)w - 4u;
     size_t r = 0;
-    /* Where a 2x2 tile's four sums go, in floats from its first output. */
-    uint32x4_t y_offsets = vdupq_n_u32(0);
-    y_offsets = vsetq_lane_u32(1u, y_offsets, 1);
-    y_offsets = vsetq_lane_u32((uint32_t)y_stride, y_offsets, 2);
-    y_offsets = vsetq_lane_u32((uint32_t)y_stride + 1u, y_offsets, 3);
-    /* Groups of 4 rows: step pairs as two 2x2 tiles, an odd last step as 4x1. */
-    for (; r + 4 <= rows; r += 4) {
-        const float *w_r = w + r * w_stride;
-        size_t t = 0;
-        for (; t + 2 <= steps; t += 2) {
-            helium_tile_2x2(depth, w_r, w_stride, x + t * x_stride, x_stride,
-                            y + t * y_stride + r, y_offsets);
-            helium_tile_2x2(depth, w_r + 2 * w_stride, w_stride, x + t * x_stride, x_stride,
-                            y + t * y_stride + r + 2, y_offsets);
-        }
-        if (t < steps)
-            helium_tile_4x1(depth, w_r, w_stride, x + t * x_stride, y + t * y_stride + r);
+    if (steps == 1) {
+        r = rows / 12 * 12;
+        helium_rows_12x1(rows / 12, depth, vaddq_n_u32(row_bytes, base), group, x, y);
+    } else {
+        r = rows / 8 * 8;
+        helium_rows_8(rows / 8, depth, steps, vaddq_n_u32(row_bytes, base), group, x, x_stride, y,
+                      y_stride);
     }
-    for (; r < rows; r++)
-        for (size_t t = 0; t < steps; t++)
-            helium_tile_1x1(depth, w + r * w_stride, x + t * x_stride, y + t * y_stride + r);
+    /* The rows below a multiple of the block, 4 at a time; the last 1-3
+     * rows repeat the block's first row's address in the missing lanes
+     * (every load stays inside W) and store under a predicate. */
+    for (; r < rows; r += 4) {
+        const uint32_t first = base + (uint32_t)(r * w_stride * sizeof(float));
+        const mve_pred16_t p = vctp32q((uint32_t)(rows - r < 4 ? rows - r : 4));
+        helium_rows_4(depth, steps, vpselq_u32(vaddq_n_u32(row_bytes, first), vdupq_n_u32(first), p),
+                      x, x_stride, y + r, y_stride, p);
+    }
 }
 
 #endif

@@ -18,7 +18,8 @@
  * vector registers. The scaling is scalar VFP in the reference's order
  * (MVE float arithmetic would flush a subnormal w_scale * x_scale to zero).
  *
- * int8-w: the float "helium" product's lane structure (gemm_helium.c). Four
+ * int8-w: inputs in the lanes (the float "helium" product's structure until
+ * it put rows in the lanes, gemm_helium.c). Four
  * weights at a time are widened int8 -> int32 by the load (VLDRB.S32) and
  * converted to float32 (VCVT, exact), then each (row, step) accumulates in
  * one 4-lane vector by VFMA, lane l summing the inputs i = l mod 4 in

@@ -79,9 +79,10 @@ void mtsi_gemm_f32_m4f_wstat(size_t rows, size_t depth, size_t steps,
 #endif
 
 #if defined(MTS_HAVE_HELIUM)
-/* "helium" (gemm_helium.c): 2 rows x 2 steps (4 rows x 1 step for an odd
- * last step) of 4-lane accumulators, lane l summing inputs i = l mod 4,
- * lanes added in a fixed order. */
+/* "helium" (gemm_helium.c): four rows in the lanes of an accumulator, per
+ * input one gather of W[r..r+3][i] and one VFMA by the scalar x[t][i];
+ * 8 rows x 2 steps (8 x 1 for an odd last step, 12 x 1 for T = 1), every
+ * output summed in input order. */
 void mtsi_gemm_f32_helium(size_t rows, size_t depth, size_t steps,
                           const float *w, size_t w_stride,
                           const float *x, size_t x_stride,

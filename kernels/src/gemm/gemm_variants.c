@@ -14,7 +14,8 @@ const mts_gemm_f32_variant mts_gemm_f32_variants[] = {
 #endif
 #endif
 #if defined(MTS_HAVE_HELIUM)
-    {"helium", "Helium (MVE-F), 2 rows x 2 steps of 4-lane VFMA tiles", mtsi_gemm_f32_helium, 0},
+    {"helium", "Helium (MVE-F), 8 rows x 2 steps (12 x 1 for T = 1), rows in the lanes: "
+               "gather + VFMA by scalar", mtsi_gemm_f32_helium, 0},
 #endif
 #if defined(MTS_HAVE_M4F)
     {"m4f", "Cortex-M FPU, 4 rows x 4 steps in 32 registers, VLDM loads", mtsi_gemm_f32_m4f, 0},
