@@ -11,4 +11,14 @@
 #define MTS_ALWAYS_INLINE inline
 #endif
 
+/* A function kept out of its callers so that its stack frame (e.g. a scan
+ * chunk's parameter copies) exists only while it runs, never beside the
+ * blocked product's frames: the stack peak of a call is the larger of the
+ * two, not their sum (a 2 KB stack on the smallest boards). */
+#if defined(__GNUC__) || defined(__clang__)
+#define MTS_NOINLINE __attribute__((noinline))
+#else
+#define MTS_NOINLINE
+#endif
+
 #endif /* MTSRNN_COMPILER_H */

@@ -113,6 +113,22 @@ static const qrnn_scan_fn qrnn_scans[2][2] = {
     {qrnn_scan_1_0, qrnn_scan_1_1},
 };
 
+/* A block of more than one step, MTSI_SCAN_CHUNK units at a time with the
+ * chunk's biases copied once per block (internal.h). */
+static MTS_NOINLINE void qrnn_scan_chunks(const mts_qrnn_layer *layer, qrnn_scan_fn scan,
+                                          const mtsi_scan_rows *rows, float *c)
+{
+    const size_t H = layer->hidden_size;
+    const size_t gates = mts_qrnn_num_gates(layer);
+    for (size_t j0 = 0; j0 < H; j0 += MTSI_SCAN_CHUNK) {
+        float bias[4 * MTSI_SCAN_CHUNK];
+        const size_t units = mts_min_size(MTSI_SCAN_CHUNK, H - j0);
+        for (size_t g = 0; g < gates; g++)
+            mtsi_copy_floats(bias + g * MTSI_SCAN_CHUNK, layer->bias + g * H + j0, units);
+        scan(units, H, layer->zoneout, bias, MTSI_SCAN_CHUNK, rows, j0, c + j0);
+    }
+}
+
 /* One layer over the whole call. `in` and `out` may be the same buffer when
  * the call is one block (model.c runs causal stages block by block): the
  * block's inputs are copied to scratch (and the carried frames updated)
@@ -158,18 +174,10 @@ static void qrnn_layer(const mts_qrnn_layer *layer, const mts_scratch *scratch, 
 
         const mtsi_scan_rows rows = {steps, 0,    scratch->product, scratch->product_stride,
                                      NULL,  0u,   out + t0 * H,     H};
-        if (steps == 1) {
+        if (steps == 1)
             scan(H, H, layer->zoneout, layer->bias, H, &rows, 0, c);
-            continue;
-        }
-        const size_t gates = mts_qrnn_num_gates(layer);
-        for (size_t j0 = 0; j0 < H; j0 += MTSI_SCAN_CHUNK) {
-            float bias[4 * MTSI_SCAN_CHUNK];
-            const size_t units = mts_min_size(MTSI_SCAN_CHUNK, H - j0);
-            for (size_t g = 0; g < gates; g++)
-                mtsi_copy_floats(bias + g * MTSI_SCAN_CHUNK, layer->bias + g * H + j0, units);
-            scan(units, H, layer->zoneout, bias, MTSI_SCAN_CHUNK, &rows, j0, c + j0);
-        }
+        else
+            qrnn_scan_chunks(layer, scan, &rows, c);
     }
 }
 

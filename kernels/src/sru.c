@@ -127,6 +127,29 @@ static const sru_scan_fn sru_scans[2][2][3] = {
      {sru_scan_1_1_0, sru_scan_1_1_1, sru_scan_1_1_2}},
 };
 
+/* A block of more than one step, MTSI_SCAN_CHUNK units at a time with the
+ * chunk's parameters copied once per block (internal.h). */
+static MTS_NOINLINE void sru_scan_chunks(const sru_pass *pass, sru_scan_fn scan,
+                                         const mtsi_scan_rows *rows, float *c)
+{
+    for (size_t j0 = 0; j0 < pass->hidden; j0 += MTSI_SCAN_CHUNK) {
+        float params[4][MTSI_SCAN_CHUNK];
+        sru_pass chunk = *pass;
+        chunk.units = mts_min_size(MTSI_SCAN_CHUNK, pass->hidden - j0);
+        chunk.bf = params[0];
+        chunk.br = params[1];
+        mtsi_copy_floats(params[0], pass->bf + j0, chunk.units);
+        mtsi_copy_floats(params[1], pass->br + j0, chunk.units);
+        if (pass->vf != NULL) {
+            chunk.vf = params[2];
+            chunk.vr = params[3];
+            mtsi_copy_floats(params[2], pass->vf + j0, chunk.units);
+            mtsi_copy_floats(params[3], pass->vr + j0, chunk.units);
+        }
+        scan(&chunk, rows, j0, c + j0);
+    }
+}
+
 /* One direction of one layer over the whole call, block by block. `in` and
  * `out` may be the same buffer when the call is one block of a
  * unidirectional layer (model.c runs those block by block): the block's
@@ -195,26 +218,10 @@ static void sru_direction(const mts_sru_layer *layer, size_t dir, const mts_scra
                                      scratch->input_stride,
                                      out + t0 * out_size + dir * d,
                                      out_size};
-        if (steps == 1) {
+        if (steps == 1)
             scan(&pass, &rows, 0, c);
-            continue;
-        }
-        for (size_t j0 = 0; j0 < d; j0 += MTSI_SCAN_CHUNK) {
-            float params[4][MTSI_SCAN_CHUNK];
-            sru_pass chunk = pass;
-            chunk.units = mts_min_size(MTSI_SCAN_CHUNK, d - j0);
-            chunk.bf = params[0];
-            chunk.br = params[1];
-            mtsi_copy_floats(params[0], pass.bf + j0, chunk.units);
-            mtsi_copy_floats(params[1], pass.br + j0, chunk.units);
-            if (has_v) {
-                chunk.vf = params[2];
-                chunk.vr = params[3];
-                mtsi_copy_floats(params[2], pass.vf + j0, chunk.units);
-                mtsi_copy_floats(params[3], pass.vr + j0, chunk.units);
-            }
-            scan(&chunk, &rows, j0, c + j0);
-        }
+        else
+            sru_scan_chunks(&pass, scan, &rows, c);
     }
 }
 
