@@ -18,8 +18,11 @@
  * vpadalq_s16 adds pairwise into the int32 lanes; no two products are ever
  * summed in int16, so this is exact for any int8 values). The last
  * depth mod 16 inputs come from zero-padded copies. Integer sums are exact,
- * so every variant equals the reference bit for bit; the scaling is scalar
- * C in the reference's order (armv7 NEON flushes subnormals to zero, and
+ * so every variant equals the reference bit for bit; the scaling is the
+ * reference's (float)acc * (w_scale * x_scale): on aarch64 for the 4 rows of
+ * a tile at once (Advanced SIMD arithmetic is IEEE there, under the same
+ * FPCR as scalar code, so each lane rounds as the scalar expression does),
+ * on armv7 in scalar C (its NEON flushes subnormals to zero, and
  * w_scale * x_scale can be subnormal).
  *
  * int8-w: the float NEON product's lane structure. 8 weights per chunk are
@@ -140,17 +143,38 @@ static inline int32_t i8_neon_isum1(int32x4_t a)
         }                                                \
         MTS_I8_NEON_EACH_STEP(MTS_I8I8_DOT)              \
     } while (0)
-/* Scalar scaling in the reference's order (see the top of the file). */
+/* The 4 rows' outputs of step t, (float)acc * (w_scale[r] * x_scale[t]) in
+ * the reference's order (see the top of the file). On aarch64 one SCVTF and
+ * two FMULs for the 4 rows, each lane rounding as the scalar expression
+ * does. The scalar form cost about 9 instructions per output (a lane move,
+ * SCVTF, both scales and the row offset loaded, 2 FMUL, STR): the SDOT
+ * product at depth 256, T = 16, went from 0.153 to 0.131 instructions per
+ * multiply-add. */
+#if defined(__aarch64__)
+static inline void i8i8_neon_store4(float *y, int32x4_t sums, const float *w_scale,
+                                    float x_scale)
+{
+    const float32x4_t scale = vmulq_n_f32(vld1q_f32(w_scale), x_scale);
+    vst1q_f32(y, vmulq_f32(vcvtq_f32_s32(sums), scale));
+}
+#else
+static inline void i8i8_neon_store4(float *y, int32x4_t sums, const float *w_scale,
+                                    float x_scale)
+{
+    int32_t s[MTS_I8_NEON_TILE_ROWS];
+    vst1q_s32(s, sums);
+    for (size_t r = 0; r < MTS_I8_NEON_TILE_ROWS; r++)
+        y[r] = (float)s[r] * (w_scale[r] * x_scale);
+}
+#endif
 #define MTS_I8I8_STORE(t)                                                       \
     if ((t) < steps) {                                                          \
-        if (rows == MTS_I8_NEON_TILE_ROWS) {                                    \
-            int32_t sums[MTS_I8_NEON_TILE_ROWS];                                \
-            vst1q_s32(sums, i8_neon_isum4(a0_##t, a1_##t, a2_##t, a3_##t));     \
-            for (size_t r = 0; r < MTS_I8_NEON_TILE_ROWS; r++)                  \
-                y[(t) * y_stride + r] = (float)sums[r] * (w_scale[r] * x_scale[t]); \
-        } else {                                                                \
+        if (rows == MTS_I8_NEON_TILE_ROWS)                                      \
+            i8i8_neon_store4(y + (t) * y_stride,                                \
+                             i8_neon_isum4(a0_##t, a1_##t, a2_##t, a3_##t), w_scale, \
+                             x_scale[t]);                                       \
+        else                                                                    \
             y[(t) * y_stride] = (float)i8_neon_isum1(a0_##t) * (w_scale[0] * x_scale[t]); \
-        }                                                                       \
     }
 
 /* One tile of `rows` (1 or 4) x `steps` (<= MTS_I8_NEON_MAX_STEPS); sdot,

@@ -19,6 +19,19 @@
 #define MTS_I8_TILE_ROWS 4
 #define MTS_I8_TILE_STEPS 4
 #define MTS_I8_LANES 8
+/* The int8-wa tile: 4 x 4 int32 accumulators where the compiler vectorises
+ * the depth loop (x86, NEON). MTS_I8I8_TILE_ROWS / _STEPS (<= 4) override it
+ * for cores that keep the tile in general-purpose registers, where 16
+ * accumulators spill (the firmware sets them per core:
+ * firmware/boards/CMakeLists.txt); a call of one step then still takes 4
+ * rows per tile, each input serving 4 rows. Any tile gives the same bits:
+ * the int32 sums are exact. */
+#ifndef MTS_I8I8_TILE_ROWS
+#define MTS_I8I8_TILE_ROWS 4
+#endif
+#ifndef MTS_I8I8_TILE_STEPS
+#define MTS_I8I8_TILE_STEPS 4
+#endif
 
 static MTS_ALWAYS_INLINE void i8f32_tile(size_t rows, size_t steps, size_t depth,
                                          const int8_t *w, size_t w_stride,
@@ -64,12 +77,12 @@ static MTS_ALWAYS_INLINE void i8i8_tile(size_t rows, size_t steps, size_t depth,
                                         const float *x_scale,
                                         float *y, size_t y_stride)
 {
-    int32_t acc[MTS_I8_TILE_ROWS][MTS_I8_TILE_STEPS];
+    int32_t acc[MTS_I8_TILE_ROWS][MTS_I8I8_TILE_STEPS];
     for (size_t r = 0; r < rows; r++)
         for (size_t t = 0; t < steps; t++)
             acc[r][t] = 0;
     for (size_t i = 0; i < depth; i++) {
-        int32_t x_i[MTS_I8_TILE_STEPS];
+        int32_t x_i[MTS_I8I8_TILE_STEPS];
         for (size_t t = 0; t < steps; t++)
             x_i[t] = xq[t * xq_stride + i];
         for (size_t r = 0; r < rows; r++) {
@@ -113,10 +126,10 @@ static MTS_ALWAYS_INLINE void i8i8_row_group(size_t rows, size_t depth, size_t s
                                              float *y, size_t y_stride)
 {
     size_t t = 0;
-    for (; t + MTS_I8_TILE_STEPS <= steps; t += MTS_I8_TILE_STEPS)
-        i8i8_tile(rows, MTS_I8_TILE_STEPS, depth, w, w_stride, w_scale,
+    for (; t + MTS_I8I8_TILE_STEPS <= steps; t += MTS_I8I8_TILE_STEPS)
+        i8i8_tile(rows, MTS_I8I8_TILE_STEPS, depth, w, w_stride, w_scale,
                   xq + t * xq_stride, xq_stride, x_scale + t, y + t * y_stride, y_stride);
-    if (t + 2 <= steps) {
+    if (MTS_I8I8_TILE_STEPS > 2 && t + 2 <= steps) {
         i8i8_tile(rows, 2, depth, w, w_stride, w_scale,
                   xq + t * xq_stride, xq_stride, x_scale + t, y + t * y_stride, y_stride);
         t += 2;
@@ -146,8 +159,14 @@ void mtsi_gemm_i8i8_tiled(size_t rows, size_t depth, size_t steps,
                           float *y, size_t y_stride)
 {
     size_t r = 0;
-    for (; r + MTS_I8_TILE_ROWS <= rows; r += MTS_I8_TILE_ROWS)
-        i8i8_row_group(MTS_I8_TILE_ROWS, depth, steps, w + r * w_stride, w_stride,
+#if MTS_I8I8_TILE_ROWS < MTS_I8_TILE_ROWS
+    if (steps == 1)
+        for (; r + MTS_I8_TILE_ROWS <= rows; r += MTS_I8_TILE_ROWS)
+            i8i8_row_group(MTS_I8_TILE_ROWS, depth, 1, w + r * w_stride, w_stride, w_scale + r,
+                           xq, xq_stride, x_scale, y + r, y_stride);
+#endif
+    for (; r + MTS_I8I8_TILE_ROWS <= rows; r += MTS_I8I8_TILE_ROWS)
+        i8i8_row_group(MTS_I8I8_TILE_ROWS, depth, steps, w + r * w_stride, w_stride,
                        w_scale + r, xq, xq_stride, x_scale, y + r, y_stride);
     for (; r < rows; r++)
         i8i8_row_group(1, depth, steps, w + r * w_stride, w_stride,

@@ -80,7 +80,13 @@ const mts_gemm_i8i8_variant mts_gemm_i8i8_variants[] = {
     {"avx2", "AVX2 VPMOVSXBW + VPMADDWD, 4 rows x 3 steps (8 x 1 for T = 1) of int32 "
      "accumulators", mtsi_gemm_i8i8_avx2, MTS_REQUIRES_AVX2},
 #endif
+#if defined(MTS_I8I8_TILE_ROWS) && MTS_I8I8_TILE_ROWS == 3 && MTS_I8I8_TILE_STEPS == 2
+    /* The Thumb-2 firmware's tile (gemm_i8_tiled.c, firmware/boards/CMakeLists.txt). */
+    {"tiled", "portable C, 3 rows x 2 steps (4 x 1 for T = 1) of int32 accumulators",
+     mtsi_gemm_i8i8_tiled, 0},
+#else
     {"tiled", "portable C, 4 rows x 4 steps of int32 accumulators", mtsi_gemm_i8i8_tiled, 0},
+#endif
     {"reference", "plain C loops, int32 sums", mts_gemm_i8i8_reference, 0},
 };
 
