@@ -13,11 +13,13 @@
  * registers without needing -ffast-math; the lanes are then added in a fixed
  * pairwise order. The summation order of an output therefore depends only on
  * depth, never on where its step falls in a tile, so results are
- * bit-identical for every block size T (tests/c/test_model.c checks it on
- * every target). Where the compiler contracts a * b + c into FMAs is its
- * choice per tile shape: on aarch64 GCC 12 fuses the depth tail of a 4-row
- * tile differently from a single row's, so a row's bits may depend on its
- * row group; a given row always falls in the same group, whatever T.
+ * bit-identical for every block size T and every row group
+ * (tests/c/test_model.c checks it on every target). Each multiply-add is
+ * written as one (MTS_TILED_MAC: fused where the target has an FMA
+ * instruction, __FP_FAST_FMAF), not left to contraction: with
+ * -ffp-contract=fast the compiler fused some tile shapes' a * b + c and not
+ * others' (aarch64 GCC 12 the depth tail of a 4-row tile; x86-64 GCC 12 with
+ * -march=native a step's sums by its place in a tile).
  */
 #include "gemm_isa.h"
 
@@ -34,6 +36,12 @@
 #else
 #define MTS_GEMM_LANES 8
 #endif
+#endif
+
+#ifdef __FP_FAST_FMAF
+#define MTS_TILED_MAC(acc, a, b) __builtin_fmaf((a), (b), (acc))
+#else
+#define MTS_TILED_MAC(acc, a, b) ((acc) + (a) * (b))
 #endif
 
 /* One tile of `rows` x `steps` (both <= the tile maximum, passed as
@@ -56,7 +64,7 @@ static MTS_ALWAYS_INLINE void gemm_tile(size_t rows, size_t steps, size_t depth,
             for (size_t t = 0; t < steps; t++) {
                 const float *x_ti = x + t * x_stride + i;
                 for (size_t l = 0; l < MTS_GEMM_LANES; l++)
-                    acc[r][t][l] += w_ri[l] * x_ti[l];
+                    acc[r][t][l] = MTS_TILED_MAC(acc[r][t][l], w_ri[l], x_ti[l]);
             }
         }
     }
@@ -69,7 +77,7 @@ static MTS_ALWAYS_INLINE void gemm_tile(size_t rows, size_t steps, size_t depth,
                     acc[r][t][l] += acc[r][t][l + half];
             float sum = acc[r][t][0];
             for (size_t k = i; k < depth; k++)
-                sum += w[r * w_stride + k] * x[t * x_stride + k];
+                sum = MTS_TILED_MAC(sum, w[r * w_stride + k], x[t * x_stride + k]);
             y[t * y_stride + r] = sum;
         }
     }
