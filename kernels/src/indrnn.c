@@ -105,18 +105,28 @@ void mtsi_indrnn_needs(const mts_indrnn_layer *layer, mtsi_cell_needs *needs)
     needs->output_size = layer->hidden_size;
 }
 
-/* A block of more than one step, MTSI_SCAN_CHUNK units at a time with the
- * chunk's w_hh and b copied once per block (internal.h). */
-static MTS_NOINLINE void indrnn_scan_chunks(const mts_indrnn_layer *layer, indrnn_scan_fn scan,
-                                            const mtsi_scan_rows *rows, float *state)
+/* The scan of one block of `steps` steps after its product: a block of one
+ * step in one pass over the units, a longer block MTSI_SCAN_CHUNK units at
+ * a time with the chunk's w_hh and b copied once per block (internal.h).
+ * Kept out of its caller (MTS_NOINLINE), so that the copies are on the
+ * stack only while the scan runs, never beside the product's frames. */
+static MTS_NOINLINE void indrnn_scan_block(const mts_indrnn_layer *layer, indrnn_scan_fn scan,
+                                           const mts_scratch *scratch, size_t steps,
+                                           float *state, float *y)
 {
     const size_t H = layer->hidden_size;
+    const mtsi_scan_rows rows = {steps, 0,  scratch->product, scratch->product_stride,
+                                 NULL,  0u, y,                H};
+    if (steps == 1) {
+        scan(H, layer->weight_hh, layer->bias, &rows, 0, state);
+        return;
+    }
     for (size_t j0 = 0; j0 < H; j0 += MTSI_SCAN_CHUNK) {
         float w_hh[MTSI_SCAN_CHUNK], b[MTSI_SCAN_CHUNK];
         const size_t units = mts_min_size(MTSI_SCAN_CHUNK, H - j0);
         mtsi_copy_floats(w_hh, layer->weight_hh + j0, units);
         mtsi_copy_floats(b, layer->bias + j0, units);
-        scan(units, w_hh, b, rows, j0, state + j0);
+        scan(units, w_hh, b, &rows, j0, state + j0);
     }
 }
 
@@ -138,11 +148,6 @@ void mtsi_indrnn_run(const mts_indrnn_layer *layer, const mts_scratch *scratch, 
             mtsi_copy_floats(scratch->input + t * scratch->input_stride, x + (t0 + t) * n, n);
         mtsi_blocked_product(products, scratch, &weight, 0, H, n, steps, scratch->input,
                              scratch->input_stride, scratch->product, scratch->product_stride);
-        const mtsi_scan_rows rows = {steps, 0,    scratch->product, scratch->product_stride,
-                                     NULL,  0u,   y + t0 * H,       H};
-        if (steps == 1)
-            scan(H, layer->weight_hh, layer->bias, &rows, 0, state);
-        else
-            indrnn_scan_chunks(layer, scan, &rows, state);
+        indrnn_scan_block(layer, scan, scratch, steps, state, y + t0 * H);
     }
 }

@@ -113,19 +113,29 @@ static const qrnn_scan_fn qrnn_scans[2][2] = {
     {qrnn_scan_1_0, qrnn_scan_1_1},
 };
 
-/* A block of more than one step, MTSI_SCAN_CHUNK units at a time with the
- * chunk's biases copied once per block (internal.h). */
-static MTS_NOINLINE void qrnn_scan_chunks(const mts_qrnn_layer *layer, qrnn_scan_fn scan,
-                                          const mtsi_scan_rows *rows, float *c)
+/* The scan of one block of `steps` steps after its product: a block of one
+ * step in one pass over the units, a longer block MTSI_SCAN_CHUNK units at
+ * a time with the chunk's biases copied once per block (internal.h). Kept
+ * out of its caller (MTS_NOINLINE), so that the copies are on the stack only
+ * while the scan runs, never beside the product's frames. */
+static MTS_NOINLINE void qrnn_scan_block(const mts_qrnn_layer *layer, qrnn_scan_fn scan,
+                                         const mts_scratch *scratch, size_t steps, float *c,
+                                         float *out)
 {
     const size_t H = layer->hidden_size;
+    const mtsi_scan_rows rows = {steps, 0,  scratch->product, scratch->product_stride,
+                                 NULL,  0u, out,              H};
+    if (steps == 1) {
+        scan(H, H, layer->zoneout, layer->bias, H, &rows, 0, c);
+        return;
+    }
     const size_t gates = mts_qrnn_num_gates(layer);
     for (size_t j0 = 0; j0 < H; j0 += MTSI_SCAN_CHUNK) {
         float bias[4 * MTSI_SCAN_CHUNK];
         const size_t units = mts_min_size(MTSI_SCAN_CHUNK, H - j0);
         for (size_t g = 0; g < gates; g++)
             mtsi_copy_floats(bias + g * MTSI_SCAN_CHUNK, layer->bias + g * H + j0, units);
-        scan(units, H, layer->zoneout, bias, MTSI_SCAN_CHUNK, rows, j0, c + j0);
+        scan(units, H, layer->zoneout, bias, MTSI_SCAN_CHUNK, &rows, j0, c + j0);
     }
 }
 
@@ -172,12 +182,7 @@ static void qrnn_layer(const mts_qrnn_layer *layer, const mts_scratch *scratch, 
         mtsi_blocked_product(products, scratch, &weight, 0, rows, depth, steps, scratch->input,
                              scratch->input_stride, scratch->product, scratch->product_stride);
 
-        const mtsi_scan_rows rows = {steps, 0,    scratch->product, scratch->product_stride,
-                                     NULL,  0u,   out + t0 * H,     H};
-        if (steps == 1)
-            scan(H, H, layer->zoneout, layer->bias, H, &rows, 0, c);
-        else
-            qrnn_scan_chunks(layer, scan, &rows, c);
+        qrnn_scan_block(layer, scan, scratch, steps, c, out + t0 * H);
     }
 }
 

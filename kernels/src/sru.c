@@ -127,15 +127,33 @@ static const sru_scan_fn sru_scans[2][2][3] = {
      {sru_scan_1_1_0, sru_scan_1_1_1, sru_scan_1_1_2}},
 };
 
-/* A block of more than one step, MTSI_SCAN_CHUNK units at a time with the
- * chunk's parameters copied once per block (internal.h). */
-static MTS_NOINLINE void sru_scan_chunks(const sru_pass *pass, sru_scan_fn scan,
-                                         const mtsi_scan_rows *rows, float *c)
+/* The scan of one block of `steps` steps of direction `dir`, after its
+ * product: a block of one step in one pass over the units, a longer block
+ * MTSI_SCAN_CHUNK units at a time with the chunk's parameters copied once
+ * per block (internal.h). Kept out of its caller (MTS_NOINLINE), so that the
+ * copies and the walk's frame are on the stack only while the scan runs,
+ * never beside the product's frames. */
+static MTS_NOINLINE void sru_scan_block(const sru_pass *pass, sru_scan_fn scan,
+                                        const mts_scratch *scratch, size_t steps, size_t dir,
+                                        float *c, float *out, size_t out_size)
 {
-    for (size_t j0 = 0; j0 < pass->hidden; j0 += MTSI_SCAN_CHUNK) {
+    const size_t d = pass->hidden;
+    const mtsi_scan_rows rows = {steps,
+                                 dir != 0,
+                                 scratch->product,
+                                 scratch->product_stride,
+                                 scratch->input + dir * d,
+                                 scratch->input_stride,
+                                 out,
+                                 out_size};
+    if (steps == 1) {
+        scan(pass, &rows, 0, c);
+        return;
+    }
+    for (size_t j0 = 0; j0 < d; j0 += MTSI_SCAN_CHUNK) {
         float params[4][MTSI_SCAN_CHUNK];
         sru_pass chunk = *pass;
-        chunk.units = mts_min_size(MTSI_SCAN_CHUNK, pass->hidden - j0);
+        chunk.units = mts_min_size(MTSI_SCAN_CHUNK, d - j0);
         chunk.bf = params[0];
         chunk.br = params[1];
         mtsi_copy_floats(params[0], pass->bf + j0, chunk.units);
@@ -146,7 +164,7 @@ static MTS_NOINLINE void sru_scan_chunks(const sru_pass *pass, sru_scan_fn scan,
             mtsi_copy_floats(params[2], pass->vf + j0, chunk.units);
             mtsi_copy_floats(params[3], pass->vr + j0, chunk.units);
         }
-        scan(&chunk, rows, j0, c + j0);
+        scan(&chunk, &rows, j0, c + j0);
     }
 }
 
@@ -210,18 +228,8 @@ static void sru_direction(const mts_sru_layer *layer, size_t dir, const mts_scra
         mtsi_blocked_product(products, scratch, &weight, dir * k * d, k * d, depth, steps,
                              src, src_stride, scratch->product, scratch->product_stride);
 
-        const mtsi_scan_rows rows = {steps,
-                                     dir != 0,
-                                     scratch->product,
-                                     scratch->product_stride,
-                                     scratch->input + dir * d,
-                                     scratch->input_stride,
-                                     out + t0 * out_size + dir * d,
-                                     out_size};
-        if (steps == 1)
-            scan(&pass, &rows, 0, c);
-        else
-            sru_scan_chunks(&pass, scan, &rows, c);
+        sru_scan_block(&pass, scan, scratch, steps, dir, c, out + t0 * out_size + dir * d,
+                       out_size);
     }
 }
 

@@ -132,7 +132,7 @@ def test_plugin_counts_hand_checked_program(built, tmp_path):
         assert 256 * 4 + 100 * 4 + 10 * 3 <= w["insns"] <= 256 * 4 + 100 * 4 + 10 * 3 + 24
 
 
-def test_cortex_a72_runs_the_binary_on_an_a72(built, tmp_path):
+def test_cortex_a72_runs_the_binary_on_an_a72(built, tmp_path, monkeypatch):
     """The A72 model runs qemu-aarch64 as a Cortex-A72, so the binary's run-time
     choices are the A72's: no SDOT (Armv8.2; the A72 is Armv8.0), which QEMU's
     default CPU has and the int8 products would otherwise pick."""
@@ -147,6 +147,7 @@ def test_cortex_a72_runs_the_binary_on_an_a72(built, tmp_path):
     subprocess.run([gcc, "-O2", "-static", "-x", "c", "-o", str(program), "-"],
                    input=source, text=True, check=True)
     out = tmp_path / "windows.txt"
+    monkeypatch.setenv("MTSRNN_QEMU_PLUGIN", str(built / "libmtsmem.so"))
     as_a72 = memory.plugin_arguments(memory.PARTS["cortex-a72"], "qemu-aarch64", program, out)
     assert as_a72[:2] == ["-cpu", "cortex-a72"]
     for arguments, expected in ((as_a72, "dotprod 0"), ([], "dotprod 1")):
