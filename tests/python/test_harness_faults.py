@@ -171,6 +171,27 @@ def test_a_damaged_command_is_shown_not_turned_into_a_bare_timeout():
 
 # ------------------------------------------------------------ random faults
 
+class _CallBounds:
+    """Every call through the damaging link must end within its bound (its
+    limit plus SLACK); the worst fraction of a bound seen goes into the
+    counts when the link is switched off."""
+
+    def __init__(self, link: FaultLink) -> None:
+        self.link = link
+        self.worst = 0.0
+
+    def check(self, what: str, start: float, limit: float) -> None:
+        elapsed = time.monotonic() - start
+        self.worst = max(self.worst, elapsed / limit)
+        assert elapsed <= limit + SLACK, f"{what} took {elapsed:.2f} s, bound {limit:.2f} s"
+
+    def finish(self, counts: dict) -> dict:
+        self.link.enabled = False
+        counts["faults"] = self.link.injected
+        counts["worst_fraction_of_bound"] = round(self.worst, 2)
+        return counts
+
+
 def _hammer(dev: Device, link: FaultLink, twins: dict, calls: int, seed: int,
             blocks: list[int], bench_exact: bool) -> dict:
     """`calls` random calls through the damaging link; returns the counts.
@@ -194,8 +215,8 @@ def _hammer(dev: Device, link: FaultLink, twins: dict, calls: int, seed: int,
     dev.select(current.index)
     state = twins[current.name].initial_state()
     counts = {"calls": 0, "failed": 0, "wrong": 0, "session_lost": 0}
+    bounds = _CallBounds(link)
     link.enabled = True
-    bound = 0.0
     for _ in range(calls):
         op = rng.choice(["infer"] * 5 + ["reset", "select", "bench", "selftest"]
                         + (["peer"] if peer_names else []))
@@ -246,13 +267,8 @@ def _hammer(dev: Device, link: FaultLink, twins: dict, calls: int, seed: int,
         except HarnessError as error:
             counts["failed"] += 1
             assert str(error), "an error without a message"
-        elapsed = time.monotonic() - start
-        bound = max(bound, elapsed / limit)
-        assert elapsed <= limit + SLACK, f"{op} took {elapsed:.2f} s, bound {limit:.2f} s"
-    link.enabled = False
-    counts["faults"] = link.injected
-    counts["worst_fraction_of_bound"] = round(bound, 2)
-    return counts
+        bounds.check(op, start, limit)
+    return bounds.finish(counts)
 
 
 @needs_device
@@ -404,7 +420,8 @@ def _hammer_eval(dev: Device, link: FaultLink, runs: int, seed: int, block: int)
     counts = {"uploads": 0, "upload_failed": 0, "evals": 0, "eval_failed": 0,
               "session_lost": 0, "wrong": 0}
     dev.upload(images[0])
-    believed, bound = 0, 0.0
+    believed = 0
+    bounds = _CallBounds(link)
     upload_limit = dev.timeout + 4 * max(map(len, images)) * 1e-4
     # reset, then one infer per sequence (every sequence fits max_steps here)
     eval_limit = data.count * (2 * dev.timeout + 4 * 4 * 20 * EVAL_INPUT * 1e-4)
@@ -419,9 +436,7 @@ def _hammer_eval(dev: Device, link: FaultLink, runs: int, seed: int, block: int)
         except HarnessError as error:
             counts["upload_failed"] += 1
             assert str(error), "an error without a message"
-        elapsed = time.monotonic() - start
-        bound = max(bound, elapsed / upload_limit)
-        assert elapsed <= upload_limit + SLACK, f"upload took {elapsed:.2f} s"
+        bounds.check("upload", start, upload_limit)
         counts["evals"] += 1
         start = time.monotonic()
         try:
@@ -439,12 +454,8 @@ def _hammer_eval(dev: Device, link: FaultLink, runs: int, seed: int, block: int)
         except HarnessError as error:
             counts["eval_failed"] += 1
             assert str(error), "an error without a message"
-        elapsed = time.monotonic() - start
-        bound = max(bound, elapsed / eval_limit)
-        assert elapsed <= eval_limit + SLACK, f"eval took {elapsed:.2f} s"
-    link.enabled = False
-    counts["faults"] = link.injected
-    counts["worst_fraction_of_bound"] = round(bound, 2)
+        bounds.check("eval", start, eval_limit)
+    bounds.finish(counts)
     # The device still answers, with the model the host believes.
     outputs, _ = device_outputs(dev, data, block)
     for h, e in zip(outputs, expected[believed], strict=True):
