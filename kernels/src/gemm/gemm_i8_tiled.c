@@ -16,8 +16,14 @@
 
 #include "../compiler.h"
 
+/* The int8-w tile (at most 4 x 4), overridable per core like gemm_tiled.c's
+ * and for the same reason; the bits depend on the lanes and the depth only. */
+#ifndef MTS_I8_TILE_ROWS
 #define MTS_I8_TILE_ROWS 4
+#endif
+#ifndef MTS_I8_TILE_STEPS
 #define MTS_I8_TILE_STEPS 4
+#endif
 #define MTS_I8_LANES 8
 /* The int8-wa tile: 4 x 4 int32 accumulators where the compiler vectorises
  * the depth loop (x86, NEON). MTS_I8I8_TILE_ROWS / _STEPS (<= 4) override it

@@ -25,8 +25,17 @@
 
 #include "../compiler.h"
 
+/* The tile: at most 4 x 4. A build for a core whose registers cannot hold
+ * rows x steps x lanes accumulators (they spill to the stack every pass)
+ * sets a smaller one (firmware/boards/CMakeLists.txt, per core). Any tile
+ * gives the same bits: an output's summation order depends on its lanes and
+ * the depth only. */
+#ifndef MTS_GEMM_TILE_ROWS
 #define MTS_GEMM_TILE_ROWS 4
+#endif
+#ifndef MTS_GEMM_TILE_STEPS
 #define MTS_GEMM_TILE_STEPS 4
+#endif
 /* Lanes per output: the width of the compiler's own vectors, which it
  * auto-vectorises the lanes into (the target's -m flags, not a product
  * choice of isa.h: the portable products are compiled for the baseline). */
