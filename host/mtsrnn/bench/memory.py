@@ -273,8 +273,14 @@ PARTS: dict[str, Part] = {
                                            "magpi.raspberrypi.com Pi 4 specs)")},
         energy_cycle_nj=Param(0.6, "nJ", "UNCONFIRMED: Raspberry Pi 4, about 0.9 W per "
                                          "busy core above idle at 1.5 GHz (recalled board "
-                                         "measurements; searched: pages for Pi 4 power per "
-                                         "core, found whole-board figures only)"),
+                                         "measurements); bounded by a published one: the "
+                                         "whole board at 2.1 W idle and 6.41 W with its four "
+                                         "cores under stress-ng and the GPU under glxgears "
+                                         "(beta firmware; G. Halfacree, The MagPi 88, "
+                                         "'Thermal testing Raspberry Pi 4', as reported at "
+                                         "zeusbtc.com/articles/asic-miner-troubleshooting/"
+                                         "2292-raspberry-pi-4-firmware-update), so at most "
+                                         "(6.41 - 2.1) / 4 = 1.08 W a core, 0.72 nJ a cycle"),
         energy_byte_nj=Param(0.16, "nJ", "UNCONFIRMED (recalled; searched: pages for "
                                           "Horowitz, ISSCC 2014, not found): 1.3-2.6 nJ per "
                                           "64-bit DRAM access, 20 pJ/bit (DDR3; LPDDR4 is "
