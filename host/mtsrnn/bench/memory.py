@@ -183,8 +183,8 @@ PARTS: dict[str, Part] = {
                     "the ART prefetch buffer (sequential flash lines would arrive earlier)",
                     "pipelined LDR (1 cycle each after the first)")),
     "rp2040": Part(
-        "rp2040", "RP2040 (Cortex-M0+, 133 MHz, the project's boot2: serial XIP at clk_sys / "
-                  "4 behind its 16 KB cache)",
+        "rp2040", "RP2040 (Cortex-M0+, 133 MHz, the project's boot2, the pico-sdk's generic "
+                  "one: serial XIP at clk_sys / 4 behind its 16 KB cache)",
         ("qemu-mps2-an385",), _RP2040_HZ,
         cpi={"fmac": Param(None, "cycles", _NO_FPU), "falu": Param(None, "cycles", _NO_FPU),
              "div": Param(None, "cycles", _NO_FPU),
@@ -209,7 +209,12 @@ PARTS: dict[str, Part] = {
             "the serial 03h read, 32-bit frames, SCK = clk_sys / 4: a transfer is 8 command "
             "+ 24 address + 32 data SCK = 256 cycles, measured 'a little over 2us (64 flash "
             "cycles, 4 cpu cycles per each flash cycle)' at 125 MHz (KevinOConnor, "
-            "Klipper3d/klipper#6464, GENERIC_03H with CLKDIV 4); " + _XIP_HALF_LINE
+            "Klipper3d/klipper#6464, GENERIC_03H with CLKDIV 4); the same set-up as the "
+            "pico-sdk's boot2_generic_03h.S for a flash it does not know (raspberrypi/"
+            "pico-sdk src/rp2040/boot_stage2@5b60434: CMD_READ 0x03, 32 clocks per data "
+            "frame, PICO_FLASH_SPI_CLKDIV 4 unless set: 'boot from almost anything ... The "
+            "tradeoff is performance around 3x worse than QSPI XIP', 256 against 80 cycles "
+            "a transfer at that divider); " + _XIP_HALF_LINE
             + f": {_XIP_SERIAL}"))},
         energy_cycle_nj=Param(0.50, "nJ", "UNCONFIRMED: about 20 mA at 3.3 V for a busy core "
                                           "at 125-133 MHz (recalled); the RP2040 datasheet "
@@ -298,12 +303,12 @@ PARTS: dict[str, Part] = {
                     "Q-form)")),
 }
 
-# A Raspberry Pi Pico running the pico-sdk's own boot2 instead of the project's
-# (the same binary and counts; only the XIP transfer differs).
+# A Raspberry Pi Pico running the pico-sdk's boot2 for its W25Q080 instead of
+# the generic one (the same binary and counts; only the XIP transfer differs).
 PARTS["rp2040-qspi"] = replace(
     PARTS["rp2040"], name="rp2040-qspi",
-    title="RP2040 (Cortex-M0+, 133 MHz, the pico-sdk's boot2 on a Pico: quad-I/O XIP at "
-          "clk_sys / 2 behind its 16 KB cache)",
+    title="RP2040 (Cortex-M0+, 133 MHz, the pico-sdk's W25Q080 boot2 on a Pico: quad-I/O "
+          "XIP at clk_sys / 2 behind its 16 KB cache)",
     penalty={"xip": Param(_XIP_QUAD, "cycles", (
         "confirmed: the pico-sdk's boot2_w25q080.S (raspberrypi/pico-sdk src/rp2040/"
         "boot_stage2@978e15c) sets quad-I/O continuous read (CMD_READ 0xeb, "
