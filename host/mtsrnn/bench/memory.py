@@ -216,12 +216,14 @@ PARTS: dict[str, Part] = {
             "tradeoff is performance around 3x worse than QSPI XIP', 256 against 80 cycles "
             "a transfer at that divider); " + _XIP_HALF_LINE
             + f": {_XIP_SERIAL}"))},
-        energy_cycle_nj=Param(0.50, "nJ", "UNCONFIRMED: about 20 mA at 3.3 V for a busy core "
-                                          "at 125-133 MHz (recalled); the RP2040 datasheet "
-                                          "5.4 gives currents only for its four use cases "
-                                          "(48 MHz media demo, BOOTSEL, DORMANT, SLEEP); "
-                                          "searched: pages for measured Pico currents "
-                                          "(found only sleep-mode figures)"),
+        energy_cycle_nj=Param(0.50, "nJ", "corroborated: about 20 mA at 3.3 V for a busy "
+                                          "core at 125-133 MHz (recalled), a Pico board "
+                                          "measured at '~20mA' at 125 MHz and '~6mA' at 20 "
+                                          "MHz under CircuitPython (Lanzaa, adafruit/"
+                                          "circuitpython#7430, 2023-01-08; supply voltage "
+                                          "not stated); the RP2040 datasheet 5.4 gives "
+                                          "currents only for its four use cases (48 MHz "
+                                          "media demo, BOOTSEL, DORMANT, SLEEP)"),
         energy_byte_nj=Param(_flash_nj_per_byte(_XIP_SERIAL), "nJ",
                              _flash_energy_source(_XIP_SERIAL)),
         how="the Armv6-M (Thumb-1, soft float) build of the qemu-mps2-an385 image "
