@@ -216,8 +216,9 @@ PARTS: dict[str, Part] = {
             "tradeoff is performance around 3x worse than QSPI XIP', 256 against 80 cycles "
             "a transfer at that divider); " + _XIP_HALF_LINE
             + f": {_XIP_SERIAL}"))},
-        energy_cycle_nj=Param(0.50, "nJ", "corroborated: about 20 mA at 3.3 V for a busy "
-                                          "core at 125-133 MHz (recalled), a Pico board "
+        energy_cycle_nj=Param(0.50, "nJ", "UNCONFIRMED by a datasheet, corroborated: about "
+                                          "20 mA at 3.3 V for a busy core at 125-133 MHz "
+                                          "(recalled), a Pico board "
                                           "measured at '~20mA' at 125 MHz and '~6mA' at 20 "
                                           "MHz under CircuitPython (Lanzaa, adafruit/"
                                           "circuitpython#7430, 2023-01-08; supply voltage "
