@@ -292,7 +292,14 @@ PARTS: dict[str, Part] = {
         energy_byte_nj=Param(0.16, "nJ", "UNCONFIRMED (recalled; searched: pages for "
                                           "Horowitz, ISSCC 2014, not found): 1.3-2.6 nJ per "
                                           "64-bit DRAM access, 20 pJ/bit (DDR3; LPDDR4 is "
-                                          "lower: an upper value)"),
+                                          "lower: an upper value); bounded below by a "
+                                          "datasheet: an LPDDR3-1600 x32 device's read "
+                                          "burst, (IDD4R2 230 - IDD3N2 34 mA) x VDD2 1.2 V "
+                                          "/ 6.4 GB/s = 0.037 nJ a byte, its array and core "
+                                          "alone, no I/O, PHY or controller (Micron "
+                                          "EDF8132A1MC's values as gem5 enters them: "
+                                          "gem5/gem5 src/mem/DRAMInterface.py@1db206b, "
+                                          "LPDDR3_1600_1x32)"),
         how="mtsrnn-device cross-built for aarch64 (NEON) under qemu-aarch64 -cpu cortex-a72 "
             "(so its run-time choice is the A72's: no SDOT, the int8 products take `neon`); "
             "every data access goes through the L1D and L2 models; L2 misses are the DRAM "
