@@ -21,4 +21,17 @@
 #define MTS_NOINLINE
 #endif
 
+/* Unroll the loop that follows completely (its trip count a constant): a
+ * tile's loops over its rows, steps and lanes, so that its accumulators
+ * become registers. Left to itself GCC 12 unrolls only some of them and keeps
+ * the accumulators in a stack array, storing them on every pass of the
+ * depth loop. */
+#if defined(__GNUC__) && !defined(__clang__) && (__GNUC__ >= 8)
+#define MTS_UNROLL _Pragma("GCC unroll 32")
+#elif defined(__clang__)
+#define MTS_UNROLL _Pragma("unroll")
+#else
+#define MTS_UNROLL
+#endif
+
 #endif /* MTSRNN_COMPILER_H */
