@@ -21,15 +21,15 @@
 #define MTS_NOINLINE
 #endif
 
-/* Unroll the loop that follows completely (its trip count a constant): a
- * tile's loops over its rows, steps and lanes, so that its accumulators
- * become registers. Left to itself GCC 12 unrolls only some of them and keeps
- * the accumulators in a stack array, storing them on every pass of the
- * depth loop. */
-#if defined(__GNUC__) && !defined(__clang__) && (__GNUC__ >= 8)
-#define MTS_UNROLL _Pragma("GCC unroll 32")
-#elif defined(__clang__)
+/* The loops over a tile's rows, steps (and lanes, gemm/tiled_pass.h) must
+ * be unrolled completely for its accumulators to stay in registers; -O2
+ * alone does not unroll them, and GCC 12 at -O3 only some of them, keeping
+ * the rest of the sums in a stack array stored on every pass of the depth
+ * loop. Trip counts up to 8. */
+#if defined(__clang__)
 #define MTS_UNROLL _Pragma("unroll")
+#elif defined(__GNUC__)
+#define MTS_UNROLL _Pragma("GCC unroll 8")
 #else
 #define MTS_UNROLL
 #endif

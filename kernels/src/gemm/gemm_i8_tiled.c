@@ -85,16 +85,28 @@ static MTS_ALWAYS_INLINE void i8f32_tile(size_t rows, size_t steps, size_t depth
             for (size_t t = 0; t < steps; t++)
                 for (size_t l = 0; l < pass; l++)
                     acc[r][t][l] = 0.0f;
-        for (size_t i = g; i < whole; i += MTS_I8_LANES) {
-            MTS_I8_UNROLL
-            for (size_t r = 0; r < rows; r++) {
-                const int8_t *w_ri = w + r * w_stride + i;
+        if (pass == MTS_I8_LANES) {
+            /* One pass: the lanes' loop left to GCC's loop vectoriser, which
+             * widens 8 weights to float with vector SXTL and SCVTF on
+             * aarch64 (unrolled, they are converted one by one). */
+            for (size_t i = g; i < whole; i += MTS_I8_LANES)
+                for (size_t r = 0; r < rows; r++)
+                    for (size_t t = 0; t < steps; t++)
+                        for (size_t l = 0; l < MTS_I8_LANES; l++)
+                            acc[r][t][l] += (float)w[r * w_stride + i + l] *
+                                            x[t * x_stride + i + l];
+        } else {
+            for (size_t i = g; i < whole; i += MTS_I8_LANES) {
                 MTS_I8_UNROLL
-                for (size_t t = 0; t < steps; t++) {
-                    const float *x_ti = x + t * x_stride + i;
+                for (size_t r = 0; r < rows; r++) {
+                    const int8_t *w_ri = w + r * w_stride + i;
                     MTS_I8_UNROLL
-                    for (size_t l = 0; l < pass; l++)
-                        acc[r][t][l] += (float)w_ri[l] * x_ti[l];
+                    for (size_t t = 0; t < steps; t++) {
+                        const float *x_ti = x + t * x_stride + i;
+                        MTS_I8_UNROLL
+                        for (size_t l = 0; l < pass; l++)
+                            acc[r][t][l] += (float)w_ri[l] * x_ti[l];
+                    }
                 }
             }
         }
