@@ -79,23 +79,33 @@ static MTS_ALWAYS_INLINE void i8f32_tile(size_t rows, size_t steps, size_t depth
     float lane_sum[MTS_I8_TILE_ROWS][MTS_I8_TILE_STEPS][MTS_I8_LANES];
     const size_t whole = depth - depth % MTS_I8_LANES;
     const size_t pass = mtsi_tiled_pass_lanes(rows * steps, MTS_I8_LANES, MTS_I8_TILE_ACCS);
-    for (size_t g = 0; g < MTS_I8_LANES; g += pass) {
-        float acc[MTS_I8_TILE_ROWS][MTS_I8_TILE_STEPS][MTS_I8_LANES];
+    if (pass == MTS_I8_LANES) {
+        /* One pass: the lanes' sums are accumulated in place, the lanes'
+         * loop left to GCC's loop vectoriser, which widens 8 weights to
+         * float with vector SXTL and SCVTF on aarch64 (unrolled, they are
+         * converted one by one). */
         for (size_t r = 0; r < rows; r++)
             for (size_t t = 0; t < steps; t++)
-                for (size_t l = 0; l < pass; l++)
-                    acc[r][t][l] = 0.0f;
-        if (pass == MTS_I8_LANES) {
-            /* One pass: the lanes' loop left to GCC's loop vectoriser, which
-             * widens 8 weights to float with vector SXTL and SCVTF on
-             * aarch64 (unrolled, they are converted one by one). */
-            for (size_t i = g; i < whole; i += MTS_I8_LANES)
-                for (size_t r = 0; r < rows; r++)
-                    for (size_t t = 0; t < steps; t++)
-                        for (size_t l = 0; l < MTS_I8_LANES; l++)
-                            acc[r][t][l] += (float)w[r * w_stride + i + l] *
-                                            x[t * x_stride + i + l];
-        } else {
+                for (size_t l = 0; l < MTS_I8_LANES; l++)
+                    lane_sum[r][t][l] = 0.0f;
+        for (size_t i = 0; i < whole; i += MTS_I8_LANES)
+            for (size_t r = 0; r < rows; r++)
+                for (size_t t = 0; t < steps; t++)
+                    for (size_t l = 0; l < MTS_I8_LANES; l++)
+                        lane_sum[r][t][l] += (float)w[r * w_stride + i + l] *
+                                             x[t * x_stride + i + l];
+    } else {
+        /* A pass per group of `pass` lanes, lanes g .. g + pass - 1, each
+         * group's sums kept in registers and stored once at its end. */
+        for (size_t g = 0; g < MTS_I8_LANES; g += pass) {
+            float acc[MTS_I8_TILE_ROWS][MTS_I8_TILE_STEPS][MTS_I8_LANES];
+            MTS_I8_UNROLL
+            for (size_t r = 0; r < rows; r++)
+                MTS_I8_UNROLL
+                for (size_t t = 0; t < steps; t++)
+                    MTS_I8_UNROLL
+                    for (size_t l = 0; l < pass; l++)
+                        acc[r][t][l] = 0.0f;
             for (size_t i = g; i < whole; i += MTS_I8_LANES) {
                 MTS_I8_UNROLL
                 for (size_t r = 0; r < rows; r++) {
@@ -109,14 +119,19 @@ static MTS_ALWAYS_INLINE void i8f32_tile(size_t rows, size_t steps, size_t depth
                     }
                 }
             }
+            MTS_I8_UNROLL
+            for (size_t r = 0; r < rows; r++)
+                MTS_I8_UNROLL
+                for (size_t t = 0; t < steps; t++)
+                    MTS_I8_UNROLL
+                    for (size_t l = 0; l < pass; l++)
+                        lane_sum[r][t][g + l] = acc[r][t][l];
         }
-        for (size_t r = 0; r < rows; r++)
-            for (size_t t = 0; t < steps; t++)
-                for (size_t l = 0; l < pass; l++)
-                    lane_sum[r][t][g + l] = acc[r][t][l];
     }
 
+    MTS_I8_UNROLL
     for (size_t r = 0; r < rows; r++) {
+        MTS_I8_UNROLL
         for (size_t t = 0; t < steps; t++) {
             float *acc = lane_sum[r][t];
             for (size_t half = MTS_I8_LANES / 2; half > 0; half /= 2)

@@ -79,13 +79,13 @@ static MTS_ALWAYS_INLINE void gemm_tile(size_t rows, size_t steps, size_t depth,
     float lane_sum[MTS_GEMM_TILE_ROWS][MTS_GEMM_TILE_STEPS][MTS_GEMM_LANES];
     const size_t whole = depth - depth % MTS_GEMM_LANES;
     const size_t pass = mtsi_tiled_pass_lanes(rows * steps, MTS_GEMM_LANES, MTS_GEMM_TILE_ACCS);
-    for (size_t g = 0; g < MTS_GEMM_LANES; g += pass) {
-        float acc[MTS_GEMM_TILE_ROWS][MTS_GEMM_TILE_STEPS][MTS_GEMM_LANES];
+    if (pass == MTS_GEMM_LANES) {
+        /* One pass: the lanes' sums are accumulated in place. */
         for (size_t r = 0; r < rows; r++)
             for (size_t t = 0; t < steps; t++)
-                for (size_t l = 0; l < pass; l++)
-                    acc[r][t][l] = 0.0f;
-        for (size_t i = g; i < whole; i += MTS_GEMM_LANES) {
+                for (size_t l = 0; l < MTS_GEMM_LANES; l++)
+                    lane_sum[r][t][l] = 0.0f;
+        for (size_t i = 0; i < whole; i += MTS_GEMM_LANES) {
             MTS_GEMM_UNROLL
             for (size_t r = 0; r < rows; r++) {
                 const float *w_ri = w + r * w_stride + i;
@@ -93,18 +93,49 @@ static MTS_ALWAYS_INLINE void gemm_tile(size_t rows, size_t steps, size_t depth,
                 for (size_t t = 0; t < steps; t++) {
                     const float *x_ti = x + t * x_stride + i;
                     MTS_GEMM_UNROLL
-                    for (size_t l = 0; l < pass; l++)
-                        acc[r][t][l] = MTS_TILED_MAC(acc[r][t][l], w_ri[l], x_ti[l]);
+                    for (size_t l = 0; l < MTS_GEMM_LANES; l++)
+                        lane_sum[r][t][l] = MTS_TILED_MAC(lane_sum[r][t][l], w_ri[l], x_ti[l]);
                 }
             }
         }
-        for (size_t r = 0; r < rows; r++)
-            for (size_t t = 0; t < steps; t++)
-                for (size_t l = 0; l < pass; l++)
-                    lane_sum[r][t][g + l] = acc[r][t][l];
+    } else {
+        /* A pass per group of `pass` lanes, lanes g .. g + pass - 1, each
+         * group's sums kept in registers and stored once at its end. */
+        for (size_t g = 0; g < MTS_GEMM_LANES; g += pass) {
+            float acc[MTS_GEMM_TILE_ROWS][MTS_GEMM_TILE_STEPS][MTS_GEMM_LANES];
+            MTS_GEMM_UNROLL
+            for (size_t r = 0; r < rows; r++)
+                MTS_GEMM_UNROLL
+                for (size_t t = 0; t < steps; t++)
+                    MTS_GEMM_UNROLL
+                    for (size_t l = 0; l < pass; l++)
+                        acc[r][t][l] = 0.0f;
+            for (size_t i = g; i < whole; i += MTS_GEMM_LANES) {
+                MTS_GEMM_UNROLL
+                for (size_t r = 0; r < rows; r++) {
+                    const float *w_ri = w + r * w_stride + i;
+                    MTS_GEMM_UNROLL
+                    for (size_t t = 0; t < steps; t++) {
+                        const float *x_ti = x + t * x_stride + i;
+                        MTS_GEMM_UNROLL
+                        for (size_t l = 0; l < pass; l++)
+                            acc[r][t][l] = MTS_TILED_MAC(acc[r][t][l], w_ri[l], x_ti[l]);
+                    }
+                }
+            }
+            MTS_GEMM_UNROLL
+            for (size_t r = 0; r < rows; r++)
+                MTS_GEMM_UNROLL
+                for (size_t t = 0; t < steps; t++)
+                    MTS_GEMM_UNROLL
+                    for (size_t l = 0; l < pass; l++)
+                        lane_sum[r][t][g + l] = acc[r][t][l];
+        }
     }
 
+    MTS_GEMM_UNROLL
     for (size_t r = 0; r < rows; r++) {
+        MTS_GEMM_UNROLL
         for (size_t t = 0; t < steps; t++) {
             float *acc = lane_sum[r][t];
             /* Pairwise lane reduction in a fixed order. */
