@@ -28,9 +28,9 @@
 
 /* The tile: at most 4 x 4. A build for a core whose registers cannot hold
  * rows x steps x lanes accumulators (they spill to the stack every pass)
- * sets a smaller one (firmware/boards/CMakeLists.txt, per core). Any tile
- * gives the same bits: an output's summation order depends on its lanes and
- * the depth only. */
+ * sets a smaller one, or keeps it and limits the sums a tile holds at once
+ * (MTS_GEMM_TILE_ACCS below). Any tile gives the same bits: an output's
+ * summation order depends on its lanes and the depth only. */
 #ifndef MTS_GEMM_TILE_ROWS
 #define MTS_GEMM_TILE_ROWS 4
 #endif
@@ -57,8 +57,8 @@
 /* The float accumulators a tile may hold at once (tiled_pass.h): stated
  * where 4 x 4 x MTS_GEMM_LANES do not fit the registers. aarch64: 64, 16 of
  * its 32 vectors, which leaves room for the 4 + 4 loaded rows and inputs
- * (a 4 x 4 tile sums 4 lanes per pass, a 4 x 1 all 8). The firmware states
- * its own per core (firmware/boards/CMakeLists.txt). */
+ * (a 4 x 4 tile sums 4 lanes per pass, a 4 x 1 all 8). The Cortex-M
+ * firmware needs none: its 4 x 4 x 1 lane (MTS_GEMM_LANES there) fits. */
 #if !defined(MTS_GEMM_TILE_ACCS) && defined(__aarch64__)
 #define MTS_GEMM_TILE_ACCS 64
 #endif
