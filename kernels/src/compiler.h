@@ -21,4 +21,17 @@
 #define MTS_NOINLINE
 #endif
 
+/* The loops over a tile's rows, steps (and lanes, gemm/tiled_pass.h) must
+ * be unrolled completely for its accumulators to stay in registers; -O2
+ * alone does not unroll them, and GCC 12 at -O3 only some of them, keeping
+ * the rest of the sums in a stack array stored on every pass of the depth
+ * loop. Trip counts up to 8. */
+#if defined(__clang__)
+#define MTS_UNROLL _Pragma("unroll")
+#elif defined(__GNUC__)
+#define MTS_UNROLL _Pragma("GCC unroll 8")
+#else
+#define MTS_UNROLL
+#endif
+
 #endif /* MTSRNN_COMPILER_H */

@@ -24,12 +24,13 @@
 #include "gemm_isa.h"
 
 #include "../compiler.h"
+#include "tiled_pass.h"
 
 /* The tile: at most 4 x 4. A build for a core whose registers cannot hold
  * rows x steps x lanes accumulators (they spill to the stack every pass)
- * sets a smaller one (firmware/boards/CMakeLists.txt, per core). Any tile
- * gives the same bits: an output's summation order depends on its lanes and
- * the depth only. */
+ * sets a smaller one, or keeps it and limits the sums a tile holds at once
+ * (MTS_GEMM_TILE_ACCS below). Any tile gives the same bits: an output's
+ * summation order depends on its lanes and the depth only. */
 #ifndef MTS_GEMM_TILE_ROWS
 #define MTS_GEMM_TILE_ROWS 4
 #endif
@@ -53,6 +54,21 @@
 #define MTS_TILED_MAC(acc, a, b) ((acc) + (a) * (b))
 #endif
 
+/* The float accumulators a tile may hold at once (tiled_pass.h): stated
+ * where 4 x 4 x MTS_GEMM_LANES do not fit the registers. aarch64: 64, 16 of
+ * its 32 vectors, which leaves room for the 4 + 4 loaded rows and inputs
+ * (a 4 x 4 tile sums 4 lanes per pass, a 4 x 1 all 8). The Cortex-M
+ * firmware needs none: its 4 x 4 x 1 lane (MTS_GEMM_LANES there) fits. */
+#if !defined(MTS_GEMM_TILE_ACCS) && defined(__aarch64__)
+#define MTS_GEMM_TILE_ACCS 64
+#endif
+#ifdef MTS_GEMM_TILE_ACCS
+#define MTS_GEMM_UNROLL MTS_UNROLL
+#else
+#define MTS_GEMM_TILE_ACCS ((size_t)-1)
+#define MTS_GEMM_UNROLL
+#endif
+
 /* One tile of `rows` x `steps` (both <= the tile maximum, passed as
  * constants so each shape is specialised). */
 static MTS_ALWAYS_INLINE void gemm_tile(size_t rows, size_t steps, size_t depth,
@@ -60,32 +76,74 @@ static MTS_ALWAYS_INLINE void gemm_tile(size_t rows, size_t steps, size_t depth,
                                         const float *x, size_t x_stride,
                                         float *y, size_t y_stride)
 {
-    float acc[MTS_GEMM_TILE_ROWS][MTS_GEMM_TILE_STEPS][MTS_GEMM_LANES];
-    for (size_t r = 0; r < rows; r++)
-        for (size_t t = 0; t < steps; t++)
-            for (size_t l = 0; l < MTS_GEMM_LANES; l++)
-                acc[r][t][l] = 0.0f;
-
-    size_t i = 0;
-    for (; i + MTS_GEMM_LANES <= depth; i += MTS_GEMM_LANES) {
-        for (size_t r = 0; r < rows; r++) {
-            const float *w_ri = w + r * w_stride + i;
-            for (size_t t = 0; t < steps; t++) {
-                const float *x_ti = x + t * x_stride + i;
+    float lane_sum[MTS_GEMM_TILE_ROWS][MTS_GEMM_TILE_STEPS][MTS_GEMM_LANES];
+    const size_t whole = depth - depth % MTS_GEMM_LANES;
+    const size_t pass = mtsi_tiled_pass_lanes(rows * steps, MTS_GEMM_LANES, MTS_GEMM_TILE_ACCS);
+    if (pass == MTS_GEMM_LANES) {
+        /* One pass: the lanes' sums are accumulated in place. */
+        for (size_t r = 0; r < rows; r++)
+            for (size_t t = 0; t < steps; t++)
                 for (size_t l = 0; l < MTS_GEMM_LANES; l++)
-                    acc[r][t][l] = MTS_TILED_MAC(acc[r][t][l], w_ri[l], x_ti[l]);
+                    lane_sum[r][t][l] = 0.0f;
+        for (size_t i = 0; i < whole; i += MTS_GEMM_LANES) {
+            MTS_GEMM_UNROLL
+            for (size_t r = 0; r < rows; r++) {
+                const float *w_ri = w + r * w_stride + i;
+                MTS_GEMM_UNROLL
+                for (size_t t = 0; t < steps; t++) {
+                    const float *x_ti = x + t * x_stride + i;
+                    MTS_GEMM_UNROLL
+                    for (size_t l = 0; l < MTS_GEMM_LANES; l++)
+                        lane_sum[r][t][l] = MTS_TILED_MAC(lane_sum[r][t][l], w_ri[l], x_ti[l]);
+                }
             }
+        }
+    } else {
+        /* A pass per group of `pass` lanes, lanes g .. g + pass - 1, each
+         * group's sums kept in registers and stored once at its end. */
+        for (size_t g = 0; g < MTS_GEMM_LANES; g += pass) {
+            float acc[MTS_GEMM_TILE_ROWS][MTS_GEMM_TILE_STEPS][MTS_GEMM_LANES];
+            MTS_GEMM_UNROLL
+            for (size_t r = 0; r < rows; r++)
+                MTS_GEMM_UNROLL
+                for (size_t t = 0; t < steps; t++)
+                    MTS_GEMM_UNROLL
+                    for (size_t l = 0; l < pass; l++)
+                        acc[r][t][l] = 0.0f;
+            for (size_t i = g; i < whole; i += MTS_GEMM_LANES) {
+                MTS_GEMM_UNROLL
+                for (size_t r = 0; r < rows; r++) {
+                    const float *w_ri = w + r * w_stride + i;
+                    MTS_GEMM_UNROLL
+                    for (size_t t = 0; t < steps; t++) {
+                        const float *x_ti = x + t * x_stride + i;
+                        MTS_GEMM_UNROLL
+                        for (size_t l = 0; l < pass; l++)
+                            acc[r][t][l] = MTS_TILED_MAC(acc[r][t][l], w_ri[l], x_ti[l]);
+                    }
+                }
+            }
+            MTS_GEMM_UNROLL
+            for (size_t r = 0; r < rows; r++)
+                MTS_GEMM_UNROLL
+                for (size_t t = 0; t < steps; t++)
+                    MTS_GEMM_UNROLL
+                    for (size_t l = 0; l < pass; l++)
+                        lane_sum[r][t][g + l] = acc[r][t][l];
         }
     }
 
+    MTS_GEMM_UNROLL
     for (size_t r = 0; r < rows; r++) {
+        MTS_GEMM_UNROLL
         for (size_t t = 0; t < steps; t++) {
+            float *acc = lane_sum[r][t];
             /* Pairwise lane reduction in a fixed order. */
             for (size_t half = MTS_GEMM_LANES / 2; half > 0; half /= 2)
                 for (size_t l = 0; l < half; l++)
-                    acc[r][t][l] += acc[r][t][l + half];
-            float sum = acc[r][t][0];
-            for (size_t k = i; k < depth; k++)
+                    acc[l] += acc[l + half];
+            float sum = acc[0];
+            for (size_t k = whole; k < depth; k++)
                 sum = MTS_TILED_MAC(sum, w[r * w_stride + k], x[t * x_stride + k]);
             y[t * y_stride + r] = sum;
         }

@@ -27,16 +27,6 @@
 #define MTS_TARGET_AVX512_VNNI
 #endif
 
-/* The loops over a tile's rows and steps must be unrolled completely for
- * its accumulators to stay in registers; -O2 alone does not unroll them. */
-#if defined(__clang__)
-#define MTS_UNROLL _Pragma("unroll")
-#elif defined(__GNUC__)
-#define MTS_UNROLL _Pragma("GCC unroll 8")
-#else
-#define MTS_UNROLL
-#endif
-
 /* GCC folds a vector load that several multiply-adds use into each of them
  * as a memory operand, so a weight vector shared by a tile's steps was read
  * once per step: 28 loads per 24 FMAs in the 6 x 4 AVX-512 tile, which made
