@@ -464,6 +464,48 @@ static void test_product_tails(void)
         check_every_i8i8(&p, "subnormal scale products");
         free_problem(&p);
     }
+    /* Scales on both sides of the Helium product's test for its MVE
+     * scaling (no scale, scale product or output subnormal, nothing
+     * infinite or NaN): every row's w_scale and every step's x_scale, then
+     * row 3's and step 2's; KEEP leaves make_problem's random scale. */
+    {
+#define KEEP 12345.0f
+        static const struct {
+            float w, w3, x, x2;
+            const char *what;
+        } cases[] = {
+            {0x1p-130f, 0x1p-130f, 0x1p20f, 0x1p20f, "subnormal w_scale, normal products"},
+            {0x1p20f, 0x1p20f, 0x1p-130f, 0x1p-130f, "subnormal x_scale, normal products"},
+            {0x1p-10f, 0x1p-120f, 0x1p-10f, 0x1p-10f, "one subnormal scale product"},
+            {-0x1p-63f, -0x1p-63f, 0x1p-63f, 0x1p-63f, "scale products FLT_MIN"},
+            {-0x1.fffffep-64f, 0x1p-63f, 0x1p-63f, 0x1p-63f,
+             "scale products rounding up to FLT_MIN"},
+            {0x1.000002p-63f, 0x1.000002p-63f, -0x1p-63f, -0x1p-63f,
+             "scale products just above FLT_MIN"},
+            {0.0f, 0.0f, 0.0f, 0.0f, "all scales zero"},
+            {0.0f, 0.0f, KEEP, INFINITY, "zero w_scale, an infinite x_scale"},
+            {KEEP, 0.0f, KEEP, -0.0f, "some scales zero"},
+            {0x1p60f, 0x1p60f, 0x1p60f, 0x1p60f, "infinite outputs"},
+            {0x1p100f, 0x1p100f, 0x1p30f, 0x1p30f, "infinite scale products"},
+            {KEEP, KEEP, KEEP, INFINITY, "an infinite x_scale"},
+            {KEEP, NAN, KEEP, KEEP, "a NaN w_scale"},
+        };
+        for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+            problem p;
+            make_problem(&p, 9, 37, 7, 0);
+            for (size_t r = 0; r < p.rows; r++) {
+                const float s = r == 3 ? cases[c].w3 : cases[c].w;
+                p.w_scale[r] = s == KEEP ? p.w_scale[r] : s;
+            }
+            for (size_t t = 0; t < p.steps; t++) {
+                const float s = t == 2 ? cases[c].x2 : cases[c].x;
+                p.x_scale[t] = s == KEEP ? p.x_scale[t] : s;
+            }
+            check_every_i8i8(&p, cases[c].what);
+            free_problem(&p);
+        }
+#undef KEEP
+    }
     for (int sign = -1; sign <= 1; sign += 2) {
         problem p;
         make_problem(&p, 7, 1055, 5, 1);

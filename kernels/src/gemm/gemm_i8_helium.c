@@ -15,8 +15,15 @@
  * once for all its rows; its accumulators are scalars, so the tile size is
  * limited by the 14 allocatable general-purpose registers (accumulators +
  * one pointer per row and per step + the loop count in LR), not by the 8
- * vector registers. The scaling is scalar VFP in the reference's order
- * (MVE float arithmetic would flush a subnormal w_scale * x_scale to zero).
+ * vector registers. Each tile stores its int32 sums into Y as they are; one
+ * pass over Y at the end of the call scales them, by MVE vectors of 4 rows
+ * when no scale, scale product or output can be subnormal, infinite or NaN
+ * (checked once per call: MVE float arithmetic flushes subnormals to zero
+ * and returns the default NaN, otherwise it rounds as scalar VFP does), by
+ * scalar VFP in the reference's order otherwise. Per 3 x 2 tile that is
+ * 6 STR and 1.75 instructions per output, where scaling inside the tile by
+ * scalar VFP took about 30 (docs/performance.md, "Every product against
+ * its floor").
  *
  * int8-w: inputs in the lanes (the float "helium" product's structure until
  * it put rows in the lanes, gemm_helium.c). Four
@@ -54,6 +61,8 @@
 #if defined(MTS_HAVE_HELIUM) /* isa.h: MVE with floating point */
 
 #include <arm_mve.h>
+#include <float.h>
+#include <string.h>
 
 #include "../compiler.h"
 
@@ -77,10 +86,9 @@
 /* ---- int8-wa ------------------------------------------------------------- */
 
 /* A tile of up to 4 rows x 4 steps; rows and steps are constants at each
- * call, so every shape is specialised. Accumulators, pointers and scales are
- * named variables (a<row><step>, w<row>, x<step>), as GCC keeps arrays of
- * them in memory. The restrict qualifiers let the scales stay in registers
- * across the stores of the outputs. */
+ * call, so every shape is specialised. Accumulators and pointers are named
+ * variables (a<row><step>, w<row>, x<step>), as GCC keeps arrays of them in
+ * memory. */
 #define HE_EACH4(M) M(0) M(1) M(2) M(3)
 #define HE_WA_EACH(M)                                                    \
     M(0, 0) M(0, 1) M(0, 2) M(0, 3) M(1, 0) M(1, 1) M(1, 2) M(1, 3)      \
@@ -116,74 +124,210 @@
         const int8x16_t u = vldrbq_z_s8(x##t, p);                     \
         HE_WA_MLA(0, t) HE_WA_MLA(1, t) HE_WA_MLA(2, t) HE_WA_MLA(3, t) \
     }
-#define HE_WA_ROW_SCALE(r) const float ws##r = (r) < rows ? w_scale[r] : 0.0f;
-#define HE_WA_STEP_SCALE(t) const float xs##t = (t) < steps ? x_scale[t] : 0.0f;
-/* Scalar VFP, as the reference: MVE float arithmetic would flush a
- * subnormal w_scale * x_scale to zero. GCC 12 -O3 vectorised the four
- * outputs of a 4 x 1 tile into MVE multiplies (tests/c/test_quantized.c's
- * subnormal case caught it); the empty asm pins each output to a scalar
- * single-precision register ("t") before its store, whatever the flags. */
+/* The tile's int32 sums go to Y as they are (their bits, by memcpy); the
+ * scaling pass below turns them into floats once the whole call is done. */
 #define HE_WA_STORE(r, t)                                                  \
-    if ((r) < rows && (t) < steps) {                                       \
-        float out_ = (float)a##r##t * (ws##r * xs##t);                     \
-        __asm__("" : "+t"(out_));                                          \
-        y[(t) * y_stride + (r)] = out_;                                    \
-    }
+    if ((r) < rows && (t) < steps)                                         \
+        memcpy(&y[(t) * y_stride + (r)], &a##r##t, sizeof a##r##t);
 
-static MTS_ALWAYS_INLINE void he_i8i8_tile(size_t rows, size_t steps, size_t depth,
-                                           const int8_t *restrict w, size_t w_stride,
-                                           const float *restrict w_scale,
+static MTS_ALWAYS_INLINE void he_i8i8_tile(size_t rows, size_t steps, size_t chunks,
+                                           size_t tail, const int8_t *restrict w,
+                                           size_t w_stride,
                                            const int8_t *restrict xq, size_t xq_stride,
-                                           const float *restrict x_scale,
                                            float *restrict y, size_t y_stride)
 {
     HE_EACH4(HE_WA_DECLARE_ROW)
     HE_EACH4(HE_WA_DECLARE_STEP)
     HE_WA_EACH(HE_WA_DECLARE_ACC)
-    for (size_t n = depth / 16; n > 0; n--) {
-        HE_EACH4(HE_WA_LOAD_W)
-        HE_EACH4(HE_WA_STEP)
-    }
-    if (depth % 16 != 0) {
-        const mve_pred16_t p = vctp8q((uint32_t)(depth % 16));
+    size_t n = chunks;
+    if (tail == 0) {
+        /* Then chunks >= 1 (he_i8i8_tiles): no test before the loop. */
+        do {
+            HE_EACH4(HE_WA_LOAD_W)
+            HE_EACH4(HE_WA_STEP)
+        } while (--n > 0);
+    } else {
+        for (; n > 0; n--) {
+            HE_EACH4(HE_WA_LOAD_W)
+            HE_EACH4(HE_WA_STEP)
+        }
+        const mve_pred16_t p = vctp8q((uint32_t)tail);
         HE_EACH4(HE_WA_LOAD_W_TAIL)
         HE_EACH4(HE_WA_STEP_TAIL)
     }
-    HE_EACH4(HE_WA_ROW_SCALE)
-    HE_EACH4(HE_WA_STEP_SCALE)
     HE_WA_EACH(HE_WA_STORE)
 }
 
 /* All steps of one group of `rows` output rows: tiles of HE_WA_STEPS, then
  * the remainder by tiles of 3, 2 and 1 steps. */
-static MTS_ALWAYS_INLINE void he_i8i8_rows(size_t rows, size_t depth, size_t steps,
+static MTS_ALWAYS_INLINE void he_i8i8_rows(size_t rows, size_t chunks, size_t tail,
+                                           size_t steps,
                                            const int8_t *w, size_t w_stride,
-                                           const float *w_scale,
                                            const int8_t *xq, size_t xq_stride,
-                                           const float *x_scale,
                                            float *y, size_t y_stride)
 {
     size_t t = 0;
     for (; t + HE_WA_STEPS <= steps; t += HE_WA_STEPS)
-        he_i8i8_tile(rows, HE_WA_STEPS, depth, w, w_stride, w_scale, xq + t * xq_stride,
-                     xq_stride, x_scale + t, y + t * y_stride, y_stride);
+        he_i8i8_tile(rows, HE_WA_STEPS, chunks, tail, w, w_stride, xq + t * xq_stride, xq_stride,
+                     y + t * y_stride, y_stride);
 #if HE_WA_STEPS > 3
     if (t + 3 <= steps) {
-        he_i8i8_tile(rows, 3, depth, w, w_stride, w_scale, xq + t * xq_stride, xq_stride,
-                     x_scale + t, y + t * y_stride, y_stride);
+        he_i8i8_tile(rows, 3, chunks, tail, w, w_stride, xq + t * xq_stride, xq_stride,
+                     y + t * y_stride, y_stride);
         t += 3;
     }
 #endif
 #if HE_WA_STEPS > 2
     if (t + 2 <= steps) {
-        he_i8i8_tile(rows, 2, depth, w, w_stride, w_scale, xq + t * xq_stride, xq_stride,
-                     x_scale + t, y + t * y_stride, y_stride);
+        he_i8i8_tile(rows, 2, chunks, tail, w, w_stride, xq + t * xq_stride, xq_stride,
+                     y + t * y_stride, y_stride);
         t += 2;
     }
 #endif
     if (t < steps)
-        he_i8i8_tile(rows, 1, depth, w, w_stride, w_scale, xq + t * xq_stride, xq_stride,
-                     x_scale + t, y + t * y_stride, y_stride);
+        he_i8i8_tile(rows, 1, chunks, tail, w, w_stride, xq + t * xq_stride, xq_stride,
+                     y + t * y_stride, y_stride);
+}
+
+/* The scaling, Y[t][r] = (float)acc * (w_scale[r] * x_scale[t]), from the
+ * sums the tiles left in Y.
+ *
+ * By MVE vectors, 4 rows at a time, when no operand, product or result of
+ * it can be subnormal (he_i8i8_scales_normal): MVE float arithmetic flushes
+ * subnormals to zero and returns the default NaN, but rounds to nearest as
+ * the scalar FPU does (in its default mode, the reference's), so without a
+ * subnormal or a NaN the two give the same bits. Otherwise by scalar VFP,
+ * in the reference's order. */
+static void he_i8i8_scale_vector(size_t rows, size_t steps, const float *w_scale,
+                                 const float *x_scale, float *y, size_t y_stride)
+{
+    for (size_t t = 0; t < steps; t++) {
+        float *y_t = y + t * y_stride;
+        const float *ws = w_scale;
+        const float xs = x_scale[t];
+        for (size_t n = rows / 4; n > 0; n--) {
+            const float32x4_t s = vmulq_n_f32(vld1q_f32(ws), xs);
+            const int32x4_t acc = vreinterpretq_s32_f32(vld1q_f32(y_t));
+            vst1q_f32(y_t, vmulq_f32(vcvtq_f32_s32(acc), s));
+            ws += 4;
+            y_t += 4;
+        }
+        if (rows % 4 != 0) {
+            const mve_pred16_t p = vctp32q((uint32_t)(rows % 4));
+            const float32x4_t s = vmulq_n_f32(vldrwq_z_f32(ws, p), xs);
+            const int32x4_t acc = vreinterpretq_s32_f32(vldrwq_z_f32(y_t, p));
+            vstrwq_p_f32(y_t, vmulq_f32(vcvtq_f32_s32(acc), s), p);
+        }
+    }
+}
+
+static void he_i8i8_scale_scalar(size_t rows, size_t steps, const float *w_scale,
+                                 const float *x_scale, float *y, size_t y_stride)
+{
+    for (size_t t = 0; t < steps; t++) {
+        float *y_t = y + t * y_stride;
+        for (size_t r = 0; r < rows; r++) {
+            int32_t acc;
+            memcpy(&acc, &y_t[r], sizeof acc);
+            float out = (float)acc * (w_scale[r] * x_scale[t]);
+            /* GCC 12 -O3 vectorised such loops into MVE multiplies
+             * (tests/c/test_quantized.c's subnormal cases caught it); the
+             * empty asm pins each output to a scalar single-precision
+             * register ("t") before its store, whatever the flags. */
+            __asm__("" : "+t"(out));
+            y_t[r] = out;
+        }
+    }
+}
+
+/* Twice the magnitude bits of s[0 .. n-1] (the sign shifted out): the
+ * smallest nonzero one minus 1 (UINT32_MAX when all are zero: 0 - 1 wraps)
+ * in *low and the largest in *high. Integer vector operations, which see
+ * subnormals as they are. */
+static MTS_ALWAYS_INLINE void he_magnitudes(const float *s, size_t n, uint32_t *low,
+                                            uint32_t *high)
+{
+    uint32x4_t lo = vdupq_n_u32(UINT32_MAX);
+    uint32x4_t hi = vdupq_n_u32(0);
+    for (size_t k = n / 4; k > 0; k--) {
+        const uint32x4_t m = vshlq_n_u32(vreinterpretq_u32_f32(vld1q_f32(s)), 1);
+        lo = vminq_u32(lo, vsubq_n_u32(m, 1));
+        hi = vmaxq_u32(hi, m);
+        s += 4;
+    }
+    if (n % 4 != 0) {
+        /* The zeroing load: inactive lanes read 0, which changes neither. */
+        const mve_pred16_t p = vctp32q((uint32_t)(n % 4));
+        const uint32x4_t m = vshlq_n_u32(vreinterpretq_u32_f32(vldrwq_z_f32(s, p)), 1);
+        lo = vminq_u32(lo, vsubq_n_u32(m, 1));
+        hi = vmaxq_u32(hi, m);
+    }
+    *low = vminvq_u32(UINT32_MAX, lo);
+    *high = vmaxvq_u32(0, hi);
+}
+
+static MTS_ALWAYS_INLINE float he_float_of_magnitude(uint32_t twice)
+{
+    const uint32_t bits = twice >> 1;
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+/* 1 when the vector scaling gives the reference's bits: every w_scale[r]
+ * and x_scale[t] is zero or a finite normal, and every product of two
+ * nonzero ones is finite and above FLT_MIN before rounding, which holds for
+ * all when it holds for the smallest and the largest magnitudes (rounding
+ * is monotonic; the products are computed here by scalar VFP). Before
+ * rounding: MVE flushes a result that is tiny before rounding, so a
+ * product that rounds up to FLT_MIN is flushed to zero (tests/c/
+ * test_quantized.c has it); a rounded product above FLT_MIN was at least
+ * FLT_MIN before. Then (float)acc * product, acc an integer, is zero or at
+ * least the product in magnitude: never tiny either. A zero scale makes
+ * exact zeros on both paths. Rows + steps loads, O(1) work besides:
+ * checked once per call. */
+static int he_i8i8_scales_normal(size_t rows, size_t steps, const float *w_scale,
+                                 const float *x_scale)
+{
+    const uint32_t twice_min_normal = 0x01000000u; /* FLT_MIN's exponent, doubled */
+    const uint32_t twice_inf = 0xff000000u;
+    uint32_t w_low, w_high, x_low, x_high;
+    he_magnitudes(w_scale, rows, &w_low, &w_high);
+    he_magnitudes(x_scale, steps, &x_low, &x_high);
+    if (w_high >= twice_inf || x_high >= twice_inf)
+        return 0; /* an infinity or a NaN */
+    if (w_low == UINT32_MAX || x_low == UINT32_MAX)
+        return 1; /* all zero: every product is +-0 */
+    if (w_low + 1 < twice_min_normal || x_low + 1 < twice_min_normal)
+        return 0; /* a subnormal scale */
+    const float smallest = he_float_of_magnitude(w_low + 1) * he_float_of_magnitude(x_low + 1);
+    const float largest = he_float_of_magnitude(w_high) * he_float_of_magnitude(x_high);
+    return smallest > FLT_MIN && largest <= FLT_MAX;
+}
+
+/* All tiles of the product, the depth in `chunks` of 16 and a `tail` of 1
+ * to 15, or a constant 0 where the depth is a nonzero multiple of 16: then
+ * its tiles test nothing before or after their loop. */
+static MTS_ALWAYS_INLINE void he_i8i8_tiles(size_t rows, size_t chunks, size_t tail,
+                                            size_t steps, const int8_t *w, size_t w_stride,
+                                            const int8_t *xq, size_t xq_stride,
+                                            float *y, size_t y_stride)
+{
+    size_t r = 0;
+    if (steps == 1) {
+        /* One step: the input vector serves HE_ONE_STEP_ROWS rows. */
+        for (; r + HE_ONE_STEP_ROWS <= rows; r += HE_ONE_STEP_ROWS)
+            he_i8i8_tile(HE_ONE_STEP_ROWS, 1, chunks, tail, w + r * w_stride, w_stride, xq,
+                         xq_stride, y + r, y_stride);
+    }
+    for (; r + HE_WA_ROWS <= rows; r += HE_WA_ROWS)
+        he_i8i8_rows(HE_WA_ROWS, chunks, tail, steps, w + r * w_stride, w_stride, xq,
+                     xq_stride, y + r, y_stride);
+#if HE_WA_ROWS > 1
+    for (; r < rows; r++)
+        he_i8i8_rows(1, chunks, tail, steps, w + r * w_stride, w_stride, xq, xq_stride,
+                     y + r, y_stride);
+#endif
 }
 
 void mtsi_gemm_i8i8_helium(size_t rows, size_t depth, size_t steps,
@@ -191,21 +335,19 @@ void mtsi_gemm_i8i8_helium(size_t rows, size_t depth, size_t steps,
                            const int8_t *xq, size_t xq_stride, const float *x_scale,
                            float *y, size_t y_stride)
 {
-    size_t r = 0;
-    if (steps == 1) {
-        /* One step: the input vector serves HE_ONE_STEP_ROWS rows. */
-        for (; r + HE_ONE_STEP_ROWS <= rows; r += HE_ONE_STEP_ROWS)
-            he_i8i8_tile(HE_ONE_STEP_ROWS, 1, depth, w + r * w_stride, w_stride, w_scale + r,
-                         xq, xq_stride, x_scale, y + r, y_stride);
-    }
-    for (; r + HE_WA_ROWS <= rows; r += HE_WA_ROWS)
-        he_i8i8_rows(HE_WA_ROWS, depth, steps, w + r * w_stride, w_stride, w_scale + r, xq,
-                     xq_stride, x_scale, y + r, y_stride);
-#if HE_WA_ROWS > 1
-    for (; r < rows; r++)
-        he_i8i8_rows(1, depth, steps, w + r * w_stride, w_stride, w_scale + r, xq,
-                     xq_stride, x_scale, y + r, y_stride);
-#endif
+    /* The chunk count through an empty asm: GCC otherwise recomputes each
+     * tile's loop count from its pointers (4 instructions a tile). */
+    size_t chunks = depth / 16;
+    __asm__("" : "+r"(chunks));
+    if (depth % 16 == 0 && depth > 0)
+        he_i8i8_tiles(rows, chunks, 0, steps, w, w_stride, xq, xq_stride, y, y_stride);
+    else
+        he_i8i8_tiles(rows, chunks, depth % 16, steps, w, w_stride, xq, xq_stride, y,
+                      y_stride);
+    if (he_i8i8_scales_normal(rows, steps, w_scale, x_scale))
+        he_i8i8_scale_vector(rows, steps, w_scale, x_scale, y, y_stride);
+    else
+        he_i8i8_scale_scalar(rows, steps, w_scale, x_scale, y, y_stride);
 }
 
 /* ---- int8-w -------------------------------------------------------------- */

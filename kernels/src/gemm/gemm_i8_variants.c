@@ -84,6 +84,10 @@ const mts_gemm_i8i8_variant mts_gemm_i8i8_variants[] = {
     /* The Thumb-2 firmware's tile (gemm_i8_tiled.c, firmware/boards/CMakeLists.txt). */
     {"tiled", "portable C, 3 rows x 2 steps (4 x 1 for T = 1) of int32 accumulators",
      mtsi_gemm_i8i8_tiled, 0},
+#elif defined(MTS_I8I8_TILE_ROWS) && MTS_I8I8_TILE_ROWS == 2 && MTS_I8I8_TILE_STEPS == 2
+    /* The M55 firmware's tile. */
+    {"tiled", "portable C, 2 rows x 2 steps (4 x 1 for T = 1) of int32 accumulators",
+     mtsi_gemm_i8i8_tiled, 0},
 #else
     {"tiled", "portable C, 4 rows x 4 steps of int32 accumulators", mtsi_gemm_i8i8_tiled, 0},
 #endif

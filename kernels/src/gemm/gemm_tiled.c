@@ -160,14 +160,18 @@ static MTS_ALWAYS_INLINE void gemm_row_group(size_t rows, size_t depth, size_t s
     for (; t + MTS_GEMM_TILE_STEPS <= steps; t += MTS_GEMM_TILE_STEPS)
         gemm_tile(rows, MTS_GEMM_TILE_STEPS, depth, w, w_stride,
                   x + t * x_stride, x_stride, y + t * y_stride, y_stride);
+#if MTS_GEMM_TILE_STEPS > 2
     if (t + 2 <= steps) {
         gemm_tile(rows, 2, depth, w, w_stride,
                   x + t * x_stride, x_stride, y + t * y_stride, y_stride);
         t += 2;
     }
+#endif
+#if MTS_GEMM_TILE_STEPS > 1
     if (t < steps)
         gemm_tile(rows, 1, depth, w, w_stride,
                   x + t * x_stride, x_stride, y + t * y_stride, y_stride);
+#endif
 }
 
 void mtsi_gemm_f32_tiled(size_t rows, size_t depth, size_t steps,

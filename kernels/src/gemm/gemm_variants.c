@@ -30,7 +30,12 @@ const mts_gemm_f32_variant mts_gemm_f32_variants[] = {
     {"avx2", "AVX2+FMA intrinsics, 4 rows x 3 steps ymm tiles (8 x 1 for T = 1)",
      mtsi_gemm_f32_avx2, MTS_REQUIRES_AVX2},
 #endif
+#if defined(MTS_GEMM_TILE_ROWS) && MTS_GEMM_TILE_ROWS == 2 && MTS_GEMM_TILE_STEPS == 2
+    /* The M55 firmware's tile (gemm_tiled.c, firmware/boards/CMakeLists.txt). */
+    {"tiled", "portable C, 2 rows x 2 steps register tiles", mtsi_gemm_f32_tiled, 0},
+#else
     {"tiled", "portable C, 4 rows x 4 steps register tiles", mtsi_gemm_f32_tiled, 0},
+#endif
     {"reference", "plain C triple loop", mts_gemm_f32_reference, 0},
 };
 
