@@ -50,8 +50,9 @@
  * aarch64: the SDOT tile holds 20 accumulators + 4 weight + 5 input vectors
  * with no spills; SMULL + SADALP needs product temporaries and int8-w the
  * widened weights, and at 4 steps GCC spilled accumulators in the depth loop
- * (at 3, none). armv7: 4 x 2 tiles spill one (int8-wa) or two (int8-w)
- * accumulators per pass; fewer steps would lose weight reuse instead. */
+ * (at 3, none). armv7: 4 x 2 tiles, which fit its 16 registers without
+ * spills once every row has its own pointer and int8-w widens its weights
+ * row by row (below); fewer steps would lose weight reuse. */
 #define MTS_I8_NEON_TILE_ROWS 4
 #if defined(__aarch64__)
 #define MTS_I8_NEON_SDOT_STEPS 5
@@ -416,11 +417,11 @@ static MTS_ALWAYS_INLINE void i8f32_neon_tile(size_t rows, size_t steps, size_t 
         int8_t w_pad[MTS_I8_NEON_TILE_ROWS][MTS_I8_NEON_W_CHUNK] = {{0}};
         float x_pad[MTS_I8_NEON_MAX_STEPS][MTS_I8_NEON_W_CHUNK] = {{0.0f}};
         for (size_t r = 0; r < rows; r++)
-            for (size_t k = 0; k < depth - i; k++)
-                w_pad[r][k] = w[r * w_stride + i + k];
+            for (size_t j = 0; j < depth - i; j++)
+                w_pad[r][j] = w[r * w_stride + i + j];
         for (size_t t = 0; t < steps; t++)
-            for (size_t k = 0; k < depth - i; k++)
-                x_pad[t][k] = x[t * x_stride + i + k];
+            for (size_t j = 0; j < depth - i; j++)
+                x_pad[t][j] = x[t * x_stride + i + j];
         k = 0; /* the padded copies are read from their start */
         w_0 = w_pad[0];
         w_1 = w_pad[1];
