@@ -39,6 +39,16 @@
 #define MTS_I8I8_TILE_STEPS 4
 #endif
 
+/* The int8-wa tile's rows: MTS_I8I8_TILE_ROWS, or MTS_I8_TILE_ROWS for a
+ * call of one step where that is more (mtsi_gemm_i8i8_tiled). Sized by
+ * MTS_I8_TILE_ROWS alone, the array was overrun by an int8-wa tile taller
+ * than the int8-w one (armv7: int8-w 1 row, int8-wa 4). */
+#if MTS_I8_TILE_ROWS > MTS_I8I8_TILE_ROWS
+#define MTS_I8I8_ACC_ROWS MTS_I8_TILE_ROWS
+#else
+#define MTS_I8I8_ACC_ROWS MTS_I8I8_TILE_ROWS
+#endif
+
 static MTS_ALWAYS_INLINE void i8f32_tile(size_t rows, size_t steps, size_t depth,
                                          const int8_t *w, size_t w_stride,
                                          const float *w_scale,
@@ -83,7 +93,7 @@ static MTS_ALWAYS_INLINE void i8i8_tile(size_t rows, size_t steps, size_t depth,
                                         const float *x_scale,
                                         float *y, size_t y_stride)
 {
-    int32_t acc[MTS_I8_TILE_ROWS][MTS_I8I8_TILE_STEPS];
+    int32_t acc[MTS_I8I8_ACC_ROWS][MTS_I8I8_TILE_STEPS];
     for (size_t r = 0; r < rows; r++)
         for (size_t t = 0; t < steps; t++)
             acc[r][t] = 0;
