@@ -64,9 +64,12 @@ static inline float32x4_t neon_load_tail(const float *p, size_t n)
             a3_##t = MTS_NEON_MLA(a3_##t, w3, xv);    \
         }                                             \
     }
-#define MTS_NEON_MLA_FULL(t) MTS_NEON_STEP_MLA(t, vld1q_f32(x + (t) * x_stride + i))
-#define MTS_NEON_MLA_TAIL(t) \
-    MTS_NEON_STEP_MLA(t, neon_load_tail(x + (t) * x_stride + i, depth - i))
+/* One pointer per input row, read at x_<t> + k (neon_common.h: armv7
+ * advances the pointers, aarch64 the index k). */
+#define MTS_NEON_X_POINTER(t) const float *x_##t = (t) < steps ? x + (t) * x_stride : x;
+#define MTS_NEON_MLA_FULL(t) \
+    MTS_NEON_STEP_MLA(t, vld1q_f32(x_##t + k)) MTS_NEON_ADVANCE(x_##t, 4);
+#define MTS_NEON_MLA_TAIL(t) MTS_NEON_STEP_MLA(t, neon_load_tail(x_##t + k, depth - i))
 #define MTS_NEON_STORE(t)                                                              \
     if ((t) < steps) {                                                                 \
         if (rows == MTS_NEON_TILE_ROWS)                                                \
@@ -86,22 +89,32 @@ static MTS_ALWAYS_INLINE void neon_tile(size_t rows, size_t steps, size_t depth,
     float32x4_t w0, w1 = zero, w2 = zero, w3 = zero;
     MTS_NEON_EACH_STEP(MTS_NEON_DECLARE)
 
-    size_t i = 0;
-    for (; i + 4 <= depth; i += 4) {
-        w0 = vld1q_f32(w + i);
+    const int full = rows == MTS_NEON_TILE_ROWS;
+    const float *w_0 = w, *w_1 = full ? w + w_stride : w, *w_2 = full ? w + 2 * w_stride : w,
+                *w_3 = full ? w + 3 * w_stride : w;
+    MTS_NEON_EACH_STEP(MTS_NEON_X_POINTER)
+    size_t k = 0;
+    for (size_t n = depth / 4; n > 0; n--) {
+        w0 = vld1q_f32(w_0 + k);
+        MTS_NEON_ADVANCE(w_0, 4);
         if (rows == MTS_NEON_TILE_ROWS) {
-            w1 = vld1q_f32(w + w_stride + i);
-            w2 = vld1q_f32(w + 2 * w_stride + i);
-            w3 = vld1q_f32(w + 3 * w_stride + i);
+            w1 = vld1q_f32(w_1 + k);
+            w2 = vld1q_f32(w_2 + k);
+            w3 = vld1q_f32(w_3 + k);
+            MTS_NEON_ADVANCE(w_1, 4);
+            MTS_NEON_ADVANCE(w_2, 4);
+            MTS_NEON_ADVANCE(w_3, 4);
         }
         MTS_NEON_EACH_STEP(MTS_NEON_MLA_FULL)
+        MTS_NEON_ADVANCE_INDEX(k, 4);
     }
+    const size_t i = depth - depth % 4;
     if (i < depth) {
-        w0 = neon_load_tail(w + i, depth - i);
+        w0 = neon_load_tail(w_0 + k, depth - i);
         if (rows == MTS_NEON_TILE_ROWS) {
-            w1 = neon_load_tail(w + w_stride + i, depth - i);
-            w2 = neon_load_tail(w + 2 * w_stride + i, depth - i);
-            w3 = neon_load_tail(w + 3 * w_stride + i, depth - i);
+            w1 = neon_load_tail(w_1 + k, depth - i);
+            w2 = neon_load_tail(w_2 + k, depth - i);
+            w3 = neon_load_tail(w_3 + k, depth - i);
         }
         MTS_NEON_EACH_STEP(MTS_NEON_MLA_TAIL)
     }
