@@ -8,7 +8,9 @@
  *
  * Exact like mts_gemm_i8i8_reference (|Wq * Xq| <= 128 * 128 and depth <=
  * MTS_I8_MAX_DEPTH keep every sum in int32), so the result equals it bit
- * for bit; the scaling is the reference's C expression.
+ * for bit; the scaling is the reference's C expression, computed in integer
+ * arithmetic (i8_scale_soft.h: bit for bit that expression, about 130
+ * instructions against libgcc's 300).
  *
  * Armv6-M has a 32 x 32-bit MULS and ADDS, but no multiply-accumulate, no
  * SIMD, and LDRSB only with a register offset; Thumb-1 data instructions
@@ -27,6 +29,7 @@
  * input depth - 1 of a row.
  */
 #include "gemm_isa.h"
+#include "i8_scale_soft.h"
 
 #if defined(MTS_HAVE_ARMV6M) /* isa.h: Armv6-M */
 
@@ -73,15 +76,15 @@ static void v6m_one_step(size_t rows, size_t depth, const int8_t *w, size_t w_st
             a0 += (int32_t)w0[i] * xv;
             a1 += (int32_t)w1[i] * xv;
         }
-        y[r] = (float)a0 * (w_scale[r] * x_scale);
-        y[r + 1u] = (float)a1 * (w_scale[r + 1u] * x_scale);
+        y[r] = mtsi_i8_scale_soft(a0, w_scale[r], x_scale);
+        y[r + 1u] = mtsi_i8_scale_soft(a1, w_scale[r + 1u], x_scale);
     }
     if (r < rows) {
         const int8_t *w0 = w + r * w_stride;
         int32_t a0 = 0;
         for (size_t i = 0; i < depth; i++)
             a0 += (int32_t)w0[i] * (int32_t)x[i];
-        y[r] = (float)a0 * (w_scale[r] * x_scale);
+        y[r] = mtsi_i8_scale_soft(a0, w_scale[r], x_scale);
     }
 }
 
@@ -124,9 +127,9 @@ static void v6m_rows(size_t rows, size_t depth, size_t steps,
                     v6m_store_partial(&y0[2 * y_stride + r], a2);
                     continue;
                 }
-                y0[r] = (float)a0 * (w_scale[r] * x_scale[t0]);
-                y0[y_stride + r] = (float)a1 * (w_scale[r] * x_scale[t0 + 1]);
-                y0[2 * y_stride + r] = (float)a2 * (w_scale[r] * x_scale[t0 + 2]);
+                y0[r] = mtsi_i8_scale_soft(a0, w_scale[r], x_scale[t0]);
+                y0[y_stride + r] = mtsi_i8_scale_soft(a1, w_scale[r], x_scale[t0 + 1]);
+                y0[2 * y_stride + r] = mtsi_i8_scale_soft(a2, w_scale[r], x_scale[t0 + 2]);
             }
             if (last)
                 break;
