@@ -31,6 +31,8 @@
 #include "gemm_isa.h"
 #include "i8_scale_soft.h"
 
+#include "../compiler.h"
+
 #if defined(MTS_HAVE_ARMV6M) /* isa.h: Armv6-M */
 
 #define V6M_STEPS 3u
@@ -71,7 +73,8 @@ static void v6m_one_step(size_t rows, size_t depth, const int8_t *w, size_t w_st
     for (; r + 2u <= rows; r += 2u) {
         const int8_t *w0 = w + r * w_stride, *w1 = w0 + w_stride;
         int32_t a0 = 0, a1 = 0;
-        for (size_t i = 0; i < depth; i++) {
+        /* Counting down: the index's SUBS sets the flags its branch tests. */
+        for (size_t i = depth; i-- > 0;) {
             const int32_t xv = x[i];
             a0 += (int32_t)w0[i] * xv;
             a1 += (int32_t)w1[i] * xv;
@@ -85,6 +88,68 @@ static void v6m_one_step(size_t rows, size_t depth, const int8_t *w, size_t w_st
         for (size_t i = 0; i < depth; i++)
             a0 += (int32_t)w0[i] * (int32_t)x[i];
         y[r] = mtsi_i8_scale_soft(a0, w_scale[r], x_scale);
+    }
+}
+
+/* acc_s += sum_i w[i] * p[3 i + s] (s < 3) over the n inputs of a panel,
+ * counting down: the index's SUBS sets the flags its branch tests, so a pass
+ * is LDRSB, 3 x (LDR, MULS, ADDS), SUBS of p, SUBS, BCS (13 instructions;
+ * counting up GCC adds a CMP, or a MOVS of a zero offset for LDRSB, which has
+ * no immediate form). The int32 sums are exact: the order changes no bit. */
+#define V6M_DOT_1X3(w, panel, n, a0, a1, a2)                \
+    do {                                                    \
+        const int32_t *p_ = (panel) + V6M_STEPS * (n);      \
+        for (size_t i_ = (n); i_-- > 0;) {                  \
+            p_ -= V6M_STEPS;                                \
+            const int32_t wv_ = (w)[i_];                    \
+            (a0) += wv_ * p_[0];                            \
+            (a1) += wv_ * p_[1];                            \
+            (a2) += wv_ * p_[2];                            \
+        }                                                   \
+    } while (0)
+
+/* One panel of n inputs for every row of a block, steps t0..t0 + 2 (the
+ * widened inputs `panel`, [i][step]): each row's 3 sums start from zero
+ * (`first`) or from the partials in y0 (int32 bits), and go back to y0 as
+ * partials. Out of line, with nothing else live, so that GCC keeps the loop
+ * in registers (in v6m_rows it reloaded the loop's limit from the stack). */
+static MTS_NOINLINE void v6m_panel_partial(size_t rows, size_t n, const int8_t *w,
+                                           size_t w_stride, const int32_t *panel, int first,
+                                           float *y0, size_t y_stride)
+{
+    float *y1 = y0 + y_stride, *y2 = y1 + y_stride;
+    for (size_t r = 0; r < rows; r++, w += w_stride) {
+        int32_t a0 = 0, a1 = 0, a2 = 0;
+        if (!first) {
+            a0 = v6m_load_partial(&y0[r]);
+            a1 = v6m_load_partial(&y1[r]);
+            a2 = v6m_load_partial(&y2[r]);
+        }
+        V6M_DOT_1X3(w, panel, n, a0, a1, a2);
+        v6m_store_partial(&y0[r], a0);
+        v6m_store_partial(&y1[r], a1);
+        v6m_store_partial(&y2[r], a2);
+    }
+}
+
+/* The last panel: as v6m_panel_partial, then each sum scaled into y0. */
+static MTS_NOINLINE void v6m_panel_last(size_t rows, size_t n, const int8_t *w,
+                                        size_t w_stride, const int32_t *panel, int first,
+                                        const float *w_scale, const float *x_scale, float *y0,
+                                        size_t y_stride)
+{
+    float *y1 = y0 + y_stride, *y2 = y1 + y_stride;
+    for (size_t r = 0; r < rows; r++, w += w_stride) {
+        int32_t a0 = 0, a1 = 0, a2 = 0;
+        if (!first) {
+            a0 = v6m_load_partial(&y0[r]);
+            a1 = v6m_load_partial(&y1[r]);
+            a2 = v6m_load_partial(&y2[r]);
+        }
+        V6M_DOT_1X3(w, panel, n, a0, a1, a2);
+        y0[r] = mtsi_i8_scale_soft(a0, w_scale[r], x_scale[0]);
+        y1[r] = mtsi_i8_scale_soft(a1, w_scale[r], x_scale[1]);
+        y2[r] = mtsi_i8_scale_soft(a2, w_scale[r], x_scale[2]);
     }
 }
 
@@ -106,33 +171,12 @@ static void v6m_rows(size_t rows, size_t depth, size_t steps,
             for (size_t i = 0; i < n; i++)
                 for (size_t s = 0; s < V6M_STEPS; s++)
                     panel[i * V6M_STEPS + s] = (int32_t)xq[(t0 + s) * xq_stride + i0 + i];
-            for (size_t r = 0; r < rows; r++) {
-                int32_t a0 = 0, a1 = 0, a2 = 0;
-                if (!first) {
-                    a0 = v6m_load_partial(&y0[r]);
-                    a1 = v6m_load_partial(&y0[y_stride + r]);
-                    a2 = v6m_load_partial(&y0[2 * y_stride + r]);
-                }
-                const int8_t *w_r = w + r * w_stride + i0;
-                const int32_t *p = panel;
-                for (size_t i = 0; i < n; i++, p += V6M_STEPS) {
-                    const int32_t wv = w_r[i];
-                    a0 += wv * p[0];
-                    a1 += wv * p[1];
-                    a2 += wv * p[2];
-                }
-                if (!last) {
-                    v6m_store_partial(&y0[r], a0);
-                    v6m_store_partial(&y0[y_stride + r], a1);
-                    v6m_store_partial(&y0[2 * y_stride + r], a2);
-                    continue;
-                }
-                y0[r] = mtsi_i8_scale_soft(a0, w_scale[r], x_scale[t0]);
-                y0[y_stride + r] = mtsi_i8_scale_soft(a1, w_scale[r], x_scale[t0 + 1]);
-                y0[2 * y_stride + r] = mtsi_i8_scale_soft(a2, w_scale[r], x_scale[t0 + 2]);
-            }
-            if (last)
+            if (last) {
+                v6m_panel_last(rows, n, w + i0, w_stride, panel, first, w_scale, x_scale + t0,
+                               y0, y_stride);
                 break;
+            }
+            v6m_panel_partial(rows, n, w + i0, w_stride, panel, first, y0, y_stride);
         }
     }
     for (; t0 < steps; t0++)
