@@ -63,7 +63,12 @@ static inline uint32_t mtsi_soft_mul24(uint32_t a, uint32_t b, int32_t *e)
 }
 
 /* (float)acc * (w_scale * x_scale), exactly as the float expression. */
-static inline float mtsi_i8_scale_soft(int32_t acc, float w_scale, float x_scale)
+/* Out of line: inlined at each of the product's call sites it crowds their
+ * registers (measured: 0.04 instructions per multiply-add more). */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noinline))
+#endif
+static float mtsi_i8_scale_soft(int32_t acc, float w_scale, float x_scale)
 {
     mtsi_soft_bits w, x, y;
     w.f = w_scale;
