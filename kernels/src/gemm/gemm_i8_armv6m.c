@@ -91,54 +91,25 @@ static void v6m_one_step(size_t rows, size_t depth, const int8_t *w, size_t w_st
     }
 }
 
-/* acc_s += sum_i w[i] * p[3 i + s] (s < 3) over the n inputs of a panel,
- * counting down: the index's SUBS sets the flags its branch tests, so a pass
- * is LDRSB, 3 x (LDR, MULS, ADDS), SUBS of p, SUBS, BCS (13 instructions;
- * counting up GCC adds a CMP, or a MOVS of a zero offset for LDRSB, which has
- * no immediate form). The int32 sums are exact: the order changes no bit. */
-#define V6M_DOT_1X3(w, panel, n, a0, a1, a2)                \
-    do {                                                    \
-        const int32_t *p_ = (panel) + V6M_STEPS * (n);      \
-        for (size_t i_ = (n); i_-- > 0;) {                  \
-            p_ -= V6M_STEPS;                                \
-            const int32_t wv_ = (w)[i_];                    \
-            (a0) += wv_ * p_[0];                            \
-            (a1) += wv_ * p_[1];                            \
-            (a2) += wv_ * p_[2];                            \
-        }                                                   \
-    } while (0)
-
-/* One panel of n inputs for every row of a block, steps t0..t0 + 2 (the
- * widened inputs `panel`, [i][step]): each row's 3 sums start from zero
- * (`first`) or from the partials in y0 (int32 bits), and go back to y0 as
- * partials. Out of line, with nothing else live, so that GCC keeps the loop
- * in registers (in v6m_rows it reloaded the loop's limit from the stack). */
-static MTS_NOINLINE void v6m_panel_partial(size_t rows, size_t n, const int8_t *w,
-                                           size_t w_stride, const int32_t *panel, int first,
-                                           float *y0, size_t y_stride)
-{
-    float *y1 = y0 + y_stride, *y2 = y1 + y_stride;
-    for (size_t r = 0; r < rows; r++, w += w_stride) {
-        int32_t a0 = 0, a1 = 0, a2 = 0;
-        if (!first) {
-            a0 = v6m_load_partial(&y0[r]);
-            a1 = v6m_load_partial(&y1[r]);
-            a2 = v6m_load_partial(&y2[r]);
-        }
-        V6M_DOT_1X3(w, panel, n, a0, a1, a2);
-        v6m_store_partial(&y0[r], a0);
-        v6m_store_partial(&y1[r], a1);
-        v6m_store_partial(&y2[r], a2);
-    }
-}
-
-/* The last panel: as v6m_panel_partial, then each sum scaled into y0. */
-static MTS_NOINLINE void v6m_panel_last(size_t rows, size_t n, const int8_t *w,
-                                        size_t w_stride, const int32_t *panel, int first,
+/* One panel of n inputs for every row of a block, steps t0..t0 + 2
+ * (the widened inputs `panel`, [i][step]): each row's 3 sums start from zero
+ * (`first`) or from the partials in y0, y1, y2 (int32 bits), and end as
+ * partials there or (`last`) scaled into them. first and last are constants
+ * in each of the four instances below, so no row tests them; and each
+ * instance is out of line, with nothing else live, so that GCC keeps the
+ * loop in registers (inside v6m_rows it reloaded the loop's limit from the
+ * stack). The loop counts down: the index's SUBS sets the flags its branch
+ * tests, so a pass is LDRSB, 3 x (LDR, MULS, ADDS), SUBS of p, SUBS, BCS, 13
+ * instructions (counting up GCC adds a CMP, or a MOVS of a zero offset for
+ * LDRSB, which has no immediate form). The int32 sums are exact: the order
+ * changes no bit. */
+static MTS_ALWAYS_INLINE void v6m_panel(size_t rows, size_t n, const int8_t *w,
+                                        size_t w_stride, const int32_t *panel,
                                         const float *w_scale, const float *x_scale, float *y0,
-                                        size_t y_stride)
+                                        size_t y_stride, const int first, const int last)
 {
     float *y1 = y0 + y_stride, *y2 = y1 + y_stride;
+    const int32_t *panel_end = panel + V6M_STEPS * n;
     for (size_t r = 0; r < rows; r++, w += w_stride) {
         int32_t a0 = 0, a1 = 0, a2 = 0;
         if (!first) {
@@ -146,12 +117,37 @@ static MTS_NOINLINE void v6m_panel_last(size_t rows, size_t n, const int8_t *w,
             a1 = v6m_load_partial(&y1[r]);
             a2 = v6m_load_partial(&y2[r]);
         }
-        V6M_DOT_1X3(w, panel, n, a0, a1, a2);
-        y0[r] = mtsi_i8_scale_soft(a0, w_scale[r], x_scale[0]);
-        y1[r] = mtsi_i8_scale_soft(a1, w_scale[r], x_scale[1]);
-        y2[r] = mtsi_i8_scale_soft(a2, w_scale[r], x_scale[2]);
+        const int32_t *p = panel_end;
+        for (size_t i = n; i-- > 0;) {
+            p -= V6M_STEPS;
+            const int32_t wv = w[i];
+            a0 += wv * p[0];
+            a1 += wv * p[1];
+            a2 += wv * p[2];
+        }
+        if (!last) {
+            v6m_store_partial(&y0[r], a0);
+            v6m_store_partial(&y1[r], a1);
+            v6m_store_partial(&y2[r], a2);
+        } else {
+            y0[r] = mtsi_i8_scale_soft(a0, w_scale[r], x_scale[0]);
+            y1[r] = mtsi_i8_scale_soft(a1, w_scale[r], x_scale[1]);
+            y2[r] = mtsi_i8_scale_soft(a2, w_scale[r], x_scale[2]);
+        }
     }
 }
+
+#define V6M_PANEL_INSTANCE(name, first, last)                                                  \
+    static MTS_NOINLINE void name(size_t rows, size_t n, const int8_t *w, size_t w_stride,    \
+                                  const int32_t *panel, const float *w_scale,                 \
+                                  const float *x_scale, float *y0, size_t y_stride)           \
+    {                                                                                          \
+        v6m_panel(rows, n, w, w_stride, panel, w_scale, x_scale, y0, y_stride, first, last);   \
+    }
+V6M_PANEL_INSTANCE(v6m_panel_only, 1, 1)
+V6M_PANEL_INSTANCE(v6m_panel_first, 1, 0)
+V6M_PANEL_INSTANCE(v6m_panel_mid, 0, 0)
+V6M_PANEL_INSTANCE(v6m_panel_last, 0, 1)
 
 static void v6m_rows(size_t rows, size_t depth, size_t steps,
                      const int8_t *w, size_t w_stride, const float *w_scale,
@@ -171,12 +167,13 @@ static void v6m_rows(size_t rows, size_t depth, size_t steps,
             for (size_t i = 0; i < n; i++)
                 for (size_t s = 0; s < V6M_STEPS; s++)
                     panel[i * V6M_STEPS + s] = (int32_t)xq[(t0 + s) * xq_stride + i0 + i];
-            if (last) {
-                v6m_panel_last(rows, n, w + i0, w_stride, panel, first, w_scale, x_scale + t0,
-                               y0, y_stride);
+            void (*const panel_fn)(size_t, size_t, const int8_t *, size_t, const int32_t *,
+                                   const float *, const float *, float *, size_t) =
+                first ? (last ? v6m_panel_only : v6m_panel_first)
+                      : (last ? v6m_panel_last : v6m_panel_mid);
+            panel_fn(rows, n, w + i0, w_stride, panel, w_scale, x_scale + t0, y0, y_stride);
+            if (last)
                 break;
-            }
-            v6m_panel_partial(rows, n, w + i0, w_stride, panel, first, y0, y_stride);
         }
     }
     for (; t0 < steps; t0++)
