@@ -73,53 +73,51 @@ static float mtsi_i8_scale_soft(int32_t acc, float w_scale, float x_scale)
     mtsi_soft_bits w, x, y;
     w.f = w_scale;
     x.f = x_scale;
-    const uint32_t ew = (w.u >> 23) & 0xffu, ex = (x.u >> 23) & 0xffu;
-    const uint32_t n = acc < 0 ? 0u - (uint32_t)acc : (uint32_t)acc;
-    /* ew - 1 < 254: exponent field 1..254, a normal finite scale. */
-    if (ew - 1u < 254u && ex - 1u < 254u && (n >> 24) == 0u) {
+    /* Exponent fields; ew - 1 < 254: 1..254, a normal finite scale. */
+    const uint32_t ew = (w.u << 1) >> 24, ex = (x.u << 1) >> 24;
+    if (ew - 1u < 254u && ex - 1u < 254u) {
         /* s = RN(w_scale * x_scale): biased exponent ew + ex - 150 + shift. */
         int32_t es = (int32_t)(ew + ex) - 150;
-        uint32_t ms = mtsi_soft_mul24((w.u & 0x7fffffu) | 0x800000u,
-                                      (x.u & 0x7fffffu) | 0x800000u, &es);
+        uint32_t ms = mtsi_soft_mul24(((w.u << 8) | 0x80000000u) >> 8,
+                                      ((x.u << 8) | 0x80000000u) >> 8, &es);
         if ((ms >> 24) != 0u) { /* rounded up to 2^24 */
             ms >>= 1;
             es++;
         }
-        if ((uint32_t)(es - 1) < 254u) { /* s normal */
-            const uint32_t sign_s = (w.u ^ x.u) & 0x80000000u;
+        uint32_t n = acc < 0 ? 0u - (uint32_t)acc : (uint32_t)acc;
+        if ((uint32_t)(es - 1) < 254u && (n >> 24) == 0u) { /* s normal, acc exact */
             if (n == 0u) {
-                y.u = sign_s;
+                y.u = (w.u ^ x.u) & 0x80000000u;
                 return y.f;
             }
             /* |acc| shifted up k places into [2^23, 2^24), exactly; the
              * result's biased exponent is es - k + shift. */
-            uint32_t na = n;
-            int32_t ey = es;
-            if ((na >> 8) == 0u) {
-                na <<= 16;
-                ey -= 16;
+            if ((n >> 8) == 0u) {
+                n <<= 16;
+                es -= 16;
             }
-            if ((na >> 16) == 0u) {
-                na <<= 8;
-                ey -= 8;
+            if ((n >> 16) == 0u) {
+                n <<= 8;
+                es -= 8;
             }
-            if ((na >> 20) == 0u) {
-                na <<= 4;
-                ey -= 4;
+            if ((n >> 20) == 0u) {
+                n <<= 4;
+                es -= 4;
             }
-            if ((na >> 22) == 0u) {
-                na <<= 2;
-                ey -= 2;
+            if ((n >> 22) == 0u) {
+                n <<= 2;
+                es -= 2;
             }
-            if ((na >> 23) == 0u) {
-                na <<= 1;
-                ey -= 1;
+            if ((n >> 23) == 0u) {
+                n <<= 1;
+                es -= 1;
             }
-            const uint32_t my = mtsi_soft_mul24(ms, na, &ey);
-            /* ey in 1..253: normal even where rounding carried my to 2^24,
+            const uint32_t my = mtsi_soft_mul24(ms, n, &es);
+            /* es in 1..253: normal even where rounding carried my to 2^24,
              * which the addition carries into the exponent field. */
-            if ((uint32_t)(ey - 1) < 253u) {
-                y.u = ((sign_s ^ (uint32_t)acc) & 0x80000000u) + ((uint32_t)(ey - 1) << 23) + my;
+            if ((uint32_t)(es - 1) < 253u) {
+                y.u = ((w.u ^ x.u ^ (uint32_t)acc) & 0x80000000u) + ((uint32_t)(es - 1) << 23) +
+                      my;
                 return y.f;
             }
         }
