@@ -29,11 +29,12 @@
  * input depth - 1 of a row.
  */
 #include "gemm_isa.h"
+
+#if defined(MTS_HAVE_ARMV6M) /* isa.h: Armv6-M */
+
 #include "i8_scale_soft.h"
 
 #include "../compiler.h"
-
-#if defined(MTS_HAVE_ARMV6M) /* isa.h: Armv6-M */
 
 #define V6M_STEPS 3u
 #define V6M_PANEL 32u
