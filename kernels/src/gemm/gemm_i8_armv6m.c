@@ -9,22 +9,23 @@
  * Exact like mts_gemm_i8i8_reference (|Wq * Xq| <= 128 * 128 and depth <=
  * MTS_I8_MAX_DEPTH keep every sum in int32), so the result equals it bit
  * for bit; the scaling is the reference's C expression, computed in integer
- * arithmetic (i8_scale_soft.h: bit for bit that expression, about 130
+ * arithmetic (i8_scale_soft.h: bit for bit that expression, about 140
  * instructions against libgcc's 300).
  *
  * Armv6-M has a 32 x 32-bit MULS and ADDS, but no multiply-accumulate, no
  * SIMD, and LDRSB only with a register offset; Thumb-1 data instructions
  * reach r0..r7 only. The portable "tiled" product's 4 x 4 int32 tile spills
- * there. So for each group of 3 steps the tile is 1 row x 3 steps: three accumulators, the
- * weight, the input, two pointers (7 registers). Each weight is loaded and
+ * there. So for each group of 3 steps the tile is 1 row x 3 steps: three
+ * accumulators, the weight, the input, two pointers (7 registers). Each weight is loaded and
  * sign-extended once and serves the 3 steps; the inputs of the 3 steps are
  * widened to int32 once per panel of 32 inputs into a 384-byte stack buffer,
  * interleaved ([i][step]) so that one pointer with immediate offsets (LDR
  * Rt, [Rn, #imm], one instruction) reaches them, and serve every row. Per
- * multiply-add: LDR + MULS + ADDS, plus 2/3 of the weight's LDRB + SXTB:
- * about 3.7 instructions, against about 7 for the reference's loop. Partial
- * sums between panels are kept in Y itself (the int32 bits, through a union; Y is
- * overwritten by the final floats), so nothing but the stack buffer is used.
+ * multiply-add: LDR + MULS + ADDS, plus a third of the weight's LDRSB and of
+ * the loop's SUBS, SUBS, BCS: 13 instructions per 3, against about 7 per 1
+ * for the reference's loop. Partial sums between panels are kept in Y
+ * itself (the int32 bits, through a union; Y is overwritten by the final
+ * floats), so nothing but the stack buffer is used.
  * Memory: byte loads only (Armv6-M faults on unaligned words), never past
  * input depth - 1 of a row.
  */
@@ -40,25 +41,18 @@
 #define V6M_PANEL 32u
 #define V6M_ROW_BLOCK_BYTES 8192u /* weights per row block: half the RP2040's XIP cache */
 
-/* Partial sums between panels live in Y as int32 bits. A union, not
- * memcpy: GCC for Armv6-M calls memcpy for these 4 bytes (6 calls per row
- * and panel, about 1.9 instructions per multiply-add at depth 256), while
- * the union is one LDR or STR; GCC defines reading the other member. */
-typedef union {
-    float f;
-    int32_t i;
-} v6m_bits;
-
+/* Partial sums between panels live in Y as int32 bits, through a union
+ * (i8_scale_soft.h: one LDR or STR, where memcpy was a call). */
 static void v6m_store_partial(float *y, int32_t acc)
 {
-    v6m_bits b;
+    mtsi_soft_bits b;
     b.i = acc;
     *y = b.f;
 }
 
 static int32_t v6m_load_partial(const float *y)
 {
-    v6m_bits b;
+    mtsi_soft_bits b;
     b.f = *y;
     return b.i;
 }
@@ -66,7 +60,7 @@ static int32_t v6m_load_partial(const float *y)
 /* One step (T = 1, or the last step of a call): no reuse of a weight across
  * steps, so no widening; 2 rows x 1 step sharing each input and one index
  * register for all three pointers (LDRSB Rt, [Rn, Rm]): per 2 multiply-adds
- * 3 LDRSB, 2 MULS, 2 ADDS and the loop's ADDS, CMP, branch. */
+ * 3 LDRSB, 2 MULS, 2 ADDS and the loop's SUBS, BCS. */
 static void v6m_one_step(size_t rows, size_t depth, const int8_t *w, size_t w_stride,
                          const float *w_scale, const int8_t *x, float x_scale, float *y)
 {

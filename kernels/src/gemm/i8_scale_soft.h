@@ -6,7 +6,7 @@
  * bit for bit the reference's C expression (float)acc * (w_scale * x_scale)
  * under IEEE float32 round-to-nearest-even, for every input. libgcc's
  * Thumb-1 soft float spends about 300 instructions on that expression
- * (__aeabi_i2f and two __aeabi_fmul); this takes about 130 on the fast
+ * (__aeabi_i2f and two __aeabi_fmul); this takes about 140 on the fast
  * path (Cortex-M0, GCC 12):
  *
  *   - w_scale and x_scale normal and finite, their product s = RN(w * x)
@@ -31,11 +31,14 @@
 
 #include <stdint.h>
 
-/* A float's bits through a union, not memcpy: GCC for Armv6-M can call
- * memcpy for the 4 bytes (gemm_i8_armv6m.c's partial sums did). */
+/* A float's bits through a union, not memcpy: GCC for Armv6-M calls
+ * memcpy for the 4 bytes where they come from memory (gemm_i8_armv6m.c's
+ * partial sums did, six calls per row and panel); GCC defines reading the
+ * other member. `i`: the int32 partial sums gemm_i8_armv6m.c keeps in Y. */
 typedef union {
     float f;
     uint32_t u;
+    int32_t i;
 } mtsi_soft_bits;
 
 /* m = a * b rounded to 24 bits (a, b in [2^23, 2^24)), round to nearest
