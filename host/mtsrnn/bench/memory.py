@@ -183,8 +183,8 @@ PARTS: dict[str, Part] = {
                     "the ART prefetch buffer (sequential flash lines would arrive earlier)",
                     "pipelined LDR (1 cycle each after the first)")),
     "rp2040": Part(
-        "rp2040", "RP2040 (Cortex-M0+, 133 MHz, the project's boot2, the pico-sdk's generic "
-                  "one: serial XIP at clk_sys / 4 behind its 16 KB cache)",
+        "rp2040", "RP2040 (Cortex-M0+, 133 MHz, the project's boot2, set up as the pico-sdk's "
+                  "generic one: serial XIP at clk_sys / 4 behind its 16 KB cache)",
         ("qemu-mps2-an385",), _RP2040_HZ,
         cpi={"fmac": Param(None, "cycles", _NO_FPU), "falu": Param(None, "cycles", _NO_FPU),
              "div": Param(None, "cycles", _NO_FPU),
