@@ -1,5 +1,6 @@
-/* What the C tests share: pass/fail counting with CHECK, and deterministic
- * random numbers (xorshift64*), so that every test reports and seeds alike.
+/* What the C tests share: pass/fail counting with CHECK, deterministic
+ * random numbers (xorshift64*), so that every test reports and seeds alike,
+ * and a float's bits (f2u, u2f).
  * Header-only: each test is one translation unit. Messages print size_t as
  * %lu of (unsigned long): the Cortex-M runs' newlib printf has no %zu. */
 #ifndef MTSRNN_TESTS_CHECK_H
@@ -7,6 +8,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "mtsrnn/status.h"
 
@@ -52,6 +54,21 @@ static inline uint32_t rng_u32(void)
 static inline float rng_uniform(float bound)
 {
     return bound * ((float)(rng_u32() >> 8) * (2.0f / 16777216.0f) - 1.0f);
+}
+
+/* A float's bits and back (memcpy: no aliasing through pointers). */
+static inline uint32_t f2u(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return u;
+}
+
+static inline float u2f(uint32_t u)
+{
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
 }
 
 #endif /* MTSRNN_TESTS_CHECK_H */

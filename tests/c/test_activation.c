@@ -34,6 +34,8 @@
 
 #include "mtsrnn/activation.h"
 
+#include "check.h"
+
 enum { F_EXP, F_SIGMOID, F_TANH, F_RSQRT, F_COUNT };
 static const char *const fname[F_COUNT] = {"expf", "sigmoidf", "tanhf", "rsqrtf"};
 
@@ -47,20 +49,6 @@ static void check(int ok, const char *what, const char *detail)
         n_fail++;
         printf("FAIL: %s%s%s\n", what, detail && *detail ? ": " : "", detail ? detail : "");
     }
-}
-
-static float u2f(uint32_t u)
-{
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
-
-static uint32_t f2u(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    return u;
 }
 
 static float scalar(int fn, float x)

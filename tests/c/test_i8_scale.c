@@ -30,20 +30,6 @@
 
 #include "check.h"
 
-static uint32_t f2u(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    return u;
-}
-
-static float u2f(uint32_t u)
-{
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
-
 /* The expression under test's contract, through volatile so that the
  * compiler evaluates it at run time in float32 like the kernels do. */
 static float expected(int32_t acc, float w_scale, float x_scale)

@@ -31,20 +31,6 @@ static const char *const fname[F_COUNT] = {"expf", "sigmoidf", "tanhf"};
 
 static long mismatches[F_COUNT], values[F_COUNT];
 
-static uint32_t bits_of(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    return u;
-}
-
-static float float_of(uint32_t u)
-{
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
-
 /* Not inlined, so the compiler cannot vectorise the reference across the
  * lanes of check4: GCC 12 contracts a * b + c into FMAs in scalar code but
  * not in code it auto-vectorises for MVE (Cortex-M55), which would make the
@@ -77,12 +63,12 @@ static void check4(int fn, const float x[4])
     mts_f32x4_store(y, vector(fn, mts_f32x4_load(x)));
     for (int l = 0; l < 4; l++) {
         const float want = scalar(fn, x[l]);
-        const int same = bits_of(y[l]) == bits_of(want) || (y[l] != y[l] && want != want);
+        const int same = f2u(y[l]) == f2u(want) || (y[l] != y[l] && want != want);
         values[fn]++;
         if (!same) {
             if (mismatches[fn] < 5)
                 printf("FAIL: %s lane %d x = %a (0x%08x): vector %a, scalar %a\n", fname[fn], l,
-                       (double)x[l], (unsigned)bits_of(x[l]), (double)y[l], (double)want);
+                       (double)x[l], (unsigned)f2u(x[l]), (double)y[l], (double)want);
             mismatches[fn]++;
         }
     }
@@ -95,7 +81,7 @@ static void sweep(int fn, uint64_t stride)
     for (uint64_t bits = 0; bits < quarter; bits += stride) {
         float x[4];
         for (int l = 0; l < 4; l++)
-            x[l] = float_of((uint32_t)(bits + (uint64_t)l * quarter));
+            x[l] = u2f((uint32_t)(bits + (uint64_t)l * quarter));
         check4(fn, x);
     }
 }
@@ -116,16 +102,16 @@ static void special_values(int fn)
     const size_t n_thresholds = sizeof thresholds / sizeof thresholds[0];
     for (size_t i = 0; i < n_special; i++)
         for (size_t j = 0; j < n_special; j += 3) {
-            const float x[4] = {float_of(special[i]), float_of(special[j]),
-                                float_of(special[(i + j) % n_special]), -float_of(special[i])};
+            const float x[4] = {u2f(special[i]), u2f(special[j]),
+                                u2f(special[(i + j) % n_special]), -u2f(special[i])};
             check4(fn, x);
         }
     /* 64 floats on each side of each threshold, in both signs */
     for (size_t i = 0; i < n_thresholds; i++) {
-        const uint32_t b = bits_of(thresholds[i]);
+        const uint32_t b = f2u(thresholds[i]);
         for (uint32_t k = 0; k < 128; k += 2) {
-            const float x[4] = {float_of(b - 64u + k), float_of(b - 63u + k),
-                                -float_of(b - 64u + k), -float_of(b - 63u + k)};
+            const float x[4] = {u2f(b - 64u + k), u2f(b - 63u + k),
+                                -u2f(b - 64u + k), -u2f(b - 63u + k)};
             check4(fn, x);
         }
     }
