@@ -137,12 +137,7 @@ static MTS_ALWAYS_INLINE void gemm_tile(size_t rows, size_t steps, size_t depth,
     for (size_t r = 0; r < rows; r++) {
         MTS_GEMM_UNROLL
         for (size_t t = 0; t < steps; t++) {
-            float *acc = lane_sum[r][t];
-            /* Pairwise lane reduction in a fixed order. */
-            for (size_t half = MTS_GEMM_LANES / 2; half > 0; half /= 2)
-                for (size_t l = 0; l < half; l++)
-                    acc[l] += acc[l + half];
-            float sum = acc[0];
+            float sum = mtsi_tiled_lane_sum(lane_sum[r][t], MTS_GEMM_LANES);
             for (size_t k = whole; k < depth; k++)
                 sum = MTS_TILED_MAC(sum, w[r * w_stride + k], x[t * x_stride + k]);
             y[t * y_stride + r] = sum;

@@ -1,5 +1,6 @@
 /* Private: the lanes a portable tiled product (gemm_tiled.c,
- * gemm_i8_tiled.c) sums per pass over the depth, written once.
+ * gemm_i8_tiled.c) sums per pass over the depth, and how it adds them up
+ * at the end, written once.
  *
  * Those products keep `lanes` partial sums per output (input i goes to lane
  * i mod lanes), so a tile of R rows x S steps holds R x S x lanes
@@ -32,6 +33,18 @@ static MTS_ALWAYS_INLINE size_t mtsi_tiled_pass_lanes(size_t outputs, size_t lan
     while (group > 1 && outputs * group > accs)
         group /= 2;
     return group;
+}
+
+/* An output's `lanes` partial sums added pairwise in a fixed order (lane l
+ * and l + half, halving): the order both portable products promise, so
+ * that their bits depend on the lanes and the depth only. Overwrites the
+ * sums; returns their total. */
+static MTS_ALWAYS_INLINE float mtsi_tiled_lane_sum(float *lane_sum, size_t lanes)
+{
+    for (size_t half = lanes / 2; half > 0; half /= 2)
+        for (size_t l = 0; l < half; l++)
+            lane_sum[l] += lane_sum[l + half];
+    return lane_sum[0];
 }
 
 #endif /* MTSRNN_GEMM_TILED_PASS_H */
